@@ -1,0 +1,230 @@
+/**
+ * AbstractJob: the base class of every job (asynciojobs' `AbstractJob`).
+ */
+import { JOB_BRAND } from './brand.js';
+import { CoreErrorCode, JobGraphError } from './errors.js';
+import type { JobEvent } from './events.js';
+import { JobRunState, kState, type Lifecycle } from './job-state.js';
+import { forEachRequiredJob, type Requirement } from './requirement.js';
+import {
+  checkBoolean,
+  checkDuration,
+  checkNonNegativeInteger,
+  checkOptionsObject,
+  checkString,
+} from './validate.js';
+
+/** Something a job can be added to: a {@link PureScheduler} or a {@link Scheduler}. */
+export interface JobContainer {
+  add<J extends AbstractJob>(job: J): J;
+}
+
+/** Options common to every job. */
+export interface JobOptions {
+  /**
+   * When true, an exception raised by this job aborts its enclosing scheduler.
+   * @default true
+   */
+  critical?: boolean;
+  /**
+   * When true, the scheduler does not wait for this job: it is stopped (through its
+   * signal) once every finite job is done. Being stopped is not a failure.
+   * @default false
+   */
+  forever?: boolean;
+  /** Label shown by `list()`, `debrief()` and the graph. */
+  label?: string;
+  /** Jobs that must be done before this one starts (see {@link Requirement}). */
+  required?: Requirement;
+  /** If set, the constructor adds the job to this scheduler. */
+  scheduler?: JobContainer;
+  /**
+   * Wall-clock limit of one attempt, in milliseconds; on expiry the attempt fails with
+   * a `JobTimeoutError` (code `ERR_JOB_TIMEOUT`) and the job's signal is aborted.
+   * @default undefined (no limit)
+   */
+  timeout?: number;
+  /**
+   * Extra attempts after a failure: up to `1 + retries` attempts in all.
+   * @default 0
+   */
+  retries?: number;
+}
+
+/** What a job receives when it runs. */
+export interface JobContext {
+  /**
+   * Aborted when the job is cancelled: its own timeout, the scheduler's timeout, a
+   * critical failure elsewhere, the stop of a forever job, or the caller's signal.
+   * Long-running jobs must honour it.
+   */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** Emits an event on the scheduler's event stream, on behalf of this job. */
+  emit(event: JobEvent): void;
+}
+
+const JOB_OPTION_KEYS = ['critical', 'forever', 'label', 'required', 'scheduler', 'timeout', 'retries'];
+
+/**
+ * Base class of every job. Subclasses implement {@link AbstractJob.run}, and may
+ * override {@link AbstractJob.shutdown} and the label hooks.
+ *
+ * @example
+ * ```ts
+ * class SleepJob extends AbstractJob<number> {
+ *   constructor(readonly ms: number, options?: JobOptions) { super(options) }
+ *   async run({ signal }: JobContext) { await setTimeout(this.ms, undefined, { signal }); return this.ms }
+ *   override textLabel() { return `Sleep for ${this.ms} ms` }
+ * }
+ * ```
+ */
+export abstract class AbstractJob<T = unknown> {
+  declare readonly [JOB_BRAND]: boolean;
+  /** When true, a failure of this job aborts its scheduler. */
+  critical: boolean;
+  /** When true, the scheduler does not wait for this job and stops it at the end. */
+  forever: boolean;
+  /** Display label; see {@link AbstractJob.textLabel} for the fallback. */
+  label: string | undefined;
+  /** Per-attempt time limit in ms, or undefined. */
+  timeout: number | undefined;
+  /** Extra attempts after a failure. */
+  retries: number;
+  readonly #required = new Set<AbstractJob>();
+  /** @internal scheduler bookkeeping */
+  readonly [kState] = new JobRunState();
+
+  constructor(options: JobOptions = {}) {
+    checkOptionsObject('the job options', options);
+    this.critical = checkBoolean('critical', options.critical) ?? true;
+    this.forever = checkBoolean('forever', options.forever) ?? false;
+    this.label = checkString('label', options.label);
+    this.timeout = checkDuration('timeout', options.timeout);
+    this.retries = checkNonNegativeInteger('retries', options.retries) ?? 0;
+    if (options.required !== undefined) this.requires(options.required);
+    if (options.scheduler !== undefined) options.scheduler.add(this);
+  }
+
+  /** The jobs this one requires. */
+  get required(): ReadonlySet<AbstractJob> {
+    return this.#required;
+  }
+
+  /**
+   * Adds requirements: `null` is ignored, iterables are flattened, a Sequence means its
+   * last job, and a job requiring itself is ignored (to make a global first step easy).
+   * @returns this job
+   */
+  requires(...requirements: Requirement[]): this {
+    forEachRequiredJob('a requirement', requirements, (job) => {
+      if (job !== this) this.#required.add(job);
+    });
+    return this;
+  }
+
+  /** Removes requirements (a Sequence: its last job); absent ones are ignored. */
+  unrequires(...requirements: Requirement[]): this {
+    forEachRequiredJob('a requirement', requirements, (job) => {
+      this.#required.delete(job);
+    });
+    return this;
+  }
+
+  /**
+   * The job's work (asynciojobs `co_run`). Its resolved value is the job's result;
+   * a rejection is the job's exception.
+   */
+  abstract run(ctx: JobContext): Promise<T>;
+
+  /**
+   * Called on every job of a scheduler at the end of each run (asynciojobs `co_shutdown`),
+   * whether or not the job ran: check the job's state before acting. Bounded by the
+   * scheduler's `shutdownTimeout`; the resolved value is ignored. Default: does nothing.
+   */
+  async shutdown(): Promise<unknown> {
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** Where the job is in its life: `idle`, `scheduled`, `running`, `done` or `cancelled`. */
+  get state(): Lifecycle {
+    return this[kState].lifecycle;
+  }
+  /** Not started (in the current or last run). */
+  isIdle(): boolean {
+    return this[kState].lifecycle === 'idle';
+  }
+  /** Ready, but waiting for a slot of the scheduler's `jobsWindow`. */
+  isScheduled(): boolean {
+    return this[kState].lifecycle === 'scheduled';
+  }
+  /** Its `run()` is in progress. */
+  isRunning(): boolean {
+    return this[kState].lifecycle === 'running';
+  }
+  /** Completed, normally or by raising. A cancelled job is not done. */
+  isDone(): boolean {
+    return this[kState].lifecycle === 'done';
+  }
+  /** Stopped by its scheduler before completing (forever stop, timeout, critical abort). */
+  isCancelled(): boolean {
+    return this[kState].lifecycle === 'cancelled';
+  }
+  /** The exception the job completed with, or undefined. */
+  raisedException(): unknown {
+    return this[kState].failed ? this[kState].error : undefined;
+  }
+  /** How many attempts the last run made (0 if it did not start). */
+  get attempts(): number {
+    return this[kState].attempts;
+  }
+
+  /**
+   * The value the job completed with.
+   * @throws the job's own exception if it failed; a `JobGraphError` (`ERR_JOB_NOT_DONE`) if it has not completed.
+   */
+  result(): T {
+    const state = this[kState];
+    if (state.lifecycle !== 'done') {
+      throw new JobGraphError(
+        CoreErrorCode.JOB_NOT_DONE,
+        `Cannot read the result of job "${labelOf(this)}": it is ${state.lifecycle}, not done`,
+      );
+    }
+    if (state.failed) throw state.error;
+    return state.result as T;
+  }
+
+  // ----------------------------------------------------------------- labels
+
+  /** Hook: a text label used when no `label` was given. Default: undefined. */
+  textLabel(): string | undefined {
+    return undefined;
+  }
+  /** Hook: the label of the job in graphs; may contain newlines; beats `label`. Default: undefined. */
+  graphLabel(): string | undefined {
+    return undefined;
+  }
+  /** Hook: extra lines shown by `list({ details: true })`. Default: undefined. */
+  details(): string | undefined {
+    return undefined;
+  }
+
+  toString(): string {
+    return `<${this.constructor.name} \`${labelOf(this)}\`>`;
+  }
+}
+Object.defineProperty(AbstractJob.prototype, JOB_BRAND, { value: true, writable: false });
+
+/** The text label of a job: its `label`, else its `textLabel()`, else `NOLABEL`. */
+export function labelOf(job: AbstractJob): string {
+  return job.label ?? job.textLabel() ?? 'NOLABEL';
+}
+
+/** The option names every job constructor accepts. */
+export function isJobOptionKey(key: string): boolean {
+  return JOB_OPTION_KEYS.includes(key);
+}

@@ -1,0 +1,80 @@
+/**
+ * Running one job: its attempts (`retries`) and the per-attempt `timeout`.
+ */
+import { type AbstractJob, labelOf } from './abstract-job.js';
+import { hasBrand, SCHEDULER_BRAND } from './brand.js';
+import { JobTimeoutError } from './errors.js';
+import { kState } from './job-state.js';
+import { AttemptContext, type RunContext } from './run-context.js';
+
+/** Called before each retry, with the attempt number about to start. */
+export type RetryHook = (attempt: number, error: unknown) => void;
+
+/**
+ * Runs `job` until an attempt succeeds, the attempts are used up, or the job is cancelled.
+ * Rejects with the last attempt's error.
+ */
+export async function runJob(job: AbstractJob, ctx: RunContext, onRetry: RetryHook): Promise<unknown> {
+  const attempts = 1 + job.retries;
+  // A nested scheduler enforces its `timeout` itself (as a run timeout, which a
+  // non-critical scheduler reports as false rather than as a failure).
+  const timeout = hasBrand(job, SCHEDULER_BRAND) ? undefined : job.timeout;
+  for (;;) {
+    job[kState].attempts = ctx.attempt;
+    try {
+      return timeout === undefined ? await job.run(ctx) : await runWithTimeout(job, ctx, timeout);
+    } catch (error) {
+      if (ctx.cancelled || ctx.attempt >= attempts) throw error;
+      ctx.attempt++;
+      onRetry(ctx.attempt, error);
+    }
+  }
+}
+
+/**
+ * One attempt with a time limit. The attempt's signal aborts on expiry, and the attempt
+ * fails at once even if the job ignores its signal (its late outcome is discarded).
+ */
+function runWithTimeout(job: AbstractJob, ctx: RunContext, timeout: number): Promise<unknown> {
+  const controller = new AbortController();
+  const parentSignal = ctx.signal;
+  return new Promise<unknown>((resolve, reject) => {
+    const onParentAbort = () => controller.abort(parentSignal.reason);
+    const onAbort = () => {
+      cleanup();
+      reject(controller.signal.reason);
+    };
+    const timer = setTimeout(() => controller.abort(new JobTimeoutError(labelOf(job), timeout)), timeout);
+    const cleanup = () => {
+      clearTimeout(timer);
+      parentSignal.removeEventListener('abort', onParentAbort);
+      controller.signal.removeEventListener('abort', onAbort);
+    };
+    if (parentSignal.aborted) controller.abort(parentSignal.reason);
+    else parentSignal.addEventListener('abort', onParentAbort, { once: true });
+    if (controller.signal.aborted) {
+      cleanup();
+      reject(controller.signal.reason);
+      return;
+    }
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    let running: Promise<unknown>;
+    try {
+      running = job.run(new AttemptContext(ctx, controller.signal));
+    } catch (error) {
+      cleanup();
+      reject(error);
+      return;
+    }
+    running.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Writing a graph to a file as DOT, SVG or PNG.
+ */
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { CoreErrorCode, JobGraphError } from './errors.js';
+import { dotToSvg, svgToPng } from './render.js';
+
+/** The picture formats a graph can be written as. */
+export type GraphFormat = 'dot' | 'svg' | 'png';
+
+/** `path` with `.format` added when it has no such extension. */
+export function withExtension(path: string, format: GraphFormat): string {
+  return extname(path).toLowerCase() === `.${format}` ? path : `${path}.${format}`;
+}
+
+/**
+ * Renders DOT text in `format` and writes it to `path` (extension added if missing).
+ * @returns the path written.
+ * @throws JobGraphError `ERR_GRAPH_RENDER` on a rendering or writing failure, naming the file.
+ */
+export async function exportGraph(dot: string, path: string, format: GraphFormat): Promise<string> {
+  const target = withExtension(path, format);
+  let content: string | Buffer;
+  if (format === 'dot') content = dot;
+  else if (format === 'svg') content = await dotToSvg(dot);
+  else content = await svgToPng(await dotToSvg(dot));
+  try {
+    await writeFile(target, content);
+  } catch (error) {
+    throw new JobGraphError(
+      CoreErrorCode.GRAPH_RENDER,
+      `Could not write the graph to ${target}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  return target;
+}

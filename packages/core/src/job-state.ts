@@ -1,0 +1,58 @@
+/**
+ * The per-job bookkeeping that schedulers keep on each job. Internal: not exported
+ * from the package. It lives on the job itself (behind a symbol) because a job
+ * belongs to exactly one scheduler, and direct fields keep a run at O(V + E).
+ */
+import type { AbstractJob } from './abstract-job.js';
+
+/**
+ * Where a job is in its life:
+ * - `idle`: not started in the current (or last) run;
+ * - `scheduled`: ready, waiting for a slot of the scheduler's `jobsWindow`;
+ * - `running`: its `run()` is in progress;
+ * - `done`: completed, with a result or with an exception;
+ * - `cancelled`: stopped by the scheduler (forever stop, timeout, critical abort).
+ */
+export type Lifecycle = 'idle' | 'scheduled' | 'running' | 'done' | 'cancelled';
+
+/** Something that can own jobs: a PureScheduler or a Scheduler. */
+export interface JobOwner {
+  readonly jobs: ReadonlySet<AbstractJob>;
+}
+
+export class JobRunState {
+  lifecycle: Lifecycle = 'idle';
+  /** The job obtained a slot during the last run (the ☉ of the badge). */
+  started = false;
+  failed = false;
+  result: unknown = undefined;
+  error: unknown = undefined;
+  attempts = 0;
+  /** The scheduler that holds this job, if any. */
+  owner: JobOwner | undefined = undefined;
+  /** Display id given by the owner's numbering (`'1'`, `'07'`…); empty before any numbering. */
+  id = '';
+  // ---- scratch of the run in progress ----
+  /** Requirements not yet completed. */
+  remaining = 0;
+  /** Jobs that require this one, computed at the start of each run. */
+  successors: AbstractJob[] = NO_SUCCESSORS;
+  /** Index in the owner's insertion order, for numbering. */
+  index = 0;
+
+  resetForRun(): void {
+    this.lifecycle = 'idle';
+    this.started = false;
+    this.failed = false;
+    this.result = undefined;
+    this.error = undefined;
+    this.attempts = 0;
+    this.remaining = 0;
+    this.successors = NO_SUCCESSORS;
+  }
+}
+
+const NO_SUCCESSORS: AbstractJob[] = [];
+Object.freeze(NO_SUCCESSORS);
+
+export const kState: unique symbol = Symbol('jobgraph.state');

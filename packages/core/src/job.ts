@@ -1,0 +1,58 @@
+/**
+ * Job: a job made from a function (asynciojobs' `Job`, which wraps a coroutine).
+ */
+import { AbstractJob, type JobContext, type JobOptions } from './abstract-job.js';
+import { InvalidOptionError } from './errors.js';
+import { describeValue } from './validate.js';
+
+/** The work of a {@link Job}: called once per attempt, with the job's context. */
+export type JobFunction<T> = (ctx: JobContext) => Promise<T> | T;
+
+/** Options of {@link Job}: the {@link JobOptions} plus a shutdown function. */
+export interface JobFunctionOptions extends JobOptions {
+  /** Called by the scheduler's shutdown at the end of each run. */
+  shutdown?: () => Promise<void> | void;
+}
+
+/**
+ * A job that calls a function. Unlike asynciojobs (which takes an already-created
+ * coroutine), it holds the function, so a Job can run again.
+ *
+ * @example
+ * ```ts
+ * const fetchLease = new Job(async ({ signal }) => checkLease({ signal }), { label: 'check lease' })
+ * ```
+ */
+export class Job<T = unknown> extends AbstractJob<T> {
+  readonly fn: JobFunction<T>;
+  readonly #shutdown: (() => Promise<void> | void) | undefined;
+
+  constructor(fn: JobFunction<T>, options: JobFunctionOptions = {}) {
+    if (typeof fn !== 'function') {
+      throw new InvalidOptionError(
+        `Expected the first argument of Job to be a function, got ${describeValue(fn)}`,
+      );
+    }
+    super(options);
+    if (options.shutdown !== undefined && typeof options.shutdown !== 'function') {
+      throw new InvalidOptionError(
+        `Expected shutdown to be a function, got ${describeValue(options.shutdown)}`,
+      );
+    }
+    this.fn = fn;
+    this.#shutdown = options.shutdown;
+  }
+
+  override async run(ctx: JobContext): Promise<T> {
+    return this.fn(ctx);
+  }
+
+  override async shutdown(): Promise<void> {
+    await this.#shutdown?.();
+  }
+
+  /** `Job[name]` from the function's name, or `Job` for an anonymous function. */
+  override textLabel(): string {
+    return this.fn.name ? `Job[${this.fn.name}]` : 'Job';
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Text views of a scheduler: `list()`, `listSafe()` and `debrief()`, in the formats of
+ * asynciojobs (see the package README for examples).
+ */
+import { inspect } from 'node:util';
+import { type AbstractJob, labelOf } from './abstract-job.js';
+import { badge } from './badge.js';
+import { buildIndex, findCycle, orderIndices } from './graph.js';
+import { kState } from './job-state.js';
+import { isNestedScheduler, type PureScheduler } from './pure-scheduler.js';
+
+/** Options of `list()` and `listSafe()`. */
+export interface ListOptions {
+  /** Add each job's `details()` below its line. @default false */
+  details?: boolean;
+  /** Use the ASCII badge (`! :) x 8`) instead of the Unicode one. @default false */
+  ascii?: boolean;
+}
+
+/** Options of `debrief()`. */
+export type DebriefOptions = ListOptions;
+
+const MAX_RESULT_LENGTH = 200;
+
+/** `<ClassName `label`>` */
+export function mainText(job: AbstractJob): string {
+  return `<${job.constructor.name} \`${labelOf(job)}\`>`;
+}
+
+function describeResult(value: unknown): string {
+  const text =
+    typeof value === 'string' ? value : inspect(value, { depth: 2, breakLength: Number.POSITIVE_INFINITY });
+  return text.length > MAX_RESULT_LENGTH ? `${text.slice(0, MAX_RESULT_LENGTH - 1)}…` : text;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}:${error.message}`;
+  return `${typeof error}:${String(error)}`;
+}
+
+/** `[not done]`, `[[ -> result]]`, or the exception in asynciojobs' wording. */
+export function resultText(job: AbstractJob): string {
+  const state = job[kState];
+  if (state.lifecycle !== 'done') return '[not done]';
+  if (state.failed) {
+    return job.critical
+      ? `!! CRIT. EXC. => ${describeError(state.error)}!!`
+      : `!! exception => ${describeError(state.error)}!!`;
+  }
+  return `[[ -> ${describeResult(state.result)}]]`;
+}
+
+function requiresText(job: AbstractJob, idOf: (job: AbstractJob) => string): string {
+  if (job.required.size === 0) return '';
+  return `requires={${[...job.required].map(idOf).join(', ')}}`;
+}
+
+/**
+ * The jobs of `scheduler` and of its nested schedulers in display order (depth first,
+ * topological inside each scheduler), each given its display id.
+ */
+export function numberForDisplay(scheduler: PureScheduler): AbstractJob[] {
+  const ordered: AbstractJob[] = [];
+  const visit = (current: PureScheduler) => {
+    const jobs = [...current.jobs];
+    const index = buildIndex(current, jobs, '', 'ignore');
+    const order = orderIndices(index);
+    if (order.length < jobs.length) throw findCycle(index, order);
+    for (const i of order) {
+      const job = jobs[i] as AbstractJob;
+      ordered.push(job);
+      if (isNestedScheduler(job)) visit(job);
+    }
+  };
+  visit(scheduler);
+  const width = String(ordered.length).length;
+  ordered.forEach((job, rank) => {
+    job[kState].id = String(rank + 1).padStart(width, '0');
+  });
+  return ordered;
+}
+
+/** The asynciojobs `list()` text. @throws CycleError on a cyclic graph (use `listSafe()`). */
+export function list(scheduler: PureScheduler, options: ListOptions = {}): string {
+  numberForDisplay(scheduler);
+  const lines: string[] = [];
+  const ids = (job: AbstractJob) => job[kState].id || '??';
+  const visit = (current: PureScheduler, depth: number) => {
+    const jobs = [...current.jobs];
+    const order = orderIndices(buildIndex(current, jobs, '', 'ignore'));
+    const indent = depth > 0 ? `${'>'.repeat(depth)} ` : '';
+    for (const i of order) {
+      const job = jobs[i] as AbstractJob;
+      const id = job[kState].id;
+      let line = `${id} ${badge(job, options.ascii)} ${indent}${mainText(job)} ${resultText(job)} ${requiresText(job, ids)}`;
+      if (isNestedScheduler(job)) line += ` -> entries={${job.entryJobs().map(ids).join(', ')}}`;
+      lines.push(line);
+      const details = options.details ? job.details() : undefined;
+      if (details !== undefined) lines.push(details);
+      if (isNestedScheduler(job)) {
+        visit(job, depth + 1);
+        lines.push(
+          `${id} --end-- ${'<'.repeat(depth + 1)} ${mainText(job)} exits={${job.exitJobs().map(ids).join(', ')}}`,
+        );
+      }
+    }
+  };
+  visit(scheduler, 0);
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+/** A listing that works on any graph, cycles included: insertion order, path-like ids (`.1`, `3.2`). */
+export function listSafe(scheduler: PureScheduler, options: ListOptions = {}): string {
+  const pathIds = new Map<AbstractJob, string>();
+  const assign = (current: PureScheduler, prefix: string) => {
+    let k = 1;
+    for (const job of current.jobs) {
+      const id = `${prefix}.${k++}`;
+      pathIds.set(job, id);
+      if (isNestedScheduler(job)) assign(job, id.replace(/^\./, ''));
+    }
+  };
+  assign(scheduler, '');
+  const ids = (job: AbstractJob) => pathIds.get(job) ?? '??';
+  const lines: string[] = [];
+  const visit = (current: PureScheduler) => {
+    for (const job of current.jobs) {
+      lines.push(`${badge(job, options.ascii)} ${ids(job)} ${mainText(job)} ${requiresText(job, ids)}`);
+      const details = options.details ? job.details() : undefined;
+      if (details !== undefined) lines.push(details);
+      if (isNestedScheduler(job)) {
+        visit(job);
+        lines.push(`--end-- ${ids(job)}`);
+      }
+    }
+  };
+  visit(scheduler);
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+/**
+ * `----- <why>`, the listing, then the exceptions: a stack dump for each critical one,
+ * a one-line summary for each non-critical one.
+ */
+export function debrief(scheduler: PureScheduler, options: DebriefOptions = {}): string {
+  let text = `----- ${scheduler.why()}\n${list(scheduler, options)}`;
+  const failed = [...scheduler.jobs].filter((job) => job[kState].failed);
+  if (failed.length === 0) return text;
+  const critical = failed.filter((job) => job.critical);
+  text += `===== ${failed.length} job(s) with an exception, including ${critical.length} critical\n`;
+  const stars = '    ********************';
+  for (const job of critical) {
+    const head = `${job[kState].id} ${badge(job, options.ascii)} ${mainText(job)}`;
+    const error = job[kState].error;
+    const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+    text += `${stars}\n${stars} BEG stack for CRITICAL JOB ${head}\n${stars}\n`;
+    text += `${stack
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n')}\n`;
+    text += `${stars}\n${stars} END stack for CRITICAL JOB ${head}\n${stars}\n`;
+  }
+  for (const job of failed.filter((job) => !job.critical)) {
+    const error = job[kState].error;
+    text += `non-critical: ${labelOf(job)}: exception ${error instanceof Error ? error.message : String(error)}\n`;
+  }
+  return text;
+}

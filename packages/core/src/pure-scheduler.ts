@@ -1,0 +1,511 @@
+/**
+ * PureScheduler: runs a graph of jobs (asynciojobs' `PureScheduler`). Not nestable:
+ * use {@link Scheduler} for a scheduler that is also a job.
+ */
+import { AbstractJob, type JobContext, type JobOptions, labelOf } from './abstract-job.js';
+import { hasBrand, JOB_BRAND, NESTABLE_BRAND, SCHEDULER_BRAND } from './brand.js';
+import { type DotOptions, toDot } from './dot.js';
+import { CoreErrorCode, InvalidOptionError, JobGraphError } from './errors.js';
+import { EventHub, type EventMap, type Listener, type SchedulerEvent } from './events.js';
+import { exportGraph } from './export.js';
+import {
+  buildIndex,
+  closure,
+  findCycle,
+  findForeignRequirement,
+  orderIndices,
+  successorMap,
+  topologicalJobs,
+} from './graph.js';
+import { kState } from './job-state.js';
+import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from './listing.js';
+import { type Forwarder, kForward } from './run-context.js';
+import { RunLoop, type RunOutcome, settleWithin } from './run-loop.js';
+import { flattenItems, type SequenceItem } from './sequence.js';
+import {
+  checkBoolean,
+  checkDuration,
+  checkNonNegativeInteger,
+  checkOptionsObject,
+  describeValue,
+} from './validate.js';
+import { attachVerboseRenderer } from './verbose-renderer.js';
+
+/** Options of {@link PureScheduler} and {@link Scheduler}. */
+export interface SchedulerOptions {
+  /** Jobs (or Sequences of jobs) to add right away. */
+  jobs?: Iterable<AbstractJob | SequenceItem>;
+  /**
+   * Maximum number of jobs of this scheduler running at once; 0 or undefined means no limit.
+   * A nested scheduler counts as one job of its parent and has its own window.
+   * @default undefined (no limit)
+   */
+  jobsWindow?: number;
+  /**
+   * Wall-clock limit of a whole run, in milliseconds. On expiry running jobs are
+   * cancelled, `run()` resolves false (or rejects, for a critical Scheduler).
+   * @default undefined (no limit)
+   */
+  timeout?: number;
+  /**
+   * Limit, in milliseconds, for the cancelled jobs to settle and for the shutdown phase.
+   * @default 1000
+   */
+  shutdownTimeout?: number;
+  /**
+   * Print the run's progress (the asynciojobs verbose lines) on standard output.
+   * @default false
+   */
+  verbose?: boolean;
+  /** Label of the scheduler, shown in graphs, listings and error messages. */
+  label?: string;
+}
+
+/** Options of `run()`. */
+export interface RunOptions {
+  /** Aborting it cancels the run: running jobs are cancelled, and `run()` rejects with its reason. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link PureScheduler.keepOnlyBetween}. */
+export interface KeepOnlyBetweenOptions {
+  /** Kept jobs are downstream of these (all jobs if empty). */
+  starts?: Iterable<AbstractJob>;
+  /** Kept jobs are upstream of these (all jobs if empty). */
+  ends?: Iterable<AbstractJob>;
+  /** Keep the `starts` themselves. @default true */
+  keepStarts?: boolean;
+  /** Keep the `ends` themselves. @default true */
+  keepEnds?: boolean;
+}
+
+/**
+ * A scheduler that runs a DAG of jobs: each job starts once all its requirements are
+ * done; a failing critical job aborts the run; forever jobs are stopped at the end.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new PureScheduler({ jobsWindow: 4, timeout: 60_000 })
+ * const a = scheduler.add(new Job(() => 'a'))
+ * scheduler.add(new Job(() => 'b', { required: a }))
+ * const ok = await scheduler.run()   // true, or false with scheduler.why()
+ * ```
+ */
+export class PureScheduler extends AbstractJob<boolean> implements Iterable<AbstractJob> {
+  declare readonly [SCHEDULER_BRAND]: boolean;
+  /** Maximum number of jobs running at once (0 = no limit). */
+  jobsWindow: number;
+  /** Global limit of a run, in ms (for a nested scheduler, also its limit as a job). */
+  override timeout: number | undefined;
+  /** Limit of the cancel and shutdown phases, in ms. */
+  shutdownTimeout: number;
+  /** Whether the verbose renderer prints the run on standard output. */
+  verbose: boolean;
+  readonly #jobs = new Set<AbstractJob>();
+  readonly #hub = new EventHub();
+  #outcome: RunOutcome | undefined;
+  #runningNow = false;
+  #shutdownResult: Promise<boolean> | undefined;
+  #forward: Forwarder | undefined;
+
+  constructor(options: SchedulerOptions & JobOptions = {}) {
+    checkOptionsObject('the scheduler options', options);
+    super(options);
+    this.jobsWindow = checkNonNegativeInteger('jobsWindow', options.jobsWindow) ?? 0;
+    this.timeout = checkDuration('timeout', options.timeout);
+    this.shutdownTimeout = checkDuration('shutdownTimeout', options.shutdownTimeout) ?? 1000;
+    this.verbose = checkBoolean('verbose', options.verbose) ?? false;
+    if (options.jobs !== undefined) this.update(options.jobs);
+  }
+
+  // ------------------------------------------------------------ the job set
+
+  /** The jobs, in insertion order. */
+  get jobs(): ReadonlySet<AbstractJob> {
+    return this.#jobs;
+  }
+  /** The number of jobs. */
+  get size(): number {
+    return this.#jobs.size;
+  }
+  [Symbol.iterator](): Iterator<AbstractJob> {
+    return this.#jobs.values();
+  }
+
+  /**
+   * Adds a job and returns it (not the scheduler).
+   * @throws InvalidOptionError if it is not a job, or already belongs to another scheduler.
+   */
+  add<J extends AbstractJob>(job: J): J {
+    if (!hasBrand(job, JOB_BRAND)) {
+      if (hasBrand(job, SCHEDULER_BRAND)) {
+        throw new InvalidOptionError(
+          'A PureScheduler cannot be nested in a scheduler: use a Scheduler instead',
+        );
+      }
+      throw new InvalidOptionError(`Expected a job to add to the scheduler, got ${describeValue(job)}`);
+    }
+    if (job === (this as AbstractJob)) throw new InvalidOptionError('A scheduler cannot be added to itself');
+    const state = job[kState];
+    if (state.owner !== undefined && state.owner !== this) {
+      throw new JobGraphError(
+        CoreErrorCode.JOB_IN_TWO_SCHEDULERS,
+        `Job "${labelOf(job)}" already belongs to scheduler "${labelOf(state.owner as PureScheduler)}"; remove it there first`,
+      );
+    }
+    state.owner = this;
+    this.#jobs.add(job);
+    return job;
+  }
+
+  /** Adds jobs, or the jobs of Sequences. */
+  update(items: Iterable<AbstractJob | SequenceItem>): this {
+    if (typeof items !== 'object' || items === null || !(Symbol.iterator in items)) {
+      throw new InvalidOptionError(
+        `Expected update() to receive an iterable of jobs, got ${describeValue(items)}`,
+      );
+    }
+    for (const job of flattenItems(items)) this.add(job);
+    return this;
+  }
+
+  /**
+   * Removes a job from this scheduler (its requirements and the requirements on it are left as they are).
+   * @throws InvalidOptionError if the job is not in this scheduler.
+   */
+  remove(job: AbstractJob): this {
+    if (!this.#jobs.delete(job)) {
+      throw new InvalidOptionError(
+        `Cannot remove job "${labelOf(job)}": it is not in scheduler "${labelOf(this)}"`,
+      );
+    }
+    job[kState].owner = undefined;
+    return this;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /**
+   * Subscribes to one type of event of the runs of this scheduler, nested ones included.
+   * @returns a function that unsubscribes.
+   */
+  on<K extends keyof EventMap>(type: K, listener: Listener<K>): () => void {
+    return this.#hub.on(type, listener);
+  }
+  /** Subscribes to every event. @returns a function that unsubscribes. */
+  onAny(listener: (event: SchedulerEvent) => void): () => void {
+    return this.#hub.onAny(listener);
+  }
+
+  // --------------------------------------------------------------------- run
+
+  /**
+   * Runs the jobs. Resolves true when every finite job is done and no critical job
+   * failed; false after a critical failure or the global timeout (see {@link why}).
+   * Shutdown runs automatically at the end.
+   * @throws CycleError / `ERR_FOREIGN_REQUIREMENT` before anything starts; the signal's reason when aborted.
+   */
+  override async run(options: RunOptions | JobContext = {}): Promise<boolean> {
+    const outcome = await this.runOutcome(options);
+    if (outcome.kind === 'aborted') throw outcome.reason;
+    return outcome.kind === 'ok';
+  }
+
+  /** Runs and reports how the run ended; `run()` of each kind of scheduler turns it into its result. */
+  protected async runOutcome(options: RunOptions | JobContext): Promise<RunOutcome> {
+    if (this.#runningNow) {
+      throw new JobGraphError(CoreErrorCode.INVALID_STATE, `Scheduler "${labelOf(this)}" is already running`);
+    }
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const jobs = [...this.#jobs];
+    const index = buildIndex(this, jobs, `scheduler "${labelOf(this)}"`);
+    const order = orderIndices(index);
+    if (order.length < jobs.length) throw findCycle(index, order);
+    numberJobs(jobs, order);
+    for (const job of jobs) job[kState].resetForRun();
+    this.#runningNow = true;
+    this.#outcome = undefined;
+    this.#shutdownResult = undefined;
+    this.#forward = (options as { [kForward]?: Forwarder })[kForward];
+    const detach = this.verbose ? attachVerboseRenderer(this) : undefined;
+    try {
+      const publishing = () => this.#hub.active || this.#forward !== undefined;
+      const publish = (event: SchedulerEvent) => {
+        this.#hub.dispatch(event);
+        this.#forward?.(event);
+      };
+      if (publishing())
+        publish({ type: 'run:start', scheduler: this, jobs: jobs.length, time: Date.now(), path: [] });
+      const loop = new RunLoop({
+        index,
+        name: labelOf(this),
+        window: this.jobsWindow,
+        timeout: this.timeout,
+        shutdownTimeout: this.shutdownTimeout,
+        signal,
+        publish,
+        publishing,
+        source: this,
+      });
+      const outcome = await loop.execute();
+      this.#outcome = outcome;
+      await this.shutdown();
+      if (publishing()) {
+        publish({
+          type: 'run:done',
+          scheduler: this,
+          ok: outcome.kind === 'ok',
+          why: this.why(),
+          time: Date.now(),
+          path: [],
+        });
+      }
+      return outcome;
+    } finally {
+      this.#runningNow = false;
+      this.#forward = undefined;
+      detach?.();
+    }
+  }
+
+  /**
+   * Calls `shutdown()` on every job at once, bounded by `shutdownTimeout`. Runs
+   * automatically at the end of each run; a second call returns the first one's result.
+   * @returns true if every job's shutdown returned in time.
+   */
+  override shutdown(): Promise<boolean> {
+    this.#shutdownResult ??= this.#shutdownJobs();
+    return this.#shutdownResult;
+  }
+
+  async #shutdownJobs(): Promise<boolean> {
+    const publishing = this.#hub.active || this.#forward !== undefined;
+    const publish = (event: SchedulerEvent) => {
+      this.#hub.dispatch(event);
+      this.#forward?.(event);
+    };
+    if (publishing) publish({ type: 'shutdown:start', scheduler: this, time: Date.now(), path: [] });
+    const calls: Promise<unknown>[] = [];
+    for (const job of this.#jobs) {
+      try {
+        calls.push(job.shutdown().catch(() => undefined));
+      } catch {
+        // a synchronous throw from a job's shutdown() is ignored like a rejected one
+      }
+    }
+    const pending = await settleWithin(calls, this.shutdownTimeout);
+    if (publishing) publish({ type: 'shutdown:done', scheduler: this, pending, time: Date.now(), path: [] });
+    return pending === 0;
+  }
+
+  // ------------------------------------------------------------------ status
+
+  /** True if the last run ended on the global timeout. */
+  failedTimeOut(): boolean {
+    return this.#outcome?.kind === 'timeout';
+  }
+  /** True if the last run was aborted by a failing critical job. */
+  failedCritical(): boolean {
+    return this.#outcome?.kind === 'critical';
+  }
+  /**
+   * Why the last run ended: `FINE`, `TIMED OUT after <t> ms`,
+   * `a CRITICAL job has raised an exception`, or `ABORTED: <reason>`.
+   */
+  why(): string {
+    const outcome = this.#outcome;
+    if (outcome === undefined || outcome.kind === 'ok') return 'FINE';
+    if (outcome.kind === 'timeout') return `TIMED OUT after ${outcome.error.timeout} ms`;
+    if (outcome.kind === 'critical') return 'a CRITICAL job has raised an exception';
+    const reason = outcome.reason;
+    return `ABORTED: ${reason instanceof Error ? reason.message : String(reason)}`;
+  }
+
+  /** `3D + 1R + 2I = 6`: jobs done, running (or cancelled), idle (or waiting for a slot). */
+  stats(): string {
+    let done = 0;
+    let ongoing = 0;
+    for (const job of this.#jobs) {
+      const lifecycle = job[kState].lifecycle;
+      if (lifecycle === 'done') done++;
+      else if (lifecycle === 'running' || lifecycle === 'cancelled') ongoing++;
+    }
+    const idle = this.#jobs.size - done - ongoing;
+    return `${done}D + ${ongoing}R + ${idle}I = ${this.#jobs.size}`;
+  }
+
+  // ------------------------------------------------------------ graph checks
+
+  /** True when the graph has no cycle and no requirement outside its scheduler, nested schedulers included. */
+  checkCycles(): boolean {
+    const jobs = [...this.#jobs];
+    if (findForeignRequirement(this, jobs) !== undefined) return false;
+    if (orderIndices(buildIndex(this, jobs, '')).length < jobs.length) return false;
+    for (const job of jobs) if (isNestedScheduler(job) && !job.checkCycles()) return false;
+    return true;
+  }
+
+  /**
+   * Removes every requirement that points outside this scheduler, nested schedulers included.
+   * @returns true if nothing had to change.
+   */
+  sanitize(): boolean {
+    let clean = true;
+    for (const job of this.#jobs) {
+      for (const requirement of [...job.required]) {
+        if (requirement[kState].owner !== this) {
+          job.unrequires(requirement);
+          clean = false;
+        }
+      }
+      if (isNestedScheduler(job) && !job.sanitize()) clean = false;
+    }
+    return clean;
+  }
+
+  /** The jobs in topological order (earliest inserted first among ready ones). @throws CycleError */
+  topologicalOrder(): AbstractJob[] {
+    return topologicalJobs(this, [...this.#jobs], `scheduler "${labelOf(this)}"`);
+  }
+
+  /** The jobs without requirements. */
+  entryJobs(): AbstractJob[] {
+    return [...this.#jobs].filter((job) => job.required.size === 0);
+  }
+
+  /** The jobs that no job requires; forever jobs are left out unless `discardForever` is false. */
+  exitJobs(options: { discardForever?: boolean } = {}): AbstractJob[] {
+    const discardForever = options.discardForever ?? true;
+    const successors = successorMap(this.#jobs);
+    return [...this.#jobs].filter(
+      (job) => successors.get(job)?.length === 0 && !(discardForever && job.forever),
+    );
+  }
+
+  // ------------------------------------------------------------ neighbourhood
+
+  /** The jobs of this scheduler that the given jobs require directly. */
+  predecessors(...jobs: AbstractJob[]): Set<AbstractJob> {
+    const result = new Set<AbstractJob>();
+    for (const job of jobs) for (const r of job.required) if (this.#jobs.has(r)) result.add(r);
+    return result;
+  }
+  /** The jobs of this scheduler that require the given jobs directly. */
+  successors(...jobs: AbstractJob[]): Set<AbstractJob> {
+    const map = successorMap(this.#jobs);
+    const result = new Set<AbstractJob>();
+    for (const job of jobs) for (const s of map.get(job) ?? []) result.add(s);
+    return result;
+  }
+  /** Every job of this scheduler that the given jobs require, directly or not. */
+  predecessorsUpstream(...jobs: AbstractJob[]): Set<AbstractJob> {
+    return closure(jobs, (job) => job.required, this.#jobs);
+  }
+  /** Every job of this scheduler that requires the given jobs, directly or not. */
+  successorsDownstream(...jobs: AbstractJob[]): Set<AbstractJob> {
+    const map = successorMap(this.#jobs);
+    return closure(jobs, (job) => map.get(job) ?? [], this.#jobs);
+  }
+
+  // ------------------------------------------------------------ graph editing
+
+  /**
+   * Removes `job` and reconnects around it: each job that required it now requires
+   * the job's own requirements.
+   * @throws InvalidOptionError if the job is not in this scheduler.
+   */
+  bypassAndRemove(job: AbstractJob): void {
+    if (!this.#jobs.has(job)) {
+      throw new InvalidOptionError(
+        `Cannot bypass job "${labelOf(job)}": it is not in scheduler "${labelOf(this)}"`,
+      );
+    }
+    for (const successor of this.successors(job)) {
+      successor.unrequires(job);
+      successor.requires(job.required);
+    }
+    this.remove(job);
+  }
+
+  /** Keeps only the given jobs, then drops requirements on the removed ones (no re-linking). */
+  keepOnly(jobs: Iterable<AbstractJob>): void {
+    const keep = new Set(jobs);
+    for (const job of [...this.#jobs]) if (!keep.has(job)) this.remove(job);
+    this.sanitize();
+  }
+
+  /** Keeps the jobs downstream of `starts` and upstream of `ends`, then sanitizes. */
+  keepOnlyBetween(options: KeepOnlyBetweenOptions = {}): void {
+    const starts = [...(options.starts ?? [])];
+    const ends = [...(options.ends ?? [])];
+    const downstream = starts.length > 0 ? this.successorsDownstream(...starts) : new Set(this.#jobs);
+    const upstream = ends.length > 0 ? this.predecessorsUpstream(...ends) : new Set(this.#jobs);
+    const keep = new Set([...downstream].filter((job) => upstream.has(job)));
+    if (options.keepStarts ?? true) for (const job of starts) keep.add(job);
+    if (options.keepEnds ?? true) for (const job of ends) keep.add(job);
+    this.keepOnly(keep);
+  }
+
+  /**
+   * Every leaf job, recursing into nested schedulers; with `scanSchedulers`, the
+   * schedulers too, this one first.
+   */
+  *iterateJobs(options: { scanSchedulers?: boolean } = {}): Generator<AbstractJob> {
+    if (options.scanSchedulers) yield this;
+    for (const job of this.#jobs) {
+      if (isNestedScheduler(job)) yield* job.iterateJobs(options);
+      else yield job;
+    }
+  }
+
+  // ----------------------------------------------------------- text and graph
+
+  /** The listing of the jobs, one line each, in topological order (asynciojobs format). */
+  list(options: ListOptions = {}): string {
+    return list(this, options);
+  }
+  /** A listing that works even on a graph with cycles: no numbering, path-like ids. */
+  listSafe(options: ListOptions = {}): string {
+    return listSafe(this, options);
+  }
+  /** `why()`, the listing, and the exceptions raised. */
+  debrief(options: DebriefOptions = {}): string {
+    return debrief(this, options);
+  }
+  /** The graph in DOT (asynciojobs `dot_format`). */
+  toDot(options: DotOptions = {}): string {
+    return toDot(this, options);
+  }
+  /** Writes the DOT text to `path` (`.dot` added when it has no extension). @returns the path written */
+  exportAsDotfile(path: string): Promise<string> {
+    return exportGraph(this.toDot(), path, 'dot');
+  }
+  /** Renders the graph as SVG, in-process (no `dot` binary needed). @returns the path written */
+  exportAsSvgfile(path: string): Promise<string> {
+    return exportGraph(this.toDot(), path, 'svg');
+  }
+  /** Renders the graph as PNG, in-process. @returns the path written */
+  exportAsPngfile(path: string): Promise<string> {
+    return exportGraph(this.toDot(), path, 'png');
+  }
+
+  override toString(): string {
+    return `${this.constructor.name} "${labelOf(this)}" with ${this.stats()} job(s)`;
+  }
+}
+Object.defineProperty(PureScheduler.prototype, SCHEDULER_BRAND, { value: true, writable: false });
+// A PureScheduler shares AbstractJob's machinery (labels, state) but is not a job to its peers.
+Object.defineProperty(PureScheduler.prototype, JOB_BRAND, { value: false, writable: false });
+
+/** True for a nested {@link Scheduler} (a job that is also a scheduler). */
+export function isNestedScheduler(job: AbstractJob): job is PureScheduler {
+  return hasBrand(job, NESTABLE_BRAND);
+}
+
+/** Gives each job its display id from a topological order, padded to the width of the count. */
+function numberJobs(jobs: readonly AbstractJob[], order: Int32Array): void {
+  const width = String(jobs.length).length;
+  let rank = 1;
+  for (const i of order) (jobs[i] as AbstractJob)[kState].id = String(rank++).padStart(width, '0');
+}

@@ -1,0 +1,246 @@
+/**
+ * One run of one scheduler: Kahn's algorithm driven by job completions, with a
+ * remaining-requirements counter per job, so a run costs O(V + E) whatever the shape
+ * of the graph. (asynciojobs re-scans the requirements of every successor and waits
+ * on all pending tasks at each step, which is quadratic on large graphs.)
+ */
+import { type AbstractJob, labelOf } from './abstract-job.js';
+import { runJob } from './attempt.js';
+import { JobCancelledError, RunTimeoutError } from './errors.js';
+import type { JobEvent, SchedulerEvent } from './events.js';
+import type { GraphIndex } from './graph.js';
+import { kState } from './job-state.js';
+import { type Forwarder, RunContext } from './run-context.js';
+
+/** How a run ended. */
+export type RunOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'critical'; readonly job: AbstractJob; readonly error: unknown }
+  | { readonly kind: 'timeout'; readonly error: RunTimeoutError }
+  | { readonly kind: 'aborted'; readonly reason: unknown };
+
+export interface RunSettings {
+  readonly index: GraphIndex;
+  /** The scheduler's display name, for messages. */
+  readonly name: string;
+  readonly window: number;
+  readonly timeout: number | undefined;
+  readonly shutdownTimeout: number;
+  readonly signal: AbortSignal | undefined;
+  /** Publishes an event, or undefined when nobody listens. */
+  readonly publish: (event: SchedulerEvent) => void;
+  /** True when somebody listens: lets the loop skip building events. */
+  readonly publishing: () => boolean;
+  /** The scheduler itself, as the `scheduler` of run events. */
+  readonly source: unknown;
+}
+
+const NO_PATH: readonly AbstractJob[] = Object.freeze([]);
+
+export class RunLoop {
+  readonly #settings: RunSettings;
+  readonly #jobs: readonly AbstractJob[];
+  readonly #remaining: Int32Array;
+  readonly #contexts: Array<RunContext | undefined>;
+  readonly #settled: Array<Promise<void> | undefined>;
+  readonly #waiting: number[] = [];
+  #waitingHead = 0;
+  #running = 0;
+  #finiteLeft = 0;
+  #outcome: RunOutcome | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #resolve!: (outcome: RunOutcome) => void;
+  readonly #onAbort = () => this.#finish({ kind: 'aborted', reason: this.#settings.signal?.reason });
+
+  constructor(settings: RunSettings) {
+    this.#settings = settings;
+    this.#jobs = settings.index.jobs;
+    this.#remaining = settings.index.indegree.slice();
+    this.#contexts = new Array(this.#jobs.length);
+    this.#settled = new Array(this.#jobs.length);
+  }
+
+  /** Runs the graph; resolves once every started job has settled (or its bound expired). */
+  execute(): Promise<RunOutcome> {
+    const done = new Promise<RunOutcome>((resolve) => {
+      this.#resolve = resolve;
+    });
+    const { signal, timeout } = this.#settings;
+    const jobs = this.#jobs;
+    for (const job of jobs) if (!job.forever) this.#finiteLeft++;
+    if (this.#finiteLeft === 0) {
+      // Nothing to wait for: forever jobs alone would never let the run end.
+      this.#finish({ kind: 'ok' });
+      return done;
+    }
+    if (timeout !== undefined) {
+      this.#timer = setTimeout(() => {
+        const error = new RunTimeoutError(this.#settings.name, timeout);
+        if (this.#settings.publishing()) {
+          this.#publish({ type: 'run:timeout', scheduler: this.#settings.source, timeout } as SchedulerEvent);
+        }
+        this.#finish({ kind: 'timeout', error });
+      }, timeout);
+    }
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    for (let i = 0; i < jobs.length && this.#outcome === undefined; i++) {
+      if (this.#remaining[i] === 0) this.#makeReady(i);
+    }
+    return done;
+  }
+
+  #publish(event: SchedulerEvent): void {
+    this.#settings.publish(event);
+  }
+
+  #jobEvent(job: AbstractJob, event: JobEvent): void {
+    this.#publish({ ...event, job, time: Date.now(), path: NO_PATH } as SchedulerEvent);
+  }
+
+  #makeReady(i: number): void {
+    const window = this.#settings.window;
+    if (window > 0 && this.#running >= window) {
+      const job = this.#jobs[i] as AbstractJob;
+      job[kState].lifecycle = 'scheduled';
+      this.#waiting.push(i);
+      if (this.#settings.publishing()) this.#jobEvent(job, { type: 'job:scheduled' });
+      return;
+    }
+    this.#start(i);
+  }
+
+  #start(i: number): void {
+    const job = this.#jobs[i] as AbstractJob;
+    const state = job[kState];
+    state.lifecycle = 'running';
+    state.started = true;
+    this.#running++;
+    const forward: Forwarder = (event) =>
+      this.#publish({ ...event, path: [job, ...event.path] } as SchedulerEvent);
+    const ctx = new RunContext((event) => {
+      if (this.#settings.publishing()) this.#jobEvent(job, event);
+    }, forward);
+    this.#contexts[i] = ctx;
+    if (this.#settings.publishing()) this.#jobEvent(job, { type: 'job:start', attempt: 1 });
+    const onRetry = (attempt: number, error: unknown) => {
+      if (!this.#settings.publishing()) return;
+      this.#jobEvent(job, { type: 'job:retry', attempt, error });
+      this.#jobEvent(job, { type: 'job:start', attempt });
+    };
+    this.#settled[i] = runJob(job, ctx, onRetry).then(
+      (result) => this.#onSettled(i, false, result),
+      (error: unknown) => this.#onSettled(i, true, error),
+    );
+  }
+
+  #onSettled(i: number, failed: boolean, value: unknown): void {
+    const job = this.#jobs[i] as AbstractJob;
+    const state = job[kState];
+    this.#contexts[i] = undefined;
+    if (state.lifecycle !== 'running') return; // cancelled meanwhile: its outcome is discarded
+    state.lifecycle = 'done';
+    this.#running--;
+    if (failed) {
+      state.failed = true;
+      state.error = value;
+      if (this.#settings.publishing()) {
+        this.#jobEvent(job, { type: 'job:failed', error: value, critical: job.critical });
+      }
+      if (job.critical) {
+        this.#finish({ kind: 'critical', job, error: value });
+        return;
+      }
+    } else {
+      state.result = value;
+      if (this.#settings.publishing()) this.#jobEvent(job, { type: 'job:done', result: value });
+    }
+    if (this.#outcome !== undefined) return;
+    // The freed window slot goes to the oldest waiting job.
+    if (this.#waitingHead < this.#waiting.length) this.#start(this.#waiting[this.#waitingHead++] as number);
+    const { successorStart, successors } = this.#settings.index;
+    for (let e = successorStart[i] as number, end = successorStart[i + 1] as number; e < end; e++) {
+      const s = successors[e] as number;
+      const left = (this.#remaining[s] as number) - 1;
+      this.#remaining[s] = left;
+      if (left === 0) this.#makeReady(s);
+    }
+    if (!job.forever && --this.#finiteLeft === 0) this.#finish({ kind: 'ok' });
+  }
+
+  /** Ends the run once: cancels what still runs, waits for it (bounded), then resolves. */
+  #finish(outcome: RunOutcome): void {
+    if (this.#outcome !== undefined) return;
+    this.#outcome = outcome;
+    clearTimeout(this.#timer);
+    this.#settings.signal?.removeEventListener('abort', this.#onAbort);
+    if (outcome.kind !== 'ok' && this.#settings.publishing()) {
+      const reason = outcome.kind === 'aborted' ? outcome.reason : outcome.error;
+      const job = outcome.kind === 'critical' ? outcome.job : undefined;
+      this.#publish({
+        type: 'run:abort',
+        scheduler: this.#settings.source,
+        reason,
+        ...(job === undefined ? {} : { job }),
+        time: Date.now(),
+        path: NO_PATH,
+      } as SchedulerEvent);
+    }
+    const reason = this.#cancelReason(outcome);
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < this.#jobs.length; i++) {
+      const job = this.#jobs[i] as AbstractJob;
+      const state = job[kState];
+      if (state.lifecycle === 'scheduled') state.lifecycle = 'idle';
+      if (state.lifecycle !== 'running') continue;
+      state.lifecycle = 'cancelled';
+      this.#contexts[i]?.cancel(reason);
+      if (this.#settings.publishing()) this.#jobEvent(job, { type: 'job:cancelled', reason });
+      const settled = this.#settled[i];
+      if (settled !== undefined) pending.push(settled);
+    }
+    this.#running = 0;
+    void settleWithin(pending, this.#settings.shutdownTimeout).then(() => this.#resolve(outcome));
+  }
+
+  #cancelReason(outcome: RunOutcome): unknown {
+    const name = this.#settings.name;
+    switch (outcome.kind) {
+      case 'ok':
+        return new JobCancelledError(`Forever job stopped: every finite job of "${name}" is done`);
+      case 'critical':
+        return new JobCancelledError(
+          `Job cancelled: critical job "${labelOf(outcome.job)}" of "${name}" failed`,
+          { cause: outcome.error },
+        );
+      case 'timeout':
+        return outcome.error;
+      case 'aborted':
+        return outcome.reason;
+    }
+  }
+}
+
+/**
+ * Waits until every promise has settled, or `ms` milliseconds, whichever comes first.
+ * Resolves with the number of promises still pending.
+ */
+export function settleWithin(promises: readonly Promise<unknown>[], ms: number): Promise<number> {
+  if (promises.length === 0) return Promise.resolve(0);
+  let left = promises.length;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(left), ms);
+    for (const promise of promises) {
+      promise
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          if (--left === 0) {
+            clearTimeout(timer);
+            resolve(0);
+          }
+        });
+    }
+  });
+}
