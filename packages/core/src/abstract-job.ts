@@ -92,7 +92,8 @@ export abstract class AbstractJob<T = unknown> {
   timeout: number | undefined;
   /** Extra attempts after a failure. */
   retries: number;
-  readonly #required = new Set<AbstractJob>();
+  // Allocated on the first requirement: most jobs of large graphs have few or none.
+  #required: Set<AbstractJob> | undefined;
   /** @internal scheduler bookkeeping */
   readonly [kState] = new JobRunState();
 
@@ -109,7 +110,7 @@ export abstract class AbstractJob<T = unknown> {
 
   /** The jobs this one requires. */
   get required(): ReadonlySet<AbstractJob> {
-    return this.#required;
+    return this.#required ?? NO_REQUIREMENTS;
   }
 
   /**
@@ -119,7 +120,7 @@ export abstract class AbstractJob<T = unknown> {
    */
   requires(...requirements: Requirement[]): this {
     forEachRequiredJob('a requirement', requirements, (job) => {
-      if (job !== this) this.#required.add(job);
+      if (job !== this) (this.#required ??= new Set()).add(job);
     });
     return this;
   }
@@ -127,7 +128,7 @@ export abstract class AbstractJob<T = unknown> {
   /** Removes requirements (a Sequence: its last job); absent ones are ignored. */
   unrequires(...requirements: Requirement[]): this {
     forEachRequiredJob('a requirement', requirements, (job) => {
-      this.#required.delete(job);
+      this.#required?.delete(job);
     });
     return this;
   }
@@ -145,6 +146,14 @@ export abstract class AbstractJob<T = unknown> {
    */
   async shutdown(): Promise<unknown> {
     return undefined;
+  }
+
+  /**
+   * Whether {@link AbstractJob.shutdown} does anything: schedulers skip the call when it
+   * does not. True whenever a subclass overrides `shutdown()`.
+   */
+  get hasShutdown(): boolean {
+    return this.shutdown !== AbstractJob.prototype.shutdown;
   }
 
   // ------------------------------------------------------------------ state
@@ -218,6 +227,8 @@ export abstract class AbstractJob<T = unknown> {
   }
 }
 Object.defineProperty(AbstractJob.prototype, JOB_BRAND, { value: true, writable: false });
+
+const NO_REQUIREMENTS: ReadonlySet<AbstractJob> = new Set();
 
 /** The text label of a job: its `label`, else its `textLabel()`, else `NOLABEL`. */
 export function labelOf(job: AbstractJob): string {

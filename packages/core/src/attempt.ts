@@ -7,27 +7,39 @@ import { JobTimeoutError } from './errors.js';
 import { kState } from './job-state.js';
 import { AttemptContext, type RunContext } from './run-context.js';
 
-/** Called before each retry, with the attempt number about to start. */
-export type RetryHook = (attempt: number, error: unknown) => void;
-
 /**
  * Runs `job` until an attempt succeeds, the attempts are used up, or the job is cancelled.
  * Rejects with the last attempt's error.
  */
-export async function runJob(job: AbstractJob, ctx: RunContext, onRetry: RetryHook): Promise<unknown> {
-  const attempts = 1 + job.retries;
+export function runJob(job: AbstractJob, ctx: RunContext): Promise<unknown> {
   // A nested scheduler enforces its `timeout` itself (as a run timeout, which a
   // non-critical scheduler reports as false rather than as a failure).
   const timeout = hasBrand(job, SCHEDULER_BRAND) ? undefined : job.timeout;
+  job[kState].attempts = 1;
+  // The common case, kept free of extra promises: it runs once per job of every run.
+  if (job.retries === 0 && timeout === undefined) return callRun(job, ctx);
+  return runAttempts(job, ctx, timeout);
+}
+
+async function runAttempts(job: AbstractJob, ctx: RunContext, timeout: number | undefined): Promise<unknown> {
+  const attempts = 1 + job.retries;
   for (;;) {
     job[kState].attempts = ctx.attempt;
     try {
-      return timeout === undefined ? await job.run(ctx) : await runWithTimeout(job, ctx, timeout);
+      return timeout === undefined ? await callRun(job, ctx) : await runWithTimeout(job, ctx, timeout);
     } catch (error) {
       if (ctx.cancelled || ctx.attempt >= attempts) throw error;
-      ctx.attempt++;
-      onRetry(ctx.attempt, error);
+      ctx.retrying(ctx.attempt + 1, error);
     }
+  }
+}
+
+/** `job.run(ctx)`, with a synchronous throw turned into a rejection. */
+function callRun(job: AbstractJob, ctx: RunContext): Promise<unknown> {
+  try {
+    return job.run(ctx);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

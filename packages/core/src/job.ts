@@ -43,12 +43,23 @@ export class Job<T = unknown> extends AbstractJob<T> {
     this.#shutdown = options.shutdown;
   }
 
-  override async run(ctx: JobContext): Promise<T> {
-    return this.fn(ctx);
+  // Not `async`: returning the function's own promise saves two promises and three
+  // microtask turns per job, which shows on runs of 100,000 jobs.
+  override run(ctx: JobContext): Promise<T> {
+    try {
+      return Promise.resolve(this.fn(ctx));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   override async shutdown(): Promise<void> {
     await this.#shutdown?.();
+  }
+
+  /** @internal true when a shutdown function was given (the scheduler skips the others). */
+  override get hasShutdown(): boolean {
+    return this.#shutdown !== undefined;
   }
 
   /** `Job[name]` from the function's name, or `Job` for an anonymous function. */

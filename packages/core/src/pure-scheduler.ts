@@ -19,7 +19,7 @@ import {
 } from './graph.js';
 import { kState } from './job-state.js';
 import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from './listing.js';
-import { type Forwarder, kForward } from './run-context.js';
+import { type EventForwarder, kForward } from './run-context.js';
 import { RunLoop, type RunOutcome, settleWithin } from './run-loop.js';
 import { flattenItems, type SequenceItem } from './sequence.js';
 import {
@@ -106,7 +106,8 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   #outcome: RunOutcome | undefined;
   #runningNow = false;
   #shutdownResult: Promise<boolean> | undefined;
-  #forward: Forwarder | undefined;
+  /** While running nested: the parent's context, through which events go up. */
+  #parent: EventForwarder | undefined;
 
   constructor(options: SchedulerOptions & JobOptions = {}) {
     checkOptionsObject('the scheduler options', options);
@@ -227,13 +228,13 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     this.#runningNow = true;
     this.#outcome = undefined;
     this.#shutdownResult = undefined;
-    this.#forward = (options as { [kForward]?: Forwarder })[kForward];
+    this.#parent = kForward in options ? (options as EventForwarder) : undefined;
     const detach = this.verbose ? attachVerboseRenderer(this) : undefined;
     try {
-      const publishing = () => this.#hub.active || this.#forward !== undefined;
+      const publishing = () => this.#hub.active || this.#parent !== undefined;
       const publish = (event: SchedulerEvent) => {
         this.#hub.dispatch(event);
-        this.#forward?.(event);
+        this.#parent?.[kForward](event);
       };
       if (publishing())
         publish({ type: 'run:start', scheduler: this, jobs: jobs.length, time: Date.now(), path: [] });
@@ -264,7 +265,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
       return outcome;
     } finally {
       this.#runningNow = false;
-      this.#forward = undefined;
+      this.#parent = undefined;
       detach?.();
     }
   }
@@ -280,14 +281,15 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   }
 
   async #shutdownJobs(): Promise<boolean> {
-    const publishing = this.#hub.active || this.#forward !== undefined;
+    const publishing = this.#hub.active || this.#parent !== undefined;
     const publish = (event: SchedulerEvent) => {
       this.#hub.dispatch(event);
-      this.#forward?.(event);
+      this.#parent?.[kForward](event);
     };
     if (publishing) publish({ type: 'shutdown:start', scheduler: this, time: Date.now(), path: [] });
     const calls: Promise<unknown>[] = [];
     for (const job of this.#jobs) {
+      if (!job.hasShutdown) continue;
       try {
         calls.push(job.shutdown().catch(() => undefined));
       } catch {

@@ -1,28 +1,36 @@
 /**
- * The JobContext given to a running job. Its AbortController is created lazily, on
- * the first read of `signal`: most short jobs never read it, and 100,000 controllers
- * would cost more than the whole rest of a run.
+ * The JobContext given to a running job. It is kept small on purpose: a run of
+ * 100,000 jobs creates 100,000 of them. Its AbortController is created lazily, on the
+ * first read of `signal`, since most short jobs never read it.
  */
 import type { JobContext } from './abstract-job.js';
 import type { JobEvent, SchedulerEvent } from './events.js';
 
 export const kForward: unique symbol = Symbol('jobgraph.forward');
 
-/** Receives the events of a nested scheduler, to re-publish them in its parent. */
-export type Forwarder = (event: SchedulerEvent) => void;
+/** What a context reports to: the run loop, for the job at `index`. */
+export interface ContextOwner {
+  jobEvent(index: number, event: JobEvent): void;
+  forwardEvent(index: number, event: SchedulerEvent): void;
+  retrying(index: number, attempt: number, error: unknown): void;
+}
 
-export class RunContext implements JobContext {
+/** Something that can re-publish the events of a nested scheduler in its parent. */
+export interface EventForwarder {
+  [kForward](event: SchedulerEvent): void;
+}
+
+export class RunContext implements JobContext, EventForwarder {
   attempt = 1;
+  readonly #owner: ContextOwner;
+  readonly #index: number;
   #controller: AbortController | undefined;
   #cancelled = false;
   #reason: unknown;
-  readonly #emit: (event: JobEvent) => void;
-  /** Set when the job is a nested scheduler: how its events reach the parent. */
-  readonly [kForward]: Forwarder;
 
-  constructor(emit: (event: JobEvent) => void, forward: Forwarder) {
-    this.#emit = emit;
-    this[kForward] = forward;
+  constructor(owner: ContextOwner, index: number) {
+    this.#owner = owner;
+    this.#index = index;
   }
 
   get signal(): AbortSignal {
@@ -45,25 +53,37 @@ export class RunContext implements JobContext {
   }
 
   emit(event: JobEvent): void {
-    this.#emit(event);
+    this.#owner.jobEvent(this.#index, event);
+  }
+
+  /** Called before a retry, with the number of the attempt about to start. */
+  retrying(attempt: number, error: unknown): void {
+    this.attempt = attempt;
+    this.#owner.retrying(this.#index, attempt, error);
+  }
+
+  [kForward](event: SchedulerEvent): void {
+    this.#owner.forwardEvent(this.#index, event);
   }
 }
 
 /** A context for one attempt under a per-job timeout: its own signal, linked to the job's. */
-export class AttemptContext implements JobContext {
+export class AttemptContext implements JobContext, EventForwarder {
   readonly attempt: number;
   readonly signal: AbortSignal;
-  readonly [kForward]: Forwarder;
   readonly #parent: RunContext;
 
   constructor(parent: RunContext, signal: AbortSignal) {
     this.#parent = parent;
     this.attempt = parent.attempt;
     this.signal = signal;
-    this[kForward] = parent[kForward];
   }
 
   emit(event: JobEvent): void {
     this.#parent.emit(event);
+  }
+
+  [kForward](event: SchedulerEvent): void {
+    this.#parent[kForward](event);
   }
 }

@@ -10,7 +10,7 @@ import { JobCancelledError, RunTimeoutError } from './errors.js';
 import type { JobEvent, SchedulerEvent } from './events.js';
 import type { GraphIndex } from './graph.js';
 import { kState } from './job-state.js';
-import { type Forwarder, RunContext } from './run-context.js';
+import { type ContextOwner, RunContext } from './run-context.js';
 
 /** How a run ended. */
 export type RunOutcome =
@@ -37,7 +37,7 @@ export interface RunSettings {
 
 const NO_PATH: readonly AbstractJob[] = Object.freeze([]);
 
-export class RunLoop {
+export class RunLoop implements ContextOwner {
   readonly #settings: RunSettings;
   readonly #jobs: readonly AbstractJob[];
   readonly #remaining: Int32Array;
@@ -97,6 +97,23 @@ export class RunLoop {
     this.#publish({ ...event, job, time: Date.now(), path: NO_PATH } as SchedulerEvent);
   }
 
+  // ---- ContextOwner: what the contexts of running jobs report
+
+  jobEvent(index: number, event: JobEvent): void {
+    if (this.#settings.publishing()) this.#jobEvent(this.#jobs[index] as AbstractJob, event);
+  }
+
+  forwardEvent(index: number, event: SchedulerEvent): void {
+    this.#publish({ ...event, path: [this.#jobs[index] as AbstractJob, ...event.path] } as SchedulerEvent);
+  }
+
+  retrying(index: number, attempt: number, error: unknown): void {
+    if (!this.#settings.publishing()) return;
+    const job = this.#jobs[index] as AbstractJob;
+    this.#jobEvent(job, { type: 'job:retry', attempt, error });
+    this.#jobEvent(job, { type: 'job:start', attempt });
+  }
+
   #makeReady(i: number): void {
     const window = this.#settings.window;
     if (window > 0 && this.#running >= window) {
@@ -115,19 +132,10 @@ export class RunLoop {
     state.lifecycle = 'running';
     state.started = true;
     this.#running++;
-    const forward: Forwarder = (event) =>
-      this.#publish({ ...event, path: [job, ...event.path] } as SchedulerEvent);
-    const ctx = new RunContext((event) => {
-      if (this.#settings.publishing()) this.#jobEvent(job, event);
-    }, forward);
+    const ctx = new RunContext(this, i);
     this.#contexts[i] = ctx;
     if (this.#settings.publishing()) this.#jobEvent(job, { type: 'job:start', attempt: 1 });
-    const onRetry = (attempt: number, error: unknown) => {
-      if (!this.#settings.publishing()) return;
-      this.#jobEvent(job, { type: 'job:retry', attempt, error });
-      this.#jobEvent(job, { type: 'job:start', attempt });
-    };
-    this.#settled[i] = runJob(job, ctx, onRetry).then(
+    this.#settled[i] = runJob(job, ctx).then(
       (result) => this.#onSettled(i, false, result),
       (error: unknown) => this.#onSettled(i, true, error),
     );

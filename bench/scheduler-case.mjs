@@ -1,0 +1,49 @@
+// One benchmark case, in its own process so that wall time and peak RSS are the whole process's.
+// Usage: node bench/scheduler-case.mjs <independent|chain|rchain|layered|window> <size> [width]
+// Prints one JSON line: {"case", "jobs", "edges", "buildMs", "runMs", "ok"}.
+import { performance } from 'node:perf_hooks';
+import { Job, Scheduler } from '../packages/core/dist/index.js';
+
+const [kind, sizeText, widthText] = process.argv.slice(2);
+const size = Number(sizeText);
+const noop = async () => undefined;
+
+const t0 = performance.now();
+const scheduler = new Scheduler({ critical: false, ...(kind === 'window' ? { jobsWindow: 100 } : {}) });
+let edges = 0;
+if (kind === 'independent' || kind === 'window') {
+  for (let i = 0; i < size; i++) scheduler.add(new Job(noop));
+} else if (kind === 'chain') {
+  let previous;
+  for (let i = 0; i < size; i++) {
+    previous = scheduler.add(new Job(noop, previous === undefined ? {} : { required: previous }));
+  }
+  edges = size - 1;
+} else if (kind === 'rchain') {
+  // created in reverse order: the worst case of asynciojobs' multi-pass scan
+  const jobs = Array.from({ length: size }, () => new Job(noop));
+  for (let i = 1; i < size; i++) jobs[i - 1].requires(jobs[i]);
+  for (const job of jobs) scheduler.add(job);
+  edges = size - 1;
+} else if (kind === 'layered') {
+  const width = Number(widthText ?? size);
+  let previous = [];
+  for (let layer = 0; layer < size; layer++) {
+    const current = [];
+    for (let i = 0; i < width; i++) {
+      const job = new Job(noop);
+      if (previous.length > 0) job.requires(previous);
+      current.push(scheduler.add(job));
+    }
+    edges += previous.length * width;
+    previous = current;
+  }
+} else {
+  throw new Error(`unknown case ${kind}`);
+}
+const t1 = performance.now();
+const ok = await scheduler.run();
+const t2 = performance.now();
+process.stdout.write(
+  `${JSON.stringify({ case: kind, jobs: scheduler.size, edges, buildMs: t1 - t0, runMs: t2 - t1, ok })}\n`,
+);
