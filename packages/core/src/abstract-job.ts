@@ -120,7 +120,9 @@ export abstract class AbstractJob<T = unknown> {
    */
   requires(...requirements: Requirement[]): this {
     forEachRequiredJob('a requirement', requirements, (job) => {
-      if (job !== this) (this.#required ??= new Set()).add(job);
+      if (job === this) return;
+      this.#required ??= new Set();
+      this.#required.add(job);
     });
     return this;
   }
