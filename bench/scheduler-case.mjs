@@ -1,6 +1,6 @@
 // One benchmark case, in its own process so that wall time and peak RSS are the whole process's.
 // Usage: node bench/scheduler-case.mjs <independent|chain|rchain|layered|window> <size> [width]
-// Prints one JSON line: {"case", "jobs", "edges", "buildMs", "runMs", "ok"}.
+// Prints one JSON line: {"case", "jobs", "edges", "buildMs", "runMs", "ok", "maxRssKb"} (peak RSS so far).
 import { performance } from 'node:perf_hooks';
 import { Job, Scheduler } from '../packages/core/dist/index.js';
 
@@ -45,5 +45,13 @@ const t1 = performance.now();
 const ok = await scheduler.run();
 const t2 = performance.now();
 process.stdout.write(
-  `${JSON.stringify({ case: kind, jobs: scheduler.size, edges, buildMs: t1 - t0, runMs: t2 - t1, ok })}\n`,
+  `${JSON.stringify({
+    case: kind,
+    jobs: scheduler.size,
+    edges,
+    buildMs: t1 - t0,
+    runMs: t2 - t1,
+    ok,
+    maxRssKb: process.resourceUsage().maxRSS,
+  })}\n`,
 );

@@ -29,25 +29,11 @@ const median = (values) => {
 
 function runOnce(args) {
   const started = process.hrtime.bigint();
-  const child = spawnSync(
-    process.execPath,
-    [
-      '--expose-gc',
-      '-e',
-      `
-      process.on('exit', () => process.stderr.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + '\\n'));
-      await import(${JSON.stringify(caseScript)});
-    `,
-      '--input-type=module',
-      ...args.map(String),
-    ],
-    { encoding: 'utf8' },
-  );
+  const child = spawnSync(process.execPath, [caseScript, ...args.map(String)], { encoding: 'utf8' });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (child.status !== 0) throw new Error(`case ${args.join(' ')} failed: ${child.stderr}`);
   const result = JSON.parse(child.stdout.trim().split('\n').pop());
-  const { maxRssKb } = JSON.parse(child.stderr.trim().split('\n').pop());
-  return { ...result, wallMs, rssMb: maxRssKb / 1024 };
+  return { ...result, wallMs, rssMb: result.maxRssKb / 1024 };
 }
 
 const rows = [];
