@@ -74,7 +74,8 @@ const JOB_OPTION_KEYS = ['critical', 'forever', 'label', 'required', 'scheduler'
  * @example
  * ```ts
  * class SleepJob extends AbstractJob<number> {
- *   constructor(readonly ms: number, options?: JobOptions) { super(options) }
+ *   readonly ms: number
+ *   constructor(ms: number, options?: JobOptions) { super(options); this.ms = ms }
  *   async run({ signal }: JobContext) { await setTimeout(this.ms, undefined, { signal }); return this.ms }
  *   override textLabel() { return `Sleep for ${this.ms} ms` }
  * }

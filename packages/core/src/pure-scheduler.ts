@@ -146,7 +146,12 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
       }
       throw new InvalidOptionError(`Expected a job to add to the scheduler, got ${describeValue(job)}`);
     }
-    if (job === (this as AbstractJob)) throw new InvalidOptionError('A scheduler cannot be added to itself');
+    // A scheduler nested in itself, directly or not, would make every traversal endless.
+    for (let owner: PureScheduler | undefined = this; owner !== undefined; owner = enclosing(owner)) {
+      if (owner === (job as AbstractJob)) {
+        throw new InvalidOptionError(`Scheduler "${labelOf(job)}" cannot be added inside itself`);
+      }
+    }
     const state = job[kState];
     if (state.owner !== undefined && state.owner !== this) {
       throw new JobGraphError(
@@ -510,4 +515,9 @@ function numberJobs(jobs: readonly AbstractJob[], order: Int32Array): void {
   const width = String(jobs.length).length;
   let rank = 1;
   for (const i of order) (jobs[i] as AbstractJob)[kState].id = String(rank++).padStart(width, '0');
+}
+
+/** The scheduler that holds `scheduler` as a job, if any. */
+function enclosing(scheduler: PureScheduler): PureScheduler | undefined {
+  return scheduler[kState].owner as PureScheduler | undefined;
 }

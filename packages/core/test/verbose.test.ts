@@ -85,7 +85,7 @@ describe('PrintJob', () => {
       const job = new PrintJob('preparing', 40, 'nodes', {
         banner: '>>>',
         sleep: 100,
-        write: (t) => out.push(t),
+        write: (t: string) => out.push(t),
       });
       const scheduler = new PureScheduler({ jobs: [job] });
       const running = scheduler.run();
