@@ -34,10 +34,14 @@ async function runAttempts(job: AbstractJob, ctx: RunContext, timeout: number | 
   }
 }
 
-/** `job.run(ctx)`, with a synchronous throw turned into a rejection. */
+/**
+ * `job.run(ctx)`, with a synchronous throw turned into a rejection, and a plain value
+ * (a JavaScript subclass whose `run()` is not async) into a promise. `Promise.resolve`
+ * returns a native promise as it is, so the common case costs nothing.
+ */
 function callRun(job: AbstractJob, ctx: RunContext): Promise<unknown> {
   try {
-    return job.run(ctx);
+    return Promise.resolve(job.run(ctx));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -72,7 +76,7 @@ function runWithTimeout(job: AbstractJob, ctx: RunContext, timeout: number): Pro
     controller.signal.addEventListener('abort', onAbort, { once: true });
     let running: Promise<unknown>;
     try {
-      running = job.run(new AttemptContext(ctx, controller.signal));
+      running = Promise.resolve(job.run(new AttemptContext(ctx, controller.signal)));
     } catch (error) {
       cleanup();
       reject(error);

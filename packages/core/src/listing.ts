@@ -82,9 +82,11 @@ export function numberForDisplay(scheduler: PureScheduler): AbstractJob[] {
 
 /** The asynciojobs `list()` text. @throws CycleError on a cyclic graph (use `listSafe()`). */
 export function list(scheduler: PureScheduler, options: ListOptions = {}): string {
-  numberForDisplay(scheduler);
+  // A requirement outside the listed graph may still carry an id from an earlier
+  // numbering (e.g. a job since removed): show `??` rather than that stale id.
+  const numbered = new Set(numberForDisplay(scheduler));
   const lines: string[] = [];
-  const ids = (job: AbstractJob) => job[kState].id || '??';
+  const ids = (job: AbstractJob) => (numbered.has(job) ? job[kState].id : '??');
   const visit = (current: PureScheduler, depth: number) => {
     const jobs = [...current.jobs];
     const order = orderIndices(buildIndex(current, jobs, '', 'ignore'));

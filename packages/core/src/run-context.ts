@@ -52,8 +52,11 @@ export class RunContext implements JobContext, EventForwarder {
     this.#controller?.abort(reason);
   }
 
-  emit(event: JobEvent): void {
-    this.#owner.jobEvent(this.#index, event);
+  // A getter that returns a closure rather than a method: jobs destructure their
+  // context (`({ signal, emit }) => …`), and a method would lose its `this` there.
+  // The closure is made only when a job reads `emit`.
+  get emit(): (event: JobEvent) => void {
+    return (event) => this.#owner.jobEvent(this.#index, event);
   }
 
   /** Called before a retry, with the number of the attempt about to start. */
@@ -79,8 +82,9 @@ export class AttemptContext implements JobContext, EventForwarder {
     this.signal = signal;
   }
 
-  emit(event: JobEvent): void {
-    this.#parent.emit(event);
+  /** Safe to destructure, like {@link RunContext.emit}. */
+  get emit(): (event: JobEvent) => void {
+    return this.#parent.emit;
   }
 
   [kForward](event: SchedulerEvent): void {

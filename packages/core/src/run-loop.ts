@@ -77,7 +77,14 @@ export class RunLoop implements ContextOwner {
       this.#timer = setTimeout(() => {
         const error = new RunTimeoutError(this.#settings.name, timeout);
         if (this.#settings.publishing()) {
-          this.#publish({ type: 'run:timeout', scheduler: this.#settings.source, timeout } as SchedulerEvent);
+          // every event carries time and path: listeners and the forwarding to a parent read them
+          this.#publish({
+            type: 'run:timeout',
+            scheduler: this.#settings.source,
+            timeout,
+            time: Date.now(),
+            path: NO_PATH,
+          } as SchedulerEvent);
         }
         this.#finish({ kind: 'timeout', error });
       }, timeout);
