@@ -146,7 +146,9 @@ export function listSafe(scheduler: PureScheduler, options: ListOptions = {}): s
  */
 export function debrief(scheduler: PureScheduler, options: DebriefOptions = {}): string {
   let text = `----- ${scheduler.why()}\n${list(scheduler, options)}`;
-  const failed = [...scheduler.jobs].filter((job) => job[kState].failed);
+  // In listing order, nested schedulers' jobs included: the root cause of a failed
+  // nested scheduler is one of its own jobs.
+  const failed = numberForDisplay(scheduler).filter((job) => job[kState].failed);
   if (failed.length === 0) return text;
   const critical = failed.filter((job) => job.critical);
   text += `===== ${failed.length} job(s) with an exception, including ${critical.length} critical\n`;

@@ -10,6 +10,7 @@ import { EventHub, type EventMap, type Listener, type SchedulerEvent } from './e
 import { exportGraph } from './export.js';
 import {
   buildIndex,
+  type GraphIndex,
   closure,
   findCycle,
   findForeignRequirement,
@@ -225,9 +226,10 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     const signal = options.signal;
     signal?.throwIfAborted();
     const jobs = [...this.#jobs];
-    const index = buildIndex(this, jobs, `scheduler "${labelOf(this)}"`);
-    const order = orderIndices(index);
-    if (order.length < jobs.length) throw findCycle(index, order);
+    const { index, order } = this.#orderedGraph(jobs);
+    // The outermost run checks the nested graphs too, so that a cycle anywhere stops
+    // the run before any job starts (nested runs then check their own again: O(V + E)).
+    if (!(kForward in options)) this.#checkNestedGraphs();
     numberJobs(jobs, order);
     for (const job of jobs) job[kState].resetForRun();
     this.#runningNow = true;
@@ -272,6 +274,22 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
       this.#runningNow = false;
       this.#parent = undefined;
       detach?.();
+    }
+  }
+
+  /** The index and topological order of `jobs`. @throws CycleError, `ERR_FOREIGN_REQUIREMENT` */
+  #orderedGraph(jobs: readonly AbstractJob[]): { index: GraphIndex; order: Int32Array } {
+    const index = buildIndex(this, jobs, `scheduler "${labelOf(this)}"`);
+    const order = orderIndices(index);
+    if (order.length < jobs.length) throw findCycle(index, order);
+    return { index, order };
+  }
+
+  #checkNestedGraphs(): void {
+    for (const job of this.#jobs) {
+      if (!isNestedScheduler(job)) continue;
+      job.#orderedGraph([...job.#jobs]);
+      job.#checkNestedGraphs();
     }
   }
 

@@ -15,15 +15,17 @@ let graphviz: Promise<GraphvizInstance> | undefined;
  */
 export async function dotToSvg(dot: string): Promise<string> {
   graphviz ??= import('@hpcc-js/wasm-graphviz').then(({ Graphviz }) => Graphviz.load());
-  const instance = await graphviz;
+  let instance: GraphvizInstance;
+  try {
+    instance = await graphviz;
+  } catch (error) {
+    graphviz = undefined; // not cached: a later call tries again
+    throw renderError('Could not load the Graphviz renderer', error);
+  }
   try {
     return instance.dot(dot, 'svg');
   } catch (error) {
-    throw new JobGraphError(
-      CoreErrorCode.GRAPH_RENDER,
-      `Graphviz could not lay out the graph: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw renderError('Graphviz could not lay out the graph', error);
   }
 }
 
@@ -38,7 +40,12 @@ export interface PngOptions {
  * @throws JobGraphError `ERR_GRAPH_RENDER` when the SVG cannot be rendered.
  */
 export async function svgToPng(svg: string, options: PngOptions = {}): Promise<Buffer> {
-  const { Resvg } = await import('@resvg/resvg-js');
+  let Resvg: typeof import('@resvg/resvg-js').Resvg;
+  try {
+    ({ Resvg } = await import('@resvg/resvg-js'));
+  } catch (error) {
+    throw renderError('Could not load the PNG renderer (@resvg/resvg-js)', error);
+  }
   try {
     const resvg = new Resvg(svg, {
       background: 'white',
@@ -47,10 +54,11 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<B
     });
     return resvg.render().asPng();
   } catch (error) {
-    throw new JobGraphError(
-      CoreErrorCode.GRAPH_RENDER,
-      `Could not convert the SVG to PNG: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw renderError('Could not convert the SVG to PNG', error);
   }
+}
+
+function renderError(what: string, cause: unknown): JobGraphError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new JobGraphError(CoreErrorCode.GRAPH_RENDER, `${what}: ${why}`, { cause });
 }

@@ -7,9 +7,10 @@
 import { type AbstractJob, labelOf } from './abstract-job.js';
 import { runJob } from './attempt.js';
 import { JobCancelledError, RunTimeoutError } from './errors.js';
-import type { JobEvent, SchedulerEvent } from './events.js';
+import type { EventOf, JobEvent, SchedulerEvent } from './events.js';
 import type { GraphIndex } from './graph.js';
 import { kState } from './job-state.js';
+import type { PureScheduler } from './pure-scheduler.js';
 import { type ContextOwner, RunContext } from './run-context.js';
 
 /** How a run ended. */
@@ -32,7 +33,7 @@ export interface RunSettings {
   /** True when somebody listens: lets the loop skip building events. */
   readonly publishing: () => boolean;
   /** The scheduler itself, as the `scheduler` of run events. */
-  readonly source: unknown;
+  readonly source: PureScheduler;
 }
 
 const NO_PATH: readonly AbstractJob[] = Object.freeze([]);
@@ -45,6 +46,7 @@ export class RunLoop implements ContextOwner {
   readonly #settled: Array<Promise<void> | undefined>;
   readonly #waiting: number[] = [];
   #waitingHead = 0;
+  /** Finite jobs running: what the window limits. */
   #running = 0;
   #finiteLeft = 0;
   #outcome: RunOutcome | undefined;
@@ -77,14 +79,14 @@ export class RunLoop implements ContextOwner {
       this.#timer = setTimeout(() => {
         const error = new RunTimeoutError(this.#settings.name, timeout);
         if (this.#settings.publishing()) {
-          // every event carries time and path: listeners and the forwarding to a parent read them
-          this.#publish({
+          const event: EventOf<'run:timeout'> = {
             type: 'run:timeout',
             scheduler: this.#settings.source,
             timeout,
             time: Date.now(),
             path: NO_PATH,
-          } as SchedulerEvent);
+          };
+          this.#publish(event);
         }
         this.#finish({ kind: 'timeout', error });
       }, timeout);
@@ -101,6 +103,8 @@ export class RunLoop implements ContextOwner {
   }
 
   #jobEvent(job: AbstractJob, event: JobEvent): void {
+    // The one place where a job's payload gets its `job`, `time` and `path`; JobEvent is
+    // exactly EventMap minus those, which the compiler cannot see through the spread.
     this.#publish({ ...event, job, time: Date.now(), path: NO_PATH } as SchedulerEvent);
   }
 
@@ -111,7 +115,7 @@ export class RunLoop implements ContextOwner {
   }
 
   forwardEvent(index: number, event: SchedulerEvent): void {
-    this.#publish({ ...event, path: [this.#jobs[index] as AbstractJob, ...event.path] } as SchedulerEvent);
+    this.#publish({ ...event, path: [this.#jobs[index] as AbstractJob, ...event.path] });
   }
 
   retrying(index: number, attempt: number, error: unknown): void {
@@ -123,8 +127,10 @@ export class RunLoop implements ContextOwner {
 
   #makeReady(i: number): void {
     const window = this.#settings.window;
-    if (window > 0 && this.#running >= window) {
-      const job = this.#jobs[i] as AbstractJob;
+    const job = this.#jobs[i] as AbstractJob;
+    // Forever jobs take no slot: one that held a slot for good could starve the finite
+    // jobs (with a window of 1, asynciojobs then hangs).
+    if (window > 0 && !job.forever && this.#running >= window) {
       job[kState].lifecycle = 'scheduled';
       this.#waiting.push(i);
       if (this.#settings.publishing()) this.#jobEvent(job, { type: 'job:scheduled' });
@@ -138,7 +144,7 @@ export class RunLoop implements ContextOwner {
     const state = job[kState];
     state.lifecycle = 'running';
     state.started = true;
-    this.#running++;
+    if (!job.forever) this.#running++;
     const ctx = new RunContext(this, i);
     this.#contexts[i] = ctx;
     if (this.#settings.publishing()) this.#jobEvent(job, { type: 'job:start', attempt: 1 });
@@ -154,7 +160,7 @@ export class RunLoop implements ContextOwner {
     this.#contexts[i] = undefined;
     if (state.lifecycle !== 'running') return; // cancelled meanwhile: its outcome is discarded
     state.lifecycle = 'done';
-    this.#running--;
+    if (!job.forever) this.#running--;
     if (failed) {
       state.failed = true;
       state.error = value;
@@ -170,8 +176,10 @@ export class RunLoop implements ContextOwner {
       if (this.#settings.publishing()) this.#jobEvent(job, { type: 'job:done', result: value });
     }
     if (this.#outcome !== undefined) return;
-    // The freed window slot goes to the oldest waiting job.
-    if (this.#waitingHead < this.#waiting.length) this.#start(this.#waiting[this.#waitingHead++] as number);
+    // The window slot a finite job frees goes to the oldest waiting job.
+    if (!job.forever && this.#waitingHead < this.#waiting.length) {
+      this.#start(this.#waiting[this.#waitingHead++] as number);
+    }
     const { successorStart, successors } = this.#settings.index;
     for (let e = successorStart[i] as number, end = successorStart[i + 1] as number; e < end; e++) {
       const s = successors[e] as number;
@@ -191,14 +199,15 @@ export class RunLoop implements ContextOwner {
     if (outcome.kind !== 'ok' && this.#settings.publishing()) {
       const reason = outcome.kind === 'aborted' ? outcome.reason : outcome.error;
       const job = outcome.kind === 'critical' ? outcome.job : undefined;
-      this.#publish({
+      const event: EventOf<'run:abort'> = {
         type: 'run:abort',
         scheduler: this.#settings.source,
         reason,
         ...(job === undefined ? {} : { job }),
         time: Date.now(),
         path: NO_PATH,
-      } as SchedulerEvent);
+      };
+      this.#publish(event);
     }
     const reason = this.#cancelReason(outcome);
     const pending: Promise<void>[] = [];

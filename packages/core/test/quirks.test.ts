@@ -187,3 +187,49 @@ describe('fixed quirks', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('further fixes over asynciojobs', () => {
+  it('a forever job takes no window slot: with jobsWindow 1 the finite jobs still run (asynciojobs hangs)', async () => {
+    const monitor = new TickJob(50, { label: 'monitor' });
+    const work = [new SleepJob(100), new SleepJob(100), new SleepJob(100)];
+    const scheduler = new PureScheduler({ jobs: [monitor, ...work], jobsWindow: 1 });
+    const start = Date.now();
+    expect(await drive(scheduler.run())).toBe(true);
+    // one finite job at a time, the monitor beside them all along (its tick due at
+    // 300 ms comes after the last job's end, which stops it)
+    expect(Date.now() - start).toBe(300);
+    expect(monitor.ticks).toBe(5);
+    expect(monitor.isCancelled()).toBe(true);
+  });
+
+  it('a cycle inside a nested scheduler rejects run() before any job starts', async () => {
+    const started: string[] = [];
+    const sibling = new Job(() => started.push('sibling'), { label: 'sibling' });
+    const x = new Job(() => started.push('x'), { label: 'x' });
+    const y = new Job(() => started.push('y'), { label: 'y', required: x });
+    x.requires(y);
+    const nested = new Scheduler({ label: 'nested', jobs: [x, y] });
+    const top = new Scheduler({ critical: false, jobs: [sibling, nested] });
+    await expect(top.run()).rejects.toMatchObject({
+      code: 'ERR_GRAPH_CYCLE',
+      message: 'Dependency cycle: y → x → y',
+    });
+    expect(started).toEqual([]);
+  });
+
+  it('debrief() reports the failures of nested schedulers too, in listing order', async () => {
+    const inner = new Scheduler({
+      label: 'inner',
+      critical: false,
+      jobs: [new Job(failer(10, 'inner boom'), { label: 'deep' })],
+    });
+    const top = new PureScheduler({
+      jobs: [inner, new Job(failer(20, 'top boom'), { label: 'top', critical: false })],
+    });
+    expect(await drive(top.run())).toBe(true);
+    const text = top.debrief();
+    expect(text).toContain('===== 2 job(s) with an exception, including 1 critical');
+    expect(text).toContain('BEG stack for CRITICAL JOB 2 ⚠ ★ ☓   <Job `deep`>');
+    expect(text).toContain('non-critical: top: exception top boom');
+  });
+});
