@@ -37,8 +37,9 @@ export interface SchedulerOptions {
   /** Jobs (or Sequences of jobs) to add right away. */
   jobs?: Iterable<AbstractJob | SequenceItem>;
   /**
-   * Maximum number of jobs of this scheduler running at once; 0 or undefined means no limit.
-   * A nested scheduler counts as one job of its parent and has its own window.
+   * Maximum number of finite jobs of this scheduler running at once; 0 or undefined means
+   * no limit. A nested scheduler counts as one job of its parent and has its own window.
+   * Forever jobs take no slot.
    * @default undefined (no limit)
    */
   jobsWindow?: number;
