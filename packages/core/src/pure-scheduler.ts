@@ -10,10 +10,10 @@ import { EventHub, type EventMap, type Listener, type SchedulerEvent } from './e
 import { exportGraph } from './export.js';
 import {
   buildIndex,
-  type GraphIndex,
   closure,
   findCycle,
   findForeignRequirement,
+  type GraphIndex,
   orderIndices,
   successorMap,
   topologicalJobs,

@@ -346,7 +346,9 @@ describe('list(): test_display, every state driven by real runs', () => {
     expect(after[6]).toBe('07 ⚠ ☉ ↺ ∞ <AJ `forever=true crit=true status=running boom=false`> [not done] ');
     expect(after[7]).toBe('08 ⚠ ☉ ☓   <AJ `forever=false crit=true status=running boom=false`> [[ -> 0]] ');
     expect(after[8]).toBe('09   ☉ ↺ ∞ <AJ `forever=true crit=false status=running boom=false`> [not done] ');
-    expect(after[10]).toBe('11 ⚠ ☉ ☓   <AJ `forever=false crit=true status=scheduled boom=false`> [[ -> 0]] ');
+    expect(after[10]).toBe(
+      '11 ⚠ ☉ ☓   <AJ `forever=false crit=true status=scheduled boom=false`> [[ -> 0]] ',
+    );
     // the idle jobs behind a forever job never started
     expect(after[12]).toBe(
       '13 ⚠   ⚐ ∞ <AJ `forever=true crit=true status=idle boom=false`> [not done] requires={07}',
