@@ -286,3 +286,14 @@ export function pipes(
   }
   return scheduler;
 }
+
+/** A job that sleeps `ms`, labelled `label` (asynciojobs `J(sl(ms), label=...)`). */
+export const sl = (ms: number, label?: string): Job<number> =>
+  new Job(sleeper(ms), label === undefined ? {} : { label });
+
+/** Runs `scheduler` under fake timers; resolves with its result and the fake time it took. */
+export async function timedRun(scheduler: PureScheduler): Promise<{ ok: boolean; elapsed: number }> {
+  const start = Date.now();
+  const ok = await drive(scheduler.run());
+  return { ok, elapsed: Date.now() - start };
+}

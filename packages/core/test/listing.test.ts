@@ -14,24 +14,10 @@ import {
   Scheduler,
   Sequence,
 } from '../src/index.js';
+import { deferred } from './helpers.js';
 
 /** The lines of a listing, each ending with a newline. */
 const text = (...lines: string[]) => lines.map((line) => `${line}\n`).join('');
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Lets every pending promise callback run (the run loop is driven by promises only). */
 const flush = async () => {

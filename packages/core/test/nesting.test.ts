@@ -4,7 +4,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Job, PureScheduler, Scheduler, Sequence } from '../src/index.js';
-import { BoomError, ConcurrencyProbe, diamond, diamondIn, drive, SleepJob, sleeper } from './helpers.js';
+import {
+  BoomError,
+  ConcurrencyProbe,
+  diamond,
+  diamondIn,
+  drive,
+  SleepJob,
+  sl,
+  sleeper,
+  timedRun,
+} from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -12,15 +22,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-const sl = (ms: number, label?: string) => new Job(sleeper(ms), label === undefined ? {} : { label });
-
-/** Runs under fake timers; resolves with the result and the fake time it took. */
-async function timedRun(scheduler: PureScheduler): Promise<{ ok: boolean; elapsed: number }> {
-  const start = Date.now();
-  const ok = await drive(scheduler.run());
-  return { ok, elapsed: Date.now() - start };
-}
 
 describe('nesting', () => {
   it('runs a PureScheduler wrapped in a Job as one step of a sequence', async () => {

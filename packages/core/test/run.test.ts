@@ -4,7 +4,18 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AbstractJob, Job, PrintJob, PureScheduler, Sequence, sleep } from '../src/index.js';
-import { BoomError, deferred, drive, failer, SleepJob, sleeper, TickJob, track } from './helpers.js';
+import {
+  BoomError,
+  deferred,
+  drive,
+  failer,
+  SleepJob,
+  sl,
+  sleeper,
+  TickJob,
+  timedRun,
+  track,
+} from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -13,16 +24,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   vi.useRealTimers();
 });
-
-/** A job that sleeps `ms`, labelled `label` (asynciojobs `J(sl(ms), label=...)`). */
-const sl = (ms: number, label?: string) => new Job(sleeper(ms), label === undefined ? {} : { label });
-
-/** Runs `scheduler` under fake timers; resolves with its result and the fake time it took. */
-async function timedRun(scheduler: PureScheduler): Promise<{ ok: boolean; elapsed: number }> {
-  const start = Date.now();
-  const ok = await drive(scheduler.run());
-  return { ok, elapsed: Date.now() - start };
-}
 
 const requiredCounts = (jobs: Iterable<AbstractJob>) => [...jobs].map((job) => job.required.size);
 

@@ -53,18 +53,7 @@ describe('shutdown runs at the end of every run', () => {
 
   it('shuts down the jobs of each nested scheduler when that scheduler ends', async () => {
     const counter = new Counter();
-    const subs = [0, 1, 2].map(
-      (i) =>
-        new Scheduler({
-          label: `SUB ${i}`,
-          jobs: [
-            counterSequence(
-              counter,
-              [0, 1, 2].map((j) => (i + j) * 100),
-            ),
-          ],
-        }),
-    );
+    const subs = counterSubSchedulers(counter);
     const top = new Scheduler({ critical: false, label: 'OUT', jobs: [new Sequence(subs)] });
     const atSubStart: number[] = [];
     top.on('job:start', (event) => {
@@ -78,18 +67,7 @@ describe('shutdown runs at the end of every run', () => {
 
   it('shuts down the done jobs of a nested scheduler interrupted by the parent timeout', async () => {
     const counter = new Counter();
-    const subs = [0, 1, 2].map(
-      (i) =>
-        new Scheduler({
-          label: `SUB ${i}`,
-          jobs: [
-            counterSequence(
-              counter,
-              [0, 1, 2].map((j) => (i + j) * 100),
-            ),
-          ],
-        }),
-    );
+    const subs = counterSubSchedulers(counter);
     const top = new Scheduler({ critical: false, timeout: 500, label: 'OUT', jobs: [new Sequence(subs)] });
     expect(await drive(top.run())).toBe(false);
     const sub1 = subs[1] as Scheduler;
@@ -189,3 +167,19 @@ describe('shutdownTimeout bounds the shutdown phase', () => {
     },
   );
 });
+
+/** test_nested's three sub-schedulers: SUB i runs CounterJobs of (i + j) * 100 ms, j = 0..2. */
+function counterSubSchedulers(counter: Counter): Scheduler[] {
+  return [0, 1, 2].map(
+    (i) =>
+      new Scheduler({
+        label: `SUB ${i}`,
+        jobs: [
+          counterSequence(
+            counter,
+            [0, 1, 2].map((j) => (i + j) * 100),
+          ),
+        ],
+      }),
+  );
+}
