@@ -92,8 +92,10 @@ export class RunTimeoutError extends JobGraphError {
   override name = 'RunTimeoutError';
   /** The limit that expired, in milliseconds. */
   readonly timeout: number;
+  /** @param scheduler how to name the scheduler, e.g. `scheduler "main"` */
   constructor(scheduler: string, timeout: number) {
-    super(CoreErrorCode.RUN_TIMEOUT, `Scheduler "${scheduler}" timed out after ${timeout} ms`);
+    const name = scheduler.charAt(0).toUpperCase() + scheduler.slice(1);
+    super(CoreErrorCode.RUN_TIMEOUT, `${name} timed out after ${timeout} ms`);
     this.timeout = timeout;
   }
 }

@@ -158,7 +158,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     if (state.owner !== undefined && state.owner !== this) {
       throw new JobGraphError(
         CoreErrorCode.JOB_IN_TWO_SCHEDULERS,
-        `Job "${labelOf(job)}" already belongs to scheduler "${labelOf(state.owner as PureScheduler)}"; remove it there first`,
+        `Job "${labelOf(job)}" already belongs to ${schedulerName(state.owner as PureScheduler)}; remove it there first`,
       );
     }
     state.owner = this;
@@ -184,7 +184,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   remove(job: AbstractJob): this {
     if (!this.#jobs.delete(job)) {
       throw new InvalidOptionError(
-        `Cannot remove job "${labelOf(job)}": it is not in scheduler "${labelOf(this)}"`,
+        `Cannot remove job "${labelOf(job)}": it is not in ${schedulerName(this)}`,
       );
     }
     job[kState].owner = undefined;
@@ -222,9 +222,13 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   /** Runs and reports how the run ended; `run()` of each kind of scheduler turns it into its result. */
   protected async runOutcome(options: RunOptions | JobContext): Promise<RunOutcome> {
     if (this.#runningNow) {
-      throw new JobGraphError(CoreErrorCode.INVALID_STATE, `Scheduler "${labelOf(this)}" is already running`);
+      throw new JobGraphError(CoreErrorCode.INVALID_STATE, `${schedulerName(this, true)} is already running`);
     }
+    checkOptionsObject('the run() options', options);
     const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidOptionError(`Expected signal to be an AbortSignal, got ${describeValue(signal)}`);
+    }
     signal?.throwIfAborted();
     const jobs = [...this.#jobs];
     const { index, order } = this.#orderedGraph(jobs);
@@ -248,7 +252,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
         publish({ type: 'run:start', scheduler: this, jobs: jobs.length, time: Date.now(), path: [] });
       const loop = new RunLoop({
         index,
-        name: labelOf(this),
+        name: schedulerName(this),
         window: this.jobsWindow,
         timeout: this.timeout,
         shutdownTimeout: this.shutdownTimeout,
@@ -280,7 +284,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   /** The index and topological order of `jobs`. @throws CycleError, `ERR_FOREIGN_REQUIREMENT` */
   #orderedGraph(jobs: readonly AbstractJob[]): { index: GraphIndex; order: Int32Array } {
-    const index = buildIndex(this, jobs, `scheduler "${labelOf(this)}"`);
+    const index = buildIndex(this, jobs, schedulerName(this));
     const order = orderIndices(index);
     if (order.length < jobs.length) throw findCycle(index, order);
     return { index, order };
@@ -392,7 +396,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   /** The jobs in topological order (earliest inserted first among ready ones). @throws CycleError */
   topologicalOrder(): AbstractJob[] {
-    return topologicalJobs(this, [...this.#jobs], `scheduler "${labelOf(this)}"`);
+    return topologicalJobs(this, [...this.#jobs], schedulerName(this));
   }
 
   /** The jobs without requirements. */
@@ -444,7 +448,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   bypassAndRemove(job: AbstractJob): void {
     if (!this.#jobs.has(job)) {
       throw new InvalidOptionError(
-        `Cannot bypass job "${labelOf(job)}": it is not in scheduler "${labelOf(this)}"`,
+        `Cannot bypass job "${labelOf(job)}": it is not in ${schedulerName(this)}`,
       );
     }
     for (const successor of this.successors(job)) {
@@ -539,4 +543,11 @@ function numberJobs(jobs: readonly AbstractJob[], order: Int32Array): void {
 /** The scheduler that holds `scheduler` as a job, if any. */
 function enclosing(scheduler: PureScheduler): PureScheduler | undefined {
   return scheduler[kState].owner as PureScheduler | undefined;
+}
+
+/** How messages name a scheduler: `scheduler "main"`, or `the scheduler` when it has no label. */
+export function schedulerName(scheduler: PureScheduler, capitalized = false): string {
+  const label = scheduler.label ?? scheduler.textLabel();
+  const name = label === undefined ? 'the scheduler' : `scheduler "${label}"`;
+  return capitalized ? name.charAt(0).toUpperCase() + name.slice(1) : name;
 }

@@ -22,7 +22,7 @@ export type RunOutcome =
 
 export interface RunSettings {
   readonly index: GraphIndex;
-  /** The scheduler's display name, for messages. */
+  /** How messages name the scheduler: `scheduler "main"`, or `the scheduler`. */
   readonly name: string;
   readonly window: number;
   readonly timeout: number | undefined;
@@ -230,10 +230,10 @@ export class RunLoop implements ContextOwner {
     const name = this.#settings.name;
     switch (outcome.kind) {
       case 'ok':
-        return new JobCancelledError(`Forever job stopped: every finite job of "${name}" is done`);
+        return new JobCancelledError(`Forever job stopped: every finite job of ${name} is done`);
       case 'critical':
         return new JobCancelledError(
-          `Job cancelled: critical job "${labelOf(outcome.job)}" of "${name}" failed`,
+          `Job cancelled: critical job "${labelOf(outcome.job)}" of ${name} failed`,
           { cause: outcome.error },
         );
       case 'timeout':

@@ -599,4 +599,33 @@ describe('bad input: one-line errors with a code', () => {
     });
     expect(await drive(first)).toBe(true);
   });
+
+  it('rejects run() options that are not an object, and a signal that is not an AbortSignal', async () => {
+    const scheduler = new PureScheduler({ jobs: [new SleepJob(1)] });
+    await expect(scheduler.run(bad(5))).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: 'Expected the run() options to be an options object, got 5 (number)',
+    });
+    await expect(scheduler.run({ signal: bad('stop') })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: 'Expected signal to be an AbortSignal, got "stop" (string)',
+    });
+    expect(scheduler.jobs.values().next().value?.isIdle()).toBe(true);
+  });
+
+  it('names an unlabelled scheduler "the scheduler" in its messages', async () => {
+    const scheduler = new Scheduler({ jobs: [new SleepJob(500)], timeout: 100 });
+    const running = scheduler.run();
+    const outcome = expect(running).rejects.toMatchObject({
+      code: 'ERR_RUN_TIMEOUT',
+      message: 'The scheduler timed out after 100 ms',
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    await outcome;
+    const job = new SleepJob(1, { label: 'lonely' });
+    expectInvalid(
+      () => new PureScheduler().remove(job),
+      'Cannot remove job "lonely": it is not in the scheduler',
+    );
+  });
 });

@@ -295,7 +295,7 @@ describe('cancellation after a critical failure', () => {
     expect(seen?.aborted).toBe(true);
     expect(seen?.reason).toMatchObject({
       code: 'ERR_JOB_CANCELLED',
-      message: 'Job cancelled: critical job "culprit" of "main" failed',
+      message: 'Job cancelled: critical job "culprit" of scheduler "main" failed',
       cause: culprit.raisedException(),
     });
   });
