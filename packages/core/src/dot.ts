@@ -6,7 +6,8 @@
 import { type AbstractJob, labelOf } from './abstract-job.js';
 import { kState } from './job-state.js';
 import { numberForDisplay } from './listing.js';
-import { isNestedScheduler, type PureScheduler } from './pure-scheduler.js';
+import { isNestedScheduler } from './nesting.js';
+import type { PureScheduler } from './pure-scheduler.js';
 
 /** Options of `toDot()`; reserved for future use. */
 export type DotOptions = Record<string, never>;

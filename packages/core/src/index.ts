@@ -27,9 +27,9 @@ export { exportGraph, type GraphFormat, withExtension } from './export.js';
 export { Job, type JobFunction, type JobFunctionOptions } from './job.js';
 export type { Lifecycle } from './job-state.js';
 export type { DebriefOptions, ListOptions } from './listing.js';
+export { isNestedScheduler } from './nesting.js';
 export { PrintJob, type PrintJobOptions } from './print-job.js';
 export {
-  isNestedScheduler,
   type KeepOnlyBetweenOptions,
   PureScheduler,
   type RunOptions,

@@ -7,7 +7,8 @@ import { type AbstractJob, labelOf } from './abstract-job.js';
 import { badge } from './badge.js';
 import { buildIndex, findCycle, orderIndices } from './graph.js';
 import { kState } from './job-state.js';
-import { isNestedScheduler, type PureScheduler } from './pure-scheduler.js';
+import { isNestedScheduler } from './nesting.js';
+import type { PureScheduler } from './pure-scheduler.js';
 
 /** Options of `list()` and `listSafe()`. */
 export interface ListOptions {

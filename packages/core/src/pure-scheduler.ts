@@ -3,7 +3,7 @@
  * use {@link Scheduler} for a scheduler that is also a job.
  */
 import { AbstractJob, type JobContext, type JobOptions, labelOf } from './abstract-job.js';
-import { hasBrand, JOB_BRAND, NESTABLE_BRAND, SCHEDULER_BRAND } from './brand.js';
+import { hasBrand, JOB_BRAND, SCHEDULER_BRAND } from './brand.js';
 import { type DotOptions, toDot } from './dot.js';
 import { CoreErrorCode, InvalidOptionError, JobGraphError } from './errors.js';
 import { EventHub, type EventMap, type Listener, type SchedulerEvent } from './events.js';
@@ -20,6 +20,7 @@ import {
 } from './graph.js';
 import { kState } from './job-state.js';
 import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from './listing.js';
+import { isNestedScheduler } from './nesting.js';
 import { type EventForwarder, kForward } from './run-context.js';
 import { RunLoop, type RunOutcome, settleWithin } from './run-loop.js';
 import { flattenItems, type SequenceItem } from './sequence.js';
@@ -527,11 +528,6 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 Object.defineProperty(PureScheduler.prototype, SCHEDULER_BRAND, { value: true, writable: false });
 // A PureScheduler shares AbstractJob's machinery (labels, state) but is not a job to its peers.
 Object.defineProperty(PureScheduler.prototype, JOB_BRAND, { value: false, writable: false });
-
-/** True for a nested {@link Scheduler} (a job that is also a scheduler). */
-export function isNestedScheduler(job: AbstractJob): job is PureScheduler {
-  return hasBrand(job, NESTABLE_BRAND);
-}
 
 /** Gives each job its display id from a topological order, padded to the width of the count. */
 function numberJobs(jobs: readonly AbstractJob[], order: Int32Array): void {
