@@ -112,7 +112,8 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   /** While running nested: the parent's context, through which events go up. */
   #parent: EventForwarder | undefined;
 
-  constructor(options: SchedulerOptions & JobOptions = {}) {
+  /** @param options see {@link SchedulerOptions}; a {@link Scheduler} also takes the {@link JobOptions}. */
+  constructor(options: SchedulerOptions = {}) {
     checkOptionsObject('the scheduler options', options);
     super(options);
     this.jobsWindow = checkNonNegativeInteger('jobsWindow', options.jobsWindow) ?? 0;
