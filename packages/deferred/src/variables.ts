@@ -1,0 +1,78 @@
+/**
+ * Variables: the store of values computed during a run (apssh's `Variables`).
+ */
+
+const RESERVED = new Set(['get', 'set', 'has', 'delete', 'toObject', 'keys', 'constructor']);
+
+/**
+ * A store of named values, readable and writable as properties too.
+ *
+ * @example
+ * ```ts
+ * const vars = new Variables()
+ * vars.set('pod', 'web-1')
+ * vars.lease = 'L42'            // same as vars.set('lease', 'L42')
+ * vars.get('lease') === vars.lease
+ * ```
+ */
+export class Variables {
+  readonly #values = new Map<string, unknown>();
+  [name: string]: unknown;
+
+  constructor(initial: Record<string, unknown> = {}) {
+    for (const [name, value] of Object.entries(initial)) this.#values.set(name, value);
+    // A Proxy so that `vars.name` reads and writes the store, as Python attributes do.
+    return new Proxy(this, {
+      get(target, property, receiver) {
+        if (typeof property === 'string' && !RESERVED.has(property) && target.#values.has(property)) {
+          return target.#values.get(property);
+        }
+        return Reflect.get(target, property, receiver);
+      },
+      set(target, property, value) {
+        if (typeof property !== 'string' || RESERVED.has(property)) return false;
+        target.#values.set(property, value);
+        return true;
+      },
+      has(target, property) {
+        return typeof property === 'string' ? target.#values.has(property) || property in target : property in target;
+      },
+      deleteProperty(target, property) {
+        return typeof property === 'string' ? target.#values.delete(property) : false;
+      },
+      ownKeys(target) {
+        return [...target.#values.keys()];
+      },
+      getOwnPropertyDescriptor(target, property) {
+        if (typeof property !== 'string' || !target.#values.has(property)) return undefined;
+        return { value: target.#values.get(property), writable: true, enumerable: true, configurable: true };
+      },
+    });
+  }
+
+  /** The value of `name`, or undefined. */
+  get(name: string): unknown {
+    return this.#values.get(name);
+  }
+  /** Sets `name` to `value`. @returns this store */
+  set(name: string, value: unknown): this {
+    this.#values.set(name, value);
+    return this;
+  }
+  /** Whether `name` has been set. */
+  has(name: string): boolean {
+    return this.#values.has(name);
+  }
+  /** Removes `name`. @returns whether it was set */
+  delete(name: string): boolean {
+    return this.#values.delete(name);
+  }
+  /** The names that are set, in the order they were first set. */
+  keys(): string[] {
+    return [...this.#values.keys()];
+  }
+  /** A plain-object copy of the values. */
+  toObject(): Record<string, unknown> {
+    return Object.fromEntries(this.#values);
+  }
+}

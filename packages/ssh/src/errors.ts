@@ -1,0 +1,76 @@
+/**
+ * The errors of @jobgraph/ssh: each a JobGraphError with an `ERR_*` code, a one-line
+ * message naming the node and the cause, and the original error as `cause`.
+ */
+import { JobGraphError } from '@jobgraph/core';
+
+/** Every `code` that @jobgraph/ssh may put on a {@link SshError}. */
+export const SshErrorCode = {
+  /** The TCP connection or the SSH handshake failed (unreachable, refused, timed out, closed early). */
+  CONNECT: 'ERR_SSH_CONNECT',
+  /** Every authentication method was refused. */
+  AUTH: 'ERR_SSH_AUTH',
+  /** The server's host key is not the one on record (or unknown, with the strict policy). */
+  HOST_KEY: 'ERR_HOST_KEY',
+  /** A channel (exec, sftp, tunnel) could not be opened or broke. */
+  CHANNEL: 'ERR_SSH_CHANNEL',
+  /** A file transfer failed. */
+  SFTP: 'ERR_SFTP',
+  /** A key file could not be read or decrypted. */
+  KEY: 'ERR_SSH_KEY',
+  /** A local file needed by a command (script, include, file to push) is missing. */
+  LOCAL_FILE: 'ERR_LOCAL_FILE',
+  /** A command of a critical SshJob failed. */
+  COMMAND_FAILED: 'ERR_COMMAND_FAILED',
+  /** An option had the wrong type or value. */
+  INVALID_OPTION: 'ERR_INVALID_OPTION',
+  /** An ssh_config file could not be read or resolved. */
+  SSH_CONFIG: 'ERR_SSH_CONFIG',
+} as const;
+
+/** The union of the codes of {@link SshErrorCode}. */
+export type SshErrorCode = (typeof SshErrorCode)[keyof typeof SshErrorCode];
+
+/** An SSH-side failure; `node` is the `user@host` it concerns, when there is one. */
+export class SshError extends JobGraphError {
+  override name = 'SshError';
+  readonly node: string | undefined;
+
+  constructor(code: SshErrorCode, message: string, options: ErrorOptions & { node?: string } = {}) {
+    super(code, message, options);
+    this.node = options.node;
+  }
+}
+
+/**
+ * A command of a critical SshJob failed (apssh's `CommandFailedError`). Its message
+ * names the command, the exit code or signal, and `user@host`:
+ * `Command failed with exit code 2 on root@fit01: apt-get install -y foo`.
+ */
+export class CommandFailedError extends SshError {
+  override name = 'CommandFailedError';
+  /** The exit code, or null when the command ended on a signal or without status. */
+  readonly exitCode: number | null;
+  /** The signal name without `SIG` (`'TERM'`), or null. */
+  readonly signal: string | null;
+  /** The command's label. */
+  readonly command: string;
+
+  constructor(command: string, node: string, exitCode: number | null, signal: string | null) {
+    const how =
+      signal !== null
+        ? `on signal ${signal}`
+        : exitCode !== null
+          ? `with exit code ${exitCode}`
+          : 'without an exit status';
+    super(SshErrorCode.COMMAND_FAILED, `Command failed ${how} on ${node}: ${command}`, { node });
+    this.exitCode = exitCode;
+    this.signal = signal;
+    this.command = command;
+  }
+}
+
+/** The message of any thrown value. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,5 @@
+/**
+ * @jobgraph/ssh
+ * @packageDocumentation
+ */
+export { CommandFailedError, SshError, SshErrorCode } from './errors.js';

@@ -1,0 +1,46 @@
+/**
+ * What commands need from a node, remote or local.
+ */
+import type { Formatter, NodeIdentity, OutputLine } from './formatters/formatter.js';
+
+/** Options of one command run on a node. */
+export interface RunRequest {
+  /** Aborting it cancels the command: the channel is closed and the remote process group killed. */
+  readonly signal?: AbortSignal | undefined;
+  /** Run under a pseudo-terminal (stderr then arrives merged into stdout). @default false */
+  readonly pty?: boolean | undefined;
+  /** Environment variables, set through the command line (sshd refuses most `env` requests). */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** Forward X11 to the local `$DISPLAY`. @default false */
+  readonly x11?: boolean | undefined;
+  /** Called with every output line, besides the node's formatter. */
+  readonly onLine?: ((line: OutputLine) => void) | undefined;
+  /** Show stdout lines through the node's formatter. @default true (false while capturing) */
+  readonly printStdout?: boolean | undefined;
+  /** How the command is named in session events. */
+  readonly label?: string | undefined;
+}
+
+/** How a command ended: an exit code, or a signal name without `SIG`, or neither (connection lost). */
+export interface CommandResult {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+}
+
+/** A place where commands run: an {@link SshNode} or the {@link LocalNode}. */
+export interface CommandNode extends NodeIdentity {
+  readonly formatter: Formatter;
+  /** Runs a shell command line; resolves when it has ended. */
+  run(command: string, request?: RunRequest): Promise<CommandResult>;
+  /** Number of SSH hops to reach the node (0 for the local node). */
+  distance(): number;
+  /** Closes what the node holds open (connections, files). */
+  close(): Promise<void>;
+}
+
+/** The result as one word for messages: `0`, `TERM`, `no status`. */
+export function describeResult(result: CommandResult): string {
+  if (result.signal !== null) return result.signal;
+  if (result.exitCode !== null) return String(result.exitCode);
+  return 'no status';
+}

@@ -1,0 +1,594 @@
+/**
+ * SshNode: a remote host reached over SSH, directly or through gateways (apssh's
+ * SshNode). One connection per node object, opened lazily under a lock and shared by
+ * every job that uses the node; one exec channel per command, within a channel budget;
+ * one SFTP channel per connection, reused.
+ */
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { messageOf, SshError, SshErrorCode } from './errors.js';
+import type { Formatter, NodeEventKind, OutputLine } from './formatters/formatter.js';
+import { type HostKeyPolicy, verifyHostKey } from './known-hosts.js';
+import { type KeySpec, loadPrivateKeys, resolveKeys } from './keys.js';
+import type { CommandNode, CommandResult, RunRequest } from './node.js';
+import { LineSplitter } from './output.js';
+import { killScript, PidFrameReader, withPidReport } from './remote-process.js';
+import { openWithRetry, SessionBudget } from './session-budget.js';
+import { ssh2Transport } from './transport/ssh2.js';
+import type { Connection, ExecChannel, ExitStatus, PrivateKey, SftpSession, Transport } from './transport/transport.js';
+
+/** Options of {@link SshNode}. */
+export interface SshNodeOptions {
+  /** Host name or address, as the gateway (if any) sees it. */
+  hostname: string;
+  /** Login. @default 'root' */
+  username?: string;
+  /** @default 22 */
+  port?: number;
+  /**
+   * Private keys to try, in order: file paths (`~` expanded), `{ path, passphrase }`,
+   * key text or bytes, or keys from {@link loadPrivateKeys}.
+   * @default the agent's keys (if `$SSH_AUTH_SOCK`), then `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` (loaded once per process)
+   */
+  keys?: KeySpec[];
+  /** Agent socket, or false for none. @default process.env.SSH_AUTH_SOCK */
+  agent?: string | false;
+  /** Password, tried after the keys. */
+  password?: string;
+  /** The node through which this one is reached; chains of any depth. */
+  gateway?: SshNode;
+  /** @default ~/.ssh/known_hosts */
+  knownHosts?: string;
+  /**
+   * `strict`: unknown and changed keys refused; `accept-new`: unknown keys accepted and
+   * recorded, changed ones refused; `off`: no check.
+   * @default 'accept-new'
+   */
+  hostKeyPolicy?: HostKeyPolicy;
+  /** Limit for connecting (TCP + handshake + authentication) and for opening a channel, in ms. @default 30_000 */
+  connectTimeout?: number;
+  /** Keepalive period in ms; 3 missed answers end the connection; 0 turns it off. @default 15_000 */
+  keepaliveInterval?: number;
+  /** At most this many session channels (commands, SFTP) open at once on the connection. @default 8 */
+  maxSessions?: number;
+  /** How output and events are shown. @default a HostFormatter */
+  formatter?: Formatter;
+  /** Show connection and session events. @default false */
+  verbose?: boolean;
+  /** The SSH implementation (tests substitute a fake). @default ssh2 */
+  transport?: Transport;
+}
+
+const optionsSchema = z.strictObject({
+  hostname: z.string().min(1, 'a non-empty host name'),
+  username: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  keys: z.array(z.any()).optional(),
+  agent: z.union([z.string().min(1), z.literal(false)]).optional(),
+  password: z.string().optional(),
+  gateway: z.custom<SshNode>((value) => value instanceof SshNode, 'an SshNode').optional(),
+  knownHosts: z.string().min(1).optional(),
+  hostKeyPolicy: z.enum(['strict', 'accept-new', 'off']).optional(),
+  connectTimeout: z.number().positive().optional(),
+  keepaliveInterval: z.number().min(0).optional(),
+  maxSessions: z.number().int().min(1).optional(),
+  formatter: z.custom<Formatter>(
+    (value) => typeof value === 'object' && value !== null && typeof (value as Formatter).line === 'function',
+    'a Formatter',
+  ).optional(),
+  verbose: z.boolean().optional(),
+  transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null).optional(),
+});
+
+function parseOptions(options: unknown): SshNodeOptions {
+  const parsed = optionsSchema.safeParse(options);
+  if (parsed.success) return parsed.data as SshNodeOptions;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'the options';
+  throw new SshError(
+    SshErrorCode.INVALID_OPTION,
+    `Invalid SshNode option ${where}: ${issue?.message ?? 'unexpected value'}`,
+  );
+}
+
+/** Formatter used when none is given; set by the formatters module to avoid an import cycle. */
+let defaultFormatterFactory: () => Formatter = () => ({ line: () => undefined, event: () => undefined });
+
+/** @internal installs the default formatter (a HostFormatter). */
+export function setDefaultFormatterFactory(factory: () => Formatter): void {
+  defaultFormatterFactory = factory;
+}
+
+/**
+ * A remote node.
+ *
+ * @example
+ * ```ts
+ * const gateway = new SshNode({ hostname: 'faraday.inria.fr', username: 'inria_r2lab' })
+ * const fit01 = new SshNode({ hostname: 'fit01', gateway })        // root@fit01 through the gateway
+ * await new SshJob({ node: fit01, command: 'uname -a', scheduler }).run(…)
+ * ```
+ */
+export class SshNode implements CommandNode {
+  readonly hostname: string;
+  readonly username: string;
+  readonly port: number;
+  readonly gateway: SshNode | undefined;
+  readonly formatter: Formatter;
+  readonly verbose: boolean;
+  readonly hostKeyPolicy: HostKeyPolicy;
+  readonly knownHosts: string;
+  readonly connectTimeout: number;
+  readonly keepaliveInterval: number;
+  readonly maxSessions: number;
+  readonly #keySpecs: KeySpec[] | undefined;
+  readonly #agent: string | undefined;
+  readonly #password: string | undefined;
+  readonly #transport: Transport;
+  #connection: Connection | undefined;
+  #connecting: Promise<Connection> | undefined;
+  #budget: SessionBudget;
+  #sftp: Promise<SftpSession> | undefined;
+  #sftpRelease: (() => void) | undefined;
+  /** Channels and tunnels in use: the node is closed only when this is 0. */
+  #busy = 0;
+  /** Open connections tunnelled through this node. */
+  #tunnels = 0;
+  #closeWhenIdle = false;
+  #kept = false;
+  #connections = 0;
+
+  constructor(options: SshNodeOptions);
+  constructor(hostname: string, options?: Omit<SshNodeOptions, 'hostname'>);
+  constructor(first: SshNodeOptions | string, rest: Omit<SshNodeOptions, 'hostname'> = {}) {
+    const options = parseOptions(typeof first === 'string' ? { ...rest, hostname: first } : first);
+    this.hostname = options.hostname;
+    this.username = options.username ?? 'root';
+    this.port = options.port ?? 22;
+    this.gateway = options.gateway;
+    this.verbose = options.verbose ?? false;
+    this.hostKeyPolicy = options.hostKeyPolicy ?? 'accept-new';
+    this.knownHosts = options.knownHosts ?? join(homedir(), '.ssh', 'known_hosts');
+    this.connectTimeout = options.connectTimeout ?? 30_000;
+    this.keepaliveInterval = options.keepaliveInterval ?? 15_000;
+    this.maxSessions = options.maxSessions ?? 8;
+    this.#keySpecs = options.keys;
+    this.#agent = options.agent === false ? undefined : (options.agent ?? process.env.SSH_AUTH_SOCK);
+    this.#password = options.password;
+    this.#transport = options.transport ?? ssh2Transport;
+    this.#budget = new SessionBudget(this.maxSessions);
+    this.formatter = options.formatter ?? defaultFormatterFactory();
+    this.formatter.attach?.(this);
+  }
+
+  /** `user@host`, or `gwuser@gw->user@host` through gateways. */
+  toString(): string {
+    const self = `${this.username}@${this.hostname}${this.port === 22 ? '' : `:${this.port}`}`;
+    return this.gateway === undefined ? self : `${this.gateway.toString()}->${self}`;
+  }
+
+  /** 1 without gateway, else 1 + the gateway's distance. */
+  distance(): number {
+    return this.gateway === undefined ? 1 : 1 + this.gateway.distance();
+  }
+
+  /** Whether the connection is open. */
+  isConnected(): boolean {
+    return this.#connection !== undefined && !this.#connection.closed;
+  }
+
+  /** How many SSH connections this node has opened so far (a reconnection counts). */
+  get connectionCount(): number {
+    return this.#connections;
+  }
+
+  /** Session channels in use on the connection (commands and SFTP). */
+  get sessionsInUse(): number {
+    return this.#budget.used;
+  }
+
+  /** Keep the connection open after runs (`keepConnection`); `close()` still closes it. */
+  keep(): void {
+    this.#kept = true;
+  }
+
+  /** Opens the connection if it is not open (gateways first); concurrent callers share one attempt. */
+  async connect(): Promise<void> {
+    await this.#connectionReady();
+  }
+
+  #connectionReady(): Promise<Connection> {
+    this.#closeWhenIdle = false;
+    if (this.#connection !== undefined && !this.#connection.closed) return Promise.resolve(this.#connection);
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  #event(kind: NodeEventKind, extra: { detail?: string; direct?: boolean } = {}): void {
+    try {
+      this.formatter.event({ kind, node: this, time: new Date(), ...extra });
+    } catch {
+      // a formatter must not break the connection logic
+    }
+  }
+
+  async #credentials(): Promise<PrivateKey[]> {
+    if (this.#keySpecs !== undefined && this.#keySpecs.length > 0) {
+      return resolveKeys(this.#keySpecs, this.#transport);
+    }
+    return loadPrivateKeys();
+  }
+
+  async #open(): Promise<Connection> {
+    const direct = this.gateway === undefined;
+    this.#event('connecting', { direct });
+    try {
+      const keys = await this.#credentials();
+      let sock: Awaited<ReturnType<Connection['forwardOut']>> | undefined;
+      if (this.gateway !== undefined) sock = await this.gateway.#tunnel(this.hostname, this.port, this.toString());
+      let connection: Connection;
+      try {
+        connection = await this.#transport.connect({
+          host: this.hostname,
+          port: this.port,
+          username: this.username,
+          keys,
+          agent: this.#agent,
+          password: this.#password,
+          sock,
+          timeout: this.connectTimeout,
+          keepaliveInterval: this.keepaliveInterval,
+          verifyHostKey: (key) => verifyHostKey(this.hostKeyPolicy, this.knownHosts, this.hostname, this.port, key),
+        });
+      } catch (error) {
+        if (sock !== undefined) {
+          sock.destroy();
+          if (this.gateway !== undefined) this.gateway.#tunnelClosed();
+        }
+        throw error;
+      }
+      this.#connections++;
+      this.#connection = connection;
+      this.#budget = new SessionBudget(this.maxSessions);
+      connection.onClose((error) => {
+        if (this.#connection === connection) {
+          this.#connection = undefined;
+          this.#sftp = undefined;
+          this.#sftpRelease = undefined;
+        }
+        if (sock !== undefined) {
+          sock.destroy();
+          if (this.gateway !== undefined) this.gateway.#tunnelClosed();
+        }
+        this.#event('disconnected', error ? { detail: error.message } : {});
+      });
+      this.#event('connected', { direct });
+      return connection;
+    } catch (error) {
+      const wrapped =
+        error instanceof SshError
+          ? error
+          : new SshError(SshErrorCode.CONNECT, `Cannot connect to ${this.toString()}: ${messageOf(error)}`, {
+              cause: error,
+              node: this.toString(),
+            });
+      this.#event('connect-failed', { detail: wrapped.message });
+      throw wrapped;
+    }
+  }
+
+  /** A direct-tcpip tunnel from this node to host:port, for a node behind it. */
+  async #tunnel(host: string, port: number, forWhom: string) {
+    const connection = await this.#connectionReady();
+    try {
+      const stream = await connection.forwardOut(host, port);
+      this.#tunnels++;
+      return stream;
+    } catch (error) {
+      throw new SshError(
+        SshErrorCode.CONNECT,
+        `Cannot connect to ${forWhom}: the gateway ${this.toString()} could not reach ${host}:${port} (${messageOf(error)})`,
+        { cause: error, node: forWhom },
+      );
+    }
+  }
+
+  #tunnelClosed(): void {
+    this.#tunnels = Math.max(0, this.#tunnels - 1);
+    this.#closeIfIdle();
+  }
+
+  #retain(): void {
+    this.#busy++;
+  }
+
+  #release(): void {
+    this.#busy = Math.max(0, this.#busy - 1);
+    this.#closeIfIdle();
+  }
+
+  #closeIfIdle(): void {
+    if (this.#closeWhenIdle && !this.#kept && this.#busy === 0 && this.#tunnels === 0) {
+      void this.close();
+    }
+  }
+
+  /**
+   * Closes the connection once no command, transfer or tunnel uses it (unless a job
+   * asked to keep it); used at the end of a run so that scripts exit on their own.
+   * Gateways follow once the nodes behind them are closed.
+   */
+  releaseConnection(): void {
+    if (this.#kept) return;
+    this.#closeWhenIdle = true;
+    this.#closeIfIdle();
+    this.gateway?.releaseConnection();
+  }
+
+  /**
+   * Closes the SFTP channel and the connection (not the gateway's). Bounded by
+   * `connectTimeout`; idempotent. A later command reconnects.
+   */
+  async close(): Promise<void> {
+    const connecting = this.#connecting;
+    if (connecting) await connecting.catch(() => undefined);
+    const connection = this.#connection;
+    this.#connection = undefined;
+    const sftp = this.#sftp;
+    this.#sftp = undefined;
+    this.#sftpRelease?.();
+    this.#sftpRelease = undefined;
+    if (sftp) {
+      const session = await sftp.catch(() => undefined);
+      if (session) {
+        session.close();
+        this.#event('sftp-stop');
+      }
+    }
+    if (connection && !connection.closed) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        connection.close(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.connectTimeout);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** The connection's SFTP session, opened once (it holds one session slot until close). */
+  async sftp(signal?: AbortSignal): Promise<SftpSession> {
+    const connection = await this.#connectionReady();
+    if (this.#sftp === undefined) {
+      const opening = (async () => {
+        const release = await this.#budget.acquire(signal);
+        try {
+          const session = await openWithRetry(() => connection.sftp(), this.toString(), this.connectTimeout, signal);
+          this.#sftpRelease = release;
+          this.#event('sftp-start');
+          return session;
+        } catch (error) {
+          release();
+          throw error instanceof SshError
+            ? error
+            : new SshError(SshErrorCode.SFTP, `Cannot start SFTP on ${this.toString()}: ${messageOf(error)}`, {
+                cause: error,
+                node: this.toString(),
+              });
+        }
+      })();
+      this.#sftp = opening;
+      opening.catch(() => {
+        if (this.#sftp === opening) this.#sftp = undefined;
+      });
+    }
+    return this.#sftp;
+  }
+
+  /** Runs `work` while the node counts as busy (it is not closed meanwhile). */
+  async using<T>(work: () => Promise<T>): Promise<T> {
+    this.#retain();
+    try {
+      return await work();
+    } finally {
+      this.#release();
+    }
+  }
+
+  /**
+   * Runs a command line (interpreted by the remote login shell) and resolves with how
+   * it ended. Output goes to the node's formatter and to `request.onLine`, line by
+   * line as it arrives. Cancelling through `request.signal` closes the channel, kills
+   * the remote process group, and rejects with the signal's reason.
+   * @throws SshError on connection failures (`ERR_SSH_CONNECT`, `ERR_SSH_AUTH`, `ERR_HOST_KEY`, `ERR_SSH_CHANNEL`).
+   */
+  async run(command: string, request: RunRequest = {}): Promise<CommandResult> {
+    const signal = request.signal;
+    signal?.throwIfAborted();
+    this.#retain();
+    try {
+      const connection = await this.#connectionReady();
+      const release = await this.#budget.acquire(signal);
+      let channel: ExecChannel;
+      try {
+        channel = await openWithRetry(
+          () => connection.exec(withPidReport(withEnv(command, request.env)), execOptions(request)),
+          this.toString(),
+          this.connectTimeout,
+          signal,
+        );
+      } catch (error) {
+        release();
+        throw error instanceof SshError
+          ? error
+          : new SshError(SshErrorCode.CHANNEL, `Cannot run a command on ${this.toString()}: ${messageOf(error)}`, {
+              cause: error,
+              node: this.toString(),
+            });
+      }
+      return await this.#follow(connection, channel, command, request, release);
+    } finally {
+      this.#release();
+    }
+  }
+
+  async #follow(
+    connection: Connection,
+    channel: ExecChannel,
+    command: string,
+    request: RunRequest,
+    release: () => void,
+  ): Promise<CommandResult> {
+    const label = request.label ?? command;
+    this.#event('session-start', { detail: label });
+    let pid: number | undefined;
+    const deliver = (stream: 'stdout' | 'stderr') => (linenl: string) => {
+      const line: OutputLine = { node: this, stream, linenl, time: new Date(), command: label };
+      if (stream === 'stderr' || request.printStdout !== false) {
+        try {
+          this.formatter.line(line);
+        } catch {
+          // a failing formatter must not lose the command's status
+        }
+      }
+      request.onLine?.(line);
+    };
+    const outLines = new LineSplitter(deliver('stdout'));
+    const errLines = new LineSplitter(deliver('stderr'));
+    // The PID frame comes first on stderr (or on stdout under a pty, where both merge).
+    // Cancelling: the remote process group is killed over another channel (sshd ignores
+    // signal requests for root, and does not close a channel whose process still runs).
+    const signal = request.signal;
+    let cancelled = false;
+    let killing: Promise<void> | undefined;
+    const kill = () => {
+      if (pid !== undefined) killing ??= this.#kill(connection, pid);
+    };
+    const onPid = (value: number) => {
+      pid = value;
+      if (cancelled) kill();
+    };
+    const onAbort = () => {
+      cancelled = true;
+      kill();
+    };
+    const outFrames = new PidFrameReader(onPid, (chunk) => outLines.push(chunk));
+    const errFrames = new PidFrameReader(onPid, (chunk) => errLines.push(chunk));
+    channel.stdout.on('data', (chunk: Buffer) => (request.pty ? outFrames.push(chunk) : outLines.push(chunk)));
+    channel.stderr.on('data', (chunk: Buffer) => errFrames.push(chunk));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let status: ExitStatus;
+    try {
+      status = await (signal === undefined ? channel.exit : untilCancelled(channel, signal, () => killing));
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      release();
+      outFrames.end();
+      errFrames.end();
+      outLines.end();
+      errLines.end();
+      this.#event('session-stop', { detail: label });
+    }
+    if (cancelled) throw signal?.reason;
+    if (status.code === null && status.signal === null && connection.closed) {
+      throw new SshError(SshErrorCode.CHANNEL, `Connection to ${this.toString()} lost while running: ${label}`, {
+        node: this.toString(),
+      });
+    }
+    return { exitCode: status.code, signal: status.signal };
+  }
+
+  /**
+   * Kills a remote process group over a new channel; bounded, never throws. The kill
+   * channel does not wait for a slot of the budget (the budget stays below sshd's
+   * MaxSessions, so there is room; a refusal is retried).
+   */
+  async #kill(connection: Connection, pid: number): Promise<void> {
+    if (connection.closed) return;
+    const work = (async () => {
+      const channel = await openWithRetry(() => connection.exec(killScript(pid), {}), this.toString(), 5_000);
+      channel.stdout.resume();
+      channel.stderr.resume();
+      await channel.exit;
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      work.catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The exit of a cancelled command: once the kill is done (or if the PID never came),
+ * the channel is closed; the wait is bounded in every case.
+ */
+async function untilCancelled(
+  channel: ExecChannel,
+  signal: AbortSignal,
+  killing: () => Promise<void> | undefined,
+): Promise<ExitStatus> {
+  const cancelled = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const exited = channel.exit.then(() => undefined);
+  await Promise.race([exited, cancelled]);
+  if (!signal.aborted) return channel.exit;
+  // Give the PID frame a moment to arrive if the command was cancelled right away.
+  await Promise.race([exited, delay(2_000).then(() => killing())]);
+  await Promise.race([exited, killing() ?? Promise.resolve()]);
+  channel.close();
+  await Promise.race([exited, delay(5_000)]);
+  return { code: null, signal: null };
+}
+
+/** A pause that does not keep the process alive (it only bounds other waits). */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function execOptions(request: RunRequest) {
+  return {
+    ...(request.pty ? { pty: true } : {}),
+    ...(request.x11 ? { x11: true } : {}),
+  };
+}
+
+/** Single-quotes a value for a POSIX shell. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Prefixes `export NAME='value';` for each variable: sshd accepts `env` requests only
+ * for names listed in AcceptEnv, so they go through the command line, quoted.
+ */
+export function withEnv(command: string, env: Readonly<Record<string, string>> | undefined): string {
+  if (env === undefined) return command;
+  const exports = Object.entries(env).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) {
+      throw new SshError(SshErrorCode.INVALID_OPTION, `Invalid environment variable name: ${JSON.stringify(name)}`);
+    }
+    return `export ${name}=${shellQuote(value)}`;
+  });
+  return exports.length === 0 ? command : `${exports.join('; ')}\n${command}`;
+}
+
+/** The local login, the default user of the CLI. */
+export function localUsername(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? 'root';
+  }
+}

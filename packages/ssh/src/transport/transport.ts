@@ -1,0 +1,107 @@
+/**
+ * Our view of an SSH connection: what nodes and commands need, and nothing of ssh2.
+ * `ssh2.ts` is its only implementation, and the only module that imports ssh2; unit
+ * tests can substitute a fake.
+ */
+import type { Duplex, Readable, Writable } from 'node:stream';
+
+/** A private key already parsed (or a public-key signer from an agent). */
+export interface PrivateKey {
+  /** Where it came from, for messages: a file path, or `agent`. */
+  readonly source: string;
+  /** The key as the transport understands it. */
+  readonly key: unknown;
+}
+
+/** How to open one connection. */
+export interface ConnectRequest {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  /** Keys to try in order. */
+  readonly keys: readonly PrivateKey[];
+  /** An agent socket to try after the keys, if any. */
+  readonly agent: string | undefined;
+  readonly password: string | undefined;
+  /** A stream to run the connection over (a tunnel through a gateway), instead of TCP. */
+  readonly sock: Duplex | undefined;
+  /** Limit for the TCP connect + handshake + authentication, in ms. */
+  readonly timeout: number;
+  /** Keepalive period in ms (0 = off); 3 unanswered keepalives end the connection. */
+  readonly keepaliveInterval: number;
+  /** Decides on the server's host key (the raw public key blob); returns an error to refuse it. */
+  readonly verifyHostKey: (key: Buffer) => Error | undefined;
+}
+
+/** Options of one command. */
+export interface ExecRequest {
+  readonly pty?: boolean;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly x11?: boolean;
+}
+
+/** How a command ended: an exit code, or a signal name without `SIG`, or neither. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** A running remote command. */
+export interface ExecChannel {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly stdin: Writable;
+  /** Settles when the channel has closed. */
+  readonly exit: Promise<ExitStatus>;
+  /** Closes the channel (does not kill the remote process by itself). */
+  close(): void;
+}
+
+/** One entry of a remote directory. */
+export interface RemoteEntry {
+  readonly name: string;
+  readonly isDirectory: boolean;
+  readonly mode: number;
+  readonly mtime: number;
+  readonly atime: number;
+}
+
+/** The SFTP operations the file commands use. */
+export interface SftpSession {
+  put(local: string, remote: string, options: { mode?: number; onProgress?: (done: number, total: number) => void }): Promise<void>;
+  get(remote: string, local: string, options: { onProgress?: (done: number, total: number) => void }): Promise<void>;
+  writeFile(remote: string, content: string | Buffer, mode: number): Promise<void>;
+  /** Creates a directory; does nothing if it exists. */
+  mkdir(remote: string, mode: number): Promise<void>;
+  chmod(remote: string, mode: number): Promise<void>;
+  /** Entry info, or undefined if the path does not exist. */
+  stat(remote: string): Promise<RemoteEntry | undefined>;
+  list(remote: string): Promise<RemoteEntry[]>;
+  setTimes(remote: string, atime: number, mtime: number): Promise<void>;
+  /** The absolute form of a path (`.` gives the home directory). */
+  realpath(remote: string): Promise<string>;
+  close(): void;
+}
+
+/** An open SSH connection. */
+export interface Connection {
+  exec(command: string, options: ExecRequest): Promise<ExecChannel>;
+  sftp(): Promise<SftpSession>;
+  /** Opens a direct-tcpip channel to host:port, as seen from the server. */
+  forwardOut(host: string, port: number): Promise<Duplex>;
+  /** Closes the connection; resolves when it is closed (bounded by the caller). */
+  close(): Promise<void>;
+  /** True once the connection has ended, for any reason. */
+  readonly closed: boolean;
+  /** Called once when the connection ends; `error` is set if it ended on an error. */
+  onClose(listener: (error: Error | undefined) => void): void;
+  /** Handles X11 channels the server opens for commands run with `x11`. */
+  onX11(handler: (stream: Duplex) => void): void;
+}
+
+/** Opens connections. */
+export interface Transport {
+  connect(request: ConnectRequest): Promise<Connection>;
+  /** Parses a private key; `passphrase` for an encrypted one. Throws on failure. */
+  parseKey(data: Buffer | string, passphrase: string | undefined, source: string): PrivateKey;
+}
