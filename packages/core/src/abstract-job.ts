@@ -8,6 +8,7 @@ import { JobRunState, kState, type Lifecycle } from './job-state.js';
 import { forEachRequiredJob, type Requirement } from './requirement.js';
 import {
   checkBoolean,
+  checkContainer,
   checkDuration,
   checkNonNegativeInteger,
   checkOptionsObject,
@@ -106,6 +107,7 @@ export abstract class AbstractJob<T = unknown> {
     this.timeout = checkDuration('timeout', options.timeout);
     this.retries = checkNonNegativeInteger('retries', options.retries) ?? 0;
     if (options.required !== undefined) this.requires(options.required);
+    checkContainer('scheduler', options.scheduler);
     if (options.scheduler !== undefined) options.scheduler.add(this);
   }
 
@@ -241,4 +243,9 @@ export function labelOf(job: AbstractJob): string {
 /** The option names every job constructor accepts. */
 export function isJobOptionKey(key: string): boolean {
   return JOB_OPTION_KEYS.includes(key);
+}
+
+/** The job option names plus `extra`: what a job class checks its options against. */
+export function jobOptionKeys(...extra: string[]): ReadonlySet<string> {
+  return new Set([...JOB_OPTION_KEYS, ...extra]);
 }

@@ -39,6 +39,11 @@ export class JobRunState {
   successors: AbstractJob[] = NO_SUCCESSORS;
   /** Index in the owner's insertion order, for numbering. */
   index = 0;
+  /**
+   * The run loop that started the job's current attempt: a late outcome from an
+   * earlier, abandoned run (a job that ignored its signal) must not touch this run.
+   */
+  run: object | undefined = undefined;
 
   resetForRun(): void {
     this.lifecycle = 'idle';
@@ -49,6 +54,7 @@ export class JobRunState {
     this.attempts = 0;
     this.remaining = 0;
     this.successors = NO_SUCCESSORS;
+    this.run = undefined;
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * Job: a job made from a function (asynciojobs' `Job`, which wraps a coroutine).
  */
-import { AbstractJob, type JobContext, type JobOptions } from './abstract-job.js';
+import { AbstractJob, type JobContext, type JobOptions, jobOptionKeys } from './abstract-job.js';
 import { InvalidOptionError } from './errors.js';
-import { describeValue } from './validate.js';
+import { checkKnownKeys, checkOptionsObject, describeValue } from './validate.js';
+
+const JOB_KEYS = jobOptionKeys('shutdown');
 
 /** The work of a {@link Job}: called once per attempt, with the job's context. */
 export type JobFunction<T> = (ctx: JobContext) => Promise<T> | T;
@@ -33,6 +35,8 @@ export class Job<T = unknown> extends AbstractJob<T> {
         `Expected the first argument of Job to be a function, got ${describeValue(fn)}`,
       );
     }
+    checkOptionsObject('the job options', options);
+    checkKnownKeys('a Job', options, JOB_KEYS);
     super(options);
     if (options.shutdown !== undefined && typeof options.shutdown !== 'function') {
       throw new InvalidOptionError(
@@ -57,9 +61,9 @@ export class Job<T = unknown> extends AbstractJob<T> {
     await this.#shutdown?.();
   }
 
-  /** @internal true when a shutdown function was given (the scheduler skips the others). */
+  /** True when a shutdown function was given, or a subclass overrides `shutdown()`. */
   override get hasShutdown(): boolean {
-    return this.#shutdown !== undefined;
+    return this.#shutdown !== undefined || this.shutdown !== Job.prototype.shutdown;
   }
 
   /** `Job[name]` from the function's name, or `Job` for an anonymous function. */

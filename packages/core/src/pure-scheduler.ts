@@ -2,8 +2,8 @@
  * PureScheduler: runs a graph of jobs (asynciojobs' `PureScheduler`). Not nestable:
  * use {@link Scheduler} for a scheduler that is also a job.
  */
-import { AbstractJob, type JobContext, type JobOptions, labelOf } from './abstract-job.js';
-import { hasBrand, JOB_BRAND, SCHEDULER_BRAND } from './brand.js';
+import { AbstractJob, type JobContext, type JobOptions, jobOptionKeys, labelOf } from './abstract-job.js';
+import { hasBrand, JOB_BRAND, NESTABLE_BRAND, SCHEDULER_BRAND } from './brand.js';
 import { type DotOptions, toDot } from './dot.js';
 import { CoreErrorCode, InvalidOptionError, JobGraphError } from './errors.js';
 import { EventHub, type EventMap, type Listener, type SchedulerEvent } from './events.js';
@@ -27,11 +27,16 @@ import { flattenItems, type SequenceItem } from './sequence.js';
 import {
   checkBoolean,
   checkDuration,
+  checkKnownKeys,
   checkNonNegativeInteger,
   checkOptionsObject,
   describeValue,
 } from './validate.js';
 import { attachVerboseRenderer } from './verbose-renderer.js';
+
+const RUN_KEYS = new Set(['signal']);
+const SCHEDULER_KEYS = new Set(['jobs', 'jobsWindow', 'timeout', 'shutdownTimeout', 'verbose', 'label']);
+const NESTED_SCHEDULER_KEYS = new Set([...SCHEDULER_KEYS, ...jobOptionKeys()]);
 
 /** Options of {@link PureScheduler} and {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -107,7 +112,8 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   readonly #jobs = new Set<AbstractJob>();
   readonly #hub = new EventHub();
   #outcome: RunOutcome | undefined;
-  #runningNow = false;
+  /** The run in progress: its signal, and a promise settled when it has wound down. */
+  #inFlight: { readonly signal: AbortSignal | undefined; readonly done: Promise<void> } | undefined;
   #shutdownResult: Promise<boolean> | undefined;
   /** While running nested: the parent's context, through which events go up. */
   #parent: EventForwarder | undefined;
@@ -115,6 +121,11 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   /** @param options see {@link SchedulerOptions}; a {@link Scheduler} also takes the {@link JobOptions}. */
   constructor(options: SchedulerOptions = {}) {
     checkOptionsObject('the scheduler options', options);
+    checkKnownKeys(
+      `a ${new.target.name}`,
+      options,
+      hasBrand(new.target.prototype, NESTABLE_BRAND) ? NESTED_SCHEDULER_KEYS : SCHEDULER_KEYS,
+    );
     super(options);
     this.jobsWindow = checkNonNegativeInteger('jobsWindow', options.jobsWindow) ?? 0;
     this.timeout = checkDuration('timeout', options.timeout);
@@ -223,10 +234,19 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   /** Runs and reports how the run ended; `run()` of each kind of scheduler turns it into its result. */
   protected async runOutcome(options: RunOptions | JobContext): Promise<RunOutcome> {
-    if (this.#runningNow) {
-      throw new JobGraphError(CoreErrorCode.INVALID_STATE, `${schedulerName(this, true)} is already running`);
-    }
     checkOptionsObject('the run() options', options);
+    checkKnownKeys('run()', options, RUN_KEYS);
+    // A run that was cancelled may still be winding down (bounded by its shutdownTimeout):
+    // a new run waits for it; a run still going is a misuse.
+    while (this.#inFlight !== undefined) {
+      if (!this.#inFlight.signal?.aborted) {
+        throw new JobGraphError(
+          CoreErrorCode.INVALID_STATE,
+          `${schedulerName(this, true)} is already running`,
+        );
+      }
+      await this.#inFlight.done;
+    }
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new InvalidOptionError(`Expected signal to be an AbortSignal, got ${describeValue(signal)}`);
@@ -239,7 +259,8 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     if (!(kForward in options)) this.#checkNestedGraphs();
     numberJobs(jobs, order);
     for (const job of jobs) job[kState].resetForRun();
-    this.#runningNow = true;
+    let finished!: () => void;
+    this.#inFlight = { signal, done: new Promise<void>((resolve) => (finished = resolve)) };
     this.#outcome = undefined;
     this.#shutdownResult = undefined;
     this.#parent = kForward in options ? (options as EventForwarder) : undefined;
@@ -278,7 +299,8 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
       }
       return outcome;
     } finally {
-      this.#runningNow = false;
+      this.#inFlight = undefined;
+      finished();
       this.#parent = undefined;
       detach?.();
     }

@@ -144,6 +144,7 @@ export class RunLoop implements ContextOwner {
     const state = job[kState];
     state.lifecycle = 'running';
     state.started = true;
+    state.run = this;
     if (!job.forever) this.#running++;
     const ctx = new RunContext(this, i);
     this.#contexts[i] = ctx;
@@ -158,7 +159,8 @@ export class RunLoop implements ContextOwner {
     const job = this.#jobs[i] as AbstractJob;
     const state = job[kState];
     this.#contexts[i] = undefined;
-    if (state.lifecycle !== 'running') return; // cancelled meanwhile: its outcome is discarded
+    // cancelled meanwhile, or a late outcome of an earlier run: discarded
+    if (state.run !== this || state.lifecycle !== 'running') return;
     state.lifecycle = 'done';
     if (!job.forever) this.#running--;
     if (failed) {

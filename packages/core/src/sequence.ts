@@ -5,7 +5,9 @@ import type { AbstractJob, JobContainer } from './abstract-job.js';
 import { hasBrand, JOB_BRAND, SCHEDULER_BRAND, SEQUENCE_BRAND } from './brand.js';
 import { InvalidOptionError } from './errors.js';
 import type { Requirement } from './requirement.js';
-import { describeValue } from './validate.js';
+import { checkContainer, checkKnownKeys, checkOptionsObject, describeValue } from './validate.js';
+
+const SEQUENCE_KEYS = new Set(['required', 'scheduler']);
 
 /** What a Sequence is made of: jobs, other Sequences (spliced in), or null/undefined (skipped). */
 export type SequenceItem = AbstractJob | Sequence | null | undefined;
@@ -39,6 +41,9 @@ export class Sequence {
         `Expected the items of a Sequence to be an array of jobs or Sequences, got ${describeValue(items)}`,
       );
     }
+    checkOptionsObject('the Sequence options', options);
+    checkKnownKeys('a Sequence', options, SEQUENCE_KEYS);
+    checkContainer('scheduler', options.scheduler);
     this.#scheduler = options.scheduler;
     this.append(...items);
     if (options.required !== undefined) this.requires(options.required);

@@ -1,6 +1,7 @@
 /**
  * An abortable sleep on the global timers (so fake timers in tests drive it).
  */
+import { checkDuration } from './validate.js';
 
 /**
  * Resolves after `ms` milliseconds; rejects with `signal.reason` as soon as `signal` aborts.
@@ -11,6 +12,7 @@
  * ```
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  checkDuration('the sleep duration', ms);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);

@@ -24,15 +24,40 @@ export function checkNonNegativeInteger(name: string, value: unknown): number | 
   return value;
 }
 
-/** `undefined`, or a finite number of milliseconds ≥ 0. */
+/** The longest delay Node's timers take (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_DURATION = 2_147_483_647;
+
+/** `undefined`, or a number of milliseconds from 0 to {@link MAX_DURATION}. */
 export function checkDuration(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DURATION) {
     throw new InvalidOptionError(
-      `Expected ${name} to be a non-negative number of milliseconds, got ${describe(value)}`,
+      `Expected ${name} to be a number of milliseconds from 0 to ${MAX_DURATION}, got ${describe(value)}`,
     );
   }
   return value;
+}
+
+/** `undefined`, or an object with an `add()` method (a scheduler). */
+export function checkContainer(name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || typeof (value as { add?: unknown }).add !== 'function') {
+    throw new InvalidOptionError(
+      `Expected ${name} to be a Scheduler or PureScheduler, got ${describe(value)}`,
+    );
+  }
+}
+
+/** Rejects keys of `options` that are not in `known` (a typo must not be silently ignored). */
+export function checkKnownKeys(where: string, options: object, known: ReadonlySet<string>): void {
+  if (Object.getPrototypeOf(options) !== Object.prototype) return;
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new InvalidOptionError(
+        `Unknown option "${key}" for ${where}; expected one of: ${[...known].join(', ')}`,
+      );
+    }
+  }
 }
 
 /** `undefined`, or a boolean. */

@@ -444,12 +444,12 @@ describe('bad input: one-line errors with a code', () => {
     [
       'scheduler timeout -1',
       { timeout: -1 },
-      'Expected timeout to be a non-negative number of milliseconds, got -1 (number)',
+      'Expected timeout to be a number of milliseconds from 0 to 2147483647, got -1 (number)',
     ],
     [
       'shutdownTimeout "1s"',
       { shutdownTimeout: bad('1s') },
-      'Expected shutdownTimeout to be a non-negative number of milliseconds, got "1s" (string)',
+      'Expected shutdownTimeout to be a number of milliseconds from 0 to 2147483647, got "1s" (string)',
     ],
     ['verbose "yes"', { verbose: bad('yes') }, 'Expected verbose to be a boolean, got "yes" (string)'],
   ])('a scheduler with %s', (_name, options, message) => {
@@ -460,17 +460,17 @@ describe('bad input: one-line errors with a code', () => {
     [
       'timeout "30s"',
       { timeout: bad('30s') },
-      'Expected timeout to be a non-negative number of milliseconds, got "30s" (string)',
+      'Expected timeout to be a number of milliseconds from 0 to 2147483647, got "30s" (string)',
     ],
     [
       'timeout NaN',
       { timeout: Number.NaN },
-      'Expected timeout to be a non-negative number of milliseconds, got NaN (number)',
+      'Expected timeout to be a number of milliseconds from 0 to 2147483647, got NaN (number)',
     ],
     [
       'timeout -5',
       { timeout: -5 },
-      'Expected timeout to be a non-negative number of milliseconds, got -5 (number)',
+      'Expected timeout to be a number of milliseconds from 0 to 2147483647, got -5 (number)',
     ],
     ['retries 1.5', { retries: 1.5 }, 'Expected retries to be a non-negative integer, got 1.5 (number)'],
     ['retries -1', { retries: -1 }, 'Expected retries to be a non-negative integer, got -1 (number)'],
@@ -498,7 +498,10 @@ describe('bad input: one-line errors with a code', () => {
       () => new Job(bad<() => number>(Promise.resolve(1))),
       'Expected the first argument of Job to be a function, got an object',
     );
-    expectInvalid(() => new PrintJob('hi', { sleep: -1 }), /^Expected sleep to be a non-negative number/);
+    expectInvalid(
+      () => new PrintJob('hi', { sleep: -1 }),
+      /^Expected sleep to be a number of milliseconds from 0 to 2147483647/,
+    );
   });
 
   it('refuses a job added to two schedulers (ERR_JOB_IN_TWO_SCHEDULERS)', () => {
@@ -626,6 +629,49 @@ describe('bad input: one-line errors with a code', () => {
     expectInvalid(
       () => new PureScheduler().remove(job),
       'Cannot remove job "lonely": it is not in the scheduler',
+    );
+  });
+
+  it('rejects durations that Node timers cannot hold (over 2^31 - 1 ms)', () => {
+    expectInvalid(
+      () => new Job(() => 1, { timeout: 3_000_000_000 }),
+      'Expected timeout to be a number of milliseconds from 0 to 2147483647, got 3000000000 (number)',
+    );
+    expectInvalid(() => new PureScheduler({ shutdownTimeout: 2 ** 31 }), /shutdownTimeout/);
+    expectInvalid(() => sleep(2 ** 32), /the sleep duration/);
+  });
+
+  it('reports unknown option names instead of ignoring a typo', () => {
+    expectInvalid(
+      () => new Job(() => 1, bad({ requires: [] })),
+      /^Unknown option "requires" for a Job; expected one of: critical, forever, label, required/,
+    );
+    expectInvalid(
+      () => new PureScheduler(bad({ jobswindow: 2 })),
+      /^Unknown option "jobswindow" for a PureScheduler/,
+    );
+    expectInvalid(
+      () => new PureScheduler(bad({ critical: false })),
+      /^Unknown option "critical" for a PureScheduler/,
+    );
+    expect(new Scheduler({ critical: false }).critical).toBe(false);
+    expectInvalid(() => new Sequence([], bad({ require: null })), /^Unknown option "require" for a Sequence/);
+  });
+
+  it('rejects a scheduler option that is not a scheduler', () => {
+    expectInvalid(
+      () => new Job(() => 1, { scheduler: bad(5) }),
+      'Expected scheduler to be a Scheduler or PureScheduler, got 5 (number)',
+    );
+    expectInvalid(() => new Sequence([], { scheduler: bad({}) }), /got an object$/);
+  });
+
+  it('rejects unknown run() options', async () => {
+    await expect(new PureScheduler().run(bad({ signa: new AbortController().signal }))).rejects.toMatchObject(
+      {
+        code: 'ERR_INVALID_OPTION',
+        message: 'Unknown option "signa" for run(); expected one of: signal',
+      },
     );
   });
 });

@@ -4,7 +4,17 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Job, PureScheduler, Scheduler, Sequence, sleep } from '../src/index.js';
-import { BoomError, Counter, CounterJob, drive, failer, SleepJob, TickJob, track } from './helpers.js';
+import {
+  BoomError,
+  Counter,
+  CounterJob,
+  deferred,
+  drive,
+  failer,
+  SleepJob,
+  TickJob,
+  track,
+} from './helpers.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -231,5 +241,49 @@ describe('further fixes over asynciojobs', () => {
     expect(text).toContain('===== 2 job(s) with an exception, including 1 critical');
     expect(text).toContain('BEG stack for CRITICAL JOB 2 ⚠ ★ ☓   <Job `deep`>');
     expect(text).toContain('non-critical: top: exception top boom');
+  });
+});
+
+describe('re-running after an abandoned run', () => {
+  it('ignores the late outcome of a job from the previous run', async () => {
+    const gates = [deferred<string>(), deferred<string>()];
+    let calls = 0;
+    // ignores its signal: the first run gives up on it at its timeout
+    const stubborn = new Job(() => gates[calls++]?.promise, { label: 'stubborn' });
+    const after = new Job(() => 'after', { label: 'after', required: stubborn });
+    const scheduler = new Scheduler({
+      critical: false,
+      timeout: 100,
+      shutdownTimeout: 50,
+      jobs: [stubborn, after],
+    });
+    expect(await drive(scheduler.run())).toBe(false);
+    const second = track(scheduler.run());
+    await vi.advanceTimersByTimeAsync(0);
+    gates[0]?.resolve('stale');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stubborn.isRunning()).toBe(true);
+    gates[1]?.resolve('fresh');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await second.promise).toBe(true);
+    expect(stubborn.result()).toBe('fresh');
+    expect(after.result()).toBe('after');
+  });
+
+  it('a nested scheduler still winding down from a cancelled run is waited for, not refused', async () => {
+    const inner = new Scheduler({
+      label: 'inner',
+      shutdownTimeout: 500,
+      jobs: [new Job(() => new Promise(() => undefined), { label: 'deaf' })],
+    });
+    const outer = new Scheduler({ critical: false, timeout: 100, shutdownTimeout: 10, jobs: [inner] });
+    expect(await drive(outer.run())).toBe(false);
+    // the outer run gave up waiting for `inner` after 10 ms; `inner` is still winding down
+    inner.timeout = undefined;
+    const again = outer.run();
+    const result = await drive(again);
+    expect(result).toBe(false);
+    expect(outer.failedTimeOut()).toBe(true);
+    expect(inner.raisedException()).toBeUndefined();
   });
 });
