@@ -8,6 +8,7 @@
  * the job graph to examples/out/local-experiment.svg.
  */
 import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Job, PrintJob, Scheduler, Sequence, sleep } from '@jobgraph/core';
 
 const NODES = ['fit01', 'fit02', 'fit03', 'fit04', 'fit05'];
@@ -74,6 +75,6 @@ const ok = await main.run();
 process.stdout.write(`\n${main.debrief()}`);
 process.stdout.write(`mean sample: ${Number(collect.result()).toFixed(1)}\n`);
 await mkdir(new URL('./out/', import.meta.url), { recursive: true });
-const svg = await main.exportAsSvgfile(new URL('./out/local-experiment.svg', import.meta.url).pathname);
+const svg = await main.exportAsSvgfile(fileURLToPath(new URL('./out/local-experiment.svg', import.meta.url)));
 process.stdout.write(`job graph written to ${svg}\n`);
 process.exitCode = ok ? 0 : 1;

@@ -27,48 +27,61 @@ function attributes(job: AbstractJob, cluster: boolean): string {
   return parts.join(',');
 }
 
-/** The job an edge into a cluster points at: the middle entry, recursively; undefined for an empty cluster. */
-function middleEntry(scheduler: PureScheduler): AbstractJob | undefined {
-  const entries = scheduler.entryJobs();
-  const job = entries[(entries.length - 1) >> 1];
-  return job !== undefined && isNestedScheduler(job) ? middleEntry(job) : job;
-}
-
-/** The job an edge out of a cluster starts from: the middle exit (forever jobs as a last resort), recursively. */
-function middleExit(scheduler: PureScheduler): AbstractJob | undefined {
-  let exits = scheduler.exitJobs();
-  if (exits.length === 0) exits = scheduler.exitJobs({ discardForever: false });
-  const job = exits[(exits.length - 1) >> 1];
-  return job !== undefined && isNestedScheduler(job) ? middleExit(job) : job;
-}
-
 /** The DOT text of a scheduler. @throws CycleError on a cyclic graph. */
 export function toDot(scheduler: PureScheduler, _options: DotOptions = {}): string {
   const ordered = numberForDisplay(scheduler);
   const inScope = new Set(ordered);
   const id = (job: AbstractJob) => job[kState].id;
-  // An edge to or from an empty cluster has no node to attach to: it is left out.
-  const edge = (from: AbstractJob | undefined, to: AbstractJob | undefined, attrs: string) => {
-    if (from !== undefined && to !== undefined) lines.push(`${id(from)} -> ${id(to)}${attrs};`);
+  // Each scheduler's jobs, in display order, grouped once (not filtered per cluster).
+  const byOwner = new Map<unknown, AbstractJob[]>();
+  for (const job of ordered) {
+    const owner = job[kState].owner;
+    const group = byOwner.get(owner);
+    if (group === undefined) byOwner.set(owner, [job]);
+    else group.push(job);
+  }
+  // An empty cluster gets an invisible point, so that edges to and from it can be drawn.
+  const placeholder = (cluster: PureScheduler) => `"${id(cluster)}_empty"`;
+  // The node an edge into (out of) a cluster attaches to: the middle entry (exit), recursively.
+  const entries = new Map<PureScheduler, string>();
+  const exits = new Map<PureScheduler, string>();
+  const entryOf = (cluster: PureScheduler): string => {
+    let found = entries.get(cluster);
+    if (found === undefined) {
+      const candidates = cluster.entryJobs();
+      const job = candidates[(candidates.length - 1) >> 1];
+      found = job === undefined ? placeholder(cluster) : isNestedScheduler(job) ? entryOf(job) : id(job);
+      entries.set(cluster, found);
+    }
+    return found;
+  };
+  const exitOf = (cluster: PureScheduler): string => {
+    let found = exits.get(cluster);
+    if (found === undefined) {
+      let candidates = cluster.exitJobs();
+      if (candidates.length === 0) candidates = cluster.exitJobs({ discardForever: false });
+      const job = candidates[(candidates.length - 1) >> 1];
+      found = job === undefined ? placeholder(cluster) : isNestedScheduler(job) ? exitOf(job) : id(job);
+      exits.set(cluster, found);
+    }
+    return found;
   };
   const lines: string[] = [];
   const body = (current: PureScheduler) => {
-    const jobs = ordered.filter((job) => job[kState].owner === current);
-    for (const job of jobs) {
+    for (const job of byOwner.get(current) ?? []) {
       if (isNestedScheduler(job)) {
         lines.push(`subgraph cluster_${id(job)}{`, 'compound=true;', `graph [${attributes(job, true)}];`);
+        if (job.size === 0) lines.push(`${placeholder(job)} [shape="point",style="invis",label=""]`);
         body(job);
         lines.push('}');
         for (const requirement of job.required) {
           if (!inScope.has(requirement)) continue;
           if (isNestedScheduler(requirement)) {
-            edge(
-              middleExit(requirement),
-              middleEntry(job),
-              ` [lhead=cluster_${id(job)} ltail=cluster_${id(requirement)}]`,
+            lines.push(
+              `${exitOf(requirement)} -> ${entryOf(job)} [lhead=cluster_${id(job)} ltail=cluster_${id(requirement)}];`,
             );
           } else {
-            edge(requirement, middleEntry(job), ` [lhead=cluster_${id(job)}]`);
+            lines.push(`${id(requirement)} -> ${entryOf(job)} [lhead=cluster_${id(job)}];`);
           }
         }
       } else {
@@ -76,9 +89,9 @@ export function toDot(scheduler: PureScheduler, _options: DotOptions = {}): stri
         for (const requirement of job.required) {
           if (!inScope.has(requirement)) continue;
           if (isNestedScheduler(requirement)) {
-            edge(middleExit(requirement), job, ` [ltail=cluster_${id(requirement)}]`);
+            lines.push(`${exitOf(requirement)} -> ${id(job)} [ltail=cluster_${id(requirement)}];`);
           } else {
-            edge(requirement, job, '');
+            lines.push(`${id(requirement)} -> ${id(job)};`);
           }
         }
       }

@@ -40,6 +40,8 @@ export interface EventMap {
   'job:cancelled': { job: AbstractJob; reason: unknown };
   /** Free-form progress message from a job (`ctx.emit({ type: 'job:message', message })`). */
   'job:message': { job: AbstractJob; message: string };
+  /** A listener threw while handling an event of type `failedType`; the run went on. */
+  'listener:error': { error: unknown; failedType: string };
 }
 
 /** The common fields of every event. */
@@ -76,8 +78,8 @@ export type Listener<K extends keyof EventMap> = (event: EventOf<K>) => void;
 
 /**
  * A minimal typed emitter. Unlike Node's EventEmitter there is no special `'error'`
- * event that could crash the process: a listener that throws is reported with
- * `process.emitWarning` and the run goes on.
+ * event that could crash the process: a listener that throws is reported to the other
+ * listeners as a `listener:error` event, and the run goes on.
  */
 export class EventHub {
   readonly #byType = new Map<string, Set<(event: SchedulerEvent) => void>>();
@@ -117,18 +119,23 @@ export class EventHub {
 
   dispatch(event: SchedulerEvent): void {
     const set = this.#byType.get(event.type);
-    if (set !== undefined) for (const listener of set) callSafely(listener, event);
-    for (const listener of this.#any) callSafely(listener, event);
+    if (set !== undefined) for (const listener of set) this.#call(listener, event);
+    for (const listener of this.#any) this.#call(listener, event);
   }
-}
 
-function callSafely(listener: (event: SchedulerEvent) => void, event: SchedulerEvent): void {
-  try {
-    listener(event);
-  } catch (error) {
-    process.emitWarning(
-      `jobgraph: a listener of '${event.type}' threw: ${error instanceof Error ? error.message : String(error)}`,
-      { code: 'JOBGRAPH_LISTENER_ERROR' },
-    );
+  #call(listener: (event: SchedulerEvent) => void, event: SchedulerEvent): void {
+    try {
+      listener(event);
+    } catch (error) {
+      // A failure while reporting a failure is dropped: no loop, no crash.
+      if (event.type === 'listener:error') return;
+      this.dispatch({
+        type: 'listener:error',
+        error,
+        failedType: event.type,
+        time: Date.now(),
+        path: event.path,
+      });
+    }
   }
 }

@@ -149,7 +149,10 @@ export function debrief(scheduler: PureScheduler, options: DebriefOptions = {}):
   let text = `----- ${scheduler.why()}\n${list(scheduler, options)}`;
   // In listing order, nested schedulers' jobs included: the root cause of a failed
   // nested scheduler is one of its own jobs.
-  const failed = numberForDisplay(scheduler).filter((job) => job[kState].failed);
+  const all = numberForDisplay(scheduler).filter((job) => job[kState].failed);
+  // A critical nested scheduler fails with the error of its failing job: report it once.
+  const innerErrors = new Set(all.filter((job) => !isNestedScheduler(job)).map((job) => job[kState].error));
+  const failed = all.filter((job) => !(isNestedScheduler(job) && innerErrors.has(job[kState].error)));
   if (failed.length === 0) return text;
   const critical = failed.filter((job) => job.critical);
   text += `===== ${failed.length} job(s) with an exception, including ${critical.length} critical\n`;

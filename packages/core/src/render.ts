@@ -10,7 +10,22 @@ type GraphvizInstance = { dot(source: string, format?: 'svg'): string };
 let graphviz: Promise<GraphvizInstance> | undefined;
 
 /**
- * Lays out DOT text with Graphviz's `dot` engine and returns the SVG.
+ * Graphviz in WebAssembly knows the metrics of only a few fonts and sizes the boxes
+ * with them: with its default (Times) the labels, drawn in whatever sans-serif font the
+ * viewer has, overflow their boxes. Courier's metrics (0.6 em per character) match
+ * every common monospace font (DejaVu Sans Mono, Liberation Mono), so the text fits.
+ */
+const FONT_DEFAULTS = 'graph [fontname="Courier"];\nnode [fontname="Courier"];\nedge [fontname="Courier"];\n';
+
+/** Inserts the font defaults right after the opening brace of the graph. */
+function withFontDefaults(dot: string): string {
+  const brace = dot.indexOf('{');
+  return brace < 0 ? dot : `${dot.slice(0, brace + 1)}\n${FONT_DEFAULTS}${dot.slice(brace + 1)}`;
+}
+
+/**
+ * Lays out DOT text with Graphviz's `dot` engine and returns the SVG, in a monospace
+ * font (see above).
  * @throws JobGraphError `ERR_GRAPH_RENDER` when Graphviz rejects the text.
  */
 export async function dotToSvg(dot: string): Promise<string> {
@@ -23,7 +38,7 @@ export async function dotToSvg(dot: string): Promise<string> {
     throw renderError('Could not load the Graphviz renderer', error);
   }
   try {
-    return instance.dot(dot, 'svg');
+    return instance.dot(withFontDefaults(dot), 'svg');
   } catch (error) {
     throw renderError('Graphviz could not lay out the graph', error);
   }
@@ -50,7 +65,12 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<B
     const resvg = new Resvg(svg, {
       background: 'white',
       fitTo: { mode: 'zoom', value: options.scale ?? 1.5 },
-      font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+      // Courier is rarely installed: its generic fallback, monospace, is what gets drawn.
+      font: {
+        loadSystemFonts: true,
+        defaultFontFamily: 'DejaVu Sans Mono',
+        monospaceFamily: 'DejaVu Sans Mono',
+      },
     });
     return resvg.render().asPng();
   } catch (error) {

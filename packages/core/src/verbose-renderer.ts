@@ -50,6 +50,9 @@ export function attachVerboseRenderer(
     line(event, owner, text);
   };
   return scheduler.onAny((event) => {
+    // A verbose nested scheduler prints its own lines: do not print them a second time.
+    const innermost = event.path[event.path.length - 1] as PureScheduler | undefined;
+    if (innermost?.verbose) return;
     switch (event.type) {
       case 'run:start':
         if (event.scheduler === scheduler) start = event.time;

@@ -297,7 +297,7 @@ describe('toDot()', () => {
     expect(s.toDot()).toContain('2 -> 3 [ltail=cluster_1];');
   });
 
-  it('leaves out edges to an empty cluster and requirements outside the scheduler', () => {
+  it('draws an empty cluster with an invisible point for its edges, and leaves out requirements outside', () => {
     const empty = new Scheduler({ label: 'empty' });
     const stranger = job('stranger');
     const s = new PureScheduler({
@@ -312,8 +312,11 @@ describe('toDot()', () => {
         'subgraph cluster_2{',
         'compound=true;',
         'graph [style="",label="2: empty",shape="box",color="red",penwidth="2"];',
+        '"2_empty" [shape="point",style="invis",label=""]',
         '}',
+        '1 -> "2_empty" [lhead=cluster_2];',
         '3 [style="rounded",label="3: b",shape="box",color="red",penwidth="2"]',
+        '"2_empty" -> 3 [ltail=cluster_2];',
         '4 [style="rounded",label="4: c",shape="box",color="red",penwidth="2"]',
         '}',
       ),

@@ -287,3 +287,18 @@ describe('re-running after an abandoned run', () => {
     expect(inner.raisedException()).toBeUndefined();
   });
 });
+
+describe('debrief of nested failures', () => {
+  it('reports an inner critical failure once, not again for the scheduler that propagated it', async () => {
+    const inner = new Scheduler({
+      label: 'inner',
+      jobs: [new Job(failer(10, 'inner boom'), { label: 'deep' })],
+    });
+    const top = new Scheduler({ critical: false, jobs: [inner] });
+    expect(await drive(top.run())).toBe(false);
+    const text = top.debrief();
+    expect(text).toContain('===== 1 job(s) with an exception, including 1 critical');
+    expect(text.match(/BEG stack for CRITICAL JOB/g)).toHaveLength(1);
+    expect(text).toContain('BEG stack for CRITICAL JOB 2 ⚠ ★ ☓   <Job `deep`>');
+  });
+});

@@ -182,3 +182,15 @@ describe('rendering errors', () => {
     await expect(stat(`${target}.svg`)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('fonts of rendered pictures', () => {
+  it('lays out and draws text in a monospace font whose metrics Graphviz knows, so labels fit their boxes', async () => {
+    const { dotToSvg } = await import('../src/index.js');
+    const svg = await dotToSvg(
+      'digraph asynciojobs{\n1 [label="1: a fairly long label for a job",shape="box"]\n}\n',
+    );
+    const families = [...svg.matchAll(/font-family="([^"]*)"/g)].map((match) => match[1]);
+    expect(families.length).toBeGreaterThan(0);
+    expect(new Set(families)).toEqual(new Set(['Courier,monospace']));
+  });
+});
