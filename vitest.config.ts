@@ -11,5 +11,10 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
+    // The SSH test bed (real sshd on loopback and in network namespaces), shared by the whole run:
+    // tests get its description with inject('testbed'). See test/testbed/testbed.ts.
+    globalSetup: ['test/testbed/global-setup.ts'],
+    // Enough for a first-time apt-get install of openssh-server.
+    hookTimeout: 600_000,
   },
 });

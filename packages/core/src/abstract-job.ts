@@ -2,7 +2,7 @@
  * AbstractJob: the base class of every job (asynciojobs' `AbstractJob`).
  */
 import { JOB_BRAND } from './brand.js';
-import { CoreErrorCode, JobGraphError } from './errors.js';
+import { JobNotDoneError } from './errors.js';
 import type { JobEvent } from './events.js';
 import { JobRunState, kState, type Lifecycle } from './job-state.js';
 import { forEachRequiredJob, type Requirement } from './requirement.js';
@@ -203,8 +203,7 @@ export abstract class AbstractJob<T = unknown> {
   result(): T {
     const state = this[kState];
     if (state.lifecycle !== 'done') {
-      throw new JobGraphError(
-        CoreErrorCode.JOB_NOT_DONE,
+      throw new JobNotDoneError(
         `Cannot read the result of job "${labelOf(this)}": it is ${state.lifecycle}, not done`,
       );
     }

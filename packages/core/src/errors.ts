@@ -107,3 +107,43 @@ export class JobCancelledError extends JobGraphError {
     super(CoreErrorCode.JOB_CANCELLED, message, options);
   }
 }
+
+/** A job was added to a second scheduler. Code `ERR_JOB_IN_TWO_SCHEDULERS`. */
+export class JobInTwoSchedulersError extends JobGraphError {
+  override name = 'JobInTwoSchedulersError';
+  constructor(message: string) {
+    super(CoreErrorCode.JOB_IN_TWO_SCHEDULERS, message);
+  }
+}
+
+/** A job requires a job outside its scheduler. Code `ERR_FOREIGN_REQUIREMENT`. */
+export class ForeignRequirementError extends JobGraphError {
+  override name = 'ForeignRequirementError';
+  constructor(message: string) {
+    super(CoreErrorCode.FOREIGN_REQUIREMENT, message);
+  }
+}
+
+/** `result()` of a job that is not done. Code `ERR_JOB_NOT_DONE`. */
+export class JobNotDoneError extends JobGraphError {
+  override name = 'JobNotDoneError';
+  constructor(message: string) {
+    super(CoreErrorCode.JOB_NOT_DONE, message);
+  }
+}
+
+/** An operation the current state does not allow (running a scheduler twice at once). Code `ERR_INVALID_STATE`. */
+export class InvalidStateError extends JobGraphError {
+  override name = 'InvalidStateError';
+  constructor(message: string) {
+    super(CoreErrorCode.INVALID_STATE, message);
+  }
+}
+
+/** A graph could not be rendered or written. Code `ERR_GRAPH_RENDER`. */
+export class GraphRenderError extends JobGraphError {
+  override name = 'GraphRenderError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(CoreErrorCode.GRAPH_RENDER, message, options);
+  }
+}

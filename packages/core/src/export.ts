@@ -2,15 +2,21 @@
  * Writing a graph to a file as DOT, SVG or PNG.
  */
 import { writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { CoreErrorCode, JobGraphError } from './errors.js';
+import { basename, extname } from 'node:path';
+import { GraphRenderError, InvalidOptionError } from './errors.js';
 import { dotToSvg, svgToPng } from './render.js';
+import { describeValue } from './validate.js';
 
 /** The picture formats a graph can be written as. */
 export type GraphFormat = 'dot' | 'svg' | 'png';
 
 /** `path` with `.format` added when it has no such extension. */
 export function withExtension(path: string, format: GraphFormat): string {
+  if (typeof path !== 'string' || basename(path) === '' || /[/\\]$/.test(path)) {
+    throw new InvalidOptionError(
+      `Expected a file path to write the graph to (a directory is not enough), got ${describeValue(path)}`,
+    );
+  }
   return extname(path).toLowerCase() === `.${format}` ? path : `${path}.${format}`;
 }
 
@@ -28,8 +34,7 @@ export async function exportGraph(dot: string, path: string, format: GraphFormat
   try {
     await writeFile(target, content);
   } catch (error) {
-    throw new JobGraphError(
-      CoreErrorCode.GRAPH_RENDER,
+    throw new GraphRenderError(
       `Could not write the graph to ${target}: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );

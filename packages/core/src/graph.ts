@@ -5,7 +5,7 @@
  * never followed.
  */
 import { type AbstractJob, labelOf } from './abstract-job.js';
-import { CoreErrorCode, CycleError, JobGraphError } from './errors.js';
+import { CycleError, ForeignRequirementError } from './errors.js';
 import { kState } from './job-state.js';
 
 /** The jobs of a scheduler as arrays of indices: what a run and the numbering work on. */
@@ -71,9 +71,8 @@ export function buildIndex(
   return { owner, jobs, indegree, successorStart, successors };
 }
 
-export function foreignRequirementError(foreign: ForeignRequirement, where: string): JobGraphError {
-  return new JobGraphError(
-    CoreErrorCode.FOREIGN_REQUIREMENT,
+export function foreignRequirementError(foreign: ForeignRequirement, where: string): ForeignRequirementError {
+  return new ForeignRequirementError(
     `Job "${labelOf(foreign.job)}" in ${where} requires "${labelOf(foreign.requirement)}", which is not in that scheduler (call sanitize() to drop such requirements)`,
   );
 }

@@ -8,9 +8,14 @@ export { type DotOptions, toDot } from './dot.js';
 export {
   CoreErrorCode,
   CycleError,
+  ForeignRequirementError,
+  GraphRenderError,
   InvalidOptionError,
+  InvalidStateError,
   JobCancelledError,
   JobGraphError,
+  JobInTwoSchedulersError,
+  JobNotDoneError,
   JobTimeoutError,
   RunTimeoutError,
 } from './errors.js';

@@ -5,7 +5,7 @@
 import { AbstractJob, type JobContext, type JobOptions, jobOptionKeys, labelOf } from './abstract-job.js';
 import { hasBrand, JOB_BRAND, NESTABLE_BRAND, SCHEDULER_BRAND } from './brand.js';
 import { type DotOptions, toDot } from './dot.js';
-import { CoreErrorCode, InvalidOptionError, JobGraphError } from './errors.js';
+import { InvalidOptionError, InvalidStateError, JobInTwoSchedulersError } from './errors.js';
 import { EventHub, type EventMap, type Listener, type SchedulerEvent } from './events.js';
 import { exportGraph } from './export.js';
 import {
@@ -35,6 +35,7 @@ import {
 import { attachVerboseRenderer } from './verbose-renderer.js';
 
 const RUN_KEYS = new Set(['signal']);
+const KEEP_BETWEEN_KEYS = new Set(['starts', 'ends', 'keepStarts', 'keepEnds']);
 const SCHEDULER_KEYS = new Set(['jobs', 'jobsWindow', 'timeout', 'shutdownTimeout', 'verbose', 'label']);
 const NESTED_SCHEDULER_KEYS = new Set([...SCHEDULER_KEYS, ...jobOptionKeys()]);
 
@@ -169,8 +170,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     }
     const state = job[kState];
     if (state.owner !== undefined && state.owner !== this) {
-      throw new JobGraphError(
-        CoreErrorCode.JOB_IN_TWO_SCHEDULERS,
+      throw new JobInTwoSchedulersError(
         `Job "${labelOf(job)}" already belongs to ${schedulerName(state.owner as PureScheduler)}; remove it there first`,
       );
     }
@@ -240,10 +240,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     // a new run waits for it; a run still going is a misuse.
     while (this.#inFlight !== undefined) {
       if (!this.#inFlight.signal?.aborted) {
-        throw new JobGraphError(
-          CoreErrorCode.INVALID_STATE,
-          `${schedulerName(this, true)} is already running`,
-        );
+        throw new InvalidStateError(`${schedulerName(this, true)} is already running`);
       }
       await this.#inFlight.done;
     }
@@ -441,12 +438,14 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   /** The jobs of this scheduler that the given jobs require directly. */
   predecessors(...jobs: AbstractJob[]): Set<AbstractJob> {
+    checkJobs('predecessors()', jobs);
     const result = new Set<AbstractJob>();
     for (const job of jobs) for (const r of job.required) if (this.#jobs.has(r)) result.add(r);
     return result;
   }
   /** The jobs of this scheduler that require the given jobs directly. */
   successors(...jobs: AbstractJob[]): Set<AbstractJob> {
+    checkJobs('successors()', jobs);
     const map = successorMap(this.#jobs);
     const result = new Set<AbstractJob>();
     for (const job of jobs) for (const s of map.get(job) ?? []) result.add(s);
@@ -454,10 +453,12 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   }
   /** Every job of this scheduler that the given jobs require, directly or not. */
   predecessorsUpstream(...jobs: AbstractJob[]): Set<AbstractJob> {
+    checkJobs('predecessorsUpstream()', jobs);
     return closure(jobs, (job) => job.required, this.#jobs);
   }
   /** Every job of this scheduler that requires the given jobs, directly or not. */
   successorsDownstream(...jobs: AbstractJob[]): Set<AbstractJob> {
+    checkJobs('successorsDownstream()', jobs);
     const map = successorMap(this.#jobs);
     return closure(jobs, (job) => map.get(job) ?? [], this.#jobs);
   }
@@ -484,15 +485,17 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   /** Keeps only the given jobs, then drops requirements on the removed ones (no re-linking). */
   keepOnly(jobs: Iterable<AbstractJob>): void {
-    const keep = new Set(jobs);
+    const keep = new Set(iterableOfJobs('keepOnly()', jobs));
     for (const job of [...this.#jobs]) if (!keep.has(job)) this.remove(job);
     this.sanitize();
   }
 
   /** Keeps the jobs downstream of `starts` and upstream of `ends`, then sanitizes. */
   keepOnlyBetween(options: KeepOnlyBetweenOptions = {}): void {
-    const starts = [...(options.starts ?? [])];
-    const ends = [...(options.ends ?? [])];
+    checkOptionsObject('the keepOnlyBetween() options', options);
+    checkKnownKeys('keepOnlyBetween()', options, KEEP_BETWEEN_KEYS);
+    const starts = iterableOfJobs('starts', options.starts ?? []);
+    const ends = iterableOfJobs('ends', options.ends ?? []);
     const downstream = starts.length > 0 ? this.successorsDownstream(...starts) : new Set(this.#jobs);
     const upstream = ends.length > 0 ? this.predecessorsUpstream(...ends) : new Set(this.#jobs);
     const keep = new Set([...downstream].filter((job) => upstream.has(job)));
@@ -569,4 +572,25 @@ export function schedulerName(scheduler: PureScheduler, capitalized = false): st
   const label = scheduler.label ?? scheduler.textLabel();
   const name = label === undefined ? 'the scheduler' : `scheduler "${label}"`;
   return capitalized ? name.charAt(0).toUpperCase() + name.slice(1) : name;
+}
+
+/** Every argument must be a job. */
+function checkJobs(where: string, jobs: readonly unknown[]): void {
+  for (const job of jobs) {
+    if (!hasBrand(job, JOB_BRAND) && !hasBrand(job, SCHEDULER_BRAND)) {
+      throw new InvalidOptionError(
+        `Expected the arguments of ${where} to be jobs, got ${describeValue(job)}`,
+      );
+    }
+  }
+}
+
+/** An iterable of jobs, as an array. */
+function iterableOfJobs(where: string, value: unknown): AbstractJob[] {
+  if (typeof value !== 'object' || value === null || !(Symbol.iterator in value)) {
+    throw new InvalidOptionError(`Expected ${where} to be an iterable of jobs, got ${describeValue(value)}`);
+  }
+  const jobs = [...(value as Iterable<unknown>)];
+  checkJobs(where, jobs);
+  return jobs as AbstractJob[];
 }

@@ -4,7 +4,7 @@
  * that SVG through resvg (@resvg/resvg-js, prebuilt). Both are loaded on first use,
  * so importing @jobgraph/core stays cheap.
  */
-import { CoreErrorCode, JobGraphError } from './errors.js';
+import { GraphRenderError } from './errors.js';
 
 type GraphvizInstance = { dot(source: string, format?: 'svg'): string };
 let graphviz: Promise<GraphvizInstance> | undefined;
@@ -78,7 +78,7 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<B
   }
 }
 
-function renderError(what: string, cause: unknown): JobGraphError {
+function renderError(what: string, cause: unknown): GraphRenderError {
   const why = cause instanceof Error ? cause.message : String(cause);
-  return new JobGraphError(CoreErrorCode.GRAPH_RENDER, `${what}: ${why}`, { cause });
+  return new GraphRenderError(`${what}: ${why}`, { cause });
 }

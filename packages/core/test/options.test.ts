@@ -678,6 +678,34 @@ describe('bad input: one-line errors with a code', () => {
     expectInvalid(() => new Sequence([], { scheduler: bad({}) }), /got an object$/);
   });
 
+  it('rejects non-jobs given to the graph-editing and neighbourhood methods', () => {
+    const s = new PureScheduler({ jobs: [new SleepJob(1)] });
+    expectInvalid(
+      () => s.predecessors(bad(5)),
+      'Expected the arguments of predecessors() to be jobs, got 5 (number)',
+    );
+    expectInvalid(() => s.successors(bad('x')), /^Expected the arguments of successors\(\) to be jobs/);
+    expectInvalid(() => s.keepOnly(bad(5)), 'Expected keepOnly() to be an iterable of jobs, got 5 (number)');
+    expectInvalid(
+      () => s.keepOnlyBetween({ starts: bad(5) }),
+      'Expected starts to be an iterable of jobs, got 5 (number)',
+    );
+    expectInvalid(
+      () => s.keepOnlyBetween(bad({ start: [] })),
+      /^Unknown option "start" for keepOnlyBetween\(\)/,
+    );
+    expect(s.size).toBe(1);
+  });
+
+  it('rejects a graph file path that is not a file name', async () => {
+    const s = new PureScheduler({ jobs: [new SleepJob(1)] });
+    await expect(s.exportAsSvgfile(bad(123))).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(s.exportAsDotfile('out/')).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: 'Expected a file path to write the graph to (a directory is not enough), got "out/" (string)',
+    });
+  });
+
   it('rejects unknown run() options', async () => {
     await expect(new PureScheduler().run(bad({ signa: new AbortController().signal }))).rejects.toMatchObject(
       {

@@ -18,7 +18,9 @@ export class Capture {
 
   constructor(varname: string, variables: Variables) {
     if (typeof varname !== 'string' || varname === '') {
-      throw new TypeError(`Expected the Capture variable name to be a non-empty string, got ${String(varname)}`);
+      throw new TypeError(
+        `Expected the Capture variable name to be a non-empty string, got ${String(varname)}`,
+      );
     }
     this.varname = varname;
     this.variables = variables;

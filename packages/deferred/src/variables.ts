@@ -22,6 +22,7 @@ export class Variables {
   constructor(initial: Record<string, unknown> = {}) {
     for (const [name, value] of Object.entries(initial)) this.#values.set(name, value);
     // A Proxy so that `vars.name` reads and writes the store, as Python attributes do.
+    // biome-ignore lint/correctness/noConstructorReturn: the Proxy is the object users get, by design
     return new Proxy(this, {
       get(target, property, receiver) {
         if (typeof property === 'string' && !RESERVED.has(property) && target.#values.has(property)) {
@@ -35,7 +36,9 @@ export class Variables {
         return true;
       },
       has(target, property) {
-        return typeof property === 'string' ? target.#values.has(property) || property in target : property in target;
+        return typeof property === 'string'
+          ? target.#values.has(property) || property in target
+          : property in target;
       },
       deleteProperty(target, property) {
         return typeof property === 'string' ? target.#values.delete(property) : false;

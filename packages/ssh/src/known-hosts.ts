@@ -158,7 +158,9 @@ export function verifyHostKey(
     case 'known':
       return undefined;
     case 'revoked':
-      return new Error(`host key ${offered} of ${name} is marked @revoked in ${knownHostsPath}:${found.line}`);
+      return new Error(
+        `host key ${offered} of ${name} is marked @revoked in ${knownHostsPath}:${found.line}`,
+      );
     case 'changed':
       return new Error(
         `host key of ${name} has changed: the server offers ${offered}, ${knownHostsPath}:${found.line} has another one (refused; if the change is expected, run: ssh-keygen -R '${name}' -f ${knownHostsPath})`,

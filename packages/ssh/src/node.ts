@@ -17,6 +17,8 @@ export interface RunRequest {
   readonly onLine?: ((line: OutputLine) => void) | undefined;
   /** Show stdout lines through the node's formatter. @default true (false while capturing) */
   readonly printStdout?: boolean | undefined;
+  /** Show stderr lines through the node's formatter. @default true */
+  readonly printStderr?: boolean | undefined;
   /** How the command is named in session events. */
   readonly label?: string | undefined;
 }

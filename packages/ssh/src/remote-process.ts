@@ -55,11 +55,14 @@ export class PidFrameReader {
     }
     const data = Buffer.concat([this.#buffer, chunk]);
     const prefix = data.subarray(0, Math.min(data.length, TAG.length));
-    if (!TAG.subarray(0, prefix.length).equals(prefix)) return this.#giveUp(data);
+    if (!TAG.subarray(0, prefix.length).equals(prefix)) {
+      this.#giveUp(data);
+      return;
+    }
     const end = data.indexOf(SEPARATOR, TAG.length);
     if (end < 0) {
-      if (data.length > 32) return this.#giveUp(data);
-      this.#buffer = data;
+      if (data.length > 32) this.#giveUp(data);
+      else this.#buffer = data;
       return;
     }
     const pid = Number(data.subarray(TAG.length, end).toString('latin1'));

@@ -9,14 +9,21 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
 import type { Formatter, NodeEventKind, OutputLine } from './formatters/formatter.js';
-import { type HostKeyPolicy, verifyHostKey } from './known-hosts.js';
 import { type KeySpec, loadPrivateKeys, resolveKeys } from './keys.js';
+import { type HostKeyPolicy, verifyHostKey } from './known-hosts.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
 import { LineSplitter } from './output.js';
 import { killScript, PidFrameReader, withPidReport } from './remote-process.js';
 import { openWithRetry, SessionBudget } from './session-budget.js';
 import { ssh2Transport } from './transport/ssh2.js';
-import type { Connection, ExecChannel, ExitStatus, PrivateKey, SftpSession, Transport } from './transport/transport.js';
+import type {
+  Connection,
+  ExecChannel,
+  ExitStatus,
+  PrivateKey,
+  SftpSession,
+  Transport,
+} from './transport/transport.js';
 
 /** Options of {@link SshNode}. */
 export interface SshNodeOptions {
@@ -73,10 +80,13 @@ const optionsSchema = z.strictObject({
   connectTimeout: z.number().positive().optional(),
   keepaliveInterval: z.number().min(0).optional(),
   maxSessions: z.number().int().min(1).optional(),
-  formatter: z.custom<Formatter>(
-    (value) => typeof value === 'object' && value !== null && typeof (value as Formatter).line === 'function',
-    'a Formatter',
-  ).optional(),
+  formatter: z
+    .custom<Formatter>(
+      (value) =>
+        typeof value === 'object' && value !== null && typeof (value as Formatter).line === 'function',
+      'a Formatter',
+    )
+    .optional(),
   verbose: z.boolean().optional(),
   transport: z.custom<Transport>((value) => typeof value === 'object' && value !== null).optional(),
 });
@@ -228,7 +238,8 @@ export class SshNode implements CommandNode {
     try {
       const keys = await this.#credentials();
       let sock: Awaited<ReturnType<Connection['forwardOut']>> | undefined;
-      if (this.gateway !== undefined) sock = await this.gateway.#tunnel(this.hostname, this.port, this.toString());
+      if (this.gateway !== undefined)
+        sock = await this.gateway.#tunnel(this.hostname, this.port, this.toString());
       let connection: Connection;
       try {
         connection = await this.#transport.connect({
@@ -241,7 +252,8 @@ export class SshNode implements CommandNode {
           sock,
           timeout: this.connectTimeout,
           keepaliveInterval: this.keepaliveInterval,
-          verifyHostKey: (key) => verifyHostKey(this.hostKeyPolicy, this.knownHosts, this.hostname, this.port, key),
+          verifyHostKey: (key) =>
+            verifyHostKey(this.hostKeyPolicy, this.knownHosts, this.hostname, this.port, key),
         });
       } catch (error) {
         if (sock !== undefined) {
@@ -334,14 +346,14 @@ export class SshNode implements CommandNode {
    */
   async close(): Promise<void> {
     const connecting = this.#connecting;
-    if (connecting) await connecting.catch(() => undefined);
+    if (connecting !== undefined) await connecting.catch(() => undefined);
     const connection = this.#connection;
     this.#connection = undefined;
     const sftp = this.#sftp;
     this.#sftp = undefined;
     this.#sftpRelease?.();
     this.#sftpRelease = undefined;
-    if (sftp) {
+    if (sftp !== undefined) {
       const session = await sftp.catch(() => undefined);
       if (session) {
         session.close();
@@ -367,7 +379,12 @@ export class SshNode implements CommandNode {
       const opening = (async () => {
         const release = await this.#budget.acquire(signal);
         try {
-          const session = await openWithRetry(() => connection.sftp(), this.toString(), this.connectTimeout, signal);
+          const session = await openWithRetry(
+            () => connection.sftp(),
+            this.toString(),
+            this.connectTimeout,
+            signal,
+          );
           this.#sftpRelease = release;
           this.#event('sftp-start');
           return session;
@@ -375,10 +392,14 @@ export class SshNode implements CommandNode {
           release();
           throw error instanceof SshError
             ? error
-            : new SshError(SshErrorCode.SFTP, `Cannot start SFTP on ${this.toString()}: ${messageOf(error)}`, {
-                cause: error,
-                node: this.toString(),
-              });
+            : new SshError(
+                SshErrorCode.SFTP,
+                `Cannot start SFTP on ${this.toString()}: ${messageOf(error)}`,
+                {
+                  cause: error,
+                  node: this.toString(),
+                },
+              );
         }
       })();
       this.#sftp = opening;
@@ -425,10 +446,14 @@ export class SshNode implements CommandNode {
         release();
         throw error instanceof SshError
           ? error
-          : new SshError(SshErrorCode.CHANNEL, `Cannot run a command on ${this.toString()}: ${messageOf(error)}`, {
-              cause: error,
-              node: this.toString(),
-            });
+          : new SshError(
+              SshErrorCode.CHANNEL,
+              `Cannot run a command on ${this.toString()}: ${messageOf(error)}`,
+              {
+                cause: error,
+                node: this.toString(),
+              },
+            );
       }
       return await this.#follow(connection, channel, command, request, release);
     } finally {
@@ -448,7 +473,7 @@ export class SshNode implements CommandNode {
     let pid: number | undefined;
     const deliver = (stream: 'stdout' | 'stderr') => (linenl: string) => {
       const line: OutputLine = { node: this, stream, linenl, time: new Date(), command: label };
-      if (stream === 'stderr' || request.printStdout !== false) {
+      if (stream === 'stderr' ? request.printStderr !== false : request.printStdout !== false) {
         try {
           this.formatter.line(line);
         } catch {
@@ -478,7 +503,9 @@ export class SshNode implements CommandNode {
     };
     const outFrames = new PidFrameReader(onPid, (chunk) => outLines.push(chunk));
     const errFrames = new PidFrameReader(onPid, (chunk) => errLines.push(chunk));
-    channel.stdout.on('data', (chunk: Buffer) => (request.pty ? outFrames.push(chunk) : outLines.push(chunk)));
+    channel.stdout.on('data', (chunk: Buffer) =>
+      request.pty ? outFrames.push(chunk) : outLines.push(chunk),
+    );
     channel.stderr.on('data', (chunk: Buffer) => errFrames.push(chunk));
     signal?.addEventListener('abort', onAbort, { once: true });
     let status: ExitStatus;
@@ -495,9 +522,13 @@ export class SshNode implements CommandNode {
     }
     if (cancelled) throw signal?.reason;
     if (status.code === null && status.signal === null && connection.closed) {
-      throw new SshError(SshErrorCode.CHANNEL, `Connection to ${this.toString()} lost while running: ${label}`, {
-        node: this.toString(),
-      });
+      throw new SshError(
+        SshErrorCode.CHANNEL,
+        `Connection to ${this.toString()} lost while running: ${label}`,
+        {
+          node: this.toString(),
+        },
+      );
     }
     return { exitCode: status.code, signal: status.signal };
   }
@@ -577,7 +608,10 @@ export function withEnv(command: string, env: Readonly<Record<string, string>> |
   if (env === undefined) return command;
   const exports = Object.entries(env).map(([name, value]) => {
     if (!ENV_NAME.test(name)) {
-      throw new SshError(SshErrorCode.INVALID_OPTION, `Invalid environment variable name: ${JSON.stringify(name)}`);
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Invalid environment variable name: ${JSON.stringify(name)}`,
+      );
     }
     return `export ${name}=${shellQuote(value)}`;
   });

@@ -10,8 +10,8 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type {
-  ConnectRequest,
   Connection,
+  ConnectRequest,
   ExecChannel,
   ExecRequest,
   ExitStatus,
@@ -115,14 +115,20 @@ class Ssh2Connection implements Connection {
 
   forwardOut(host: string, port: number): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      this.#client.forwardOut('127.0.0.1', 0, host, port, (error: Error | undefined, stream: ClientChannel) => {
-        if (error) {
-          reject(error);
-          return;
-        }
-        stream.on('error', noop);
-        resolve(stream as unknown as Duplex);
-      });
+      this.#client.forwardOut(
+        '127.0.0.1',
+        0,
+        host,
+        port,
+        (error: Error | undefined, stream: ClientChannel) => {
+          if (error) {
+            reject(error);
+            return;
+          }
+          stream.on('error', noop);
+          resolve(stream as unknown as Duplex);
+        },
+      );
     });
   }
 
@@ -160,7 +166,9 @@ function wrapChannel(channel: ClientChannel): ExecChannel {
   };
 }
 
-function sftpCall<T>(run: (callback: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+function sftpCall<T>(
+  run: (callback: (error: Error | null | undefined, value?: T) => void) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     run((error, value) => {
       if (error) reject(error);
@@ -191,23 +199,33 @@ class Ssh2Sftp implements SftpSession {
     this.#sftp = sftp;
   }
 
-  put(local: string, remote: string, options: { mode?: number; onProgress?: (done: number, total: number) => void }) {
+  put(
+    local: string,
+    remote: string,
+    options: { mode?: number; onProgress?: (done: number, total: number) => void },
+  ) {
     const transfer: ssh2.TransferOptions = { concurrency: 64, chunkSize: 32_768 };
     if (options.mode !== undefined) transfer.mode = options.mode;
     const progress = options.onProgress;
     if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
-    return sftpCall<void>((callback) => this.#sftp.fastPut(local, remote, transfer, (error) => callback(error)));
+    return sftpCall<void>((callback) =>
+      this.#sftp.fastPut(local, remote, transfer, (error) => callback(error)),
+    );
   }
 
   get(remote: string, local: string, options: { onProgress?: (done: number, total: number) => void }) {
     const transfer: ssh2.TransferOptions = { concurrency: 64, chunkSize: 32_768 };
     const progress = options.onProgress;
     if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
-    return sftpCall<void>((callback) => this.#sftp.fastGet(remote, local, transfer, (error) => callback(error)));
+    return sftpCall<void>((callback) =>
+      this.#sftp.fastGet(remote, local, transfer, (error) => callback(error)),
+    );
   }
 
   writeFile(remote: string, content: string | Buffer, mode: number) {
-    return sftpCall<void>((callback) => this.#sftp.writeFile(remote, content, { mode }, (error) => callback(error)));
+    return sftpCall<void>((callback) =>
+      this.#sftp.writeFile(remote, content, { mode }, (error) => callback(error)),
+    );
   }
 
   async mkdir(remote: string, mode: number): Promise<void> {
@@ -236,7 +254,9 @@ class Ssh2Sftp implements SftpSession {
   }
 
   async list(remote: string): Promise<RemoteEntry[]> {
-    const entries = await sftpCall<ssh2.FileEntryWithStats[]>((callback) => this.#sftp.readdir(remote, callback));
+    const entries = await sftpCall<ssh2.FileEntryWithStats[]>((callback) =>
+      this.#sftp.readdir(remote, callback),
+    );
     return entries.map((entry) => entryOf(entry.filename, entry.attrs));
   }
 
@@ -264,7 +284,8 @@ function describeConnectFailure(error: Error & { level?: string; code?: string }
   if (error.level === 'client-timeout' || /timed out/i.test(error.message)) {
     return `no answer within ${timeout} ms`;
   }
-  if (error.level === 'client-authentication') return 'authentication refused (all configured methods failed)';
+  if (error.level === 'client-authentication')
+    return 'authentication refused (all configured methods failed)';
   if (error.code === 'ECONNREFUSED') return 'connection refused';
   if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return 'host unreachable';
   if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return 'unknown host name';
@@ -287,7 +308,12 @@ export const ssh2Transport: Transport = {
         client.destroy();
         const code = classify(error, hostKeyError);
         const why = hostKeyError ? hostKeyError.message : describeConnectFailure(error, request.timeout);
-        reject(new SshError(code, `Cannot connect to ${target}: ${why}`, { cause: hostKeyError ?? error, node: target }));
+        reject(
+          new SshError(code, `Cannot connect to ${target}: ${why}`, {
+            cause: hostKeyError ?? error,
+            node: target,
+          }),
+        );
       };
       // A bound on the whole connect, in case the handshake stalls after the TCP connect.
       const timer = setTimeout(
@@ -348,7 +374,9 @@ export const ssh2Transport: Transport = {
           ? 'it is encrypted and no passphrase was given'
           : 'wrong passphrase'
         : messageOf(parsed);
-      throw new SshError(SshErrorCode.KEY, `Cannot load the private key ${source}: ${why}`, { cause: parsed });
+      throw new SshError(SshErrorCode.KEY, `Cannot load the private key ${source}: ${why}`, {
+        cause: parsed,
+      });
     }
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     return { source, key };

@@ -68,8 +68,16 @@ export interface RemoteEntry {
 
 /** The SFTP operations the file commands use. */
 export interface SftpSession {
-  put(local: string, remote: string, options: { mode?: number; onProgress?: (done: number, total: number) => void }): Promise<void>;
-  get(remote: string, local: string, options: { onProgress?: (done: number, total: number) => void }): Promise<void>;
+  put(
+    local: string,
+    remote: string,
+    options: { mode?: number; onProgress?: (done: number, total: number) => void },
+  ): Promise<void>;
+  get(
+    remote: string,
+    local: string,
+    options: { onProgress?: (done: number, total: number) => void },
+  ): Promise<void>;
   writeFile(remote: string, content: string | Buffer, mode: number): Promise<void>;
   /** Creates a directory; does nothing if it exists. */
   mkdir(remote: string, mode: number): Promise<void>;

@@ -1,0 +1,225 @@
+/**
+ * SubdirFormatter: the output of each host in its own file, `<runName>/<hostname>`
+ * (apssh's `-o DIR`).
+ */
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Formatter, NodeEvent, NodeIdentity, OutputLine } from './formatter.js';
+import { safeWriter, stdioWriter, type Write } from './stdio.js';
+import { describeEvent } from './terminal.js';
+
+/** Options of {@link SubdirFormatter}. */
+export interface SubdirFormatterOptions {
+  /**
+   * Write the node's events (`========== Connected (direct) to root@fit01`, sessions,
+   * messages) into its file. apssh's SubdirFormatter defaults to true.
+   * @default false
+   */
+  verbose?: boolean | undefined;
+  /**
+   * Where a failed connection and the first I/O error are reported.
+   * @default process.stderr, made EPIPE-safe
+   */
+  stderr?: Write | undefined;
+}
+
+/**
+ * One output file, written in order through a single file handle. Writes are queued
+ * and flushed by one drain loop at a time, so lines keep their order and a burst of
+ * lines becomes a few large writes.
+ */
+class FileSink {
+  readonly path: string;
+  /** 'w' until the file was opened once: the first open truncates it, later ones append. */
+  #flags: 'w' | 'a';
+  #pending: string[] = [];
+  #draining: Promise<void> | undefined;
+  #handle: FileHandle | undefined;
+  #broken = false;
+  readonly #ready: () => Promise<void>;
+  readonly #onError: (error: unknown) => void;
+
+  constructor(path: string, ready: () => Promise<void>, onError: (error: unknown) => void) {
+    this.path = path;
+    this.#flags = 'w';
+    this.#ready = ready;
+    this.#onError = onError;
+  }
+
+  /** Queues `text` (`''` just creates or truncates the file). Never throws. */
+  write(text: string): void {
+    if (this.#broken) return;
+    this.#pending.push(text);
+    this.#draining ??= this.#drain();
+  }
+
+  /** Waits for the queue to be written, then closes the file; a later write reopens it. */
+  async close(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+    const handle = this.#handle;
+    this.#handle = undefined;
+    try {
+      await handle?.close();
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      await this.#ready();
+      if (!this.#handle) {
+        this.#handle = await open(this.path, this.#flags);
+        this.#flags = 'a';
+      }
+      while (this.#pending.length > 0) {
+        const chunk = this.#pending.join('');
+        this.#pending = [];
+        // writeFile on a handle writes everything, from the current position on.
+        await this.#handle.writeFile(chunk);
+      }
+    } catch (error) {
+      // A file that failed once (a full disk, a directory in the way) is given up:
+      // retrying each line would repeat the error for every line of a long run.
+      this.#broken = true;
+      this.#pending = [];
+      this.#onError(error);
+    } finally {
+      // No await since the loop's last check: a write() queued now starts a new drain.
+      this.#draining = undefined;
+    }
+  }
+}
+
+/** A file name for a host: path separators and dot names could escape the run directory. */
+function fileName(hostname: string): string {
+  const name = hostname.replace(/[/\\\0]/g, '_');
+  return name === '' || name === '.' || name === '..' ? `_${name}` : name;
+}
+
+/**
+ * Stores the output of each host in files under the directory `runName`, created
+ * (recursively) on first use: stdout lines in `<runName>/<hostname>`, stderr lines in
+ * `<runName>/<hostname>.err`, as they came (format `{linenl}`).
+ *
+ * A host's file is truncated the first time the host shows up in this formatter's
+ * life (its `connected` event or its first line, whichever comes first), then appended
+ * to, across reconnections and across {@link SubdirFormatter.close}. The `.err` file is
+ * likewise truncated at its first stderr line (apssh appends to it forever) and only
+ * exists when the host printed on stderr. With `verbose`, the node's events go into its
+ * file too; a failed connection is always reported on stderr.
+ *
+ * I/O never throws nor crashes the process (apssh calls `sys.exit(1)`): the first error
+ * is kept in {@link SubdirFormatter.error} and mentioned once on stderr, and a file that
+ * failed is given up. Call {@link SubdirFormatter.close} to flush and close the files.
+ *
+ * @example
+ * ```ts
+ * const formatter = new SubdirFormatter('probing')
+ * const nodes = hosts.map((hostname) => new SshNode({ hostname, formatter }))
+ * await scheduler.run()
+ * await formatter.close() // probing/fit01.inria.fr, probing/fit01.inria.fr.err, …
+ * ```
+ */
+export class SubdirFormatter implements Formatter {
+  /** The directory that receives the files. */
+  readonly runName: string;
+  /** Whether events go into the files; a node's `verbose` option may set it. */
+  verbose: boolean;
+  readonly #stderr: Write;
+  readonly #sinks = new Map<string, FileSink>();
+  #directory: Promise<void> | undefined;
+  #failed = false;
+  #error: unknown;
+
+  /**
+   * @param runName - the directory, relative to the working directory or absolute.
+   * @param options - verbosity and the stderr sink.
+   */
+  constructor(runName: string, options: SubdirFormatterOptions = {}) {
+    this.runName = runName;
+    this.verbose = options.verbose ?? false;
+    // A stderr that throws has nowhere left to report to: drop it silently.
+    this.#stderr = safeWriter(options.stderr ?? stdioWriter('stderr'), () => {});
+  }
+
+  /** The first I/O error (creating the directory, opening, writing or closing a file), if any. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /**
+   * @param hostname - a host name as given to its node.
+   * @returns the path of its stdout file: `<runName>/<hostname>`.
+   */
+  outFile(hostname: string): string {
+    return join(this.runName, fileName(hostname));
+  }
+
+  /**
+   * @param hostname - a host name as given to its node.
+   * @returns the path of its stderr file: `<runName>/<hostname>.err`.
+   */
+  errFile(hostname: string): string {
+    return join(this.runName, `${fileName(hostname)}.err`);
+  }
+
+  /** Appends a line to the host's stdout or stderr file. */
+  line(line: OutputLine): void {
+    const out = this.#sink(this.outFile(line.node.hostname));
+    if (line.stream === 'stdout') out.write(line.linenl);
+    else this.#sink(this.errFile(line.node.hostname)).write(line.linenl);
+  }
+
+  /**
+   * Creates (truncates) the host's file on `connected`; when verbose, writes the event
+   * into it. A failed connection goes to stderr, and creates no file.
+   */
+  event(event: NodeEvent): void {
+    const { kind, node } = event;
+    if (kind === 'connect-failed') {
+      this.#stderr(`${describeEvent(event)}\n`);
+      return;
+    }
+    // 'connecting' precedes any success: an unreachable host must not get a file.
+    if (kind === 'connecting') return;
+    if (this.verbose) this.#sink(this.outFile(node.hostname)).write(`${describeEvent(event)}\n`);
+    else if (kind === 'connected') this.#sink(this.outFile(node.hostname));
+  }
+
+  /** Nothing to align: each host has its own file. */
+  attach(_node: NodeIdentity): void {}
+
+  /** Writes what is queued and closes every file. Resolves even after an I/O error: see `error`. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#sinks.values()].map((sink) => sink.close()));
+  }
+
+  /** The sink of `path`; created, and its file truncated, on the first call. */
+  #sink(path: string): FileSink {
+    let sink = this.#sinks.get(path);
+    if (!sink) {
+      sink = new FileSink(
+        path,
+        () => this.#ensureDirectory(),
+        (error) => this.#fail(error),
+      );
+      this.#sinks.set(path, sink);
+      sink.write('');
+    }
+    return sink;
+  }
+
+  #ensureDirectory(): Promise<void> {
+    this.#directory ??= mkdir(this.runName, { recursive: true }).then(() => {});
+    return this.#directory;
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#stderr(`SubdirFormatter: cannot write the output under ${this.runName}: ${reason}\n`);
+  }
+}

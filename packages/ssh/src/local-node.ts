@@ -1,0 +1,129 @@
+/**
+ * LocalNode: runs commands on this machine, through `/bin/sh -c`, with the same
+ * output handling as an SshNode (apssh's LocalNode).
+ */
+import { spawn } from 'node:child_process';
+import type { Formatter, OutputLine } from './formatters/formatter.js';
+import type { CommandNode, CommandResult, RunRequest } from './node.js';
+import { LineSplitter } from './output.js';
+import { localUsername, withEnv } from './ssh-node.js';
+
+/** Options of {@link LocalNode}. */
+export interface LocalNodeOptions {
+  /** How output is shown. @default a HostFormatter */
+  formatter?: Formatter;
+  /** Show session events. @default false */
+  verbose?: boolean;
+}
+
+let defaultFormatterFactory: () => Formatter = () => ({ line: () => undefined, event: () => undefined });
+
+/** @internal installs the default formatter (a HostFormatter). */
+export function setLocalDefaultFormatterFactory(factory: () => Formatter): void {
+  defaultFormatterFactory = factory;
+}
+
+/** How long a cancelled local command gets between SIGTERM and SIGKILL. */
+const KILL_GRACE = 2_000;
+
+/**
+ * The local machine as a node: `hostname` is `LOCALNODE`.
+ *
+ * @example
+ * ```ts
+ * new SshJob({ node: new LocalNode(), command: 'sha256sum results/*', scheduler })
+ * ```
+ */
+export class LocalNode implements CommandNode {
+  readonly hostname = 'LOCALNODE';
+  readonly username: string;
+  readonly formatter: Formatter;
+  readonly verbose: boolean;
+
+  constructor(options: LocalNodeOptions = {}) {
+    this.username = localUsername();
+    this.verbose = options.verbose ?? false;
+    this.formatter = options.formatter ?? defaultFormatterFactory();
+    this.formatter.attach?.(this);
+  }
+
+  toString(): string {
+    return `${this.username}@${this.hostname}`;
+  }
+
+  /** 0: no hop. */
+  distance(): number {
+    return 0;
+  }
+
+  /** Nothing to close. */
+  async close(): Promise<void> {}
+
+  /**
+   * Runs a command line with `/bin/sh -c` in its own process group; cancelling kills
+   * the whole group (TERM, then KILL after 2 s) and rejects with the signal's reason.
+   */
+  run(command: string, request: RunRequest = {}): Promise<CommandResult> {
+    const signal = request.signal;
+    signal?.throwIfAborted();
+    const label = request.label ?? command;
+    this.#event('session-start', label);
+    return new Promise<CommandResult>((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', withEnv(command, request.env)], {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const deliver = (stream: 'stdout' | 'stderr') => (linenl: string) => {
+        const line: OutputLine = { node: this, stream, linenl, time: new Date(), command: label };
+        if (stream === 'stderr' ? request.printStderr !== false : request.printStdout !== false) {
+          try {
+            this.formatter.line(line);
+          } catch {
+            // a failing formatter must not lose the command's status
+          }
+        }
+        request.onLine?.(line);
+      };
+      const outLines = new LineSplitter(deliver('stdout'));
+      const errLines = new LineSplitter(deliver('stderr'));
+      child.stdout.on('data', (chunk: Buffer) => outLines.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => errLines.push(chunk));
+      let killTimer: ReturnType<typeof setTimeout> | undefined;
+      const killGroup = (name: NodeJS.Signals) => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, name);
+        } catch {
+          // already gone
+        }
+      };
+      const onAbort = () => {
+        killGroup('SIGTERM');
+        killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.on('error', (error) => {
+        signal?.removeEventListener('abort', onAbort);
+        clearTimeout(killTimer);
+        this.#event('session-stop', label);
+        reject(error);
+      });
+      child.on('close', (code, signalName) => {
+        signal?.removeEventListener('abort', onAbort);
+        clearTimeout(killTimer);
+        outLines.end();
+        errLines.end();
+        this.#event('session-stop', label);
+        if (signal?.aborted) reject(signal.reason);
+        else resolve({ exitCode: code, signal: signalName === null ? null : signalName.replace(/^SIG/, '') });
+      });
+    });
+  }
+
+  #event(kind: 'session-start' | 'session-stop', detail: string): void {
+    try {
+      this.formatter.event({ kind, node: this, time: new Date(), detail });
+    } catch {
+      // formatters must not break commands
+    }
+  }
+}
