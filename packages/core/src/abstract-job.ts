@@ -226,6 +226,19 @@ export abstract class AbstractJob<T = unknown> {
     return undefined;
   }
 
+  /**
+   * Hook: how `list()` shows the job's outcome instead of the default `[[ -> result]]`
+   * (SshJob shows `OK` or its failed commands). Default: undefined (the default text).
+   */
+  resultSummary(): string | undefined {
+    return undefined;
+  }
+
+  /** The id the last numbering gave the job (`'1'`, `'07'`), or `??` before any. */
+  get displayId(): string {
+    return this[kState].id || '??';
+  }
+
   toString(): string {
     return `<${this.constructor.name} \`${labelOf(this)}\`>`;
   }

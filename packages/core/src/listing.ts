@@ -41,6 +41,8 @@ function describeError(error: unknown): string {
 
 /** `[not done]`, `[[ -> result]]`, or the exception in asynciojobs' wording. */
 export function resultText(job: AbstractJob): string {
+  const custom = job.resultSummary();
+  if (custom !== undefined) return custom;
   const state = job[kState];
   if (state.lifecycle !== 'done') return '[not done]';
   if (state.failed) {

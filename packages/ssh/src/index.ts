@@ -1,5 +1,34 @@
 /**
- * @jobgraph/ssh
+ * @jobgraph/ssh: jobgraph over SSH — nodes and gateways, SshJob and its commands,
+ * formatters, keys and host-key checking.
  * @packageDocumentation
  */
+export {
+  AbstractCommand,
+  type Arg,
+  type CommandContext,
+  type CommandOptions,
+  type Renderable,
+} from './commands/command.js';
+export { Pull } from './commands/pull.js';
+export { Push } from './commands/push.js';
+export { Run, type RunOptions } from './commands/run.js';
+export { RunScript } from './commands/run-script.js';
+export { RunString, type RunStringOptions } from './commands/run-string.js';
+export { REMOTE_DIR, type ScriptOptions } from './commands/script.js';
+export type { TransferOptions } from './commands/transfer.js';
 export { CommandFailedError, SshError, SshErrorCode } from './errors.js';
+export * from './formatters/index.js';
+export { DEFAULT_KEY_FILES, importPrivateKey, type KeyFile, type KeySpec, loadPrivateKeys } from './keys.js';
+export { fingerprint, type HostKeyPolicy, knownHostName } from './known-hosts.js';
+export { LocalNode, type LocalNodeOptions } from './local-node.js';
+export type { CommandNode, CommandResult, RunRequest } from './node.js';
+export {
+  type CommandLike,
+  type CommandSpec,
+  normalizeCommands,
+  SshJob,
+  type SshJobOptions,
+} from './ssh-job.js';
+export { localUsername, SshNode, type SshNodeOptions, shellQuote } from './ssh-node.js';
+export type { PrivateKey } from './transport/transport.js';

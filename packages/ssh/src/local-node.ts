@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Formatter, OutputLine } from './formatters/formatter.js';
+import { HostFormatter } from './formatters/terminal.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
 import { LineSplitter } from './output.js';
 import { localUsername, withEnv } from './ssh-node.js';
@@ -14,13 +15,6 @@ export interface LocalNodeOptions {
   formatter?: Formatter;
   /** Show session events. @default false */
   verbose?: boolean;
-}
-
-let defaultFormatterFactory: () => Formatter = () => ({ line: () => undefined, event: () => undefined });
-
-/** @internal installs the default formatter (a HostFormatter). */
-export function setLocalDefaultFormatterFactory(factory: () => Formatter): void {
-  defaultFormatterFactory = factory;
 }
 
 /** How long a cancelled local command gets between SIGTERM and SIGKILL. */
@@ -43,7 +37,7 @@ export class LocalNode implements CommandNode {
   constructor(options: LocalNodeOptions = {}) {
     this.username = localUsername();
     this.verbose = options.verbose ?? false;
-    this.formatter = options.formatter ?? defaultFormatterFactory();
+    this.formatter = options.formatter ?? new HostFormatter({ verbose: this.verbose });
     this.formatter.attach?.(this);
   }
 

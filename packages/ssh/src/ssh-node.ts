@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
 import type { Formatter, NodeEventKind, OutputLine } from './formatters/formatter.js';
+import { HostFormatter } from './formatters/terminal.js';
 import { type KeySpec, loadPrivateKeys, resolveKeys } from './keys.js';
 import { type HostKeyPolicy, verifyHostKey } from './known-hosts.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
@@ -102,14 +103,6 @@ function parseOptions(options: unknown): SshNodeOptions {
   );
 }
 
-/** Formatter used when none is given; set by the formatters module to avoid an import cycle. */
-let defaultFormatterFactory: () => Formatter = () => ({ line: () => undefined, event: () => undefined });
-
-/** @internal installs the default formatter (a HostFormatter). */
-export function setDefaultFormatterFactory(factory: () => Formatter): void {
-  defaultFormatterFactory = factory;
-}
-
 /**
  * A remote node.
  *
@@ -168,7 +161,7 @@ export class SshNode implements CommandNode {
     this.#password = options.password;
     this.#transport = options.transport ?? ssh2Transport;
     this.#budget = new SessionBudget(this.maxSessions);
-    this.formatter = options.formatter ?? defaultFormatterFactory();
+    this.formatter = options.formatter ?? new HostFormatter({ verbose: this.verbose });
     this.formatter.attach?.(this);
   }
 

@@ -1,0 +1,87 @@
+/**
+ * Pull: files of the node to this machine, over SFTP (apssh's `Pull`).
+ */
+import { stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { SshError, SshErrorCode } from '../errors.js';
+import { LocalNode } from '../local-node.js';
+import type { CommandResult } from '../node.js';
+import { SshNode } from '../ssh-node.js';
+import { AbstractCommand, type CommandContext } from './command.js';
+import { bounded, copyLocal, firstOf, pullPath, sftpError, type TransferOptions } from './transfer.js';
+
+/**
+ * Copies remote files (directories with `recurse`) to `localPath`. With several
+ * sources, or when `localPath` is an existing directory, each lands inside it under its
+ * own name. Relative remote paths start at the user's home.
+ *
+ * @example
+ * ```ts
+ * new Pull('/var/log/syslog', 'logs/syslog-fit01')
+ * ```
+ */
+export class Pull extends AbstractCommand {
+  readonly remotePaths: readonly string[];
+  readonly localPath: string;
+  readonly options: TransferOptions;
+
+  constructor(remotePaths: string | readonly string[], localPath: string, options: TransferOptions = {}) {
+    super(options);
+    this.remotePaths = typeof remotePaths === 'string' ? [remotePaths] : [...remotePaths];
+    if (this.remotePaths.length === 0) {
+      throw new SshError(SshErrorCode.INVALID_OPTION, 'Expected Pull to be given at least one remote path');
+    }
+    this.localPath = localPath;
+    this.options = options;
+  }
+
+  /** `Pull: a ... (3 total) into dir` */
+  labelLine(): string {
+    return `Pull: ${firstOf(this.remotePaths)} into ${this.localPath}`;
+  }
+
+  async execute(ctx: CommandContext): Promise<CommandResult> {
+    this.say(ctx, `Pull: remotepaths=${this.remotePaths.join(', ')}, localpath=${this.localPath}`);
+    const { node } = ctx;
+    const intoDirectory = await stat(this.localPath).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (this.remotePaths.length > 1 && !intoDirectory) {
+      throw new SshError(
+        SshErrorCode.LOCAL_FILE,
+        `Pull of ${firstOf(this.remotePaths)}: with several files, ${this.localPath} must be an existing directory`,
+      );
+    }
+    if (node instanceof LocalNode) {
+      await copyLocal(this.remotePaths, this.localPath, this.options);
+      return { exitCode: 0, signal: null };
+    }
+    if (!(node instanceof SshNode))
+      throw new SshError(SshErrorCode.INVALID_OPTION, `Cannot pull from ${String(node)}`);
+    await node.using(async () => {
+      const sftp = await node.sftp(ctx.signal);
+      const jobs: Array<() => Promise<void>> = [];
+      for (const remote of this.remotePaths) {
+        const what = `Pull of ${remote}`;
+        try {
+          const target = intoDirectory ? join(this.localPath, posix.basename(remote)) : this.localPath;
+          await pullPath(sftp, remote, target, this.options, jobs);
+        } catch (error) {
+          throw sftpError(what, node.toString(), error);
+        }
+      }
+      try {
+        await bounded(jobs);
+      } catch (error) {
+        throw sftpError(
+          `Pull of ${firstOf(this.remotePaths)} into ${this.localPath}`,
+          node.toString(),
+          error,
+        );
+      }
+    });
+    this.say(ctx, 'Pull done');
+    return { exitCode: 0, signal: null };
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * RunString: a script given as text, copied to the node and run (apssh's `RunString`).
+ */
+import type { Arg, Renderable } from './command.js';
+import { isRenderable } from './command.js';
+import { ScriptCommand, type ScriptOptions, type ScriptSource } from './script.js';
+
+/** Options of {@link RunString}. */
+export interface RunStringOptions extends ScriptOptions {
+  /** A readable name for the copy on the node (a random suffix is added). */
+  remoteName?: string;
+}
+
+/**
+ * Writes `scriptBody` to `~/.jobgraph-remote/` on the node (mode 0700), then runs it
+ * with `args`. The body may be a template (`Deferred`), rendered right before.
+ *
+ * @example
+ * ```ts
+ * new RunString('#!/bin/bash\necho hello from $(hostname) "$@"\n', ['arg1'], { remoteName: 'hello.sh' })
+ * ```
+ */
+export class RunString extends ScriptCommand {
+  readonly body: string | Renderable;
+
+  constructor(scriptBody: string | Renderable, args: readonly Arg[] = [], options: RunStringOptions = {}) {
+    super(options.remoteName ?? 'string', args, options);
+    this.body = scriptBody;
+  }
+
+  protected source(): ScriptSource {
+    return { text: isRenderable(this.body) ? this.body.render() : this.body };
+  }
+
+  /** `RunString: <first command line, 15 characters>... args` */
+  labelLine(): string {
+    const first = String(this.body)
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => line !== '' && !line.startsWith('#'));
+    const shown =
+      first === undefined ? '??? empty body ???' : first.length > 15 ? `${first.slice(0, 15)}...` : first;
+    const args = this.argsLabel();
+    return `RunString: ${shown}${args === '' ? '' : ` ${args}`}`;
+  }
+}

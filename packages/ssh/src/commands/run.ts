@@ -1,0 +1,92 @@
+/**
+ * Run: a command line on the node (apssh's `Run`).
+ */
+import { SshError, SshErrorCode } from '../errors.js';
+import type { CommandResult } from '../node.js';
+import {
+  AbstractCommand,
+  type Arg,
+  type CommandContext,
+  type CommandOptions,
+  renderArg,
+  showArg,
+} from './command.js';
+
+/** Options of {@link Run}. */
+export interface RunOptions extends CommandOptions {
+  /** Forward X11 to the local `$DISPLAY`. @default false */
+  x11?: boolean;
+  /** Run under a pseudo-terminal (stdout and stderr then merge). @default false */
+  pty?: boolean;
+  /** Environment variables, exported before the command (quoted for the shell). */
+  env?: Record<string, string>;
+  /** Neither show nor keep the output. @default false */
+  ignoreOutputs?: boolean;
+}
+
+/**
+ * Runs a command line: its words are joined with spaces, unquoted, so the remote shell
+ * interprets them (`$(hostname)`, `&&`, pipes), as in apssh. Templates (`Deferred`) are
+ * rendered right before the command runs.
+ *
+ * @example
+ * ```ts
+ * new Run('apt-get install -y iperf3')
+ * new Run(['tail', '-n', 1, '/etc/lsb-release'])     // = 'tail -n 1 /etc/lsb-release'
+ * new Run('sleep 2; pkill -TERM sleep', { allowedExits: ['TERM'] })
+ * ```
+ */
+export class Run extends AbstractCommand {
+  readonly argv: readonly Arg[];
+  readonly x11: boolean;
+  readonly pty: boolean;
+  readonly env: Readonly<Record<string, string>> | undefined;
+  readonly ignoreOutputs: boolean;
+
+  constructor(command: Arg | readonly Arg[], options: RunOptions = {}) {
+    super(options);
+    this.argv = Array.isArray(command) ? [...command] : [command as Arg];
+    if (this.argv.length === 0) {
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        'Expected Run to be given a command, got an empty list',
+      );
+    }
+    this.x11 = options.x11 ?? false;
+    this.pty = options.pty ?? false;
+    this.env = options.env;
+    this.ignoreOutputs = options.ignoreOutputs ?? false;
+  }
+
+  /** The command line as it runs now (templates rendered, strictly). */
+  commandLine(): string {
+    return this.argv.map(renderArg).join(' ');
+  }
+
+  labelLine(): string {
+    return this.argv.map(showArg).join(' ');
+  }
+
+  async execute(ctx: CommandContext): Promise<CommandResult> {
+    const line = this.commandLine();
+    this.say(ctx, `Run: -> ${line}`);
+    const captured: string[] = [];
+    const capturing = this.capture !== undefined;
+    const result = await ctx.node.run(line, {
+      signal: ctx.signal,
+      pty: this.pty,
+      env: this.env,
+      x11: this.x11,
+      label: this.getLabelLine(),
+      printStdout: !capturing && !this.ignoreOutputs,
+      printStderr: !this.ignoreOutputs,
+      onLine: (output) => {
+        if (capturing && output.stream === 'stdout') captured.push(output.linenl);
+        if (!this.ignoreOutputs) ctx.onLine?.(output);
+      },
+    });
+    this.capture?.store(captured.join(''));
+    this.say(ctx, `Run: ${result.signal ?? result.exitCode} <- ${line}`);
+    return result;
+  }
+}

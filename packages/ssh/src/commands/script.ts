@@ -1,0 +1,159 @@
+/**
+ * What RunScript and RunString share: copying a script (and its includes) to the node,
+ * under `~/.jobgraph-remote/` (mode 0700, in a directory of mode 0700), then running it.
+ * Each command object gets its own file name (a random suffix chosen once), so that two
+ * commands never rewrite a file that the other is executing ("Text file busy").
+ */
+import { randomBytes } from 'node:crypto';
+import { access, chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import { messageOf, SshError, SshErrorCode } from '../errors.js';
+import { LocalNode } from '../local-node.js';
+import type { CommandResult } from '../node.js';
+import { SshNode } from '../ssh-node.js';
+import {
+  AbstractCommand,
+  type Arg,
+  type CommandContext,
+  type CommandOptions,
+  renderArg,
+  showArg,
+} from './command.js';
+
+/** The directory, under the home of the node's user, where scripts are copied. */
+export const REMOTE_DIR = '.jobgraph-remote';
+
+/** Options of {@link RunScript} and {@link RunString}. */
+export interface ScriptOptions extends CommandOptions {
+  /** Local files copied next to the script (it can `source "$(dirname "$0")/lib.sh"`). */
+  includes?: string[];
+  /** Forward X11 to the local `$DISPLAY`. @default false */
+  x11?: boolean;
+}
+
+/** A file name safe in a shell word: letters, digits, `._-`, the rest replaced by `_`. */
+export function safeName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return cleaned === '' ? 'script' : cleaned;
+}
+
+/** 8 random lowercase letters and digits. */
+export function randomSuffix(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(randomBytes(8), (byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+/** The content of the script to install: a local file path, or the text itself. */
+export type ScriptSource = { readonly file: string } | { readonly text: string };
+
+export abstract class ScriptCommand extends AbstractCommand {
+  readonly args: readonly Arg[];
+  readonly includes: readonly string[];
+  readonly x11: boolean;
+  /** The file name on the node, chosen once. */
+  readonly remoteName: string;
+
+  constructor(baseName: string, args: readonly Arg[], options: ScriptOptions) {
+    super(options);
+    this.args = [...args];
+    this.includes = [...(options.includes ?? [])];
+    this.x11 = options.x11 ?? false;
+    this.remoteName = `${safeName(baseName)}-${randomSuffix()}`;
+  }
+
+  /** Where the script's content comes from. */
+  protected abstract source(): ScriptSource;
+
+  protected argsLine(): string {
+    return this.args.map(renderArg).join(' ');
+  }
+
+  protected argsLabel(): string {
+    return this.args.map(showArg).join(' ');
+  }
+
+  async execute(ctx: CommandContext): Promise<CommandResult> {
+    const source = this.source();
+    const { node } = ctx;
+    let path: string;
+    if (node instanceof SshNode)
+      path = await installRemote(node, this.remoteName, source, this.includes, ctx.signal);
+    else if (node instanceof LocalNode) path = await installLocal(this.remoteName, source, this.includes);
+    else throw new SshError(SshErrorCode.INVALID_OPTION, `Cannot install a script on ${String(node)}`);
+    const args = this.argsLine();
+    const line = `${this.verbose ? 'bash -x ' : ''}${path}${args === '' ? '' : ` ${args}`}`;
+    this.say(ctx, `${this.constructor.name}: -> ${line}`);
+    const captured: string[] = [];
+    const capturing = this.capture !== undefined;
+    const result = await node.run(line, {
+      signal: ctx.signal,
+      x11: this.x11,
+      label: this.getLabelLine(),
+      printStdout: !capturing,
+      onLine: (output) => {
+        if (capturing && output.stream === 'stdout') captured.push(output.linenl);
+        ctx.onLine?.(output);
+      },
+    });
+    this.capture?.store(captured.join(''));
+    return result;
+  }
+}
+
+async function checkLocalFile(path: string, what: string): Promise<void> {
+  try {
+    await access(path);
+  } catch {
+    throw new SshError(SshErrorCode.LOCAL_FILE, `${what} ${path} not found`);
+  }
+}
+
+/** Copies the script and its includes over SFTP; returns the path to run (relative to the remote home). */
+async function installRemote(
+  node: SshNode,
+  name: string,
+  source: ScriptSource,
+  includes: readonly string[],
+  signal: AbortSignal,
+): Promise<string> {
+  if ('file' in source) await checkLocalFile(source.file, 'Script');
+  for (const include of includes) await checkLocalFile(include, 'Include file');
+  const sftp = await node.sftp(signal);
+  const where = `${node.toString()}:~/${REMOTE_DIR}`;
+  try {
+    await sftp.mkdir(REMOTE_DIR, 0o700);
+    await sftp.chmod(REMOTE_DIR, 0o700);
+    const target = `${REMOTE_DIR}/${name}`;
+    if ('file' in source) await sftp.put(source.file, target, { mode: 0o700 });
+    else await sftp.writeFile(target, source.text, 0o700);
+    await sftp.chmod(target, 0o700);
+    await Promise.all(includes.map((include) => sftp.put(include, `${REMOTE_DIR}/${basename(include)}`, {})));
+  } catch (error) {
+    throw new SshError(SshErrorCode.SFTP, `Cannot copy the script to ${where}: ${messageOf(error)}`, {
+      cause: error,
+      node: node.toString(),
+    });
+  }
+  // sshd starts commands in the home directory; the name is safe as a shell word.
+  return `"$HOME"/${REMOTE_DIR}/${name}`;
+}
+
+/** The same on this machine, under the local user's home. */
+async function installLocal(
+  name: string,
+  source: ScriptSource,
+  includes: readonly string[],
+): Promise<string> {
+  if ('file' in source) await checkLocalFile(source.file, 'Script');
+  for (const include of includes) await checkLocalFile(include, 'Include file');
+  const dir = join(homedir(), REMOTE_DIR);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  const target = join(dir, name);
+  if ('file' in source) await copyFile(source.file, target);
+  else await writeFile(target, source.text);
+  await chmod(target, 0o700);
+  await Promise.all(includes.map((include) => copyFile(include, join(dir, basename(include)))));
+  return `"$HOME"/${REMOTE_DIR}/${name}`;
+}

@@ -1,0 +1,122 @@
+/**
+ * What Push and Pull share: walking trees, creating directories before their files,
+ * copying several files at once (bounded), preserving modes and times on request.
+ */
+import { cp, mkdir, readdir, stat, utimes } from 'node:fs/promises';
+import { basename, join, posix } from 'node:path';
+import { messageOf, SshError, SshErrorCode } from '../errors.js';
+import type { SftpSession } from '../transport/transport.js';
+import type { CommandOptions } from './command.js';
+
+/** Options of {@link Push} and {@link Pull}. */
+export interface TransferOptions extends Pick<CommandOptions, 'label' | 'verbose'> {
+  /** Copy directories with their content. @default false */
+  recurse?: boolean;
+  /** Keep modes and modification times. @default false */
+  preserve?: boolean;
+}
+
+/** Files copied at the same time on one SFTP channel (each file itself pipelines 64 requests). */
+const PARALLEL_FILES = 4;
+
+/** Runs `tasks` with at most `limit` at a time; rejects with the first failure. */
+export async function bounded(
+  tasks: ReadonlyArray<() => Promise<void>>,
+  limit = PARALLEL_FILES,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++] as () => Promise<void>;
+      await task();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+/** `a`, or `a ... (3 total)`, for labels. */
+export function firstOf(paths: readonly string[]): string {
+  const first = paths[0] ?? '';
+  return paths.length > 1 ? `${first} ... (${paths.length} total)` : first;
+}
+
+export function sftpError(what: string, node: string, error: unknown): SshError {
+  if (error instanceof SshError) return error;
+  const code = (error as { code?: unknown }).code;
+  const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : messageOf(error);
+  return new SshError(SshErrorCode.SFTP, `${what} on ${node} failed: ${why}`, { cause: error, node });
+}
+
+/** Local → remote. `remote` is the destination path (not its parent). */
+export async function pushPath(
+  sftp: SftpSession,
+  local: string,
+  remote: string,
+  options: TransferOptions,
+  jobs: Array<() => Promise<void>>,
+): Promise<void> {
+  const info = await stat(local);
+  if (info.isDirectory()) {
+    if (!options.recurse) {
+      throw new SshError(SshErrorCode.LOCAL_FILE, `${local} is a directory: Push it with { recurse: true }`);
+    }
+    await sftp.mkdir(remote, info.mode & 0o7777);
+    for (const entry of await readdir(local)) {
+      await pushPath(sftp, join(local, entry), posix.join(remote, entry), options, jobs);
+    }
+    if (options.preserve) {
+      jobs.push(() => sftp.setTimes(remote, info.atimeMs / 1000, info.mtimeMs / 1000));
+    }
+    return;
+  }
+  jobs.push(async () => {
+    await sftp.put(local, remote, { mode: info.mode & 0o7777 });
+    if (options.preserve) {
+      await sftp.chmod(remote, info.mode & 0o7777);
+      await sftp.setTimes(remote, info.atimeMs / 1000, info.mtimeMs / 1000);
+    }
+  });
+}
+
+/** Remote → local. `local` is the destination path (not its parent). */
+export async function pullPath(
+  sftp: SftpSession,
+  remote: string,
+  local: string,
+  options: TransferOptions,
+  jobs: Array<() => Promise<void>>,
+): Promise<void> {
+  const entry = await sftp.stat(remote);
+  if (entry === undefined) throw Object.assign(new Error(`no such file: ${remote}`), { code: 2 });
+  if (entry.isDirectory) {
+    if (!options.recurse) {
+      throw new SshError(SshErrorCode.SFTP, `${remote} is a directory: Pull it with { recurse: true }`);
+    }
+    await mkdir(local, { recursive: true });
+    for (const child of await sftp.list(remote)) {
+      if (child.name === '.' || child.name === '..') continue;
+      await pullPath(sftp, posix.join(remote, child.name), join(local, child.name), options, jobs);
+    }
+    if (options.preserve) jobs.push(() => utimes(local, entry.atime, entry.mtime));
+    return;
+  }
+  jobs.push(async () => {
+    await sftp.get(remote, local, {});
+    if (options.preserve) await utimes(local, entry.atime, entry.mtime);
+  });
+}
+
+/** A local copy, for Push and Pull on the LocalNode. */
+export async function copyLocal(sources: readonly string[], destination: string, options: TransferOptions) {
+  const intoDirectory = await stat(destination).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  for (const source of sources) {
+    const target = intoDirectory ? join(destination, basename(source)) : destination;
+    await cp(source, target, {
+      recursive: options.recurse ?? false,
+      preserveTimestamps: options.preserve ?? false,
+    });
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The events SSH jobs add to a scheduler's event stream (module augmentation of core's
+ * EventMap): listeners of `scheduler.on('cmd:line', …)` get every output line.
+ */
+import type { AbstractJob } from '@jobgraph/core';
+
+declare module '@jobgraph/core' {
+  interface EventMap {
+    /** A command of an SshJob starts; `index` counts from 1. */
+    'cmd:start': { job: AbstractJob; node: string; command: string; index: number };
+    /** A line of a command's output (with its newline if it had one). */
+    'cmd:line': { job: AbstractJob; node: string; stream: 'stdout' | 'stderr'; line: string };
+    /** A command ended; `ok` says whether it counts as success (0 or an allowed exit). */
+    'cmd:done': {
+      job: AbstractJob;
+      node: string;
+      command: string;
+      index: number;
+      exitCode: number | null;
+      signal: string | null;
+      ok: boolean;
+    };
+  }
+}
