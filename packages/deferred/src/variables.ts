@@ -17,18 +17,21 @@ const RESERVED = new Set(['get', 'set', 'has', 'delete', 'toObject', 'keys', 'co
  */
 export class Variables {
   readonly #values = new Map<string, unknown>();
+  /** What users hold: the Proxy around this store (methods return it, for chaining). */
+  #self: Variables = this;
   [name: string]: unknown;
 
   constructor(initial: Record<string, unknown> = {}) {
     for (const [name, value] of Object.entries(initial)) this.#values.set(name, value);
     // A Proxy so that `vars.name` reads and writes the store, as Python attributes do.
-    // biome-ignore lint/correctness/noConstructorReturn: the Proxy is the object users get, by design
-    return new Proxy(this, {
+    const proxy = new Proxy(this, {
       get(target, property, receiver) {
         if (typeof property === 'string' && !RESERVED.has(property) && target.#values.has(property)) {
           return target.#values.get(property);
         }
-        return Reflect.get(target, property, receiver);
+        const value: unknown = Reflect.get(target, property, receiver);
+        // Methods run on the store itself: through the Proxy they could not reach #values.
+        return typeof value === 'function' ? value.bind(target) : value;
       },
       set(target, property, value) {
         if (typeof property !== 'string' || RESERVED.has(property)) return false;
@@ -51,6 +54,9 @@ export class Variables {
         return { value: target.#values.get(property), writable: true, enumerable: true, configurable: true };
       },
     });
+    this.#self = proxy;
+    // biome-ignore lint/correctness/noConstructorReturn: the Proxy is the object users get, by design
+    return proxy;
   }
 
   /** The value of `name`, or undefined. */
@@ -60,7 +66,7 @@ export class Variables {
   /** Sets `name` to `value`. @returns this store */
   set(name: string, value: unknown): this {
     this.#values.set(name, value);
-    return this;
+    return this.#self as this;
   }
   /** Whether `name` has been set. */
   has(name: string): boolean {

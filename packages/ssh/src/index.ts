@@ -16,6 +16,12 @@ export { Run, type RunOptions } from './commands/run.js';
 export { RunScript } from './commands/run-script.js';
 export { RunString, type RunStringOptions } from './commands/run-string.js';
 export { REMOTE_DIR, type ScriptOptions } from './commands/script.js';
+export {
+  Service,
+  type ServiceJournalOptions,
+  type ServiceOptions,
+  type ServiceStatusOptions,
+} from './commands/service.js';
 export type { TransferOptions } from './commands/transfer.js';
 export { CommandFailedError, SshError, SshErrorCode } from './errors.js';
 export * from './formatters/index.js';
