@@ -29,6 +29,7 @@ export { DEFAULT_KEY_FILES, importPrivateKey, type KeyFile, type KeySpec, loadPr
 export { fingerprint, type HostKeyPolicy, knownHostName } from './known-hosts.js';
 export { LocalNode, type LocalNodeOptions } from './local-node.js';
 export type { CommandNode, CommandResult, RunRequest } from './node.js';
+export { type ResolvedHost, type ResolveSshConfigOptions, resolveSshConfig } from './ssh-config.js';
 export {
   type CommandLike,
   type CommandSpec,

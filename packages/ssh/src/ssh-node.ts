@@ -4,8 +4,10 @@
  * every job that uses the node; one exec channel per command, within a channel budget;
  * one SFTP channel per connection, reused.
  */
+import { connect as netConnect } from 'node:net';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
 import type { Formatter, NodeEventKind, OutputLine } from './formatters/formatter.js';
@@ -16,6 +18,7 @@ import type { CommandNode, CommandResult, RunRequest } from './node.js';
 import { LineSplitter } from './output.js';
 import { killScript, PidFrameReader, withPidReport } from './remote-process.js';
 import { openWithRetry, SessionBudget } from './session-budget.js';
+import { configNodeOptions, resolveSshConfig } from './ssh-config.js';
 import { ssh2Transport } from './transport/ssh2.js';
 import type {
   Connection,
@@ -165,6 +168,50 @@ export class SshNode implements CommandNode {
     this.formatter.attach?.(this);
   }
 
+  /**
+   * A node for a host alias of an OpenSSH client config (`~/.ssh/config`), with its
+   * ProxyJump hops as gateways — see {@link resolveSshConfig} for what is understood.
+   * Each node takes HostName, User (else `options.username`, else root), Port, its
+   * IdentityFiles (missing or encrypted ones skipped; none left: the default key policy),
+   * IdentitiesOnly, UserKnownHostsFile, StrictHostKeyChecking and ConnectTimeout from the
+   * config; every node shares `formatter`, `verbose` and `transport`. The caller's
+   * options win over the config for the target. Nothing connects until first use.
+   * @throws SshError `ERR_SSH_CONFIG` when the config cannot be resolved (ProxyCommand, Match exec, a jump loop…).
+   * @example
+   * ```ts
+   * // ~/.ssh/config:
+   * //   Host lab
+   * //     HostName faraday.inria.fr
+   * //     User inria_r2lab
+   * //   Host fit*
+   * //     ProxyJump lab
+   * const fit01 = await SshNode.fromSshConfig('fit01', { verbose: true })
+   * fit01.toString()   // 'inria_r2lab@faraday.inria.fr->root@fit01'
+   * ```
+   */
+  static async fromSshConfig(
+    alias: string,
+    options: { file?: string } & Omit<SshNodeOptions, 'hostname'> = {},
+  ): Promise<SshNode> {
+    const { file, ...given } = options;
+    // options given as undefined must not hide the config's values
+    const explicit = Object.fromEntries(
+      Object.entries(given).filter(([, value]) => value !== undefined),
+    ) as Omit<SshNodeOptions, 'hostname'>;
+    const target = await resolveSshConfig(alias, file === undefined ? {} : { file });
+    const shared: Pick<SshNodeOptions, 'formatter' | 'verbose' | 'transport'> = {};
+    if (explicit.formatter !== undefined) shared.formatter = explicit.formatter;
+    if (explicit.verbose !== undefined) shared.verbose = explicit.verbose;
+    if (explicit.transport !== undefined) shared.transport = explicit.transport;
+    let gateway: SshNode | undefined;
+    for (const hop of explicit.gateway === undefined ? target.jump : []) {
+      const hopOptions = await configNodeOptions(hop, explicit.username, explicit.transport);
+      gateway = new SshNode({ ...hopOptions, ...shared, ...(gateway === undefined ? {} : { gateway }) });
+    }
+    const fromConfig = await configNodeOptions(target, explicit.username, explicit.transport);
+    return new SshNode({ ...fromConfig, ...(gateway === undefined ? {} : { gateway }), ...explicit });
+  }
+
   /** `user@host`, or `gwuser@gw->user@host` through gateways. */
   toString(): string {
     const self = `${this.username}@${this.hostname}${this.port === 22 ? '' : `:${this.port}`}`;
@@ -258,6 +305,7 @@ export class SshNode implements CommandNode {
       this.#connections++;
       this.#connection = connection;
       this.#budget = new SessionBudget(this.maxSessions);
+      connection.onX11(forwardX11);
       connection.onClose((error) => {
         if (this.#connection === connection) {
           this.#connection = undefined;
@@ -577,6 +625,37 @@ async function untilCancelled(
 /** A pause that does not keep the process alive (it only bounds other waits). */
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Pipes an X11 channel that the server opened (for a command run with `x11`) to the
+ * local X server of `$DISPLAY`: `:n` (or `unix:n`) is the socket `/tmp/.X11-unix/Xn`,
+ * `host:n` is TCP port 6000+n, a path (`/…/org.xquartz:0`) is that socket. The remote
+ * client's cookie passes through unchanged. Errors end both sides, never the process.
+ */
+function forwardX11(stream: Duplex): void {
+  const display = process.env.DISPLAY ?? '';
+  const match = /^(.*):(\d+)(?:\.\d+)?$/.exec(display);
+  if (match === null) {
+    stream.destroy();
+    return;
+  }
+  const host = match[1] ?? '';
+  const number = Number(match[2]);
+  const socket = display.startsWith('/')
+    ? netConnect(display)
+    : host === '' || host === 'unix'
+      ? netConnect(`/tmp/.X11-unix/X${number}`)
+      : netConnect(6000 + number, host);
+  const destroy = () => {
+    socket.destroy();
+    stream.destroy();
+  };
+  socket.on('error', destroy);
+  stream.on('error', destroy);
+  socket.on('close', () => stream.destroy());
+  stream.on('close', () => socket.destroy());
+  stream.pipe(socket).pipe(stream);
 }
 
 function execOptions(request: RunRequest) {
