@@ -2,7 +2,7 @@
  * What Push and Pull share: walking trees, creating directories before their files,
  * copying several files at once (bounded), preserving modes and times on request.
  */
-import { cp, mkdir, readdir, stat, utimes } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type { SftpSession } from '../transport/transport.js';
@@ -19,19 +19,32 @@ export interface TransferOptions extends Pick<CommandOptions, 'label' | 'verbose
 /** Files copied at the same time on one SFTP channel (each file itself pipelines 64 requests). */
 const PARALLEL_FILES = 4;
 
+/**
+ * Tasks that {@link bounded} runs only once the others are done, in order: the times of
+ * a directory (creating a file in it, by a task still running, changes its mtime).
+ */
+const afterContent = new WeakSet<() => Promise<void>>();
+
+function whenContentDone(task: () => Promise<void>): () => Promise<void> {
+  afterContent.add(task);
+  return task;
+}
+
 /** Runs `tasks` with at most `limit` at a time; rejects with the first failure. */
 export async function bounded(
   tasks: ReadonlyArray<() => Promise<void>>,
   limit = PARALLEL_FILES,
 ): Promise<void> {
+  const first = tasks.filter((task) => !afterContent.has(task));
   let next = 0;
   const worker = async () => {
-    while (next < tasks.length) {
-      const task = tasks[next++] as () => Promise<void>;
+    while (next < first.length) {
+      const task = first[next++] as () => Promise<void>;
       await task();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(limit, first.length) }, worker));
+  for (const task of tasks) if (afterContent.has(task)) await task();
 }
 
 /** `a`, or `a ... (3 total)`, for labels. */
@@ -65,7 +78,7 @@ export async function pushPath(
       await pushPath(sftp, join(local, entry), posix.join(remote, entry), options, jobs);
     }
     if (options.preserve) {
-      jobs.push(() => sftp.setTimes(remote, info.atimeMs / 1000, info.mtimeMs / 1000));
+      jobs.push(whenContentDone(() => sftp.setTimes(remote, info.atimeMs / 1000, info.mtimeMs / 1000)));
     }
     return;
   }
@@ -97,12 +110,22 @@ export async function pullPath(
       if (child.name === '.' || child.name === '..') continue;
       await pullPath(sftp, posix.join(remote, child.name), join(local, child.name), options, jobs);
     }
-    if (options.preserve) jobs.push(() => utimes(local, entry.atime, entry.mtime));
+    if (options.preserve) {
+      jobs.push(
+        whenContentDone(async () => {
+          await chmod(local, entry.mode);
+          await utimes(local, entry.atime, entry.mtime);
+        }),
+      );
+    }
     return;
   }
   jobs.push(async () => {
     await sftp.get(remote, local, {});
-    if (options.preserve) await utimes(local, entry.atime, entry.mtime);
+    if (options.preserve) {
+      await chmod(local, entry.mode);
+      await utimes(local, entry.atime, entry.mtime);
+    }
   });
 }
 
