@@ -38,4 +38,12 @@ export {
   type SshJobOptions,
 } from './ssh-job.js';
 export { localUsername, SshNode, type SshNodeOptions, shellQuote } from './ssh-node.js';
+export {
+  type CloseSshOptions,
+  closeSshInScheduler,
+  topologyAsDotfile,
+  topologyAsPngfile,
+  topologyAsSvgfile,
+  topologyDot,
+} from './topology.js';
 export type { PrivateKey } from './transport/transport.js';
