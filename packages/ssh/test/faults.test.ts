@@ -1,0 +1,165 @@
+/**
+ * Faults: every one ends the command (or the job) with a one-line error naming the node
+ * and the cause, and nothing hangs. Real sshd where it can show the fault; an in-process
+ * server where a real sshd cannot misbehave on demand (a stalled handshake, passwords).
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import { Scheduler } from '@jobgraph/core';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Run, SshJob, SshNode } from '../src/index.js';
+import { bed, common, loopbackNode, RecordingFormatter, recorder } from './bed.js';
+
+function oneLine(error: unknown): string {
+  expect(error).toBeInstanceOf(Error);
+  const message = (error as Error).message;
+  expect(message).not.toContain('\n');
+  return message;
+}
+
+describe('faults against the real sshd', () => {
+  it('unknown user → ERR_SSH_AUTH naming user@host', async () => {
+    const node = loopbackNode({ username: 'nobody-jobgraph' });
+    const error = await node.run('true').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'ERR_SSH_AUTH' });
+    expect(oneLine(error)).toMatch(
+      /^Cannot connect to nobody-jobgraph@127\.0\.0\.1:\d+: authentication refused/,
+    );
+  });
+
+  it('unreachable host → ERR_SSH_CONNECT, quickly', async () => {
+    const node = new SshNode({ hostname: '10.231.99.99', ...common({ connectTimeout: 5_000 }) });
+    const error = await node.run('true').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'ERR_SSH_CONNECT' });
+    expect(oneLine(error)).toMatch(
+      /^Cannot connect to root@10\.231\.99\.99: (host unreachable|no answer within)/,
+    );
+  });
+
+  it('passphrase keys: right passphrase connects, missing or wrong one → ERR_SSH_KEY', async () => {
+    const good = loopbackNode({ keys: [{ path: bed.keys.ed25519Pass, passphrase: bed.keys.passphrase }] });
+    expect((await good.run('true')).exitCode).toBe(0);
+    await good.close();
+    const wrong = loopbackNode({ keys: [{ path: bed.keys.ed25519Pass, passphrase: 'not it' }] });
+    const error = await wrong.run('true').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'ERR_SSH_KEY' });
+    expect(oneLine(error)).toContain(bed.keys.ed25519Pass);
+    const missing = loopbackNode({ keys: [bed.keys.ed25519Pass] });
+    expect(await missing.run('true').catch((caught: unknown) => caught)).toMatchObject({
+      code: 'ERR_SSH_KEY',
+    });
+    const absent = loopbackNode({ keys: ['/nonexistent/key'] });
+    const absentError = await absent.run('true').catch((caught: unknown) => caught);
+    expect(oneLine(absentError)).toBe('Cannot load the private key /nonexistent/key: no such file');
+  });
+
+  it('an RSA key works as well', async () => {
+    const node = loopbackNode({ keys: [bed.keys.rsa] });
+    expect((await node.run('true')).exitCode).toBe(0);
+    await node.close();
+  });
+
+  it('a job whose per-job timeout expires kills its remote command and fails with ERR_JOB_TIMEOUT', async () => {
+    const node = loopbackNode();
+    const marker = `jobgraph-timeout-${process.pid}-${Date.now()}`;
+    const job = new SshJob({ node, command: `sleep 300 # ${marker}`, timeout: 1_000, critical: false });
+    const scheduler = new Scheduler({ critical: false, jobs: [job] });
+    expect(await scheduler.run()).toBe(true);
+    expect(job.raisedException()).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
+    const probe = new RecordingFormatter();
+    const checker = loopbackNode({ formatter: probe });
+    await checker.run(`pgrep -f '[${marker[0]}]${marker.slice(1)}' || echo gone`);
+    expect(probe.stdout()).toBe('gone\n');
+    await checker.close();
+    await node.close();
+  });
+
+  it('a failing job does not stop a non-critical neighbour, and nothing is left open', async () => {
+    const broken = new SshNode({ hostname: '127.0.0.1', port: 1, ...common() });
+    const fine = loopbackNode();
+    const a = new SshJob({ node: broken, command: 'true', critical: false, label: 'broken' });
+    const b = new SshJob({ node: fine, commands: [new Run('echo fine')], label: 'fine' });
+    const scheduler = new Scheduler({ critical: false, jobs: [a, b] });
+    expect(await scheduler.run()).toBe(true);
+    expect(a.raisedException()).toMatchObject({ code: 'ERR_SSH_CONNECT' });
+    expect(b.result()).toBe(0);
+    expect(recorder(fine).stdout()).toBe('fine\n');
+    expect(fine.isConnected()).toBe(false);
+  });
+});
+
+describe('faults a real sshd will not show on demand', () => {
+  let silent: Server;
+  let silentPort = 0;
+  let server: InstanceType<typeof ssh2.Server>;
+  let serverPort = 0;
+
+  beforeAll(async () => {
+    // accepts TCP connections and never says a word: a stalled handshake
+    silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    silentPort = (silent.address() as { port: number }).port;
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const hostKey = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
+      client.on('error', () => undefined);
+      client.on('authentication', (ctx) => {
+        if (ctx.method === 'password' && ctx.username === 'alice' && ctx.password === 'secret') ctx.accept();
+        else ctx.reject(['password']);
+      });
+      client.on('ready', () => {
+        client.on('session', (accept) => {
+          const session = accept();
+          session.on('exec', (acceptExec) => {
+            const channel = acceptExec();
+            channel.write('hello from the fake server\n');
+            channel.exit(0);
+            channel.end();
+          });
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    serverPort = (server.address() as { port: number }).port;
+  });
+
+  afterAll(async () => {
+    silent?.close();
+    server?.close();
+  });
+
+  it('a stalled handshake ends within connectTimeout with ERR_SSH_CONNECT', async () => {
+    const node = new SshNode({
+      hostname: '127.0.0.1',
+      port: silentPort,
+      ...common({ connectTimeout: 1_000 }),
+    });
+    const error = await node.run('true').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'ERR_SSH_CONNECT' });
+    expect(oneLine(error)).toBe(`Cannot connect to root@127.0.0.1:${silentPort}: no answer within 1000 ms`);
+  });
+
+  it('password authentication: the right password connects, a wrong one → ERR_SSH_AUTH', async () => {
+    const options = {
+      hostname: '127.0.0.1',
+      port: serverPort,
+      username: 'alice',
+      keys: [],
+      agent: false as const,
+    };
+    const formatter = new RecordingFormatter();
+    const good = new SshNode({ ...options, password: 'secret', hostKeyPolicy: 'off', formatter });
+    expect(await good.run('anything')).toEqual({ exitCode: 0, signal: null });
+    expect(formatter.stdout()).toBe('hello from the fake server\n');
+    await good.close();
+    const bad = new SshNode({ ...options, password: 'wrong', hostKeyPolicy: 'off', formatter });
+    const error = await bad.run('anything').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'ERR_SSH_AUTH' });
+    expect(oneLine(error)).toBe(
+      `Cannot connect to alice@127.0.0.1:${serverPort}: authentication refused (all configured methods failed)`,
+    );
+    // the password never appears in messages
+    expect((error as Error).message).not.toContain('wrong');
+  });
+});
