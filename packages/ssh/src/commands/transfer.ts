@@ -16,7 +16,7 @@ export interface TransferOptions extends Pick<CommandOptions, 'label' | 'verbose
   preserve?: boolean;
 }
 
-/** Files copied at the same time on one SFTP channel (each file itself pipelines 64 requests). */
+/** Files copied at the same time on one SFTP channel (each file itself keeps 8 requests of 254 KiB in flight). */
 const PARALLEL_FILES = 4;
 
 /**

@@ -6,6 +6,7 @@
  * process; every connection sets TCP_NODELAY (ssh2 does not, and Nagle's algorithm
  * costs ~90 ms per small command on loopback).
  */
+import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
@@ -192,6 +193,14 @@ function entryOf(name: string, attrs: ssh2.Stats | ssh2.Attributes): RemoteEntry
   };
 }
 
+/**
+ * Requests in flight per file, and their size: 2 MiB in flight as with ssh2's defaults
+ * (64 × 32 KiB), but in 254 KiB requests, the largest ssh2 sends to OpenSSH in one
+ * (servers with lower limits get them split by ssh2). 8 times fewer requests: a
+ * 200 MiB push + pull on loopback took 0.9 s instead of 1.4 s.
+ */
+const SFTP_PIPELINE = { concurrency: 8, chunkSize: 254 * 1024 } as const;
+
 class Ssh2Sftp implements SftpSession {
   readonly #sftp: SFTPWrapper;
 
@@ -204,7 +213,7 @@ class Ssh2Sftp implements SftpSession {
     remote: string,
     options: { mode?: number; onProgress?: (done: number, total: number) => void },
   ) {
-    const transfer: ssh2.TransferOptions = { concurrency: 64, chunkSize: 32_768 };
+    const transfer: ssh2.TransferOptions = { ...SFTP_PIPELINE };
     if (options.mode !== undefined) transfer.mode = options.mode;
     const progress = options.onProgress;
     if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
@@ -214,7 +223,7 @@ class Ssh2Sftp implements SftpSession {
   }
 
   get(remote: string, local: string, options: { onProgress?: (done: number, total: number) => void }) {
-    const transfer: ssh2.TransferOptions = { concurrency: 64, chunkSize: 32_768 };
+    const transfer: ssh2.TransferOptions = { ...SFTP_PIPELINE };
     const progress = options.onProgress;
     if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
     return sftpCall<void>((callback) =>
@@ -379,6 +388,29 @@ export const ssh2Transport: Transport = {
       });
     }
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    return { source, key };
+    return { source, key: withKeyObjectSigner(key as ssh2.ParsedKey) };
   },
 };
+
+/**
+ * ssh2 signs with the key's PEM text, which OpenSSL decodes again for every signature:
+ * an RSA-3072 signature then costs 3.6 ms instead of 1.8 ms (once per connection, 50
+ * connections: 90 ms of CPU). Sign with a KeyObject made once instead; whatever this
+ * fast path does not cover (no hash given, except for ed25519) keeps ssh2's own code.
+ */
+function withKeyObjectSigner(key: ssh2.ParsedKey): ssh2.ParsedKey {
+  const slow = key.sign.bind(key);
+  let keyObject: KeyObject | undefined;
+  key.sign = (data: Buffer | string, algo?: string) => {
+    const hash =
+      typeof algo === 'string' && algo !== '' ? algo : key.type === 'ssh-ed25519' ? null : undefined;
+    if (hash === undefined) return slow(data, algo);
+    try {
+      keyObject ??= createPrivateKey(key.getPrivatePEM());
+      return cryptoSign(hash, typeof data === 'string' ? Buffer.from(data) : data, keyObject);
+    } catch {
+      return slow(data, algo);
+    }
+  };
+  return key;
+}
