@@ -1,6 +1,10 @@
 /**
- * @jobgraph/deferred: values computed during a run, and templates rendered with them.
+ * @jobgraph/deferred: values computed during a run (Variables, Capture), and templates
+ * rendered with them at the last moment (Deferred).
  * @packageDocumentation
  */
 export { Capture } from './capture.js';
+export { Deferred } from './deferred.js';
+export { DeferredError, DeferredErrorCode } from './errors.js';
+export { shquote } from './render.js';
 export { Variables } from './variables.js';

@@ -1,0 +1,31 @@
+/**
+ * Errors of @jobgraph/deferred. This package depends on nothing of jobgraph, so its
+ * errors are not JobGraphError instances, but they have the same shape: a stable `code`
+ * (`ERR_*`), a one-line message, and the original error as `cause`.
+ */
+
+/** The codes of {@link DeferredError}. */
+export const DeferredErrorCode = {
+  /** A template names a variable that has no value (strict rendering). */
+  UNDEFINED_VARIABLE: 'ERR_UNDEFINED_VARIABLE',
+  /** A template is malformed, or failed while rendering. */
+  TEMPLATE: 'ERR_TEMPLATE',
+  /** An argument had the wrong type. */
+  INVALID_OPTION: 'ERR_INVALID_OPTION',
+} as const;
+
+export type DeferredErrorCode = (typeof DeferredErrorCode)[keyof typeof DeferredErrorCode];
+
+/** An error of a template or of its variables. */
+export class DeferredError extends Error {
+  override name = 'DeferredError';
+  readonly code: DeferredErrorCode;
+  /** The variable that had no value, for `ERR_UNDEFINED_VARIABLE`. */
+  readonly variable: string | undefined;
+
+  constructor(code: DeferredErrorCode, message: string, options: ErrorOptions & { variable?: string } = {}) {
+    super(message, options);
+    this.code = code;
+    this.variable = options.variable;
+  }
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { Deferred, DeferredError, shquote, Variables } from '../src/index.js';
+
+describe('Deferred', () => {
+  it('renders a simple variable (apssh test_deferred_1)', () => {
+    const vars = new Variables({ fetched: 'a simple variable' });
+    expect(new Deferred('echo fetched = {{fetched}}', vars).render()).toBe(
+      'echo fetched = a simple variable',
+    );
+  });
+
+  it('renders numbers and sums as JavaScript prints them (test_deferred_2)', () => {
+    const vars = new Variables({ x1: 1, x2: 2.0 });
+    expect(new Deferred('echo x1 = {{x1}}', vars).render()).toBe('echo x1 = 1');
+    expect(new Deferred('echo x2 = {{x2}}', vars).render()).toBe('echo x2 = 2');
+    expect(new Deferred('echo sum = {{x1+x2}}', vars).render()).toBe('echo sum = 3');
+    expect(new Deferred('{{ 0.5 + 1 }}', vars).render()).toBe('1.5');
+  });
+
+  it('uses the values at render time, not at construction', () => {
+    const vars = new Variables();
+    const deferred = new Deferred('echo {{ run1 }}', vars);
+    vars.run1 = 'from-first-run';
+    expect(deferred.render()).toBe('echo from-first-run');
+    vars.run1 = 'changed';
+    expect(deferred.render()).toBe('echo changed');
+  });
+
+  it('keeps shell syntax intact: autoescape is off', () => {
+    const vars = new Variables({ file: 'a<b>&"c\'' });
+    expect(new Deferred("test -f {{ file }} && cat < {{ file }} || echo 'no'", vars).render()).toBe(
+      "test -f a<b>&\"c' && cat < a<b>&\"c' || echo 'no'",
+    );
+  });
+
+  it('supports Jinja filters, and shquote', () => {
+    const vars = new Variables({ name: 'fit01', path: "it's here; rm -rf /" });
+    expect(new Deferred('{{ name | upper }}', vars).render()).toBe('FIT01');
+    expect(new Deferred('ls {{ path | shquote }}', vars).render()).toBe("ls 'it'\\''s here; rm -rf /'");
+    expect(shquote("a'b")).toBe("'a'\\''b'");
+  });
+
+  it('render() is strict: an undefined variable throws ERR_UNDEFINED_VARIABLE naming it', () => {
+    const vars = new Variables({ defined: 'yes' });
+    const deferred = new Deferred('defined: {{ defined }} undefined: {{ undefined_one }}', vars);
+    let error: unknown;
+    try {
+      deferred.render();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DeferredError);
+    expect(error).toMatchObject({ code: 'ERR_UNDEFINED_VARIABLE', variable: 'undefined_one' });
+    expect((error as Error).message).toBe(
+      'Undefined variable "undefined_one" in template: defined: {{ defined }} undefined: {{ undefined_one }}',
+    );
+  });
+
+  it('render() accepts a missing variable with a default filter', () => {
+    expect(new Deferred("{{ missing | default('fallback') }}", new Variables()).render()).toBe('fallback');
+  });
+
+  it('toString() is lenient: missing names stay visible as {{ name }} (test_variables)', () => {
+    const vars = new Variables({ defined: 'yes' });
+    expect(String(new Deferred('defined: {{defined}} undefined: {{undefined}}', vars))).toBe(
+      'defined: yes undefined: {{ undefined }}',
+    );
+    expect(String(new Deferred('echo {{ pod.name }}', new Variables()))).toBe('echo {{ pod.name }}');
+  });
+
+  it('a malformed template: render() throws ERR_TEMPLATE, toString() shows it as written', () => {
+    const deferred = new Deferred('echo {{ unclosed', new Variables());
+    expect(() => deferred.render()).toThrow(expect.objectContaining({ code: 'ERR_TEMPLATE' }));
+    expect(deferred.toString()).toBe('echo {{ unclosed');
+  });
+
+  it('dupFromString() shares the variables', () => {
+    const vars = new Variables({ a: 1 });
+    const copy = new Deferred('{{ a }}', vars).dupFromString('a={{ a }}');
+    vars.a = 2;
+    expect(copy.render()).toBe('a=2');
+  });
+
+  it('refuses a template that is not a string, or variables that are not a store', () => {
+    expect(() => new Deferred(42 as unknown as string, new Variables())).toThrow(/string, got number/);
+    expect(() => new Deferred('x', {} as Variables)).toThrow(/Variables store/);
+  });
+});
