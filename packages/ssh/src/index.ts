@@ -25,7 +25,14 @@ export {
 export type { TransferOptions } from './commands/transfer.js';
 export { CommandFailedError, SshError, SshErrorCode } from './errors.js';
 export * from './formatters/index.js';
-export { DEFAULT_KEY_FILES, importPrivateKey, type KeyFile, type KeySpec, loadPrivateKeys } from './keys.js';
+export {
+  DEFAULT_KEY_FILES,
+  importPrivateKey,
+  type KeyFile,
+  type KeySpec,
+  loadAgentKeys,
+  loadPrivateKeys,
+} from './keys.js';
 export { fingerprint, type HostKeyPolicy, knownHostName } from './known-hosts.js';
 export { LocalNode, type LocalNodeOptions } from './local-node.js';
 export type { CommandNode, CommandResult, RunRequest } from './node.js';
@@ -46,4 +53,4 @@ export {
   topologyAsSvgfile,
   topologyDot,
 } from './topology.js';
-export type { PrivateKey } from './transport/transport.js';
+export type { AgentKey, PrivateKey } from './transport/transport.js';

@@ -8,9 +8,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
 import { ssh2Transport } from './transport/ssh2.js';
-import type { PrivateKey, Transport } from './transport/transport.js';
+import type { AgentKey, PrivateKey, Transport } from './transport/transport.js';
 
-export type { PrivateKey } from './transport/transport.js';
+export type { AgentKey, PrivateKey } from './transport/transport.js';
 
 /** The key files tried when a node is given no keys, in this order, under `~/.ssh/`. */
 export const DEFAULT_KEY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'] as const;
@@ -112,4 +112,26 @@ export async function resolveKeys(specs: readonly KeySpec[], transport: Transpor
       return importPrivateKey(spec.path, spec.passphrase, transport);
     }),
   );
+}
+
+/**
+ * The keys an ssh-agent holds (public halves: type, comment, blob), e.g. to check before a
+ * run that the agent is loaded. Nodes use the agent through its socket (the `agent`
+ * option, default `$SSH_AUTH_SOCK`), after their explicit or default key files.
+ * @returns an empty list when there is no agent or it cannot be reached.
+ * @example
+ * ```ts
+ * if ((await loadAgentKeys()).length === 0) console.warn('no key in the agent: ssh-add first')
+ * ```
+ */
+export async function loadAgentKeys(
+  agentPath: string | undefined = process.env.SSH_AUTH_SOCK,
+  transport: Transport = ssh2Transport,
+): Promise<AgentKey[]> {
+  if (agentPath === undefined || agentPath === '') return [];
+  try {
+    return await transport.agentKeys(agentPath);
+  } catch {
+    return [];
+  }
 }

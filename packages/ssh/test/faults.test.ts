@@ -163,3 +163,37 @@ describe('faults a real sshd will not show on demand', () => {
     expect((error as Error).message).not.toContain('wrong');
   });
 });
+
+describe('ssh-agent', () => {
+  it('authenticates with a key held by an agent, and loadAgentKeys lists it', async () => {
+    const { spawn, execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadAgentKeys } = await import('../src/index.js');
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-agent-'));
+    const socket = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      // the socket appears once the agent listens (bounded wait)
+      const { existsSync } = await import('node:fs');
+      for (let i = 0; i < 100 && !existsSync(socket); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await loadAgentKeys(socket)).toEqual([]);
+      await promisify(execFile)('ssh-add', [bed.keys.ed25519], {
+        env: { ...process.env, SSH_AUTH_SOCK: socket },
+      });
+      const keys = await loadAgentKeys(socket);
+      expect(keys.map((key) => key.type)).toEqual(['ssh-ed25519']);
+      const node = loopbackNode({ keys: [], agent: socket });
+      expect((await node.run('echo via agent')).exitCode).toBe(0);
+      expect(recorder(node).stdout()).toBe('via agent\n');
+      await node.close();
+      expect(await loadAgentKeys('/nonexistent/agent.sock')).toEqual([]);
+    } finally {
+      agent.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -529,6 +529,7 @@ describe('SshNode.fromSshConfig', () => {
     const parsed: string[] = [];
     const transport: Transport = {
       connect: () => Promise.reject(new Error('no connection in unit tests')),
+      agentKeys: () => Promise.resolve([]),
       parseKey: (data, _passphrase, source) => {
         parsed.push(source);
         if (String(data).startsWith('ENCRYPTED')) throw new Error('encrypted');

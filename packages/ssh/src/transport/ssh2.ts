@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type {
+  AgentKey,
   Connection,
   ConnectRequest,
   ExecChannel,
@@ -371,6 +372,21 @@ export const ssh2Transport: Transport = {
       } catch (error) {
         fail(error as Error);
       }
+    });
+  },
+
+  agentKeys(socket: string): Promise<AgentKey[]> {
+    return new Promise((resolve, reject) => {
+      ssh2.createAgent(socket).getIdentities((error, keys) => {
+        if (error) reject(error);
+        else
+          resolve(
+            (keys ?? []).map((entry) => {
+              const key = entry as ssh2.ParsedKey;
+              return { type: key.type, comment: key.comment, blob: key.getPublicSSH() };
+            }),
+          );
+      });
     });
   },
 

@@ -107,9 +107,20 @@ export interface Connection {
   onX11(handler: (stream: Duplex) => void): void;
 }
 
+/** A public key held by an ssh-agent. */
+export interface AgentKey {
+  /** `ssh-ed25519`, `ssh-rsa`, … */
+  readonly type: string;
+  readonly comment: string;
+  /** The public key blob (what known_hosts and authorized_keys hold, base64-decoded). */
+  readonly blob: Buffer;
+}
+
 /** Opens connections. */
 export interface Transport {
   connect(request: ConnectRequest): Promise<Connection>;
+  /** The keys an agent holds; rejects if the agent cannot be reached. */
+  agentKeys(socket: string): Promise<AgentKey[]>;
   /** Parses a private key; `passphrase` for an encrypted one. Throws on failure. */
   parseKey(data: Buffer | string, passphrase: string | undefined, source: string): PrivateKey;
 }
