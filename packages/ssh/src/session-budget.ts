@@ -5,7 +5,7 @@
  * and retried with backoff, never shown to the user as a failure.
  */
 import { SshError, SshErrorCode } from './errors.js';
-import { ChannelRefusedError } from './transport/ssh2.js';
+import { ChannelRefusedError } from './transport/transport.js';
 
 /** A FIFO semaphore of `size` slots. */
 export class SessionBudget {

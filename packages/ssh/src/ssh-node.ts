@@ -171,6 +171,7 @@ export class SshNode implements CommandNode {
   #tunnels = 0;
   #closeWhenIdle = false;
   #closing: Promise<void> | undefined;
+  #keys: Promise<PrivateKey[]> | undefined;
   #kept = false;
   #connections = 0;
 
@@ -294,11 +295,17 @@ export class SshNode implements CommandNode {
     }
   }
 
-  async #credentials(): Promise<PrivateKey[]> {
-    if (this.#keySpecs !== undefined && this.#keySpecs.length > 0) {
-      return resolveKeys(this.#keySpecs, this.#transport);
+  /** The node's keys, read and parsed once (a failure is retried at the next connect). */
+  #credentials(): Promise<PrivateKey[]> {
+    if (this.#keySpecs === undefined || this.#keySpecs.length === 0) return loadPrivateKeys();
+    if (this.#keys === undefined) {
+      const loading = resolveKeys(this.#keySpecs, this.#transport);
+      this.#keys = loading;
+      loading.catch(() => {
+        if (this.#keys === loading) this.#keys = undefined;
+      });
     }
-    return loadPrivateKeys();
+    return this.#keys;
   }
 
   async #open(): Promise<Connection> {
@@ -307,8 +314,14 @@ export class SshNode implements CommandNode {
     try {
       const keys = await this.#credentials();
       let sock: Awaited<ReturnType<Connection['forwardOut']>> | undefined;
-      if (this.gateway !== undefined)
+      if (this.gateway !== undefined) {
         sock = await this.gateway.#tunnel(this.hostname, this.port, this.toString());
+        // When the target's end of the tunnel goes away, the gateway sends EOF but keeps the
+        // channel open: ssh2 then neither closes the connection nor can destroy it (the
+        // stream is no longer writable). Destroying the tunnel closes everything on it.
+        const tunnel = sock;
+        tunnel.once('end', () => tunnel.destroy());
+      }
       let connection: Connection;
       try {
         connection = await this.#transport.connect({
@@ -466,6 +479,14 @@ export class SshNode implements CommandNode {
           );
           this.#sftpRelease = release;
           this.#event('sftp-start');
+          // A session that ends on its own (or is closed to stop a transfer) is replaced
+          // by the next file command, and its slot is given back.
+          session.onClose(() => {
+            if (this.#sftp !== opening) return;
+            this.#sftp = undefined;
+            this.#sftpRelease?.();
+            this.#sftpRelease = undefined;
+          });
           return session;
         } catch (error) {
           release();
@@ -487,6 +508,25 @@ export class SshNode implements CommandNode {
       });
     }
     return this.#sftp;
+  }
+
+  /**
+   * Closes the SFTP session (not the connection): the way to stop a transfer in
+   * progress, which ssh2 cannot abort otherwise. The next file command opens a new one.
+   */
+  resetSftp(): void {
+    const sftp = this.#sftp;
+    if (sftp === undefined) return;
+    this.#sftp = undefined;
+    this.#sftpRelease?.();
+    this.#sftpRelease = undefined;
+    void sftp.then(
+      (session) => {
+        session.close();
+        this.#event('sftp-stop');
+      },
+      () => undefined,
+    );
   }
 
   /** Runs `work` while the node counts as busy (it is not closed meanwhile). */

@@ -8,7 +8,15 @@ import { LocalNode } from '../local-node.js';
 import type { CommandResult } from '../node.js';
 import { SshNode } from '../ssh-node.js';
 import { AbstractCommand, type CommandContext } from './command.js';
-import { bounded, copyLocal, firstOf, pullPath, sftpError, type TransferOptions } from './transfer.js';
+import {
+  bounded,
+  cancellable,
+  copyLocal,
+  firstOf,
+  pullPath,
+  sftpError,
+  type TransferOptions,
+} from './transfer.js';
 
 /**
  * Copies remote files (directories with `recurse`) to `localPath`. With several
@@ -59,28 +67,30 @@ export class Pull extends AbstractCommand {
     }
     if (!(node instanceof SshNode))
       throw new SshError(SshErrorCode.INVALID_OPTION, `Cannot pull from ${String(node)}`);
-    await node.using(async () => {
-      const sftp = await node.sftp(ctx.signal);
-      const jobs: Array<() => Promise<void>> = [];
-      for (const remote of this.remotePaths) {
-        const what = `Pull of ${remote}`;
-        try {
-          const target = intoDirectory ? join(this.localPath, posix.basename(remote)) : this.localPath;
-          await pullPath(sftp, remote, target, this.options, jobs);
-        } catch (error) {
-          throw sftpError(what, node.toString(), error);
+    await node.using(() =>
+      cancellable(node, ctx.signal, async () => {
+        const sftp = await node.sftp(ctx.signal);
+        const jobs: Array<() => Promise<void>> = [];
+        for (const remote of this.remotePaths) {
+          const what = `Pull of ${remote}`;
+          try {
+            const target = intoDirectory ? join(this.localPath, posix.basename(remote)) : this.localPath;
+            await pullPath(sftp, remote, target, this.options, jobs);
+          } catch (error) {
+            throw sftpError(what, node.toString(), error);
+          }
         }
-      }
-      try {
-        await bounded(jobs);
-      } catch (error) {
-        throw sftpError(
-          `Pull of ${firstOf(this.remotePaths)} into ${this.localPath}`,
-          node.toString(),
-          error,
-        );
-      }
-    });
+        try {
+          await bounded(jobs, ctx.signal);
+        } catch (error) {
+          throw sftpError(
+            `Pull of ${firstOf(this.remotePaths)} into ${this.localPath}`,
+            node.toString(),
+            error,
+          );
+        }
+      }),
+    );
     this.say(ctx, 'Pull done');
     return { exitCode: 0, signal: null };
   }

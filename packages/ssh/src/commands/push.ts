@@ -8,7 +8,15 @@ import { LocalNode } from '../local-node.js';
 import type { CommandResult } from '../node.js';
 import { SshNode } from '../ssh-node.js';
 import { AbstractCommand, type CommandContext } from './command.js';
-import { bounded, copyLocal, firstOf, pushPath, sftpError, type TransferOptions } from './transfer.js';
+import {
+  bounded,
+  cancellable,
+  copyLocal,
+  firstOf,
+  pushPath,
+  sftpError,
+  type TransferOptions,
+} from './transfer.js';
 
 /**
  * Copies local files (directories with `recurse`) to `remotePath` on the node. With
@@ -54,28 +62,30 @@ export class Push extends AbstractCommand {
     }
     if (!(node instanceof SshNode))
       throw new SshError(SshErrorCode.INVALID_OPTION, `Cannot push to ${String(node)}`);
-    await node.using(async () => {
-      const sftp = await node.sftp(ctx.signal);
-      const what = `Push of ${firstOf(this.localPaths)} to ${this.remotePath}`;
-      try {
-        const existing = await sftp.stat(this.remotePath);
-        const intoDirectory = existing?.isDirectory ?? false;
-        if (this.localPaths.length > 1 && !intoDirectory) {
-          throw new SshError(
-            SshErrorCode.SFTP,
-            `${what}: with several files, ${this.remotePath} must be an existing directory on ${node.toString()}`,
-          );
+    await node.using(() =>
+      cancellable(node, ctx.signal, async () => {
+        const sftp = await node.sftp(ctx.signal);
+        const what = `Push of ${firstOf(this.localPaths)} to ${this.remotePath}`;
+        try {
+          const existing = await sftp.stat(this.remotePath);
+          const intoDirectory = existing?.isDirectory ?? false;
+          if (this.localPaths.length > 1 && !intoDirectory) {
+            throw new SshError(
+              SshErrorCode.SFTP,
+              `${what}: with several files, ${this.remotePath} must be an existing directory on ${node.toString()}`,
+            );
+          }
+          const jobs: Array<() => Promise<void>> = [];
+          for (const local of this.localPaths) {
+            const target = intoDirectory ? posix.join(this.remotePath, basename(local)) : this.remotePath;
+            await pushPath(sftp, local, target, this.options, jobs);
+          }
+          await bounded(jobs, ctx.signal);
+        } catch (error) {
+          throw sftpError(what, node.toString(), error);
         }
-        const jobs: Array<() => Promise<void>> = [];
-        for (const local of this.localPaths) {
-          const target = intoDirectory ? posix.join(this.remotePath, basename(local)) : this.remotePath;
-          await pushPath(sftp, local, target, this.options, jobs);
-        }
-        await bounded(jobs);
-      } catch (error) {
-        throw sftpError(what, node.toString(), error);
-      }
-    });
+      }),
+    );
     this.say(ctx, 'Push done');
     return { exitCode: 0, signal: null };
   }

@@ -5,6 +5,7 @@
 import { chmod, cp, mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
+import type { SshNode } from '../ssh-node.js';
 import type { SftpSession } from '../transport/transport.js';
 import type { CommandOptions } from './command.js';
 
@@ -33,12 +34,14 @@ function whenContentDone(task: () => Promise<void>): () => Promise<void> {
 /** Runs `tasks` with at most `limit` at a time; rejects with the first failure. */
 export async function bounded(
   tasks: ReadonlyArray<() => Promise<void>>,
+  signal?: AbortSignal,
   limit = PARALLEL_FILES,
 ): Promise<void> {
   const first = tasks.filter((task) => !afterContent.has(task));
   let next = 0;
   const worker = async () => {
     while (next < first.length) {
+      signal?.throwIfAborted();
       const task = first[next++] as () => Promise<void>;
       await task();
     }
@@ -108,6 +111,13 @@ export async function pullPath(
     await mkdir(local, { recursive: true });
     for (const child of await sftp.list(remote)) {
       if (child.name === '.' || child.name === '..') continue;
+      // names come from the server: one with a slash would write outside the destination
+      if (child.name === '' || child.name.includes('/') || child.name.includes('\\')) {
+        throw new SshError(
+          SshErrorCode.SFTP,
+          `Refusing the remote file name ${JSON.stringify(child.name)} in ${remote}`,
+        );
+      }
       await pullPath(sftp, posix.join(remote, child.name), join(local, child.name), options, jobs);
     }
     if (options.preserve) {
@@ -141,5 +151,24 @@ export async function copyLocal(sources: readonly string[], destination: string,
       recursive: options.recurse ?? false,
       preserveTimestamps: options.preserve ?? false,
     });
+  }
+}
+
+/**
+ * Runs a transfer that stops when `signal` aborts: ssh2 cannot abort a file copy, so the
+ * node's SFTP session is closed (the next file command opens another), and the copy
+ * fails at once; the transfer then rejects with the signal's reason.
+ */
+export async function cancellable<T>(node: SshNode, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  signal.throwIfAborted();
+  const onAbort = () => node.resetSftp();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await work();
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }

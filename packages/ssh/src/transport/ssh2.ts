@@ -22,6 +22,7 @@ import type {
   SftpSession,
   Transport,
 } from './transport.js';
+import { ChannelRefusedError } from './transport.js';
 
 type Client = InstanceType<typeof ssh2.Client>;
 type ClientChannel = ssh2.ClientChannel;
@@ -33,11 +34,6 @@ const { Client: SshClient, utils } = ssh2;
 /** sshd's refusal of one more session channel (MaxSessions): worth retrying later. */
 export function isChannelRefusal(error: unknown): boolean {
   return error instanceof Error && /open failed|no more sessions/i.test(error.message);
-}
-
-/** An error that says "try again": the server refused a channel for now. */
-export class ChannelRefusedError extends Error {
-  override name = 'ChannelRefusedError';
 }
 
 const noop = () => undefined;
@@ -62,6 +58,13 @@ class Ssh2Connection implements Connection {
     client.on('close', () => {
       this.#closed = true;
       for (const listener of this.#closeListeners.splice(0)) listener(this.#lastError);
+    });
+    // The other side ended the connection. ssh2 then stops its keepalive and only emits
+    // 'end'; a tunnel through a gateway may never get to 'close' (the gateway keeps its
+    // half open), which would leave every command on the node waiting for good.
+    client.on('end', () => {
+      this.#lastError ??= new Error('the connection was ended by the other side');
+      client.destroy();
     });
   }
 
@@ -97,7 +100,7 @@ class Ssh2Connection implements Connection {
           reject(isChannelRefusal(error) ? new ChannelRefusedError(error.message) : error);
           return;
         }
-        resolve(wrapChannel(channel));
+        resolve(wrapChannel(channel, options.pty === true));
       });
     });
   }
@@ -147,8 +150,11 @@ class Ssh2Connection implements Connection {
   }
 }
 
-function wrapChannel(channel: ClientChannel): ExecChannel {
+function wrapChannel(channel: ClientChannel, keepInput: boolean): ExecChannel {
   let status: ExitStatus = { code: null, signal: null };
+  // Commands get no input (as with `ssh host cmd < /dev/null`): a `cat` or a `read` would
+  // otherwise wait for good. Under a pty the input stays open, for the terminal.
+  if (!keepInput) channel.end();
   channel.on('error', noop);
   channel.stderr.on('error', noop);
   channel.on('exit', (code: number | null, signal?: string) => {
@@ -280,6 +286,10 @@ class Ssh2Sftp implements SftpSession {
 
   close(): void {
     this.#sftp.end();
+  }
+
+  onClose(listener: () => void): void {
+    this.#sftp.once('close', listener);
   }
 }
 

@@ -89,6 +89,8 @@ export interface SftpSession {
   /** The absolute form of a path (`.` gives the home directory). */
   realpath(remote: string): Promise<string>;
   close(): void;
+  /** Called once when the session ends, for any reason. */
+  onClose(listener: () => void): void;
 }
 
 /** An open SSH connection. */
@@ -123,4 +125,9 @@ export interface Transport {
   agentKeys(socket: string): Promise<AgentKey[]>;
   /** Parses a private key; `passphrase` for an encrypted one. Throws on failure. */
   parseKey(data: Buffer | string, passphrase: string | undefined, source: string): PrivateKey;
+}
+
+/** The server refused a channel for now (sshd's MaxSessions): worth trying again later. */
+export class ChannelRefusedError extends Error {
+  override name = 'ChannelRefusedError';
 }
