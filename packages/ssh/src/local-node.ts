@@ -3,10 +3,9 @@
  * output handling as an SshNode (apssh's LocalNode).
  */
 import { spawn } from 'node:child_process';
-import type { Formatter, OutputLine } from './formatters/formatter.js';
+import type { Formatter } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
-import type { CommandNode, CommandResult, RunRequest } from './node.js';
-import { LineSplitter } from './output.js';
+import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
 import { localUsername, withEnv } from './ssh-node.js';
 
 /** Options of {@link LocalNode}. */
@@ -67,19 +66,7 @@ export class LocalNode implements CommandNode {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const deliver = (stream: 'stdout' | 'stderr') => (linenl: string) => {
-        const line: OutputLine = { node: this, stream, linenl, time: new Date(), command: label };
-        if (stream === 'stderr' ? request.printStderr !== false : request.printStdout !== false) {
-          try {
-            this.formatter.line(line);
-          } catch {
-            // a failing formatter must not lose the command's status
-          }
-        }
-        request.onLine?.(line);
-      };
-      const outLines = new LineSplitter(deliver('stdout'));
-      const errLines = new LineSplitter(deliver('stderr'));
+      const { stdout: outLines, stderr: errLines } = outputSplitters(this, request, label);
       child.stdout.on('data', (chunk: Buffer) => outLines.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => errLines.push(chunk));
       let killTimer: ReturnType<typeof setTimeout> | undefined;

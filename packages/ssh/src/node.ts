@@ -2,6 +2,7 @@
  * What commands need from a node, remote or local.
  */
 import type { Formatter, NodeIdentity, OutputLine } from './formatters/formatter.js';
+import { LineSplitter } from './output.js';
 
 /** Options of one command run on a node. */
 export interface RunRequest {
@@ -45,4 +46,28 @@ export function describeResult(result: CommandResult): string {
   if (result.signal !== null) return result.signal;
   if (result.exitCode !== null) return String(result.exitCode);
   return 'no status';
+}
+
+/**
+ * The two line splitters of a command: each line goes to the node's formatter (unless
+ * the request hides that stream) and to `request.onLine`. A failing formatter must not
+ * lose the command's status, so its errors are dropped here.
+ */
+export function outputSplitters(
+  node: NodeIdentity & { readonly formatter: Formatter },
+  request: RunRequest,
+  label: string,
+): { stdout: LineSplitter; stderr: LineSplitter } {
+  const deliver = (stream: 'stdout' | 'stderr') => (linenl: string) => {
+    const line: OutputLine = { node, stream, linenl, time: new Date(), command: label };
+    if (stream === 'stderr' ? request.printStderr !== false : request.printStdout !== false) {
+      try {
+        node.formatter.line(line);
+      } catch {
+        // dropped: see above
+      }
+    }
+    request.onLine?.(line);
+  };
+  return { stdout: new LineSplitter(deliver('stdout')), stderr: new LineSplitter(deliver('stderr')) };
 }

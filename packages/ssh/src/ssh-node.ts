@@ -9,12 +9,11 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
-import type { Formatter, NodeEventKind, OutputLine } from './formatters/formatter.js';
+import type { Formatter, NodeEventKind } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
 import { type KeySpec, loadPrivateKeys, resolveKeys } from './keys.js';
 import { type HostKeyPolicy, verifyHostKey } from './known-hosts.js';
-import type { CommandNode, CommandResult, RunRequest } from './node.js';
-import { LineSplitter } from './output.js';
+import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
 import { killScript, PidFrameReader, withPidReport } from './remote-process.js';
 import { openWithRetry, SessionBudget } from './session-budget.js';
 import { configNodeOptions, resolveSshConfig } from './ssh-config.js';
@@ -590,19 +589,7 @@ export class SshNode implements CommandNode {
     const label = request.label ?? command;
     this.#event('session-start', { detail: label });
     let pid: number | undefined;
-    const deliver = (stream: 'stdout' | 'stderr') => (linenl: string) => {
-      const line: OutputLine = { node: this, stream, linenl, time: new Date(), command: label };
-      if (stream === 'stderr' ? request.printStderr !== false : request.printStdout !== false) {
-        try {
-          this.formatter.line(line);
-        } catch {
-          // a failing formatter must not lose the command's status
-        }
-      }
-      request.onLine?.(line);
-    };
-    const outLines = new LineSplitter(deliver('stdout'));
-    const errLines = new LineSplitter(deliver('stderr'));
+    const { stdout: outLines, stderr: errLines } = outputSplitters(this, request, label);
     // The PID frame comes first on stderr (or on stdout under a pty, where both merge).
     // Cancelling: the remote process group is killed over another channel (sshd ignores
     // signal requests for root, and does not close a channel whose process still runs).

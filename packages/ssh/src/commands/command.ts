@@ -4,7 +4,7 @@
 import type { Capture } from '@jobgraph/deferred';
 import { SshError, SshErrorCode } from '../errors.js';
 import type { OutputLine } from '../formatters/formatter.js';
-import type { CommandNode, CommandResult } from '../node.js';
+import type { CommandNode, CommandResult, RunRequest } from '../node.js';
 
 /** A template rendered right before the command runs (a `Deferred`): anything with `render()`. */
 export interface Renderable {
@@ -102,6 +102,35 @@ export abstract class AbstractCommand {
     if (result.exitCode === 0) return true;
     if (result.exitCode !== null) return this.allowedExits.has(result.exitCode);
     return result.signal !== null && this.allowedExits.has(result.signal);
+  }
+
+  /**
+   * Runs a command line on the node, capturing its stdout into `capture` (not printed
+   * then) and passing every line to `ctx.onLine`, unless `quiet`.
+   */
+  protected async runLine(
+    ctx: CommandContext,
+    line: string,
+    request: Omit<RunRequest, 'signal' | 'label' | 'onLine' | 'printStdout' | 'printStderr'> & {
+      quiet?: boolean;
+    } = {},
+  ): Promise<CommandResult> {
+    const { quiet = false, ...rest } = request;
+    const captured: string[] = [];
+    const capturing = this.capture !== undefined;
+    const result = await ctx.node.run(line, {
+      ...rest,
+      signal: ctx.signal,
+      label: this.getLabelLine(),
+      printStdout: !capturing && !quiet,
+      printStderr: !quiet,
+      onLine: (output) => {
+        if (capturing && output.stream === 'stdout') captured.push(output.linenl);
+        if (!quiet) ctx.onLine?.(output);
+      },
+    });
+    this.capture?.store(captured.join(''));
+    return result;
   }
 
   /** Reports a step through the node's formatter when verbose. */

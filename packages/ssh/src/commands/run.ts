@@ -70,22 +70,12 @@ export class Run extends AbstractCommand {
   async execute(ctx: CommandContext): Promise<CommandResult> {
     const line = this.commandLine();
     this.say(ctx, `Run: -> ${line}`);
-    const captured: string[] = [];
-    const capturing = this.capture !== undefined;
-    const result = await ctx.node.run(line, {
-      signal: ctx.signal,
+    const result = await this.runLine(ctx, line, {
       pty: this.pty,
       env: this.env,
       x11: this.x11,
-      label: this.getLabelLine(),
-      printStdout: !capturing && !this.ignoreOutputs,
-      printStderr: !this.ignoreOutputs,
-      onLine: (output) => {
-        if (capturing && output.stream === 'stdout') captured.push(output.linenl);
-        if (!this.ignoreOutputs) ctx.onLine?.(output);
-      },
+      quiet: this.ignoreOutputs,
     });
-    this.capture?.store(captured.join(''));
     this.say(ctx, `Run: ${result.signal ?? result.exitCode} <- ${line}`);
     return result;
   }

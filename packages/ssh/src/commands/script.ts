@@ -84,19 +84,7 @@ export abstract class ScriptCommand extends AbstractCommand {
     const args = this.argsLine();
     const line = `${this.verbose ? 'bash -x ' : ''}${path}${args === '' ? '' : ` ${args}`}`;
     this.say(ctx, `${this.constructor.name}: -> ${line}`);
-    const captured: string[] = [];
-    const capturing = this.capture !== undefined;
-    const result = await node.run(line, {
-      signal: ctx.signal,
-      x11: this.x11,
-      label: this.getLabelLine(),
-      printStdout: !capturing,
-      onLine: (output) => {
-        if (capturing && output.stream === 'stdout') captured.push(output.linenl);
-        ctx.onLine?.(output);
-      },
-    });
-    this.capture?.store(captured.join(''));
+    const result = await this.runLine(ctx, line, { x11: this.x11 });
     return result;
   }
 }
