@@ -141,3 +141,19 @@ function oneLine(template: string): string {
 function why(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim();
 }
+
+/**
+ * Renders any text (a whole scenario file, say) with plain values: `strict` throws
+ * `ERR_UNDEFINED_VARIABLE` on a missing name, `lenient` keeps it as `{{ name }}`.
+ * @example
+ * ```ts
+ * renderTemplate('gateway: {{ gateway }}', { gateway: 'faraday' }, 'strict')   // 'gateway: faraday'
+ * ```
+ */
+export function renderTemplate(
+  template: string,
+  values: Record<string, unknown>,
+  mode: 'strict' | 'lenient' = 'strict',
+): string {
+  return mode === 'strict' ? renderStrict(template, values) : renderLenient(template, values);
+}
