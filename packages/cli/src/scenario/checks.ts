@@ -1,0 +1,201 @@
+/**
+ * Checks beyond the shape of a scenario: references between nodes and jobs, duplicates, cycles, and
+ * the keys that go together. They run on the raw data, so they report even when the shape is wrong.
+ */
+import { formatPath, type PathItem } from './issues.js';
+
+type Problem = { path: string; message: string };
+type Entry = Record<string, unknown>;
+
+function entries(data: unknown, key: string): Array<{ index: number; entry: Entry }> {
+  const list = data !== null && typeof data === 'object' ? (data as Entry)[key] : undefined;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((entry, index) =>
+    entry !== null && typeof entry === 'object' && !Array.isArray(entry)
+      ? [{ index, entry: entry as Entry }]
+      : [],
+  );
+}
+
+function asIds(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
+  return [];
+}
+
+function known(ids: Iterable<string>): string {
+  const list = [...ids];
+  return list.length === 0 ? 'none defined' : `known: ${list.join(', ')}`;
+}
+
+/** Whether `data[key]` is a list whose entries all have a string id. */
+function complete(data: unknown, key: string): boolean {
+  const list = data !== null && typeof data === 'object' ? (data as Entry)[key] : undefined;
+  return (
+    Array.isArray(list) &&
+    list.every(
+      (entry) => entry !== null && typeof entry === 'object' && typeof (entry as Entry).id === 'string',
+    )
+  );
+}
+
+/** Index of the first entry of each id; a problem for each later duplicate. */
+function collectIds(kind: 'node' | 'job', list: Array<{ index: number; entry: Entry }>, problems: Problem[]) {
+  const ids = new Map<string, number>();
+  for (const { index, entry } of list) {
+    if (typeof entry.id !== 'string' || entry.id === '') continue;
+    const first = ids.get(entry.id);
+    if (first === undefined) ids.set(entry.id, index);
+    else {
+      problems.push({
+        path: formatPath([`${kind}s`, index, 'id']),
+        message: `duplicate ${kind} id "${entry.id}" (first defined at ${kind}s[${first}])`,
+      });
+    }
+  }
+  return ids;
+}
+
+/** Cycles in a graph given as id → successor ids; each cycle once, as its id list, from its smallest index. */
+function findCycles(order: readonly string[], edges: Map<string, string[]>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'active' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): void => {
+    state.set(id, 'active');
+    stack.push(id);
+    for (const next of edges.get(id) ?? []) {
+      if (!edges.has(next)) continue;
+      const seen = state.get(next);
+      if (seen === 'active') cycles.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (seen === undefined) visit(next);
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of order) if (!state.has(id)) visit(id);
+  return cycles;
+}
+
+/** Every cross-reference problem of `data` (a parsed scenario, possibly malformed). */
+export function checkReferences(data: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const at = (path: PathItem[], message: string) => problems.push({ path: formatPath(path), message });
+  const nodes = entries(data, 'nodes');
+  const jobs = entries(data, 'jobs');
+  const nodeIds = collectIds('node', nodes, problems);
+  const jobIds = collectIds('job', jobs, problems);
+  const localIds = new Set(
+    nodes
+      .filter(({ index, entry }) => entry.localnode === true && nodeIds.get(entry.id as string) === index)
+      .map(({ entry }) => entry.id),
+  );
+  // references are checked only against complete lists: no cascade of "unknown" after a broken entry
+  const nodesComplete = complete(data, 'nodes');
+  const jobsComplete = complete(data, 'jobs');
+
+  // nodes
+  const gateways = new Map<string, string[]>();
+  for (const { index, entry } of nodes) {
+    if (entry.localnode === true) {
+      for (const key of ['hostname', 'username', 'gateway', 'port', 'keys', 'sshConfig', 'sshConfigFile']) {
+        if (entry[key] !== undefined) at(['nodes', index, key], 'not allowed on a localnode');
+      }
+      for (const key of ['hostKeyPolicy', 'knownHosts', 'connectTimeout']) {
+        if (entry[key] !== undefined) at(['nodes', index, key], 'not allowed on a localnode');
+      }
+      continue;
+    }
+    if (entry.hostname === undefined && entry.sshConfig === undefined) {
+      at(['nodes', index, 'hostname'], 'missing (a node needs a hostname, or sshConfig, or localnode: true)');
+    }
+    if (entry.hostname !== undefined && entry.sshConfig !== undefined) {
+      at(['nodes', index, 'sshConfig'], 'give hostname or sshConfig, not both');
+    }
+    if (entry.sshConfigFile !== undefined && entry.sshConfig === undefined) {
+      at(['nodes', index, 'sshConfigFile'], 'only meaningful with sshConfig');
+    }
+    const gateway = entry.gateway;
+    if (typeof gateway !== 'string' || gateway === '') continue;
+    if (!nodeIds.has(gateway)) {
+      if (nodesComplete)
+        at(['nodes', index, 'gateway'], `unknown node "${gateway}" (${known(nodeIds.keys())})`);
+    } else if (localIds.has(gateway)) {
+      at(['nodes', index, 'gateway'], `node "${gateway}" is a localnode: a gateway must be an SSH node`);
+    } else if (typeof entry.id === 'string' && nodeIds.get(entry.id) === index) {
+      gateways.set(entry.id, [gateway]);
+    }
+  }
+  for (const { index, entry } of nodes) {
+    if (typeof entry.id === 'string' && nodeIds.get(entry.id) === index && !gateways.has(entry.id)) {
+      gateways.set(entry.id, []);
+    }
+  }
+  for (const cycle of findCycles([...nodeIds.keys()], gateways)) {
+    const start = cycle[0] ?? '';
+    at(['nodes', nodeIds.get(start) ?? 0, 'gateway'], `gateway cycle: ${cycle.join(' -> ')}`);
+  }
+
+  // jobs
+  const requirements = new Map<string, string[]>();
+  for (const { index, entry } of jobs) {
+    if (nodesComplete && typeof entry.node === 'string' && entry.node !== '' && !nodeIds.has(entry.node)) {
+      at(['jobs', index, 'node'], `unknown node "${entry.node}" (${known(nodeIds.keys())})`);
+    }
+    const required = asIds(entry.required);
+    required.forEach((id, position) => {
+      const where: PathItem[] = Array.isArray(entry.required)
+        ? ['jobs', index, 'required', position]
+        : ['jobs', index, 'required'];
+      if (jobsComplete && !jobIds.has(id)) at(where, `unknown job "${id}" (${known(jobIds.keys())})`);
+    });
+    if (typeof entry.id === 'string' && jobIds.get(entry.id) === index) {
+      requirements.set(
+        entry.id,
+        required.filter((id) => jobIds.has(id)),
+      );
+    }
+    const commands = Array.isArray(entry.commands) ? entry.commands : [];
+    commands.forEach((command: unknown, position) => {
+      if (command === null || typeof command !== 'object') return;
+      checkCommand(command as Entry, ['jobs', index, 'commands', position], at);
+    });
+  }
+  for (const cycle of findCycles([...jobIds.keys()], requirements)) {
+    const start = cycle[0] ?? '';
+    at(['jobs', jobIds.get(start) ?? 0, 'required'], `requirement cycle: ${cycle.join(' -> ')}`);
+  }
+  return problems;
+}
+
+function checkCommand(
+  command: Entry,
+  path: PathItem[],
+  at: (path: PathItem[], message: string) => void,
+): void {
+  const blank = (value: unknown) => typeof value === 'string' && value.trim() === '';
+  switch (command.type) {
+    case 'Run':
+      if (command.command === undefined && command.argv === undefined)
+        at(path, 'Run needs command (a string) or argv (a list)');
+      if (command.command !== undefined && command.argv !== undefined)
+        at([...path, 'argv'], 'give command or argv, not both');
+      if (blank(command.command)) at([...path, 'command'], 'empty command');
+      if (Array.isArray(command.argv) && command.argv.length === 0)
+        at([...path, 'argv'], 'expected at least 1 item, got an empty list');
+      break;
+    case 'RunScript':
+      if (command.command === undefined && command.local_script === undefined) {
+        at(path, 'RunScript needs command (script and arguments) or local_script');
+      }
+      if (command.command !== undefined && command.local_script !== undefined) {
+        at([...path, 'local_script'], 'give command or local_script, not both');
+      }
+      if (command.command !== undefined && command.args !== undefined)
+        at([...path, 'args'], 'args go with local_script, not with command');
+      if (blank(command.command)) at([...path, 'command'], 'empty command');
+      break;
+    default:
+      break;
+  }
+}

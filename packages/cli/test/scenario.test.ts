@@ -1,0 +1,253 @@
+/**
+ * Scenario files: apssh's loader tests, templates, the JSON Schema, and malformed files with their messages.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { JobGraphError } from '@jobgraph/core';
+import { Deferred } from '@jobgraph/deferred';
+import { LocalNode, Run, RunScript, RunString, SshNode } from '@jobgraph/ssh';
+import { afterAll, describe, expect, it } from 'vitest';
+import { JSON_SCHEMA_PATH, jsonSchemaText } from '../scripts/write-json-schema.js';
+import { loadScenario, parseDuration, ScenarioError } from '../src/index.js';
+
+const FIXTURES = resolve(import.meta.dirname, 'fixtures');
+const fixture = (name: string) => join(FIXTURES, name);
+
+const temps: string[] = [];
+afterAll(async () => {
+  await Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const LOADER2_VARIABLES = {
+  gateway: 'faraday',
+  leader: 'sopnode-l1',
+  verbose: true,
+  namespace: 'oai5g',
+  nodes: { amf: 'fit01', gnb: 'fit02' },
+};
+
+describe('apssh loader tests', () => {
+  it('loader1: 8 jobs, from a relative and an absolute path', async () => {
+    const relative = await loadScenario('packages/cli/test/fixtures/loader1.yaml');
+    const absolute = await loadScenario(fixture('loader1.yaml'));
+    expect(relative.scheduler.size).toBe(8);
+    expect(absolute.scheduler.size).toBe(8);
+    expect([...absolute.nodes.keys()]).toEqual(['faraday', 'fit01', 'fit02']);
+    const fit01 = absolute.nodes.get('fit01') as SshNode;
+    expect(fit01.gateway).toBe(absolute.nodes.get('faraday'));
+    expect(absolute.jobs.get('check_lease')?.label).toBe('check we have a valid lease');
+    expect(absolute.jobs.get('run_fit02')?.critical).toBe(false);
+    expect(absolute.jobs.get('run_fit02')?.forever).toBe(true);
+    expect(absolute.jobs.get('load_images')?.critical).toBe(true);
+    expect(absolute.scheduler.critical).toBe(false);
+    const push = absolute.jobs.get('push_config');
+    expect(push?.required.size).toBe(2);
+  });
+
+  it('loader2.yaml.j2 is rendered with the variables', async () => {
+    const { scheduler, jobs, nodes } = await loadScenario(fixture('loader2.yaml.j2'), {
+      variables: LOADER2_VARIABLES,
+    });
+    expect(scheduler.size).toBe(8);
+    expect(jobs.get('init_demo')?.label).toContain('fit01');
+    expect((nodes.get('amf') as SshNode).hostname).toBe('fit01');
+    expect((nodes.get('gateway') as SshNode).hostname).toBe('faraday');
+  });
+
+  it('saveIntermediate: true and a path write identical files, with the warning header', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-loader-'));
+    temps.push(dir);
+    const source = join(dir, 'loader2.yaml.j2');
+    await import('node:fs/promises').then((fs) => fs.copyFile(fixture('loader2.yaml.j2'), source));
+    await loadScenario(source, { variables: LOADER2_VARIABLES, saveIntermediate: true });
+    const explicit = join(dir, 'loader2-explicit.yaml');
+    await loadScenario(source, { variables: LOADER2_VARIABLES, saveIntermediate: explicit });
+    const implicit = await readFile(join(dir, 'loader2.yaml'), 'utf8');
+    expect(await readFile(explicit, 'utf8')).toBe(implicit);
+    expect(implicit.split('\n').slice(0, 3)).toEqual([
+      '# WARNING: this file was produced automatically - DO NOT EDIT !',
+      `# see ${source} instead`,
+      '#',
+    ]);
+    // the intermediate file loads as a plain scenario
+    expect((await loadScenario(join(dir, 'loader2.yaml'))).scheduler.size).toBe(8);
+  });
+
+  it('loader3: one SshNode, one LocalNode, Run and RunScript on each: 4 jobs', async () => {
+    const { scheduler, nodes, jobs } = await loadScenario(fixture('loader3.yaml'));
+    expect(scheduler.size).toBe(4);
+    expect(nodes.get('remote')).toBeInstanceOf(SshNode);
+    expect(nodes.get('local')).toBeInstanceOf(LocalNode);
+    const script = jobs.get('local_script')?.commands[0];
+    expect(script).toBeInstanceOf(RunScript);
+    // relative scripts resolve against the scenario's directory
+    expect((script as RunScript).localScript).toBe(fixture('scripts/hello.sh'));
+    expect((script as RunScript).args).toEqual(['local']);
+    expect(jobs.get('remote_run')?.commands[0]).toBeInstanceOf(Run);
+  });
+});
+
+describe('commands', () => {
+  it('a Run command is split on whitespace as apssh does; templates become Deferred', async () => {
+    const { jobs, variables } = await loadScenario(fixture('loader2.yaml.j2'), {
+      variables: LOADER2_VARIABLES,
+    });
+    const [capture, echo] = jobs.get('status')?.commands ?? [];
+    expect((capture as Run).argv).toEqual(['kubectl -n oai5g get pods']);
+    expect((capture as Run).capture?.varname).toBe('pods');
+    const argv = (echo as Run).argv;
+    expect(argv).toHaveLength(1);
+    expect(argv[0]).toBeInstanceOf(Deferred);
+    variables.set('pods', 'amf-0 gnb-0');
+    expect((argv[0] as Deferred).render()).toBe('echo amf-0 gnb-0');
+    const join = jobs.get('join_amf')?.commands[0];
+    expect(join).toBeInstanceOf(RunString);
+  });
+});
+
+describe('durations', () => {
+  it('parses ms, s, m, h and numbers of milliseconds', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('1.5s')).toBe(1_500);
+    expect(parseDuration('2m')).toBe(120_000);
+    expect(parseDuration('1h')).toBe(3_600_000);
+    expect(parseDuration(250)).toBe(250);
+    expect(() => parseDuration('30 sec')).toThrow(RangeError);
+    expect(() => parseDuration(-1)).toThrow(RangeError);
+  });
+});
+
+describe('JSON Schema', () => {
+  it('docs/scenario.schema.json is what scripts/write-json-schema.ts writes', async () => {
+    expect(await readFile(JSON_SCHEMA_PATH, 'utf8')).toBe(jsonSchemaText());
+  });
+});
+
+/** Malformed scenario → every expected problem (`path: message`); `<file>` stands for the file's path. */
+const MALFORMED: Record<string, string[]> = {
+  'template-error.yaml.j2': [
+    '(root): template error: Cannot render template nodes: [] jobs: [] x: {{ 1 | nosuchfilter }}: (unknown path) Error: filter not found: nosuchfilter',
+  ],
+  'allowed-exits-not-list.yaml': ['jobs[0].commands[0].allowedExits: expected a list, got 1'],
+  'bad-capture-name.yaml': [
+    'jobs[0].commands[0].capture: expected a variable name (letters, digits and _), got "host-name"',
+  ],
+  'bad-duration.yaml': [
+    'jobs[0].timeout: expected a duration like "30s", "500ms", "2m" or "1h", got "30 sec"',
+  ],
+  'bad-host-key-policy.yaml': ['nodes[0].hostKeyPolicy: expected one of strict, accept-new, off, got "yes"'],
+  'command-missing-type.yaml': [
+    'jobs[0].commands[0].type: missing (expected one of Run, RunScript, RunString, Push, Pull)',
+  ],
+  'command-not-mapping.yaml': ['jobs[0].commands[0]: expected a mapping, got "echo hi"'],
+  'command-unknown-key.yaml': [
+    'jobs[0].commands[0].cmd: unknown key; expected one of type, command, argv, pty, env, label, verbose, allowedExits, capture, x11',
+    'jobs[0].commands[0]: Run needs command (a string) or argv (a list)',
+  ],
+  'commands-empty.yaml': ['jobs[0].commands: expected at least 1 item, got an empty list'],
+  'commands-not-list.yaml': ['jobs[0].commands: expected a list, got "echo hi"'],
+  'critical-not-boolean.yaml': ['jobs[0].critical: expected a boolean (true or false), got "maybe"'],
+  'duplicate-job-id.yaml': ['jobs[1].id: duplicate job id "j1" (first defined at jobs[0])'],
+  'duplicate-node-id.yaml': ['nodes[1].id: duplicate node id "n1" (first defined at nodes[0])'],
+  'empty-file.yaml': ['(root): expected a mapping, got null'],
+  'every-problem-at-once.yaml': [
+    'nodes[0].gateway: gateway cycle: gw -> n1 -> gw',
+    'nodes[1].port: expected a number >= 1, got 0',
+    'nodes[2].id: duplicate node id "n1" (first defined at nodes[1])',
+    'jobs[0].commands[0].type: expected one of Run, RunScript, RunString, Push, Pull, got "Runn"',
+    'jobs[0].timeout: expected a duration like "30s", "500ms", "2m" or "1h", got "soon"',
+    'jobs[0].required: unknown job "nope" (known: j1, j2)',
+    'jobs[1].commands[0].localpaths: missing (expected a string or a list)',
+    'jobs[1].commands[0].localpath: unknown key; did you mean "localpaths"?',
+    'jobs[1].node: unknown node "n9" (known: gw, n1)',
+  ],
+  'gateway-cycle.yaml': ['nodes[0].gateway: gateway cycle: n1 -> n2 -> n1'],
+  'gateway-localnode.yaml': ['nodes[1].gateway: node "local" is a localnode: a gateway must be an SSH node'],
+  'gateway-self.yaml': ['nodes[0].gateway: gateway cycle: n1 -> n1'],
+  'job-missing-commands.yaml': ['jobs[0].commands: missing (expected a list)'],
+  'job-unknown-node.yaml': ['jobs[0].node: unknown node "n2" (known: n1)'],
+  'job-unknown-required-in-list.yaml': ['jobs[1].required[1]: unknown job "j9" (known: j0, j1)'],
+  'job-unknown-required.yaml': ['jobs[0].required: unknown job "setup" (known: j1)'],
+  'label-not-string.yaml': ['jobs[0].label: expected a string, got a list'],
+  'localnode-with-hostname.yaml': ['nodes[0].hostname: not allowed on a localnode'],
+  'missing-jobs.yaml': ['jobs: missing (expected a list)'],
+  'missing-nodes.yaml': ['nodes: missing (expected a list)'],
+  'negative-duration.yaml': ['jobs[0].timeout: expected a number >= 0, got -5'],
+  'negative-retries.yaml': ['jobs[0].retries: expected a number >= 0, got -1'],
+  'node-id-number.yaml': ['nodes[0].id: expected a string, got 3'],
+  'node-missing-id.yaml': ['nodes[0].id: missing (expected a string)'],
+  'node-unknown-key.yaml': [
+    'nodes[0].hostnme: unknown key; did you mean "hostname"?',
+    'nodes[0].hostname: missing (a node needs a hostname, or sshConfig, or localnode: true)',
+  ],
+  'nodes-not-list.yaml': ['nodes: expected a list, got a mapping'],
+  'port-not-integer.yaml': ['nodes[0].port: expected an integer, got 22.5'],
+  'port-out-of-range.yaml': ['nodes[0].port: expected a number <= 65535, got 70000'],
+  'port-string.yaml': ['nodes[0].port: expected a number, got "ssh"'],
+  'pull-remotepaths-number.yaml': ['jobs[0].commands[0].remotepaths: expected a string or a list, got 3'],
+  'push-missing-remotepath.yaml': ['jobs[0].commands[0].remotepath: missing (expected a string)'],
+  'required-cycle.yaml': ['jobs[0].required: requirement cycle: j1 -> j2 -> j1'],
+  'run-command-and-argv.yaml': ['jobs[0].commands[0].argv: give command or argv, not both'],
+  'run-empty-command.yaml': ['jobs[0].commands[0].command: empty command'],
+  'run-missing-command.yaml': ['jobs[0].commands[0]: Run needs command (a string) or argv (a list)'],
+  'runscript-missing-script.yaml': [
+    'jobs[0].commands[0]: RunScript needs command (script and arguments) or local_script',
+  ],
+  'runstring-missing-body.yaml': ['jobs[0].commands[0].script_body: missing (expected a string)'],
+  'scheduler-jobs-window-zero.yaml': [
+    'scheduler.jobsWindow: expected a number >= 1, got 0',
+    'scheduler.timeout: expected a duration like "30s", "500ms", "2m" or "1h", got "2 minutes"',
+  ],
+  'scheduler-unknown-key.yaml': ['scheduler.window: unknown key; expected one of jobsWindow, timeout, label'],
+  'top-level-list.yaml': ['(root): expected a mapping, got a list'],
+  'unknown-command-type.yaml': [
+    'jobs[0].commands[0].type: expected one of Run, RunScript, RunString, Push, Pull, got "Runn"',
+  ],
+  'unknown-formatter.yaml': [
+    'nodes[0].formatter: expected one of RawFormatter, HostFormatter, TimeHostFormatter, TerminalFormatter, CaptureFormatter, SubdirFormatter, JsonLinesFormatter, got "FancyFormatter"',
+  ],
+  'unknown-gateway.yaml': ['nodes[0].gateway: unknown node "faraday" (known: n1)'],
+  'unknown-top-key.yaml': ['schedular: unknown key; did you mean "scheduler"?'],
+  'yaml-duplicate-key.yaml': ['(root): YAML syntax error at <file>:4:5: Map keys must be unique'],
+  'yaml-syntax-error.yaml': [
+    '(root): YAML syntax error at <file>:8:7: Block collections are not allowed within flow collections',
+    '(root): YAML syntax error at <file>:9:1: Flow sequence in block collection must be sufficiently indented and end with a ]',
+  ],
+};
+
+describe('malformed scenarios', () => {
+  it('there are at least 30 fixtures, each in the table', async () => {
+    const { readdir } = await import('node:fs/promises');
+    const files = (await readdir(fixture('malformed'))).sort();
+    expect(files.length).toBeGreaterThanOrEqual(30);
+    expect(files).toEqual(Object.keys(MALFORMED).sort());
+  });
+
+  it.each(Object.entries(MALFORMED))('%s', async (name, expected) => {
+    const file = `packages/cli/test/fixtures/malformed/${name}`;
+    const error = await loadScenario(file).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect(error).toBeInstanceOf(JobGraphError);
+    const scenarioError = error as ScenarioError;
+    expect(scenarioError.code).toBe('ERR_CONFIG');
+    const lines = expected.map((line) => line.replaceAll('<file>', file));
+    expect(scenarioError.problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual(lines);
+    expect(scenarioError.problems.every((problem) => problem.file === file)).toBe(true);
+    const count = lines.length === 1 ? '1 problem' : `${lines.length} problems`;
+    expect(scenarioError.message).toBe([`${file}: ${count}`, ...lines.map((line) => `  ${line}`)].join('\n'));
+  });
+
+  it('a missing file is a ScenarioError too', async () => {
+    await expect(loadScenario(fixture('no-such-file.yaml'))).rejects.toMatchObject({
+      code: 'ERR_CONFIG',
+      problems: [{ path: '(root)' }],
+    });
+    expect(existsSync(fixture('no-such-file.yaml'))).toBe(false);
+  });
+});
