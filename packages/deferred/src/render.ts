@@ -106,6 +106,12 @@ export function renderStrict(template: string, values: Record<string, unknown>):
  * `{{ name.attr }}`); a template that cannot render comes back as it is.
  */
 export function renderLenient(template: string, values: Record<string, unknown>): string {
+  // First as Jinja would: `default` and `is defined` see missing names as undefined.
+  try {
+    return environment.renderString(template, values);
+  } catch {
+    // some name is missing where it is printed: show it as {{ name }}
+  }
   const context: Record<string, unknown> = {};
   for (const name of contextNames(template))
     if (values[name] === undefined) context[name] = placeholder(name);

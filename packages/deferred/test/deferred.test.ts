@@ -86,3 +86,12 @@ describe('Deferred', () => {
     expect(() => new Deferred('x', {} as Variables)).toThrow(/Variables store/);
   });
 });
+
+describe('lenient rendering and Jinja tests', () => {
+  it('keeps default and "is defined" working when the names are missing', () => {
+    const vars = new Variables({ a: 1 });
+    expect(String(new Deferred("{{ b | default('x') }}-{{ a }}", vars))).toBe('x-1');
+    expect(String(new Deferred('{% if b is defined %}yes{% else %}no{% endif %}', vars))).toBe('no');
+    expect(String(new Deferred("{{ b | default('x') }} {{ c }}", vars))).toContain('{{ c }}');
+  });
+});
