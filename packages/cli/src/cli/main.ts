@@ -1,0 +1,127 @@
+/**
+ * The `jobgraph` command: `run` and `graph` on scenario files. Sets process.exitCode, never exits.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, exitCodeOf, reportError } from './errors.js';
+import { graphCommand } from './graph.js';
+import { graphOptions, runOptions } from './options.js';
+import { type Io, runCommand } from './run.js';
+
+/** The version of @jobgraph/cli (the same path from src/cli and dist/cli). */
+export function version(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const varOption = () =>
+  new Option('--var <name=value>', 'a template variable (repeatable); `a.b=v` sets a nested one').argParser(
+    collect,
+  );
+const debugOption = () => new Option('-D, --debug', 'show stack traces on errors');
+
+/** The commander program; `done(code)` receives each command's exit code. */
+export function buildProgram(io: Io, done: (code: number) => void): Command {
+  const program = new Command('jobgraph')
+    .description('jobgraph: run job graphs of SSH commands described in scenario files')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Errors are reported by main(), one line.
+      outputError: () => {},
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobgraph run experiment.yaml --var nodes='[fit01,fit02]' --var gateway.hostname=faraday.inria.fr
+  jobgraph run experiment.yaml --dry-run
+  jobgraph graph experiment.yaml -o experiment.svg`,
+    );
+
+  program
+    .command('run')
+    .description('run a scenario file, print its debrief; exit 0 iff it succeeded')
+    .argument('<scenario>', 'a scenario file (.yaml, or .yaml.j2 for a Jinja template)')
+    .addOption(varOption())
+    .option('-n, --dry-run', 'print the plan (jobs, nodes, commands) without connecting')
+    .option('--graph <file>', 'write the job graph after the run (.svg, .png or .dot)')
+    .option('--topology <file>', 'write the SSH topology (.svg, .png or .dot)')
+    .option('-v, --verbose', 'print the progress of the jobs on stderr')
+    .addOption(debugOption())
+    .addHelpText(
+      'after',
+      `
+Exit code: 0 when the run succeeded, 1 when it failed, 2 for a bad command line or scenario,
+130 when interrupted with Ctrl-C (the jobs are cancelled and their remote processes killed).
+
+Examples:
+  jobgraph run experiment.yaml
+  jobgraph run experiment.yaml.j2 --var nodes='[fit01,fit02]' --var nodes_count=2 --var debug=true
+  jobgraph run experiment.yaml --var nodes.amf=fit01 --dry-run
+  jobgraph run experiment.yaml -v --graph run.svg --topology topology.png`,
+    )
+    .action(async (scenario: string, raw: unknown) => {
+      done(await runCommand(scenario, runOptions(raw), io));
+    });
+
+  program
+    .command('graph')
+    .description('write the job graph (or the SSH topology) of a scenario file, without running it')
+    .argument('<scenario>', 'a scenario file (.yaml, or .yaml.j2 for a Jinja template)')
+    .requiredOption('-o, --output <file>', 'the file to write: .svg, .png or .dot')
+    .option('--topology', 'write the SSH topology (nodes and gateways) instead of the jobs')
+    .addOption(varOption())
+    .addOption(debugOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  jobgraph graph experiment.yaml -o experiment.svg
+  jobgraph graph experiment.yaml.j2 --var nodes='[fit01,fit02]' -o experiment.png
+  jobgraph graph experiment.yaml --topology -o topology.dot`,
+    )
+    .action(async (scenario: string, raw: unknown) => {
+      done(await graphCommand(scenario, graphOptions(raw), io));
+    });
+
+  // Every subcommand stops on errors the same way (exitOverride is not inherited by configure).
+  for (const command of program.commands) {
+    command
+      .version(version(), '-V, --version', 'print the version')
+      .exitOverride()
+      .configureOutput(program.configureOutput())
+      .showSuggestionAfterError(true);
+  }
+  return program;
+}
+
+/** Runs `jobgraph` with `argv` (without node and the script). @returns the exit code */
+export async function main(argv: readonly string[], io: Io = defaultIo()): Promise<number> {
+  const debug = argv.includes('-D') || argv.includes('--debug');
+  let code: number = EXIT.ok;
+  try {
+    await buildProgram(io, (result) => {
+      code = result;
+    }).parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok;
+    // No command given: commander has printed the help on stderr.
+    if (error instanceof CommanderError && error.code === 'commander.help') return EXIT.usage;
+    reportError(error, io.stderr, debug);
+    return exitCodeOf(error);
+  }
+  return code;
+}
+
+function defaultIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr, process };
+}
+
+process.exitCode = await main(process.argv.slice(2));

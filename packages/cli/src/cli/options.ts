@@ -1,0 +1,78 @@
+/**
+ * The options of `run` and `graph`, as commander gives them, validated with zod.
+ */
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+import { parseVars } from './vars.js';
+
+const picture = (option: string) =>
+  z
+    .string()
+    .min(1, `${option} expects a file name`)
+    .regex(/\.(svg|png|dot)$/i, `${option} expects a file name ending in .svg, .png or .dot`);
+
+const common = {
+  var: z.array(z.string()).default([]),
+  debug: z.boolean().default(false),
+};
+
+export const runOptionsSchema = z.strictObject({
+  ...common,
+  dryRun: z.boolean().default(false),
+  graph: picture('--graph').optional(),
+  topology: picture('--topology').optional(),
+  verbose: z.boolean().default(false),
+});
+
+export const graphOptionsSchema = z.strictObject({
+  ...common,
+  output: picture('-o/--output'),
+  topology: z.boolean().default(false),
+});
+
+function validate<T extends z.ZodType>(schema: T, options: unknown): z.output<T> {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(issue === undefined ? 'invalid options' : issue.message);
+  }
+  return parsed.data;
+}
+
+export interface RunOptions {
+  readonly variables: Record<string, unknown>;
+  readonly dryRun: boolean;
+  readonly graph: string | undefined;
+  readonly topology: string | undefined;
+  readonly verbose: boolean;
+  readonly debug: boolean;
+}
+
+export interface GraphOptions {
+  readonly variables: Record<string, unknown>;
+  readonly output: string;
+  readonly topology: boolean;
+  readonly debug: boolean;
+}
+
+export function runOptions(raw: unknown): RunOptions {
+  const options = validate(runOptionsSchema, raw);
+  return {
+    variables: parseVars(options.var),
+    dryRun: options.dryRun,
+    graph: options.graph,
+    topology: options.topology,
+    verbose: options.verbose,
+    debug: options.debug,
+  };
+}
+
+export function graphOptions(raw: unknown): GraphOptions {
+  const options = validate(graphOptionsSchema, raw);
+  return {
+    variables: parseVars(options.var),
+    output: options.output,
+    topology: options.topology,
+    debug: options.debug,
+  };
+}

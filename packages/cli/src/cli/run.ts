@@ -1,0 +1,99 @@
+/**
+ * `jobgraph run SCENARIO`: runs a scenario (or prints its plan with `--dry-run`), prints the debrief,
+ * writes the graphs asked for. Ctrl-C aborts the run: jobs cancelled, remote processes killed,
+ * connections closed, exit code 130.
+ */
+import { attachVerboseRenderer, labelOf } from '@jobgraph/core';
+import type { LoadedScenario } from '../scenario/load.js';
+import { EXIT } from './errors.js';
+import type { RunOptions } from './options.js';
+import { writeJobGraph, writeTopology } from './pictures.js';
+import { closeAll, load } from './scenario.js';
+import { colours } from './terminal.js';
+
+/** Where a command writes, and the process it may listen to for Ctrl-C. */
+export interface Io {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly process: NodeJS.EventEmitter;
+}
+
+/** The plan of a scenario: every job, its node chain, its commands as they render now. */
+export function planText(scenario: LoadedScenario, paint = colours({})): string {
+  const lines: string[] = [];
+  const label = scenario.scheduler.label;
+  lines.push(
+    `${label === undefined ? 'scenario' : `scenario "${label}"`}: ${scenario.jobs.size} job(s) on ${scenario.nodes.size} node(s)`,
+  );
+  for (const [id, job] of scenario.jobs) {
+    lines.push('');
+    lines.push(`${paint.bold(`job ${id}`)}: ${labelOf(job)}`);
+    lines.push(`  node: ${job.node.toString()}`);
+    const required = [...job.required].map((other) => idOf(scenario, other)).filter((name) => name !== '');
+    if (required.length > 0) lines.push(`  requires: ${required.join(', ')}`);
+    for (const [offset, command] of job.commands.entries()) {
+      // labelLine() shows Deferred words leniently: a missing `{{ name }}` stays visible.
+      const text = command.labelLine();
+      const type = command.constructor.name;
+      lines.push(`  ${offset + 1}. ${text.startsWith(`${type}:`) ? text : `${type}: ${text}`}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function idOf(scenario: LoadedScenario, job: unknown): string {
+  for (const [id, other] of scenario.jobs) if (other === job) return id;
+  return '';
+}
+
+/** Runs `file`. @returns the exit code */
+export async function runCommand(file: string, options: RunOptions, io: Io): Promise<number> {
+  const scenario = await load(file, options.variables);
+  if (options.dryRun) {
+    try {
+      io.stdout.write(planText(scenario, colours(io.stdout)));
+      if (options.graph !== undefined) await writeJobGraph(scenario.scheduler, options.graph);
+      if (options.topology !== undefined) await writeTopology(scenario.scheduler, options.topology);
+    } finally {
+      await closeAll(scenario);
+    }
+    return EXIT.ok;
+  }
+
+  const { scheduler } = scenario;
+  const controller = new AbortController();
+  let interrupted = false;
+  // The first Ctrl-C aborts; the ones that follow (a terminal sends it to the launcher too, which
+  // forwards it) are ignored while the run winds down, which its shutdown timeout bounds.
+  const onInterrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    io.stderr.write('jobgraph: interrupted, stopping the jobs…\n');
+    controller.abort(new Error('interrupted (Ctrl-C)'));
+  };
+  io.process.on('SIGINT', onInterrupt);
+  const stopRenderer = options.verbose
+    ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
+    : undefined;
+  let ok = false;
+  try {
+    try {
+      ok = await scheduler.run({ signal: controller.signal });
+    } catch (error) {
+      if (!interrupted) throw error;
+    } finally {
+      stopRenderer?.();
+    }
+    io.stdout.write(`${scheduler.debrief()}\n`);
+    if (options.graph !== undefined) await writeJobGraph(scheduler, options.graph);
+    if (options.topology !== undefined) await writeTopology(scheduler, options.topology);
+  } finally {
+    try {
+      await closeAll(scenario);
+    } finally {
+      io.process.off('SIGINT', onInterrupt);
+    }
+  }
+  if (interrupted) return EXIT.interrupted;
+  return ok ? EXIT.ok : EXIT.failure;
+}

@@ -1,0 +1,62 @@
+/**
+ * `--var k=v`: values read as YAML (numbers, booleans, flow lists and mappings), else kept as strings;
+ * dotted keys (`nodes.amf=fit01`) set nested mappings.
+ */
+import { parse } from 'yaml';
+import { UsageError } from './errors.js';
+
+const KEY = /^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*$/;
+
+/** The value of `v`: a number, a boolean, a `[…]` list or `{…}` mapping, or else the string itself. */
+export function parseVarValue(text: string): unknown {
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch {
+    return text;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value !== null && typeof value === 'object' && /^\s*[[{]/.test(text)) return value;
+  return text;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Adds one `k=v` (or `k.sub=v`) to `variables` (changed in place, and returned). */
+export function addVar(assignment: string, variables: Record<string, unknown> = {}): Record<string, unknown> {
+  const equal = assignment.indexOf('=');
+  if (equal < 0) throw new UsageError(`--var expects NAME=VALUE, got "${assignment}"`);
+  const key = assignment.slice(0, equal).trim();
+  if (!KEY.test(key)) {
+    throw new UsageError(
+      `--var: "${key}" is not a variable name (letters, digits, _ and -, dots for nesting)`,
+    );
+  }
+  const path = key.split('.');
+  const last = path.pop() as string;
+  let target = variables;
+  for (const [depth, part] of path.entries()) {
+    const next = target[part];
+    if (next === undefined) {
+      const created: Record<string, unknown> = {};
+      target[part] = created;
+      target = created;
+    } else if (isMapping(next)) {
+      target = next;
+    } else {
+      const prefix = path.slice(0, depth + 1).join('.');
+      throw new UsageError(`--var ${key}: ${prefix} is already set to a value that is not a mapping`);
+    }
+  }
+  target[last] = parseVarValue(assignment.slice(equal + 1));
+  return variables;
+}
+
+/** Every `--var`, in order (a later one wins). */
+export function parseVars(assignments: readonly string[]): Record<string, unknown> {
+  const variables: Record<string, unknown> = {};
+  for (const assignment of assignments) addVar(assignment, variables);
+  return variables;
+}
