@@ -36,7 +36,13 @@ export {
 export { fingerprint, type HostKeyPolicy, knownHostName } from './known-hosts.js';
 export { LocalNode, type LocalNodeOptions } from './local-node.js';
 export type { CommandNode, CommandResult, RunRequest } from './node.js';
-export { type ResolvedHost, type ResolveSshConfigOptions, resolveSshConfig } from './ssh-config.js';
+export {
+  type ConfigNodeOptions,
+  configNodeOptions,
+  type ResolvedHost,
+  type ResolveSshConfigOptions,
+  resolveSshConfig,
+} from './ssh-config.js';
 export {
   type CommandLike,
   type CommandSpec,

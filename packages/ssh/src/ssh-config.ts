@@ -974,7 +974,7 @@ export async function resolveSshConfig(
 // ---------------------------------------------------------------------------------------
 // From a resolved host to the options of a node (used by SshNode.fromSshConfig).
 
-/** @internal The SshNode options one resolved host gives. */
+/** The SshNode options one resolved host gives (see {@link configNodeOptions}). */
 export interface ConfigNodeOptions {
   hostname: string;
   username: string;
@@ -987,10 +987,17 @@ export interface ConfigNodeOptions {
 }
 
 /**
- * @internal The node options of a resolved host. IdentityFiles are loaded now and, as ssh
- * does, the missing or unusable ones (encrypted: the agent may hold them) are skipped; with
- * none left, the node keeps its default key policy. `IdentitiesOnly` turns the agent off,
- * unless an encrypted IdentityFile was skipped (ssh would then use the agent's copy).
+ * The node options of a resolved host (what {@link SshNode.fromSshConfig} uses for each hop).
+ * IdentityFiles are loaded now and, as ssh does, the missing or unusable ones (encrypted: the
+ * agent may hold them) are skipped; with none left, the node keeps its default key policy.
+ * `IdentitiesOnly` turns the agent off, unless an encrypted IdentityFile was skipped (ssh would
+ * then use the agent's copy).
+ * @param fallbackUsername - the login when the config names no User (else root)
+ * @example
+ * ```ts
+ * const host = await resolveSshConfig('fit01')
+ * const node = new SshNode({ ...(await configNodeOptions(host, 'root')), verbose: true })
+ * ```
  */
 export async function configNodeOptions(
   host: ResolvedHost,

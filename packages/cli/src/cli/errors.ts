@@ -4,6 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { ScenarioError } from '../scenario/errors.js';
+import { TargetError } from '../targets/errors.js';
 import { colours } from './terminal.js';
 
 /** Exit codes of `jobgraph`. */
@@ -24,7 +25,9 @@ export class UsageError extends Error {
 
 /** The exit code for an error. */
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError || error instanceof ScenarioError) return EXIT.usage;
+  if (error instanceof UsageError || error instanceof ScenarioError || error instanceof TargetError) {
+    return EXIT.usage;
+  }
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   return EXIT.failure;
 }

@@ -1,0 +1,123 @@
+/**
+ * `jobgraph ssh -t TARGET… COMMAND…`: apssh. One command (or script) on every target, through
+ * gateways, its output per host on the terminal or in files, `--mark` for a second pass.
+ */
+import { existsSync, statSync } from 'node:fs';
+import {
+  type Formatter,
+  HostFormatter,
+  RawFormatter,
+  Run,
+  RunScript,
+  RunString,
+  SubdirFormatter,
+  shellQuote,
+  strftime,
+  TerminalFormatter,
+  TimeHostFormatter,
+} from '@jobgraph/ssh';
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+import {
+  chooseKeys,
+  dryRunText,
+  errorLines,
+  exitCodeOfFanout,
+  listText,
+  runFanout,
+  selectTargets,
+  summaryLine,
+} from './fanout.js';
+import { writeMarks } from './marks.js';
+import type { Io } from './run.js';
+import { targetOptions, targetOptionsSchema, validate } from './target-options.js';
+
+/** The options of `jobgraph ssh` besides the target options. */
+export const sshOptionsSchema = targetOptionsSchema.extend({
+  script: z.boolean().default(false),
+  include: z.array(z.string().min(1, '-i expects a file')).default([]),
+  raw: z.boolean().default(false),
+  time: z.boolean().default(false),
+  format: z.string().min(1, '-f expects a format, e.g. "{host}: {linenl}"').optional(),
+  outDir: z.string().min(1, '-o expects a directory').optional(),
+  dateTime: z.boolean().default(false),
+  mark: z.boolean().default(false),
+});
+
+type SshOptions = z.output<typeof sshOptionsSchema>;
+
+/** apssh's `-d` directory name: the minute the command started. */
+export const DATED_DIR_FORMAT = '%Y-%m-%d@%H:%M';
+
+/** The formatter the options ask for: -f > -r > --time > -d > -o > host-prefixed lines (apssh's precedence). */
+function formatterOf(options: SshOptions, verbose: boolean, started: Date): Formatter {
+  if (options.format !== undefined) return new TerminalFormatter(options.format, { verbose });
+  if (options.raw) return new RawFormatter({ verbose });
+  if (options.time) return new TimeHostFormatter({ verbose });
+  if (options.dateTime) return new SubdirFormatter(strftime(DATED_DIR_FORMAT, started), { verbose });
+  if (options.outDir !== undefined) return new SubdirFormatter(options.outDir, { verbose });
+  return new HostFormatter({ verbose });
+}
+
+/** The command each target runs: the words joined (the remote shell reads them), or a script. */
+function commandOf(words: readonly string[], options: SshOptions) {
+  if (!options.script) return () => new Run(words.join(' '));
+  const [first = '', ...args] = words;
+  // Script arguments are quoted, so that "two three" stays one argument (apssh re-splits it).
+  const quoted = args.map((arg) => shellQuote(arg));
+  const includes = { includes: options.include };
+  const isFile = existsSync(first) && statSync(first).isFile();
+  return isFile ? () => new RunScript(first, quoted, includes) : () => new RunString(first, quoted, includes);
+}
+
+/** What `-n` says would run. */
+function actionText(words: readonly string[], options: SshOptions): string {
+  if (!options.script) return words.join(' ');
+  const [first = '', ...args] = words;
+  const kind = existsSync(first) ? `the script ${first}` : 'the script body given';
+  const includes = options.include.length > 0 ? ` (with ${options.include.join(', ')})` : '';
+  return `${kind}${includes}${args.length > 0 ? ` with arguments ${args.map((arg) => shellQuote(arg)).join(' ')}` : ''}`;
+}
+
+/** Runs `jobgraph ssh`. @returns the exit code */
+export async function sshCommand(words: readonly string[], raw: unknown, io: Io): Promise<number> {
+  const started = new Date();
+  const parsed = validate(sshOptionsSchema, raw);
+  const options = targetOptions(parsed);
+  if (parsed.include.length > 0 && !parsed.script)
+    throw new UsageError('-i (includes) goes with -s (script)');
+  if (parsed.mark && parsed.outDir === undefined && !parsed.dateTime) {
+    throw new UsageError('--mark writes into the output directory: give -o DIR or -d');
+  }
+  for (const include of parsed.include) {
+    if (!existsSync(include)) throw new UsageError(`-i ${include}: no such file`);
+  }
+  const selection = await selectTargets(options);
+  if (options.listTargets) {
+    io.stdout.write(listText(selection));
+    return 0;
+  }
+  if (words.length === 0) throw new UsageError('no command: give the command to run after the options');
+  if (options.dryRun) {
+    io.stdout.write(dryRunText(selection, actionText(words, parsed)));
+    return 0;
+  }
+  if (selection.selected.length === 0) {
+    throw new UsageError(`no target left: all ${selection.excluded.length} are excluded by -x`);
+  }
+  const keys = await chooseKeys(options, selection.selected);
+  const formatter = formatterOf(parsed, options.verbose, started);
+  if (options.verbose) io.stderr.write(`jobgraph ssh: working on ${selection.selected.length} target(s)\n`);
+  const result = await runFanout(
+    selection.selected,
+    { command: commandOf(words, parsed), options, keys, formatter },
+    io,
+  );
+  if (formatter instanceof SubdirFormatter) {
+    io.stdout.write(`${formatter.runName}\n`);
+    if (parsed.mark) await writeMarks(formatter, result.outcomes);
+  }
+  io.stderr.write(errorLines('ssh', result));
+  io.stderr.write(summaryLine('ssh', result));
+  return exitCodeOfFanout(result);
+}

@@ -1,0 +1,187 @@
+/**
+ * The options `jobgraph ssh`, `push` and `pull` share (apssh's, plus ports, ssh_config, host-key
+ * policy and timeouts): declared once for commander, validated once with zod.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { HostKeyPolicy } from '@jobgraph/ssh';
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
+import { parseDuration } from '../scenario/durations.js';
+import { UsageError } from './errors.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Adds the target, connection and run options to a fan-out command. */
+export function addTargetOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '-t, --target <targets>',
+        'targets (repeatable): hosts, user@host[:port], gw->host, None->host, fit[01-37], node{1..4}, ' +
+          'lists split on spaces and commas, a file of targets or a directory of host names ' +
+          '(also looked up in ~/.jobgraph/)',
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option('-x, --exclude <targets>', 'targets to leave out (repeatable), same forms as -t').argParser(
+        collect,
+      ),
+    )
+    .option('-l, --login <user>', 'the user of targets and gateways that name none (default: the local user)')
+    .option('-g, --gateway <[user@]host[:port]>', 'the gateway of targets that name none (a->b chains too)')
+    .option('-p, --port <port>', 'the SSH port of targets that name none (default: 22)')
+    .option(
+      '-F, --ssh-config <file>',
+      'read host aliases, users, ports, keys and ProxyJump from this ssh config ("none": no config; ' +
+        'default: ~/.ssh/config when it exists)',
+    )
+    .addOption(
+      new Option(
+        '-k, --key <file>',
+        'a private key file (repeatable); exactly these, not the agent',
+      ).argParser(collect),
+    )
+    .option(
+      '-K, --ok-if-no-key',
+      'go on even when no key is found (the agent or the server may still let you in)',
+    )
+    .option('--known-hosts <file>', 'the known_hosts file (default: the ssh config, else ~/.ssh/known_hosts)')
+    .addOption(
+      new Option(
+        '--host-key-policy <policy>',
+        'host key checking (default: the ssh config, else accept-new)',
+      ).choices(['strict', 'accept-new', 'off']),
+    )
+    .option('-c, --connect-timeout <duration>', 'limit to connect, in seconds or as 30s, 2m (default: 30s)')
+    .option(
+      '--timeout <duration>',
+      'limit for the command on each target, in seconds or as 30s, 2m (default: none)',
+    )
+    .option('-w, --window <n>', 'at most this many targets at once; 0: no limit (default: 0)')
+    .option(
+      '-L, --list-targets',
+      'print the targets, one per line (user@host or gwuser@gw->user@host), and exit',
+    )
+    .option('-n, --dry-run', 'print the selected and excluded targets and what would run, without connecting')
+    .option('-v, --verbose', 'show connections, sessions and the progress of the jobs on stderr')
+    .option('-D, --debug', 'as -v, with stack traces on errors');
+}
+
+const duration = (option: string) =>
+  z
+    .string()
+    .transform((text, context) => {
+      try {
+        // a bare number is seconds, as apssh's -c
+        const ms = /^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : parseDuration(text);
+        if (ms <= 0) throw new RangeError('not positive');
+        return ms;
+      } catch {
+        context.addIssue({
+          code: 'custom',
+          message: `${option} expects a positive duration in seconds or like 30s, 500ms, 2m; got ${JSON.stringify(text)}`,
+        });
+        return z.NEVER;
+      }
+    })
+    .optional();
+
+const integer = (option: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${option} expects an integer from ${min} to ${max}`)
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, `${option} expects an integer from ${min} to ${max}`)
+    .optional();
+
+/** The options of {@link addTargetOptions}, validated. */
+export const targetOptionsSchema = z.object({
+  target: z.array(z.string()).default([]),
+  exclude: z.array(z.string()).default([]),
+  login: z.string().min(1, '-l expects a user name').optional(),
+  gateway: z.string().min(1, '-g expects [user@]host').optional(),
+  port: integer('-p', 1, 65535),
+  sshConfig: z.string().min(1, '-F expects a file name or none').optional(),
+  key: z.array(z.string().min(1, '-k expects a key file')).default([]),
+  okIfNoKey: z.boolean().default(false),
+  knownHosts: z.string().min(1, '--known-hosts expects a file name').optional(),
+  hostKeyPolicy: z.enum(['strict', 'accept-new', 'off']).optional(),
+  connectTimeout: duration('-c'),
+  timeout: duration('--timeout'),
+  window: integer('-w', 0, 1_000_000),
+  listTargets: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  verbose: z.boolean().default(false),
+  debug: z.boolean().default(false),
+});
+
+/** The validated target options, with the ssh config file decided. */
+export interface TargetOptions {
+  readonly targets: readonly string[];
+  readonly excludes: readonly string[];
+  readonly login: string | undefined;
+  readonly gateway: string | undefined;
+  readonly port: number | undefined;
+  /** The ssh config to read, or undefined for none. */
+  readonly sshConfig: string | undefined;
+  readonly keys: readonly string[];
+  readonly okIfNoKey: boolean;
+  readonly knownHosts: string | undefined;
+  readonly hostKeyPolicy: HostKeyPolicy | undefined;
+  /** In ms. */
+  readonly connectTimeout: number | undefined;
+  /** In ms. */
+  readonly timeout: number | undefined;
+  readonly window: number;
+  readonly listTargets: boolean;
+  readonly dryRun: boolean;
+  readonly verbose: boolean;
+  readonly debug: boolean;
+}
+
+/** Validates `raw` with `schema`: the first problem becomes a one-line UsageError. */
+export function validate<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(issue === undefined ? 'invalid options' : issue.message);
+  }
+  return parsed.data;
+}
+
+/** `-F file` (which must exist), `-F none`, or ~/.ssh/config when it exists. */
+function sshConfigFile(given: string | undefined, home = homedir()): string | undefined {
+  if (given === 'none') return undefined;
+  if (given !== undefined) {
+    const path = given.startsWith('~/') ? join(home, given.slice(2)) : given;
+    if (!existsSync(path)) throw new UsageError(`-F ${given}: no such ssh config file`);
+    return path;
+  }
+  const fallback = join(home, '.ssh', 'config');
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+/** The target options of a command, validated. */
+export function targetOptions(raw: z.output<typeof targetOptionsSchema>): TargetOptions {
+  return {
+    targets: raw.target,
+    excludes: raw.exclude,
+    login: raw.login,
+    gateway: raw.gateway,
+    port: raw.port,
+    sshConfig: sshConfigFile(raw.sshConfig),
+    keys: raw.key,
+    okIfNoKey: raw.okIfNoKey,
+    knownHosts: raw.knownHosts,
+    hostKeyPolicy: raw.hostKeyPolicy,
+    connectTimeout: raw.connectTimeout,
+    timeout: raw.timeout,
+    window: raw.window ?? 0,
+    listTargets: raw.listTargets,
+    dryRun: raw.dryRun,
+    verbose: raw.verbose || raw.debug,
+    debug: raw.debug,
+  };
+}
