@@ -53,6 +53,10 @@ Examples:
     .option('-n, --dry-run', 'print the plan (jobs, nodes, commands) without connecting')
     .option('--graph <file>', 'write the job graph after the run (.svg, .png or .dot)')
     .option('--topology <file>', 'write the SSH topology (.svg, .png or .dot)')
+    .option(
+      '--report <dir>',
+      'after the run (even a failed or interrupted one), write a report into DIR: report.json, report.md, events.jsonl, output/, debrief.txt, jobs.svg, topology.svg',
+    )
     .option('-v, --verbose', 'print the progress of the jobs on stderr')
     .addOption(debugOption())
     .addHelpText(
@@ -60,12 +64,14 @@ Examples:
       `
 Exit code: 0 when the run succeeded, 1 when it failed, 2 for a bad command line or scenario,
 130 when interrupted with Ctrl-C (the jobs are cancelled and their remote processes killed).
+A --report that cannot be written turns a success into 1, and leaves the other codes as they are.
 
 Examples:
   jobgraph run experiment.yaml
   jobgraph run experiment.yaml.j2 --var nodes='[fit01,fit02]' --var nodes_count=2 --var debug=true
   jobgraph run experiment.yaml --var nodes.amf=fit01 --dry-run
-  jobgraph run experiment.yaml -v --graph run.svg --topology topology.png`,
+  jobgraph run experiment.yaml -v --graph run.svg --topology topology.png
+  jobgraph run experiment.yaml --report reports/$(date +%Y%m%d-%H%M%S)`,
     )
     .action(async (scenario: string, raw: unknown) => {
       done(await runCommand(scenario, runOptions(raw), io));

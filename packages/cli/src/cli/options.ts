@@ -16,13 +16,22 @@ const common = {
   debug: z.boolean().default(false),
 };
 
-export const runOptionsSchema = z.strictObject({
-  ...common,
-  dryRun: z.boolean().default(false),
-  graph: picture('--graph').optional(),
-  topology: picture('--topology').optional(),
-  verbose: z.boolean().default(false),
-});
+export const runOptionsSchema = z
+  .strictObject({
+    ...common,
+    dryRun: z.boolean().default(false),
+    graph: picture('--graph').optional(),
+    topology: picture('--topology').optional(),
+    report: z
+      .string()
+      .refine((dir) => dir.trim() !== '', '--report expects a directory')
+      .optional(),
+    verbose: z.boolean().default(false),
+  })
+  // A dry run runs nothing: an empty report would look like a run that did nothing.
+  .refine((options) => !(options.dryRun && options.report !== undefined), {
+    message: '--report cannot be used with --dry-run: a dry run has nothing to report',
+  });
 
 export const graphOptionsSchema = z.strictObject({
   ...common,
@@ -44,6 +53,8 @@ export interface RunOptions {
   readonly dryRun: boolean;
   readonly graph: string | undefined;
   readonly topology: string | undefined;
+  /** The directory of the run report (`--report`), if asked for. */
+  readonly report: string | undefined;
   readonly verbose: boolean;
   readonly debug: boolean;
 }
@@ -62,6 +73,7 @@ export function runOptions(raw: unknown): RunOptions {
     dryRun: options.dryRun,
     graph: options.graph,
     topology: options.topology,
+    report: options.report,
     verbose: options.verbose,
     debug: options.debug,
   };

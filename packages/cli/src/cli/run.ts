@@ -1,13 +1,14 @@
 /**
  * `jobgraph run SCENARIO`: runs a scenario (or prints its plan with `--dry-run`), prints the debrief,
- * writes the graphs asked for. Ctrl-C aborts the run: jobs cancelled, remote processes killed,
- * connections closed, exit code 130.
+ * writes the graphs and the report asked for. Ctrl-C aborts the run: jobs cancelled, remote
+ * processes killed, connections closed, exit code 130.
  */
 import { attachVerboseRenderer, labelOf } from '@jobgraph/core';
 import type { LoadedScenario } from '../scenario/load.js';
-import { EXIT } from './errors.js';
+import { EXIT, reportError } from './errors.js';
 import type { RunOptions } from './options.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
+import { type RunEnd, RunRecorder } from './report.js';
 import { closeAll, load } from './scenario.js';
 import { colours } from './terminal.js';
 
@@ -75,14 +76,22 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const stopRenderer = options.verbose
     ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
     : undefined;
+  const recorder = options.report === undefined ? undefined : RunRecorder.attach(scenario, file);
   let ok = false;
+  let thrown: { error: unknown } | undefined;
+  const exitCode = () => (interrupted ? EXIT.interrupted : ok ? EXIT.ok : EXIT.failure);
+  let reported = true;
   try {
     try {
       ok = await scheduler.run({ signal: controller.signal });
     } catch (error) {
-      if (!interrupted) throw error;
+      if (!interrupted) {
+        thrown = { error };
+        throw error;
+      }
     } finally {
       stopRenderer?.();
+      recorder?.stop();
     }
     io.stdout.write(`${scheduler.debrief()}\n`);
     if (options.graph !== undefined) await writeJobGraph(scheduler, options.graph);
@@ -91,9 +100,32 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     try {
       await closeAll(scenario);
     } finally {
+      // Written whatever happened above (a failed run is when a report matters most), once the
+      // connections are closed; still under the SIGINT handler, so a Ctrl-C now is not fatal.
+      if (recorder !== undefined && options.report !== undefined) {
+        const end = { ok, interrupted, exitCode: exitCode(), ...(thrown ?? {}) };
+        reported = await writeReport(recorder, options.report, end, io, options.debug);
+      }
       io.process.off('SIGINT', onInterrupt);
     }
   }
-  if (interrupted) return EXIT.interrupted;
-  return ok ? EXIT.ok : EXIT.failure;
+  // A report that could not be written fails a run that succeeded, and never hides why another failed.
+  return exitCode() === EXIT.ok && !reported ? EXIT.failure : exitCode();
+}
+
+/** Writes the report; a failure is one line on stderr. @returns whether it was written */
+async function writeReport(
+  recorder: RunRecorder,
+  dir: string,
+  end: RunEnd,
+  io: Io,
+  debug: boolean,
+): Promise<boolean> {
+  try {
+    await recorder.write(dir, end);
+    return true;
+  } catch (error) {
+    reportError(error, io.stderr, debug);
+    return false;
+  }
 }

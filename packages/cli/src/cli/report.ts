@@ -1,0 +1,451 @@
+/**
+ * The run report of `jobgraph run --report DIR`: a recorder subscribed to the scheduler's events
+ * before the run, and the writer of the report's files once the run has ended.
+ *
+ * ```text
+ * DIR/report.json    the run and every job of the scenario (no variable values: they may be secrets)
+ * DIR/report.md      a summary table, with links to the other files
+ * DIR/events.jsonl   every event of the run, one JSON object per line
+ * DIR/output/ID.log  what each job printed (stderr lines prefixed with `[stderr] `)
+ * DIR/debrief.txt    scheduler.debrief()
+ * DIR/jobs.svg       the job graph, coloured by the jobs' states
+ * DIR/topology.svg   the SSH nodes and their gateways
+ * ```
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  AbstractJob,
+  exportGraph,
+  type Lifecycle,
+  labelOf,
+  PureScheduler,
+  type SchedulerEvent,
+} from '@jobgraph/core';
+import type { SshJob } from '@jobgraph/ssh';
+import type { LoadedScenario } from '../scenario/load.js';
+import { messageOf } from './errors.js';
+import { writeTopology } from './pictures.js';
+
+/**
+ * What became of a job: a core lifecycle state (`done`, `cancelled`, `idle` for a job that never
+ * ran; `scheduled` and `running` only for a run abandoned mid-way), with `failed` for a job that is
+ * done by raising.
+ */
+export type JobStatus = Lifecycle | 'failed';
+
+/** One job of the scenario in `report.json`. */
+export interface JobReport {
+  /** The job's id in the scenario file. */
+  readonly id: string;
+  readonly label: string;
+  /** The node's `toString()`: `root@fit01`, `gw@faraday->root@fit01`, `user@LOCALNODE`. */
+  readonly node: string;
+  readonly status: JobStatus;
+  /** The job's result, when `status` is `done` (an SshJob: 0, or the exit code of an ignored failure). */
+  readonly result?: unknown;
+  /** How `list()` shows the outcome (`OK`, `Ignr[2]:false->1`), when the job has such a summary. */
+  readonly summary?: string;
+  /** The error's message on one line, when `status` is `failed`. */
+  readonly error?: string;
+  /** Why the job was stopped, when `status` is `cancelled`. */
+  readonly reason?: string;
+  /** ISO 8601 times of the first start and of the end, when the events told them. */
+  readonly start?: string;
+  readonly end?: string;
+  readonly durationMs?: number;
+  readonly attempts: number;
+  /** The ids of the jobs it requires. */
+  readonly required: readonly string[];
+  /** Its output log, relative to the report directory, when it printed something. */
+  readonly output?: string;
+}
+
+/** The whole of `report.json`. */
+export interface RunReport {
+  /** The scenario file, absolute. */
+  readonly scenario: string;
+  readonly start: string;
+  readonly end: string;
+  readonly durationMs: number;
+  /** What `run()` resolved to (false when it threw or was interrupted). */
+  readonly ok: boolean;
+  /** Stopped by Ctrl-C. */
+  readonly interrupted: boolean;
+  /** The exit code the run itself calls for (a failure to write this report is not counted). */
+  readonly exitCode: number;
+  /** `scheduler.why()`. */
+  readonly why: string;
+  /** The error the run threw, on one line, if it threw (other than by Ctrl-C). */
+  readonly error?: string;
+  /** The names of the scenario's variables (`--var` and captures); never their values. */
+  readonly variables: readonly string[];
+  readonly jobs: readonly JobReport[];
+}
+
+/** How the run ended, as `jobgraph run` saw it. */
+export interface RunEnd {
+  readonly ok: boolean;
+  readonly interrupted: boolean;
+  readonly exitCode: number;
+  /** What `run()` threw, when it threw for another reason than Ctrl-C. */
+  readonly error?: unknown;
+}
+
+/** Where the events told a job started and ended. */
+interface Timing {
+  start?: number;
+  end?: number;
+  reason?: string;
+}
+
+/** The prefix of a stderr line in the output logs (stdout lines have none). */
+const STDERR_PREFIX = '[stderr] ';
+
+/**
+ * Records a run for its report: subscribe with {@link RunRecorder.attach} before `run()`, call
+ * {@link RunRecorder.stop} when it returns, then {@link RunRecorder.write}.
+ *
+ * Events are serialised as they come (an event holds live jobs and errors, whose labels may change
+ * later), and kept in memory until the run ends: the report directory is only touched once the run
+ * is over, so that it cannot disturb the run.
+ */
+export class RunRecorder {
+  readonly #scenario: LoadedScenario;
+  readonly #file: string;
+  readonly #ids = new Map<AbstractJob, string>();
+  readonly #events: string[] = [];
+  readonly #output = new Map<AbstractJob, string[]>();
+  readonly #timings = new Map<AbstractJob, Timing>();
+  readonly #start = Date.now();
+  #end: number | undefined;
+  #detach: (() => void) | undefined;
+
+  private constructor(scenario: LoadedScenario, file: string) {
+    this.#scenario = scenario;
+    this.#file = file;
+    for (const [id, job] of scenario.jobs) this.#ids.set(job, id);
+  }
+
+  /** Starts recording the events of `scenario`'s scheduler (loaded from `file`). */
+  static attach(scenario: LoadedScenario, file: string): RunRecorder {
+    const recorder = new RunRecorder(scenario, file);
+    recorder.#detach = scenario.scheduler.onAny((event) => recorder.#record(event));
+    return recorder;
+  }
+
+  /** Stops recording and notes the end of the run. Idempotent. */
+  stop(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+    this.#end ??= Date.now();
+  }
+
+  #record(event: SchedulerEvent): void {
+    this.#events.push(JSON.stringify(this.#eventRecord(event)));
+    // Nested schedulers' jobs are not jobs of the scenario: their timings would not be reported.
+    if (event.path.length > 0) return;
+    switch (event.type) {
+      case 'job:start':
+        if (event.attempt === 1) this.#timing(event.job).start = event.time;
+        break;
+      case 'job:done':
+      case 'job:failed':
+        this.#timing(event.job).end = event.time;
+        break;
+      case 'job:cancelled': {
+        const timing = this.#timing(event.job);
+        timing.end = event.time;
+        timing.reason = oneLine(event.reason);
+        break;
+      }
+      case 'cmd:line': {
+        let lines = this.#output.get(event.job);
+        if (lines === undefined) {
+          lines = [];
+          this.#output.set(event.job, lines);
+        }
+        // A last line without its newline gets one: the log stays one line per line.
+        const text = event.line.endsWith('\n') ? event.line : `${event.line}\n`;
+        lines.push(event.stream === 'stderr' ? `${STDERR_PREFIX}${text}` : text);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  #timing(job: AbstractJob): Timing {
+    let timing = this.#timings.get(job);
+    if (timing === undefined) {
+      timing = {};
+      this.#timings.set(job, timing);
+    }
+    return timing;
+  }
+
+  /** `{ time, type, path?, …payload }` with jobs as `{ id, label }`, errors as their message. */
+  #eventRecord(event: SchedulerEvent): Record<string, unknown> {
+    const { type, time, path, ...payload } = event;
+    const record: Record<string, unknown> = { time: new Date(time).toISOString(), type };
+    if (path.length > 0) record.path = path.map((job) => this.#plain(job));
+    // The job first, for a reader's eye: a job event's own fields come after it.
+    if ('job' in payload) record.job = this.#plain(payload.job);
+    for (const [key, value] of Object.entries(payload)) {
+      const plain = this.#plain(value);
+      if (plain !== undefined) record[key] = plain;
+    }
+    return record;
+  }
+
+  /** A JSON-safe copy of an event field. */
+  #plain(value: unknown, depth = 0): unknown {
+    // A PureScheduler is an AbstractJob too: test it first. It is named by its label, as in messages.
+    if (value instanceof PureScheduler) return value.label ?? 'scheduler';
+    if (value instanceof AbstractJob) return { id: this.#idOf(value), label: labelOf(value) };
+    if (value instanceof Error) return oneLine(value);
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+    if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
+    if (typeof value !== 'object') return String(value);
+    // Results are the only free-form fields: a bounded copy, no cycles, no class instances' internals.
+    if (depth >= 4) return String(value);
+    if (Array.isArray(value)) return value.map((item) => this.#plain(item, depth + 1) ?? null);
+    if (value instanceof Date) return value.toISOString();
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const plain = this.#plain(item, depth + 1);
+      if (plain !== undefined) copy[key] = plain;
+    }
+    return copy;
+  }
+
+  /** The scenario id of a job, else (a job of a nested scheduler) its display id. */
+  #idOf(job: AbstractJob): string {
+    return this.#ids.get(job) ?? job.displayId;
+  }
+
+  /** The content of `report.json`; `outputs` maps jobs to their output log's path. */
+  #report(end: RunEnd, outputs: ReadonlyMap<AbstractJob, string>): RunReport {
+    const finish = this.#end ?? Date.now();
+    const jobs: JobReport[] = [];
+    for (const [id, job] of this.#scenario.jobs) {
+      const timing = this.#timings.get(job) ?? {};
+      const outcome = outcomeOf(job);
+      const summary = job.resultSummary();
+      const output = outputs.get(job);
+      jobs.push({
+        id,
+        label: labelOf(job),
+        node: job.node.toString(),
+        status: outcome.status,
+        ...(outcome.status === 'done' ? { result: this.#plain(outcome.result) ?? null } : {}),
+        ...(summary !== undefined && outcome.status !== 'cancelled' ? { summary } : {}),
+        ...(outcome.status === 'failed' ? { error: oneLine(outcome.error) } : {}),
+        ...(outcome.status === 'cancelled' && timing.reason !== undefined ? { reason: timing.reason } : {}),
+        ...(timing.start !== undefined ? { start: new Date(timing.start).toISOString() } : {}),
+        ...(timing.end !== undefined ? { end: new Date(timing.end).toISOString() } : {}),
+        ...(timing.start !== undefined && timing.end !== undefined
+          ? { durationMs: timing.end - timing.start }
+          : {}),
+        attempts: job.attempts,
+        required: [...job.required].map((other) => this.#idOf(other)),
+        ...(output !== undefined ? { output } : {}),
+      });
+    }
+    return {
+      scenario: resolve(this.#file),
+      start: new Date(this.#start).toISOString(),
+      end: new Date(finish).toISOString(),
+      durationMs: finish - this.#start,
+      ok: end.ok,
+      interrupted: end.interrupted,
+      exitCode: end.exitCode,
+      why: this.#scenario.scheduler.why(),
+      ...(end.error !== undefined ? { error: oneLine(end.error) } : {}),
+      variables: this.#scenario.variables.keys(),
+      jobs,
+    };
+  }
+
+  /**
+   * Writes the report into `dir` (created if missing; files of the same name overwritten, other
+   * files left alone). Every file is attempted even when one fails, `report.md` last so that it
+   * links only to files that were written.
+   * @throws Error `cannot write the report in DIR: why` (the first failure; `cause` is its error)
+   */
+  async write(dir: string, end: RunEnd): Promise<void> {
+    this.stop();
+    const failures: unknown[] = [];
+    const attempt = async (name: string, work: () => Promise<unknown>): Promise<string | undefined> => {
+      try {
+        await work();
+        return name;
+      } catch (error) {
+        failures.push(error);
+        return undefined;
+      }
+    };
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw reportError(dir, error);
+    }
+    const outputs = outputNames(this.#scenario.jobs, this.#output);
+    if (outputs.size > 0) await attempt('output', () => mkdir(join(dir, 'output'), { recursive: true }));
+    const report = this.#report(end, outputs);
+    const written: string[] = [];
+    const keep = (name: string | undefined) => {
+      if (name !== undefined) written.push(name);
+    };
+    keep(await attempt('report.json', () => writeFile(join(dir, 'report.json'), jsonText(report))));
+    keep(await attempt('events.jsonl', () => writeFile(join(dir, 'events.jsonl'), jsonLines(this.#events))));
+    for (const [job, name] of outputs) {
+      await attempt(name, () => writeFile(join(dir, name), this.#output.get(job) ?? []));
+    }
+    const { scheduler } = this.#scenario;
+    keep(await attempt('debrief.txt', () => writeFile(join(dir, 'debrief.txt'), `${scheduler.debrief()}\n`)));
+    keep(await attempt('jobs.svg', () => exportGraph(statefulDot(scheduler), join(dir, 'jobs.svg'), 'svg')));
+    keep(await attempt('topology.svg', () => writeTopology(scheduler, join(dir, 'topology.svg'))));
+    await attempt('report.md', () => writeFile(join(dir, 'report.md'), markdown(report, written)));
+    if (failures.length > 0) throw reportError(dir, failures[0]);
+  }
+}
+
+function reportError(dir: string, cause: unknown): Error {
+  return new Error(`cannot write the report in ${dir}: ${oneLine(cause)}`, { cause });
+}
+
+/** A job's status, with its result or its error. */
+function outcomeOf(
+  job: AbstractJob,
+):
+  | { status: 'done'; result: unknown }
+  | { status: 'failed'; error: unknown }
+  | { status: Exclude<Lifecycle, 'done'> } {
+  if (job.state !== 'done') return { status: job.state };
+  // result() is the public way to tell a result from a raised exception (even a thrown `undefined`).
+  try {
+    return { status: 'done', result: job.result() };
+  } catch (error) {
+    return { status: 'failed', error };
+  }
+}
+
+/** An error (or any reason) as one line. */
+function oneLine(error: unknown): string {
+  return messageOf(error).replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * `output/<id>.log` for each job that printed, in scenario order. An id is any string in a scenario:
+ * characters a file name cannot safely hold become `_`, and clashes (also by case, for
+ * case-insensitive file systems) get `-2`, `-3`…
+ */
+function outputNames(
+  jobs: ReadonlyMap<string, SshJob>,
+  printed: ReadonlyMap<AbstractJob, readonly string[]>,
+): Map<AbstractJob, string> {
+  const names = new Map<AbstractJob, string>();
+  const taken = new Set<string>();
+  for (const [id, job] of jobs) {
+    if (!printed.has(job)) continue;
+    let base = id.replace(/[^A-Za-z0-9._-]/g, '_');
+    if (base.startsWith('.')) base = `_${base}`;
+    let name = base;
+    for (let n = 2; taken.has(name.toLowerCase()); n += 1) name = `${base}-${n}`;
+    taken.add(name.toLowerCase());
+    names.set(job, `output/${name}.log`);
+  }
+  return names;
+}
+
+function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** The lines one by one: writeFile takes an iterable, so the whole log is never one string. */
+function* jsonLines(lines: readonly string[]): Generator<string> {
+  for (const line of lines) yield `${line}\n`;
+}
+
+/** Fill colours of the job graph, by status. */
+const FILL: Record<JobStatus, string> = {
+  done: 'palegreen',
+  failed: 'lightpink',
+  cancelled: 'khaki',
+  idle: 'white',
+  scheduled: 'lightgrey',
+  running: 'lightblue',
+};
+
+/**
+ * The DOT of the job graph with each job filled by its status and the status as the label's last
+ * line. Core's `toDot()` draws the graph's shape only, so the states are added here: DOT lets a
+ * later statement on a node override its attributes.
+ */
+function statefulDot(scheduler: PureScheduler): string {
+  const dot = scheduler.toDot();
+  const overrides: string[] = [];
+  for (const job of scheduler.jobs) {
+    // Nested schedulers are clusters, not nodes: there is nothing to fill.
+    if (job instanceof PureScheduler) continue;
+    const { status } = outcomeOf(job);
+    const style = ['rounded', ...(job.forever ? ['dashed'] : []), 'filled'].join(',');
+    const label = `${job.graphLabel() ?? `${job.displayId}: ${labelOf(job)}`}\n[${status}]`;
+    overrides.push(
+      `${dotQuote(job.displayId)} [style=${dotQuote(style)},fillcolor=${dotQuote(FILL[status])},label=${dotQuote(label)}]`,
+    );
+  }
+  const close = dot.lastIndexOf('}');
+  return `${dot.slice(0, close)}${overrides.map((line) => `${line}\n`).join('')}${dot.slice(close)}`;
+}
+
+function dotQuote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** `report.md`: the outcome, a table of the jobs, links to the files written. */
+function markdown(report: RunReport, written: readonly string[]): string {
+  const outcome = report.interrupted ? 'interrupted (Ctrl-C)' : report.ok ? 'succeeded' : 'failed';
+  const lines = [
+    `# jobgraph run: ${cell(report.scenario)}`,
+    '',
+    `- outcome: **${outcome}** (exit code ${report.exitCode}): ${cell(report.why)}`,
+    ...(report.error !== undefined ? [`- error: ${cell(report.error)}`] : []),
+    `- started ${report.start}, ended ${report.end}, took ${seconds(report.durationMs)}`,
+    '',
+    '| job | node | status | duration | result / error |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const job of report.jobs) {
+    const duration = job.durationMs === undefined ? '' : seconds(job.durationMs);
+    lines.push(
+      `| ${cell(job.id)} | ${cell(job.node)} | ${job.status} | ${duration} | ${cell(resultText(job))} |`,
+    );
+  }
+  lines.push('', '## Files', '');
+  for (const name of written) lines.push(`- [${name}](${name})`);
+  for (const job of report.jobs) {
+    if (job.output !== undefined)
+      lines.push(`- [${job.output}](${job.output}): what ${cell(job.id)} printed`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function resultText(job: JobReport): string {
+  if (job.status === 'failed') return job.error ?? '';
+  if (job.status === 'cancelled') return job.reason ?? '';
+  if (job.status !== 'done') return '';
+  const result = JSON.stringify(job.result) ?? '';
+  return job.summary === undefined ? result : `${result} (${job.summary})`;
+}
+
+/** Text safe inside a Markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(3)} s`;
+}
