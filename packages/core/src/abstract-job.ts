@@ -40,8 +40,9 @@ export interface JobOptions {
   /** If set, the constructor adds the job to this scheduler. */
   scheduler?: JobContainer;
   /**
-   * Wall-clock limit of one attempt, in milliseconds; on expiry the attempt fails with
-   * a `JobTimeoutError` (code `ERR_JOB_TIMEOUT`) and the job's signal is aborted.
+   * Wall-clock limit of one attempt, in milliseconds; on expiry the job's signal is aborted
+   * and the attempt fails with a `JobTimeoutError` (code `ERR_JOB_TIMEOUT`) once the job has
+   * settled, or after the scheduler's `shutdownTimeout` if it ignores its signal.
    * @default undefined (no limit)
    */
   timeout?: number;

@@ -6,6 +6,7 @@ import { hasBrand, SCHEDULER_BRAND } from './brand.js';
 import { JobTimeoutError } from './errors.js';
 import { kState } from './job-state.js';
 import { AttemptContext, type RunContext } from './run-context.js';
+import { settleWithin } from './settle.js';
 
 /**
  * Runs `job` until an attempt succeeds, the attempts are used up, or the job is cancelled.
@@ -48,17 +49,22 @@ function callRun(job: AbstractJob, ctx: RunContext): Promise<unknown> {
 }
 
 /**
- * One attempt with a time limit. The attempt's signal aborts on expiry, and the attempt
- * fails at once even if the job ignores its signal (its late outcome is discarded).
+ * One attempt with a time limit. The attempt's signal aborts on expiry (or when the job is
+ * cancelled); the attempt then fails once the job has settled — so that it can clean up, e.g.
+ * kill its remote process before the connections close — or after the scheduler's
+ * shutdownTimeout if it ignores its signal (its late outcome is then discarded).
  */
 function runWithTimeout(job: AbstractJob, ctx: RunContext, timeout: number): Promise<unknown> {
   const controller = new AbortController();
   const parentSignal = ctx.signal;
   return new Promise<unknown>((resolve, reject) => {
+    let running: Promise<unknown> | undefined;
     const onParentAbort = () => controller.abort(parentSignal.reason);
     const onAbort = () => {
       cleanup();
-      reject(controller.signal.reason);
+      const reason = controller.signal.reason;
+      if (running === undefined) reject(reason);
+      else void settleWithin([running], ctx.shutdownTimeout).then(() => reject(reason));
     };
     const timer = setTimeout(() => controller.abort(new JobTimeoutError(labelOf(job), timeout)), timeout);
     const cleanup = () => {
@@ -74,7 +80,6 @@ function runWithTimeout(job: AbstractJob, ctx: RunContext, timeout: number): Pro
       return;
     }
     controller.signal.addEventListener('abort', onAbort, { once: true });
-    let running: Promise<unknown>;
     try {
       running = Promise.resolve(job.run(new AttemptContext(ctx, controller.signal)));
     } catch (error) {
@@ -84,10 +89,12 @@ function runWithTimeout(job: AbstractJob, ctx: RunContext, timeout: number): Pro
     }
     running.then(
       (value) => {
+        if (controller.signal.aborted) return;
         cleanup();
         resolve(value);
       },
       (error: unknown) => {
+        if (controller.signal.aborted) return;
         cleanup();
         reject(error);
       },

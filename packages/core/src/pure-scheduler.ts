@@ -22,8 +22,9 @@ import { kState } from './job-state.js';
 import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from './listing.js';
 import { isNestedScheduler } from './nesting.js';
 import { type EventForwarder, kForward } from './run-context.js';
-import { RunLoop, type RunOutcome, settleWithin } from './run-loop.js';
+import { RunLoop, type RunOutcome } from './run-loop.js';
 import { flattenItems, type SequenceItem } from './sequence.js';
+import { settleWithin } from './settle.js';
 import {
   checkBoolean,
   checkDuration,

@@ -13,6 +13,8 @@ export interface ContextOwner {
   jobEvent(index: number, event: JobEvent): void;
   forwardEvent(index: number, event: SchedulerEvent): void;
   retrying(index: number, attempt: number, error: unknown): void;
+  /** How long a cancelled or timed-out job may take to settle (the scheduler's shutdownTimeout). */
+  readonly shutdownTimeout: number;
 }
 
 /** Something that can re-publish the events of a nested scheduler in its parent. */
@@ -57,6 +59,11 @@ export class RunContext implements JobContext, EventForwarder {
   // The closure is made only when a job reads `emit`.
   get emit(): (event: JobEvent) => void {
     return (event) => this.#owner.jobEvent(this.#index, event);
+  }
+
+  /** How long a cancelled or timed-out attempt may take to settle, in ms. */
+  get shutdownTimeout(): number {
+    return this.#owner.shutdownTimeout;
   }
 
   /** Called before a retry, with the number of the attempt about to start. */

@@ -12,6 +12,7 @@ import type { GraphIndex } from './graph.js';
 import { kState } from './job-state.js';
 import type { PureScheduler } from './pure-scheduler.js';
 import { type ContextOwner, RunContext } from './run-context.js';
+import { settleWithin } from './settle.js';
 
 /** How a run ended. */
 export type RunOutcome =
@@ -109,6 +110,10 @@ export class RunLoop implements ContextOwner {
   }
 
   // ---- ContextOwner: what the contexts of running jobs report
+
+  get shutdownTimeout(): number {
+    return this.#settings.shutdownTimeout;
+  }
 
   jobEvent(index: number, event: JobEvent): void {
     if (this.#settings.publishing()) this.#jobEvent(this.#jobs[index] as AbstractJob, event);
@@ -244,29 +249,4 @@ export class RunLoop implements ContextOwner {
         return outcome.reason;
     }
   }
-}
-
-/**
- * Waits until every promise has settled, or `ms` milliseconds, whichever comes first.
- * Resolves with the number of promises still pending.
- */
-export function settleWithin(promises: readonly Promise<unknown>[], ms: number): Promise<number> {
-  if (promises.length === 0) return Promise.resolve(0);
-  let left = promises.length;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(left), ms);
-    for (const promise of promises) {
-      promise
-        .then(
-          () => undefined,
-          () => undefined,
-        )
-        .finally(() => {
-          if (--left === 0) {
-            clearTimeout(timer);
-            resolve(0);
-          }
-        });
-    }
-  });
 }

@@ -77,24 +77,49 @@ describe('per-job timeout', () => {
     expect(() => slow.result()).toThrow(error as Error);
   });
 
-  it('fails at the limit even when the job ignores its signal, and discards its late result', async () => {
+  it('fails after the shutdownTimeout when the job ignores its signal, and discards its late result', async () => {
     let seen: AbortSignal | undefined;
     const stubborn = new Job(
       ({ signal }) => {
         seen = signal;
-        return new Promise<string>((resolve) => setTimeout(() => resolve('late'), 1000));
+        return new Promise<string>((resolve) => setTimeout(() => resolve('late'), 5000));
       },
       { label: 'stubborn', timeout: 100, critical: false },
     );
     const after = new SleepJob(50, { required: stubborn });
-    const scheduler = new PureScheduler({ jobs: [stubborn, after] });
+    const scheduler = new PureScheduler({ jobs: [stubborn, after], shutdownTimeout: 300 });
     const start = Date.now();
     expect(await drive(scheduler.run())).toBe(true);
-    expect(Date.now() - start).toBe(150);
+    // 100 ms limit + 300 ms for the job to settle, then the 50 ms job that required it
+    expect(Date.now() - start).toBe(450);
     expect(seen?.aborted).toBe(true);
     expect(after.isDone()).toBe(true);
-    await vi.advanceTimersByTimeAsync(1000); // the job resolves 'late' now
+    await vi.advanceTimersByTimeAsync(5000); // the job resolves 'late' now
     expect(stubborn.raisedException()).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
+  });
+
+  it('lets a timed-out job clean up (e.g. kill its remote process) before it is reported failed', async () => {
+    const order: string[] = [];
+    const tidy = new Job(
+      ({ signal }) =>
+        new Promise<string>((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            // the clean-up takes a while, well within the shutdownTimeout
+            setTimeout(() => {
+              order.push('cleaned up');
+              reject(signal.reason);
+            }, 200);
+          });
+        }),
+      { label: 'tidy', timeout: 100, critical: false },
+    );
+    const scheduler = new PureScheduler({ jobs: [tidy], shutdownTimeout: 1000 });
+    scheduler.on('job:failed', () => order.push('failed'));
+    const start = Date.now();
+    expect(await drive(scheduler.run())).toBe(true);
+    expect(Date.now() - start).toBe(300);
+    expect(order).toEqual(['cleaned up', 'failed']);
+    expect(tidy.raisedException()).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
   });
 
   it('lets a job that finishes in time keep its result and clears its timer', async () => {

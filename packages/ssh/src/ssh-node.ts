@@ -614,6 +614,9 @@ export class SshNode implements CommandNode {
     );
     channel.stderr.on('data', (chunk: Buffer) => errFrames.push(chunk));
     signal?.addEventListener('abort', onAbort, { once: true });
+    // Cancelled while the channel was opening: the remote process has started all the same
+    // (an abort event does not fire again for a listener added afterwards).
+    if (signal?.aborted === true) onAbort();
     let status: ExitStatus;
     try {
       status = await (signal === undefined ? channel.exit : untilCancelled(channel, signal, () => killing));

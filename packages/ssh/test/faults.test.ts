@@ -9,6 +9,8 @@ import { Scheduler } from '@jobgraph/core';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Run, SshJob, SshNode } from '../src/index.js';
+import { ssh2Transport } from '../src/transport/ssh2.js';
+import type { Transport } from '../src/transport/transport.js';
 import { bed, common, loopbackNode, RecordingFormatter, recorder } from './bed.js';
 
 function oneLine(error: unknown): string {
@@ -67,6 +69,37 @@ describe('faults against the real sshd', () => {
     const scheduler = new Scheduler({ critical: false, jobs: [job] });
     expect(await scheduler.run()).toBe(true);
     expect(job.raisedException()).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
+    const probe = new RecordingFormatter();
+    const checker = loopbackNode({ formatter: probe });
+    await checker.run(`pgrep -f '[${marker[0]}]${marker.slice(1)}' || echo gone`);
+    expect(probe.stdout()).toBe('gone\n');
+    await checker.close();
+    await node.close();
+  });
+
+  it('a command cancelled while its channel opens still has its remote process killed', async () => {
+    const marker = `jobgraph-opening-${process.pid}-${Date.now()}`;
+    const controller = new AbortController();
+    // Abort right after the exec request went out: sshd starts the process, the client sees the
+    // channel open only after the abort (Ctrl-C pressed at that moment, in the CLI).
+    const transport: Transport = {
+      ...ssh2Transport,
+      async connect(request) {
+        const connection = await ssh2Transport.connect(request);
+        const exec = connection.exec.bind(connection);
+        connection.exec = (command, options) => {
+          const opening = exec(command, options);
+          if (command.includes(marker)) controller.abort(new Error('cancelled while opening'));
+          return opening;
+        };
+        return connection;
+      },
+    };
+    const node = loopbackNode({ transport });
+    const error = await node
+      .run(`sleep 300 # ${marker}`, { signal: controller.signal })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ message: 'cancelled while opening' });
     const probe = new RecordingFormatter();
     const checker = loopbackNode({ formatter: probe });
     await checker.run(`pgrep -f '[${marker[0]}]${marker.slice(1)}' || echo gone`);

@@ -19,6 +19,7 @@ import { NodeFactory } from '../targets/nodes.js';
 import { type ResolvedTargets, resolveTargets, type Target, targetText } from '../targets/resolve.js';
 import { readTargetArgument } from '../targets/sources.js';
 import { UsageError } from './errors.js';
+import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
 import type { Io } from './run.js';
 import type { TargetOptions } from './target-options.js';
 
@@ -159,7 +160,11 @@ export async function runFanout(
     formatter: settings.formatter,
     verbose: options.verbose,
   });
-  const scheduler = new Scheduler({ jobsWindow: options.window, label: 'jobgraph' });
+  const scheduler = new Scheduler({
+    jobsWindow: options.window,
+    label: 'jobgraph',
+    shutdownTimeout: CLI_SHUTDOWN_TIMEOUT_MS,
+  });
   const runs: { target: Target; node: SshNode; job: SshJob }[] = [];
   for (const target of targets) {
     const node = await factory.node(target);
@@ -192,19 +197,12 @@ export async function runFanout(
     : undefined;
 
   const controller = new AbortController();
-  let interrupted = false;
-  const onInterrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    io.stderr.write('jobgraph: interrupted, stopping the jobs…\n');
-    controller.abort(new Error('interrupted (Ctrl-C)'));
-  };
-  io.process.on('SIGINT', onInterrupt);
+  const interrupt = onInterrupt(controller, io);
   try {
     try {
       await scheduler.run({ signal: controller.signal });
     } catch (error) {
-      if (!interrupted) throw error;
+      if (!interrupt.interrupted) throw error;
     }
   } finally {
     stopRenderer?.();
@@ -213,10 +211,13 @@ export async function runFanout(
       await closeSshInScheduler(scheduler);
     } finally {
       await settings.formatter.close?.();
-      io.process.off('SIGINT', onInterrupt);
+      interrupt.dispose();
     }
   }
-  return { outcomes: runs.map((run) => outcomeOf(run.target, run.node, run.job)), interrupted };
+  return {
+    outcomes: runs.map((run) => outcomeOf(run.target, run.node, run.job)),
+    interrupted: interrupt.interrupted,
+  };
 }
 
 /** `jobgraph ssh: 40 targets: 37 succeeded, 2 failed, 1 unreachable` (and how many were cancelled, if any). */

@@ -1,9 +1,11 @@
 /**
- * The `jobgraph` command: `run` and `graph` on scenario files. Sets process.exitCode, never exits.
+ * The `jobgraph` command: `ssh`, `push` and `pull` on many hosts, `run` and `graph` on scenario
+ * files. Sets process.exitCode, never exits.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, exitCodeOf, reportError } from './errors.js';
+import { addFanoutCommands } from './fanout-commands.js';
 import { graphCommand } from './graph.js';
 import { graphOptions, runOptions } from './options.js';
 import { type Io, runCommand } from './run.js';
@@ -25,7 +27,9 @@ const debugOption = () => new Option('-D, --debug', 'show stack traces on errors
 /** The commander program; `done(code)` receives each command's exit code. */
 export function buildProgram(io: Io, done: (code: number) => void): Command {
   const program = new Command('jobgraph')
-    .description('jobgraph: run job graphs of SSH commands described in scenario files')
+    .description('jobgraph: run commands on many hosts over SSH, and job graphs described in scenario files')
+    // `jobgraph ssh -t h ls -l`: options after the command's first word belong to the command
+    .enablePositionalOptions()
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(true)
@@ -40,6 +44,9 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
       'after',
       `
 Examples:
+  jobgraph ssh -t fit[01-37] -g inria_r2lab@faraday.inria.fr uname -a
+  jobgraph push -t fit[01-37] -g faraday setup.sh @:/tmp/
+  jobgraph pull -t fit[01-37] -g faraday @:/var/log/syslog logs/{host}.log
   jobgraph run experiment.yaml --var nodes='[fit01,fit02]' --var gateway.hostname=faraday.inria.fr
   jobgraph run experiment.yaml --dry-run
   jobgraph graph experiment.yaml -o experiment.svg`,
@@ -96,6 +103,8 @@ Examples:
     .action(async (scenario: string, raw: unknown) => {
       done(await graphCommand(scenario, graphOptions(raw), io));
     });
+
+  addFanoutCommands(program, io, done);
 
   // Every subcommand stops on errors the same way (exitOverride is not inherited by configure).
   for (const command of program.commands) {

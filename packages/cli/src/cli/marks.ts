@@ -1,6 +1,7 @@
 /**
  * `--mark`: after a run with `-o DIR`, `DIR/0ok/<host>` for each target that returned 0 and
- * `DIR/1failed/<host>` for the others, so that a second pass can take `-t DIR/1failed`.
+ * `DIR/1failed/<host>` for the others (`<host>:<port>` when the port is not 22), so that a second
+ * pass can take `-t DIR/1failed`. Each file holds the exit code, or why there is none.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -22,8 +23,10 @@ export async function writeMarks(formatter: SubdirFormatter, outcomes: readonly 
   const ok = join(formatter.runName, '0ok');
   const failed = join(formatter.runName, '1failed');
   for (const outcome of outcomes) {
-    // the same name as the host's output file
-    const name = basename(formatter.outFile(outcome.target.host.hostname));
+    // the name of the host's output file, with the port when it is not 22: `-t DIR/1failed` must
+    // reach the same hosts (the gateway, as with apssh, is given again with -g)
+    const { hostname, port } = outcome.target.host;
+    const name = `${basename(formatter.outFile(hostname))}${port === 22 ? '' : `:${port}`}`;
     const succeeded = outcome.status === 'succeeded';
     const [into, stale] = succeeded ? [ok, failed] : [failed, ok];
     await mkdir(into, { recursive: true });

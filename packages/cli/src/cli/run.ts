@@ -6,6 +6,7 @@
 import { attachVerboseRenderer, labelOf } from '@jobgraph/core';
 import type { LoadedScenario } from '../scenario/load.js';
 import { EXIT, reportError } from './errors.js';
+import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
 import type { RunOptions } from './options.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
 import { type RunEnd, RunRecorder } from './report.js';
@@ -63,29 +64,22 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
 
   const { scheduler } = scenario;
   const controller = new AbortController();
-  let interrupted = false;
-  // The first Ctrl-C aborts; the ones that follow (a terminal sends it to the launcher too, which
-  // forwards it) are ignored while the run winds down, which its shutdown timeout bounds.
-  const onInterrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    io.stderr.write('jobgraph: interrupted, stopping the jobs…\n');
-    controller.abort(new Error('interrupted (Ctrl-C)'));
-  };
-  io.process.on('SIGINT', onInterrupt);
+  // remote kills need more time than the library's default to be sent before the connections close
+  scheduler.shutdownTimeout = CLI_SHUTDOWN_TIMEOUT_MS;
+  const interrupt = onInterrupt(controller, io);
   const stopRenderer = options.verbose
     ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
     : undefined;
   const recorder = options.report === undefined ? undefined : RunRecorder.attach(scenario, file);
   let ok = false;
   let thrown: { error: unknown } | undefined;
-  const exitCode = () => (interrupted ? EXIT.interrupted : ok ? EXIT.ok : EXIT.failure);
+  const exitCode = () => (interrupt.interrupted ? EXIT.interrupted : ok ? EXIT.ok : EXIT.failure);
   let reported = true;
   try {
     try {
       ok = await scheduler.run({ signal: controller.signal });
     } catch (error) {
-      if (!interrupted) {
+      if (!interrupt.interrupted) {
         thrown = { error };
         throw error;
       }
@@ -103,10 +97,10 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
       // Written whatever happened above (a failed run is when a report matters most), once the
       // connections are closed; still under the SIGINT handler, so a Ctrl-C now is not fatal.
       if (recorder !== undefined && options.report !== undefined) {
-        const end = { ok, interrupted, exitCode: exitCode(), ...(thrown ?? {}) };
+        const end = { ok, interrupted: interrupt.interrupted, exitCode: exitCode(), ...(thrown ?? {}) };
         reported = await writeReport(recorder, options.report, end, io, options.debug);
       }
-      io.process.off('SIGINT', onInterrupt);
+      interrupt.dispose();
     }
   }
   // A report that could not be written fails a run that succeeded, and never hides why another failed.

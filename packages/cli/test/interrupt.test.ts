@@ -1,0 +1,52 @@
+/**
+ * Ctrl-C handling of the command line, in-process with a fake process and fake timers.
+ */
+import { EventEmitter } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { onInterrupt } from '../src/cli/interrupt.js';
+
+describe('onInterrupt', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function setup() {
+    const process = new EventEmitter();
+    const written: string[] = [];
+    const left: number[] = [];
+    const controller = new AbortController();
+    const interrupt = onInterrupt(
+      controller,
+      { process, stderr: { write: (text: string) => written.push(text) } },
+      (code) => left.push(code),
+    );
+    return { process, written, left, controller, interrupt };
+  }
+
+  it('aborts on the first Ctrl-C, ignores the same press arriving twice, leaves with 130 on a second press', () => {
+    const { process, written, left, controller, interrupt } = setup();
+    expect(interrupt.interrupted).toBe(false);
+    process.emit('SIGINT');
+    expect(controller.signal.aborted).toBe(true);
+    expect(interrupt.interrupted).toBe(true);
+    expect(written).toEqual(['jobgraph: interrupted, stopping the jobs… (Ctrl-C again to leave at once)\n']);
+    // the terminal's SIGINT and the launcher's forwarded copy of the same key press
+    vi.advanceTimersByTime(20);
+    process.emit('SIGINT');
+    expect(left).toEqual([]);
+    vi.advanceTimersByTime(1000);
+    process.emit('SIGINT');
+    expect(left).toEqual([130]);
+    expect(written[1]).toContain('leaving now');
+  });
+
+  it('stops listening once disposed', () => {
+    const { process, controller, interrupt } = setup();
+    interrupt.dispose();
+    expect(process.listenerCount('SIGINT')).toBe(0);
+    expect(controller.signal.aborted).toBe(false);
+  });
+});
