@@ -323,6 +323,18 @@ describe('against the test bed', () => {
     expect(lines(second.stdout).sort()).toEqual([`root@${gw}:2`, `root@${lo}`].sort());
   });
 
+  it('-d writes into a directory named after the minute it started; -v shows the connections', async () => {
+    const dir = await tempDir();
+    const out = await jobgraph(['ssh', ...auth, '-d', '--mark', '-v', '-t', lo, 'echo dated'], { cwd: dir });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^\d{4}-\d\d-\d\d@\d\d:\d\d\n$/);
+    const dated = join(dir, out.stdout.trim());
+    expect(await readFile(join(dated, bed.loopback.hostname), 'utf8')).toContain('dated\n');
+    expect(await readFile(join(dated, '0ok', lo), 'utf8')).toBe('0\n');
+    expect(out.stderr).toContain('jobgraph ssh: working on 1 target(s)');
+    expect(out.stderr).toContain('SCHEDULER: entering run() with 1 jobs');
+  });
+
   it('-s runs a local script with its includes, or a script text; arguments stay words', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'inc.sh'), 'greeting=from-include\n');

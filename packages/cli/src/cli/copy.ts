@@ -87,14 +87,20 @@ function planOf(mode: 'push' | 'pull', paths: readonly string[]): CopyPlan {
   return { remotes: first.map(remotePath), locals: [last] };
 }
 
-/** A progress line on a terminal: `push: 12/40 done, 1 failed`, rewritten in place. */
-function progress(mode: string, io: Io) {
-  if (io.stderr.isTTY !== true) return undefined;
+/**
+ * A progress line on a terminal, `push: 12/40 done, 1 failed`, rewritten in place and erased at
+ * the end (the summary line follows); nothing when stderr is not a terminal.
+ */
+export function progressReporter(
+  mode: string,
+  stderr: { isTTY?: boolean; write(text: string): unknown },
+): ((outcome: Outcome, settled: number, total: number) => void) | undefined {
+  if (stderr.isTTY !== true) return undefined;
   let failed = 0;
-  return (outcome: Outcome, settled: number, total: number) => {
+  return (outcome, settled, total) => {
     if (outcome.status !== 'succeeded') failed++;
     const end = settled === total ? '\r\u001b[K' : '';
-    io.stderr.write(
+    stderr.write(
       `\r\u001b[K${mode}: ${settled}/${total} done${failed > 0 ? `, ${failed} failed` : ''}${end}`,
     );
   };
@@ -159,7 +165,7 @@ export async function copyCommand(
   const formatter = new HostFormatter({ verbose: options.verbose });
   const result = await runFanout(
     selection.selected,
-    { command, options, keys, formatter, onSettled: progress(mode, io) },
+    { command, options, keys, formatter, onSettled: progressReporter(mode, io.stderr) },
     io,
   );
   io.stderr.write(errorLines(mode, result));

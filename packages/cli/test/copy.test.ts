@@ -1,0 +1,54 @@
+/**
+ * push and pull, in-process: {host}, {fqdn} and {user} in paths, and the progress line.
+ */
+import { describe, expect, it } from 'vitest';
+import { expandPath, progressReporter } from '../src/cli/copy.js';
+import type { Outcome } from '../src/cli/fanout.js';
+import type { Target } from '../src/targets/resolve.js';
+
+const hop = (hostname: string, user = 'root') => ({
+  alias: hostname,
+  hostname,
+  user,
+  port: 22,
+  config: undefined,
+});
+const target = (hostname: string, user?: string): Target => ({
+  text: hostname,
+  gateways: [],
+  host: hop(hostname, user),
+});
+
+describe('expandPath', () => {
+  it('puts the short name, the full name and the login of each target in the path', () => {
+    const fit01 = target('fit01.inria.fr', 'alice');
+    expect(expandPath('logs/{host}/{fqdn}-{user}.log', fit01)).toBe('logs/fit01/fit01.inria.fr-alice.log');
+    expect(expandPath('/tmp/x', fit01)).toBe('/tmp/x');
+  });
+
+  it('keeps an IP address whole as {host}', () => {
+    expect(expandPath('{host}', target('10.0.0.5'))).toBe('10.0.0.5');
+  });
+});
+
+describe('progressReporter', () => {
+  const outcome = (status: Outcome['status']) => ({ status }) as Outcome;
+
+  it('rewrites one line on a terminal, counts failures, and erases it at the end', () => {
+    const written: string[] = [];
+    const report = progressReporter('push', { isTTY: true, write: (text: string) => written.push(text) });
+    report?.(outcome('succeeded'), 1, 3);
+    report?.(outcome('unreachable'), 2, 3);
+    report?.(outcome('succeeded'), 3, 3);
+    expect(written).toEqual([
+      '\r\u001b[Kpush: 1/3 done',
+      '\r\u001b[Kpush: 2/3 done, 1 failed',
+      '\r\u001b[Kpush: 3/3 done, 1 failed\r\u001b[K',
+    ]);
+  });
+
+  it('says nothing when stderr is not a terminal', () => {
+    expect(progressReporter('pull', { isTTY: false, write: () => undefined })).toBeUndefined();
+    expect(progressReporter('pull', { write: () => undefined })).toBeUndefined();
+  });
+});
