@@ -10,7 +10,8 @@ import { afterAll } from 'vitest';
 
 /** The repository root. */
 export const root = resolve(import.meta.dirname, '../../..');
-const bin = join(root, 'packages/cli/bin/jobgraph.js');
+/** The binary. */
+export const bin = join(root, 'packages/cli/bin/jobgraph.js');
 
 /** How the binary ended, and what it printed. */
 export interface Outcome {

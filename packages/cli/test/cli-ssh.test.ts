@@ -3,11 +3,12 @@
  * and test_gwt1..9 (through -L and -n, offline), then runs against the test bed (a real sshd on
  * loopback, a gateway and two hosts reachable only through it).
  */
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localUsername } from '@jobgraph/ssh';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventually, jobgraph, pgrep, start, tempDir } from './binary.js';
+import { bin, eventually, jobgraph, pgrep, start, tempDir } from './binary.js';
 
 const bed = inject('testbed');
 const me = localUsername();
@@ -128,6 +129,20 @@ describe('the target grammar (apssh test_targets and test_gwt), with -L', () => 
       `${me}@node2`,
       `${me}@a->b@c:2200->${me}@d`,
     ]);
+  });
+
+  it('a reader that goes away early (| head -1) does not crash it', async () => {
+    const pipeline = `node ${bin} ssh -L -t 'fit[1-9000]' id | head -1; echo "exit \${PIPESTATUS[0]}" >&2`;
+    const out = await new Promise<{ stdout: string; stderr: string }>((resolvePromise) => {
+      execFile(
+        'bash',
+        ['-c', pipeline],
+        { env: { ...process.env, HOME: home }, timeout: 60_000 },
+        (_error, stdout, stderr) => resolvePromise({ stdout, stderr }),
+      );
+    });
+    expect(out.stdout).toBe(`${me}@fit1\n`);
+    expect(out.stderr).toBe('exit 0\n');
   });
 
   it('-n prints the selection, the exclusions and what would run, without connecting', async () => {

@@ -136,6 +136,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
 }
 
 function defaultIo(): Io {
+  // `jobgraph ssh -L … | head -1`: a reader that goes away must not crash the command with an
+  // unhandled EPIPE; what is left to print is dropped, the run goes on and ends as usual.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   return { stdout: process.stdout, stderr: process.stderr, process };
 }
 
