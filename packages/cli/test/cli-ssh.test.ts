@@ -382,7 +382,8 @@ describe('against the test bed', () => {
     // {user} is `user@` (apssh's), so that '{user}{host}' reads as a login
     const format = await jobgraph(['ssh', ...auth, '-f', '<{user}|{fqdn}> {linenl}', '-t', lo, 'echo fmt']);
     expect(format.stdout).toBe(`<root@|${bed.loopback.hostname}> fmt\n`);
-    const time = await jobgraph(['ssh', ...auth, '--time', '-t', lo, 'echo tc']);
+    // apssh's -tc is accepted for --time
+    const time = await jobgraph(['ssh', ...auth, '-tc', '-t', lo, 'echo tc']);
     expect(time.stdout).toMatch(
       new RegExp(`^\\d\\d-\\d\\d-\\d\\d:${bed.loopback.hostname.replaceAll('.', '\\.')}\\s*:tc\\n$`),
     );

@@ -41,7 +41,7 @@ export function addFanoutCommands(program: Command, io: Io, done: (code: number)
       ),
     )
     .option('-r, --raw', 'output lines as they come, without the host')
-    .option('--time', 'prefix output lines with the time and the host (apssh -tc)')
+    .option('--time', "prefix output lines with the time and the host (apssh's -tc, also accepted)")
     .option(
       '-f, --format <format>',
       'output format: {host} {fqdn} {user} {time} {line} {linenl} {nl} and %H:%M strftime codes',

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { rewriteApsshOptions } from './apssh-aliases.js';
 import { EXIT, exitCodeOf, reportError } from './errors.js';
 import { addFanoutCommands } from './fanout-commands.js';
 import { graphCommand } from './graph.js';
@@ -124,7 +125,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   try {
     await buildProgram(io, (result) => {
       code = result;
-    }).parseAsync([...argv], { from: 'user' });
+    }).parseAsync(rewriteApsshOptions(argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok;
     // No command given: commander has printed the help on stderr.
