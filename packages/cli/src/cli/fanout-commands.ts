@@ -2,9 +2,7 @@
  * The commander declarations of `jobgraph ssh`, `push` and `pull`, with their help and examples.
  */
 import { type Command, Option } from 'commander';
-import { copyCommand } from './copy.js';
 import type { Io } from './run.js';
-import { sshCommand } from './ssh.js';
 import { addTargetOptions } from './target-options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -65,6 +63,7 @@ Examples:
   jobgraph ssh -L -t "faraday->fit[01-03] None->localhost"`,
     )
     .action(async (words: string[], raw: unknown) => {
+      const { sshCommand } = await import('./ssh.js');
       done(await sshCommand(words, raw, io));
     });
 
@@ -97,6 +96,7 @@ ${
 }`,
       )
       .action(async (paths: string[], raw: unknown) => {
+        const { copyCommand } = await import('./copy.js');
         done(await copyCommand(mode, paths, raw, io));
       });
   }

@@ -7,9 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { rewriteApsshOptions } from './apssh-aliases.js';
 import { EXIT, exitCodeOf, reportError } from './errors.js';
 import { addFanoutCommands } from './fanout-commands.js';
-import { graphCommand } from './graph.js';
-import { graphOptions, runOptions } from './options.js';
-import { type Io, runCommand } from './run.js';
+import type { Io } from './run.js';
 
 /** The version of @jobgraph/cli (the same path from src/cli and dist/cli). */
 export function version(): string {
@@ -82,6 +80,11 @@ Examples:
   jobgraph run experiment.yaml --report reports/$(date +%Y%m%d-%H%M%S)`,
     )
     .action(async (scenario: string, raw: unknown) => {
+      // loaded when used: `jobgraph ssh` need not pay for YAML, nunjucks and the scenario schema
+      const [{ runCommand }, { runOptions }] = await Promise.all([
+        import('./run.js'),
+        import('./options.js'),
+      ]);
       done(await runCommand(scenario, runOptions(raw), io));
     });
 
@@ -102,6 +105,10 @@ Examples:
   jobgraph graph experiment.yaml --topology -o topology.dot`,
     )
     .action(async (scenario: string, raw: unknown) => {
+      const [{ graphCommand }, { graphOptions }] = await Promise.all([
+        import('./graph.js'),
+        import('./options.js'),
+      ]);
       done(await graphCommand(scenario, graphOptions(raw), io));
     });
 
