@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { localUsername } from '@jobgraph/ssh';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -253,6 +254,38 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
     // the server refuses a client without a key: the target is unreachable, not a crash
     expect(tried.code).toBe(1);
     expect(tried.stderr).toContain('1 unreachable');
+  });
+});
+
+describe('Ctrl-C while connecting', () => {
+  it('a host that never answers the handshake: exit 130 at once, not after the connect timeout', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const accepted = new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+    try {
+      // a connect timeout of 10 minutes: only Ctrl-C can end this run before the spawn limit
+      const { child, done } = start(
+        ['ssh', '-K', '-F', 'none', '-c', '10m', '-t', `127.0.0.1:${port}`, 'id'],
+        {
+          env: { HOME: home, SSH_AUTH_SOCK: '' },
+          limitMs: 30_000,
+        },
+      );
+      await accepted;
+      child.kill('SIGINT');
+      const out = await done;
+      expect(out.code).toBe(130);
+      expect(out.stderr).toContain('1 cancelled (interrupted)');
+      expect(out.stderr).not.toContain('Connection failed');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 });
 

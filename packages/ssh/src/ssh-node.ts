@@ -161,6 +161,8 @@ export class SshNode implements CommandNode {
   readonly #transport: Transport;
   #connection: Connection | undefined;
   #connecting: Promise<Connection> | undefined;
+  /** Aborts the connection attempt in progress, when the node is closed meanwhile. */
+  #connectAbort: AbortController | undefined;
   #budget: SessionBudget;
   #sftp: Promise<SftpSession> | undefined;
   #sftpRelease: (() => void) | undefined;
@@ -277,13 +279,22 @@ export class SshNode implements CommandNode {
     await this.#connectionReady();
   }
 
-  #connectionReady(): Promise<Connection> {
+  /**
+   * The open connection, or the attempt in progress (shared by concurrent callers). A caller's
+   * `signal` stops its own wait, not the attempt: the others may still want the connection.
+   */
+  #connectionReady(signal?: AbortSignal): Promise<Connection> {
     this.#closeWhenIdle = false;
     if (this.#connection !== undefined && !this.#connection.closed) return Promise.resolve(this.#connection);
-    this.#connecting ??= this.#open().finally(() => {
-      this.#connecting = undefined;
-    });
-    return this.#connecting;
+    if (this.#connecting === undefined) {
+      const abort = new AbortController();
+      this.#connectAbort = abort;
+      this.#connecting = this.#open(abort.signal).finally(() => {
+        this.#connecting = undefined;
+        if (this.#connectAbort === abort) this.#connectAbort = undefined;
+      });
+    }
+    return signal === undefined ? this.#connecting : untilAborted(this.#connecting, signal);
   }
 
   #event(kind: NodeEventKind, extra: { detail?: string; direct?: boolean } = {}): void {
@@ -307,14 +318,14 @@ export class SshNode implements CommandNode {
     return this.#keys;
   }
 
-  async #open(): Promise<Connection> {
+  async #open(abandon: AbortSignal): Promise<Connection> {
     const direct = this.gateway === undefined;
     this.#event('connecting', { direct });
     try {
       const keys = await this.#credentials();
       let sock: Awaited<ReturnType<Connection['forwardOut']>> | undefined;
       if (this.gateway !== undefined) {
-        sock = await this.gateway.#tunnel(this.hostname, this.port, this.toString());
+        sock = await this.gateway.#tunnel(this.hostname, this.port, this.toString(), abandon);
         // When the target's end of the tunnel goes away, the gateway sends EOF but keeps the
         // channel open: ssh2 then neither closes the connection nor can destroy it (the
         // stream is no longer writable). Destroying the tunnel closes everything on it.
@@ -335,6 +346,7 @@ export class SshNode implements CommandNode {
           keepaliveInterval: this.keepaliveInterval,
           verifyHostKey: (key) =>
             verifyHostKey(this.hostKeyPolicy, this.knownHosts, this.hostname, this.port, key),
+          signal: abandon,
         });
       } catch (error) {
         if (sock !== undefined) {
@@ -369,14 +381,15 @@ export class SshNode implements CommandNode {
               cause: error,
               node: this.toString(),
             });
-      this.#event('connect-failed', { detail: wrapped.message });
+      // an attempt dropped by close() is no news: whoever closed the node knows
+      if (!abandon.aborted) this.#event('connect-failed', { detail: wrapped.message });
       throw wrapped;
     }
   }
 
   /** A direct-tcpip tunnel from this node to host:port, for a node behind it. */
-  async #tunnel(host: string, port: number, forWhom: string) {
-    const connection = await this.#connectionReady();
+  async #tunnel(host: string, port: number, forWhom: string, signal: AbortSignal) {
+    const connection = await this.#connectionReady(signal);
     try {
       const stream = await connection.forwardOut(host, port);
       this.#tunnels++;
@@ -437,7 +450,11 @@ export class SshNode implements CommandNode {
 
   async #closeNow(): Promise<void> {
     const connecting = this.#connecting;
-    if (connecting !== undefined) await connecting.catch(() => undefined);
+    if (connecting !== undefined) {
+      // closing while connecting: drop the attempt rather than wait up to connectTimeout for it
+      this.#connectAbort?.abort();
+      await connecting.catch(() => undefined);
+    }
     const connection = this.#connection;
     this.#connection = undefined;
     const sftp = this.#sftp;
@@ -465,7 +482,7 @@ export class SshNode implements CommandNode {
 
   /** The connection's SFTP session, opened once (it holds one session slot until close). */
   async sftp(signal?: AbortSignal): Promise<SftpSession> {
-    const connection = await this.#connectionReady();
+    const connection = await this.#connectionReady(signal);
     if (this.#sftp === undefined) {
       const opening = (async () => {
         const release = await this.#budget.acquire(signal);
@@ -550,7 +567,7 @@ export class SshNode implements CommandNode {
     signal?.throwIfAborted();
     this.#retain();
     try {
-      const connection = await this.#connectionReady();
+      const connection = await this.#connectionReady(signal);
       const release = await this.#budget.acquire(signal);
       let channel: ExecChannel;
       try {
@@ -769,4 +786,23 @@ export function localUsername(): string {
   } catch {
     return process.env.USER ?? process.env.LOGNAME ?? 'root';
   }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

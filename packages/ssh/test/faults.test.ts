@@ -173,6 +173,41 @@ describe('faults a real sshd will not show on demand', () => {
     expect(oneLine(error)).toBe(`Cannot connect to root@127.0.0.1:${silentPort}: no answer within 1000 ms`);
   });
 
+  it('a stalled handshake: the waiting command stops on its signal, close() drops the attempt at once', async () => {
+    // a connect timeout far beyond the test's own: only the signal and close() can end this
+    const sockets: import('node:net').Socket[] = [];
+    const stalled = createServer((socket) => {
+      sockets.push(socket);
+      socket.resume(); // read, so that the client's FIN is seen
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const port = (stalled.address() as { port: number }).port;
+    const accepted = new Promise<void>((resolve) => stalled.once('connection', () => resolve()));
+    const formatter = new RecordingFormatter();
+    const node = new SshNode({
+      hostname: '127.0.0.1',
+      port,
+      ...common({ connectTimeout: 600_000 }),
+      formatter,
+    });
+    try {
+      const controller = new AbortController();
+      const running = node.run('true', { signal: controller.signal }).catch((caught: unknown) => caught);
+      await accepted;
+      controller.abort(new Error('stopped by the test'));
+      expect(await running).toMatchObject({ message: 'stopped by the test' });
+      const closedOnTheServer = new Promise<void>((resolve) => sockets[0]?.once('close', () => resolve()));
+      await node.close();
+      await closedOnTheServer;
+      expect(node.isConnected()).toBe(false);
+      // closing is not a connection failure worth reporting
+      expect(formatter.events.map((event) => event.kind)).not.toContain('connect-failed');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      stalled.close();
+    }
+  });
+
   it('password authentication: the right password connects, a wrong one → ERR_SSH_AUTH', async () => {
     const options = {
       hostname: '127.0.0.1',

@@ -324,7 +324,9 @@ export const ssh2Transport: Transport = {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        client.end();
+        request.signal?.removeEventListener('abort', onAbort);
+        // destroy, not end(): end() only half-closes the socket, and ssh2's destroy() then does
+        // nothing; a server that never answers would keep the socket (and Node.js) alive.
         client.destroy();
         const code = classify(error, hostKeyError);
         const why = hostKeyError ? hostKeyError.message : describeConnectFailure(error, request.timeout);
@@ -340,12 +342,19 @@ export const ssh2Transport: Transport = {
         () => fail(Object.assign(new Error('timed out'), { level: 'client-timeout' })),
         request.timeout + 1000,
       );
+      // Closing a node while it connects (Ctrl-C during a stalled handshake) must not wait
+      // for the timeout: the attempt is dropped at once.
+      const onAbort = () => fail(new Error('abandoned: the node was closed while connecting'));
+      if (request.signal?.aborted === true) {
+        queueMicrotask(onAbort);
+      } else request.signal?.addEventListener('abort', onAbort, { once: true });
       client.on('error', fail);
       client.on('close', () => fail(new Error('the connection closed before it was ready')));
       client.on('ready', () => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onAbort);
         client.removeListener('error', fail);
         client.setNoDelay(true);
         resolve(new Ssh2Connection(client));

@@ -31,6 +31,8 @@ export interface ConnectRequest {
   readonly keepaliveInterval: number;
   /** Decides on the server's host key (the raw public key blob); returns an error to refuse it. */
   readonly verifyHostKey: (key: Buffer) => Error | undefined;
+  /** Abandons the attempt (the node is being closed): the socket is destroyed, the promise rejects. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Options of one command. */
