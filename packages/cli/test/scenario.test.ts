@@ -2,7 +2,7 @@
  * Scenario files: apssh's loader tests, templates, the JSON Schema, and malformed files with their messages.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JobGraphError } from '@jobgraph/core';
@@ -107,6 +107,73 @@ describe('commands', () => {
   });
 });
 
+describe('templates and YAML features', () => {
+  it('pre-renders the given names, and keeps run-time names with their filters for later', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-scenario-'));
+    const file = join(dir, 'mixed.yaml.j2');
+    await writeFile(
+      file,
+      [
+        'nodes:',
+        '  - id: n1',
+        '    hostname: "{{ host }}"',
+        '    username: "{{ user }}"',
+        'jobs:',
+        '  - id: j1',
+        '    node: n1',
+        '    commands:',
+        '      - type: Run',
+        '        command: echo {{ pods }} {{ pods | upper }} {{ pods | shquote }}',
+        '',
+      ].join('\n'),
+    );
+    const { nodes, jobs, variables } = await loadScenario(file, {
+      variables: { host: 'fit01', user: 'root' },
+    });
+    expect(String(nodes.get('n1'))).toBe('root@fit01');
+    const job = jobs.get('j1');
+    expect(job?.textLabel()).toBe('echo {{ pods }} {{ pods | upper }} {{ pods | shquote }}');
+    variables.set('pods', "it's");
+    const argv = (jobs.get('j1')?.commands[0] as Run | undefined)?.argv ?? [];
+    expect(argv[0]).toBeInstanceOf(Deferred);
+    expect((argv[0] as Deferred).render()).toBe(`echo it's IT'S 'it'\\''s'`);
+  });
+
+  it('refuses variable values that hold {{ or {%: values are data, not templates', async () => {
+    const error = await loadScenario(fixture('loader3.yaml'), {
+      variables: { msg: '{{ other }}', list: ['ok', '{% raw %}'] },
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect((error as ScenarioError).problems.map((problem) => problem.path)).toEqual([
+      '(variables).msg',
+      '(variables).list[1]',
+    ]);
+    expect((error as ScenarioError).message).toContain('a value may not hold {{ or {%');
+  });
+
+  it('reads YAML anchors, aliases and merge keys', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-scenario-'));
+    const file = join(dir, 'anchors.yaml');
+    await writeFile(
+      file,
+      [
+        'nodes:',
+        '  - &base { id: n1, hostname: fit01, username: root, port: 2222 }',
+        '  - <<: *base',
+        '    id: n2',
+        '    hostname: fit02',
+        'jobs:',
+        '  - id: j1',
+        '    node: n2',
+        '    commands: [{ type: Run, command: hostname }]',
+        '',
+      ].join('\n'),
+    );
+    const { nodes } = await loadScenario(file);
+    expect(String(nodes.get('n2'))).toBe('root@fit02:2222');
+  });
+});
+
 describe('durations', () => {
   it('parses ms, s, m, h and numbers of milliseconds', () => {
     expect(parseDuration('500ms')).toBe(500);
@@ -128,8 +195,18 @@ describe('JSON Schema', () => {
 
 /** Malformed scenario → every expected problem (`path: message`); `<file>` stands for the file's path. */
 const MALFORMED: Record<string, string[]> = {
-  'template-error.yaml.j2': [
-    '(root): template error: Cannot render template nodes: [] jobs: [] x: {{ 1 | nosuchfilter }}: (unknown path) Error: filter not found: nosuchfilter',
+  'template-error.yaml.j2': ['(root): template error: filter not found: nosuchfilter'],
+  'template-syntax-error.yaml.j2': ['(root): template error at <file>:11:4: unknown block tag: endfo'],
+  'rendered-yaml-error.yaml.j2': [
+    '(root): YAML syntax error at <file>:8:7 (a line of the rendered template): Block collections are not allowed within flow collections',
+    '(root): YAML syntax error at <file>:9:1 (a line of the rendered template): Flow sequence in block collection must be sufficiently indented and end with a ]',
+  ],
+  'missing-variable.yaml.j2': [
+    'nodes[0].hostname: expected a string, got a mapping',
+    '(variables): no value for "gateway", "message" (kept as {{ name }} by the pre-render; captures get theirs at run time)',
+  ],
+  'run-multiline-command.yaml': [
+    'jobs[0].commands[0].command: a Run command is one line (its words are joined with spaces): use RunString with script_body for several lines',
   ],
   'allowed-exits-not-list.yaml': ['jobs[0].commands[0].allowedExits: expected a list, got 1'],
   'bad-capture-name.yaml': [

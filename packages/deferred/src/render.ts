@@ -16,16 +16,101 @@ export function shquote(value: unknown): string {
   return `'${String(value).replace(/'/g, `'\\''`)}'`;
 }
 
-/** nunjucks' parser: public in the package, absent from its type definitions. */
-const parser = (
-  nunjucks as unknown as { parser: { parse(src: string, extensions: unknown[], options: object): unknown } }
-).parser;
+/** nunjucks' parser and runtime: public in the package, absent from its type definitions. */
+const internals = nunjucks as unknown as {
+  parser: { parse(src: string, extensions: unknown[], options: object): unknown };
+  runtime: { contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown };
+};
+const parser = internals.parser;
+
+/**
+ * The names looked up without a value during the render in progress (renders are synchronous).
+ * nunjucks copies the context it is given, so a Proxy cannot observe lookups: its runtime's
+ * lookup function is wrapped instead. Outside our renders the wrapper only passes through.
+ */
+let lookups: Lookups | undefined;
+interface Lookups {
+  /** Every name looked up in vain. */
+  readonly missing: Set<string>;
+  /** The name of the latest lookup, if it found nothing: what a failing expression used. */
+  last: string | undefined;
+}
+const lookup = internals.runtime.contextOrFrameLookup;
+internals.runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, name) {
+  const value = lookup.call(this, context, frame, name);
+  if (lookups !== undefined) {
+    lookups.last = value === undefined ? name : undefined;
+    if (value === undefined) lookups.missing.add(name);
+  }
+  return value;
+};
+
+/** Filters that are meant for missing values. */
+const FOR_MISSING = new Set(['default', 'd']);
+
+/** A filter was given an undefined value (strict rendering). */
+class UndefinedInFilter extends Error {
+  readonly filter: string;
+  constructor(filter: string) {
+    super(`an undefined value reached the filter "${filter}"`);
+    this.filter = filter;
+  }
+}
+
+type Filter = (this: unknown, ...args: unknown[]) => unknown;
+type FilterMap = Record<string, Filter>;
+
+/**
+ * nunjucks' filters turn `undefined` into '' or 'undefined' (`{{ typo | shquote }}` would run
+ * `echo 'undefined'`): in strict rendering, a filter given an undefined value fails, as Jinja's
+ * StrictUndefined does; `default` is the exception.
+ */
+function strictFilters(env: nunjucks.Environment): void {
+  const filters = (env as unknown as { filters: FilterMap }).filters;
+  for (const [name, filter] of Object.entries(filters)) {
+    if (FOR_MISSING.has(name)) continue;
+    filters[name] = function strict(this: unknown, ...args: unknown[]) {
+      if (args.some((arg) => arg === undefined)) throw new UndefinedInFilter(name);
+      return filter.apply(this, args);
+    };
+  }
+}
+
+/**
+ * In lenient rendering, a filter given a placeholder gives back the placeholder of the whole
+ * expression (`{{ pods | upper }}` stays `{{ pods | upper }}`); `default` and `is defined` see a
+ * placeholder as the missing value it stands for.
+ */
+function lenientFilters(env: nunjucks.Environment): void {
+  const filters = (env as unknown as { filters: FilterMap }).filters;
+  for (const [name, filter] of Object.entries(filters)) {
+    filters[name] = function lenient(this: unknown, ...args: unknown[]) {
+      const [value, ...rest] = args;
+      if (FOR_MISSING.has(name) && isPlaceholder(value)) return filter.apply(this, [undefined, ...rest]);
+      if (!args.some(isPlaceholder)) return filter.apply(this, args);
+      const shown = rest.length === 0 ? name : `${name}(${rest.map(expressionText).join(', ')})`;
+      return placeholder(`${expressionText(value)} | ${shown}`, false);
+    };
+  }
+  const tests = (env as unknown as { tests: FilterMap }).tests;
+  const defined = tests.defined;
+  tests.defined = (value: unknown) => !isPlaceholder(value) && defined?.(value) === true;
+  tests.undefined = (value: unknown) => isPlaceholder(value) || value === undefined;
+}
+
+/** How a filter argument reads in a placeholder. */
+function expressionText(value: unknown): string {
+  if (isPlaceholder(value)) return value[PLACEHOLDER];
+  return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : String(value);
+}
 
 const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
 environment.addFilter('shquote', shquote);
+strictFilters(environment);
 
 const lenientEnvironment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
 lenientEnvironment.addFilter('shquote', shquote);
+lenientFilters(lenientEnvironment);
 
 /**
  * The names a template reads from its context, in order of appearance: loop variables,
@@ -76,41 +161,77 @@ function collectLocal(node: unknown, into: Set<string>): void {
 }
 
 /**
- * Renders strictly: a missing variable throws `ERR_UNDEFINED_VARIABLE` naming it; a
- * malformed template throws `ERR_TEMPLATE`.
+ * Renders strictly: a missing variable that is printed, filtered or looked into throws
+ * `ERR_UNDEFINED_VARIABLE` naming it; a malformed template throws `ERR_TEMPLATE`.
  */
 export function renderStrict(template: string, values: Record<string, unknown>): string {
+  const seen: Lookups = { missing: new Set(), last: undefined };
+  lookups = seen;
+  let output: string;
   try {
-    return environment.renderString(template, values);
+    output = environment.renderString(template, values);
   } catch (error) {
-    const name = contextNames(template).find((candidate) => values[candidate] === undefined);
-    if (name !== undefined) {
-      throw new DeferredError(
-        DeferredErrorCode.UNDEFINED_VARIABLE,
-        `Undefined variable "${name}" in template: ${oneLine(template)}`,
-        { cause: error, variable: name },
-      );
-    }
-    throw new DeferredError(
-      DeferredErrorCode.TEMPLATE,
-      `Cannot render template ${oneLine(template)}: ${why(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw strictError(template, seen.last, error);
+  } finally {
+    lookups = undefined;
+  }
+  const missing = seen.missing;
+  // Operators are plain JavaScript in nunjucks: `{{ missing + 1 }}` prints NaN, `missing ~ 'x'`
+  // prints undefinedx. Such output, with a missing name looked up, is the same mistake.
+  if (missing.size > 0 && /NaN|undefined/.test(output) && !/NaN|undefined/.test(template)) {
+    throw undefinedVariable(template, [...missing][0] as string, undefined);
+  }
+  return output;
+}
+
+function strictError(template: string, name: string | undefined, error: unknown): DeferredError {
+  const broken = isMalformed(template) || /filter not found/.test(why(error));
+  if (!broken && name !== undefined) return undefinedVariable(template, name, error);
+  const reason = isOutputOfUndefined(error)
+    ? 'an undefined value is printed (an attribute or key that does not exist?)'
+    : why(error);
+  return new DeferredError(
+    DeferredErrorCode.TEMPLATE,
+    `Cannot render template ${oneLine(template)}: ${reason}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+function undefinedVariable(template: string, name: string, cause: unknown): DeferredError {
+  return new DeferredError(
+    DeferredErrorCode.UNDEFINED_VARIABLE,
+    `Undefined variable "${name}" in template: ${oneLine(template)}`,
+    { cause, variable: name },
+  );
+}
+
+function isOutputOfUndefined(error: unknown): boolean {
+  return error instanceof Error && /attempted to output null or undefined value/.test(error.message);
+}
+
+/** Whether the template does not even parse. */
+function isMalformed(template: string): boolean {
+  try {
+    parser.parse(template, [], {});
+    return false;
+  } catch {
+    return true;
   }
 }
 
 /**
  * Renders leniently: each missing variable shows as `{{ name }}` (attributes of it as
- * `{{ name.attr }}`); a template that cannot render comes back as it is.
+ * `{{ name.attr }}`, filters of it as `{{ name | upper }}`); a template that cannot render
+ * comes back as it is.
  */
 export function renderLenient(template: string, values: Record<string, unknown>): string {
   // First as Jinja would: `default` and `is defined` see missing names as undefined.
   try {
-    return environment.renderString(template, values);
+    return renderStrict(template, values);
   } catch {
-    // some name is missing where it is printed: show it as {{ name }}
+    // some name is missing where it is used: show it as {{ name }}
   }
   const context: Record<string, unknown> = {};
   for (const name of contextNames(template))
@@ -122,18 +243,33 @@ export function renderLenient(template: string, values: Record<string, unknown>)
   }
 }
 
-/** What a missing variable renders as: its own `{{ name }}`, attributes included. */
-function placeholder(path: string): unknown {
+/** The key under which a placeholder tells the expression it stands for. */
+const PLACEHOLDER = Symbol('jobgraph.placeholder');
+
+function isPlaceholder(value: unknown): value is { [PLACEHOLDER]: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<symbol, unknown>)[PLACEHOLDER] === 'string'
+  );
+}
+
+/**
+ * What a missing variable renders as: its own `{{ name }}`, attributes included (when
+ * `attributes`, `{{ pod.name }}`).
+ */
+function placeholder(path: string, attributes = true): unknown {
   const text = `{{ ${path} }}`;
   return new Proxy(
     {},
     {
       get(_target, name) {
+        if (name === PLACEHOLDER) return path;
         if (name === 'toString' || name === 'valueOf') return () => text;
         if (name === Symbol.toPrimitive) return () => text;
         if (typeof name === 'symbol' || name === 'then' || name === 'toJSON' || name === 'length')
           return undefined;
-        return placeholder(`${path}.${name}`);
+        return attributes ? placeholder(`${path}.${name}`) : undefined;
       },
     },
   );

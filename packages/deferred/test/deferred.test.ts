@@ -95,3 +95,57 @@ describe('lenient rendering and Jinja tests', () => {
     expect(String(new Deferred("{{ b | default('x') }} {{ c }}", vars))).toContain('{{ c }}');
   });
 });
+
+describe('missing names under filters and operators', () => {
+  const strictError = (template: string, values: Record<string, unknown> = {}) => {
+    try {
+      new Deferred(template, new Variables(values)).render();
+    } catch (error) {
+      return error as DeferredError;
+    }
+    throw new Error(`rendered ${template} without an error`);
+  };
+
+  it.each([
+    ['echo [{{ typo | shquote }}]', 'typo'],
+    ['{{ missing | upper }}', 'missing'],
+    ['{{ missing | length }}', 'missing'],
+    ['{{ missing + 1 }}', 'missing'],
+    ["{{ missing ~ '-x' }}", 'missing'],
+    ["{{ host | replace('a', other) }}", 'other'],
+    ['{{ f() }}', 'f'],
+  ])('render() of %s throws ERR_UNDEFINED_VARIABLE naming %s', (template, name) => {
+    const error = strictError(template, { host: 'abc' });
+    expect(error).toMatchObject({ code: 'ERR_UNDEFINED_VARIABLE', variable: name });
+    expect(error.message).toBe(`Undefined variable "${name}" in template: ${template}`);
+  });
+
+  it('names the variable that failed, not one that a guard looked up', () => {
+    const error = strictError('{% if flag is defined %}on{% endif %} {{ pods | upper }}');
+    expect(error).toMatchObject({ variable: 'pods' });
+  });
+
+  it('a missing attribute of a defined value is a template error that says so', () => {
+    const error = strictError('{{ pod.name }}', { pod: {} });
+    expect(error).toMatchObject({ code: 'ERR_TEMPLATE' });
+    expect(error.message).toContain('an undefined value is printed');
+  });
+
+  it('default and "is defined" still accept missing names in render()', () => {
+    const vars = new Variables({ a: 1 });
+    expect(new Deferred("{{ b | default('x') | upper }}", vars).render()).toBe('X');
+    expect(new Deferred('{% if b is defined %}{{ b | upper }}{% else %}none{% endif %}', vars).render()).toBe(
+      'none',
+    );
+  });
+
+  it('toString() keeps filtered missing names visible, with their filters', () => {
+    const vars = new Variables({ x1: 1 });
+    expect(String(new Deferred('a {{ missing | upper }} {{ x1 }}', vars))).toBe('a {{ missing | upper }} 1');
+    expect(String(new Deferred('echo {{ pods | shquote }}', vars))).toBe('echo {{ pods | shquote }}');
+    expect(String(new Deferred("{{ name | replace('-', '_') | upper }}", vars))).toBe(
+      "{{ name | replace('-', '_') | upper }}",
+    );
+    expect(String(new Deferred("{{ b | default('x') }} {{ c | upper }}", vars))).toBe('x {{ c | upper }}');
+  });
+});

@@ -52,9 +52,21 @@ export function intermediatePath(file: string): string {
  * The scenario's text once parsed and validated, or every problem found.
  * @throws ScenarioError (code `ERR_CONFIG`) listing every problem.
  */
-export async function parseScenario(file: string, text: string): Promise<ScenarioFile> {
+export async function parseScenario(
+  file: string,
+  text: string,
+  options: { rendered?: boolean } = {},
+): Promise<ScenarioFile> {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // merge keys (`<<: *defaults`) as PyYAML's safe_load reads them; warnings are ours to report
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    logLevel: 'silent',
+  });
+  const where = options.rendered === true ? ' (a line of the rendered template)' : '';
   if (document.errors.length > 0) {
     throw new ScenarioError(
       file,
@@ -64,7 +76,7 @@ export async function parseScenario(file: string, text: string): Promise<Scenari
         return {
           file,
           path: '(root)',
-          message: `YAML syntax error at ${file}:${position.line}:${position.col}: ${message}`,
+          message: `YAML syntax error at ${file}:${position.line}:${position.col}${where}: ${message}`,
         };
       }),
     );
@@ -89,16 +101,60 @@ export async function parseScenario(file: string, text: string): Promise<Scenari
  */
 function renderOrThrow(file: string, text: string, values: Record<string, unknown>): string {
   const rendered = renderTemplate(text, values, 'lenient');
-  if (rendered !== text || !/\{\{|\{%/.test(text)) return rendered;
+  if (rendered !== text || !TEMPLATE_SYNTAX.test(text)) return rendered;
   try {
     renderTemplate(text, values, 'strict');
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_UNDEFINED_VARIABLE') {
-      const message = `template error: ${(error as Error).message.split('\n')[0] ?? ''}`;
-      throw new ScenarioError(file, [{ file, path: '(root)', message }], { cause: error });
+      throw new ScenarioError(file, [{ file, path: '(root)', message: templateErrorText(file, error) }], {
+        cause: error,
+      });
     }
   }
   return rendered;
+}
+
+const TEMPLATE_SYNTAX = /\{\{|\{%/;
+
+/** `template error at x.yaml.j2:11:4: unknown block tag: endfo`, from what nunjucks says. */
+function templateErrorText(file: string, error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const message = (cause instanceof Error ? cause.message : String(cause)).replace(/\s*\n\s*/g, ' ');
+  const located = /\[Line (\d+), Column (\d+)\]\s*(.*)$/.exec(message);
+  if (located !== null) return `template error at ${file}:${located[1]}:${located[2]}: ${located[3]}`;
+  return `template error: ${message.replace(/^\(unknown path\)\s*(Error: )?/, '')}`;
+}
+
+/**
+ * Values are data: a value holding `{{` or `{%` would be read as a template after the pre-render
+ * (at run time, or even in a dry run), so it is refused.
+ */
+function templatedValues(file: string, values: Record<string, unknown>): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const visit = (value: unknown, path: string): void => {
+    if (typeof value === 'string') {
+      if (TEMPLATE_SYNTAX.test(value)) {
+        problems.push({
+          file,
+          path: `(variables).${path}`,
+          message:
+            'a value may not hold {{ or {% (it would be read as a template): write the template in the scenario file',
+        });
+      }
+    } else if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) visit(item, `${path}[${index}]`);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) visit(item, `${path}.${key}`);
+    }
+  };
+  for (const [name, value] of Object.entries(values)) visit(value, name);
+  return problems;
+}
+
+/** The names the pre-render left as `{{ name }}`: no value was given for them. */
+function namesWithoutValue(rendered: string, values: Record<string, unknown>): string[] {
+  const names = [...rendered.matchAll(/\{\{\s*([A-Za-z_]\w*)/g)].map((match) => match[1] as string);
+  return [...new Set(names)].filter((name) => values[name] === undefined);
 }
 
 /**
@@ -126,14 +182,34 @@ export async function loadScenario(path: string, options: LoadScenarioOptions = 
       },
     );
   }
-  if (options.variables !== undefined || file.endsWith('.j2')) {
-    text = intermediateHeader(path) + renderOrThrow(path, text, options.variables ?? {});
+  const rendered = options.variables !== undefined || file.endsWith('.j2');
+  const values = options.variables ?? {};
+  if (rendered) {
+    const refused = templatedValues(path, values);
+    if (refused.length > 0) throw new ScenarioError(path, refused);
+    text = renderOrThrow(path, text, values);
     const save = options.saveIntermediate;
     if (save !== undefined && save !== false) {
-      await writeFile(save === true ? intermediatePath(file) : resolve(save), text);
+      await writeFile(
+        save === true ? intermediatePath(file) : resolve(save),
+        intermediateHeader(path) + text,
+      );
     }
   }
-  const scenario = await parseScenario(path, text);
+  let scenario: ScenarioFile;
+  try {
+    scenario = await parseScenario(path, text, { rendered });
+  } catch (error) {
+    // a variable nobody gave often breaks the YAML or its shape: say which ones are missing
+    const missing = rendered && error instanceof ScenarioError ? namesWithoutValue(text, values) : [];
+    if (missing.length === 0) throw error;
+    const hint = {
+      file: path,
+      path: '(variables)',
+      message: `no value for ${missing.map((name) => `"${name}"`).join(', ')} (kept as {{ name }} by the pre-render; captures get theirs at run time)`,
+    };
+    throw new ScenarioError(path, [...(error as ScenarioError).problems, hint], { cause: error });
+  }
   const variables = new Variables(options.variables ?? {});
   const context = { file, variables };
   const nodes = await buildNodes(scenario.nodes, context);

@@ -65,7 +65,15 @@ const transferKeys = {
 
 export const runCommandSchema = z.strictObject({
   type: z.literal('Run'),
-  command: z.string().optional().describe('The command line (split on whitespace, as apssh does)'),
+  command: z
+    .string()
+    // apssh joins the words of a command with spaces: lines would run as one (`# a\necho b` → nothing)
+    .refine((text) => !text.trim().includes('\n'), {
+      message:
+        'a Run command is one line (its words are joined with spaces): use RunString with script_body for several lines',
+    })
+    .optional()
+    .describe('The command line (split on whitespace, as apssh does)'),
   argv: z.array(arg).optional().describe('The command as a list of words (joined by spaces)'),
   pty: z.boolean().optional().describe('Allocate a pseudo-terminal'),
   env: z
