@@ -166,7 +166,11 @@ describe('the target grammar (apssh test_targets and test_gwt), with -L', () => 
     const push = await offline('push', '-L', '-t', 'fit[1-2]', 'a.txt', '@:/tmp/');
     expect(lines(push.stdout)).toEqual([`${me}@fit1`, `${me}@fit2`]);
     const pull = await offline('pull', '-n', '-t', 'fit[1-2]', '@:/var/log/syslog', 'logs/{host}.log');
-    expect(pull.stdout).toContain('would run: pull /var/log/syslog into logs/{host}.log');
+    // placeholders are shown expanded, target by target
+    expect(pull.stdout).toContain(
+      `would run: on each target\n  ${me}@fit1: pull /var/log/syslog into logs/fit1.log\n`,
+    );
+    expect(pull.stdout).toContain(`  ${me}@fit2: pull /var/log/syslog into logs/fit2.log\n`);
   });
 });
 
@@ -192,7 +196,7 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
     ],
     [
       ['ssh', '-t', 'h', '-k', '/nonexistent/key', 'id'],
-      'Cannot load the private key /nonexistent/key: no such file',
+      '-k: Cannot load the private key /nonexistent/key: no such file',
     ],
     [['push', '-t', 'h', 'a.txt', '/tmp/'], '/tmp/ is not remote: it should start with @:'],
     [['push', '-t', 'h', '@:a', '@:/tmp/'], '@:a: only the last path is remote when pushing'],
@@ -206,9 +210,24 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
       ['pull', '-t', 'h', '@:x', 'here/{hots}'],
       'unknown placeholder {hots}: expected {host}, {fqdn} or {user}',
     ],
+    [
+      ['pull', '-t', 'h bob@h', '@:x', 'here/{host}'],
+      `${me}@h and bob@h would both pull into here/h: put {user} or {fqdn} in the local path too`,
+    ],
+    [
+      ['pull', '-t', 'h', '@:a/x', '@:b/x', 'here/'],
+      'a/x and b/x have the same name: pulled into here/ together, one would overwrite the other',
+    ],
+    [
+      ['ssh', '-t', '', 'id'],
+      'bad target "": an empty target: expected a host, a list, a file or a directory',
+    ],
+    [['ssh', '-t', ',', '-L'], 'no target: -t "," names none'],
+    [['ssh', '-t', 'h', '-l', 'x;rm', 'id'], '-l expects a user name'],
+    [['ssh', '-t', 'h', '-f', '{hots}: {line}', 'id'], '-f {hots}: {line}: unknown placeholder {hots}'],
   ])('%j', async (args, message) => {
     const out = await offline(...args);
-    expect(out.code, out.stderr).toBe(args.includes('-k') ? 1 : 2);
+    expect(out.code, out.stderr).toBe(2);
     expect(out.stdout).toBe('');
     expect(lines(out.stderr)).toHaveLength(1);
     expect(out.stderr).toMatch(/^jobgraph: /);
@@ -353,22 +372,59 @@ describe('against the test bed', () => {
       ],
       { cwd: dir },
     );
-    // ${lo} written twice: once through -g (unreachable from the gateway's side), once direct
+    // ${lo} written twice: once through -g (unreachable from the gateway's side), once direct;
+    // their files are named apart: the user, then the gateway, are added only where names clash
+    const viaGateway = `root@${gw}->root@${lo}`;
+    const direct = `root@${lo}`;
     expect(run.code).toBe(1);
     expect(run.stdout).toBe(`${out}\n`);
     expect(await readFile(join(out, t1.hostname), 'utf8')).toBe('out\n');
     expect(await readFile(join(out, `${t1.hostname}.err`), 'utf8')).toBe('err\n');
-    expect(await readFile(join(out, bed.loopback.hostname), 'utf8')).toBe('out\n');
+    expect(await readFile(join(out, direct), 'utf8')).toBe('out\n');
+    // no file for the unreachable ones, nor for the gateway itself
+    expect((await readdir(out)).sort()).toEqual(
+      ['0ok', '1failed', direct, `${direct}.err`, t1.hostname, `${t1.hostname}.err`].sort(),
+    );
     expect(await readdir(join(out, '0ok'))).toEqual([t1.hostname]);
     expect(await readFile(join(out, '0ok', t1.hostname), 'utf8')).toBe('0\n');
-    expect((await readdir(join(out, '1failed'))).sort()).toEqual([`${gw}:2`, lo].sort());
-    expect(await readFile(join(out, '1failed', lo), 'utf8')).toBe('1\n');
-    expect(await readFile(join(out, '1failed', `${gw}:2`), 'utf8')).toMatch(
-      /^unreachable: Cannot connect to/,
-    );
+    expect((await readdir(join(out, '1failed'))).sort()).toEqual([`${gw}:2`, viaGateway, direct].sort());
+    expect(await readFile(join(out, '1failed', direct), 'utf8')).toBe('1\n');
+    for (const unreachable of [`${gw}:2`, viaGateway]) {
+      expect(await readFile(join(out, '1failed', unreachable), 'utf8')).toMatch(
+        /^unreachable: Cannot connect to/,
+      );
+    }
 
     const second = await jobgraph(['ssh', '-L', '-t', join(out, '1failed'), 'id']);
-    expect(lines(second.stdout).sort()).toEqual([`root@${gw}:2`, `root@${lo}`].sort());
+    expect(lines(second.stdout).sort()).toEqual([`root@${gw}:2`, viaGateway, direct].sort());
+  });
+
+  it('-o names files after ssh config aliases, so that a second pass on 1failed keeps their ProxyJump', async () => {
+    const dir = await tempDir();
+    const out = join(dir, 'out');
+    const config = ['-F', bed.sshConfig];
+    const first = await jobgraph(
+      ['ssh', ...config, '-o', out, '--mark', '-t', 'jgtb-t1 jgtb-t2', `test "$(hostname)" = ${t2.nodename}`],
+      { env: { HOME: home } },
+    );
+    expect(first.code).toBe(1);
+    expect((await readdir(out)).sort()).toEqual(['0ok', '1failed', 'jgtb-t1', 'jgtb-t2'].sort());
+    expect(await readdir(join(out, '1failed'))).toEqual(['jgtb-t1']);
+    const second = await jobgraph(['ssh', ...config, '-r', '-t', join(out, '1failed'), 'hostname'], {
+      env: { HOME: home },
+    });
+    expect(second).toMatchObject({ code: 0, stdout: `${t1.nodename}\n` });
+  });
+
+  it('-o at an existing file is refused before anything runs', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'taken'), 'keep me\n');
+    const out = await jobgraph(['ssh', ...auth, '-o', 'taken', '-t', lo, 'echo lost'], { cwd: dir });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(
+      'jobgraph: -o taken: cannot make the output directory: a file of that name exists\n',
+    );
+    expect(await readFile(join(dir, 'taken'), 'utf8')).toBe('keep me\n');
   });
 
   it('-d writes into a directory named after the minute it started; -v shows the connections', async () => {
@@ -377,7 +433,7 @@ describe('against the test bed', () => {
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toMatch(/^\d{4}-\d\d-\d\d@\d\d:\d\d\n$/);
     const dated = join(dir, out.stdout.trim());
-    expect(await readFile(join(dated, bed.loopback.hostname), 'utf8')).toContain('dated\n');
+    expect(await readFile(join(dated, lo), 'utf8')).toContain('dated\n');
     expect(await readFile(join(dated, '0ok', lo), 'utf8')).toBe('0\n');
     expect(out.stderr).toContain('jobgraph ssh: working on 1 target(s)');
     expect(out.stderr).toContain('SCHEDULER: entering run() with 1 jobs');

@@ -692,12 +692,16 @@ describe('Push and Pull', () => {
     await writeFile(join(dir, 'file'), 'x\n');
     const pushError = await runFailing(new SshJob({ node, command: new Push(dir, `${REMOTE}/plain-dir`) }));
     expect(pushError).toMatchObject({ code: 'ERR_LOCAL_FILE' });
-    expect((pushError as Error).message).toBe(`${dir} is a directory: Push it with { recurse: true }`);
+    expect((pushError as Error).message).toBe(
+      `${dir} is a directory: it is copied only with recurse: true (jobgraph push -r)`,
+    );
     const pullError = await runFailing(
       new SshJob({ node, command: new Pull(REMOTE, join(local, 'nowhere')) }),
     );
     expect(pullError).toMatchObject({ code: 'ERR_SFTP' });
-    expect((pullError as Error).message).toBe(`${REMOTE} is a directory: Pull it with { recurse: true }`);
+    expect((pullError as Error).message).toBe(
+      `${REMOTE} is a directory: it is copied only with recurse: true (jobgraph pull -r)`,
+    );
   });
 
   it('Pull of a missing remote file: ERR_SFTP naming the node and the path', async () => {

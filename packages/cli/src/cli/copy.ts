@@ -3,10 +3,10 @@
  * may hold `{host}`, `{fqdn}` and `{user}`, replaced for each target.
  */
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { HostFormatter, Pull, Push, shortenHostname } from '@jobgraph/ssh';
 import { z } from 'zod';
-import type { Target } from '../targets/resolve.js';
+import { type Target, targetText } from '../targets/resolve.js';
 import { UsageError } from './errors.js';
 import {
   chooseKeys,
@@ -41,20 +41,56 @@ function checkPlaceholders(path: string): void {
   }
 }
 
-/** `path` for one target: {host} its short name, {fqdn} its full name, {user} its login. */
+/**
+ * `path` for one target: {host} the short name of the host as written (an ssh config alias stays
+ * the alias), {fqdn} the full host name it stands for, {user} its login.
+ */
 export function expandPath(path: string, target: Target): string {
   const values: Record<string, string> = {
-    host: shortenHostname(target.host.hostname),
+    host: shortenHostname(target.host.alias),
     fqdn: target.host.hostname,
     user: target.host.user,
   };
   return path.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
 }
 
-/** `@:logs/x` → `logs/x`; `@:` alone is the remote home. */
+/** `@:logs/x` → `logs/x`; `@:` alone (or `@:~`) is the remote home, `@:~/x` is `x` in it. */
 function remotePath(text: string): string {
   const path = text.slice(REMOTE.length);
-  return path === '' ? '.' : path;
+  if (path === '' || path === '~' || path === '~/') return '.';
+  return path.startsWith('~/') ? path.slice(2) : path;
+}
+
+/**
+ * Pulls that would write two sources into one local file: two targets whose local paths expand
+ * alike, or two remote paths of one name into one directory. Nothing is overwritten in silence.
+ */
+function checkPullCollisions(plan: CopyPlan, targets: readonly Target[]): void {
+  const local = plan.locals[0] as string;
+  const owners = new Map<string, Target>();
+  for (const target of targets) {
+    const path = expandPath(local, target);
+    const other = owners.get(path);
+    if (other !== undefined) {
+      throw new UsageError(
+        `${targetText(other)} and ${targetText(target)} would both pull into ${path}: ` +
+          'put {user} or {fqdn} in the local path too',
+      );
+    }
+    owners.set(path, target);
+  }
+  if (plan.remotes.length < 2) return;
+  const seen = new Map<string, string>();
+  for (const remote of plan.remotes) {
+    const name = basename(remote.replace(/\/+$/, ''));
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new UsageError(
+        `${other} and ${remote} have the same name: pulled into ${local} together, one would overwrite the other`,
+      );
+    }
+    seen.set(name, remote);
+  }
 }
 
 interface CopyPlan {
@@ -128,6 +164,7 @@ export async function copyCommand(
         'put {host} or {fqdn} in the local path (e.g. logs/{host}/)',
     );
   }
+  if (mode === 'pull') checkPullCollisions(plan, selection.selected);
   const transfer = { recurse: parsed.recursive, preserve: parsed.preserve };
   const command = (target: Target) =>
     mode === 'push'
@@ -142,11 +179,24 @@ export async function copyCommand(
           transfer,
         );
   if (options.dryRun) {
-    const action =
+    const action = (expand: (path: string) => string) =>
       mode === 'push'
-        ? `push ${plan.locals.join(' ')} to ${plan.remotes[0]}`
-        : `pull ${plan.remotes.join(' ')} into ${plan.locals[0]}`;
-    io.stdout.write(dryRunText(selection, action));
+        ? `push ${plan.locals.map(expand).join(' ')} to ${expand(plan.remotes[0] as string)}`
+        : `pull ${plan.remotes.map(expand).join(' ')} into ${expand(plan.locals[0] as string)}`;
+    const perTarget = paths.some((path) => /\{(host|fqdn|user)\}/.test(path));
+    if (!perTarget)
+      io.stdout.write(
+        dryRunText(
+          selection,
+          action((path) => path),
+        ),
+      );
+    else {
+      const lines = selection.selected.map(
+        (target) => `  ${targetText(target)}: ${action((path) => expandPath(path, target))}\n`,
+      );
+      io.stdout.write(`${dryRunText(selection, 'on each target')}${lines.join('')}`);
+    }
     return 0;
   }
   if (selection.selected.length === 0) {

@@ -31,12 +31,24 @@ export async function selectTargets(options: TargetOptions): Promise<ResolvedTar
   const read = async (argument: string) => readTargetArgument(argument);
   const targets = (await Promise.all(options.targets.map(read))).flat();
   const exclusions = (await Promise.all(options.excludes.map(read))).flat();
-  return resolveTargets(targets, exclusions, {
-    login: options.login,
-    gateway: options.gateway,
-    port: options.port,
-    sshConfig: options.sshConfig,
-  });
+  if (targets.length === 0) {
+    const given = options.targets.map((target) => JSON.stringify(target)).join(', ');
+    throw new UsageError(`no target: -t ${given} names none (an empty list, file or directory)`);
+  }
+  try {
+    return await resolveTargets(targets, exclusions, {
+      login: options.login,
+      gateway: options.gateway,
+      port: options.port,
+      sshConfig: options.sshConfig,
+    });
+  } catch (error) {
+    // a broken ssh config is a bad command line (-F), like a bad target
+    if (error instanceof SshError && error.code === SshErrorCode.SSH_CONFIG) {
+      throw new UsageError(error.message, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** The lines of `-L`: one target per line, as its node prints itself. */
@@ -66,7 +78,13 @@ export async function chooseKeys(
   options: TargetOptions,
   targets: readonly Target[],
 ): Promise<PrivateKey[] | undefined> {
-  if (options.keys.length > 0) return loadPrivateKeys(options.keys);
+  if (options.keys.length > 0) {
+    try {
+      return await loadPrivateKeys(options.keys);
+    } catch (error) {
+      throw new UsageError(`-k: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
   if (options.okIfNoKey) return undefined;
   const fromConfig = targets.some((target) =>
     [...target.gateways, target.host].some((hop) => (hop.config?.identityFiles.length ?? 0) > 0),

@@ -3,6 +3,7 @@
  * gateways, its output per host on the terminal or in files, `--mark` for a second pass.
  */
 import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import {
   type Formatter,
   HostFormatter,
@@ -17,6 +18,8 @@ import {
   TimeHostFormatter,
 } from '@jobgraph/ssh';
 import { z } from 'zod';
+import { targetNames } from '../targets/names.js';
+import { type Target, targetText } from '../targets/resolve.js';
 import { UsageError } from './errors.js';
 import {
   chooseKeys,
@@ -29,6 +32,7 @@ import {
   summaryLine,
 } from './fanout.js';
 import { writeMarks } from './marks.js';
+import { NamedOutput } from './named-output.js';
 import type { Io } from './run.js';
 import { targetOptions, targetOptionsSchema, validate } from './target-options.js';
 
@@ -50,13 +54,40 @@ type SshOptions = z.output<typeof sshOptionsSchema>;
 export const DATED_DIR_FORMAT = '%Y-%m-%d@%H:%M';
 
 /** The formatter the options ask for: -f > -r > --time > -d > -o > host-prefixed lines (apssh's precedence). */
-function formatterOf(options: SshOptions, verbose: boolean, started: Date): Formatter {
+function formatterOf(options: SshOptions, verbose: boolean, started: Date): Formatter | SubdirFormatter {
   if (options.format !== undefined) return new TerminalFormatter(options.format, { verbose });
   if (options.raw) return new RawFormatter({ verbose });
   if (options.time) return new TimeHostFormatter({ verbose });
   if (options.dateTime) return new SubdirFormatter(strftime(DATED_DIR_FORMAT, started), { verbose });
   if (options.outDir !== undefined) return new SubdirFormatter(options.outDir, { verbose });
   return new HostFormatter({ verbose });
+}
+
+const PLACEHOLDERS = new Set(['host', 'fqdn', 'user', 'time', 'line', 'linenl', 'nl']);
+
+/** `-f`: only the placeholders a TerminalFormatter knows (a typo would print as written). */
+function checkFormat(format: string | undefined): void {
+  if (format === undefined) return;
+  for (const [, name] of format.matchAll(/\{([^{}]*)\}/g)) {
+    if (!PLACEHOLDERS.has(name ?? '')) {
+      throw new UsageError(
+        `-f ${format}: unknown placeholder {${name}}: expected {host}, {fqdn}, {user}, {time}, {line}, {linenl} or {nl}`,
+      );
+    }
+  }
+}
+
+/** The output directory of -o or -d, made now: a file in its way is a bad command line, not lost output. */
+async function makeOutputDirectory(directory: string, option: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true });
+  } catch (error) {
+    const why =
+      (error as NodeJS.ErrnoException).code === 'EEXIST'
+        ? 'a file of that name exists'
+        : (error as Error).message;
+    throw new UsageError(`${option} ${directory}: cannot make the output directory: ${why}`);
+  }
 }
 
 /** The command each target runs: the words joined (the remote shell reads them), or a script. */
@@ -66,8 +97,17 @@ function commandOf(words: readonly string[], options: SshOptions) {
   // Script arguments are quoted, so that "two three" stays one argument (apssh re-splits it).
   const quoted = args.map((arg) => shellQuote(arg));
   const includes = { includes: options.include };
-  const isFile = existsSync(first) && statSync(first).isFile();
+  const isFile = isScriptFile(first);
   return isFile ? () => new RunScript(first, quoted, includes) : () => new RunString(first, quoted, includes);
+}
+
+function isScriptFile(word: string | undefined): boolean {
+  return word !== undefined && existsSync(word) && statSync(word).isFile();
+}
+
+/** The names keyed by node text, as the formatter sees nodes. */
+function byNodeText(names: ReadonlyMap<Target, string>): Map<string, string> {
+  return new Map([...names].map(([target, name]) => [targetText(target), name]));
 }
 
 /** What `-n` says would run. */
@@ -92,6 +132,7 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
   for (const include of parsed.include) {
     if (!existsSync(include)) throw new UsageError(`-i ${include}: no such file`);
   }
+  checkFormat(parsed.format);
   const selection = await selectTargets(options);
   if (options.listTargets) {
     io.stdout.write(listText(selection));
@@ -106,18 +147,28 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
     throw new UsageError(`no target left: all ${selection.excluded.length} are excluded by -x`);
   }
   const keys = await chooseKeys(options, selection.selected);
-  const formatter = formatterOf(parsed, options.verbose, started);
+  const chosen = formatterOf(parsed, options.verbose, started);
+  const names = targetNames(selection.selected);
+  const subdir = chosen instanceof SubdirFormatter ? chosen : undefined;
+  if (subdir !== undefined) await makeOutputDirectory(subdir.runName, parsed.dateTime ? '-d' : '-o');
+  const formatter = subdir === undefined ? chosen : new NamedOutput(subdir, byNodeText(names));
   if (options.verbose) io.stderr.write(`jobgraph ssh: working on ${selection.selected.length} target(s)\n`);
+  if (options.verbose && parsed.script && !isScriptFile(words[0])) {
+    io.stderr.write(`jobgraph ssh: no file ${words[0] ?? ''}: its text is the script (RunString)\n`);
+  }
   const result = await runFanout(
     selection.selected,
     { command: commandOf(words, parsed), options, keys, formatter },
     io,
   );
-  if (formatter instanceof SubdirFormatter) {
-    io.stdout.write(`${formatter.runName}\n`);
-    if (parsed.mark) await writeMarks(formatter, result.outcomes);
+  let code = exitCodeOfFanout(result);
+  if (subdir !== undefined) {
+    io.stdout.write(`${subdir.runName}\n`);
+    if (parsed.mark) await writeMarks(subdir.runName, result.outcomes, names);
+    // the formatter has said why on stderr; output that did not reach its files is not a success
+    if (subdir.error !== undefined && code === 0) code = 1;
   }
   io.stderr.write(errorLines('ssh', result));
   io.stderr.write(summaryLine('ssh', result));
-  return exitCodeOfFanout(result);
+  return code;
 }

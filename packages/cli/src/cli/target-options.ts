@@ -9,6 +9,7 @@ import type { HostKeyPolicy } from '@jobgraph/ssh';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { parseDuration } from '../scenario/durations.js';
+import { USER_NAME } from '../targets/grammar.js';
 import { UsageError } from './errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -100,7 +101,7 @@ const integer = (option: string, min: number, max: number) =>
 export const targetOptionsSchema = z.object({
   target: z.array(z.string()).default([]),
   exclude: z.array(z.string()).default([]),
-  login: z.string().min(1, '-l expects a user name').optional(),
+  login: z.string().regex(USER_NAME, '-l expects a user name (letters, digits, and . _ - $)').optional(),
   gateway: z.string().min(1, '-g expects [user@]host').optional(),
   port: integer('-p', 1, 65535),
   sshConfig: z.string().min(1, '-F expects a file name or none').optional(),

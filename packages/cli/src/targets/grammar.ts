@@ -32,7 +32,9 @@ export interface TargetSpec {
 }
 
 const ARROW = /->|→/;
-const USER = /^[A-Za-z0-9._][A-Za-z0-9._$-]*$/;
+/** What a user name may hold (as in targets, so in `-l`). */
+export const USER_NAME = /^[A-Za-z0-9._][A-Za-z0-9._$-]*$/;
+const USER = USER_NAME;
 /** Host names, IPv4 addresses and ssh_config aliases. */
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*$/;

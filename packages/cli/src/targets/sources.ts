@@ -91,6 +91,10 @@ export async function readTargetsDirectory(path: string): Promise<TargetSpec[]> 
  * @throws TargetError for a malformed target (located in its file when read from one)
  */
 export async function readTargetArgument(argument: string, lookup: TargetLookup = {}): Promise<TargetSpec[]> {
+  // "" would name the working directory, and make a target of every file in it
+  if (argument.trim() === '') {
+    throw new TargetError(argument, 'an empty target: expected a host, a list, a file or a directory');
+  }
   const found = await locate(argument, lookup);
   if (found === undefined) return parseTargets(argument);
   return found.kind === 'file' ? readTargetsFile(found.path) : readTargetsDirectory(found.path);

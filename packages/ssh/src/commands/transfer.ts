@@ -59,7 +59,15 @@ export function firstOf(paths: readonly string[]): string {
 export function sftpError(what: string, node: string, error: unknown): SshError {
   if (error instanceof SshError) return error;
   const code = (error as { code?: unknown }).code;
-  const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : messageOf(error);
+  const why =
+    code === 2
+      ? 'no such file or directory'
+      : code === 3
+        ? 'permission denied'
+        : code === 4
+          ? // SSH_FX_FAILURE, OpenSSH's answer for most refusals: say what it usually means
+            'refused by the server (a missing directory, a file where a directory is expected, a full disk?)'
+          : messageOf(error);
   return new SshError(SshErrorCode.SFTP, `${what} on ${node} failed: ${why}`, { cause: error, node });
 }
 
@@ -74,7 +82,10 @@ export async function pushPath(
   const info = await stat(local);
   if (info.isDirectory()) {
     if (!options.recurse) {
-      throw new SshError(SshErrorCode.LOCAL_FILE, `${local} is a directory: Push it with { recurse: true }`);
+      throw new SshError(
+        SshErrorCode.LOCAL_FILE,
+        `${local} is a directory: it is copied only with recurse: true (jobgraph push -r)`,
+      );
     }
     await sftp.mkdir(remote, info.mode & 0o7777);
     for (const entry of await readdir(local)) {
@@ -106,7 +117,10 @@ export async function pullPath(
   if (entry === undefined) throw Object.assign(new Error(`no such file: ${remote}`), { code: 2 });
   if (entry.isDirectory) {
     if (!options.recurse) {
-      throw new SshError(SshErrorCode.SFTP, `${remote} is a directory: Pull it with { recurse: true }`);
+      throw new SshError(
+        SshErrorCode.SFTP,
+        `${remote} is a directory: it is copied only with recurse: true (jobgraph pull -r)`,
+      );
     }
     await mkdir(local, { recursive: true });
     for (const child of await sftp.list(remote)) {

@@ -1,0 +1,47 @@
+/**
+ * The name of each target in files: `-o DIR/<name>`, `--mark`'s `DIR/1failed/<name>`, and the
+ * `{host}` of push/pull. It is what the user wrote (an ssh config alias stays an alias, so that
+ * `-t DIR/1failed` reaches the same hosts through the same ProxyJump), made longer only where two
+ * targets of one run would otherwise share it: first the user (`bob@fit01`), then the gateways
+ * (`gw->bob@fit01`). Every form is itself a target.
+ */
+import { type Hop, type Target, targetText } from './resolve.js';
+
+/** `alias`, `alias:port` when the port is not what the alias alone would give, IPv6 in brackets. */
+function hostPart(hop: Hop): string {
+  const host = hop.alias.includes(':') ? `[${hop.alias}]` : hop.alias;
+  const usual = hop.config?.port ?? 22;
+  return hop.port === usual ? host : `${host}:${hop.port}`;
+}
+
+const levels: ReadonlyArray<(target: Target) => string> = [
+  (target) => hostPart(target.host),
+  (target) => `${target.host.user}@${hostPart(target.host)}`,
+  (target) => [...target.gateways, target.host].map((hop) => `${hop.user}@${hostPart(hop)}`).join('->'),
+  // two different targets cannot share this one
+  (target) => targetText(target),
+];
+
+/**
+ * The file name of each target, unique among `targets`.
+ * @example
+ * targetNames([fit01, bobOnFit01, fit02])   // fit01 → "root@fit01", bob's → "bob@fit01", fit02 → "fit02"
+ */
+export function targetNames(targets: readonly Target[]): Map<Target, string> {
+  const names = new Map<Target, string>();
+  let pending = [...targets];
+  for (const level of levels) {
+    const counts = new Map<string, number>();
+    for (const target of pending) counts.set(level(target), (counts.get(level(target)) ?? 0) + 1);
+    const clashing: Target[] = [];
+    for (const target of pending) {
+      const name = level(target);
+      if (counts.get(name) === 1) names.set(target, name);
+      else clashing.push(target);
+    }
+    pending = clashing;
+    if (pending.length === 0) break;
+  }
+  for (const target of pending) names.set(target, targetText(target));
+  return names;
+}
