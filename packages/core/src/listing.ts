@@ -19,7 +19,13 @@ export interface ListOptions {
 }
 
 /** Options of `debrief()`. */
-export type DebriefOptions = ListOptions;
+export interface DebriefOptions extends ListOptions {
+  /**
+   * The stack of each critical job's error, as asynciojobs prints it; `false`: its first line only
+   * (`Name: message`), for a command line that shows stacks only when asked. @default true
+   */
+  stacks?: boolean;
+}
 
 const MAX_RESULT_LENGTH = 200;
 
@@ -162,7 +168,8 @@ export function debrief(scheduler: PureScheduler, options: DebriefOptions = {}):
   for (const job of critical) {
     const head = `${job[kState].id} ${badge(job, options.ascii)} ${mainText(job)}`;
     const error = job[kState].error;
-    const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+    const full = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+    const stack = options.stacks === false ? (error instanceof Error ? `${error.name}: ${error.message}` : full) : full;
     text += `${stars}\n${stars} BEG stack for CRITICAL JOB ${head}\n${stars}\n`;
     text += `${stack
       .split('\n')

@@ -564,6 +564,10 @@ describe('debrief()', () => {
         'non-critical: soft: exception soft fail',
       ),
     );
+    // stacks: false keeps the first line of each critical error
+    const short = s.debrief({ stacks: false });
+    expect(short).toContain('    Error: hard fail\n    ********************\n');
+    expect(short).not.toContain('at fake');
   });
 
   it('only non-critical failures: FINE, no stack, one summary line each', async () => {
