@@ -1,10 +1,14 @@
 /**
  * Deferred templates in commands, against the real sshd: apssh's test_deferred.
  */
+
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Scheduler, Sequence } from '@jobgraph/core';
 import { Capture, Deferred, Variables } from '@jobgraph/deferred';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureFormatter, Run, RunString, SshJob, type SshNode } from '../src/index.js';
+import { CaptureFormatter, Run, RunScript, RunString, Service, SshJob, type SshNode } from '../src/index.js';
 import { loopbackNode } from './bed.js';
 
 const nodes: SshNode[] = [];
@@ -87,6 +91,58 @@ describe('Deferred in commands (apssh test_deferred)', () => {
     });
     expect(await new Scheduler({ critical: false, jobs: [job] }).run()).toBe(true);
     expect(formatter.getCapture()).toBe('hello world 6\nWORLD\na && b\n');
+  });
+
+  it('a Deferred given straight to SshJob, RunScript arguments, and a Service command are rendered at run time', async () => {
+    const env = new Variables();
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-deferred-'));
+    const script = join(dir, 'args.sh');
+    await writeFile(script, '#!/bin/sh\necho "script [$1]"\n');
+    const formatter = new CaptureFormatter('{linenl}', { stderr: () => undefined });
+    formatter.startCapture();
+    const service = new Service(new Deferred('sleep {{ seconds }}', env), { serviceId: 'jg-deferred' });
+    const start = service.startCommand();
+    // before the value exists, the label shows the template
+    expect(start.labelLine()).toContain('sleep {{ seconds }}');
+    const on = node(formatter);
+    const direct = new SshJob({ node: on, command: new Deferred('echo direct {{ word }}', env) });
+    const scripted = new SshJob({
+      node: on,
+      command: new RunScript(script, [new Deferred('{{ word | upper }}', env)]),
+    });
+    env.word = 'late';
+    env.seconds = 5;
+    expect(await new Scheduler({ critical: false, jobs: [new Sequence([direct, scripted])] }).run()).toBe(
+      true,
+    );
+    expect(formatter.getCapture()).toBe('direct late\nscript [LATE]\n');
+    expect(start.commandLine()).toMatch(/ sleep 5$/);
+  });
+
+  it.each([
+    [
+      'a filtered missing name in Run',
+      () => new Run(new Deferred('echo [{{ typo | shquote }}]', new Variables())),
+      'ERR_UNDEFINED_VARIABLE',
+    ],
+    [
+      'a missing name in a RunString body',
+      () => new RunString(new Deferred('echo {{ body_var }}', new Variables())),
+      'ERR_UNDEFINED_VARIABLE',
+    ],
+    [
+      'an unknown filter',
+      () => new Run(new Deferred('echo {{ 1 | nosuchfilter }}', new Variables())),
+      'ERR_TEMPLATE',
+    ],
+  ])('%s fails that job with %s, and nothing runs', async (_name, command, code) => {
+    const formatter = new CaptureFormatter('{linenl}', { stderr: () => undefined });
+    formatter.startCapture();
+    const job = new SshJob({ node: node(formatter), commands: [command(), new Run('echo after')] });
+    const scheduler = new Scheduler({ critical: false, jobs: [job] });
+    expect(await scheduler.run()).toBe(false);
+    expect(job.raisedException()).toMatchObject({ code });
+    expect(formatter.getCapture()).toBe('');
   });
 
   it('a render error fails that command (ERR_UNDEFINED_VARIABLE), not the process', async () => {
