@@ -151,6 +151,18 @@ describe('templates and YAML features', () => {
     expect((error as ScenarioError).message).toContain('a value may not hold {{ or {%');
   });
 
+  it("takes apssh's allowed_exits for allowedExits", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-scenario-'));
+    const file = join(dir, 'exits.yaml');
+    await writeFile(
+      file,
+      'nodes: [{ id: l, localnode: true }]\njobs:\n  - { id: j, node: l, commands: [{ type: Run, command: "exit 3", allowed_exits: [3, TERM] }] }\n',
+    );
+    const { scheduler, jobs } = await loadScenario(file);
+    expect([...((jobs.get('j')?.commands[0] as Run | undefined)?.allowedExits ?? [])]).toEqual([3, 'TERM']);
+    expect(await scheduler.run()).toBe(true);
+  });
+
   it('reads YAML anchors, aliases and merge keys', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'jobgraph-scenario-'));
     const file = join(dir, 'anchors.yaml');
@@ -209,6 +221,9 @@ const MALFORMED: Record<string, string[]> = {
     'jobs[0].commands[0].command: a Run command is one line (its words are joined with spaces): use RunString with script_body for several lines',
   ],
   'allowed-exits-not-list.yaml': ['jobs[0].commands[0].allowedExits: expected a list, got 1'],
+  'allowed-exits-twice.yaml': [
+    'jobs[0].commands[0].allowed_exits: give allowedExits or allowed_exits (its apssh name), not both',
+  ],
   'bad-capture-name.yaml': [
     'jobs[0].commands[0].capture: expected a variable name (letters, digits and _), got "host-name"',
   ],
@@ -221,7 +236,7 @@ const MALFORMED: Record<string, string[]> = {
   ],
   'command-not-mapping.yaml': ['jobs[0].commands[0]: expected a mapping, got "echo hi"'],
   'command-unknown-key.yaml': [
-    'jobs[0].commands[0].cmd: unknown key; expected one of type, command, argv, pty, env, label, verbose, allowedExits, capture, x11',
+    'jobs[0].commands[0].cmd: unknown key; expected one of type, command, argv, pty, env, label, verbose, allowedExits, allowed_exits, capture, x11',
     'jobs[0].commands[0]: Run needs command (a string) or argv (a list)',
   ],
   'commands-empty.yaml': ['jobs[0].commands: expected at least 1 item, got an empty list'],

@@ -153,7 +153,7 @@ export function buildCommand(entry: CommandEntry, context: BuildContext): Abstra
       const options = {
         ...common,
         ...defined({
-          allowedExits: entry.allowedExits,
+          allowedExits: entry.allowedExits ?? entry.allowed_exits,
           capture: entry.capture === undefined ? undefined : new Capture(entry.capture, variables),
           x11: entry.x11,
           pty: entry.pty,
@@ -172,7 +172,7 @@ export function buildCommand(entry: CommandEntry, context: BuildContext): Abstra
       return new RunScript(local(script, context), scriptArgs, {
         ...common,
         ...defined({
-          allowedExits: entry.allowedExits,
+          allowedExits: entry.allowedExits ?? entry.allowed_exits,
           capture: entry.capture === undefined ? undefined : new Capture(entry.capture, variables),
           x11: entry.x11,
           includes: entry.includes?.map((include) => local(include, context)),
@@ -183,7 +183,7 @@ export function buildCommand(entry: CommandEntry, context: BuildContext): Abstra
       return new RunString(templated(entry.script_body, variables), args(entry.args, variables), {
         ...common,
         ...defined({
-          allowedExits: entry.allowedExits,
+          allowedExits: entry.allowedExits ?? entry.allowed_exits,
           capture: entry.capture === undefined ? undefined : new Capture(entry.capture, variables),
           x11: entry.x11,
           includes: entry.includes?.map((include) => local(include, context)),

@@ -174,6 +174,9 @@ function checkCommand(
   at: (path: PathItem[], message: string) => void,
 ): void {
   const blank = (value: unknown) => typeof value === 'string' && value.trim() === '';
+  if (command.allowedExits !== undefined && command.allowed_exits !== undefined) {
+    at([...path, 'allowed_exits'], 'give allowedExits or allowed_exits (its apssh name), not both');
+  }
   switch (command.type) {
     case 'Run':
       if (command.command === undefined && command.argv === undefined)

@@ -43,6 +43,10 @@ const runnable = {
     .array(z.union([z.number().int(), z.string().min(1)]))
     .optional()
     .describe('Exit codes (or signal names without SIG, such as "TERM") that count as success besides 0'),
+  allowed_exits: z
+    .array(z.union([z.number().int(), z.string().min(1)]))
+    .optional()
+    .describe("allowedExits, under apssh's name"),
   capture: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected a variable name (letters, digits and _)' })
