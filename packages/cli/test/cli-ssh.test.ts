@@ -468,7 +468,9 @@ describe('against the test bed', () => {
     // with -v, apssh's warning that no such file exists, so the word is the script text
     const told = await jobgraph(['ssh', ...auth, '-v', '-r', '-t', lo, '-s', 'echo body-text']);
     expect(told.code, told.stderr).toBe(0);
-    expect(told.stderr).toContain('jobgraph ssh: no file echo body-text: its text is the script (RunString)\n');
+    expect(told.stderr).toContain(
+      'jobgraph ssh: no file echo body-text: its text is the script (RunString)\n',
+    );
   });
 
   it('-f, --time and -r choose how lines are shown', async () => {

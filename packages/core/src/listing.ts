@@ -169,7 +169,8 @@ export function debrief(scheduler: PureScheduler, options: DebriefOptions = {}):
     const head = `${job[kState].id} ${badge(job, options.ascii)} ${mainText(job)}`;
     const error = job[kState].error;
     const full = error instanceof Error ? (error.stack ?? String(error)) : String(error);
-    const stack = options.stacks === false ? (error instanceof Error ? `${error.name}: ${error.message}` : full) : full;
+    const stack =
+      options.stacks === false ? (error instanceof Error ? `${error.name}: ${error.message}` : full) : full;
     text += `${stars}\n${stars} BEG stack for CRITICAL JOB ${head}\n${stars}\n`;
     text += `${stack
       .split('\n')
