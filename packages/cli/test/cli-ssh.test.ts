@@ -165,6 +165,9 @@ describe('the target grammar (apssh test_targets and test_gwt), with -L', () => 
   it('-L and -n also work for push and pull', async () => {
     const push = await offline('push', '-L', '-t', 'fit[1-2]', 'a.txt', '@:/tmp/');
     expect(lines(push.stdout)).toEqual([`${me}@fit1`, `${me}@fit2`]);
+    // -L needs no paths
+    const bare = await offline('pull', '-L', '-t', 'fit[1-2]');
+    expect(bare).toMatchObject({ code: 0, stdout: `${me}@fit1\n${me}@fit2\n` });
     const pull = await offline('pull', '-n', '-t', 'fit[1-2]', '@:/var/log/syslog', 'logs/{host}.log');
     // placeholders are shown expanded, target by target
     expect(pull.stdout).toContain(

@@ -26,8 +26,9 @@ export class Capture {
     this.variables = variables;
   }
 
-  /** Stores `output` without its last newline (if any). */
+  /** Stores `output` without its last newline (if any; `\r\n` from a pty counts as one). */
   store(output: string): void {
-    this.variables.set(this.varname, output.endsWith('\n') ? output.slice(0, -1) : output);
+    const end = output.endsWith('\r\n') ? 2 : output.endsWith('\n') ? 1 : 0;
+    this.variables.set(this.varname, output.slice(0, output.length - end));
   }
 }

@@ -33,6 +33,9 @@ describe('Capture', () => {
     expect(vars.host).toBe('fit01');
     new Capture('noeol', vars).store('a\nb');
     expect(vars.noeol).toBe('a\nb');
+    // a pty ends its lines with \r\n: the pair is the newline
+    new Capture('pty', vars).store('pod-0\r\n');
+    expect(vars.pty).toBe('pod-0');
   });
 
   it('refuses an empty variable name', () => {

@@ -75,7 +75,8 @@ Examples:
           ? 'copy local files to many hosts at once (appush)'
           : 'copy files from many hosts at once (appull)',
       )
-      .argument('<paths...>', mode === 'push' ? 'LOCAL… @:REMOTE' : '@:REMOTE… LOCAL');
+      // optional for commander, so that -L and -n work without paths; checked by the command
+      .argument('[paths...]', mode === 'push' ? 'LOCAL… @:REMOTE' : '@:REMOTE… LOCAL');
     addTargetOptions(command)
       .option('-r, --recursive', 'copy directories with their content')
       .option('--preserve', 'keep modes and modification times')
