@@ -14,7 +14,7 @@ Targets (-t, repeatable; -x takes the same forms):
   fit[01-37]  fit[1,3,5-7]  node{1..4}  {amf,upf}  ranges
   "fit01 fit02,fit03"                           lists, split on spaces and commas
   nodes.txt                                     a file of targets (# comments), also ~/.jobgraph/nodes.txt
-  out/1failed                                   a directory whose file names are hosts (see --mark)
+  out/1failed                                   a directory whose file names are targets (see --mark)
   an ssh config alias (-F, default ~/.ssh/config): its HostName, User, Port, IdentityFile, ProxyJump
 `;
 
@@ -44,11 +44,14 @@ export function addFanoutCommands(program: Command, io: Io, done: (code: number)
       '-f, --format <format>',
       'output format: {host} {fqdn} {user} {time} {line} {linenl} {nl} and %H:%M strftime codes',
     )
-    .option('-o, --out-dir <dir>', "write each host's output into DIR/<host> (stderr: DIR/<host>.err)")
+    .option(
+      '-o, --out-dir <dir>',
+      "write each target's output into DIR/<target> (stderr: DIR/<target>.err), named as written",
+    )
     .option('-d, --date-time', 'as -o, into a directory named after the time: 2026-11-25@14:05')
     .option(
       '-m, --mark',
-      'with -o or -d: DIR/0ok/<host> for hosts that returned 0, DIR/1failed/<host> for the others',
+      'with -o or -d: DIR/0ok/<target> for targets that returned 0, DIR/1failed/<target> for the others',
     )
     .addHelpText(
       'after',
