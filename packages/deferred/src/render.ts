@@ -166,6 +166,8 @@ function collectLocal(node: unknown, into: Set<string>): void {
  */
 export function renderStrict(template: string, values: Record<string, unknown>): string {
   const seen: Lookups = { missing: new Set(), last: undefined };
+  // a value may render a template of its own (a Deferred in Variables): restore, not reset
+  const outer = lookups;
   lookups = seen;
   let output: string;
   try {
@@ -173,15 +175,52 @@ export function renderStrict(template: string, values: Record<string, unknown>):
   } catch (error) {
     throw strictError(template, seen.last, error);
   } finally {
-    lookups = undefined;
+    lookups = outer;
   }
-  const missing = seen.missing;
   // Operators are plain JavaScript in nunjucks: `{{ missing + 1 }}` prints NaN, `missing ~ 'x'`
-  // prints undefinedx. Such output, with a missing name looked up, is the same mistake.
-  if (missing.size > 0 && /NaN|undefined/.test(output) && !/NaN|undefined/.test(template)) {
-    throw undefinedVariable(template, [...missing][0] as string, undefined);
+  // prints undefinedx. A missing name used as an operand, with such output, is that mistake;
+  // a name that is only tested or given a default is not (whatever the values print).
+  if (seen.missing.size > 0 && /NaN|undefined/.test(output) && !/NaN|undefined/.test(template)) {
+    const operands = operandNames(template);
+    const culprit = [...seen.missing].find((name) => operands.has(name));
+    if (culprit !== undefined) throw undefinedVariable(template, culprit, undefined);
   }
   return output;
+}
+
+/** Operators whose result is NaN or holds `undefined` when an operand is missing. */
+const ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'FloorDiv', 'Mod', 'Pow', 'Neg', 'Pos', 'Concat']);
+
+/** The context names used (directly or through attributes) as operands of arithmetic or `~`. */
+function operandNames(template: string): Set<string> {
+  const names = new Set<string>();
+  const root = (node: unknown): string | undefined => {
+    const typed = node as { typename?: string; value?: unknown; target?: unknown } | null;
+    if (typed?.typename === 'Symbol' && typeof typed.value === 'string') return typed.value;
+    if (typed?.typename === 'LookupVal') return root(typed.target);
+    return undefined;
+  };
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    const typed = node as { typename?: string; left?: unknown; right?: unknown; target?: unknown };
+    if (typed.typename !== undefined && ARITHMETIC.has(typed.typename)) {
+      for (const operand of [typed.left, typed.right, typed.target]) {
+        const name = root(operand);
+        if (name !== undefined) names.add(name);
+      }
+    }
+    for (const [key, value] of Object.entries(node)) if (key !== 'lineno' && key !== 'colno') walk(value);
+  };
+  try {
+    walk(parser.parse(template, [], {}));
+  } catch {
+    // a template that does not parse has already failed to render
+  }
+  return names;
 }
 
 function strictError(template: string, name: string | undefined, error: unknown): DeferredError {

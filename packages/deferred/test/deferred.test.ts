@@ -125,6 +125,30 @@ describe('missing names under filters and operators', () => {
     expect(error).toMatchObject({ variable: 'pods' });
   });
 
+  it.each([
+    ["{{ opt | default('') }} {{ out }}", ' undefined reference to foo'],
+    ['{% if verbose %}-v {% endif %}{{ out }}', 'undefined reference to foo'],
+    ['{{ (count | default(0)) + 1 }} {{ out }}', '1 undefined reference to foo'],
+  ])('%s: a missing name only tested or defaulted is no error, whatever the values print', (template, expected) => {
+    const vars = new Variables({ out: 'undefined reference to foo' });
+    expect(new Deferred(template, vars).render()).toBe(expected);
+  });
+
+  it('a Deferred among the values does not stop the outer render from naming its missing names', () => {
+    const vars = new Variables({ tag: 'v1' });
+    vars.set('inner', new Deferred('build-{{ tag }}', vars));
+    for (const template of ['{{ inner }} {{ m + 1 }}', '{{ inner }} {{ m }}']) {
+      let caught: unknown;
+      try {
+        new Deferred(template, vars).render();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ code: 'ERR_UNDEFINED_VARIABLE', variable: 'm' });
+    }
+    expect(new Deferred('{{ inner }}!', vars).render()).toBe('build-v1!');
+  });
+
   it('a missing attribute of a defined value is a template error that says so', () => {
     const error = strictError('{{ pod.name }}', { pod: {} });
     expect(error).toMatchObject({ code: 'ERR_TEMPLATE' });

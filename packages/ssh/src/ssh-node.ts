@@ -284,15 +284,21 @@ export class SshNode implements CommandNode {
    * `signal` stops its own wait, not the attempt: the others may still want the connection.
    */
   #connectionReady(signal?: AbortSignal): Promise<Connection> {
+    // An aborted caller must not start (or keep alive) a connection nobody will use.
+    if (signal?.aborted) return Promise.reject(signal.reason);
     this.#closeWhenIdle = false;
     if (this.#connection !== undefined && !this.#connection.closed) return Promise.resolve(this.#connection);
     if (this.#connecting === undefined) {
       const abort = new AbortController();
       this.#connectAbort = abort;
-      this.#connecting = this.#open(abort.signal).finally(() => {
+      const connecting = this.#open(abort.signal).finally(() => {
         this.#connecting = undefined;
         if (this.#connectAbort === abort) this.#connectAbort = undefined;
       });
+      // every caller may have stopped waiting (their signals aborted): the failure is theirs
+      // to see, never an unhandled rejection
+      connecting.catch(() => undefined);
+      this.#connecting = connecting;
     }
     return signal === undefined ? this.#connecting : untilAborted(this.#connecting, signal);
   }
@@ -323,6 +329,7 @@ export class SshNode implements CommandNode {
     this.#event('connecting', { direct });
     try {
       const keys = await this.#credentials();
+      abandon.throwIfAborted();
       let sock: Awaited<ReturnType<Connection['forwardOut']>> | undefined;
       if (this.gateway !== undefined) {
         sock = await this.gateway.#tunnel(this.hostname, this.port, this.toString(), abandon);

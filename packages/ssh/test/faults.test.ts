@@ -208,6 +208,17 @@ describe('faults a real sshd will not show on demand', () => {
     }
   });
 
+  it('a caller whose signal has already aborted starts no connection', async () => {
+    const formatter = new RecordingFormatter();
+    const node = new SshNode({ hostname: '127.0.0.1', port: silentPort, ...common(), formatter });
+    const controller = new AbortController();
+    controller.abort(new Error('gone before asking'));
+    await expect(node.sftp(controller.signal)).rejects.toThrow('gone before asking');
+    // nothing was started that would stay open (or fail unhandled) once everyone has left
+    expect(formatter.events.map((event) => event.kind)).not.toContain('connecting');
+    expect(node.isConnected()).toBe(false);
+  });
+
   it('password authentication: the right password connects, a wrong one → ERR_SSH_AUTH', async () => {
     const options = {
       hostname: '127.0.0.1',
