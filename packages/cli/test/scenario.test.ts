@@ -139,16 +139,34 @@ describe('templates and YAML features', () => {
     expect((argv[0] as Deferred).render()).toBe(`echo it's IT'S 'it'\\''s'`);
   });
 
-  it('refuses variable values that hold {{ or {%: values are data, not templates', async () => {
+  it('refuses variable values that hold {{, {% or {#: values are data, not templates', async () => {
     const error = await loadScenario(fixture('loader3.yaml'), {
-      variables: { msg: '{{ other }}', list: ['ok', '{% raw %}'] },
+      variables: { msg: '{{ other }}', list: ['ok', '{% raw %}'], count: 'echo ${#arr}' },
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ScenarioError);
     expect((error as ScenarioError).problems.map((problem) => problem.path)).toEqual([
       '(variables).msg',
       '(variables).list[1]',
+      '(variables).count',
     ]);
-    expect((error as ScenarioError).message).toContain('a value may not hold {{ or {%');
+    expect((error as ScenarioError).message).toContain('a value may not hold {{, {% or {#');
+  });
+
+  it('a YAML error in a rendered template saved with saveIntermediate names a line of the saved file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-scenario-'));
+    temps.push(dir);
+    const saved = join(dir, 'rendered.yaml');
+    const error = await loadScenario(fixture('malformed/rendered-yaml-error.yaml.j2'), {
+      variables: {},
+      saveIntermediate: saved,
+    }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ScenarioError);
+    const first = (error as ScenarioError).problems[0]?.message ?? '';
+    const located = /^YAML syntax error at (.+):(\d+):\d+ \(.+ rendered\): Block collections/.exec(first);
+    expect(located?.[1]).toBe(saved);
+    // line 8 of the template, below the saved file's 3-line header: the line the error names
+    expect(located?.[2]).toBe('11');
+    expect((await readFile(saved, 'utf8')).split('\n')[10]).toBe('      - type: Run');
   });
 
   it("takes apssh's allowed_exits for allowedExits", async () => {

@@ -55,7 +55,7 @@ export function intermediatePath(file: string): string {
 export async function parseScenario(
   file: string,
   text: string,
-  options: { rendered?: boolean } = {},
+  options: { rendered?: boolean; savedAs?: string } = {},
 ): Promise<ScenarioFile> {
   const lineCounter = new LineCounter();
   // merge keys (`<<: *defaults`) as PyYAML's safe_load reads them; warnings are ours to report
@@ -66,7 +66,14 @@ export async function parseScenario(
     merge: true,
     logLevel: 'silent',
   });
-  const where = options.rendered === true ? ' (a line of the rendered template)' : '';
+  // a line of the rendered text: in the saved intermediate file when there is one (same lines)
+  const at = options.savedAs ?? file;
+  const where =
+    options.savedAs !== undefined
+      ? ` (${file} rendered)`
+      : options.rendered === true
+        ? ' (a line of the rendered template)'
+        : '';
   if (document.errors.length > 0) {
     throw new ScenarioError(
       file,
@@ -76,7 +83,7 @@ export async function parseScenario(
         return {
           file,
           path: '(root)',
-          message: `YAML syntax error at ${file}:${position.line}:${position.col}${where}: ${message}`,
+          message: `YAML syntax error at ${at}:${position.line}:${position.col}${where}: ${message}`,
         };
       }),
     );
@@ -114,7 +121,7 @@ function renderOrThrow(file: string, text: string, values: Record<string, unknow
   return rendered;
 }
 
-const TEMPLATE_SYNTAX = /\{\{|\{%/;
+const TEMPLATE_SYNTAX = /\{\{|\{%|\{#/;
 
 /** `template error at x.yaml.j2:11:4: unknown block tag: endfo`, from what nunjucks says. */
 function templateErrorText(file: string, error: unknown): string {
@@ -126,7 +133,7 @@ function templateErrorText(file: string, error: unknown): string {
 }
 
 /**
- * Values are data: a value holding `{{` or `{%` would be read as a template after the pre-render
+ * Values are data: a value holding `{{`, `{%` or `{#` would be read as a template after the pre-render
  * (at run time, or even in a dry run), so it is refused.
  */
 function templatedValues(file: string, values: Record<string, unknown>): ScenarioProblem[] {
@@ -138,7 +145,7 @@ function templatedValues(file: string, values: Record<string, unknown>): Scenari
           file,
           path: `(variables).${path}`,
           message:
-            'a value may not hold {{ or {% (it would be read as a template): write the template in the scenario file',
+            'a value may not hold {{, {% or {# (it would be read as a template): write the template in the scenario file',
         });
       }
     } else if (Array.isArray(value)) {
@@ -184,21 +191,22 @@ export async function loadScenario(path: string, options: LoadScenarioOptions = 
   }
   const rendered = options.variables !== undefined || file.endsWith('.j2');
   const values = options.variables ?? {};
+  let savedAs: string | undefined;
   if (rendered) {
     const refused = templatedValues(path, values);
     if (refused.length > 0) throw new ScenarioError(path, refused);
     text = renderOrThrow(path, text, values);
     const save = options.saveIntermediate;
     if (save !== undefined && save !== false) {
-      await writeFile(
-        save === true ? intermediatePath(file) : resolve(save),
-        intermediateHeader(path) + text,
-      );
+      savedAs = save === true ? intermediatePath(path) : save;
+      // parsed with its header (comments only), so that a line number is one of the saved file
+      text = intermediateHeader(path) + text;
+      await writeFile(resolve(savedAs), text);
     }
   }
   let scenario: ScenarioFile;
   try {
-    scenario = await parseScenario(path, text, { rendered });
+    scenario = await parseScenario(path, text, { rendered, savedAs });
   } catch (error) {
     // a variable nobody gave often breaks the YAML or its shape: say which ones are missing
     const missing = rendered && error instanceof ScenarioError ? namesWithoutValue(text, values) : [];
