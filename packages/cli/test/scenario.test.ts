@@ -141,7 +141,7 @@ describe('templates and YAML features', () => {
 
   it('refuses variable values that hold {{, {% or {#: values are data, not templates', async () => {
     const error = await loadScenario(fixture('loader3.yaml'), {
-      variables: { msg: '{{ other }}', list: ['ok', '{% raw %}'], count: 'echo ${#arr}' },
+      variables: { msg: '{{ other }}', list: ['ok', '{% raw %}'], count: 'wc -l {# not a comment #}' },
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ScenarioError);
     expect((error as ScenarioError).problems.map((problem) => problem.path)).toEqual([

@@ -129,10 +129,13 @@ describe('missing names under filters and operators', () => {
     ["{{ opt | default('') }} {{ out }}", ' undefined reference to foo'],
     ['{% if verbose %}-v {% endif %}{{ out }}', 'undefined reference to foo'],
     ['{{ (count | default(0)) + 1 }} {{ out }}', '1 undefined reference to foo'],
-  ])('%s: a missing name only tested or defaulted is no error, whatever the values print', (template, expected) => {
-    const vars = new Variables({ out: 'undefined reference to foo' });
-    expect(new Deferred(template, vars).render()).toBe(expected);
-  });
+  ])(
+    '%s: a missing name only tested or defaulted is no error, whatever the values print',
+    (template, expected) => {
+      const vars = new Variables({ out: 'undefined reference to foo' });
+      expect(new Deferred(template, vars).render()).toBe(expected);
+    },
+  );
 
   it('a Deferred among the values does not stop the outer render from naming its missing names', () => {
     const vars = new Variables({ tag: 'v1' });

@@ -5,6 +5,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { targetNameForms } from '../targets/names.js';
 import type { Target } from '../targets/resolve.js';
 import type { Outcome } from './fanout.js';
 
@@ -15,11 +16,16 @@ function markText(outcome: Outcome): string {
   return `${outcome.status}${why === '' ? '' : `: ${why.replace(/\s*\n\s*/g, ' ')}`}\n`;
 }
 
+/** A name as a file name: no directory separators. */
+const asFileName = (name: string) => name.replace(/[/\\\0]/g, '_');
+
 /**
  * Writes the marks of `outcomes` into `directory`, each under its target's name (the name of its
  * output file, itself a target: `-t DIR/1failed` reaches the same hosts; a gateway given with -g,
- * as with apssh, is given again). A target's stale mark from an earlier run into the same
- * directory (in the other mark directory) is removed, so each is marked once, with its latest result.
+ * or written in the target, as with apssh, is given again with -g). A target's stale mark from an
+ * earlier run into the same directory is removed, in either mark directory and under any name the
+ * target had then (`root@fit01` beside `bob@fit01` in pass 1, `fit01` alone in pass 2), so each
+ * target is marked once, with its latest result. The names of this run's targets are never removed.
  */
 export async function writeMarks(
   directory: string,
@@ -28,12 +34,22 @@ export async function writeMarks(
 ): Promise<void> {
   const ok = join(directory, '0ok');
   const failed = join(directory, '1failed');
+  const current = new Set([...names.values()].map(asFileName));
   for (const outcome of outcomes) {
-    const name = (names.get(outcome.target) ?? outcome.target.host.alias).replace(/[/\\\0]/g, '_');
+    const name = asFileName(names.get(outcome.target) ?? outcome.target.host.alias);
     const succeeded = outcome.status === 'succeeded';
-    const [into, stale] = succeeded ? [ok, failed] : [failed, ok];
+    const [into, other] = succeeded ? [ok, failed] : [failed, ok];
+    const earlier = targetNameForms(outcome.target)
+      .map(asFileName)
+      .filter((form) => !current.has(form));
     await mkdir(into, { recursive: true });
-    await rm(join(stale, name), { force: true });
+    await Promise.all([
+      rm(join(other, name), { force: true }),
+      ...earlier.flatMap((form) => [
+        rm(join(into, form), { force: true }),
+        rm(join(other, form), { force: true }),
+      ]),
+    ]);
     await writeFile(join(into, name), markText(outcome));
   }
 }

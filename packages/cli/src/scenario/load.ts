@@ -55,7 +55,7 @@ export function intermediatePath(file: string): string {
 export async function parseScenario(
   file: string,
   text: string,
-  options: { rendered?: boolean; savedAs?: string } = {},
+  options: { rendered?: boolean; savedAs?: string | undefined } = {},
 ): Promise<ScenarioFile> {
   const lineCounter = new LineCounter();
   // merge keys (`<<: *defaults`) as PyYAML's safe_load reads them; warnings are ours to report

@@ -23,6 +23,14 @@ const levels: ReadonlyArray<(target: Target) => string> = [
 ];
 
 /**
+ * Every name `target` can have, whatever the other targets of a run: a file under any of them
+ * is this target's (an earlier run, with other targets beside it, may have named it otherwise).
+ */
+export function targetNameForms(target: Target): string[] {
+  return [...new Set(levels.map((level) => level(target)))];
+}
+
+/**
  * The file name of each target, unique among `targets`.
  * @example
  * targetNames([fit01, bobOnFit01, fit02])   // fit01 → "root@fit01", bob's → "bob@fit01", fit02 → "fit02"
