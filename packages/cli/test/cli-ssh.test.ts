@@ -277,6 +277,23 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
     expect(tried.code).toBe(1);
     expect(tried.stderr).toContain('1 unreachable');
   });
+
+  it('says which default key it left out for being encrypted', async () => {
+    const encryptedHome = await tempDir('jobgraph-home-');
+    await mkdir(join(encryptedHome, '.ssh'));
+    await writeFile(join(encryptedHome, '.ssh', 'id_ed25519'), await readFile(bed.keys.ed25519Pass));
+    const env = { HOME: encryptedHome, SSH_AUTH_SOCK: '' };
+    const out = await jobgraph(['ssh', '-t', lo, 'id'], { env });
+    expect(out).toMatchObject({ code: 2 });
+    expect(out.stderr).toBe(
+      `jobgraph: no usable key: no ssh-agent key and ${join(encryptedHome, '.ssh', 'id_ed25519')} encrypted (ssh-add it); give -k FILE, or -K to try anyway\n`,
+    );
+    const tried = await jobgraph(['ssh', '-K', '-c', '10', '--known-hosts', bed.knownHosts, '-t', lo, 'id'], {
+      env,
+    });
+    expect(tried.code).toBe(1);
+    expect(tried.stderr).toContain('left out for being encrypted');
+  });
 });
 
 describe('Ctrl-C while connecting', () => {

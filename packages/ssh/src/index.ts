@@ -27,6 +27,7 @@ export { CommandFailedError, SshError, SshErrorCode } from './errors.js';
 export * from './formatters/index.js';
 export {
   DEFAULT_KEY_FILES,
+  encryptedDefaultKeys,
   importPrivateKey,
   type KeyFile,
   type KeySpec,

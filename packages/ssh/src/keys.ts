@@ -58,7 +58,23 @@ export function expandHome(path: string): string {
   return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
 }
 
-const defaultKeysCache = new Map<string, Promise<PrivateKey[]>>();
+/** The default keys of a home directory: those loaded, and the encrypted ones left out. */
+interface DefaultKeys {
+  readonly keys: PrivateKey[];
+  readonly encrypted: string[];
+}
+
+const defaultKeysCache = new Map<string, Promise<DefaultKeys>>();
+
+function defaultKeys(): Promise<DefaultKeys> {
+  const home = homedir();
+  let cached = defaultKeysCache.get(home);
+  if (cached === undefined) {
+    cached = loadDefaultKeys(home);
+    defaultKeysCache.set(home, cached);
+  }
+  return cached;
+}
 
 /**
  * Loads private keys: the given files (every one must load), or else the default files
@@ -77,25 +93,30 @@ export function loadPrivateKeys(files?: readonly (string | KeyFile)[]): Promise<
       ),
     );
   }
-  const home = homedir();
-  let cached = defaultKeysCache.get(home);
-  if (cached === undefined) {
-    cached = loadDefaultKeys(home);
-    defaultKeysCache.set(home, cached);
-  }
-  return cached;
+  return defaultKeys().then((loaded) => loaded.keys);
 }
 
-async function loadDefaultKeys(home: string): Promise<PrivateKey[]> {
+/**
+ * The default key files that exist but were left out because they are encrypted (no passphrase
+ * is asked for): what to tell a user whose authentication is refused.
+ */
+export function encryptedDefaultKeys(): Promise<readonly string[]> {
+  return defaultKeys().then((loaded) => loaded.encrypted);
+}
+
+async function loadDefaultKeys(home: string): Promise<DefaultKeys> {
   const keys: PrivateKey[] = [];
+  const encrypted: string[] = [];
   for (const name of DEFAULT_KEY_FILES) {
+    const file = join(home, '.ssh', name);
     try {
-      keys.push(await importPrivateKey(join(home, '.ssh', name)));
-    } catch {
+      keys.push(await importPrivateKey(file));
+    } catch (error) {
       // absent or encrypted default keys are skipped, as OpenSSH does without an agent
+      if (/is encrypted/.test(messageOf(error))) encrypted.push(file);
     }
   }
-  return keys;
+  return { keys, encrypted };
 }
 
 /** Turns the `keys` option of a node into loaded keys. */

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
 import type { Formatter, NodeEventKind } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
-import { type KeySpec, loadPrivateKeys, resolveKeys } from './keys.js';
+import { encryptedDefaultKeys, type KeySpec, loadPrivateKeys, resolveKeys } from './keys.js';
 import { type HostKeyPolicy, verifyHostKey } from './known-hosts.js';
 import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
 import { killScript, PidFrameReader, withPidReport } from './remote-process.js';
@@ -381,13 +381,19 @@ export class SshNode implements CommandNode {
       this.#event('connected', { direct });
       return connection;
     } catch (error) {
-      const wrapped =
+      let wrapped =
         error instanceof SshError
           ? error
           : new SshError(SshErrorCode.CONNECT, `Cannot connect to ${this.toString()}: ${messageOf(error)}`, {
               cause: error,
               node: this.toString(),
             });
+      if (
+        wrapped.code === SshErrorCode.AUTH &&
+        (this.#keySpecs === undefined || this.#keySpecs.length === 0)
+      ) {
+        wrapped = await withEncryptedKeysHint(wrapped);
+      }
       // an attempt dropped by close() is no news: whoever closed the node knows
       if (!abandon.aborted) this.#event('connect-failed', { detail: wrapped.message });
       throw wrapped;
@@ -793,6 +799,21 @@ export function localUsername(): string {
   } catch {
     return process.env.USER ?? process.env.LOGNAME ?? 'root';
   }
+}
+
+/**
+ * A refusal of a node on the default keys, told which of them were left out for being encrypted
+ * (the commonest reason: the key is fine, but no agent holds it and nobody gave its passphrase).
+ */
+async function withEncryptedKeysHint(error: SshError): Promise<SshError> {
+  const encrypted = await encryptedDefaultKeys().catch(() => []);
+  if (encrypted.length === 0) return error;
+  const files = encrypted.join(', ');
+  return new SshError(
+    error.code as SshErrorCode,
+    `${error.message}; left out for being encrypted: ${files} (load it into ssh-agent with ssh-add, or give it with its passphrase)`,
+    error.node === undefined ? { cause: error.cause } : { cause: error.cause, node: error.node },
+  );
 }
 
 /** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */

@@ -56,6 +56,39 @@ describe('faults against the real sshd', () => {
     expect(oneLine(absentError)).toBe('Cannot load the private key /nonexistent/key: no such file');
   });
 
+  it('a refusal on the default keys says what was offered, and which default key was left out encrypted', async () => {
+    const { copyFile, mkdir, mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const home = await mkdtemp(join(tmpdir(), 'jobgraph-home-'));
+    const saved = process.env.HOME;
+    try {
+      await mkdir(join(home, '.ssh'));
+      // the bed's key, fine but encrypted: without an agent or a passphrase, nothing is offered
+      await copyFile(bed.keys.ed25519Pass, join(home, '.ssh', 'id_ed25519'));
+      process.env.HOME = home;
+      const node = loopbackNode({ keys: [] });
+      const error = await node.run('true').catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'ERR_SSH_AUTH' });
+      expect(oneLine(error)).toMatch(
+        new RegExp(
+          `^Cannot connect to root@127\\.0\\.0\\.1:\\d+: authentication refused \\(offered: nothing: no key, agent or password\\); ` +
+            `left out for being encrypted: ${join(home, '.ssh', 'id_ed25519').replace(/\./g, '\\.')} \\(load it into ssh-agent`,
+        ),
+      );
+    } finally {
+      process.env.HOME = saved;
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('a refusal names the keys it offered', async () => {
+    const node = loopbackNode({ username: 'nobody-jobgraph' });
+    const error = await node.run('true').catch((caught: unknown) => caught);
+    expect(oneLine(error)).toMatch(/authentication refused \(offered: key \S+ed25519\S*\)$/);
+    expect(oneLine(error)).toContain(`key ${bed.keys.ed25519})`);
+  });
+
   it('an RSA key works as well', async () => {
     const node = loopbackNode({ keys: [bed.keys.rsa] });
     expect((await node.run('true')).exitCode).toBe(0);
@@ -236,7 +269,7 @@ describe('faults a real sshd will not show on demand', () => {
     const error = await bad.run('anything').catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'ERR_SSH_AUTH' });
     expect(oneLine(error)).toBe(
-      `Cannot connect to alice@127.0.0.1:${serverPort}: authentication refused (all configured methods failed)`,
+      `Cannot connect to alice@127.0.0.1:${serverPort}: authentication refused (offered: a password)`,
     );
     // the password never appears in messages
     expect((error as Error).message).not.toContain('wrong');

@@ -6,6 +6,7 @@ import { attachVerboseRenderer, Scheduler } from '@jobgraph/core';
 import {
   type CommandSpec,
   closeSshInScheduler,
+  encryptedDefaultKeys,
   type Formatter,
   loadAgentKeys,
   loadPrivateKeys,
@@ -90,11 +91,17 @@ export async function chooseKeys(
     [...target.gateways, target.host].some((hop) => (hop.config?.identityFiles.length ?? 0) > 0),
   );
   if (fromConfig) return undefined;
-  const [agent, files] = await Promise.all([loadAgentKeys(), loadPrivateKeys()]);
+  const [agent, files, encrypted] = await Promise.all([
+    loadAgentKeys(),
+    loadPrivateKeys(),
+    encryptedDefaultKeys(),
+  ]);
   if (agent.length === 0 && files.length === 0) {
-    throw new UsageError(
-      'no usable key: no ssh-agent key and no ~/.ssh/id_ed25519, id_ecdsa or id_rsa; give -k FILE, or -K to try anyway',
-    );
+    const found =
+      encrypted.length === 0
+        ? 'no ~/.ssh/id_ed25519, id_ecdsa or id_rsa'
+        : `${encrypted.join(', ')} encrypted (ssh-add it)`;
+    throw new UsageError(`no usable key: no ssh-agent key and ${found}; give -k FILE, or -K to try anyway`);
   }
   return undefined;
 }

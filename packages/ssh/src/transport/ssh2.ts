@@ -300,16 +300,35 @@ function classify(error: Error & { level?: string }, hostKeyError: Error | undef
   return SshErrorCode.CONNECT;
 }
 
-function describeConnectFailure(error: Error & { level?: string; code?: string }, timeout: number): string {
+function describeConnectFailure(
+  error: Error & { level?: string; code?: string },
+  request: ConnectRequest,
+): string {
   if (error.level === 'client-timeout' || /timed out/i.test(error.message)) {
-    return `no answer within ${timeout} ms`;
+    return `no answer within ${request.timeout} ms`;
   }
-  if (error.level === 'client-authentication')
-    return 'authentication refused (all configured methods failed)';
+  if (error.level === 'client-authentication') return `authentication refused (offered: ${offered(request)})`;
   if (error.code === 'ECONNREFUSED') return 'connection refused';
   if (error.code === 'EHOSTUNREACH' || error.code === 'ENETUNREACH') return 'host unreachable';
   if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return 'unknown host name';
   return error.message;
+}
+
+/**
+ * What a connect offered the server, for the message of a refusal: the key files (paths are no
+ * secret; a password is only said to be there).
+ */
+function offered(request: ConnectRequest): string {
+  const what = request.keys.map((key) =>
+    key.source === 'agent'
+      ? "a key of the agent's"
+      : key.source.startsWith('a ')
+        ? key.source
+        : `key ${key.source}`,
+  );
+  if (request.agent !== undefined) what.push('the agent');
+  if (request.password !== undefined) what.push('a password');
+  return what.length === 0 ? 'nothing: no key, agent or password' : what.join(', ');
 }
 
 /** The Transport over ssh2. */
@@ -329,7 +348,7 @@ export const ssh2Transport: Transport = {
         // nothing; a server that never answers would keep the socket (and Node.js) alive.
         client.destroy();
         const code = classify(error, hostKeyError);
-        const why = hostKeyError ? hostKeyError.message : describeConnectFailure(error, request.timeout);
+        const why = hostKeyError ? hostKeyError.message : describeConnectFailure(error, request);
         reject(
           new SshError(code, `Cannot connect to ${target}: ${why}`, {
             cause: hostKeyError ?? error,
