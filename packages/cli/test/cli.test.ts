@@ -321,13 +321,19 @@ jobs:
     expect(merged).toHaveLength(2);
   }, 90_000);
 
-  it('Ctrl-C: exit 130, the remote process killed', async () => {
-    const dir = await tempDir();
-    const marker = `jobgraph-cli-ctrlc-${process.pid}-${Date.now()}`;
-    const file = join(dir, 'sleep.yaml');
-    await writeFile(
-      file,
-      `nodes:
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    '%s stops the run: exit %i, the remote process killed',
+    async (signal, code) => {
+      const dir = await tempDir();
+      const marker = `jobgraph-cli-${signal}-${process.pid}-${Date.now()}`;
+      const file = join(dir, 'sleep.yaml');
+      await writeFile(
+        file,
+        `nodes:
 ${loopbackNode()}
 jobs:
   - id: sleep
@@ -336,27 +342,31 @@ jobs:
       - type: Run
         command: sleep 300; echo ${marker}
 `,
-    );
-    const { child, done } = start(['run', file]);
-    try {
-      const running = await eventually(async () => (await pgrep(marker)).length > 0);
-      expect(running).toBe(true);
-      child.kill('SIGINT');
-      const result = await done;
-      expect(result.code, result.stderr).toBe(130);
-      expect(result.stderr).toContain('interrupted');
-      expect(await eventually(async () => (await pgrep(marker)).length === 0, 100)).toBe(true);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      for (const pid of await pgrep(marker)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
+      );
+      const { child, done } = start(['run', file]);
+      try {
+        const running = await eventually(async () => (await pgrep(marker)).length > 0);
+        expect(running).toBe(true);
+        child.kill(signal);
+        const result = await done;
+        expect(result.code, result.stderr).toBe(code);
+        expect(result.stderr).toContain(signal === 'SIGINT' ? 'interrupted' : `${signal} received`);
+        // the debrief is printed, naming the cancelled job
+        expect(result.stdout).toContain('sleep');
+        expect(await eventually(async () => (await pgrep(marker)).length === 0, 100)).toBe(true);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        for (const pid of await pgrep(marker)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
         }
       }
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
   it('the graph file is written even for a dry run', async () => {
     const dir = await tempDir();

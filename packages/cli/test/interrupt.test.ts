@@ -31,7 +31,7 @@ describe('onInterrupt', () => {
     expect(interrupt.interrupted).toBe(false);
     process.emit('SIGINT');
     expect(controller.signal.aborted).toBe(true);
-    expect(interrupt.interrupted).toBe(true);
+    expect(interrupt).toMatchObject({ interrupted: true, signal: 'SIGINT', exitCode: 130 });
     expect(written).toEqual(['jobgraph: interrupted, stopping the jobs… (Ctrl-C again to leave at once)\n']);
     // the terminal's SIGINT and the launcher's forwarded copy of the same key press
     vi.advanceTimersByTime(20);
@@ -43,10 +43,31 @@ describe('onInterrupt', () => {
     expect(written[1]).toContain('leaving now');
   });
 
+  it('SIGTERM and SIGHUP stop the run as Ctrl-C does, with 143 and 129', () => {
+    for (const [signal, code] of [
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const) {
+      const { process, written, left, controller, interrupt } = setup();
+      process.emit(signal);
+      expect(controller.signal.aborted).toBe(true);
+      expect((controller.signal.reason as Error).message).toBe(`interrupted (${signal})`);
+      expect(interrupt).toMatchObject({ interrupted: true, signal, exitCode: code });
+      expect(written).toEqual([
+        `jobgraph: ${signal} received, stopping the jobs… (a second signal to leave at once)\n`,
+      ]);
+      vi.advanceTimersByTime(1000);
+      process.emit('SIGINT');
+      // the first signal decides the exit code
+      expect(left).toEqual([code]);
+    }
+  });
+
   it('stops listening once disposed', () => {
     const { process, controller, interrupt } = setup();
     interrupt.dispose();
-    expect(process.listenerCount('SIGINT')).toBe(0);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) expect(process.listenerCount(signal)).toBe(0);
     expect(controller.signal.aborted).toBe(false);
+    expect(interrupt.exitCode).toBeUndefined();
   });
 });

@@ -20,7 +20,7 @@ Targets (-t, repeatable; -x takes the same forms):
 
 const EXIT_HELP = `
 Exit code: 0 when every target returned 0; 1 otherwise; 2 for a bad command line;
-130 after Ctrl-C (the remote processes are killed, the connections closed).
+130 after Ctrl-C (the remote processes are killed, the connections closed); 143, 129 after SIGTERM, SIGHUP.
 A summary line on stderr counts the targets that succeeded, failed, were unreachable.`;
 
 /** Adds `ssh`, `push` and `pull` to the program; `done(code)` receives each command's exit code. */

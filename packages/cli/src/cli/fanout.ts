@@ -2,6 +2,7 @@
  * What `jobgraph ssh`, `push` and `pull` share: choosing the targets, checking that there is a key,
  * running one job per target (a window of them at once), Ctrl-C, and telling what happened to each.
  */
+import { constants } from 'node:os';
 import { attachVerboseRenderer, Scheduler } from '@jobgraph/core';
 import {
   type CommandSpec,
@@ -20,7 +21,7 @@ import { NodeFactory } from '../targets/nodes.js';
 import { type ResolvedTargets, resolveTargets, type Target, targetText } from '../targets/resolve.js';
 import { readTargetArgument } from '../targets/sources.js';
 import { UsageError } from './errors.js';
-import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
+import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt, type StopSignal } from './interrupt.js';
 import type { Io } from './run.js';
 import type { TargetOptions } from './target-options.js';
 
@@ -160,10 +161,12 @@ export interface FanoutSettings {
   readonly onSettled?: ((outcome: Outcome, settled: number, total: number) => void) | undefined;
 }
 
-/** The outcomes of a fan-out run, in target order, and whether Ctrl-C stopped it. */
+/** The outcomes of a fan-out run, in target order, and whether Ctrl-C (or SIGTERM, SIGHUP) stopped it. */
 export interface FanoutResult {
   readonly outcomes: Outcome[];
   readonly interrupted: boolean;
+  /** The signal that stopped it, if one did. */
+  readonly signal?: StopSignal | undefined;
 }
 
 /**
@@ -242,6 +245,7 @@ export async function runFanout(
   return {
     outcomes: runs.map((run) => outcomeOf(run.target, run.node, run.job)),
     interrupted: interrupt.interrupted,
+    signal: interrupt.signal,
   };
 }
 
@@ -278,8 +282,8 @@ export function errorLines(command: string, result: FanoutResult): string {
     .join('');
 }
 
-/** The exit code: 0 iff every target returned 0; 130 after Ctrl-C. */
+/** The exit code: 0 iff every target returned 0; 130 after Ctrl-C, 143 after SIGTERM, 129 after SIGHUP. */
 export function exitCodeOfFanout(result: FanoutResult): number {
-  if (result.interrupted) return 130;
+  if (result.interrupted) return 128 + constants.signals[result.signal ?? 'SIGINT'];
   return result.outcomes.every((outcome) => outcome.status === 'succeeded') ? 0 : 1;
 }

@@ -1,11 +1,12 @@
 /**
- * Ctrl-C while jobs run. The first one aborts the run: jobs are cancelled, their remote
- * processes killed, connections closed, exit code 130. A second one, pressed a while later,
- * leaves at once (remote processes may then be left running). A terminal sends SIGINT to the
- * whole process group and the launcher forwards it as well, so one key press may arrive twice
- * within milliseconds: those repeats are ignored.
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP while jobs run. The first one aborts the run: jobs are
+ * cancelled, their remote processes killed, connections closed; the exit code is then 128 + the
+ * signal's number (130, 143, 129), as a shell reports a command killed by it. A second one,
+ * a while later, leaves at once (remote processes may then be left running). A terminal sends
+ * SIGINT to the whole process group and the launcher forwards it as well, so one key press may
+ * arrive twice within milliseconds: those repeats are ignored.
  */
-import { EXIT } from './errors.js';
+import { constants } from 'node:os';
 
 /** Repeats closer than this are the same key press. */
 const SAME_PRESS_MS = 500;
@@ -17,21 +18,34 @@ const SAME_PRESS_MS = 500;
  */
 export const CLI_SHUTDOWN_TIMEOUT_MS = 15_000;
 
+/** The signals that stop a run cleanly. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
 /** What an interrupt handler needs of the process. */
 export interface InterruptIo {
   readonly stderr: { write(text: string): unknown };
   readonly process: NodeJS.EventEmitter;
 }
 
-/** A Ctrl-C handler, installed until {@link Interrupt.dispose}. */
+/** A handler of {@link STOP_SIGNALS}, installed until {@link Interrupt.dispose}. */
 export interface Interrupt {
-  /** Whether Ctrl-C was pressed. */
+  /** Whether a stop signal arrived. */
   readonly interrupted: boolean;
+  /** The first stop signal, if any. */
+  readonly signal: StopSignal | undefined;
+  /** 128 + the first signal's number (130 for Ctrl-C), or undefined if none arrived. */
+  readonly exitCode: number | undefined;
   dispose(): void;
 }
 
+/** How a run stopped by `signal` is told: in messages, and as the reason jobs were cancelled. */
+export function interruptedBy(signal: StopSignal): string {
+  return signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `interrupted (${signal})`;
+}
+
 /**
- * Aborts `controller` on the first Ctrl-C; leaves with 130 on a second press.
+ * Aborts `controller` on the first stop signal; leaves at once on a second one.
  * @param leave - how to leave at once. @default process.exit
  */
 export function onInterrupt(
@@ -39,26 +53,38 @@ export function onInterrupt(
   io: InterruptIo,
   leave: (code: number) => void = (code) => process.exit(code),
 ): Interrupt {
-  let first: number | undefined;
-  const handler = () => {
-    const now = Date.now();
-    if (first === undefined) {
-      first = now;
-      io.stderr.write('jobgraph: interrupted, stopping the jobs… (Ctrl-C again to leave at once)\n');
-      controller.abort(new Error('interrupted (Ctrl-C)'));
-      return;
-    }
-    if (now - first < SAME_PRESS_MS) return;
-    io.stderr.write('jobgraph: interrupted again, leaving now: remote processes may still run\n');
-    leave(EXIT.interrupted);
-  };
-  io.process.on('SIGINT', handler);
+  let first: { signal: StopSignal; at: number } | undefined;
+  const exitCodeOf = (signal: StopSignal) => 128 + constants.signals[signal];
+  const handlers = STOP_SIGNALS.map((signal) => {
+    const handler = () => {
+      const now = Date.now();
+      if (first === undefined) {
+        first = { signal, at: now };
+        const [what, again] =
+          signal === 'SIGINT' ? ['interrupted', 'Ctrl-C again'] : [`${signal} received`, 'a second signal'];
+        io.stderr.write(`jobgraph: ${what}, stopping the jobs… (${again} to leave at once)\n`);
+        controller.abort(new Error(interruptedBy(signal)));
+        return;
+      }
+      if (now - first.at < SAME_PRESS_MS) return;
+      io.stderr.write('jobgraph: interrupted again, leaving now: remote processes may still run\n');
+      leave(exitCodeOf(first.signal));
+    };
+    io.process.on(signal, handler);
+    return { signal, handler };
+  });
   return {
     get interrupted() {
       return first !== undefined;
     },
+    get signal() {
+      return first?.signal;
+    },
+    get exitCode() {
+      return first === undefined ? undefined : exitCodeOf(first.signal);
+    },
     dispose: () => {
-      io.process.off('SIGINT', handler);
+      for (const { signal, handler } of handlers) io.process.off(signal, handler);
     },
   };
 }

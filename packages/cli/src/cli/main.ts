@@ -69,7 +69,8 @@ Examples:
       'after',
       `
 Exit code: 0 when the run succeeded, 1 when it failed, 2 for a bad command line or scenario,
-130 when interrupted with Ctrl-C (the jobs are cancelled and their remote processes killed).
+130 when interrupted with Ctrl-C (the jobs are cancelled and their remote processes killed);
+SIGTERM and SIGHUP do the same, with 143 and 129.
 A --report that cannot be written turns a success into 1, and leaves the other codes as they are.
 
 Examples:

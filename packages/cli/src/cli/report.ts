@@ -25,6 +25,7 @@ import {
 import type { SshJob } from '@jobgraph/ssh';
 import type { LoadedScenario } from '../scenario/load.js';
 import { messageOf } from './errors.js';
+import { interruptedBy, type StopSignal } from './interrupt.js';
 import { writeTopology } from './pictures.js';
 
 /**
@@ -70,8 +71,10 @@ export interface RunReport {
   readonly durationMs: number;
   /** What `run()` resolved to (false when it threw or was interrupted). */
   readonly ok: boolean;
-  /** Stopped by Ctrl-C. */
+  /** Stopped by Ctrl-C (or SIGTERM, SIGHUP). */
   readonly interrupted: boolean;
+  /** The signal that stopped it, when one did. */
+  readonly signal?: StopSignal;
   /** The exit code the run itself calls for (a failure to write this report is not counted). */
   readonly exitCode: number;
   /** `scheduler.why()`. */
@@ -87,6 +90,7 @@ export interface RunReport {
 export interface RunEnd {
   readonly ok: boolean;
   readonly interrupted: boolean;
+  readonly signal?: StopSignal;
   readonly exitCode: number;
   /** What `run()` threw, when it threw for another reason than Ctrl-C. */
   readonly error?: unknown;
@@ -260,6 +264,7 @@ export class RunRecorder {
       durationMs: finish - this.#start,
       ok: end.ok,
       interrupted: end.interrupted,
+      ...(end.signal !== undefined ? { signal: end.signal } : {}),
       exitCode: end.exitCode,
       why: this.#scenario.scheduler.why(),
       ...(end.error !== undefined ? { error: oneLine(end.error) } : {}),
@@ -407,7 +412,11 @@ function dotQuote(value: string): string {
 
 /** `report.md`: the outcome, a table of the jobs, links to the files written. */
 function markdown(report: RunReport, written: readonly string[]): string {
-  const outcome = report.interrupted ? 'interrupted (Ctrl-C)' : report.ok ? 'succeeded' : 'failed';
+  const outcome = report.interrupted
+    ? interruptedBy(report.signal ?? 'SIGINT')
+    : report.ok
+      ? 'succeeded'
+      : 'failed';
   const lines = [
     `# jobgraph run: ${cell(report.scenario)}`,
     '',

@@ -1,7 +1,7 @@
 /**
  * `jobgraph run SCENARIO`: runs a scenario (or prints its plan with `--dry-run`), prints the debrief,
  * writes the graphs and the report asked for. Ctrl-C aborts the run: jobs cancelled, remote
- * processes killed, connections closed, exit code 130.
+ * processes killed, connections closed, exit code 130 (SIGTERM and SIGHUP alike: 143, 129).
  */
 import { attachVerboseRenderer, labelOf } from '@jobgraph/core';
 import type { LoadedScenario } from '../scenario/load.js';
@@ -73,7 +73,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const recorder = options.report === undefined ? undefined : RunRecorder.attach(scenario, file);
   let ok = false;
   let thrown: { error: unknown } | undefined;
-  const exitCode = () => (interrupt.interrupted ? EXIT.interrupted : ok ? EXIT.ok : EXIT.failure);
+  const exitCode = () => interrupt.exitCode ?? (ok ? EXIT.ok : EXIT.failure);
   let reported = true;
   try {
     try {
@@ -98,7 +98,13 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
       // Written whatever happened above (a failed run is when a report matters most), once the
       // connections are closed; still under the SIGINT handler, so a Ctrl-C now is not fatal.
       if (recorder !== undefined && options.report !== undefined) {
-        const end = { ok, interrupted: interrupt.interrupted, exitCode: exitCode(), ...(thrown ?? {}) };
+        const end = {
+          ok,
+          interrupted: interrupt.interrupted,
+          ...(interrupt.signal !== undefined ? { signal: interrupt.signal } : {}),
+          exitCode: exitCode(),
+          ...(thrown ?? {}),
+        };
         reported = await writeReport(recorder, options.report, end, io, options.debug);
       }
       interrupt.dispose();
