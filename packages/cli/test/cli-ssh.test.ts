@@ -182,6 +182,9 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
     [['ssh', '-t', 'h', '-w', 'x', 'id'], '-w expects an integer from 0 to 1000000'],
     [['ssh', '-t', 'h', '-c', '0', 'id'], '-c expects a positive duration'],
     [['ssh', '-t', 'h', '--timeout', 'soon', 'id'], '--timeout expects a positive duration'],
+    // beyond what a timer can wait (it would fire at once)
+    [['ssh', '-t', 'h', '--timeout', '600h', 'id'], '--timeout expects a positive duration (at most 596h)'],
+    [['ssh', '-t', 'h', '-c', '3000000', 'id'], '-c expects a positive duration (at most 596h)'],
     [['ssh', '-t', 'h', '--host-key-policy', 'maybe', 'id'], 'Allowed choices are strict, accept-new, off'],
     [['ssh', '-t', 'h', '-p', '70000', 'id'], '-p expects an integer from 1 to 65535'],
     [['ssh', '-t', 'h', '--bogus', 'id'], "unknown option '--bogus'"],

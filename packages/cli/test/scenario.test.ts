@@ -286,6 +286,13 @@ const MALFORMED: Record<string, string[]> = {
   'missing-jobs.yaml': ['jobs: missing (expected a list)'],
   'missing-nodes.yaml': ['nodes: missing (expected a list)'],
   'negative-duration.yaml': ['jobs[0].timeout: expected a number >= 0, got -5'],
+  'zero-duration.yaml': [
+    'jobs[0].timeout: expected a duration above 0 (leave it out for no limit), got "0s"',
+  ],
+  'too-long-duration.yaml': [
+    'nodes[0].connectTimeout: expected a duration of at most 596h (2147483647 ms, the longest a timer waits), got 2147483648',
+    'scheduler.timeout: expected a duration of at most 596h (2147483647 ms, the longest a timer waits), got "600h"',
+  ],
   'negative-retries.yaml': ['jobs[0].retries: expected a number >= 0, got -1'],
   'node-id-number.yaml': ['nodes[0].id: expected a string, got 3'],
   'node-missing-id.yaml': ['nodes[0].id: missing (expected a string)'],

@@ -70,6 +70,9 @@ export interface SshNodeOptions {
 }
 
 const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+/** The longest a Node.js timer waits (2^31 - 1 ms); a longer one fires at once. */
+const LONGEST_TIMER_MS = 2_147_483_647;
+
 const finiteAtLeast =
   (min: number, integer = false) =>
   (value: unknown): boolean =>
@@ -98,8 +101,14 @@ const OPTION_RULES: { [K in keyof SshNodeOptions]-?: readonly [(value: unknown) 
     (value) => value === 'strict' || value === 'accept-new' || value === 'off',
     "'strict', 'accept-new' or 'off'",
   ],
-  connectTimeout: [(value) => finiteAtLeast(0)(value) && value !== 0, 'a positive number'],
-  keepaliveInterval: [finiteAtLeast(0), 'a number >= 0'],
+  connectTimeout: [
+    (value) => finiteAtLeast(0)(value) && value !== 0 && (value as number) <= LONGEST_TIMER_MS,
+    'a positive number of milliseconds, at most 2147483647',
+  ],
+  keepaliveInterval: [
+    (value) => finiteAtLeast(0)(value) && (value as number) <= LONGEST_TIMER_MS,
+    'a number of milliseconds from 0 to 2147483647',
+  ],
   maxSessions: [finiteAtLeast(1, true), 'an integer >= 1'],
   formatter: [
     (value) => typeof value === 'object' && value !== null && typeof (value as Formatter).line === 'function',

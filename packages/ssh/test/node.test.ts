@@ -105,6 +105,15 @@ describe('connection failures: one-line errors with a code, nothing hangs', () =
     });
   });
 
+  it('a timeout longer than a timer can wait is refused up front (it would fire at once)', () => {
+    expect(() => new SshNode({ hostname: 'h', connectTimeout: 3_000_000_000 })).toThrow(
+      'Invalid SshNode option connectTimeout: expected a positive number of milliseconds, at most 2147483647, got 3000000000',
+    );
+    expect(() => new SshNode({ hostname: 'h', keepaliveInterval: 3_000_000_000 })).toThrow(
+      'Invalid SshNode option keepaliveInterval: expected a number of milliseconds from 0 to 2147483647, got 3000000000',
+    );
+  });
+
   it('unknown key → ERR_SSH_AUTH', async () => {
     const node = loopbackNode({ keys: [], agent: false });
     // no key given: the default keys of this machine (none authorized on the bed)

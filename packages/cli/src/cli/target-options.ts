@@ -70,6 +70,9 @@ export function addTargetOptions(command: Command): Command {
     .option('-D, --debug', 'as -v, with stack traces on errors');
 }
 
+/** The longest a timer waits: 2^31 - 1 ms, about 596 h. */
+const LONGEST_MS = 2_147_483_647;
+
 const duration = (option: string) =>
   z
     .string()
@@ -77,12 +80,12 @@ const duration = (option: string) =>
       try {
         // a bare number is seconds, as apssh's -c
         const ms = /^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : parseDuration(text);
-        if (ms <= 0) throw new RangeError('not positive');
+        if (!(ms > 0 && ms <= LONGEST_MS)) throw new RangeError('out of range');
         return ms;
       } catch {
         context.addIssue({
           code: 'custom',
-          message: `${option} expects a positive duration in seconds or like 30s, 500ms, 2m; got ${JSON.stringify(text)}`,
+          message: `${option} expects a positive duration (at most 596h) in seconds or like 30s, 500ms, 2m; got ${JSON.stringify(text)}`,
         });
         return z.NEVER;
       }

@@ -3,7 +3,7 @@
  * `docs/scenario.schema.json` is derived from it (scripts/write-json-schema.ts).
  */
 import { z } from 'zod';
-import { DURATION_PATTERN } from './durations.js';
+import { DURATION_PATTERN, parseDuration } from './durations.js';
 
 /** Formatter class names a node may name. */
 export const FORMATTER_NAMES = [
@@ -21,11 +21,32 @@ export const COMMAND_TYPES = ['Run', 'RunScript', 'RunString', 'Push', 'Pull'] a
 
 const id = z.string().min(1).describe('An identifier, unique among the nodes (resp. the jobs)');
 
+/** The longest duration a timer can wait (2^31 - 1 ms, about 596 h): Node.js fires longer ones at once. */
+const LONGEST_MS = 2_147_483_647;
+
+/** The milliseconds of a duration, or undefined when it is not one (the union reports that). */
+function millisecondsOf(value: string | number): number | undefined {
+  try {
+    return parseDuration(value);
+  } catch {
+    return undefined;
+  }
+}
+
 const duration = z
   .union([
     z.number().nonnegative().describe('milliseconds'),
     z.string().regex(DURATION_PATTERN, { error: 'expected a duration like "30s", "500ms", "2m" or "1h"' }),
   ])
+  // 0 would end the job (or the run) before it starts; leaving the key out means no limit
+  .refine((value) => (millisecondsOf(value) ?? 1) > 0, {
+    error: (issue) =>
+      `expected a duration above 0 (leave it out for no limit), got ${JSON.stringify(issue.input)}`,
+  })
+  .refine((value) => (millisecondsOf(value) ?? 0) <= LONGEST_MS, {
+    error: (issue) =>
+      `expected a duration of at most 596h (2147483647 ms, the longest a timer waits), got ${JSON.stringify(issue.input)}`,
+  })
   .describe('A duration: "500ms", "30s", "2m", "1h", or a number of milliseconds');
 
 const stringOrList = z.union([z.string(), z.array(z.string())]);

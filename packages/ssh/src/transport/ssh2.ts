@@ -359,7 +359,8 @@ export const ssh2Transport: Transport = {
       // A bound on the whole connect, in case the handshake stalls after the TCP connect.
       const timer = setTimeout(
         () => fail(Object.assign(new Error('timed out'), { level: 'client-timeout' })),
-        request.timeout + 1000,
+        // (within the longest a timer can wait: a longer one would fire at once)
+        Math.min(request.timeout + 1000, 2_147_483_647),
       );
       // Closing a node while it connects (Ctrl-C during a stalled handshake) must not wait
       // for the timeout: the attempt is dropped at once.
