@@ -7,11 +7,16 @@ import { UsageError } from './errors.js';
 
 const KEY = /^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*$/;
 
+/** Names that would reach into JavaScript's objects (`__proto__.x=1` would change every object). */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** The value of `v`: a number, a boolean, a `[…]` list or `{…}` mapping, or else the string itself. */
 export function parseVarValue(text: string): unknown {
+  // `{{ y }}` reads as a YAML mapping: kept as text, a template the loader then refuses by name
+  if (/\{\{|\{%|\{#/.test(text)) return text;
   let value: unknown;
   try {
-    value = parse(text);
+    value = parse(text, { logLevel: 'silent' });
   } catch {
     return text;
   }
@@ -35,10 +40,15 @@ export function addVar(assignment: string, variables: Record<string, unknown> = 
     );
   }
   const path = key.split('.');
+  const reserved = path.find((part) => RESERVED.has(part));
+  if (reserved !== undefined) {
+    throw new UsageError(`--var: "${key}" uses ${reserved}, which is not allowed as a variable name`);
+  }
   const last = path.pop() as string;
   let target = variables;
   for (const [depth, part] of path.entries()) {
-    const next = target[part];
+    // own keys only: `toString.x=1` is a new mapping, not a look into Object.prototype
+    const next = Object.hasOwn(target, part) ? target[part] : undefined;
     if (next === undefined) {
       const created: Record<string, unknown> = {};
       target[part] = created;
