@@ -180,6 +180,52 @@ jobs:
     expect(result.stdout).toContain('1. Run: echo beta {{ later }}');
   });
 
+  it('run --dry-run shows what one-line labels leave out: script bodies, paths, env names, captures', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'details.yaml');
+    await writeFile(
+      file,
+      `nodes:
+  - id: l
+    localnode: true
+jobs:
+  - id: a
+    node: l
+    commands:
+      - type: Run
+        command: hostname
+        capture: host
+        env: { TOKEN: not-for-the-plan }
+      - type: RunString
+        script_body: |
+          set -e
+          rm -rf /tmp/scratch-{{ host }}
+        args: ["{{ host }}"]
+      - type: Push
+        localpaths: [a.txt, b.txt]
+        remotepath: /tmp/dest
+`,
+    );
+    const result = await jobgraph('run', file, '--dry-run');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const plan = result.stdout.split('\n');
+    const at = plan.indexOf('  1. Run: hostname');
+    expect(plan.slice(at, at + 10)).toEqual([
+      '  1. Run: hostname',
+      '       env: TOKEN (values not shown)',
+      '       captures: host',
+      '  2. RunString: set -e {{ host }}',
+      '       body:',
+      '       | set -e',
+      '       | rm -rf /tmp/scratch-{{ host }}',
+      `  3. Push: ${join(dir, 'a.txt')} ... (2 total) onto /tmp/dest`,
+      `       from: ${join(dir, 'a.txt')}, ${join(dir, 'b.txt')}`,
+      '       to: /tmp/dest',
+    ]);
+    expect(result.stdout).not.toContain('not-for-the-plan');
+  });
+
   it('graph -o out.svg writes an SVG with the job labels; .dot too; --topology', async () => {
     const dir = await tempDir();
     const svg = join(dir, 'out.svg');

@@ -4,6 +4,7 @@
  * processes killed, connections closed, exit code 130 (SIGTERM and SIGHUP alike: 143, 129).
  */
 import { attachVerboseRenderer, labelOf } from '@jobgraph/core';
+import { type AbstractCommand, Pull, Push, Run, RunScript, RunString } from '@jobgraph/ssh';
 import type { LoadedScenario } from '../scenario/load.js';
 import { EXIT, reportError } from './errors.js';
 import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
@@ -38,9 +39,36 @@ export function planText(scenario: LoadedScenario, paint = colours({})): string 
       const text = command.labelLine();
       const type = command.constructor.name;
       lines.push(`  ${offset + 1}. ${text.startsWith(`${type}:`) ? text : `${type}: ${text}`}`);
+      for (const detail of commandDetails(command)) lines.push(`       ${detail}`);
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What a command's one-line label leaves out: a RunString's whole body (as it renders now), a
+ * script's path and includes, every path of a transfer, the names of the environment (not their
+ * values, which may be secrets), the variable a capture fills.
+ */
+function commandDetails(command: AbstractCommand): string[] {
+  const details: string[] = [];
+  if (command instanceof RunString) {
+    details.push('body:');
+    for (const line of String(command.body).replace(/\n$/, '').split('\n')) details.push(`| ${line}`);
+  }
+  if (command instanceof RunScript) details.push(`script: ${command.localScript}`);
+  if ((command instanceof RunScript || command instanceof RunString) && command.includes.length > 0) {
+    details.push(`includes: ${command.includes.join(', ')}`);
+  }
+  if (command instanceof Push)
+    details.push(`from: ${command.localPaths.join(', ')}`, `to: ${command.remotePath}`);
+  if (command instanceof Pull)
+    details.push(`from: ${command.remotePaths.join(', ')}`, `to: ${command.localPath}`);
+  if (command instanceof Run && command.env !== undefined && Object.keys(command.env).length > 0) {
+    details.push(`env: ${Object.keys(command.env).join(', ')} (values not shown)`);
+  }
+  if (command.capture !== undefined) details.push(`captures: ${command.capture.varname}`);
+  return details;
 }
 
 function idOf(scenario: LoadedScenario, job: unknown): string {

@@ -202,3 +202,48 @@ function checkCommand(
       break;
   }
 }
+
+/** The keys of a command whose text is a template rendered right before it runs. */
+const RENDERED_AT_RUN_TIME = new Set(['command', 'argv', 'args', 'script_body']);
+/** Keys whose text is shown, not run: a template there reads as itself (a label, an id). */
+const SHOWN_AS_WRITTEN = new Set(['type', 'label', 'id']);
+const TEMPLATE = /\{\{|\{%/;
+
+/**
+ * Templates where nothing renders them: only commands are rendered at run time, so a `{{ name }}`
+ * left in a path, an environment value or a node's settings (a capture, or a variable the
+ * pre-render had no value for) would be used as it is written: a file named `out-{{ rs }}`.
+ */
+export function checkRunTimeTemplates(data: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const visit = (value: unknown, path: PathItem[]): void => {
+    if (typeof value === 'string') {
+      const found = TEMPLATE.exec(value);
+      if (found !== null) {
+        problems.push({
+          path: formatPath(path),
+          message: `holds a template (${JSON.stringify(value)}) that nothing renders: run-time templates (captures) work only in commands (command, argv, args, script_body); give the value itself, or its variable with --var`,
+        });
+      }
+    } else if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) visit(item, [...path, index]);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [name, item] of Object.entries(value)) visit(item, [...path, name]);
+    }
+  };
+  const visitEntry = (entry: Entry, path: PathItem[], skip: ReadonlySet<string>) => {
+    for (const [key, value] of Object.entries(entry)) {
+      if (!skip.has(key) && !SHOWN_AS_WRITTEN.has(key)) visit(value, [...path, key]);
+    }
+  };
+  for (const { index, entry } of entries(data, 'nodes')) visitEntry(entry, ['nodes', index], new Set());
+  for (const { index, entry } of entries(data, 'jobs')) {
+    const commands = Array.isArray(entry.commands) ? entry.commands : [];
+    for (const [position, command] of commands.entries()) {
+      if (command !== null && typeof command === 'object' && !Array.isArray(command)) {
+        visitEntry(command as Entry, ['jobs', index, 'commands', position], RENDERED_AT_RUN_TIME);
+      }
+    }
+  }
+  return problems;
+}

@@ -8,7 +8,7 @@ import { renderTemplate, Variables } from '@jobgraph/deferred';
 import type { CommandNode, SshJob } from '@jobgraph/ssh';
 import { LineCounter, parseDocument } from 'yaml';
 import { buildJobs, buildNodes } from './build.js';
-import { checkReferences } from './checks.js';
+import { checkReferences, checkRunTimeTemplates } from './checks.js';
 import { ScenarioError, type ScenarioProblem } from './errors.js';
 import { comparePaths, describeIssue } from './issues.js';
 import { type ScenarioFile, scenarioSchema } from './schema.js';
@@ -97,6 +97,7 @@ export async function parseScenario(
     }
   }
   for (const problem of checkReferences(data)) problems.push({ file, ...problem });
+  for (const problem of checkRunTimeTemplates(data)) problems.push({ file, ...problem });
   problems.sort((a, b) => comparePaths(a.path, b.path));
   if (problems.length > 0 || !parsed.success) throw new ScenarioError(file, problems);
   return parsed.data;
