@@ -414,6 +414,43 @@ jobs:
     60_000,
   );
 
+  it('run --graph draws the results: each job filled by its status, named on its last line', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'states.yaml');
+    await writeFile(
+      file,
+      `nodes:
+  - id: l
+    localnode: true
+jobs:
+  - id: ok
+    node: l
+    label: fine
+    commands: [{ type: Run, command: "true" }]
+  - id: bad
+    node: l
+    required: ok
+    commands: [{ type: Run, command: "false" }]
+  - id: never
+    node: l
+    required: bad
+    commands: [{ type: Run, command: "true" }]
+`,
+    );
+    const graph = join(dir, 'after.dot');
+    const result = await jobgraph('run', file, '--graph', graph);
+    expect(result.code).toBe(1);
+    const dot = await readFile(graph, 'utf8');
+    expect(dot).toMatch(/fillcolor="palegreen",label="1: fine\nroot@LOCALNODE\ntrue\n\[done\]"/);
+    expect(dot).toContain('fillcolor="lightpink"');
+    expect(dot).toContain('[failed]');
+    expect(dot).toContain('[idle]');
+    // the same scenario drawn without a run has no states
+    const before = join(dir, 'before.dot');
+    expect((await jobgraph('graph', file, '-o', before)).code).toBe(0);
+    expect(await readFile(before, 'utf8')).not.toContain('fillcolor');
+  });
+
   it('the graph file is written even for a dry run', async () => {
     const dir = await tempDir();
     const graph = join(dir, 'plan.png');

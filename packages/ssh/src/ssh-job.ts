@@ -152,14 +152,22 @@ export class SshJob extends AbstractJob<number> {
     return this.commands.length > 1 ? `${first}.. + ${this.commands.length - 1}` : first;
   }
 
-  /** `<id>: user@host`, then one line per command label. */
+  /**
+   * `<id>: user@host`, then one line per command label (apssh's). A job given a `label` shows it
+   * first (`<id>: <label>`, then `user@host`): apssh leaves it out of graphs, where it is most wanted.
+   */
   override graphLabel(): string {
-    const labels = this.commands.map((item) => item.getLabelLine()).filter((label) => label !== '');
-    return [`${this.displayId}: ${this.node.toString()}`, ...labels].join('\n');
+    if (this.label === undefined || this.label === '') return this.details();
+    return [`${this.displayId}: ${this.label}`, this.node.toString(), ...this.#commandLabels()].join('\n');
   }
 
+  /** `<id>: user@host`, then one line per command label (the listing's line already has the label). */
   override details(): string {
-    return this.graphLabel();
+    return [`${this.displayId}: ${this.node.toString()}`, ...this.#commandLabels()].join('\n');
+  }
+
+  #commandLabels(): string[] {
+    return this.commands.map((item) => item.getLabelLine()).filter((label) => label !== '');
   }
 
   /** `OK`, or the failed commands (`Ignr[2]:false->1`); the default text for other exceptions. */

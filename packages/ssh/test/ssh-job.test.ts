@@ -810,7 +810,11 @@ describe('labels, listing and DOT', () => {
     expect(job.details()).toBe(graph);
     const single = new SshJob({ node, command: 'hostname', label: 'my label' });
     expect(single.textLabel()).toBe('hostname');
-    expect(single.graphLabel()).toBe(`??: ${LOOPBACK}\nhostname`);
+    // apssh leaves a job's label out of graphs; jobgraph shows it first
+    expect(single.graphLabel()).toBe(`??: my label\n${LOOPBACK}\nhostname`);
+    expect(new SshJob({ node, command: 'hostname', label: '' }).graphLabel()).toBe(
+      `??: ${LOOPBACK}\nhostname`,
+    );
     expect(new SshJob({ node, command: new Run('true', { label: '' }) }).textLabel()).toBe('');
   });
 
@@ -858,7 +862,9 @@ describe('labels, listing and DOT', () => {
         'digraph asynciojobs{',
         'compound=true;',
         'graph [];',
-        `1 [style="rounded",label="1: ${LOOPBACK}`,
+        // the job's label first (apssh leaves it out of graphs)
+        '1 [style="rounded",label="1: check lease',
+        LOOPBACK,
         'hostname",shape="box",color="red",penwidth="2"]',
         `2 [style="rounded",label="2: ${t1}`,
         'RunString: echo hello from... arg1',

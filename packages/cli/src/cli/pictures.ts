@@ -2,9 +2,10 @@
  * Writing the job graph or the topology of a scenario as SVG, PNG or DOT, chosen by the file's extension.
  */
 import { extname } from 'node:path';
-import type { Scheduler } from '@jobgraph/core';
+import { exportGraph, labelOf, PureScheduler, type Scheduler } from '@jobgraph/core';
 import { topologyAsDotfile, topologyAsPngfile, topologyAsSvgfile } from '@jobgraph/ssh';
 import { UsageError } from './errors.js';
+import { type JobStatus, outcomeOf } from './job-status.js';
 
 type Format = 'svg' | 'png' | 'dot';
 
@@ -14,12 +15,22 @@ function formatOf(path: string): Format {
   throw new UsageError(`cannot tell the format of "${path}": use a name ending in .svg, .png or .dot`);
 }
 
-/** Writes the job graph to `path`. @returns the path written */
-export function writeJobGraph(scheduler: Scheduler, path: string): Promise<string> {
+/**
+ * Writes the job graph to `path`; after a run (`states`), each job filled by its status, which its
+ * label's last line names. @returns the path written
+ */
+export function writeJobGraph(
+  scheduler: Scheduler,
+  path: string,
+  options: { states?: boolean } = {},
+): Promise<string> {
   const format = formatOf(path);
-  if (format === 'svg') return scheduler.exportAsSvgfile(path);
-  if (format === 'png') return scheduler.exportAsPngfile(path);
-  return scheduler.exportAsDotfile(path);
+  if (options.states !== true) {
+    if (format === 'svg') return scheduler.exportAsSvgfile(path);
+    if (format === 'png') return scheduler.exportAsPngfile(path);
+    return scheduler.exportAsDotfile(path);
+  }
+  return exportGraph(statefulDot(scheduler), path, format);
 }
 
 /** Writes the topology (the SSH nodes and their gateways) to `path`. @returns the path written */
@@ -28,4 +39,40 @@ export function writeTopology(scheduler: Scheduler, path: string): Promise<strin
   if (format === 'svg') return topologyAsSvgfile(scheduler, path);
   if (format === 'png') return topologyAsPngfile(scheduler, path);
   return topologyAsDotfile(scheduler, path);
+}
+
+/** Fill colours of the job graph, by status. */
+const FILL: Record<JobStatus, string> = {
+  done: 'palegreen',
+  failed: 'lightpink',
+  cancelled: 'khaki',
+  idle: 'white',
+  scheduled: 'lightgrey',
+  running: 'lightblue',
+};
+
+/**
+ * The DOT of the job graph with each job filled by its status and the status as the label's last
+ * line. Core's `toDot()` draws the graph's shape only, so the states are added here: DOT lets a
+ * later statement on a node override its attributes.
+ */
+function statefulDot(scheduler: PureScheduler): string {
+  const dot = scheduler.toDot();
+  const overrides: string[] = [];
+  for (const job of scheduler.jobs) {
+    // Nested schedulers are clusters, not nodes: there is nothing to fill.
+    if (job instanceof PureScheduler) continue;
+    const { status } = outcomeOf(job);
+    const style = ['rounded', ...(job.forever ? ['dashed'] : []), 'filled'].join(',');
+    const label = `${job.graphLabel() ?? `${job.displayId}: ${labelOf(job)}`}\n[${status}]`;
+    overrides.push(
+      `${dotQuote(job.displayId)} [style=${dotQuote(style)},fillcolor=${dotQuote(FILL[status])},label=${dotQuote(label)}]`,
+    );
+  }
+  const close = dot.lastIndexOf('}');
+  return `${dot.slice(0, close)}${overrides.map((line) => `${line}\n`).join('')}${dot.slice(close)}`;
+}
+
+function dotQuote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }

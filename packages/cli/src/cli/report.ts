@@ -14,26 +14,15 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  AbstractJob,
-  exportGraph,
-  type Lifecycle,
-  labelOf,
-  PureScheduler,
-  type SchedulerEvent,
-} from '@jobgraph/core';
+import { AbstractJob, labelOf, PureScheduler, type SchedulerEvent } from '@jobgraph/core';
 import type { SshJob } from '@jobgraph/ssh';
 import type { LoadedScenario } from '../scenario/load.js';
 import { messageOf } from './errors.js';
 import { interruptedBy, type StopSignal } from './interrupt.js';
-import { writeTopology } from './pictures.js';
+import { type JobStatus, outcomeOf } from './job-status.js';
+import { writeJobGraph, writeTopology } from './pictures.js';
 
-/**
- * What became of a job: a core lifecycle state (`done`, `cancelled`, `idle` for a job that never
- * ran; `scheduled` and `running` only for a run abandoned mid-way), with `failed` for a job that is
- * done by raising.
- */
-export type JobStatus = Lifecycle | 'failed';
+export type { JobStatus } from './job-status.js';
 
 /** One job of the scenario in `report.json`. */
 export interface JobReport {
@@ -310,7 +299,7 @@ export class RunRecorder {
     }
     const { scheduler } = this.#scenario;
     keep(await attempt('debrief.txt', () => writeFile(join(dir, 'debrief.txt'), `${scheduler.debrief()}\n`)));
-    keep(await attempt('jobs.svg', () => exportGraph(statefulDot(scheduler), join(dir, 'jobs.svg'), 'svg')));
+    keep(await attempt('jobs.svg', () => writeJobGraph(scheduler, join(dir, 'jobs.svg'), { states: true })));
     keep(await attempt('topology.svg', () => writeTopology(scheduler, join(dir, 'topology.svg'))));
     await attempt('report.md', () => writeFile(join(dir, 'report.md'), markdown(report, written)));
     if (failures.length > 0) throw reportError(dir, failures[0]);
@@ -319,22 +308,6 @@ export class RunRecorder {
 
 function reportError(dir: string, cause: unknown): Error {
   return new Error(`cannot write the report in ${dir}: ${oneLine(cause)}`, { cause });
-}
-
-/** A job's status, with its result or its error. */
-function outcomeOf(
-  job: AbstractJob,
-):
-  | { status: 'done'; result: unknown }
-  | { status: 'failed'; error: unknown }
-  | { status: Exclude<Lifecycle, 'done'> } {
-  if (job.state !== 'done') return { status: job.state };
-  // result() is the public way to tell a result from a raised exception (even a thrown `undefined`).
-  try {
-    return { status: 'done', result: job.result() };
-  } catch (error) {
-    return { status: 'failed', error };
-  }
 }
 
 /** An error (or any reason) as one line. */
@@ -372,42 +345,6 @@ function jsonText(value: unknown): string {
 /** The lines one by one: writeFile takes an iterable, so the whole log is never one string. */
 function* jsonLines(lines: readonly string[]): Generator<string> {
   for (const line of lines) yield `${line}\n`;
-}
-
-/** Fill colours of the job graph, by status. */
-const FILL: Record<JobStatus, string> = {
-  done: 'palegreen',
-  failed: 'lightpink',
-  cancelled: 'khaki',
-  idle: 'white',
-  scheduled: 'lightgrey',
-  running: 'lightblue',
-};
-
-/**
- * The DOT of the job graph with each job filled by its status and the status as the label's last
- * line. Core's `toDot()` draws the graph's shape only, so the states are added here: DOT lets a
- * later statement on a node override its attributes.
- */
-function statefulDot(scheduler: PureScheduler): string {
-  const dot = scheduler.toDot();
-  const overrides: string[] = [];
-  for (const job of scheduler.jobs) {
-    // Nested schedulers are clusters, not nodes: there is nothing to fill.
-    if (job instanceof PureScheduler) continue;
-    const { status } = outcomeOf(job);
-    const style = ['rounded', ...(job.forever ? ['dashed'] : []), 'filled'].join(',');
-    const label = `${job.graphLabel() ?? `${job.displayId}: ${labelOf(job)}`}\n[${status}]`;
-    overrides.push(
-      `${dotQuote(job.displayId)} [style=${dotQuote(style)},fillcolor=${dotQuote(FILL[status])},label=${dotQuote(label)}]`,
-    );
-  }
-  const close = dot.lastIndexOf('}');
-  return `${dot.slice(0, close)}${overrides.map((line) => `${line}\n`).join('')}${dot.slice(close)}`;
-}
-
-function dotQuote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 /** `report.md`: the outcome, a table of the jobs, links to the files written. */

@@ -117,7 +117,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     }
     // stacks only with -D, as for every other error of the command line
     io.stdout.write(`${scheduler.debrief({ stacks: options.debug })}\n`);
-    if (options.graph !== undefined) await writeJobGraph(scheduler, options.graph);
+    if (options.graph !== undefined) await writeJobGraph(scheduler, options.graph, { states: true });
     if (options.topology !== undefined) await writeTopology(scheduler, options.topology);
   } finally {
     try {
