@@ -225,7 +225,12 @@ describe('JSON Schema', () => {
 
 /** Malformed scenario → every expected problem (`path: message`); `<file>` stands for the file's path. */
 const MALFORMED: Record<string, string[]> = {
-  'template-error.yaml.j2': ['(root): template error: filter not found: nosuchfilter'],
+  'template-error.yaml.j2': ['(root): template error at <file>:3:11: filter not found: nosuchfilter'],
+  'template-unclosed.yaml.j2': ['(root): template error at <file>:9:23: expected variable end'],
+  'template-shell-length.yaml.j2': [
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell expansion the message quotes
+    '(root): template error at <file>:10:24: expected end of comment, got end of file ({# opens a Jinja comment: write a shell ${#name} as {% raw %}${#name}{% endraw %})',
+  ],
   'template-syntax-error.yaml.j2': ['(root): template error at <file>:11:4: unknown block tag: endfo'],
   'rendered-yaml-error.yaml.j2': [
     '(root): YAML syntax error at <file>:8:7 (a line of the rendered template): Block collections are not allowed within flow collections',

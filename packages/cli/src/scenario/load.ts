@@ -114,9 +114,13 @@ function renderOrThrow(file: string, text: string, values: Record<string, unknow
     renderTemplate(text, values, 'strict');
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_UNDEFINED_VARIABLE') {
-      throw new ScenarioError(file, [{ file, path: '(root)', message: templateErrorText(file, error) }], {
-        cause: error,
-      });
+      throw new ScenarioError(
+        file,
+        [{ file, path: '(root)', message: templateErrorText(file, text, error) }],
+        {
+          cause: error,
+        },
+      );
     }
   }
   return rendered;
@@ -125,12 +129,46 @@ function renderOrThrow(file: string, text: string, values: Record<string, unknow
 const TEMPLATE_SYNTAX = /\{\{|\{%|\{#/;
 
 /** `template error at x.yaml.j2:11:4: unknown block tag: endfo`, from what nunjucks says. */
-function templateErrorText(file: string, error: unknown): string {
+function templateErrorText(file: string, text: string, error: unknown): string {
   const cause = (error as { cause?: unknown }).cause ?? error;
   const message = (cause instanceof Error ? cause.message : String(cause)).replace(/\s*\n\s*/g, ' ');
   const located = /\[Line (\d+), Column (\d+)\]\s*(.*)$/.exec(message);
   if (located !== null) return `template error at ${file}:${located[1]}:${located[2]}: ${located[3]}`;
-  return `template error: ${message.replace(/^\(unknown path\)\s*(Error: )?/, '')}`;
+  let reason = message.replace(/^\(unknown path\)\s*(Error: )?/, '');
+  if (/expected end of comment/.test(reason) && text.includes('${#')) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, quoted for the user
+    reason += ' ({# opens a Jinja comment: write a shell ${#name} as {% raw %}${#name}{% endraw %})';
+  }
+  const offset = errorOffset(text, reason);
+  if (offset === undefined) return `template error: ${reason}`;
+  const before = text.slice(0, offset).split('\n');
+  return `template error at ${file}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}: ${reason}`;
+}
+
+/** Where the text opens a tag it never closes: the first `open` with no `close` before the next tag. */
+function unclosed(text: string, open: string, close: string): number | undefined {
+  for (let at = text.indexOf(open); at >= 0; at = text.indexOf(open, at + open.length)) {
+    const end = text.indexOf(close, at + open.length);
+    const next = text.slice(at + open.length).search(/\{[{%#]/);
+    if (end < 0 || (next >= 0 && at + open.length + next < end)) return at;
+  }
+  return undefined;
+}
+
+/**
+ * Where nunjucks' error lies, for the errors it gives no line for: an unknown filter (its first
+ * use), a tag left open. undefined when the text does not tell.
+ */
+function errorOffset(text: string, reason: string): number | undefined {
+  const filter = /^filter not found: (\w+)/.exec(reason)?.[1];
+  if (filter !== undefined) {
+    const use = new RegExp(`\\|\\s*${filter}\\b`).exec(text);
+    return use === null ? undefined : use.index + use[0].length - filter.length;
+  }
+  if (/expected variable end/.test(reason)) return unclosed(text, '{{', '}}');
+  if (/expected block end/.test(reason)) return unclosed(text, '{%', '%}');
+  if (/expected end of comment/.test(reason)) return unclosed(text, '{#', '#}');
+  return undefined;
 }
 
 /**
