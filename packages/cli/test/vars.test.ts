@@ -18,6 +18,18 @@ describe('parseVars', () => {
     });
   });
 
+  it('a number that would not read back as written stays text: no version loses its zero', () => {
+    expect(parseVars(['v=1.10', 'n=007', 'h=0x1F', 'e=1e3', 'port=2222', 'ratio=2.5', 'neg=-3'])).toEqual({
+      v: '1.10',
+      n: '007',
+      h: '0x1F',
+      e: '1e3',
+      port: 2222,
+      ratio: 2.5,
+      neg: -3,
+    });
+  });
+
   it.each(['__proto__.polluted=1', '__proto__=1', 'constructor.x=1', 'a.prototype=1'])(
     'refuses %s: it would reach into JavaScript objects',
     (assignment) => {

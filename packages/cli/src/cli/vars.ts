@@ -10,7 +10,10 @@ const KEY = /^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*$/;
 /** Names that would reach into JavaScript's objects (`__proto__.x=1` would change every object). */
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** The value of `v`: a number, a boolean, a `[…]` list or `{…}` mapping, or else the string itself. */
+/**
+ * The value of `v`: a number (written as JavaScript writes it back: `2222`, `2.5`, not `1.10`), a
+ * boolean, a `[…]` list or `{…}` mapping, or else the string itself.
+ */
 export function parseVarValue(text: string): unknown {
   // `{{ y }}` reads as a YAML mapping: kept as text, a template the loader then refuses by name
   if (/\{\{|\{%|\{#/.test(text)) return text;
@@ -20,7 +23,9 @@ export function parseVarValue(text: string): unknown {
   } catch {
     return text;
   }
-  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  // a number only when it reads back as written: `1.10` (a version), `007`, `0x1F` stay text
+  if (typeof value === 'number') return String(value) === text.trim() ? value : text;
+  if (typeof value === 'boolean') return value;
   if (value !== null && typeof value === 'object' && /^\s*[[{]/.test(text)) return value;
   return text;
 }
