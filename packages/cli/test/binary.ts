@@ -18,6 +18,8 @@ export interface Outcome {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout as the bytes that came (binary output). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -39,10 +41,10 @@ export function start(
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
+  const stdoutChunks: Buffer[] = [];
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
+    stdoutChunks.push(chunk);
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -52,7 +54,8 @@ export function start(
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(limit);
-      resolvePromise({ code, signal, stdout, stderr });
+      const stdoutBytes = Buffer.concat(stdoutChunks);
+      resolvePromise({ code, signal, stdout: stdoutBytes.toString(), stdoutBytes, stderr });
     });
   });
   return { child, done };

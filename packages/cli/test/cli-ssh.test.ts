@@ -507,6 +507,37 @@ describe('against the test bed', () => {
     );
   });
 
+  it('-r and -o pass binary output intact; a prefixed last line without newline is ended', async () => {
+    // 0xff 0xfe are no UTF-8: a text decoding would turn them into U+FFFD
+    const binary = `printf '\\377\\376\\000A\\n\\200'`;
+    const expected = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a, 0x80]);
+    const raw = await jobgraph(['ssh', ...auth, '-r', '-t', lo, binary]);
+    expect(raw.code, raw.stderr).toBe(0);
+    expect(raw.stdoutBytes).toEqual(expected);
+    const dir = await tempDir();
+    const files = await jobgraph(['ssh', ...auth, '-o', join(dir, 'out'), '-t', lo, binary]);
+    expect(files.code, files.stderr).toBe(0);
+    expect(await readFile(join(dir, 'out', lo))).toEqual(expected);
+    // two hosts whose output ends without a newline: each on its own line
+    const two = await jobgraph([
+      'ssh',
+      ...auth,
+      '-t',
+      lo,
+      '-t',
+      `${gw}->${t1.hostname}`,
+      "printf 'no newline'",
+    ]);
+    expect(two.code, two.stderr).toBe(0);
+    // (host columns are padded to the longest)
+    expect(
+      lines(two.stdout)
+        .map((line) => line.replace(/ +:/, ':'))
+        .sort(),
+    ).toEqual([`root@${bed.loopback.hostname}:no newline`, `root@${t1.hostname}:no newline`].sort());
+    expect(two.stdout.endsWith('\n')).toBe(true);
+  });
+
   it('--timeout stops a command that takes too long, as a failure of that target', async () => {
     const out = await jobgraph(['ssh', ...auth, '--timeout', '1s', '-t', lo, 'sleep 31.25']);
     expect(out.code).toBe(1);

@@ -58,8 +58,8 @@ export function outputSplitters(
   request: RunRequest,
   label: string,
 ): { stdout: LineSplitter; stderr: LineSplitter } {
-  const deliver = (stream: 'stdout' | 'stderr') => (linenl: string) => {
-    const line: OutputLine = { node, stream, linenl, time: new Date(), command: label };
+  const deliver = (stream: 'stdout' | 'stderr') => (linenl: string, bytes: Buffer) => {
+    const line: OutputLine = { node, stream, linenl, bytes, time: new Date(), command: label };
     if (stream === 'stderr' ? request.printStderr !== false : request.printStdout !== false) {
       try {
         node.formatter.line(line);

@@ -1,42 +1,39 @@
 /**
- * Turning a command's byte stream into lines: decoded as UTF-8 with replacement
- * characters (binary output never breaks anything), delivered as they complete, the
- * last partial line flushed at the end.
+ * Turning a command's byte stream into lines, delivered as they complete, the last partial line
+ * flushed at the end. Each line comes as its bytes, exactly as they came (for the raw and file
+ * formatters: binary output passes intact), and as text decoded from UTF-8 with replacement
+ * characters (binary output never breaks anything). Lines are split on the byte 0x0A, which no
+ * multi-byte UTF-8 character holds, so decoding line by line is exact for valid UTF-8.
  */
-import { StringDecoder } from 'node:string_decoder';
 
 /** Splits a byte stream into lines, each with its `\n` (the last one may have none). */
 export class LineSplitter {
-  readonly #decoder = new StringDecoder('utf8');
-  readonly #emit: (linenl: string) => void;
-  #partial = '';
+  readonly #emit: (linenl: string, bytes: Buffer) => void;
+  /** The start of the line in progress, across chunks. */
+  #partial: Buffer[] = [];
 
-  constructor(emit: (linenl: string) => void) {
+  constructor(emit: (linenl: string, bytes: Buffer) => void) {
     this.#emit = emit;
   }
 
   push(chunk: Buffer): void {
-    this.#take(this.#decoder.write(chunk));
-  }
-
-  /** Flushes what is left (an incomplete character becomes U+FFFD). */
-  end(): void {
-    this.#take(this.#decoder.end());
-    if (this.#partial !== '') {
-      const rest = this.#partial;
-      this.#partial = '';
-      this.#emit(rest);
-    }
-  }
-
-  #take(text: string): void {
-    if (text === '') return;
-    const data = this.#partial + text;
     let start = 0;
-    for (let newline = data.indexOf('\n'); newline >= 0; newline = data.indexOf('\n', start)) {
-      this.#emit(data.slice(start, newline + 1));
+    for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
+      this.#line(chunk.subarray(start, newline + 1));
       start = newline + 1;
     }
-    this.#partial = data.slice(start);
+    // copied: the transport may reuse the chunk's memory once we return
+    if (start < chunk.length) this.#partial.push(Buffer.from(chunk.subarray(start)));
+  }
+
+  /** Flushes what is left (an incomplete character becomes U+FFFD in the text). */
+  end(): void {
+    if (this.#partial.length > 0) this.#line(Buffer.alloc(0));
+  }
+
+  #line(tail: Buffer): void {
+    const bytes = this.#partial.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.#partial, tail]);
+    this.#partial = [];
+    this.#emit(bytes.toString('utf8'), bytes);
   }
 }

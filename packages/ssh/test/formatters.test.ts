@@ -160,13 +160,15 @@ describe('TerminalFormatter', () => {
     expect(formatter.format).toBe('{host}> {linenl}');
   });
 
-  it('prints a last line without newline as is', () => {
+  it('ends a last line without newline, so that the next host starts its own line (apssh runs them together)', () => {
     const { stdout, sinks } = collectors();
     const formatter = new HostFormatter(sinks);
     formatter.line(out(fit01, 'noeol'));
     const withNl = new TerminalFormatter('{line}{nl}', sinks);
     withNl.line(out(fit01, 'noeol'));
-    expect(stdout).toEqual(['root@fit01:noeol', 'noeol\n']);
+    new RawFormatter(sinks).line(out(fit01, 'noeol'));
+    // the raw format prints the output exactly as it came
+    expect(stdout).toEqual(['root@fit01:noeol\n', 'noeol\n', 'noeol']);
   });
 
   it('takes %-codes and {time} from the line time', () => {
@@ -253,6 +255,23 @@ describe('TerminalFormatter on process.stdout', () => {
     vi.spyOn(process, 'stdout', 'get').mockReturnValue(stream as unknown as typeof process.stdout);
     new HostFormatter().line(out(fit01, 'hello\n'));
     expect(chunks).toEqual(['root@fit01:hello\n']);
+  });
+
+  it('the raw format writes the bytes that came, invalid UTF-8 included', () => {
+    const chunks: Buffer[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(Buffer.from(chunk));
+        callback();
+      },
+    });
+    vi.spyOn(process, 'stdout', 'get').mockReturnValue(stream as unknown as typeof process.stdout);
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]);
+    new RawFormatter().line(out(fit01, bytes.toString('utf8'), { bytes }));
+    new HostFormatter().line(out(fit01, bytes.toString('utf8'), { bytes }));
+    expect(chunks[0]).toEqual(bytes);
+    // a prefixed format is text: invalid bytes become U+FFFD there
+    expect(chunks[1]?.toString('utf8')).toBe('root@fit01:\ufffd\ufffd\u0000A\n');
   });
 
   it('survives a closed pipe (EPIPE) without an unhandled error', async () => {
@@ -476,6 +495,17 @@ describe('SubdirFormatter', () => {
     expect(stderr).toEqual([]);
   });
 
+  it('writes the bytes that came: binary output passes intact', async () => {
+    const run = runDir();
+    const formatter = new SubdirFormatter(run);
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]);
+    formatter.line(out(fit01, bytes.toString('utf8'), { bytes }));
+    formatter.line(err(fit01, 'text without bytes\n'));
+    await formatter.close();
+    expect(await readFile(join(run, 'fit01.inria.fr'))).toEqual(bytes);
+    expect(await read(join(run, 'fit01.inria.fr.err'))).toBe('text without bytes\n');
+  });
+
   it('keeps the order of many lines', async () => {
     const run = runDir();
     const formatter = new SubdirFormatter(run);
@@ -496,7 +526,8 @@ describe('SubdirFormatter', () => {
     formatter.event(event(fit01, 'connected', { direct: true }));
     await formatter.close();
     expect(await read(join(run, 'fit01.inria.fr'))).toBe('');
-    expect(await read(join(run, 'fit01.inria.fr.err'))).toBe('stale err\n');
+    // the earlier run's stderr is not this run's: a host that prints nothing on stderr has no .err
+    expect(await readdir(run)).toEqual(['fit01.inria.fr']);
 
     formatter.line(out(fit01, 'a\n'));
     formatter.line(err(fit01, 'e1\n'));

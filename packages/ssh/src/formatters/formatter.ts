@@ -19,6 +19,12 @@ export interface OutputLine {
   readonly stream: 'stdout' | 'stderr';
   /** The line with its newline; the last line of a stream may have none. Never empty. */
   readonly linenl: string;
+  /**
+   * The same line as the bytes that came (`linenl` replaces invalid UTF-8 with U+FFFD): what the
+   * raw and file formatters write, so that binary output passes intact. Absent from lines that
+   * were not read from a command (a formatter's own, a test's).
+   */
+  readonly bytes?: Buffer;
   /** When the line arrived. */
   readonly time: Date;
   /** The command that printed it, as shown in labels. */

@@ -28,9 +28,9 @@ const ignore = () => {};
  * The stream is looked up at each write, so a replaced `process.stdout` is honoured.
  *
  * @param name - which standard stream.
- * @returns a function that writes text to it.
+ * @returns a function that writes text (or bytes, as they are) to it.
  */
-export function stdioWriter(name: 'stdout' | 'stderr'): Write {
+export function stdioWriter(name: 'stdout' | 'stderr'): (text: string | Uint8Array) => void {
   return (text) => {
     const stream = process[name];
     if (!guarded.has(stream)) {

@@ -2,7 +2,7 @@
  * SubdirFormatter: the output of each host in its own file, `<runName>/<hostname>`
  * (apssh's `-o DIR`).
  */
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Formatter, NodeEvent, NodeIdentity, OutputLine } from './formatter.js';
 import { safeWriter, stdioWriter, type Write } from './stdio.js';
@@ -32,7 +32,7 @@ class FileSink {
   readonly path: string;
   /** 'w' until the file was opened once: the first open truncates it, later ones append. */
   #flags: 'w' | 'a';
-  #pending: string[] = [];
+  #pending: Array<string | Buffer> = [];
   #draining: Promise<void> | undefined;
   #handle: FileHandle | undefined;
   #broken = false;
@@ -46,8 +46,8 @@ class FileSink {
     this.#onError = onError;
   }
 
-  /** Queues `text` (`''` just creates or truncates the file). Never throws. */
-  write(text: string): void {
+  /** Queues `text` (`''` just creates or truncates the file); bytes are written as they are. Never throws. */
+  write(text: string | Buffer): void {
     if (this.#broken) return;
     this.#pending.push(text);
     this.#draining ??= this.#drain();
@@ -73,7 +73,9 @@ class FileSink {
         this.#flags = 'a';
       }
       while (this.#pending.length > 0) {
-        const chunk = this.#pending.join('');
+        const chunk = Buffer.concat(
+          this.#pending.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)),
+        );
         this.#pending = [];
         // writeFile on a handle writes everything, from the current position on.
         await this.#handle.writeFile(chunk);
@@ -106,7 +108,8 @@ function fileName(hostname: string): string {
  * life (its `connected` event or its first line, whichever comes first), then appended
  * to, across reconnections and across {@link SubdirFormatter.close}. The `.err` file is
  * likewise truncated at its first stderr line (apssh appends to it forever) and only
- * exists when the host printed on stderr. With `verbose`, the node's events go into its
+ * exists when the host printed on stderr (one left by an earlier run is removed when the host
+ * first shows up). Lines are written as the bytes that came: binary output passes intact. With `verbose`, the node's events go into its
  * file too; a failed connection is always reported on stderr.
  *
  * I/O never throws nor crashes the process (apssh calls `sys.exit(1)`): the first error
@@ -128,6 +131,8 @@ export class SubdirFormatter implements Formatter {
   verbose: boolean;
   readonly #stderr: Write;
   readonly #sinks = new Map<string, FileSink>();
+  /** Per `.err` path: the removal of an earlier run's file, which its sink waits for. */
+  readonly #errCleared = new Map<string, Promise<void>>();
   #directory: Promise<void> | undefined;
   #failed = false;
   #error: unknown;
@@ -164,11 +169,12 @@ export class SubdirFormatter implements Formatter {
     return join(this.runName, `${fileName(hostname)}.err`);
   }
 
-  /** Appends a line to the host's stdout or stderr file. */
+  /** Appends a line to the host's stdout or stderr file, as the bytes that came. */
   line(line: OutputLine): void {
-    const out = this.#sink(this.outFile(line.node.hostname));
-    if (line.stream === 'stdout') out.write(line.linenl);
-    else this.#sink(this.errFile(line.node.hostname)).write(line.linenl);
+    const out = this.#hostSink(line.node.hostname);
+    const content = line.bytes ?? line.linenl;
+    if (line.stream === 'stdout') out.write(content);
+    else this.#sink(this.errFile(line.node.hostname)).write(content);
   }
 
   /**
@@ -183,8 +189,8 @@ export class SubdirFormatter implements Formatter {
     }
     // 'connecting' precedes any success: an unreachable host must not get a file.
     if (kind === 'connecting') return;
-    if (this.verbose) this.#sink(this.outFile(node.hostname)).write(`${describeEvent(event)}\n`);
-    else if (kind === 'connected') this.#sink(this.outFile(node.hostname));
+    if (this.verbose) this.#hostSink(node.hostname).write(`${describeEvent(event)}\n`);
+    else if (kind === 'connected') this.#hostSink(node.hostname);
   }
 
   /** Nothing to align: each host has its own file. */
@@ -195,13 +201,33 @@ export class SubdirFormatter implements Formatter {
     await Promise.all([...this.#sinks.values()].map((sink) => sink.close()));
   }
 
+  /**
+   * The host's stdout sink. When it is created, a `.err` file left by an earlier run into the same
+   * directory is removed (it is written again only if the host prints on stderr): a stale one
+   * would pass for this run's.
+   */
+  #hostSink(hostname: string): FileSink {
+    const path = this.outFile(hostname);
+    if (!this.#sinks.has(path)) {
+      const errFile = this.errFile(hostname);
+      this.#errCleared.set(
+        errFile,
+        // never a rejection nobody waits for: a failure is reported as any other I/O error
+        this.#ensureDirectory()
+          .then(() => rm(errFile, { force: true }))
+          .catch((error: unknown) => this.#fail(error)),
+      );
+    }
+    return this.#sink(path);
+  }
+
   /** The sink of `path`; created, and its file truncated, on the first call. */
   #sink(path: string): FileSink {
     let sink = this.#sinks.get(path);
     if (!sink) {
       sink = new FileSink(
         path,
-        () => this.#ensureDirectory(),
+        () => this.#errCleared.get(path) ?? this.#ensureDirectory(),
         (error) => this.#fail(error),
       );
       this.#sinks.set(path, sink);

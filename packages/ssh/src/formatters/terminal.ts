@@ -90,6 +90,12 @@ export class TerminalFormatter implements Formatter {
   protected readonly writeStdout: Write;
   /** Writes to stderr; never throws. */
   protected readonly writeStderr: Write;
+  /**
+   * For the raw format on the standard streams: writes a line's bytes as they came, so that
+   * binary output (`jobgraph ssh -r 'tar c dir' > dir.tar`) passes intact. A writer given in the
+   * options receives text, as its type says.
+   */
+  readonly #rawBytes: { stdout?: (bytes: Uint8Array) => void; stderr?: (bytes: Uint8Array) => void } = {};
   #error: unknown;
 
   /**
@@ -104,6 +110,10 @@ export class TerminalFormatter implements Formatter {
     };
     this.writeStdout = safeWriter(options.stdout ?? stdioWriter('stdout'), remember);
     this.writeStderr = safeWriter(options.stderr ?? stdioWriter('stderr'), remember);
+    if (format === '{linenl}') {
+      if (options.stdout === undefined) this.#rawBytes.stdout = stdioWriter('stdout');
+      if (options.stderr === undefined) this.#rawBytes.stderr = stdioWriter('stderr');
+    }
   }
 
   /** The format given to the constructor. */
@@ -121,9 +131,24 @@ export class TerminalFormatter implements Formatter {
     this.template.attach(node);
   }
 
-  /** Prints a line, formatted, on the stream it came from. */
+  /**
+   * Prints a line, formatted, on the stream it came from. A last line without a newline gets one
+   * when the format adds text around it (`root@fit01:no newline`, then the next host on its own
+   * line); the raw format `{linenl}` prints the output exactly as it came.
+   */
   line(line: OutputLine): void {
-    const text = this.template.render(line.linenl, line.node, line.time);
+    const raw = this.#rawBytes[line.stream];
+    if (raw !== undefined && line.bytes !== undefined) {
+      try {
+        raw(line.bytes);
+      } catch (error) {
+        this.#error ??= error;
+      }
+      return;
+    }
+    const ended =
+      line.linenl.endsWith('\n') || this.template.format === '{linenl}' ? line.linenl : `${line.linenl}\n`;
+    const text = this.template.render(ended, line.node, line.time);
     if (line.stream === 'stderr') this.writeStderr(text);
     else this.writeStdout(text);
   }
