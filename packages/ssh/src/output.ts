@@ -3,7 +3,7 @@
  * flushed at the end. Each line comes as its bytes, exactly as they came (for the raw and file
  * formatters: binary output passes intact), and as text decoded from UTF-8 with replacement
  * characters (binary output never breaks anything). Lines are split on the byte 0x0A, which no
- * multi-byte UTF-8 character holds, so decoding line by line is exact for valid UTF-8.
+ * multi-byte UTF-8 character holds, so the text of each line is exact for valid UTF-8.
  */
 
 /** Splits a byte stream into lines, each with its `\n` (the last one may have none). */
@@ -17,22 +17,34 @@ export class LineSplitter {
   }
 
   push(chunk: Buffer): void {
-    let start = 0;
-    for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
-      this.#line(chunk.subarray(start, newline + 1));
-      start = newline + 1;
+    const last = chunk.lastIndexOf(10);
+    if (last < 0) {
+      if (chunk.length > 0) this.#partial.push(Buffer.from(chunk));
+      return;
     }
-    // copied: the transport may reuse the chunk's memory once we return
-    if (start < chunk.length) this.#partial.push(Buffer.from(chunk.subarray(start)));
+    // One copy per chunk (a transport may reuse its buffers; formatters may queue a line's bytes),
+    // and each line a view of that copy.
+    const complete = chunk.subarray(0, last + 1);
+    const bytes = Buffer.concat([...this.#partial, complete]);
+    this.#partial = last + 1 < chunk.length ? [Buffer.from(chunk.subarray(last + 1))] : [];
+    // Decoded at once (one call per chunk, not per line): the k-th '\n' of the text is the k-th
+    // 0x0A of the bytes, as no invalid or multi-byte sequence decodes to '\n'.
+    const text = bytes.toString('utf8');
+    let byteStart = 0;
+    let textStart = 0;
+    while (byteStart < bytes.length) {
+      const byteEnd = bytes.indexOf(10, byteStart) + 1;
+      const textEnd = text.indexOf('\n', textStart) + 1;
+      this.#emit(text.slice(textStart, textEnd), bytes.subarray(byteStart, byteEnd));
+      byteStart = byteEnd;
+      textStart = textEnd;
+    }
   }
 
   /** Flushes what is left (an incomplete character becomes U+FFFD in the text). */
   end(): void {
-    if (this.#partial.length > 0) this.#line(Buffer.alloc(0));
-  }
-
-  #line(tail: Buffer): void {
-    const bytes = this.#partial.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.#partial, tail]);
+    if (this.#partial.length === 0) return;
+    const bytes = Buffer.concat(this.#partial);
     this.#partial = [];
     this.#emit(bytes.toString('utf8'), bytes);
   }
