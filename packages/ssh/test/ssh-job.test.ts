@@ -685,6 +685,31 @@ describe('Push and Pull', () => {
     );
   });
 
+  it('without preserve, a pulled file or directory gets the remote mode less the umask, as with scp', async () => {
+    const node = track(loopbackNode());
+    const pulled = join(local, 'modes-pulled');
+    await mkdir(pulled);
+    const umask = process.umask();
+    await runOne(
+      new SshJob({
+        node,
+        commands: [
+          new Run(
+            `mkdir -p ${REMOTE}/modes/private && echo key > ${REMOTE}/modes/key && chmod 600 ${REMOTE}/modes/key` +
+              ` && echo run > ${REMOTE}/modes/run.sh && chmod 755 ${REMOTE}/modes/run.sh && chmod 700 ${REMOTE}/modes/private`,
+          ),
+          new Pull([`${REMOTE}/modes/key`, `${REMOTE}/modes/run.sh`], pulled),
+          new Pull(`${REMOTE}/modes/private`, join(pulled, 'private'), { recurse: true }),
+        ],
+      }),
+    );
+    const modeOf = async (name: string) => (await stat(join(pulled, name))).mode & 0o777;
+    // a private key must not come back world-readable
+    expect(await modeOf('key')).toBe(0o600 & ~umask);
+    expect(await modeOf('run.sh')).toBe(0o755 & ~umask);
+    expect(await modeOf('private')).toBe(0o700 & ~umask);
+  });
+
   it('a directory without recurse is an error, both ways', async () => {
     const node = track(loopbackNode());
     const dir = join(local, 'plain-dir');

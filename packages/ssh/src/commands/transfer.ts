@@ -122,7 +122,8 @@ export async function pullPath(
         `${remote} is a directory: it is copied only with recurse: true (jobgraph pull -r)`,
       );
     }
-    await mkdir(local, { recursive: true });
+    // as scp: the remote mode, less the umask, kept writable by us while the copy fills it
+    await mkdir(local, { recursive: true, mode: (entry.mode & 0o777) | 0o700 });
     for (const child of await sftp.list(remote)) {
       if (child.name === '.' || child.name === '..') continue;
       // names come from the server: one with a slash would write outside the destination
@@ -145,7 +146,9 @@ export async function pullPath(
     return;
   }
   jobs.push(async () => {
-    await sftp.get(remote, local, {});
+    // as scp: a new file gets the remote mode less the umask (a 0600 key stays private);
+    // set-id bits are never copied without preserve
+    await sftp.get(remote, local, { mode: entry.mode & 0o777 });
     if (options.preserve) {
       await chmod(local, entry.mode);
       await utimes(local, entry.atime, entry.mtime);

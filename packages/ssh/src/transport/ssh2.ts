@@ -229,8 +229,13 @@ class Ssh2Sftp implements SftpSession {
     );
   }
 
-  get(remote: string, local: string, options: { onProgress?: (done: number, total: number) => void }) {
+  get(
+    remote: string,
+    local: string,
+    options: { mode?: number; onProgress?: (done: number, total: number) => void },
+  ) {
     const transfer: ssh2.TransferOptions = { ...SFTP_PIPELINE };
+    if (options.mode !== undefined) transfer.mode = options.mode;
     const progress = options.onProgress;
     if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
     return sftpCall<void>((callback) =>

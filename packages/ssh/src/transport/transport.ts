@@ -75,10 +75,11 @@ export interface SftpSession {
     remote: string,
     options: { mode?: number; onProgress?: (done: number, total: number) => void },
   ): Promise<void>;
+  /** `mode`: of the local file when it is created (the umask applies; an existing file keeps its own). */
   get(
     remote: string,
     local: string,
-    options: { onProgress?: (done: number, total: number) => void },
+    options: { mode?: number; onProgress?: (done: number, total: number) => void },
   ): Promise<void>;
   writeFile(remote: string, content: string | Buffer, mode: number): Promise<void>;
   /** Creates a directory; does nothing if it exists. */
