@@ -214,11 +214,16 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
     ],
     [
       ['pull', '-t', 'h', '@:x', 'here/{hots}'],
-      'unknown placeholder {hots}: expected {host}, {fqdn} or {user}',
+      'unknown placeholder {hots}: expected {host}, {fqdn}, {user} or {port}',
     ],
     [
       ['pull', '-t', 'h bob@h', '@:x', 'here/{host}'],
-      `${me}@h and bob@h would both pull into here/h: put {user} or {fqdn} in the local path too`,
+      `${me}@h and bob@h would both pull into here/h: put {user} in the local path too`,
+    ],
+    [
+      // containers of one host, told apart by their ports
+      ['pull', '-t', 'h:2201 h:2202', '@:x', 'here/{host}'],
+      `${me}@h:2201 and ${me}@h:2202 would both pull into here/h: put {port} in the local path too`,
     ],
     [
       ['pull', '-t', 'h', '@:a/x', '@:b/x', 'here/'],

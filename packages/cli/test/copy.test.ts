@@ -1,5 +1,5 @@
 /**
- * push and pull, in-process: {host}, {fqdn} and {user} in paths, and the progress line.
+ * push and pull, in-process: {host}, {fqdn}, {user} and {port} in paths, and the progress line.
  */
 import { describe, expect, it } from 'vitest';
 import { expandPath, progressReporter } from '../src/cli/copy.js';
@@ -24,6 +24,11 @@ describe('expandPath', () => {
     const fit01 = target('fit01.inria.fr', 'alice');
     expect(expandPath('logs/{host}/{fqdn}-{user}.log', fit01)).toBe('logs/fit01/fit01.inria.fr-alice.log');
     expect(expandPath('/tmp/x', fit01)).toBe('/tmp/x');
+  });
+
+  it('puts the port in {port}', () => {
+    const container = { ...target('10.0.0.5'), host: { ...hop('10.0.0.5'), port: 2202 } };
+    expect(expandPath('logs/{host}-{port}/', container)).toBe('logs/10.0.0.5-2202/');
   });
 
   it('keeps an IP address whole as {host}', () => {

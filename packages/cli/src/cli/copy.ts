@@ -1,6 +1,6 @@
 /**
  * `jobgraph push LOCAL… @:REMOTE` and `jobgraph pull @:REMOTE… LOCAL`: appush and appull. Paths
- * may hold `{host}`, `{fqdn}` and `{user}`, replaced for each target.
+ * may hold `{host}`, `{fqdn}`, `{user}` and `{port}`, replaced for each target.
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -30,26 +30,29 @@ export const copyOptionsSchema = targetOptionsSchema.extend({
 
 const REMOTE = '@:';
 const PLACEHOLDER = /\{([^{}]*)\}/g;
-const KNOWN = ['host', 'fqdn', 'user'];
+const KNOWN = ['host', 'fqdn', 'user', 'port'];
 
-/** Checks the placeholders of a path: only {host}, {fqdn} and {user}. */
+/** Checks the placeholders of a path: only {host}, {fqdn}, {user} and {port}. */
 function checkPlaceholders(path: string): void {
   for (const [, name] of path.matchAll(PLACEHOLDER)) {
     if (!KNOWN.includes(name ?? '')) {
-      throw new UsageError(`${path}: unknown placeholder {${name}}: expected {host}, {fqdn} or {user}`);
+      throw new UsageError(
+        `${path}: unknown placeholder {${name}}: expected {host}, {fqdn}, {user} or {port}`,
+      );
     }
   }
 }
 
 /**
  * `path` for one target: {host} the short name of the host as written (an ssh config alias stays
- * the alias), {fqdn} the full host name it stands for, {user} its login.
+ * the alias), {fqdn} the full host name it stands for, {user} its login, {port} its port.
  */
 export function expandPath(path: string, target: Target): string {
   const values: Record<string, string> = {
     host: shortenHostname(target.host.alias),
     fqdn: target.host.hostname,
     user: target.host.user,
+    port: String(target.host.port),
   };
   return path.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
 }
@@ -72,9 +75,15 @@ function checkPullCollisions(plan: CopyPlan, targets: readonly Target[]): void {
     const path = expandPath(local, target);
     const other = owners.get(path);
     if (other !== undefined) {
+      // suggest what tells these two apart
+      const apart =
+        other.host.hostname !== target.host.hostname
+          ? '{fqdn}'
+          : other.host.user !== target.host.user
+            ? '{user}'
+            : '{port}';
       throw new UsageError(
-        `${targetText(other)} and ${targetText(target)} would both pull into ${path}: ` +
-          'put {user} or {fqdn} in the local path too',
+        `${targetText(other)} and ${targetText(target)} would both pull into ${path}: put ${apart} in the local path too`,
       );
     }
     owners.set(path, target);
@@ -183,7 +192,7 @@ export async function copyCommand(
       mode === 'push'
         ? `push ${plan.locals.map(expand).join(' ')} to ${expand(plan.remotes[0] as string)}`
         : `pull ${plan.remotes.map(expand).join(' ')} into ${expand(plan.locals[0] as string)}`;
-    const perTarget = paths.some((path) => /\{(host|fqdn|user)\}/.test(path));
+    const perTarget = paths.some((path) => /\{(host|fqdn|user|port)\}/.test(path));
     if (!perTarget)
       io.stdout.write(
         dryRunText(
