@@ -578,6 +578,21 @@ describe('against the test bed', () => {
     expect(missing.stderr).toContain('1 failed');
   });
 
+  it('pull: a local directory that cannot be made fails that target alone', async () => {
+    const dir = await tempDir();
+    // a file where the loopback's directory would go
+    await mkdir(join(dir, 'pf'));
+    await writeFile(join(dir, 'pf', bed.loopback.hostname), 'in the way\n');
+    const targets = ['-t', lo, '-t', `${gw}->${t1.hostname}`];
+    const pull = await jobgraph(['pull', ...auth, ...targets, '@:/etc/hostname', 'pf/{host}/'], { cwd: dir });
+    expect(pull.code).toBe(1);
+    expect(pull.stderr).toContain(
+      `cannot make the local directory pf/${bed.loopback.hostname}/: a file is in the way`,
+    );
+    expect(pull.stderr).toContain('jobgraph pull: 2 target(s): 1 succeeded, 1 failed, 0 unreachable');
+    expect((await readFile(join(dir, 'pf', t1.hostname, 'hostname'), 'utf8')).length).toBeGreaterThan(0);
+  });
+
   it('push -r and pull -r copy directories', async () => {
     const dir = await tempDir();
     const tag = `jgtree-${process.pid}-${Date.now()}`;

@@ -4,7 +4,16 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { HostFormatter, Pull, Push, shortenHostname } from '@jobgraph/ssh';
+import {
+  type CommandContext,
+  type CommandResult,
+  HostFormatter,
+  Pull,
+  Push,
+  SshError,
+  SshErrorCode,
+  shortenHostname,
+} from '@jobgraph/ssh';
 import { z } from 'zod';
 import { type Target, targetText } from '../targets/resolve.js';
 import { UsageError } from './errors.js';
@@ -21,6 +30,45 @@ import {
 } from './fanout.js';
 import type { Io } from './run.js';
 import { targetOptions, targetOptionsSchema, validate } from './target-options.js';
+
+/**
+ * A Pull that first makes its local directory (`logs/{host}/` for each host): one that cannot be
+ * made (a file in the way) fails that target alone, with the others pulled as usual.
+ */
+class PullIntoDirectory extends Pull {
+  readonly #directory: string;
+
+  constructor(
+    remotes: string[],
+    local: string,
+    directory: string,
+    options: { recurse: boolean; preserve: boolean },
+  ) {
+    super(remotes, local, options);
+    this.#directory = directory;
+  }
+
+  override async execute(ctx: CommandContext): Promise<CommandResult> {
+    try {
+      await mkdir(this.#directory, { recursive: true });
+    } catch (error) {
+      const why =
+        (error as { code?: string }).code === 'ENOTDIR' || (error as { code?: string }).code === 'EEXIST'
+          ? 'a file is in the way'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      throw new SshError(
+        SshErrorCode.LOCAL_FILE,
+        `cannot make the local directory ${this.#directory}: ${why}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return super.execute(ctx);
+  }
+}
 
 /** The options of push and pull besides the target options. */
 export const copyOptionsSchema = targetOptionsSchema.extend({
@@ -100,6 +148,18 @@ function checkPullCollisions(plan: CopyPlan, targets: readonly Target[]): void {
     }
     seen.set(name, remote);
   }
+}
+
+/** The Pull of one target, into its local directory (`logs/{host}/`), made before it copies. */
+function pullInto(plan: CopyPlan, target: Target, transfer: { recurse: boolean; preserve: boolean }): Pull {
+  const local = expandPath(plan.locals[0] as string, target);
+  const directory = local.endsWith('/') || plan.remotes.length > 1 ? local : dirname(local);
+  return new PullIntoDirectory(
+    plan.remotes.map((path) => expandPath(path, target)),
+    local,
+    directory,
+    transfer,
+  );
 }
 
 interface CopyPlan {
@@ -182,11 +242,7 @@ export async function copyCommand(
           expandPath(plan.remotes[0] as string, target),
           transfer,
         )
-      : new Pull(
-          plan.remotes.map((path) => expandPath(path, target)),
-          expandPath(plan.locals[0] as string, target),
-          transfer,
-        );
+      : pullInto(plan, target, transfer);
   if (options.dryRun) {
     const action = (expand: (path: string) => string) =>
       mode === 'push'
@@ -210,15 +266,6 @@ export async function copyCommand(
   }
   if (selection.selected.length === 0) {
     throw new UsageError(`no target left: all ${selection.excluded.length} are excluded by -x`);
-  }
-  if (mode === 'pull') {
-    // the local directories the copies go into: `logs/{host}/` is made for each host
-    for (const target of selection.selected) {
-      const local = expandPath(plan.locals[0] as string, target);
-      await mkdir(local.endsWith('/') || plan.remotes.length > 1 ? local : dirname(local), {
-        recursive: true,
-      });
-    }
   }
   const keys = await chooseKeys(options, selection.selected);
   const formatter = new HostFormatter({ verbose: options.verbose });
