@@ -54,6 +54,15 @@ describe('writeMarks', () => {
     expect(await readFile(join(out, '0ok', 'fit01'), 'utf8')).toBe('0\n');
   });
 
+  it('a command with no exit code (a signal) is marked failed with why, not -1', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'jobgraph-marks-'));
+    temps.push(out);
+    await pass(out, 'fit01', { fit01: -1 });
+    expect(await readFile(join(out, '1failed', 'fit01'), 'utf8')).toBe(
+      'failed: ended by a signal, or lost its connection\n',
+    );
+  });
+
   it("never removes the mark of another target of the same run that holds one of this one's names", async () => {
     const out = await mkdtemp(join(tmpdir(), 'jobgraph-marks-'));
     temps.push(out);

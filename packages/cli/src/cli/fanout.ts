@@ -123,6 +123,9 @@ export interface Outcome {
   readonly error: unknown;
 }
 
+/** Why a command that ran has no exit code (an SshJob's result -1, as apssh's). */
+export const NO_EXIT_CODE = 'ended by a signal, or lost its connection';
+
 const UNREACHABLE = new Set<string>([SshErrorCode.CONNECT, SshErrorCode.AUTH, SshErrorCode.HOST_KEY]);
 
 /** Whether `error` (or one of its causes) says the host could not be reached. */
@@ -273,7 +276,7 @@ export function errorLines(command: string, result: FanoutResult): string {
       const error = outcome.error;
       const why =
         outcome.result === -1
-          ? 'ended by a signal, or lost its connection'
+          ? NO_EXIT_CODE
           : outcome.result !== undefined
             ? `exit code ${outcome.result}`
             : (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
