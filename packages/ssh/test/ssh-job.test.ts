@@ -689,6 +689,8 @@ describe('Push and Pull', () => {
     const node = track(loopbackNode());
     const pulled = join(local, 'modes-pulled');
     await mkdir(pulled);
+    // a local file that exists keeps its mode, as with scp
+    await writeFile(join(pulled, 'existing'), 'before\n', { mode: 0o600 });
     const umask = process.umask();
     await runOne(
       new SshJob({
@@ -696,9 +698,19 @@ describe('Push and Pull', () => {
         commands: [
           new Run(
             `mkdir -p ${REMOTE}/modes/private && echo key > ${REMOTE}/modes/key && chmod 600 ${REMOTE}/modes/key` +
-              ` && echo run > ${REMOTE}/modes/run.sh && chmod 755 ${REMOTE}/modes/run.sh && chmod 700 ${REMOTE}/modes/private`,
+              ` && echo run > ${REMOTE}/modes/run.sh && chmod 755 ${REMOTE}/modes/run.sh && chmod 700 ${REMOTE}/modes/private` +
+              ` && echo shared > ${REMOTE}/modes/shared && chmod 666 ${REMOTE}/modes/shared` +
+              ` && echo again > ${REMOTE}/modes/existing && chmod 644 ${REMOTE}/modes/existing`,
           ),
-          new Pull([`${REMOTE}/modes/key`, `${REMOTE}/modes/run.sh`], pulled),
+          new Pull(
+            [
+              `${REMOTE}/modes/key`,
+              `${REMOTE}/modes/run.sh`,
+              `${REMOTE}/modes/shared`,
+              `${REMOTE}/modes/existing`,
+            ],
+            pulled,
+          ),
           new Pull(`${REMOTE}/modes/private`, join(pulled, 'private'), { recurse: true }),
         ],
       }),
@@ -708,6 +720,10 @@ describe('Push and Pull', () => {
     expect(await modeOf('key')).toBe(0o600 & ~umask);
     expect(await modeOf('run.sh')).toBe(0o755 & ~umask);
     expect(await modeOf('private')).toBe(0o700 & ~umask);
+    // the umask applies: a world-writable remote file is not world-writable here
+    expect(await modeOf('shared')).toBe(0o666 & ~umask);
+    expect(await modeOf('existing')).toBe(0o600);
+    expect(await readFile(join(pulled, 'existing'), 'utf8')).toBe('again\n');
   });
 
   it('a directory without recurse is an error, both ways', async () => {

@@ -2,7 +2,7 @@
  * What Push and Pull share: walking trees, creating directories before their files,
  * copying several files at once (bounded), preserving modes and times on request.
  */
-import { chmod, cp, mkdir, readdir, stat, utimes } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type { SshNode } from '../ssh-node.js';
@@ -146,14 +146,33 @@ export async function pullPath(
     return;
   }
   jobs.push(async () => {
-    // as scp: a new file gets the remote mode less the umask (a 0600 key stays private);
-    // set-id bits are never copied without preserve
-    await sftp.get(remote, local, { mode: entry.mode & 0o777 });
+    // As scp: a new file gets the remote mode less the umask (a 0600 key stays private), an
+    // existing one keeps its own; set-id bits are never copied without preserve. (ssh2 applies
+    // the mode with fchmod, which knows no umask: it is applied here.)
+    const exists = await lstat(local).then(
+      () => true,
+      () => false,
+    );
+    await sftp.get(remote, local, exists ? {} : { mode: entry.mode & 0o777 & ~localUmask() });
     if (options.preserve) {
       await chmod(local, entry.mode);
       await utimes(local, entry.atime, entry.mtime);
     }
   });
+}
+
+let umask: number | undefined;
+
+/** The process's umask, read once (reading it sets it twice: not something to do per file). */
+function localUmask(): number {
+  if (umask === undefined) {
+    try {
+      umask = process.umask();
+    } catch {
+      umask = 0o022; // worker threads cannot read it
+    }
+  }
+  return umask;
 }
 
 /** A local copy, for Push and Pull on the LocalNode. */

@@ -75,7 +75,7 @@ export interface SftpSession {
     remote: string,
     options: { mode?: number; onProgress?: (done: number, total: number) => void },
   ): Promise<void>;
-  /** `mode`: of the local file when it is created (the umask applies; an existing file keeps its own). */
+  /** `mode`: given to the local file, as it is (no umask applied); none: the file's own, or 0666 less the umask. */
   get(
     remote: string,
     local: string,
