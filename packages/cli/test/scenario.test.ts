@@ -292,9 +292,8 @@ const MALFORMED: Record<string, string[]> = {
   'missing-nodes.yaml': ['nodes: missing (expected a list)'],
   'negative-duration.yaml': ['jobs[0].timeout: expected a number >= 0, got -5'],
   'template-outside-command.yaml': [
-    'nodes[0].hostname: holds a template ("{{ host }}") that nothing renders: run-time templates (captures) work only in commands (command, argv, args, script_body); give the value itself, or its variable with --var',
-    'jobs[0].commands[0].env.FOO: holds a template ("{{ rs }}") that nothing renders: run-time templates (captures) work only in commands (command, argv, args, script_body); give the value itself, or its variable with --var',
-    'jobs[0].commands[1].remotepath: holds a template ("/tmp/out-{{ rs }}") that nothing renders: run-time templates (captures) work only in commands (command, argv, args, script_body); give the value itself, or its variable with --var',
+    'jobs[0].commands[0].env.FOO: holds {{ rs }} ("{{ rs }}"), but captures are rendered only in commands (command, argv, args, script_body): here it would be used as written',
+    'jobs[0].commands[1].remotepath: holds {{ rs }} ("/tmp/out-{{ rs | upper }}"), but captures are rendered only in commands (command, argv, args, script_body): here it would be used as written',
   ],
   'zero-duration.yaml': [
     'jobs[0].timeout: expected a duration above 0 (leave it out for no limit), got "0s"',

@@ -207,22 +207,38 @@ function checkCommand(
 const RENDERED_AT_RUN_TIME = new Set(['command', 'argv', 'args', 'script_body']);
 /** Keys whose text is shown, not run: a template there reads as itself (a label, an id). */
 const SHOWN_AS_WRITTEN = new Set(['type', 'label', 'id']);
-const TEMPLATE = /\{\{|\{%/;
+/** The names a `{{ … }}` starts with: `{{ pod }}`, `{{ pod | upper }}`, `{{ pod.name }}`. */
+const TEMPLATE_NAME = /\{\{-?\s*([A-Za-z_]\w*)/g;
 
 /**
- * Templates where nothing renders them: only commands are rendered at run time, so a `{{ name }}`
- * left in a path, an environment value or a node's settings (a capture, or a variable the
- * pre-render had no value for) would be used as it is written: a file named `out-{{ rs }}`.
+ * Captures used where nothing renders them: only commands are rendered at run time, so a
+ * `{{ rs }}` of a capture in a path, an environment value or a node's settings would be used as
+ * written (a file named `out-{{ rs }}`). Other braces are left alone: `{{.Names}}` may well be a
+ * docker format meant literally.
  */
 export function checkRunTimeTemplates(data: unknown): Problem[] {
   const problems: Problem[] = [];
+  const jobs = entries(data, 'jobs');
+  const commandsOf = (entry: Entry): Entry[] =>
+    (Array.isArray(entry.commands) ? entry.commands : []).filter(
+      (command): command is Entry =>
+        command !== null && typeof command === 'object' && !Array.isArray(command),
+    );
+  const captures = new Set(
+    jobs.flatMap(({ entry }) =>
+      commandsOf(entry).flatMap((command) => (typeof command.capture === 'string' ? [command.capture] : [])),
+    ),
+  );
+  if (captures.size === 0) return problems;
   const visit = (value: unknown, path: PathItem[]): void => {
     if (typeof value === 'string') {
-      const found = TEMPLATE.exec(value);
-      if (found !== null) {
+      const captured = [...value.matchAll(TEMPLATE_NAME)]
+        .map((match) => match[1] as string)
+        .find((name) => captures.has(name));
+      if (captured !== undefined) {
         problems.push({
           path: formatPath(path),
-          message: `holds a template (${JSON.stringify(value)}) that nothing renders: run-time templates (captures) work only in commands (command, argv, args, script_body); give the value itself, or its variable with --var`,
+          message: `holds {{ ${captured} }} (${JSON.stringify(value)}), but captures are rendered only in commands (command, argv, args, script_body): here it would be used as written`,
         });
       }
     } else if (Array.isArray(value)) {
@@ -237,8 +253,8 @@ export function checkRunTimeTemplates(data: unknown): Problem[] {
     }
   };
   for (const { index, entry } of entries(data, 'nodes')) visitEntry(entry, ['nodes', index], new Set());
-  for (const { index, entry } of entries(data, 'jobs')) {
-    const commands = Array.isArray(entry.commands) ? entry.commands : [];
+  for (const { index, entry } of jobs) {
+    const commands: unknown[] = Array.isArray(entry.commands) ? entry.commands : [];
     for (const [position, command] of commands.entries()) {
       if (command !== null && typeof command === 'object' && !Array.isArray(command)) {
         visitEntry(command as Entry, ['jobs', index, 'commands', position], RENDERED_AT_RUN_TIME);
