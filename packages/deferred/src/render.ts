@@ -181,8 +181,10 @@ export function renderStrict(template: string, values: Record<string, unknown>):
   // prints undefinedx. A missing name used as an operand, with such output, is that mistake;
   // a name that is only tested or given a default is not (whatever the values print).
   if (seen.missing.size > 0 && /NaN|undefined/.test(output) && !/NaN|undefined/.test(template)) {
-    const operands = operandNames(template);
-    const culprit = [...seen.missing].find((name) => operands.has(name));
+    const { operands, guarded } = namesByUse(template);
+    const missing = [...seen.missing];
+    // an operand first; else a name used elsewhere than in a test or a default (`[a, 1] | sum`)
+    const culprit = missing.find((name) => operands.has(name)) ?? missing.find((name) => !guarded.has(name));
     if (culprit !== undefined) throw undefinedVariable(template, culprit, undefined);
   }
   return output;
@@ -191,14 +193,47 @@ export function renderStrict(template: string, values: Record<string, unknown>):
 /** Operators whose result is NaN or holds `undefined` when an operand is missing. */
 const ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'FloorDiv', 'Mod', 'Pow', 'Neg', 'Pos', 'Concat']);
 
-/** The context names used (directly or through attributes) as operands of arithmetic or `~`. */
-function operandNames(template: string): Set<string> {
-  const names = new Set<string>();
+/**
+ * The context names a template uses as operands of arithmetic or `~` (directly, through
+ * attributes or parentheses), and those it only tests or defaults: in an `if` condition, before
+ * `is`, or given to `default`, a missing name is as Jinja means it.
+ */
+function namesByUse(template: string): { operands: Set<string>; guarded: Set<string> } {
+  const operands = new Set<string>();
+  const guarded = new Set<string>();
+  type Node = {
+    typename?: string;
+    value?: unknown;
+    target?: unknown;
+    left?: unknown;
+    right?: unknown;
+    children?: unknown[];
+    cond?: unknown;
+    name?: { value?: unknown };
+    args?: { children?: unknown[] };
+    expr?: unknown;
+    ops?: Array<{ expr?: unknown }>;
+  };
   const root = (node: unknown): string | undefined => {
-    const typed = node as { typename?: string; value?: unknown; target?: unknown } | null;
+    const typed = node as Node | null;
     if (typed?.typename === 'Symbol' && typeof typed.value === 'string') return typed.value;
     if (typed?.typename === 'LookupVal') return root(typed.target);
+    if (typed?.typename === 'Group') return root(typed.children?.[0]);
     return undefined;
+  };
+  // the names a condition tests: `a`, `not a`, `a and b`, `a is defined`, `a == 1`
+  const tested = (node: unknown): void => {
+    const typed = node as Node | null;
+    const name = root(node);
+    if (name !== undefined) guarded.add(name);
+    else if (typed?.typename === 'Not') tested(typed.target);
+    else if (typed?.typename === 'And' || typed?.typename === 'Or' || typed?.typename === 'Is') {
+      tested(typed.left);
+      if (typed.typename !== 'Is') tested(typed.right);
+    } else if (typed?.typename === 'Compare') {
+      tested(typed.expr);
+      for (const op of typed.ops ?? []) tested(op.expr);
+    }
   };
   const walk = (node: unknown): void => {
     if (node === null || typeof node !== 'object') return;
@@ -206,12 +241,18 @@ function operandNames(template: string): Set<string> {
       for (const item of node) walk(item);
       return;
     }
-    const typed = node as { typename?: string; left?: unknown; right?: unknown; target?: unknown };
+    const typed = node as Node;
     if (typed.typename !== undefined && ARITHMETIC.has(typed.typename)) {
       for (const operand of [typed.left, typed.right, typed.target]) {
         const name = root(operand);
-        if (name !== undefined) names.add(name);
+        if (name !== undefined) operands.add(name);
       }
+    }
+    if (typed.typename === 'If' || typed.typename === 'InlineIf') tested(typed.cond);
+    if (typed.typename === 'Is') tested(typed.left);
+    if (typed.typename === 'Filter' && FOR_MISSING.has(String(typed.name?.value))) {
+      const name = root(typed.args?.children?.[0]);
+      if (name !== undefined) guarded.add(name);
     }
     for (const [key, value] of Object.entries(node)) if (key !== 'lineno' && key !== 'colno') walk(value);
   };
@@ -220,7 +261,7 @@ function operandNames(template: string): Set<string> {
   } catch {
     // a template that does not parse has already failed to render
   }
-  return names;
+  return { operands, guarded };
 }
 
 function strictError(template: string, name: string | undefined, error: unknown): DeferredError {

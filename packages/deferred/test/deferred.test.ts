@@ -112,6 +112,8 @@ describe('missing names under filters and operators', () => {
     ['{{ missing | length }}', 'missing'],
     ['{{ missing + 1 }}', 'missing'],
     ["{{ missing ~ '-x' }}", 'missing'],
+    ['{{ (missing) + 1 }}', 'missing'],
+    ['{{ [missing, 1] | sum }}', 'missing'],
     ["{{ host | replace('a', other) }}", 'other'],
     ['{{ f() }}', 'f'],
   ])('render() of %s throws ERR_UNDEFINED_VARIABLE naming %s', (template, name) => {
@@ -129,6 +131,7 @@ describe('missing names under filters and operators', () => {
     ["{{ opt | default('') }} {{ out }}", ' undefined reference to foo'],
     ['{% if verbose %}-v {% endif %}{{ out }}', 'undefined reference to foo'],
     ['{{ (count | default(0)) + 1 }} {{ out }}', '1 undefined reference to foo'],
+    ['{% if flag is defined and not quiet %}-v {% endif %}{{ out }}', 'undefined reference to foo'],
   ])(
     '%s: a missing name only tested or defaulted is no error, whatever the values print',
     (template, expected) => {
