@@ -162,8 +162,13 @@ function unclosed(text: string, open: string, close: string): number | undefined
 function errorOffset(text: string, reason: string): number | undefined {
   const filter = /^filter not found: (\w+)/.exec(reason)?.[1];
   if (filter !== undefined) {
-    const use = new RegExp(`\\|\\s*${filter}\\b`).exec(text);
-    return use === null ? undefined : use.index + use[0].length - filter.length;
+    // inside a tag only: `dmesg | head` in a command is a shell pipe, not a filter
+    const use = new RegExp(`\\|\\s*${filter}\\b`);
+    for (const tag of text.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)) {
+      const found = use.exec(tag[0]);
+      if (found !== null) return (tag.index ?? 0) + found.index + found[0].length - filter.length;
+    }
+    return undefined;
   }
   if (/expected variable end/.test(reason)) return unclosed(text, '{{', '}}');
   if (/expected block end/.test(reason)) return unclosed(text, '{%', '%}');
