@@ -123,15 +123,17 @@ function checkPullCollisions(plan: CopyPlan, targets: readonly Target[]): void {
     const path = expandPath(local, target);
     const other = owners.get(path);
     if (other !== undefined) {
-      // suggest what tells these two apart
+      // suggest what tells these two apart, if a placeholder can
       const apart =
         other.host.hostname !== target.host.hostname
-          ? '{fqdn}'
+          ? 'put {fqdn} in the local path too'
           : other.host.user !== target.host.user
-            ? '{user}'
-            : '{port}';
+            ? 'put {user} in the local path too'
+            : other.host.port !== target.host.port
+              ? 'put {port} in the local path too'
+              : 'they reach the same host by different routes: pull from one of them';
       throw new UsageError(
-        `${targetText(other)} and ${targetText(target)} would both pull into ${path}: put ${apart} in the local path too`,
+        `${targetText(other)} and ${targetText(target)} would both pull into ${path}: ${apart}`,
       );
     }
     owners.set(path, target);
