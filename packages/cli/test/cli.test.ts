@@ -52,6 +52,14 @@ const temps: string[] = [];
 afterAll(async () => {
   await Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true })));
 });
+/** A scenario file in a new directory: one local node `l`, and `jobs` (YAML list items). */
+async function localScenario(name: string, jobs: string): Promise<{ dir: string; file: string }> {
+  const dir = await tempDir();
+  const file = join(dir, name);
+  await writeFile(file, `nodes:\n  - id: l\n    localnode: true\njobs:\n${jobs}`);
+  return { dir, file };
+}
+
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'jobgraph-cli-'));
   temps.push(dir);
@@ -181,15 +189,9 @@ jobs:
   });
 
   it('run --dry-run shows what one-line labels leave out: script bodies, paths, env names, captures', async () => {
-    const dir = await tempDir();
-    const file = join(dir, 'details.yaml');
-    await writeFile(
-      file,
-      `nodes:
-  - id: l
-    localnode: true
-jobs:
-  - id: a
+    const { dir, file } = await localScenario(
+      'details.yaml',
+      `  - id: a
     node: l
     commands:
       - type: Run
@@ -415,15 +417,9 @@ jobs:
   );
 
   it('run --graph draws the results: each job filled by its status, named on its last line', async () => {
-    const dir = await tempDir();
-    const file = join(dir, 'states.yaml');
-    await writeFile(
-      file,
-      `nodes:
-  - id: l
-    localnode: true
-jobs:
-  - id: ok
+    const { dir, file } = await localScenario(
+      'states.yaml',
+      `  - id: ok
     node: l
     label: fine
     commands: [{ type: Run, command: "true" }]
