@@ -28,6 +28,10 @@ describe('parseVars', () => {
       ratio: 2.5,
       neg: -3,
     });
+    expect(parseVars(['list=[1.10, 007, 3]', 'map={v: 2.0, n: 4}'])).toEqual({
+      list: ['1.10', '007', 3],
+      map: { v: '2.0', n: 4 },
+    });
   });
 
   it.each(['__proto__.polluted=1', '__proto__=1', 'constructor.x=1', 'a.prototype=1'])(

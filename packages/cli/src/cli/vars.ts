@@ -2,7 +2,7 @@
  * `--var k=v`: values read as YAML (numbers, booleans, flow lists and mappings), else kept as strings;
  * dotted keys (`nodes.amf=fit01`) set nested mappings.
  */
-import { parse } from 'yaml';
+import { parseDocument, visit } from 'yaml';
 import { UsageError } from './errors.js';
 
 const KEY = /^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*$/;
@@ -19,12 +19,24 @@ export function parseVarValue(text: string): unknown {
   if (/\{\{|\{%|\{#/.test(text)) return text;
   let value: unknown;
   try {
-    value = parse(text, { logLevel: 'silent' });
+    const document = parseDocument(text, { logLevel: 'silent', keepSourceTokens: true });
+    if (document.errors.length > 0) return text;
+    // a number only when it reads back as written: `1.10` (a version), `007`, `0x1F` stay text,
+    // in lists and mappings too
+    visit(document, {
+      Scalar(_key, node) {
+        const written =
+          node.srcToken !== undefined && 'source' in node.srcToken ? node.srcToken.source : undefined;
+        if (typeof node.value === 'number' && written !== undefined && String(node.value) !== written) {
+          node.value = written;
+        }
+      },
+    });
+    value = document.toJS();
   } catch {
     return text;
   }
-  // a number only when it reads back as written: `1.10` (a version), `007`, `0x1F` stay text
-  if (typeof value === 'number') return String(value) === text.trim() ? value : text;
+  if (typeof value === 'number') return value;
   if (typeof value === 'boolean') return value;
   if (value !== null && typeof value === 'object' && /^\s*[[{]/.test(text)) return value;
   return text;
