@@ -296,6 +296,7 @@ const MALFORMED: Record<string, string[]> = {
   'template-outside-command.yaml': [
     'jobs[0].commands[0].env.FOO: holds {{ rs }} ("{{ rs }}"), but captures are rendered only in commands (command, argv, args, script_body): here it would be used as written',
     'jobs[0].commands[1].remotepath: holds {{ rs }} ("/tmp/out-{{ rs | upper }}"), but captures are rendered only in commands (command, argv, args, script_body): here it would be used as written',
+    "jobs[0].commands[2].command: starts with {{ rs }}, but a RunScript's script path is not rendered (its arguments are): name the local script itself",
   ],
   'zero-duration.yaml': [
     'jobs[0].timeout: expected a duration above 0 (leave it out for no limit), got "0s"',

@@ -230,11 +230,11 @@ export function checkRunTimeTemplates(data: unknown): Problem[] {
     ),
   );
   if (captures.size === 0) return problems;
+  const capturedIn = (text: string) =>
+    [...text.matchAll(TEMPLATE_NAME)].map((match) => match[1] as string).find((name) => captures.has(name));
   const visit = (value: unknown, path: PathItem[]): void => {
     if (typeof value === 'string') {
-      const captured = [...value.matchAll(TEMPLATE_NAME)]
-        .map((match) => match[1] as string)
-        .find((name) => captures.has(name));
+      const captured = capturedIn(value);
       if (captured !== undefined) {
         problems.push({
           path: formatPath(path),
@@ -257,7 +257,19 @@ export function checkRunTimeTemplates(data: unknown): Problem[] {
     const commands: unknown[] = Array.isArray(entry.commands) ? entry.commands : [];
     for (const [position, command] of commands.entries()) {
       if (command !== null && typeof command === 'object' && !Array.isArray(command)) {
-        visitEntry(command as Entry, ['jobs', index, 'commands', position], RENDERED_AT_RUN_TIME);
+        const at: PathItem[] = ['jobs', index, 'commands', position];
+        visitEntry(command as Entry, at, RENDERED_AT_RUN_TIME);
+        // a RunScript's command starts with the local script, which is read as the scenario
+        // loads: a capture there is never rendered (its arguments are)
+        const { type, command: line } = command as Entry;
+        const start =
+          type === 'RunScript' && typeof line === 'string' ? /^\s*\{\{-?\s*(\w+)/.exec(line) : null;
+        if (start?.[1] !== undefined && captures.has(start[1])) {
+          problems.push({
+            path: formatPath([...at, 'command']),
+            message: `starts with {{ ${start[1]} }}, but a RunScript's script path is not rendered (its arguments are): name the local script itself`,
+          });
+        }
       }
     }
   }
