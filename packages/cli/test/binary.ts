@@ -80,6 +80,17 @@ export function pgrep(pattern: string): Promise<number[]> {
   });
 }
 
+/** SIGKILLs every process whose command line matches `pattern` (what a failed test left running). */
+export async function killMatching(pattern: string): Promise<void> {
+  for (const pid of await pgrep(pattern)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** Polls `check` every 50 ms until it is true; false if `limitMs` passes first. */
 export async function eventually(check: () => Promise<boolean>, limitMs = 20_000): Promise<boolean> {
   const end = Date.now() + limitMs;

@@ -2,11 +2,12 @@
  * The `jobgraph` binary, spawned for real (`node packages/cli/bin/jobgraph.js …`): run and graph,
  * offline on fixtures and against the test bed (real sshd on loopback, a gateway and targets behind it).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { killMatching, pgrep } from './binary.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const bin = 'packages/cli/bin/jobgraph.js';
@@ -76,20 +77,6 @@ function loopbackNode(id = 'loopback'): string {
     knownHosts: ${bed.knownHosts}
     hostKeyPolicy: strict
     connectTimeout: 10s`;
-}
-
-/** pgrep -f `pattern`: the pids (empty when none). */
-function pgrep(pattern: string): Promise<number[]> {
-  return new Promise((resolvePromise) => {
-    execFile('pgrep', ['-f', pattern], (_error, stdout) => {
-      resolvePromise(
-        stdout
-          .split('\n')
-          .filter((line) => line.trim() !== '')
-          .map(Number),
-      );
-    });
-  });
 }
 
 /** Polls `check` every 100 ms, at most `tries` times. @returns whether it became true */
@@ -404,13 +391,7 @@ jobs:
         expect(await eventually(async () => (await pgrep(marker)).length === 0, 100)).toBe(true);
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        for (const pid of await pgrep(marker)) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
+        await killMatching(marker);
       }
     },
     60_000,

@@ -3,11 +3,12 @@
  * the report's files hold after a run that failed, one that succeeded, one interrupted by Ctrl-C, one
  * on the test bed's loopback sshd; and the exit codes when the report cannot be written.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { killMatching, pgrep } from './binary.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const bin = 'packages/cli/bin/jobgraph.js';
@@ -53,20 +54,6 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'jobgraph-report-'));
   temps.push(dir);
   return dir;
-}
-
-/** pgrep -f `pattern`: the pids (empty when none). */
-function pgrep(pattern: string): Promise<number[]> {
-  return new Promise((resolvePromise) => {
-    execFile('pgrep', ['-f', pattern], (_error, stdout) => {
-      resolvePromise(
-        stdout
-          .split('\n')
-          .filter((line) => line.trim() !== '')
-          .map(Number),
-      );
-    });
-  });
 }
 
 /** Polls `check` every 100 ms, at most `tries` times. @returns whether it became true */
@@ -331,13 +318,7 @@ jobs:
       expect(await readFile(join(dir, 'report.md'), 'utf8')).toContain('interrupted (Ctrl-C)');
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      for (const pid of await pgrep(marker)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      await killMatching(marker);
     }
   }, 60_000);
 

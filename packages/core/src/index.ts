@@ -45,4 +45,5 @@ export type { Requirement } from './requirement.js';
 export { Scheduler } from './scheduler.js';
 export { Sequence, type SequenceItem, type SequenceOptions } from './sequence.js';
 export { sleep } from './sleep.js';
+export { MAX_DURATION } from './validate.js';
 export { attachVerboseRenderer, type VerboseRendererOptions } from './verbose-renderer.js';

@@ -8,6 +8,7 @@ import { connect as netConnect } from 'node:net';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { MAX_DURATION } from '@jobgraph/core';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
 import type { Formatter, NodeEventKind } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
@@ -70,8 +71,6 @@ export interface SshNodeOptions {
 }
 
 const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
-/** The longest a Node.js timer waits (2^31 - 1 ms); a longer one fires at once. */
-const LONGEST_TIMER_MS = 2_147_483_647;
 
 const finiteAtLeast =
   (min: number, integer = false) =>
@@ -102,12 +101,12 @@ const OPTION_RULES: { [K in keyof SshNodeOptions]-?: readonly [(value: unknown) 
     "'strict', 'accept-new' or 'off'",
   ],
   connectTimeout: [
-    (value) => finiteAtLeast(0)(value) && value !== 0 && (value as number) <= LONGEST_TIMER_MS,
-    'a positive number of milliseconds, at most 2147483647',
+    (value) => finiteAtLeast(0)(value) && value !== 0 && (value as number) <= MAX_DURATION,
+    `a positive number of milliseconds, at most ${MAX_DURATION}`,
   ],
   keepaliveInterval: [
-    (value) => finiteAtLeast(0)(value) && (value as number) <= LONGEST_TIMER_MS,
-    'a number of milliseconds from 0 to 2147483647',
+    (value) => finiteAtLeast(0)(value) && (value as number) <= MAX_DURATION,
+    `a number of milliseconds from 0 to ${MAX_DURATION}`,
   ],
   maxSessions: [finiteAtLeast(1, true), 'an integer >= 1'],
   formatter: [

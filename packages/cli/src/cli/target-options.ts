@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { HostKeyPolicy } from '@jobgraph/ssh';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { parseDuration } from '../scenario/durations.js';
+import { LONGEST_MS, parseDuration } from '../scenario/durations.js';
 import { USER_NAME } from '../targets/grammar.js';
 import { UsageError } from './errors.js';
 
@@ -69,9 +69,6 @@ export function addTargetOptions(command: Command): Command {
     .option('-v, --verbose', 'show connections, sessions and the progress of the jobs on stderr')
     .option('-D, --debug', 'as -v, with stack traces on errors');
 }
-
-/** The longest a timer waits: 2^31 - 1 ms, about 596 h. */
-const LONGEST_MS = 2_147_483_647;
 
 const duration = (option: string) =>
   z

@@ -3,6 +3,7 @@
  * dotted keys (`nodes.amf=fit01`) set nested mappings.
  */
 import { parseDocument, visit } from 'yaml';
+import { TEMPLATE_SYNTAX } from '../scenario/load.js';
 import { UsageError } from './errors.js';
 
 const KEY = /^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*$/;
@@ -16,7 +17,7 @@ const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
  */
 export function parseVarValue(text: string): unknown {
   // `{{ y }}` reads as a YAML mapping: kept as text, a template the loader then refuses by name
-  if (/\{\{|\{%|\{#/.test(text)) return text;
+  if (TEMPLATE_SYNTAX.test(text)) return text;
   let value: unknown;
   try {
     const document = parseDocument(text, { logLevel: 'silent', keepSourceTokens: true });

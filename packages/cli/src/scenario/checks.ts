@@ -219,14 +219,11 @@ const TEMPLATE_NAME = /\{\{-?\s*([A-Za-z_]\w*)/g;
 export function checkRunTimeTemplates(data: unknown): Problem[] {
   const problems: Problem[] = [];
   const jobs = entries(data, 'jobs');
-  const commandsOf = (entry: Entry): Entry[] =>
-    (Array.isArray(entry.commands) ? entry.commands : []).filter(
-      (command): command is Entry =>
-        command !== null && typeof command === 'object' && !Array.isArray(command),
-    );
   const captures = new Set(
     jobs.flatMap(({ entry }) =>
-      commandsOf(entry).flatMap((command) => (typeof command.capture === 'string' ? [command.capture] : [])),
+      entries(entry, 'commands').flatMap(({ entry: command }) =>
+        typeof command.capture === 'string' ? [command.capture] : [],
+      ),
     ),
   );
   if (captures.size === 0) return problems;
@@ -254,22 +251,20 @@ export function checkRunTimeTemplates(data: unknown): Problem[] {
   };
   for (const { index, entry } of entries(data, 'nodes')) visitEntry(entry, ['nodes', index], new Set());
   for (const { index, entry } of jobs) {
-    const commands: unknown[] = Array.isArray(entry.commands) ? entry.commands : [];
-    for (const [position, command] of commands.entries()) {
-      if (command !== null && typeof command === 'object' && !Array.isArray(command)) {
-        const at: PathItem[] = ['jobs', index, 'commands', position];
-        visitEntry(command as Entry, at, RENDERED_AT_RUN_TIME);
-        // a RunScript's command starts with the local script, which is read as the scenario
-        // loads: a capture there is never rendered (its arguments are)
-        const { type, command: line } = command as Entry;
-        const start =
-          type === 'RunScript' && typeof line === 'string' ? /^\s*\{\{-?\s*(\w+)/.exec(line) : null;
-        if (start?.[1] !== undefined && captures.has(start[1])) {
-          problems.push({
-            path: formatPath([...at, 'command']),
-            message: `starts with {{ ${start[1]} }}, but a RunScript's script path is not rendered (its arguments are): name the local script itself`,
-          });
-        }
+    for (const { index: position, entry: command } of entries(entry, 'commands')) {
+      const at: PathItem[] = ['jobs', index, 'commands', position];
+      visitEntry(command, at, RENDERED_AT_RUN_TIME);
+      // a RunScript's command starts with the local script, which is read as the scenario
+      // loads: a capture there is never rendered (its arguments are)
+      const start =
+        command.type === 'RunScript' && typeof command.command === 'string'
+          ? /^\s*\{\{-?\s*(\w+)/.exec(command.command)
+          : null;
+      if (start?.[1] !== undefined && captures.has(start[1])) {
+        problems.push({
+          path: formatPath([...at, 'command']),
+          message: `starts with {{ ${start[1]} }}, but a RunScript's script path is not rendered (its arguments are): name the local script itself`,
+        });
       }
     }
   }

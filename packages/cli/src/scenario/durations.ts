@@ -2,6 +2,11 @@
  * Durations in scenario files: `"500ms"`, `"30s"`, `"2m"`, `"1h"`, `"1.5s"`, or a number of milliseconds.
  */
 
+import { MAX_DURATION } from '@jobgraph/core';
+
+/** The longest duration a timer can wait (2^31 - 1 ms, about 596 h): Node.js fires longer ones at once. */
+export const LONGEST_MS = MAX_DURATION;
+
 /** A duration string: a non-negative number followed by `ms`, `s`, `m` or `h`. */
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 

@@ -126,7 +126,8 @@ function renderOrThrow(file: string, text: string, values: Record<string, unknow
   return rendered;
 }
 
-const TEMPLATE_SYNTAX = /\{\{|\{%|\{#/;
+/** What opens a Jinja tag, expression or comment: text holding it is read as a template. */
+export const TEMPLATE_SYNTAX = /\{\{|\{%|\{#/;
 
 /** `template error at x.yaml.j2:11:4: unknown block tag: endfo`, from what nunjucks says. */
 function templateErrorText(file: string, text: string, error: unknown): string {

@@ -3,7 +3,7 @@
  * `docs/scenario.schema.json` is derived from it (scripts/write-json-schema.ts).
  */
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './durations.js';
+import { DURATION_PATTERN, LONGEST_MS, parseDuration } from './durations.js';
 
 /** Formatter class names a node may name. */
 export const FORMATTER_NAMES = [
@@ -20,9 +20,6 @@ export const FORMATTER_NAMES = [
 export const COMMAND_TYPES = ['Run', 'RunScript', 'RunString', 'Push', 'Pull'] as const;
 
 const id = z.string().min(1).describe('An identifier, unique among the nodes (resp. the jobs)');
-
-/** The longest duration a timer can wait (2^31 - 1 ms, about 596 h): Node.js fires longer ones at once. */
-const LONGEST_MS = 2_147_483_647;
 
 /** The milliseconds of a duration, or undefined when it is not one (the union reports that). */
 function millisecondsOf(value: string | number): number | undefined {
@@ -45,7 +42,7 @@ const duration = z
   })
   .refine((value) => (millisecondsOf(value) ?? 0) <= LONGEST_MS, {
     error: (issue) =>
-      `expected a duration of at most 596h (2147483647 ms, the longest a timer waits), got ${JSON.stringify(issue.input)}`,
+      `expected a duration of at most 596h (${LONGEST_MS} ms, the longest a timer waits), got ${JSON.stringify(issue.input)}`,
   })
   .describe('A duration: "500ms", "30s", "2m", "1h", or a number of milliseconds');
 

@@ -108,11 +108,14 @@ export class TerminalFormatter implements Formatter {
     const remember = (error: unknown) => {
       this.#error ??= error;
     };
-    this.writeStdout = safeWriter(options.stdout ?? stdioWriter('stdout'), remember);
-    this.writeStderr = safeWriter(options.stderr ?? stdioWriter('stderr'), remember);
+    // the standard streams take text and bytes alike (a closure each; nothing is done until a write)
+    const stdout = stdioWriter('stdout');
+    const stderr = stdioWriter('stderr');
+    this.writeStdout = safeWriter(options.stdout ?? stdout, remember);
+    this.writeStderr = safeWriter(options.stderr ?? stderr, remember);
     if (format === '{linenl}') {
-      if (options.stdout === undefined) this.#rawBytes.stdout = stdioWriter('stdout');
-      if (options.stderr === undefined) this.#rawBytes.stderr = stdioWriter('stderr');
+      if (options.stdout === undefined) this.#rawBytes.stdout = stdout;
+      if (options.stderr === undefined) this.#rawBytes.stderr = stderr;
     }
   }
 

@@ -8,6 +8,7 @@
  */
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import { MAX_DURATION } from '@jobgraph/core';
 import ssh2 from 'ssh2';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type {
@@ -365,7 +366,7 @@ export const ssh2Transport: Transport = {
       const timer = setTimeout(
         () => fail(Object.assign(new Error('timed out'), { level: 'client-timeout' })),
         // (within the longest a timer can wait: a longer one would fire at once)
-        Math.min(request.timeout + 1000, 2_147_483_647),
+        Math.min(request.timeout + 1000, MAX_DURATION),
       );
       // Closing a node while it connects (Ctrl-C during a stalled handshake) must not wait
       // for the timeout: the attempt is dropped at once.
