@@ -51,7 +51,9 @@ export {
   SshJob,
   type SshJobOptions,
 } from './ssh-job.js';
-export { localUsername, SshNode, type SshNodeOptions, shellQuote } from './ssh-node.js';
+export { localUsername } from './ssh-node/local-user.js';
+export { shellQuote } from './ssh-node/shell.js';
+export { SshNode, type SshNodeOptions } from './ssh-node.js';
 export {
   type CloseSshOptions,
   closeSshInScheduler,

@@ -3,30 +3,30 @@
  * SshNode). One connection per node object, opened lazily under a lock and shared by
  * every job that uses the node; one exec channel per command, within a channel budget;
  * one SFTP channel per connection, reused.
+ *
+ * This module is the face users see; the parts live in ssh-node/, each importing only
+ * those below it: option-rules and credentials at the bottom, then the connection's life
+ * (connection-lifecycle, with its SFTP session), gateway-tunnel and remote-command on it.
  */
-import { connect as netConnect } from 'node:net';
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { MAX_DURATION } from '@jobgraph/core';
-import { messageOf, SshError, SshErrorCode } from './errors.js';
-import type { Formatter, NodeEventKind } from './formatters/formatter.js';
+import type { Formatter } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
-import { encryptedDefaultKeys, type KeySpec, loadPrivateKeys, resolveKeys } from './keys.js';
-import { type HostKeyPolicy, verifyHostKey } from './known-hosts.js';
-import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
-import { killScript, PidFrameReader, withPidReport } from './remote-process.js';
-import { openWithRetry, SessionBudget } from './session-budget.js';
+import type { KeySpec } from './keys.js';
+import type { HostKeyPolicy } from './known-hosts.js';
+import type { CommandNode, CommandResult, RunRequest } from './node.js';
 import { configNodeOptions, resolveSshConfig } from './ssh-config.js';
+import { ConnectionLifecycle } from './ssh-node/connection-lifecycle.js';
+import { Credentials } from './ssh-node/credentials.js';
+import { throughGateway } from './ssh-node/gateway-tunnel.js';
+import { type OptionRules, parseSshNodeOptions, SSH_NODE_OPTION_RULES } from './ssh-node/option-rules.js';
+import { runRemoteCommand } from './ssh-node/remote-command.js';
 import { ssh2Transport } from './transport/ssh2.js';
-import type {
-  Connection,
-  ExecChannel,
-  ExitStatus,
-  PrivateKey,
-  SftpSession,
-  Transport,
-} from './transport/transport.js';
+import type { SftpSession, Transport } from './transport/transport.js';
+
+// local-node.ts and commands/service.ts import these from here
+export { localUsername } from './ssh-node/local-user.js';
+export { shellQuote, withEnv } from './ssh-node/shell.js';
 
 /** Options of {@link SshNode}. */
 export interface SshNodeOptions {
@@ -70,76 +70,11 @@ export interface SshNodeOptions {
   transport?: Transport;
 }
 
-const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
-
-const finiteAtLeast =
-  (min: number, integer = false) =>
-  (value: unknown): boolean =>
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    value >= min &&
-    (!integer || Number.isInteger(value));
-
-/**
- * What each option must be, and how the message says it. A hand-written check, not a
- * schema library: zod's import alone took 55 ms of every script's start-up (of ~200 ms).
- */
-const OPTION_RULES: { [K in keyof SshNodeOptions]-?: readonly [(value: unknown) => boolean, string] } = {
-  hostname: [nonEmpty, 'a non-empty host name'],
-  username: [nonEmpty, 'a non-empty string'],
-  port: [
-    (value) => finiteAtLeast(1, true)(value) && (value as number) <= 65535,
-    'an integer from 1 to 65535',
-  ],
-  keys: [Array.isArray, 'an array'],
-  agent: [(value) => value === false || nonEmpty(value), 'a non-empty string or false'],
-  password: [(value) => typeof value === 'string', 'a string'],
+/** The option rules, with the one that needs the class. */
+const OPTION_RULES: OptionRules<SshNodeOptions> = {
+  ...SSH_NODE_OPTION_RULES,
   gateway: [(value) => value instanceof SshNode, 'an SshNode'],
-  knownHosts: [nonEmpty, 'a non-empty string'],
-  hostKeyPolicy: [
-    (value) => value === 'strict' || value === 'accept-new' || value === 'off',
-    "'strict', 'accept-new' or 'off'",
-  ],
-  connectTimeout: [
-    (value) => finiteAtLeast(0)(value) && value !== 0 && (value as number) <= MAX_DURATION,
-    `a positive number of milliseconds, at most ${MAX_DURATION}`,
-  ],
-  keepaliveInterval: [
-    (value) => finiteAtLeast(0)(value) && (value as number) <= MAX_DURATION,
-    `a number of milliseconds from 0 to ${MAX_DURATION}`,
-  ],
-  maxSessions: [finiteAtLeast(1, true), 'an integer >= 1'],
-  formatter: [
-    (value) => typeof value === 'object' && value !== null && typeof (value as Formatter).line === 'function',
-    'a Formatter',
-  ],
-  verbose: [(value) => typeof value === 'boolean', 'a boolean'],
-  transport: [(value) => typeof value === 'object' && value !== null, 'a Transport'],
 };
-
-function parseOptions(options: unknown): SshNodeOptions {
-  const invalid = (where: string, why: string) =>
-    new SshError(SshErrorCode.INVALID_OPTION, `Invalid SshNode option ${where}: ${why}`);
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalid('the options', 'expected an object');
-  }
-  const given = options as Record<string, unknown>;
-  if (given.hostname === undefined) throw invalid('hostname', 'expected a non-empty host name');
-  for (const [name, value] of Object.entries(given)) {
-    const rule = Object.hasOwn(OPTION_RULES, name) ? OPTION_RULES[name as keyof SshNodeOptions] : undefined;
-    if (rule === undefined) throw invalid(name, 'unknown option');
-    if (value !== undefined && !rule[0](value)) {
-      const shown =
-        typeof value === 'string'
-          ? JSON.stringify(value)
-          : typeof value === 'number' || typeof value === 'boolean'
-            ? String(value)
-            : typeof value;
-      throw invalid(name, `expected ${rule[1]}, got ${shown}`);
-    }
-  }
-  return { ...given } as unknown as SshNodeOptions;
-}
 
 /**
  * A remote node.
@@ -163,31 +98,15 @@ export class SshNode implements CommandNode {
   readonly connectTimeout: number;
   readonly keepaliveInterval: number;
   readonly maxSessions: number;
-  readonly #keySpecs: KeySpec[] | undefined;
-  readonly #agent: string | undefined;
-  readonly #password: string | undefined;
-  readonly #transport: Transport;
-  #connection: Connection | undefined;
-  #connecting: Promise<Connection> | undefined;
-  /** Aborts the connection attempt in progress, when the node is closed meanwhile. */
-  #connectAbort: AbortController | undefined;
-  #budget: SessionBudget;
-  #sftp: Promise<SftpSession> | undefined;
-  #sftpRelease: (() => void) | undefined;
-  /** Channels and tunnels in use: the node is closed only when this is 0. */
-  #busy = 0;
-  /** Open connections tunnelled through this node. */
-  #tunnels = 0;
-  #closeWhenIdle = false;
-  #closing: Promise<void> | undefined;
-  #keys: Promise<PrivateKey[]> | undefined;
-  #kept = false;
-  #connections = 0;
+  readonly #connection: ConnectionLifecycle;
 
   constructor(options: SshNodeOptions);
   constructor(hostname: string, options?: Omit<SshNodeOptions, 'hostname'>);
   constructor(first: SshNodeOptions | string, rest: Omit<SshNodeOptions, 'hostname'> = {}) {
-    const options = parseOptions(typeof first === 'string' ? { ...rest, hostname: first } : first);
+    const options = parseSshNodeOptions(
+      typeof first === 'string' ? { ...rest, hostname: first } : first,
+      OPTION_RULES,
+    );
     this.hostname = options.hostname;
     this.username = options.username ?? 'root';
     this.port = options.port ?? 22;
@@ -198,11 +117,24 @@ export class SshNode implements CommandNode {
     this.connectTimeout = options.connectTimeout ?? 30_000;
     this.keepaliveInterval = options.keepaliveInterval ?? 15_000;
     this.maxSessions = options.maxSessions ?? 8;
-    this.#keySpecs = options.keys;
-    this.#agent = options.agent === false ? undefined : (options.agent ?? process.env.SSH_AUTH_SOCK);
-    this.#password = options.password;
-    this.#transport = options.transport ?? ssh2Transport;
-    this.#budget = new SessionBudget(this.maxSessions);
+    const transport = options.transport ?? ssh2Transport;
+    this.#connection = new ConnectionLifecycle({
+      node: this,
+      host: this.hostname,
+      port: this.port,
+      username: this.username,
+      credentials: new Credentials(options.keys, options.agent, options.password, transport),
+      hostKeyPolicy: this.hostKeyPolicy,
+      knownHosts: this.knownHosts,
+      connectTimeout: this.connectTimeout,
+      keepaliveInterval: this.keepaliveInterval,
+      maxSessions: this.maxSessions,
+      transport,
+      dial:
+        this.gateway === undefined
+          ? undefined
+          : throughGateway(this.gateway.#connection, this.hostname, this.port, () => this.toString()),
+    });
     this.formatter = options.formatter ?? new HostFormatter({ verbose: this.verbose });
     this.formatter.attach?.(this);
   }
@@ -264,184 +196,27 @@ export class SshNode implements CommandNode {
 
   /** Whether the connection is open. */
   isConnected(): boolean {
-    return this.#connection !== undefined && !this.#connection.closed;
+    return this.#connection.isOpen;
   }
 
   /** How many SSH connections this node has opened so far (a reconnection counts). */
   get connectionCount(): number {
-    return this.#connections;
+    return this.#connection.openedCount;
   }
 
   /** Session channels in use on the connection (commands and SFTP). */
   get sessionsInUse(): number {
-    return this.#budget.used;
+    return this.#connection.budget.used;
   }
 
   /** Keep the connection open after runs (`keepConnection`); `close()` still closes it. */
   keep(): void {
-    this.#kept = true;
+    this.#connection.keep();
   }
 
   /** Opens the connection if it is not open (gateways first); concurrent callers share one attempt. */
   async connect(): Promise<void> {
-    await this.#connectionReady();
-  }
-
-  /**
-   * The open connection, or the attempt in progress (shared by concurrent callers). A caller's
-   * `signal` stops its own wait, not the attempt: the others may still want the connection.
-   */
-  #connectionReady(signal?: AbortSignal): Promise<Connection> {
-    // An aborted caller must not start (or keep alive) a connection nobody will use.
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    this.#closeWhenIdle = false;
-    if (this.#connection !== undefined && !this.#connection.closed) return Promise.resolve(this.#connection);
-    if (this.#connecting === undefined) {
-      const abort = new AbortController();
-      this.#connectAbort = abort;
-      const connecting = this.#open(abort.signal).finally(() => {
-        this.#connecting = undefined;
-        if (this.#connectAbort === abort) this.#connectAbort = undefined;
-      });
-      // every caller may have stopped waiting (their signals aborted): the failure is theirs
-      // to see, never an unhandled rejection
-      connecting.catch(() => undefined);
-      this.#connecting = connecting;
-    }
-    return signal === undefined ? this.#connecting : untilAborted(this.#connecting, signal);
-  }
-
-  #event(kind: NodeEventKind, extra: { detail?: string; direct?: boolean } = {}): void {
-    try {
-      this.formatter.event({ kind, node: this, time: new Date(), ...extra });
-    } catch {
-      // a formatter must not break the connection logic
-    }
-  }
-
-  /** The node's keys, read and parsed once (a failure is retried at the next connect). */
-  #credentials(): Promise<PrivateKey[]> {
-    if (this.#keySpecs === undefined || this.#keySpecs.length === 0) return loadPrivateKeys();
-    if (this.#keys === undefined) {
-      const loading = resolveKeys(this.#keySpecs, this.#transport);
-      this.#keys = loading;
-      loading.catch(() => {
-        if (this.#keys === loading) this.#keys = undefined;
-      });
-    }
-    return this.#keys;
-  }
-
-  async #open(abandon: AbortSignal): Promise<Connection> {
-    const direct = this.gateway === undefined;
-    this.#event('connecting', { direct });
-    try {
-      const keys = await this.#credentials();
-      abandon.throwIfAborted();
-      let sock: Awaited<ReturnType<Connection['forwardOut']>> | undefined;
-      if (this.gateway !== undefined) {
-        sock = await this.gateway.#tunnel(this.hostname, this.port, this.toString(), abandon);
-        // When the target's end of the tunnel goes away, the gateway sends EOF but keeps the
-        // channel open: ssh2 then neither closes the connection nor can destroy it (the
-        // stream is no longer writable). Destroying the tunnel closes everything on it.
-        const tunnel = sock;
-        tunnel.once('end', () => tunnel.destroy());
-      }
-      let connection: Connection;
-      try {
-        connection = await this.#transport.connect({
-          host: this.hostname,
-          port: this.port,
-          username: this.username,
-          keys,
-          agent: this.#agent,
-          password: this.#password,
-          sock,
-          timeout: this.connectTimeout,
-          keepaliveInterval: this.keepaliveInterval,
-          verifyHostKey: (key) =>
-            verifyHostKey(this.hostKeyPolicy, this.knownHosts, this.hostname, this.port, key),
-          signal: abandon,
-        });
-      } catch (error) {
-        if (sock !== undefined) {
-          sock.destroy();
-          if (this.gateway !== undefined) this.gateway.#tunnelClosed();
-        }
-        throw error;
-      }
-      this.#connections++;
-      this.#connection = connection;
-      this.#budget = new SessionBudget(this.maxSessions);
-      connection.onX11(forwardX11);
-      connection.onClose((error) => {
-        if (this.#connection === connection) {
-          this.#connection = undefined;
-          this.#sftp = undefined;
-          this.#sftpRelease = undefined;
-        }
-        if (sock !== undefined) {
-          sock.destroy();
-          if (this.gateway !== undefined) this.gateway.#tunnelClosed();
-        }
-        this.#event('disconnected', error ? { detail: error.message } : {});
-      });
-      this.#event('connected', { direct });
-      return connection;
-    } catch (error) {
-      let wrapped =
-        error instanceof SshError
-          ? error
-          : new SshError(SshErrorCode.CONNECT, `Cannot connect to ${this.toString()}: ${messageOf(error)}`, {
-              cause: error,
-              node: this.toString(),
-            });
-      if (
-        wrapped.code === SshErrorCode.AUTH &&
-        (this.#keySpecs === undefined || this.#keySpecs.length === 0)
-      ) {
-        wrapped = await withEncryptedKeysHint(wrapped);
-      }
-      // an attempt dropped by close() is no news: whoever closed the node knows
-      if (!abandon.aborted) this.#event('connect-failed', { detail: wrapped.message });
-      throw wrapped;
-    }
-  }
-
-  /** A direct-tcpip tunnel from this node to host:port, for a node behind it. */
-  async #tunnel(host: string, port: number, forWhom: string, signal: AbortSignal) {
-    const connection = await this.#connectionReady(signal);
-    try {
-      const stream = await connection.forwardOut(host, port);
-      this.#tunnels++;
-      return stream;
-    } catch (error) {
-      throw new SshError(
-        SshErrorCode.CONNECT,
-        `Cannot connect to ${forWhom}: the gateway ${this.toString()} could not reach ${host}:${port} (${messageOf(error)})`,
-        { cause: error, node: forWhom },
-      );
-    }
-  }
-
-  #tunnelClosed(): void {
-    this.#tunnels = Math.max(0, this.#tunnels - 1);
-    this.#closeIfIdle();
-  }
-
-  #retain(): void {
-    this.#busy++;
-  }
-
-  #release(): void {
-    this.#busy = Math.max(0, this.#busy - 1);
-    this.#closeIfIdle();
-  }
-
-  #closeIfIdle(): void {
-    if (this.#closeWhenIdle && !this.#kept && this.#busy === 0 && this.#tunnels === 0) {
-      void this.close();
-    }
+    await this.#connection.ready();
   }
 
   /**
@@ -450,9 +225,8 @@ export class SshNode implements CommandNode {
    * Gateways follow once the nodes behind them are closed.
    */
   releaseConnection(): void {
-    if (this.#kept) return;
-    this.#closeWhenIdle = true;
-    this.#closeIfIdle();
+    if (this.#connection.kept) return;
+    this.#connection.closeWhenIdle();
     this.gateway?.releaseConnection();
   }
 
@@ -461,90 +235,12 @@ export class SshNode implements CommandNode {
    * `connectTimeout`; idempotent. A later command reconnects.
    */
   close(): Promise<void> {
-    // A second call while closing waits for the same close (closeSshInScheduler must not
-    // return while a gateway that closed itself is still going down).
-    this.#closing ??= this.#closeNow().finally(() => {
-      this.#closing = undefined;
-    });
-    return this.#closing;
-  }
-
-  async #closeNow(): Promise<void> {
-    const connecting = this.#connecting;
-    if (connecting !== undefined) {
-      // closing while connecting: drop the attempt rather than wait up to connectTimeout for it
-      this.#connectAbort?.abort();
-      await connecting.catch(() => undefined);
-    }
-    const connection = this.#connection;
-    this.#connection = undefined;
-    const sftp = this.#sftp;
-    this.#sftp = undefined;
-    this.#sftpRelease?.();
-    this.#sftpRelease = undefined;
-    if (sftp !== undefined) {
-      const session = await sftp.catch(() => undefined);
-      if (session) {
-        session.close();
-        this.#event('sftp-stop');
-      }
-    }
-    if (connection && !connection.closed) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        connection.close(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.connectTimeout);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    return this.#connection.close();
   }
 
   /** The connection's SFTP session, opened once (it holds one session slot until close). */
-  async sftp(signal?: AbortSignal): Promise<SftpSession> {
-    const connection = await this.#connectionReady(signal);
-    if (this.#sftp === undefined) {
-      const opening = (async () => {
-        const release = await this.#budget.acquire(signal);
-        try {
-          const session = await openWithRetry(
-            () => connection.sftp(),
-            this.toString(),
-            this.connectTimeout,
-            signal,
-          );
-          this.#sftpRelease = release;
-          this.#event('sftp-start');
-          // A session that ends on its own (or is closed to stop a transfer) is replaced
-          // by the next file command, and its slot is given back.
-          session.onClose(() => {
-            if (this.#sftp !== opening) return;
-            this.#sftp = undefined;
-            this.#sftpRelease?.();
-            this.#sftpRelease = undefined;
-          });
-          return session;
-        } catch (error) {
-          release();
-          throw error instanceof SshError
-            ? error
-            : new SshError(
-                SshErrorCode.SFTP,
-                `Cannot start SFTP on ${this.toString()}: ${messageOf(error)}`,
-                {
-                  cause: error,
-                  node: this.toString(),
-                },
-              );
-        }
-      })();
-      this.#sftp = opening;
-      opening.catch(() => {
-        if (this.#sftp === opening) this.#sftp = undefined;
-      });
-    }
-    return this.#sftp;
+  sftp(signal?: AbortSignal): Promise<SftpSession> {
+    return this.#connection.sftp(signal);
   }
 
   /**
@@ -552,27 +248,16 @@ export class SshNode implements CommandNode {
    * progress, which ssh2 cannot abort otherwise. The next file command opens a new one.
    */
   resetSftp(): void {
-    const sftp = this.#sftp;
-    if (sftp === undefined) return;
-    this.#sftp = undefined;
-    this.#sftpRelease?.();
-    this.#sftpRelease = undefined;
-    void sftp.then(
-      (session) => {
-        session.close();
-        this.#event('sftp-stop');
-      },
-      () => undefined,
-    );
+    this.#connection.resetSftp();
   }
 
   /** Runs `work` while the node counts as busy (it is not closed meanwhile). */
   async using<T>(work: () => Promise<T>): Promise<T> {
-    this.#retain();
+    const release = this.#connection.hold();
     try {
       return await work();
     } finally {
-      this.#release();
+      release();
     }
   }
 
@@ -584,261 +269,17 @@ export class SshNode implements CommandNode {
    * @throws SshError on connection failures (`ERR_SSH_CONNECT`, `ERR_SSH_AUTH`, `ERR_HOST_KEY`, `ERR_SSH_CHANNEL`).
    */
   async run(command: string, request: RunRequest = {}): Promise<CommandResult> {
-    const signal = request.signal;
-    signal?.throwIfAborted();
-    this.#retain();
+    request.signal?.throwIfAborted();
+    const release = this.#connection.hold();
     try {
-      const connection = await this.#connectionReady(signal);
-      const release = await this.#budget.acquire(signal);
-      let channel: ExecChannel;
-      try {
-        channel = await openWithRetry(
-          () => connection.exec(withPidReport(withEnv(command, request.env)), execOptions(request)),
-          this.toString(),
-          this.connectTimeout,
-          signal,
-        );
-      } catch (error) {
-        release();
-        throw error instanceof SshError
-          ? error
-          : new SshError(
-              SshErrorCode.CHANNEL,
-              `Cannot run a command on ${this.toString()}: ${messageOf(error)}`,
-              {
-                cause: error,
-                node: this.toString(),
-              },
-            );
-      }
-      return await this.#follow(connection, channel, command, request, release);
+      const connection = await this.#connection.ready(request.signal);
+      return await runRemoteCommand(
+        { node: this, connection, budget: this.#connection.budget, openTimeout: this.connectTimeout },
+        command,
+        request,
+      );
     } finally {
-      this.#release();
-    }
-  }
-
-  async #follow(
-    connection: Connection,
-    channel: ExecChannel,
-    command: string,
-    request: RunRequest,
-    release: () => void,
-  ): Promise<CommandResult> {
-    const label = request.label ?? command;
-    this.#event('session-start', { detail: label });
-    let pid: number | undefined;
-    const { stdout: outLines, stderr: errLines } = outputSplitters(this, request, label);
-    // The PID frame comes first on stderr (or on stdout under a pty, where both merge).
-    // Cancelling: the remote process group is killed over another channel (sshd ignores
-    // signal requests for root, and does not close a channel whose process still runs).
-    const signal = request.signal;
-    let cancelled = false;
-    let killing: Promise<void> | undefined;
-    const kill = () => {
-      if (pid !== undefined) killing ??= this.#kill(connection, pid);
-    };
-    const onPid = (value: number) => {
-      pid = value;
-      if (cancelled) kill();
-    };
-    const onAbort = () => {
-      cancelled = true;
-      kill();
-    };
-    const outFrames = new PidFrameReader(onPid, (chunk) => outLines.push(chunk));
-    const errFrames = new PidFrameReader(onPid, (chunk) => errLines.push(chunk));
-    channel.stdout.on('data', (chunk: Buffer) =>
-      request.pty ? outFrames.push(chunk) : outLines.push(chunk),
-    );
-    channel.stderr.on('data', (chunk: Buffer) => errFrames.push(chunk));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // Cancelled while the channel was opening: the remote process has started all the same
-    // (an abort event does not fire again for a listener added afterwards).
-    if (signal?.aborted === true) onAbort();
-    let status: ExitStatus;
-    try {
-      status = await (signal === undefined ? channel.exit : untilCancelled(channel, signal, () => killing));
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
       release();
-      outFrames.end();
-      errFrames.end();
-      outLines.end();
-      errLines.end();
-      this.#event('session-stop', { detail: label });
     }
-    if (cancelled) throw signal?.reason;
-    if (status.code === null && status.signal === null && connection.closed) {
-      throw new SshError(
-        SshErrorCode.CHANNEL,
-        `Connection to ${this.toString()} lost while running: ${label}`,
-        {
-          node: this.toString(),
-        },
-      );
-    }
-    return { exitCode: status.code, signal: status.signal };
   }
-
-  /**
-   * Kills a remote process group over a new channel; bounded, never throws. The kill
-   * channel does not wait for a slot of the budget (the budget stays below sshd's
-   * MaxSessions, so there is room; a refusal is retried).
-   */
-  async #kill(connection: Connection, pid: number): Promise<void> {
-    if (connection.closed) return;
-    const work = (async () => {
-      const channel = await openWithRetry(() => connection.exec(killScript(pid), {}), this.toString(), 5_000);
-      channel.stdout.resume();
-      channel.stderr.resume();
-      await channel.exit;
-    })();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      work.catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 10_000);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
-}
-
-/**
- * The exit of a cancelled command: once the kill is done (or if the PID never came),
- * the channel is closed; the wait is bounded in every case.
- */
-async function untilCancelled(
-  channel: ExecChannel,
-  signal: AbortSignal,
-  killing: () => Promise<void> | undefined,
-): Promise<ExitStatus> {
-  let onAbort = (): void => undefined;
-  const cancelled = new Promise<void>((resolve) => {
-    onAbort = () => resolve();
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const exited = channel.exit.then(() => undefined);
-  await Promise.race([exited, cancelled]);
-  // a job's signal serves all its commands: do not leave one listener per command on it
-  signal.removeEventListener('abort', onAbort);
-  if (!signal.aborted) return channel.exit;
-  // Give the PID frame a moment to arrive if the command was cancelled right away.
-  await Promise.race([exited, delay(2_000).then(() => killing())]);
-  await Promise.race([exited, killing() ?? Promise.resolve()]);
-  channel.close();
-  await Promise.race([exited, delay(5_000)]);
-  return { code: null, signal: null };
-}
-
-/** A pause that does not keep the process alive (it only bounds other waits). */
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/**
- * Pipes an X11 channel that the server opened (for a command run with `x11`) to the
- * local X server of `$DISPLAY`: `:n` (or `unix:n`) is the socket `/tmp/.X11-unix/Xn`,
- * `host:n` is TCP port 6000+n, a path (`/…/org.xquartz:0`) is that socket. The remote
- * client's cookie passes through unchanged. Errors end both sides, never the process.
- */
-function forwardX11(stream: Duplex): void {
-  const display = process.env.DISPLAY ?? '';
-  const match = /^(.*):(\d+)(?:\.\d+)?$/.exec(display);
-  if (match === null) {
-    stream.destroy();
-    return;
-  }
-  const host = match[1] ?? '';
-  const number = Number(match[2]);
-  const socket = display.startsWith('/')
-    ? netConnect(display)
-    : host === '' || host === 'unix'
-      ? netConnect(`/tmp/.X11-unix/X${number}`)
-      : netConnect(6000 + number, host);
-  const destroy = () => {
-    socket.destroy();
-    stream.destroy();
-  };
-  socket.on('error', destroy);
-  stream.on('error', destroy);
-  socket.on('close', () => stream.destroy());
-  stream.on('close', () => socket.destroy());
-  stream.pipe(socket).pipe(stream);
-}
-
-function execOptions(request: RunRequest) {
-  return {
-    ...(request.pty ? { pty: true } : {}),
-    ...(request.x11 ? { x11: true } : {}),
-  };
-}
-
-/** Single-quotes a value for a POSIX shell. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * Prefixes `export NAME='value';` for each variable: sshd accepts `env` requests only
- * for names listed in AcceptEnv, so they go through the command line, quoted.
- */
-export function withEnv(command: string, env: Readonly<Record<string, string>> | undefined): string {
-  if (env === undefined) return command;
-  const exports = Object.entries(env).map(([name, value]) => {
-    if (!ENV_NAME.test(name)) {
-      throw new SshError(
-        SshErrorCode.INVALID_OPTION,
-        `Invalid environment variable name: ${JSON.stringify(name)}`,
-      );
-    }
-    return `export ${name}=${shellQuote(value)}`;
-  });
-  return exports.length === 0 ? command : `${exports.join('; ')}\n${command}`;
-}
-
-/** The local login, the default user of the CLI. */
-export function localUsername(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.LOGNAME ?? 'root';
-  }
-}
-
-/**
- * A refusal of a node on the default keys, told which of them were left out for being encrypted
- * (the commonest reason: the key is fine, but no agent holds it and nobody gave its passphrase).
- */
-async function withEncryptedKeysHint(error: SshError): Promise<SshError> {
-  const encrypted = await encryptedDefaultKeys().catch(() => []);
-  if (encrypted.length === 0) return error;
-  const files = encrypted.join(', ');
-  return new SshError(
-    error.code as SshErrorCode,
-    `${error.message}; left out for being encrypted: ${files} (load it into ssh-agent with ssh-add, or give it with its passphrase)`,
-    error.node === undefined ? { cause: error.cause } : { cause: error.cause, node: error.node },
-  );
-}
-
-/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

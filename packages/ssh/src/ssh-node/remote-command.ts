@@ -1,0 +1,184 @@
+/**
+ * One command on a connection: an exec channel within the channel budget, its output split
+ * into lines for the formatter, its exit status — and, when it is cancelled, the remote
+ * process group killed over a second channel (remote-process.ts says why).
+ */
+import { messageOf, SshError, SshErrorCode } from '../errors.js';
+import { type CommandResult, outputSplitters, type RunRequest } from '../node.js';
+import { killScript, PidFrameReader, withPidReport } from '../remote-process.js';
+import { openWithRetry, type SessionBudget } from '../session-budget.js';
+import type { Connection, ExecChannel, ExitStatus } from '../transport/transport.js';
+import { type EventSource, nodeEvent } from './node-events.js';
+import { withEnv } from './shell.js';
+
+/** Where a command runs. */
+export interface CommandSite {
+  /** The node, for output lines, events and messages. */
+  readonly node: EventSource;
+  readonly connection: Connection;
+  /** The connection's channel budget: the command holds one slot while it runs. */
+  readonly budget: SessionBudget;
+  /** How long the server may keep refusing the channel, in ms. */
+  readonly openTimeout: number;
+}
+
+/**
+ * Runs a command line and resolves with how it ended (SshNode.run says how, for the user).
+ * @throws SshError `ERR_SSH_CHANNEL` when no channel opens, or the connection is lost meanwhile.
+ */
+export async function runRemoteCommand(
+  site: CommandSite,
+  command: string,
+  request: RunRequest,
+): Promise<CommandResult> {
+  const { node, connection, budget } = site;
+  const release = await budget.acquire(request.signal);
+  let channel: ExecChannel;
+  try {
+    channel = await openWithRetry(
+      () => connection.exec(withPidReport(withEnv(command, request.env)), execOptions(request)),
+      node.toString(),
+      site.openTimeout,
+      request.signal,
+    );
+  } catch (error) {
+    release();
+    throw error instanceof SshError
+      ? error
+      : new SshError(
+          SshErrorCode.CHANNEL,
+          `Cannot run a command on ${node.toString()}: ${messageOf(error)}`,
+          {
+            cause: error,
+            node: node.toString(),
+          },
+        );
+  }
+  return follow(site, channel, command, request, release);
+}
+
+function execOptions(request: RunRequest) {
+  return {
+    ...(request.pty ? { pty: true } : {}),
+    ...(request.x11 ? { x11: true } : {}),
+  };
+}
+
+/** Passes the channel's output on, line by line, until it closes; gives back its slot. */
+async function follow(
+  site: CommandSite,
+  channel: ExecChannel,
+  command: string,
+  request: RunRequest,
+  release: () => void,
+): Promise<CommandResult> {
+  const { node, connection } = site;
+  const label = request.label ?? command;
+  nodeEvent(node, 'session-start', { detail: label });
+  let pid: number | undefined;
+  const { stdout: outLines, stderr: errLines } = outputSplitters(node, request, label);
+  // The PID frame comes first on stderr (or on stdout under a pty, where both merge).
+  // Cancelling: the remote process group is killed over another channel (sshd ignores
+  // signal requests for root, and does not close a channel whose process still runs).
+  const signal = request.signal;
+  let cancelled = false;
+  let killing: Promise<void> | undefined;
+  const kill = () => {
+    if (pid !== undefined) killing ??= killProcessGroup(connection, pid, node.toString());
+  };
+  const onPid = (value: number) => {
+    pid = value;
+    if (cancelled) kill();
+  };
+  const onAbort = () => {
+    cancelled = true;
+    kill();
+  };
+  const outFrames = new PidFrameReader(onPid, (chunk) => outLines.push(chunk));
+  const errFrames = new PidFrameReader(onPid, (chunk) => errLines.push(chunk));
+  channel.stdout.on('data', (chunk: Buffer) => (request.pty ? outFrames.push(chunk) : outLines.push(chunk)));
+  channel.stderr.on('data', (chunk: Buffer) => errFrames.push(chunk));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // Cancelled while the channel was opening: the remote process has started all the same
+  // (an abort event does not fire again for a listener added afterwards).
+  if (signal?.aborted === true) onAbort();
+  let status: ExitStatus;
+  try {
+    status = await (signal === undefined ? channel.exit : untilCancelled(channel, signal, () => killing));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    release();
+    outFrames.end();
+    errFrames.end();
+    outLines.end();
+    errLines.end();
+    nodeEvent(node, 'session-stop', { detail: label });
+  }
+  if (cancelled) throw signal?.reason;
+  if (status.code === null && status.signal === null && connection.closed) {
+    throw new SshError(
+      SshErrorCode.CHANNEL,
+      `Connection to ${node.toString()} lost while running: ${label}`,
+      {
+        node: node.toString(),
+      },
+    );
+  }
+  return { exitCode: status.code, signal: status.signal };
+}
+
+/**
+ * Kills a remote process group over a new channel; bounded, never throws. The kill
+ * channel does not wait for a slot of the budget (the budget stays below sshd's
+ * MaxSessions, so there is room; a refusal is retried).
+ */
+async function killProcessGroup(connection: Connection, pid: number, node: string): Promise<void> {
+  if (connection.closed) return;
+  const work = (async () => {
+    const channel = await openWithRetry(() => connection.exec(killScript(pid), {}), node, 5_000);
+    channel.stdout.resume();
+    channel.stderr.resume();
+    await channel.exit;
+  })();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 10_000);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * The exit of a cancelled command: once the kill is done (or if the PID never came),
+ * the channel is closed; the wait is bounded in every case.
+ */
+async function untilCancelled(
+  channel: ExecChannel,
+  signal: AbortSignal,
+  killing: () => Promise<void> | undefined,
+): Promise<ExitStatus> {
+  let onAbort = (): void => undefined;
+  const cancelled = new Promise<void>((resolve) => {
+    onAbort = () => resolve();
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const exited = channel.exit.then(() => undefined);
+  await Promise.race([exited, cancelled]);
+  // a job's signal serves all its commands: do not leave one listener per command on it
+  signal.removeEventListener('abort', onAbort);
+  if (!signal.aborted) return channel.exit;
+  // Give the PID frame a moment to arrive if the command was cancelled right away.
+  await Promise.race([exited, delay(2_000).then(() => killing())]);
+  await Promise.race([exited, killing() ?? Promise.resolve()]);
+  channel.close();
+  await Promise.race([exited, delay(5_000)]);
+  return { code: null, signal: null };
+}
+
+/** A pause that does not keep the process alive (it only bounds other waits). */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,30 @@
+/**
+ * Command lines for the remote login shell (POSIX sh): quoting, and environment variables
+ * passed in the command line itself.
+ */
+import { SshError, SshErrorCode } from '../errors.js';
+
+/** Single-quotes a value for a POSIX shell. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Prefixes `export NAME='value';` for each variable: sshd accepts `env` requests only
+ * for names listed in AcceptEnv, so they go through the command line, quoted.
+ */
+export function withEnv(command: string, env: Readonly<Record<string, string>> | undefined): string {
+  if (env === undefined) return command;
+  const exports = Object.entries(env).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) {
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Invalid environment variable name: ${JSON.stringify(name)}`,
+      );
+    }
+    return `export ${name}=${shellQuote(value)}`;
+  });
+  return exports.length === 0 ? command : `${exports.join('; ')}\n${command}`;
+}
