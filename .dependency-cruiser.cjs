@@ -1,17 +1,42 @@
 /**
- * dependency-cruiser rules, run by `pnpm lint` (scripts/check-structure.mjs wraps it).
- * Type-only imports count: `tsPreCompilationDeps` keeps them in the graph, because a reader
- * meets them like any other import.
+ * dependency-cruiser rules, checked by `pnpm lint` (scripts/check-structure.mjs).
+ *
+ * - no cycle between the modules of a package, **type-only imports included**
+ *   (`tsPreCompilationDeps`): a reader meets them like any other import;
+ * - the layers of a package (folders of its `src/`, bottom first) import only downwards,
+ *   and no module imports the package's own `index.ts`.
  */
+const LAYERS = {
+  core: ['base', 'model', 'graph', 'run', 'views', 'scheduler'],
+};
+
+const layerRules = Object.entries(LAYERS).flatMap(([pkg, layers]) =>
+  layers.slice(0, -1).map((layer, i) => ({
+    name: `${pkg}-layer-${layer}`,
+    comment: `${pkg}/src/${layer}/ may import only ${layers.slice(0, i).join(', ') || 'nothing of its package but itself'} (ARCHITECTURE.md)`,
+    severity: 'error',
+    from: { path: `^packages/${pkg}/src/${layer}/` },
+    to: { path: `^packages/${pkg}/src/(${layers.slice(i + 1).join('|')})/` },
+  })),
+);
+
 module.exports = {
   forbidden: [
     {
       name: 'no-cycle',
       comment: 'Modules of a package depend on each other in one direction (ARCHITECTURE.md).',
       severity: 'error',
-      from: { path: '^packages/' },
+      from: { path: '^packages/[^/]+/src/' },
       to: { circular: true },
     },
+    {
+      name: 'no-index-import',
+      comment: "A package's index.ts is its public face: its own modules never import it.",
+      severity: 'error',
+      from: { path: '^packages/([^/]+)/src/' },
+      to: { path: '^packages/$1/src/index\\.ts$' },
+    },
+    ...layerRules,
   ],
   options: {
     tsPreCompilationDeps: true,

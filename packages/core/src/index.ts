@@ -1,10 +1,11 @@
 /**
  * @jobgraph/core: the scheduler of jobgraph (the TypeScript analogue of asynciojobs).
+ *
+ * The modules are arranged in layers, each importing only from the layers below it
+ * (ARCHITECTURE.md): base → model → graph → run → views → scheduler.
  * @packageDocumentation
  */
-export { AbstractJob, type JobContainer, type JobContext, type JobOptions, labelOf } from './abstract-job.js';
-export { badge } from './badge.js';
-export { type DotOptions, toDot } from './dot.js';
+
 export {
   CoreErrorCode,
   CycleError,
@@ -18,32 +19,35 @@ export {
   JobNotDoneError,
   JobTimeoutError,
   RunTimeoutError,
-} from './errors.js';
-export type {
-  EventBase,
-  EventMap,
-  EventOf,
-  JobEvent,
-  JobEventType,
-  Listener,
-  SchedulerEvent,
-} from './events.js';
-export { exportGraph, type GraphFormat, withExtension } from './export.js';
-export { Job, type JobFunction, type JobFunctionOptions } from './job.js';
-export type { Lifecycle } from './job-state.js';
-export type { DebriefOptions, ListOptions } from './listing.js';
-export { isNestedScheduler } from './nesting.js';
-export { PrintJob, type PrintJobOptions } from './print-job.js';
+} from './base/errors.js';
+export { sleep } from './base/sleep.js';
+export { MAX_DURATION } from './base/validate.js';
+export type { KeepOnlyBetweenOptions } from './graph/editing.js';
 export {
-  type KeepOnlyBetweenOptions,
-  PureScheduler,
-  type RunOptions,
-  type SchedulerOptions,
-} from './pure-scheduler.js';
-export { dotToSvg, type PngOptions, svgToPng } from './render.js';
-export type { Requirement } from './requirement.js';
-export { Scheduler } from './scheduler.js';
-export { Sequence, type SequenceItem, type SequenceOptions } from './sequence.js';
-export { sleep } from './sleep.js';
-export { MAX_DURATION } from './validate.js';
-export { attachVerboseRenderer, type VerboseRendererOptions } from './verbose-renderer.js';
+  AbstractJob,
+  type EventBase,
+  type EventMap,
+  type EventOf,
+  type JobContainer,
+  type JobContext,
+  type JobEvent,
+  type JobEventType,
+  type JobOptions,
+  type Listener,
+  labelOf,
+  type Requirement,
+  type SchedulerEvent,
+} from './model/abstract-job.js';
+export { Job, type JobFunction, type JobFunctionOptions } from './model/job.js';
+export type { Lifecycle } from './model/job-state.js';
+export { PrintJob, type PrintJobOptions } from './model/print-job.js';
+export { Sequence, type SequenceItem, type SequenceOptions } from './model/sequence.js';
+export type { RunOptions, SchedulerOptions } from './scheduler/options.js';
+export { PureScheduler } from './scheduler/pure-scheduler.js';
+export { isNestedScheduler, Scheduler } from './scheduler/scheduler.js';
+export { badge } from './views/badge.js';
+export { type DotOptions, toDot } from './views/dot.js';
+export { exportGraph, type GraphFormat, withExtension } from './views/export.js';
+export type { DebriefOptions, ListOptions } from './views/listing.js';
+export { dotToSvg, type PngOptions, svgToPng } from './views/render.js';
+export { attachVerboseRenderer, type VerboseRendererOptions } from './views/verbose-renderer.js';

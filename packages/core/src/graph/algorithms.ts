@@ -4,9 +4,10 @@
  * and neighbourhoods. Requirements that point outside the scheduler are reported,
  * never followed.
  */
-import { type AbstractJob, labelOf } from './abstract-job.js';
-import { CycleError, ForeignRequirementError } from './errors.js';
-import { kState } from './job-state.js';
+
+import { CycleError, ForeignRequirementError } from '../base/errors.js';
+import { type AbstractJob, labelOf } from '../model/abstract-job.js';
+import { kState } from '../model/job-state.js';
 
 /** The jobs of a scheduler as arrays of indices: what a run and the numbering work on. */
 export interface GraphIndex {

@@ -1,11 +1,15 @@
 /**
- * AbstractJob: the base class of every job (asynciojobs' `AbstractJob`).
+ * AbstractJob: the base class of every job (asynciojobs' `AbstractJob`), and the
+ * vocabulary a job speaks while it runs: its {@link JobContext} and the events
+ * ({@link EventMap}) that it emits and that carry it.
+ *
+ * The job, its context and its events refer to one another (a job's `run()` receives a
+ * context, whose `emit()` takes an event, which names the job): one knot of types, hence
+ * one module. The scheduler adds its own run events to {@link EventMap} where it is
+ * defined (scheduler/pure-scheduler.ts), as other packages add theirs.
  */
-import { JOB_BRAND } from './brand.js';
-import { JobNotDoneError } from './errors.js';
-import type { JobEvent } from './events.js';
-import { JobRunState, kState, type Lifecycle } from './job-state.js';
-import { forEachRequiredJob, type Requirement } from './requirement.js';
+import { JOB_BRAND } from '../base/brand.js';
+import { JobNotDoneError } from '../base/errors.js';
 import {
   checkBoolean,
   checkContainer,
@@ -13,7 +17,16 @@ import {
   checkNonNegativeInteger,
   checkOptionsObject,
   checkString,
-} from './validate.js';
+} from '../base/validate.js';
+import { JobRunState, kState, type Lifecycle } from './job-state.js';
+import { forEachRequiredJob, type RequirementOf } from './requirement.js';
+
+/**
+ * What `required:` and `requires()` accept: one job, a {@link Sequence} (meaning its last
+ * job, as it is at the time of the call), `null`/`undefined` (ignored), or any nesting of
+ * iterables of those.
+ */
+export type Requirement = RequirementOf<AbstractJob>;
 
 /** Something a job can be added to: a {@link PureScheduler} or a {@link Scheduler}. */
 export interface JobContainer {
@@ -123,7 +136,7 @@ export abstract class AbstractJob<T = unknown> {
    * @returns this job
    */
   requires(...requirements: Requirement[]): this {
-    forEachRequiredJob('a requirement', requirements, (job) => {
+    forEachRequiredJob<AbstractJob>('a requirement', requirements, (job) => {
       if (job === this) return;
       this.#required ??= new Set();
       this.#required.add(job);
@@ -133,7 +146,7 @@ export abstract class AbstractJob<T = unknown> {
 
   /** Removes requirements (a Sequence: its last job); absent ones are ignored. */
   unrequires(...requirements: Requirement[]): this {
-    forEachRequiredJob('a requirement', requirements, (job) => {
+    forEachRequiredJob<AbstractJob>('a requirement', requirements, (job) => {
       this.#required?.delete(job);
     });
     return this;
@@ -262,3 +275,66 @@ export function isJobOptionKey(key: string): boolean {
 export function jobOptionKeys(...extra: string[]): ReadonlySet<string> {
   return new Set([...JOB_OPTION_KEYS, ...extra]);
 }
+
+// ------------------------------------------------------------------ events
+
+/**
+ * Payloads of the events, by `type`. Augment it to add events of your own, e.g. @jobgraph/ssh:
+ * ```ts
+ * declare module '@jobgraph/core' {
+ *   interface EventMap { 'cmd:line': { job: AbstractJob; line: string; stream: 'stdout' | 'stderr' } }
+ * }
+ * ```
+ * The job events are declared here; the run events (`run:*`, `shutdown:*`) where the
+ * scheduler is defined (scheduler/pure-scheduler.ts).
+ */
+export interface EventMap {
+  /** A job is ready but waits for a slot of the `jobsWindow`. */
+  'job:scheduled': { job: AbstractJob };
+  /** A job starts an attempt (`attempt` is 1 for the first one). */
+  'job:start': { job: AbstractJob; attempt: number };
+  /** An attempt failed and the job will be tried again. */
+  'job:retry': { job: AbstractJob; attempt: number; error: unknown };
+  /** A job completed with a result. */
+  'job:done': { job: AbstractJob; result: unknown };
+  /** A job completed by throwing. */
+  'job:failed': { job: AbstractJob; error: unknown; critical: boolean };
+  /** A running job was cancelled by the scheduler; `reason` is what its signal was aborted with. */
+  'job:cancelled': { job: AbstractJob; reason: unknown };
+  /** Free-form progress message from a job (`ctx.emit({ type: 'job:message', message })`). */
+  'job:message': { job: AbstractJob; message: string };
+  /** A listener threw while handling an event of type `failedType`; the run went on. */
+  'listener:error': { error: unknown; failedType: string };
+}
+
+/** The common fields of every event. */
+export interface EventBase {
+  /** `Date.now()` when the event was emitted. */
+  readonly time: number;
+  /**
+   * The nested schedulers between the scheduler you listen to and the event's source,
+   * outermost first; empty for the scheduler's own jobs.
+   */
+  readonly path: readonly AbstractJob[];
+}
+
+/** Any event of a run: `{ type, time, path, ...payload }`. */
+export type SchedulerEvent = {
+  [K in keyof EventMap]: { readonly type: K } & EventBase & EventMap[K];
+}[keyof EventMap];
+
+/** The event of one `type`. */
+export type EventOf<K extends keyof EventMap> = Extract<SchedulerEvent, { type: K }>;
+
+/** The types of the events that concern one job (those with a `job` field). */
+export type JobEventType = {
+  [K in keyof EventMap]: EventMap[K] extends { job: AbstractJob } ? K : never;
+}[keyof EventMap];
+
+/** What a job passes to `ctx.emit()`: a job event without `job`, `time`, `path`, which the scheduler fills in. */
+export type JobEvent = {
+  [K in JobEventType]: { readonly type: K } & Omit<EventMap[K], 'job'>;
+}[JobEventType];
+
+/** A listener of one type of event. */
+export type Listener<K extends keyof EventMap> = (event: EventOf<K>) => void;

@@ -3,8 +3,6 @@
  * from the package. It lives on the job itself (behind a symbol) because a job
  * belongs to exactly one scheduler, and direct fields keep a run at O(V + E).
  */
-import type { AbstractJob } from './abstract-job.js';
-
 /**
  * Where a job is in its life:
  * - `idle`: not started in the current (or last) run;
@@ -15,9 +13,9 @@ import type { AbstractJob } from './abstract-job.js';
  */
 export type Lifecycle = 'idle' | 'scheduled' | 'running' | 'done' | 'cancelled';
 
-/** Something that can own jobs: a PureScheduler or a Scheduler. */
+/** Something that can own jobs: a PureScheduler or a Scheduler (compared by identity here). */
 export interface JobOwner {
-  readonly jobs: ReadonlySet<AbstractJob>;
+  readonly jobs: ReadonlySet<unknown>;
 }
 
 export class JobRunState {
@@ -35,8 +33,6 @@ export class JobRunState {
   // ---- scratch of the run in progress ----
   /** Requirements not yet completed. */
   remaining = 0;
-  /** Jobs that require this one, computed at the start of each run. */
-  successors: AbstractJob[] = NO_SUCCESSORS;
   /** Index in the owner's insertion order, for numbering. */
   index = 0;
   /**
@@ -53,12 +49,8 @@ export class JobRunState {
     this.error = undefined;
     this.attempts = 0;
     this.remaining = 0;
-    this.successors = NO_SUCCESSORS;
     this.run = undefined;
   }
 }
-
-const NO_SUCCESSORS: AbstractJob[] = [];
-Object.freeze(NO_SUCCESSORS);
 
 export const kState: unique symbol = Symbol('jobgraph.state');

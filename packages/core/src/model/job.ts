@@ -1,9 +1,10 @@
 /**
  * Job: a job made from a function (asynciojobs' `Job`, which wraps a coroutine).
  */
+
+import { InvalidOptionError } from '../base/errors.js';
+import { checkKnownKeys, checkOptionsObject, describeValue } from '../base/validate.js';
 import { AbstractJob, type JobContext, type JobOptions, jobOptionKeys } from './abstract-job.js';
-import { InvalidOptionError } from './errors.js';
-import { checkKnownKeys, checkOptionsObject, describeValue } from './validate.js';
 
 const JOB_KEYS = jobOptionKeys('shutdown');
 

@@ -1,9 +1,10 @@
 /**
  * PrintJob: prints a message, and optionally sleeps (asynciojobs' `PrintJob`).
  */
+
+import { sleep } from '../base/sleep.js';
+import { checkDuration, checkString } from '../base/validate.js';
 import { AbstractJob, isJobOptionKey, type JobContext, type JobOptions } from './abstract-job.js';
-import { sleep } from './sleep.js';
-import { checkDuration, checkString } from './validate.js';
 
 /** Options of {@link PrintJob}, given as its last argument. */
 export interface PrintJobOptions extends JobOptions {

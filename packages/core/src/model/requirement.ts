@@ -1,34 +1,42 @@
 /**
  * Requirements: what `required:` and `requires()` accept, flattened to jobs.
+ *
+ * Written for any kind of job `J` so that this module sits below `abstract-job.ts`
+ * (which defines `Requirement` as `RequirementOf<AbstractJob>`): jobs are recognised by
+ * their brand, never by their class.
  */
-import type { AbstractJob } from './abstract-job.js';
-import { hasBrand, JOB_BRAND, SCHEDULER_BRAND, SEQUENCE_BRAND } from './brand.js';
-import { InvalidOptionError } from './errors.js';
-import type { Sequence } from './sequence.js';
-import { describeValue } from './validate.js';
+import { hasBrand, JOB_BRAND, SCHEDULER_BRAND, SEQUENCE_BRAND } from '../base/brand.js';
+import { InvalidOptionError } from '../base/errors.js';
+import { describeValue } from '../base/validate.js';
+
+/** What a requirement sees of a `Sequence`: its jobs, of which the last one is required. */
+export interface ChainOf<J> {
+  readonly [SEQUENCE_BRAND]: boolean;
+  readonly jobs: readonly J[];
+}
 
 /**
- * One job, a {@link Sequence} (meaning its last job, as it is at the time of the call),
+ * One job, a Sequence (meaning its last job, as it is at the time of the call),
  * `null`/`undefined` (ignored), or any nesting of iterables of those.
  */
-export type Requirement = AbstractJob | Sequence | null | undefined | Iterable<Requirement>;
+export type RequirementOf<J> = J | ChainOf<J> | null | undefined | Iterable<RequirementOf<J>>;
 
 /**
  * Calls `visit` on each job named by `requirement`, in order.
  * @throws InvalidOptionError on anything that is not a job, a Sequence, null or an iterable.
  */
-export function forEachRequiredJob(
+export function forEachRequiredJob<J>(
   where: string,
-  requirement: Requirement,
-  visit: (job: AbstractJob) => void,
+  requirement: RequirementOf<J>,
+  visit: (job: J) => void,
 ): void {
   if (requirement === null || requirement === undefined) return;
   if (hasBrand(requirement, JOB_BRAND)) {
-    visit(requirement as AbstractJob);
+    visit(requirement as J);
     return;
   }
   if (hasBrand(requirement, SEQUENCE_BRAND)) {
-    const jobs = (requirement as Sequence).jobs;
+    const jobs = (requirement as ChainOf<J>).jobs;
     const last = jobs[jobs.length - 1];
     if (last !== undefined) visit(last);
     return;
@@ -39,7 +47,7 @@ export function forEachRequiredJob(
     );
   }
   if (typeof requirement === 'object' && Symbol.iterator in requirement) {
-    for (const item of requirement as Iterable<Requirement>) forEachRequiredJob(where, item, visit);
+    for (const item of requirement as Iterable<RequirementOf<J>>) forEachRequiredJob(where, item, visit);
     return;
   }
   throw new InvalidOptionError(

@@ -1,11 +1,11 @@
 /**
  * Sequence: a helper that chains jobs, each requiring the previous one. Not a job.
  */
-import type { AbstractJob, JobContainer } from './abstract-job.js';
-import { hasBrand, JOB_BRAND, SCHEDULER_BRAND, SEQUENCE_BRAND } from './brand.js';
-import { InvalidOptionError } from './errors.js';
-import type { Requirement } from './requirement.js';
-import { checkContainer, checkKnownKeys, checkOptionsObject, describeValue } from './validate.js';
+
+import { hasBrand, JOB_BRAND, SCHEDULER_BRAND, SEQUENCE_BRAND } from '../base/brand.js';
+import { InvalidOptionError } from '../base/errors.js';
+import { checkContainer, checkKnownKeys, checkOptionsObject, describeValue } from '../base/validate.js';
+import type { AbstractJob, JobContainer, Requirement } from './abstract-job.js';
 
 const SEQUENCE_KEYS = new Set(['required', 'scheduler']);
 

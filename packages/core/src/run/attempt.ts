@@ -1,12 +1,13 @@
 /**
  * Running one job: its attempts (`retries`) and the per-attempt `timeout`.
  */
-import { type AbstractJob, labelOf } from './abstract-job.js';
-import { hasBrand, SCHEDULER_BRAND } from './brand.js';
-import { JobTimeoutError } from './errors.js';
-import { kState } from './job-state.js';
+
+import { hasBrand, SCHEDULER_BRAND } from '../base/brand.js';
+import { JobTimeoutError } from '../base/errors.js';
+import { settleWithin } from '../base/settle.js';
+import { type AbstractJob, labelOf } from '../model/abstract-job.js';
+import { kState } from '../model/job-state.js';
 import { AttemptContext, type RunContext } from './run-context.js';
-import { settleWithin } from './settle.js';
 
 /**
  * Runs `job` until an attempt succeeds, the attempts are used up, or the job is cancelled.

@@ -3,8 +3,7 @@
  * 100,000 jobs creates 100,000 of them. Its AbortController is created lazily, on the
  * first read of `signal`, since most short jobs never read it.
  */
-import type { JobContext } from './abstract-job.js';
-import type { JobEvent, SchedulerEvent } from './events.js';
+import type { JobContext, JobEvent, SchedulerEvent } from '../model/abstract-job.js';
 
 export const kForward: unique symbol = Symbol('jobgraph.forward');
 

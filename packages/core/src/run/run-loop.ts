@@ -4,15 +4,14 @@
  * of the graph. (asynciojobs re-scans the requirements of every successor and waits
  * on all pending tasks at each step, which is quadratic on large graphs.)
  */
-import { type AbstractJob, labelOf } from './abstract-job.js';
+
+import { JobCancelledError, RunTimeoutError } from '../base/errors.js';
+import { settleWithin } from '../base/settle.js';
+import type { GraphIndex } from '../graph/algorithms.js';
+import { type AbstractJob, type JobEvent, labelOf, type SchedulerEvent } from '../model/abstract-job.js';
+import { kState } from '../model/job-state.js';
 import { runJob } from './attempt.js';
-import { JobCancelledError, RunTimeoutError } from './errors.js';
-import type { EventOf, JobEvent, SchedulerEvent } from './events.js';
-import type { GraphIndex } from './graph.js';
-import { kState } from './job-state.js';
-import type { PureScheduler } from './pure-scheduler.js';
 import { type ContextOwner, RunContext } from './run-context.js';
-import { settleWithin } from './settle.js';
 
 /** How a run ended. */
 export type RunOutcome =
@@ -33,8 +32,17 @@ export interface RunSettings {
   readonly publish: (event: SchedulerEvent) => void;
   /** True when somebody listens: lets the loop skip building events. */
   readonly publishing: () => boolean;
-  /** The scheduler itself, as the `scheduler` of run events. */
-  readonly source: PureScheduler;
+  /**
+   * Announces the run's timeout and abort, when somebody listens: the scheduler turns them
+   * into its `run:timeout` and `run:abort` events (it defines them: the loop cannot name it).
+   */
+  readonly announce: RunAnnouncer;
+}
+
+/** What the loop tells its scheduler about the run as a whole. */
+export interface RunAnnouncer {
+  timeout(timeout: number): void;
+  abort(reason: unknown, job: AbstractJob | undefined): void;
 }
 
 const NO_PATH: readonly AbstractJob[] = Object.freeze([]);
@@ -79,16 +87,7 @@ export class RunLoop implements ContextOwner {
     if (timeout !== undefined) {
       this.#timer = setTimeout(() => {
         const error = new RunTimeoutError(this.#settings.name, timeout);
-        if (this.#settings.publishing()) {
-          const event: EventOf<'run:timeout'> = {
-            type: 'run:timeout',
-            scheduler: this.#settings.source,
-            timeout,
-            time: Date.now(),
-            path: NO_PATH,
-          };
-          this.#publish(event);
-        }
+        if (this.#settings.publishing()) this.#settings.announce.timeout(timeout);
         this.#finish({ kind: 'timeout', error });
       }, timeout);
     }
@@ -205,16 +204,7 @@ export class RunLoop implements ContextOwner {
     this.#settings.signal?.removeEventListener('abort', this.#onAbort);
     if (outcome.kind !== 'ok' && this.#settings.publishing()) {
       const reason = outcome.kind === 'aborted' ? outcome.reason : outcome.error;
-      const job = outcome.kind === 'critical' ? outcome.job : undefined;
-      const event: EventOf<'run:abort'> = {
-        type: 'run:abort',
-        scheduler: this.#settings.source,
-        reason,
-        ...(job === undefined ? {} : { job }),
-        time: Date.now(),
-        path: NO_PATH,
-      };
-      this.#publish(event);
+      this.#settings.announce.abort(reason, outcome.kind === 'critical' ? outcome.job : undefined);
     }
     const reason = this.#cancelReason(outcome);
     const pending: Promise<void>[] = [];

@@ -2,29 +2,8 @@
  * PureScheduler: runs a graph of jobs (asynciojobs' `PureScheduler`). Not nestable:
  * use {@link Scheduler} for a scheduler that is also a job.
  */
-import { AbstractJob, type JobContext, type JobOptions, jobOptionKeys, labelOf } from './abstract-job.js';
-import { hasBrand, JOB_BRAND, NESTABLE_BRAND, SCHEDULER_BRAND } from './brand.js';
-import { type DotOptions, toDot } from './dot.js';
-import { InvalidOptionError, InvalidStateError, JobInTwoSchedulersError } from './errors.js';
-import { EventHub, type EventMap, type Listener, type SchedulerEvent } from './events.js';
-import { exportGraph } from './export.js';
-import {
-  buildIndex,
-  closure,
-  findCycle,
-  findForeignRequirement,
-  type GraphIndex,
-  orderIndices,
-  successorMap,
-  topologicalJobs,
-} from './graph.js';
-import { kState } from './job-state.js';
-import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from './listing.js';
-import { isNestedScheduler } from './nesting.js';
-import { type EventForwarder, kForward } from './run-context.js';
-import { RunLoop, type RunOutcome } from './run-loop.js';
-import { flattenItems, type SequenceItem } from './sequence.js';
-import { settleWithin } from './settle.js';
+import { hasBrand, JOB_BRAND, SCHEDULER_BRAND } from '../base/brand.js';
+import { InvalidOptionError, InvalidStateError, JobInTwoSchedulersError } from '../base/errors.js';
 import {
   checkBoolean,
   checkDuration,
@@ -32,61 +11,49 @@ import {
   checkNonNegativeInteger,
   checkOptionsObject,
   describeValue,
-} from './validate.js';
-import { attachVerboseRenderer } from './verbose-renderer.js';
+} from '../base/validate.js';
+import { topologicalJobs } from '../graph/algorithms.js';
+import * as editing from '../graph/editing.js';
+import { entryJobs, schedulerName } from '../graph/nesting.js';
+import { checkNestedGraphs, numberJobs, orderedGraph } from '../graph/ordering.js';
+import {
+  AbstractJob,
+  type EventMap,
+  type JobContext,
+  type JobOptions,
+  type Listener,
+  labelOf,
+  type SchedulerEvent,
+} from '../model/abstract-job.js';
+import { EventHub } from '../model/event-hub.js';
+import { kState } from '../model/job-state.js';
+import { flattenItems, type SequenceItem } from '../model/sequence.js';
+import { type EventForwarder, kForward } from '../run/run-context.js';
+import { RunLoop, type RunOutcome } from '../run/run-loop.js';
+import { shutdownJobs } from '../run/shutdown.js';
+import { type DotOptions, toDot } from '../views/dot.js';
+import { exportGraph } from '../views/export.js';
+import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from '../views/listing.js';
+import { attachVerboseRenderer } from '../views/verbose-renderer.js';
+import { checkSchedulerOptionKeys, RUN_KEYS, type RunOptions, type SchedulerOptions } from './options.js';
 
-const RUN_KEYS = new Set(['signal']);
-const KEEP_BETWEEN_KEYS = new Set(['starts', 'ends', 'keepStarts', 'keepEnds']);
-const SCHEDULER_KEYS = new Set(['jobs', 'jobsWindow', 'timeout', 'shutdownTimeout', 'verbose', 'label']);
-const NESTED_SCHEDULER_KEYS = new Set([...SCHEDULER_KEYS, ...jobOptionKeys()]);
-
-/** Options of {@link PureScheduler} and {@link Scheduler}. */
-export interface SchedulerOptions {
-  /** Jobs (or Sequences of jobs) to add right away. */
-  jobs?: Iterable<AbstractJob | SequenceItem>;
-  /**
-   * Maximum number of finite jobs of this scheduler running at once; 0 or undefined means
-   * no limit. A nested scheduler counts as one job of its parent and has its own window.
-   * Forever jobs take no slot.
-   * @default undefined (no limit)
-   */
-  jobsWindow?: number;
-  /**
-   * Wall-clock limit of a whole run, in milliseconds. On expiry running jobs are
-   * cancelled, `run()` resolves false (or rejects, for a critical Scheduler).
-   * @default undefined (no limit)
-   */
-  timeout?: number;
-  /**
-   * Limit, in milliseconds, for the cancelled jobs to settle and for the shutdown phase.
-   * @default 1000
-   */
-  shutdownTimeout?: number;
-  /**
-   * Print the run's progress (the asynciojobs verbose lines) on standard output.
-   * @default false
-   */
-  verbose?: boolean;
-  /** Label of the scheduler, shown in graphs, listings and error messages. */
-  label?: string;
-}
-
-/** Options of `run()`. */
-export interface RunOptions {
-  /** Aborting it cancels the run: running jobs are cancelled, and `run()` rejects with its reason. */
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** Options of {@link PureScheduler.keepOnlyBetween}. */
-export interface KeepOnlyBetweenOptions {
-  /** Kept jobs are downstream of these (all jobs if empty). */
-  starts?: Iterable<AbstractJob>;
-  /** Kept jobs are upstream of these (all jobs if empty). */
-  ends?: Iterable<AbstractJob>;
-  /** Keep the `starts` themselves. @default true */
-  keepStarts?: boolean;
-  /** Keep the `ends` themselves. @default true */
-  keepEnds?: boolean;
+// The run events: declared here, where the scheduler that they carry is defined (the job
+// events are declared with AbstractJob, in model/abstract-job.ts).
+declare module '../model/abstract-job.js' {
+  interface EventMap {
+    /** A scheduler starts a run. */
+    'run:start': { scheduler: PureScheduler; jobs: number };
+    /** A scheduler's run ended; `ok` is what `run()` resolves to (or false when it rejects). */
+    'run:done': { scheduler: PureScheduler; ok: boolean; why: string };
+    /** The scheduler's global timeout expired. */
+    'run:timeout': { scheduler: PureScheduler; timeout: number };
+    /** The run is being aborted: a critical job failed, or the caller's signal aborted. */
+    'run:abort': { scheduler: PureScheduler; reason: unknown; job?: AbstractJob };
+    /** Every job's `shutdown()` is being called. */
+    'shutdown:start': { scheduler: PureScheduler };
+    /** Shutdown ended; `pending` counts the jobs whose `shutdown()` did not return in time. */
+    'shutdown:done': { scheduler: PureScheduler; pending: number };
+  }
 }
 
 /**
@@ -122,12 +89,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   /** @param options see {@link SchedulerOptions}; a {@link Scheduler} also takes the {@link JobOptions}. */
   constructor(options: SchedulerOptions = {}) {
-    checkOptionsObject('the scheduler options', options);
-    checkKnownKeys(
-      `a ${new.target.name}`,
-      options,
-      hasBrand(new.target.prototype, NESTABLE_BRAND) ? NESTED_SCHEDULER_KEYS : SCHEDULER_KEYS,
-    );
+    checkSchedulerOptionKeys(new.target, options);
     super(options);
     this.jobsWindow = checkNonNegativeInteger('jobsWindow', options.jobsWindow) ?? 0;
     this.timeout = checkDuration('timeout', options.timeout);
@@ -251,10 +213,10 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     }
     signal?.throwIfAborted();
     const jobs = [...this.#jobs];
-    const { index, order } = this.#orderedGraph(jobs);
+    const { index, order } = orderedGraph(this, jobs);
     // The outermost run checks the nested graphs too, so that a cycle anywhere stops
     // the run before any job starts (nested runs then check their own again: O(V + E)).
-    if (!(kForward in options)) this.#checkNestedGraphs();
+    if (!(kForward in options)) checkNestedGraphs(this);
     numberJobs(jobs, order);
     for (const job of jobs) job[kState].resetForRun();
     let finished!: () => void;
@@ -280,7 +242,19 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
         signal,
         publish,
         publishing,
-        source: this,
+        announce: {
+          timeout: (timeout) =>
+            publish({ type: 'run:timeout', scheduler: this, timeout, time: Date.now(), path: [] }),
+          abort: (reason, job) =>
+            publish({
+              type: 'run:abort',
+              scheduler: this,
+              reason,
+              ...(job === undefined ? {} : { job }),
+              time: Date.now(),
+              path: [],
+            }),
+        },
       });
       const outcome = await loop.execute();
       this.#outcome = outcome;
@@ -304,22 +278,6 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     }
   }
 
-  /** The index and topological order of `jobs`. @throws CycleError, `ERR_FOREIGN_REQUIREMENT` */
-  #orderedGraph(jobs: readonly AbstractJob[]): { index: GraphIndex; order: Int32Array } {
-    const index = buildIndex(this, jobs, schedulerName(this));
-    const order = orderIndices(index);
-    if (order.length < jobs.length) throw findCycle(index, order);
-    return { index, order };
-  }
-
-  #checkNestedGraphs(): void {
-    for (const job of this.#jobs) {
-      if (!isNestedScheduler(job)) continue;
-      job.#orderedGraph([...job.#jobs]);
-      job.#checkNestedGraphs();
-    }
-  }
-
   /**
    * Calls `shutdown()` on every job at once, bounded by `shutdownTimeout`. Runs
    * automatically at the end of each run; a second call returns the first one's result.
@@ -337,16 +295,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
       this.#parent?.[kForward](event);
     };
     if (publishing) publish({ type: 'shutdown:start', scheduler: this, time: Date.now(), path: [] });
-    const calls: Promise<unknown>[] = [];
-    for (const job of this.#jobs) {
-      if (!job.hasShutdown) continue;
-      try {
-        calls.push(job.shutdown().catch(() => undefined));
-      } catch {
-        // a synchronous throw from a job's shutdown() is ignored like a rejected one
-      }
-    }
-    const pending = await settleWithin(calls, this.shutdownTimeout);
+    const pending = await shutdownJobs(this.#jobs, this.shutdownTimeout);
     if (publishing) publish({ type: 'shutdown:done', scheduler: this, pending, time: Date.now(), path: [] });
     return pending === 0;
   }
@@ -387,15 +336,12 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     return `${done}D + ${ongoing}R + ${idle}I = ${this.#jobs.size}`;
   }
 
-  // ------------------------------------------------------------ graph checks
+  // ------------------------------------------------------ graph queries and edits
+  // (graph/editing.ts holds the algorithms; the methods keep asynciojobs' names)
 
   /** True when the graph has no cycle and no requirement outside its scheduler, nested schedulers included. */
   checkCycles(): boolean {
-    const jobs = [...this.#jobs];
-    if (findForeignRequirement(this, jobs) !== undefined) return false;
-    if (orderIndices(buildIndex(this, jobs, '')).length < jobs.length) return false;
-    for (const job of jobs) if (isNestedScheduler(job) && !job.checkCycles()) return false;
-    return true;
+    return editing.hasNoCycle(this);
   }
 
   /**
@@ -403,17 +349,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
    * @returns true if nothing had to change.
    */
   sanitize(): boolean {
-    let clean = true;
-    for (const job of this.#jobs) {
-      for (const requirement of [...job.required]) {
-        if (requirement[kState].owner !== this) {
-          job.unrequires(requirement);
-          clean = false;
-        }
-      }
-      if (isNestedScheduler(job) && !job.sanitize()) clean = false;
-    }
-    return clean;
+    return editing.sanitize(this);
   }
 
   /** The jobs in topological order (earliest inserted first among ready ones). @throws CycleError */
@@ -423,48 +359,30 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   /** The jobs without requirements. */
   entryJobs(): AbstractJob[] {
-    return [...this.#jobs].filter((job) => job.required.size === 0);
+    return entryJobs(this);
   }
 
   /** The jobs that no job requires; forever jobs are left out unless `discardForever` is false. */
   exitJobs(options: { discardForever?: boolean } = {}): AbstractJob[] {
-    const discardForever = options.discardForever ?? true;
-    const successors = successorMap(this.#jobs);
-    return [...this.#jobs].filter(
-      (job) => successors.get(job)?.length === 0 && !(discardForever && job.forever),
-    );
+    return editing.exitJobs(this, options.discardForever ?? true);
   }
-
-  // ------------------------------------------------------------ neighbourhood
 
   /** The jobs of this scheduler that the given jobs require directly. */
   predecessors(...jobs: AbstractJob[]): Set<AbstractJob> {
-    checkJobs('predecessors()', jobs);
-    const result = new Set<AbstractJob>();
-    for (const job of jobs) for (const r of job.required) if (this.#jobs.has(r)) result.add(r);
-    return result;
+    return editing.predecessors(this, jobs);
   }
   /** The jobs of this scheduler that require the given jobs directly. */
   successors(...jobs: AbstractJob[]): Set<AbstractJob> {
-    checkJobs('successors()', jobs);
-    const map = successorMap(this.#jobs);
-    const result = new Set<AbstractJob>();
-    for (const job of jobs) for (const s of map.get(job) ?? []) result.add(s);
-    return result;
+    return editing.successors(this, jobs);
   }
   /** Every job of this scheduler that the given jobs require, directly or not. */
   predecessorsUpstream(...jobs: AbstractJob[]): Set<AbstractJob> {
-    checkJobs('predecessorsUpstream()', jobs);
-    return closure(jobs, (job) => job.required, this.#jobs);
+    return editing.predecessorsUpstream(this, jobs);
   }
   /** Every job of this scheduler that requires the given jobs, directly or not. */
   successorsDownstream(...jobs: AbstractJob[]): Set<AbstractJob> {
-    checkJobs('successorsDownstream()', jobs);
-    const map = successorMap(this.#jobs);
-    return closure(jobs, (job) => map.get(job) ?? [], this.#jobs);
+    return editing.successorsDownstream(this, jobs);
   }
-
-  // ------------------------------------------------------------ graph editing
 
   /**
    * Removes `job` and reconnects around it: each job that required it now requires
@@ -472,49 +390,25 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
    * @throws InvalidOptionError if the job is not in this scheduler.
    */
   bypassAndRemove(job: AbstractJob): void {
-    if (!this.#jobs.has(job)) {
-      throw new InvalidOptionError(
-        `Cannot bypass job "${labelOf(job)}": it is not in ${schedulerName(this)}`,
-      );
-    }
-    for (const successor of this.successors(job)) {
-      successor.unrequires(job);
-      successor.requires(job.required);
-    }
-    this.remove(job);
+    editing.bypassAndRemove(this, job);
   }
 
   /** Keeps only the given jobs, then drops requirements on the removed ones (no re-linking). */
   keepOnly(jobs: Iterable<AbstractJob>): void {
-    const keep = new Set(iterableOfJobs('keepOnly()', jobs));
-    for (const job of [...this.#jobs]) if (!keep.has(job)) this.remove(job);
-    this.sanitize();
+    editing.keepOnly(this, jobs);
   }
 
   /** Keeps the jobs downstream of `starts` and upstream of `ends`, then sanitizes. */
-  keepOnlyBetween(options: KeepOnlyBetweenOptions = {}): void {
-    checkOptionsObject('the keepOnlyBetween() options', options);
-    checkKnownKeys('keepOnlyBetween()', options, KEEP_BETWEEN_KEYS);
-    const starts = iterableOfJobs('starts', options.starts ?? []);
-    const ends = iterableOfJobs('ends', options.ends ?? []);
-    const downstream = starts.length > 0 ? this.successorsDownstream(...starts) : new Set(this.#jobs);
-    const upstream = ends.length > 0 ? this.predecessorsUpstream(...ends) : new Set(this.#jobs);
-    const keep = new Set([...downstream].filter((job) => upstream.has(job)));
-    if (options.keepStarts ?? true) for (const job of starts) keep.add(job);
-    if (options.keepEnds ?? true) for (const job of ends) keep.add(job);
-    this.keepOnly(keep);
+  keepOnlyBetween(options: editing.KeepOnlyBetweenOptions = {}): void {
+    editing.keepOnlyBetween(this, options);
   }
 
   /**
    * Every leaf job, recursing into nested schedulers; with `scanSchedulers`, the
    * schedulers too, this one first.
    */
-  *iterateJobs(options: { scanSchedulers?: boolean } = {}): Generator<AbstractJob> {
-    if (options.scanSchedulers) yield this;
-    for (const job of this.#jobs) {
-      if (isNestedScheduler(job)) yield* job.iterateJobs(options);
-      else yield job;
-    }
+  iterateJobs(options: { scanSchedulers?: boolean } = {}): Generator<AbstractJob> {
+    return editing.iterateJobs(this, options);
   }
 
   // ----------------------------------------------------------- text and graph
@@ -556,42 +450,7 @@ Object.defineProperty(PureScheduler.prototype, SCHEDULER_BRAND, { value: true, w
 // A PureScheduler shares AbstractJob's machinery (labels, state) but is not a job to its peers.
 Object.defineProperty(PureScheduler.prototype, JOB_BRAND, { value: false, writable: false });
 
-/** Gives each job its display id from a topological order, padded to the width of the count. */
-function numberJobs(jobs: readonly AbstractJob[], order: Int32Array): void {
-  const width = String(jobs.length).length;
-  let rank = 1;
-  for (const i of order) (jobs[i] as AbstractJob)[kState].id = String(rank++).padStart(width, '0');
-}
-
 /** The scheduler that holds `scheduler` as a job, if any. */
 function enclosing(scheduler: PureScheduler): PureScheduler | undefined {
   return scheduler[kState].owner as PureScheduler | undefined;
-}
-
-/** How messages name a scheduler: `scheduler "main"`, or `the scheduler` when it has no label. */
-export function schedulerName(scheduler: PureScheduler, capitalized = false): string {
-  const label = scheduler.label ?? scheduler.textLabel();
-  const name = label === undefined ? 'the scheduler' : `scheduler "${label}"`;
-  return capitalized ? name.charAt(0).toUpperCase() + name.slice(1) : name;
-}
-
-/** Every argument must be a job. */
-function checkJobs(where: string, jobs: readonly unknown[]): void {
-  for (const job of jobs) {
-    if (!hasBrand(job, JOB_BRAND) && !hasBrand(job, SCHEDULER_BRAND)) {
-      throw new InvalidOptionError(
-        `Expected the arguments of ${where} to be jobs, got ${describeValue(job)}`,
-      );
-    }
-  }
-}
-
-/** An iterable of jobs, as an array. */
-function iterableOfJobs(where: string, value: unknown): AbstractJob[] {
-  if (typeof value !== 'object' || value === null || !(Symbol.iterator in value)) {
-    throw new InvalidOptionError(`Expected ${where} to be an iterable of jobs, got ${describeValue(value)}`);
-  }
-  const jobs = [...(value as Iterable<unknown>)];
-  checkJobs(where, jobs);
-  return jobs as AbstractJob[];
 }

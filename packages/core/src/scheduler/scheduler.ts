@@ -1,9 +1,12 @@
 /**
  * Scheduler: a scheduler that is also a job, so it can be nested (asynciojobs' `Scheduler`).
  */
-import type { JobContext, JobOptions } from './abstract-job.js';
-import { JOB_BRAND, NESTABLE_BRAND } from './brand.js';
-import { PureScheduler, type RunOptions, type SchedulerOptions } from './pure-scheduler.js';
+
+import { JOB_BRAND, NESTABLE_BRAND } from '../base/brand.js';
+import { isNestedGraph } from '../graph/nesting.js';
+import type { AbstractJob, JobContext, JobOptions } from '../model/abstract-job.js';
+import type { RunOptions, SchedulerOptions } from './options.js';
+import { PureScheduler } from './pure-scheduler.js';
 
 /**
  * A nestable scheduler. As a job of a parent scheduler it runs its own graph with its
@@ -49,3 +52,8 @@ export class Scheduler extends PureScheduler {
 }
 Object.defineProperty(Scheduler.prototype, JOB_BRAND, { value: true, writable: false });
 Object.defineProperty(Scheduler.prototype, NESTABLE_BRAND, { value: true, writable: false });
+
+/** True for a nested {@link Scheduler} (a job that is also a scheduler). */
+export function isNestedScheduler(job: AbstractJob): job is PureScheduler {
+  return isNestedGraph(job);
+}

@@ -2,8 +2,8 @@
  * The 4-symbol state badge of listings (asynciojobs `repr_short`): critical,
  * exception/started, lifecycle, forever.
  */
-import type { AbstractJob } from './abstract-job.js';
-import { kState } from './job-state.js';
+import type { AbstractJob } from '../model/abstract-job.js';
+import { kState } from '../model/job-state.js';
 
 /** The symbols of a badge. */
 interface BadgeSymbols {

@@ -3,11 +3,12 @@
  * `digraph asynciojobs{ … }`, nested schedulers as `subgraph cluster_<id>`, jobs
  * rounded, critical ones thick and red, forever ones dashed.
  */
-import { type AbstractJob, labelOf } from './abstract-job.js';
-import { kState } from './job-state.js';
+
+import { exitJobs } from '../graph/editing.js';
+import { entryJobs, isNestedGraph, type JobGraph } from '../graph/nesting.js';
+import { type AbstractJob, labelOf } from '../model/abstract-job.js';
+import { kState } from '../model/job-state.js';
 import { numberForDisplay } from './listing.js';
-import { isNestedScheduler } from './nesting.js';
-import type { PureScheduler } from './pure-scheduler.js';
 
 /** Options of `toDot()`; reserved for future use. */
 export type DotOptions = Record<string, never>;
@@ -28,7 +29,7 @@ function attributes(job: AbstractJob, cluster: boolean): string {
 }
 
 /** The DOT text of a scheduler. @throws CycleError on a cyclic graph. */
-export function toDot(scheduler: PureScheduler, _options: DotOptions = {}): string {
+export function toDot(scheduler: JobGraph, _options: DotOptions = {}): string {
   const ordered = numberForDisplay(scheduler);
   const inScope = new Set(ordered);
   const id = (job: AbstractJob) => job[kState].id;
@@ -41,42 +42,42 @@ export function toDot(scheduler: PureScheduler, _options: DotOptions = {}): stri
     else group.push(job);
   }
   // An empty cluster gets an invisible point, so that edges to and from it can be drawn.
-  const placeholder = (cluster: PureScheduler) => `"${id(cluster)}_empty"`;
+  const placeholder = (cluster: JobGraph) => `"${id(cluster)}_empty"`;
   // The node an edge into (out of) a cluster attaches to: the middle entry (exit), recursively.
-  const entries = new Map<PureScheduler, string>();
-  const exits = new Map<PureScheduler, string>();
-  const entryOf = (cluster: PureScheduler): string => {
+  const entries = new Map<JobGraph, string>();
+  const exits = new Map<JobGraph, string>();
+  const entryOf = (cluster: JobGraph): string => {
     let found = entries.get(cluster);
     if (found === undefined) {
-      const candidates = cluster.entryJobs();
+      const candidates = entryJobs(cluster);
       const job = candidates[(candidates.length - 1) >> 1];
-      found = job === undefined ? placeholder(cluster) : isNestedScheduler(job) ? entryOf(job) : id(job);
+      found = job === undefined ? placeholder(cluster) : isNestedGraph(job) ? entryOf(job) : id(job);
       entries.set(cluster, found);
     }
     return found;
   };
-  const exitOf = (cluster: PureScheduler): string => {
+  const exitOf = (cluster: JobGraph): string => {
     let found = exits.get(cluster);
     if (found === undefined) {
-      let candidates = cluster.exitJobs();
-      if (candidates.length === 0) candidates = cluster.exitJobs({ discardForever: false });
+      let candidates = exitJobs(cluster, true);
+      if (candidates.length === 0) candidates = exitJobs(cluster, false);
       const job = candidates[(candidates.length - 1) >> 1];
-      found = job === undefined ? placeholder(cluster) : isNestedScheduler(job) ? exitOf(job) : id(job);
+      found = job === undefined ? placeholder(cluster) : isNestedGraph(job) ? exitOf(job) : id(job);
       exits.set(cluster, found);
     }
     return found;
   };
   const lines: string[] = [];
-  const body = (current: PureScheduler) => {
+  const body = (current: JobGraph) => {
     for (const job of byOwner.get(current) ?? []) {
-      if (isNestedScheduler(job)) {
+      if (isNestedGraph(job)) {
         lines.push(`subgraph cluster_${id(job)}{`, 'compound=true;', `graph [${attributes(job, true)}];`);
         if (job.size === 0) lines.push(`${placeholder(job)} [shape="point",style="invis",label=""]`);
         body(job);
         lines.push('}');
         for (const requirement of job.required) {
           if (!inScope.has(requirement)) continue;
-          if (isNestedScheduler(requirement)) {
+          if (isNestedGraph(requirement)) {
             lines.push(
               `${exitOf(requirement)} -> ${entryOf(job)} [lhead=cluster_${id(job)} ltail=cluster_${id(requirement)}];`,
             );
@@ -88,7 +89,7 @@ export function toDot(scheduler: PureScheduler, _options: DotOptions = {}): stri
         lines.push(`${id(job)} [${attributes(job, false)}]`);
         for (const requirement of job.required) {
           if (!inScope.has(requirement)) continue;
-          if (isNestedScheduler(requirement)) {
+          if (isNestedGraph(requirement)) {
             lines.push(`${exitOf(requirement)} -> ${id(job)} [ltail=cluster_${id(requirement)}];`);
           } else {
             lines.push(`${id(requirement)} -> ${id(job)};`);

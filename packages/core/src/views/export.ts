@@ -3,9 +3,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { GraphRenderError, InvalidOptionError } from './errors.js';
+import { GraphRenderError, InvalidOptionError } from '../base/errors.js';
+import { describeValue } from '../base/validate.js';
 import { dotToSvg, svgToPng } from './render.js';
-import { describeValue } from './validate.js';
 
 /** The picture formats a graph can be written as. */
 export type GraphFormat = 'dot' | 'svg' | 'png';

@@ -3,12 +3,12 @@
  * asynciojobs (see the package README for examples).
  */
 import { inspect } from 'node:util';
-import { type AbstractJob, labelOf } from './abstract-job.js';
+import { buildIndex, findCycle, orderIndices } from '../graph/algorithms.js';
+import { exitJobs } from '../graph/editing.js';
+import { entryJobs, isNestedGraph, type JobGraph } from '../graph/nesting.js';
+import { type AbstractJob, labelOf } from '../model/abstract-job.js';
+import { kState } from '../model/job-state.js';
 import { badge } from './badge.js';
-import { buildIndex, findCycle, orderIndices } from './graph.js';
-import { kState } from './job-state.js';
-import { isNestedScheduler } from './nesting.js';
-import type { PureScheduler } from './pure-scheduler.js';
 
 /** Options of `list()` and `listSafe()`. */
 export interface ListOptions {
@@ -68,9 +68,9 @@ function requiresText(job: AbstractJob, idOf: (job: AbstractJob) => string): str
  * The jobs of `scheduler` and of its nested schedulers in display order (depth first,
  * topological inside each scheduler), each given its display id.
  */
-export function numberForDisplay(scheduler: PureScheduler): AbstractJob[] {
+export function numberForDisplay(scheduler: JobGraph): AbstractJob[] {
   const ordered: AbstractJob[] = [];
-  const visit = (current: PureScheduler) => {
+  const visit = (current: JobGraph) => {
     const jobs = [...current.jobs];
     const index = buildIndex(current, jobs, '', 'ignore');
     const order = orderIndices(index);
@@ -78,7 +78,7 @@ export function numberForDisplay(scheduler: PureScheduler): AbstractJob[] {
     for (const i of order) {
       const job = jobs[i] as AbstractJob;
       ordered.push(job);
-      if (isNestedScheduler(job)) visit(job);
+      if (isNestedGraph(job)) visit(job);
     }
   };
   visit(scheduler);
@@ -90,13 +90,13 @@ export function numberForDisplay(scheduler: PureScheduler): AbstractJob[] {
 }
 
 /** The asynciojobs `list()` text. @throws CycleError on a cyclic graph (use `listSafe()`). */
-export function list(scheduler: PureScheduler, options: ListOptions = {}): string {
+export function list(scheduler: JobGraph, options: ListOptions = {}): string {
   // A requirement outside the listed graph may still carry an id from an earlier
   // numbering (e.g. a job since removed): show `??` rather than that stale id.
   const numbered = new Set(numberForDisplay(scheduler));
   const lines: string[] = [];
   const ids = (job: AbstractJob) => (numbered.has(job) ? job[kState].id : '??');
-  const visit = (current: PureScheduler, depth: number) => {
+  const visit = (current: JobGraph, depth: number) => {
     const jobs = [...current.jobs];
     const order = orderIndices(buildIndex(current, jobs, '', 'ignore'));
     const indent = depth > 0 ? `${'>'.repeat(depth)} ` : '';
@@ -104,14 +104,14 @@ export function list(scheduler: PureScheduler, options: ListOptions = {}): strin
       const job = jobs[i] as AbstractJob;
       const id = job[kState].id;
       let line = `${id} ${badge(job, options.ascii)} ${indent}${mainText(job)} ${resultText(job)} ${requiresText(job, ids)}`;
-      if (isNestedScheduler(job)) line += ` -> entries={${job.entryJobs().map(ids).join(', ')}}`;
+      if (isNestedGraph(job)) line += ` -> entries={${entryJobs(job).map(ids).join(', ')}}`;
       lines.push(line);
       const details = options.details ? job.details() : undefined;
       if (details !== undefined) lines.push(details);
-      if (isNestedScheduler(job)) {
+      if (isNestedGraph(job)) {
         visit(job, depth + 1);
         lines.push(
-          `${id} --end-- ${'<'.repeat(depth + 1)} ${mainText(job)} exits={${job.exitJobs().map(ids).join(', ')}}`,
+          `${id} --end-- ${'<'.repeat(depth + 1)} ${mainText(job)} exits={${exitJobs(job, true).map(ids).join(', ')}}`,
         );
       }
     }
@@ -121,25 +121,25 @@ export function list(scheduler: PureScheduler, options: ListOptions = {}): strin
 }
 
 /** A listing that works on any graph, cycles included: insertion order, path-like ids (`.1`, `3.2`). */
-export function listSafe(scheduler: PureScheduler, options: ListOptions = {}): string {
+export function listSafe(scheduler: JobGraph, options: ListOptions = {}): string {
   const pathIds = new Map<AbstractJob, string>();
-  const assign = (current: PureScheduler, prefix: string) => {
+  const assign = (current: JobGraph, prefix: string) => {
     let k = 1;
     for (const job of current.jobs) {
       const id = `${prefix}.${k++}`;
       pathIds.set(job, id);
-      if (isNestedScheduler(job)) assign(job, id.replace(/^\./, ''));
+      if (isNestedGraph(job)) assign(job, id.replace(/^\./, ''));
     }
   };
   assign(scheduler, '');
   const ids = (job: AbstractJob) => pathIds.get(job) ?? '??';
   const lines: string[] = [];
-  const visit = (current: PureScheduler) => {
+  const visit = (current: JobGraph) => {
     for (const job of current.jobs) {
       lines.push(`${badge(job, options.ascii)} ${ids(job)} ${mainText(job)} ${requiresText(job, ids)}`);
       const details = options.details ? job.details() : undefined;
       if (details !== undefined) lines.push(details);
-      if (isNestedScheduler(job)) {
+      if (isNestedGraph(job)) {
         visit(job);
         lines.push(`--end-- ${ids(job)}`);
       }
@@ -153,14 +153,14 @@ export function listSafe(scheduler: PureScheduler, options: ListOptions = {}): s
  * `----- <why>`, the listing, then the exceptions: a stack dump for each critical one,
  * a one-line summary for each non-critical one.
  */
-export function debrief(scheduler: PureScheduler, options: DebriefOptions = {}): string {
+export function debrief(scheduler: JobGraph, options: DebriefOptions = {}): string {
   let text = `----- ${scheduler.why()}\n${list(scheduler, options)}`;
   // In listing order, nested schedulers' jobs included: the root cause of a failed
   // nested scheduler is one of its own jobs.
   const all = numberForDisplay(scheduler).filter((job) => job[kState].failed);
   // A critical nested scheduler fails with the error of its failing job: report it once.
-  const innerErrors = new Set(all.filter((job) => !isNestedScheduler(job)).map((job) => job[kState].error));
-  const failed = all.filter((job) => !(isNestedScheduler(job) && innerErrors.has(job[kState].error)));
+  const innerErrors = new Set(all.filter((job) => !isNestedGraph(job)).map((job) => job[kState].error));
+  const failed = all.filter((job) => !(isNestedGraph(job) && innerErrors.has(job[kState].error)));
   if (failed.length === 0) return text;
   const critical = failed.filter((job) => job.critical);
   text += `===== ${failed.length} job(s) with an exception, including ${critical.length} critical\n`;

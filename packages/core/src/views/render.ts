@@ -4,7 +4,7 @@
  * that SVG through resvg (@resvg/resvg-js, prebuilt). Both are loaded on first use,
  * so importing @jobgraph/core stays cheap.
  */
-import { GraphRenderError } from './errors.js';
+import { GraphRenderError } from '../base/errors.js';
 
 type GraphvizInstance = { dot(source: string, format?: 'svg'): string };
 let graphviz: Promise<GraphvizInstance> | undefined;

@@ -2,12 +2,12 @@
  * The verbose text renderer: the progress lines asynciojobs prints in verbose mode,
  * built from the event stream.
  */
-import type { AbstractJob } from './abstract-job.js';
+
+import type { JobGraph } from '../graph/nesting.js';
+import type { AbstractJob, SchedulerEvent } from '../model/abstract-job.js';
+import { kState } from '../model/job-state.js';
 import { badge } from './badge.js';
-import type { SchedulerEvent } from './events.js';
-import { kState } from './job-state.js';
 import { mainText, resultText } from './listing.js';
-import type { PureScheduler } from './pure-scheduler.js';
 
 /** Options of {@link attachVerboseRenderer}. */
 export interface VerboseRendererOptions {
@@ -18,6 +18,15 @@ export interface VerboseRendererOptions {
 }
 
 /** `012.345  `: seconds since `start`, as asynciojobs' Watch prints them. */
+/** What the renderer needs of a scheduler (a PureScheduler or a Scheduler). */
+export interface VerboseSource extends JobGraph {
+  /** Whether the scheduler prints its own lines (a verbose nested one is left to itself). */
+  readonly verbose: boolean;
+  /** `3D + 1R + 2I = 6` */
+  stats(): string;
+  onAny(listener: (event: SchedulerEvent) => void): () => void;
+}
+
 function elapsed(start: number, now: number): string {
   return `${((now - start) / 1000).toFixed(3).padStart(7, '0')}  `;
 }
@@ -35,23 +44,23 @@ function elapsed(start: number, now: number): string {
  * ```
  */
 export function attachVerboseRenderer(
-  scheduler: PureScheduler,
+  scheduler: VerboseSource,
   options: VerboseRendererOptions = {},
 ): () => void {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
   let start = Date.now();
-  const line = (event: SchedulerEvent, owner: PureScheduler, text: string) => {
+  const line = (event: SchedulerEvent, owner: VerboseSource, text: string) => {
     write(`${elapsed(start, event.time)}${owner.stats()} ${text}\n`);
   };
   const jobLine = (event: SchedulerEvent, job: AbstractJob, state: string) => {
-    const owner = (job[kState].owner ?? scheduler) as PureScheduler;
+    const owner = (job[kState].owner ?? scheduler) as VerboseSource;
     const requires = [...job.required].map((r) => r[kState].id || '??').join(', ');
     const text = `${state.padEnd(8)}: ${job[kState].id} ${badge(job, options.ascii)} ${mainText(job)} ${resultText(job)} ${requires ? `requires={${requires}}` : ''}`;
     line(event, owner, text);
   };
   return scheduler.onAny((event) => {
     // A verbose nested scheduler prints its own lines: do not print them a second time.
-    const innermost = event.path[event.path.length - 1] as PureScheduler | undefined;
+    const innermost = event.path[event.path.length - 1] as VerboseSource | undefined;
     if (innermost?.verbose) return;
     switch (event.type) {
       case 'run:start':

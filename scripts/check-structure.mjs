@@ -1,0 +1,62 @@
+// The structure checks of `pnpm lint`, both failing CI:
+// 1. dependency-cruiser with .dependency-cruiser.cjs: no cycle between the modules of a
+//    package (type-only imports included), no import going up a layer, no import of a
+//    package's own index.ts;
+// 2. no source file over MAX_LINES lines: a longer one holds more than one concept.
+//
+// Usage: node scripts/check-structure.mjs [root]   (root: the repository; tests pass a fixture)
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAX_LINES = 500;
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(process.argv[2] ?? repo);
+
+function sourceFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.(ts|mts|js|mjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+const packagesDir = join(root, 'packages');
+const sources = readdirSync(packagesDir)
+  .map((pkg) => join(packagesDir, pkg, 'src'))
+  .filter((dir) => {
+    try {
+      return readdirSync(dir).length > 0;
+    } catch {
+      return false;
+    }
+  });
+
+let failed = false;
+for (const file of sources.flatMap(sourceFiles)) {
+  const lines = readFileSync(file, 'utf8').split('\n').length - 1;
+  if (lines > MAX_LINES) {
+    console.error(
+      `${relative(root, file)}: ${lines} lines, over the limit of ${MAX_LINES}: split it by concept`,
+    );
+    failed = true;
+  }
+}
+
+const depcruise = join(repo, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+const config = join(root, '.dependency-cruiser.cjs');
+const cruise = spawnSync(
+  process.execPath,
+  [depcruise, '--config', config, '--output-type', 'err', ...sources.map((dir) => relative(root, dir))],
+  { cwd: root, encoding: 'utf8' },
+);
+if (cruise.status !== 0) {
+  process.stderr.write(cruise.stdout + cruise.stderr);
+  failed = true;
+}
+
+if (failed) process.exit(1);
+console.log(
+  `structure: no cycle, no import up a layer, no file over ${MAX_LINES} lines (${sources.length} packages)`,
+);
