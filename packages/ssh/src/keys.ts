@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
-import { ssh2Transport } from './transport/ssh2.js';
+import { lazySsh2Transport } from './transport/lazy-ssh2.js';
 import type { AgentKey, PrivateKey, Transport } from './transport/transport.js';
 
 export type { AgentKey, PrivateKey } from './transport/transport.js';
@@ -40,7 +40,7 @@ function isPrivateKey(value: unknown): value is PrivateKey {
 export async function importPrivateKey(
   file: string,
   passphrase?: string,
-  transport: Transport = ssh2Transport,
+  transport: Transport = lazySsh2Transport,
 ): Promise<PrivateKey> {
   const path = expandHome(file);
   let data: Buffer;
@@ -147,7 +147,7 @@ export async function resolveKeys(specs: readonly KeySpec[], transport: Transpor
  */
 export async function loadAgentKeys(
   agentPath: string | undefined = process.env.SSH_AUTH_SOCK,
-  transport: Transport = ssh2Transport,
+  transport: Transport = lazySsh2Transport,
 ): Promise<AgentKey[]> {
   if (agentPath === undefined || agentPath === '') return [];
   try {

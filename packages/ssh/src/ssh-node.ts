@@ -21,7 +21,7 @@ import { Credentials } from './ssh-node/credentials.js';
 import { throughGateway } from './ssh-node/gateway-tunnel.js';
 import { type OptionRules, parseSshNodeOptions, SSH_NODE_OPTION_RULES } from './ssh-node/option-rules.js';
 import { runRemoteCommand } from './ssh-node/remote-command.js';
-import { ssh2Transport } from './transport/ssh2.js';
+import { lazySsh2Transport } from './transport/lazy-ssh2.js';
 import type { SftpSession, Transport } from './transport/transport.js';
 
 // local-node.ts and commands/service.ts import these from here
@@ -117,7 +117,7 @@ export class SshNode implements CommandNode {
     this.connectTimeout = options.connectTimeout ?? 30_000;
     this.keepaliveInterval = options.keepaliveInterval ?? 15_000;
     this.maxSessions = options.maxSessions ?? 8;
-    const transport = options.transport ?? ssh2Transport;
+    const transport = options.transport ?? lazySsh2Transport;
     this.#connection = new ConnectionLifecycle({
       node: this,
       host: this.hostname,

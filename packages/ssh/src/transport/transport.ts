@@ -1,7 +1,8 @@
 /**
  * Our view of an SSH connection: what nodes and commands need, and nothing of ssh2.
- * `ssh2.ts` is its only implementation, and the only module that imports ssh2; unit
- * tests can substitute a fake.
+ * `ssh2.ts` is its only implementation, and the only module that imports ssh2 (nodes
+ * and keys reach it through `lazy-ssh2.ts`, which imports it at first use); unit tests
+ * can substitute a fake.
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
 
@@ -126,8 +127,15 @@ export interface Transport {
   connect(request: ConnectRequest): Promise<Connection>;
   /** The keys an agent holds; rejects if the agent cannot be reached. */
   agentKeys(socket: string): Promise<AgentKey[]>;
-  /** Parses a private key; `passphrase` for an encrypted one. Throws on failure. */
-  parseKey(data: Buffer | string, passphrase: string | undefined, source: string): PrivateKey;
+  /**
+   * Parses a private key; `passphrase` for an encrypted one. Throws (or rejects) on failure.
+   * May answer later: the default transport imports ssh2 at its first use.
+   */
+  parseKey(
+    data: Buffer | string,
+    passphrase: string | undefined,
+    source: string,
+  ): PrivateKey | Promise<PrivateKey>;
 }
 
 /** The server refused a channel for now (sshd's MaxSessions): worth trying again later. */
