@@ -1,5 +1,5 @@
 /**
- * Jinja-style rendering with nunjucks: the only module that imports it.
+ * Jinja-style rendering with nunjucks: the only module that uses it.
  *
  * - autoescape is OFF: templates are shell commands, `&&`, `<` and quotes must pass intact
  *   (nunjucks escapes HTML by default);
@@ -7,8 +7,14 @@
  * - lenient rendering leaves a missing variable visible as `{{ name }}`, as Jinja's
  *   DebugUndefined does for apssh, so that labels, graphs and dry runs show the template;
  * - a `shquote` filter quotes a value for a POSIX shell.
+ *
+ * nunjucks (25 modules, ~15–20 ms) is loaded by the first render or parse, not on import: a
+ * script that never renders a template does not pay for it. It is CommonJS, so a synchronous
+ * `require` loads it, and rendering stays synchronous.
  */
-import nunjucks from 'nunjucks';
+import { createRequire } from 'node:module';
+import type Nunjucks from 'nunjucks';
+import type { Environment } from 'nunjucks';
 import { DeferredError, DeferredErrorCode } from './errors.js';
 
 /** Single-quotes a value for a POSIX shell: `it's` → `'it'\''s'`. */
@@ -17,11 +23,10 @@ export function shquote(value: unknown): string {
 }
 
 /** nunjucks' parser and runtime: public in the package, absent from its type definitions. */
-const internals = nunjucks as unknown as {
+interface Internals {
   parser: { parse(src: string, extensions: unknown[], options: object): unknown };
   runtime: { contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown };
-};
-const parser = internals.parser;
+}
 
 /**
  * The names looked up without a value during the render in progress (renders are synchronous).
@@ -35,15 +40,45 @@ interface Lookups {
   /** The name of the latest lookup, if it found nothing: what a failing expression used. */
   last: string | undefined;
 }
-const lookup = internals.runtime.contextOrFrameLookup;
-internals.runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, name) {
-  const value = lookup.call(this, context, frame, name);
-  if (lookups !== undefined) {
-    lookups.last = value === undefined ? name : undefined;
-    if (value === undefined) lookups.missing.add(name);
-  }
-  return value;
-};
+
+/** What the first render sets up: nunjucks' parser and our two environments. */
+interface Engine {
+  readonly parser: Internals['parser'];
+  /** A missing value throws. */
+  readonly strict: Environment;
+  /** Missing values are placeholders. */
+  readonly lenient: Environment;
+}
+let engine: Engine | undefined;
+
+/** Loads nunjucks and sets up the environments, on the first call. */
+function nunjucksEngine(): Engine {
+  if (engine !== undefined) return engine;
+  const nunjucks = createRequire(import.meta.url)('nunjucks') as typeof Nunjucks;
+  const internals = nunjucks as unknown as Internals;
+  const lookup = internals.runtime.contextOrFrameLookup;
+  internals.runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, name) {
+    const value = lookup.call(this, context, frame, name);
+    if (lookups !== undefined) {
+      lookups.last = value === undefined ? name : undefined;
+      if (value === undefined) lookups.missing.add(name);
+    }
+    return value;
+  };
+  const strict = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+  strict.addFilter('shquote', shquote);
+  strictFilters(strict);
+  const lenient = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+  lenient.addFilter('shquote', shquote);
+  lenientFilters(lenient);
+  engine = { parser: internals.parser, strict, lenient };
+  return engine;
+}
+
+/** nunjucks' syntax tree of a template. @throws when the template is malformed */
+function parse(template: string): unknown {
+  return nunjucksEngine().parser.parse(template, [], {});
+}
 
 /** Filters that are meant for missing values. */
 const FOR_MISSING = new Set(['default', 'd']);
@@ -65,7 +100,7 @@ type FilterMap = Record<string, Filter>;
  * `echo 'undefined'`): in strict rendering, a filter given an undefined value fails, as Jinja's
  * StrictUndefined does; `default` is the exception.
  */
-function strictFilters(env: nunjucks.Environment): void {
+function strictFilters(env: Environment): void {
   const filters = (env as unknown as { filters: FilterMap }).filters;
   for (const [name, filter] of Object.entries(filters)) {
     if (FOR_MISSING.has(name)) continue;
@@ -81,7 +116,7 @@ function strictFilters(env: nunjucks.Environment): void {
  * expression (`{{ pods | upper }}` stays `{{ pods | upper }}`); `default` and `is defined` see a
  * placeholder as the missing value it stands for.
  */
-function lenientFilters(env: nunjucks.Environment): void {
+function lenientFilters(env: Environment): void {
   const filters = (env as unknown as { filters: FilterMap }).filters;
   for (const [name, filter] of Object.entries(filters)) {
     filters[name] = function lenient(this: unknown, ...args: unknown[]) {
@@ -103,14 +138,6 @@ function expressionText(value: unknown): string {
   if (isPlaceholder(value)) return value[PLACEHOLDER];
   return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : String(value);
 }
-
-const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
-environment.addFilter('shquote', shquote);
-strictFilters(environment);
-
-const lenientEnvironment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
-lenientEnvironment.addFilter('shquote', shquote);
-lenientFilters(lenientEnvironment);
 
 /**
  * The names a template reads from its context, in order of appearance: loop variables,
@@ -142,7 +169,7 @@ function contextNames(template: string): string[] {
     }
   };
   try {
-    walk(parser.parse(template, [], {}));
+    walk(parse(template));
   } catch {
     return [];
   }
@@ -171,7 +198,7 @@ export function renderStrict(template: string, values: Record<string, unknown>):
   lookups = seen;
   let output: string;
   try {
-    output = environment.renderString(template, values);
+    output = nunjucksEngine().strict.renderString(template, values);
   } catch (error) {
     throw strictError(template, seen.last, error);
   } finally {
@@ -257,7 +284,7 @@ function namesByUse(template: string): { operands: Set<string>; guarded: Set<str
     for (const [key, value] of Object.entries(node)) if (key !== 'lineno' && key !== 'colno') walk(value);
   };
   try {
-    walk(parser.parse(template, [], {}));
+    walk(parse(template));
   } catch {
     // a template that does not parse has already failed to render
   }
@@ -294,7 +321,7 @@ function isOutputOfUndefined(error: unknown): boolean {
 /** Whether the template does not even parse. */
 function isMalformed(template: string): boolean {
   try {
-    parser.parse(template, [], {});
+    parse(template);
     return false;
   } catch {
     return true;
@@ -317,7 +344,7 @@ export function renderLenient(template: string, values: Record<string, unknown>)
   for (const name of contextNames(template))
     if (values[name] === undefined) context[name] = placeholder(name);
   try {
-    return lenientEnvironment.renderString(template, { ...context, ...values });
+    return nunjucksEngine().lenient.renderString(template, { ...context, ...values });
   } catch {
     return template;
   }

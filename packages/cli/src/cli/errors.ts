@@ -5,18 +5,10 @@
 import { CommanderError } from 'commander';
 import { ScenarioError } from '../scenario/errors.js';
 import { TargetError } from '../targets/errors.js';
+import { EXIT } from './exit-codes.js';
 import { colours } from './terminal.js';
 
-/** Exit codes of `jobgraph`. */
-export const EXIT = {
-  ok: 0,
-  /** The run failed, or an error while running. */
-  failure: 1,
-  /** A bad command line or a bad scenario. */
-  usage: 2,
-  /** Interrupted by Ctrl-C (128 + SIGINT). */
-  interrupted: 130,
-} as const;
+export { EXIT } from './exit-codes.js';
 
 /** A mistake on the command line (exit code 2). */
 export class UsageError extends Error {

@@ -1,11 +1,68 @@
 /**
- * The commander declarations of `jobgraph ssh`, `push` and `pull`, with their help and examples.
+ * The commander declarations of `jobgraph ssh`, `push` and `pull`, with their help and examples:
+ * light on purpose (commander only), since `jobgraph --help` loads them. What the commands do,
+ * and the zod validation of their options (target-options.ts), is loaded when one runs.
  */
 import { type Command, Option } from 'commander';
 import type { Io } from './run.js';
-import { addTargetOptions } from './target-options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Adds the target, connection and run options to a fan-out command (validated by target-options.ts). */
+function addTargetOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '-t, --target <targets>',
+        'targets (repeatable): hosts, user@host[:port], gw->host, None->host, fit[01-37], node{1..4}, ' +
+          'lists split on spaces and commas, a file of targets or a directory of host names ' +
+          '(also looked up in ~/.jobgraph/)',
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option('-x, --exclude <targets>', 'targets to leave out (repeatable), same forms as -t').argParser(
+        collect,
+      ),
+    )
+    .option('-l, --login <user>', 'the user of targets and gateways that name none (default: the local user)')
+    .option('-g, --gateway <[user@]host[:port]>', 'the gateway of targets that name none (a->b chains too)')
+    .option('-p, --port <port>', 'the SSH port of targets that name none (default: 22)')
+    .option(
+      '-F, --ssh-config <file>',
+      'read host aliases, users, ports, keys and ProxyJump from this ssh config ("none": no config; ' +
+        'default: ~/.ssh/config when it exists)',
+    )
+    .addOption(
+      new Option(
+        '-k, --key <file>',
+        'a private key file (repeatable); exactly these, not the agent',
+      ).argParser(collect),
+    )
+    .option(
+      '-K, --ok-if-no-key',
+      'go on even when no key is found (the agent or the server may still let you in)',
+    )
+    .option('--known-hosts <file>', 'the known_hosts file (default: the ssh config, else ~/.ssh/known_hosts)')
+    .addOption(
+      new Option(
+        '--host-key-policy <policy>',
+        'host key checking (default: the ssh config, else accept-new)',
+      ).choices(['strict', 'accept-new', 'off']),
+    )
+    .option('-c, --connect-timeout <duration>', 'limit to connect, in seconds or as 30s, 2m (default: 30s)')
+    .option(
+      '--timeout <duration>',
+      'limit for the command on each target, in seconds or as 30s, 2m (default: none)',
+    )
+    .option('-w, --window <n>', 'at most this many targets at once; 0: no limit (default: 0)')
+    .option(
+      '-L, --list-targets',
+      'print the targets, one per line (user@host or gwuser@gw->user@host), and exit',
+    )
+    .option('-n, --dry-run', 'print the selected and excluded targets and what would run, without connecting')
+    .option('-v, --verbose', 'show connections, sessions and the progress of the jobs on stderr')
+    .option('-D, --debug', 'as -v, with stack traces on errors');
+}
 
 const TARGET_HELP = `
 Targets (-t, repeatable; -x takes the same forms):

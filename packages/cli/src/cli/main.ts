@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { rewriteApsshOptions } from './apssh-aliases.js';
-import { EXIT, exitCodeOf, reportError } from './errors.js';
+import { EXIT } from './exit-codes.js';
 import { addFanoutCommands } from './fanout-commands.js';
 import type { Io } from './run.js';
 
@@ -138,6 +138,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     if (error instanceof CommanderError && error.exitCode === 0) return EXIT.ok;
     // No command given: commander has printed the help on stderr.
     if (error instanceof CommanderError && error.code === 'commander.help') return EXIT.usage;
+    // loaded here: it loads @jobgraph/core (ScenarioError), which `jobgraph --help` need not pay for
+    const { exitCodeOf, reportError } = await import('./errors.js');
     reportError(error, io.stderr, debug);
     return exitCodeOf(error);
   }

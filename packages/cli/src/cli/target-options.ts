@@ -1,74 +1,16 @@
 /**
- * The options `jobgraph ssh`, `push` and `pull` share (apssh's, plus ports, ssh_config, host-key
- * policy and timeouts): declared once for commander, validated once with zod.
+ * The options `jobgraph ssh`, `push` and `pull` share, validated once with zod (they are declared
+ * for commander by fanout-commands.ts, which does not load zod: `jobgraph --help` need not pay
+ * for it).
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HostKeyPolicy } from '@jobgraph/ssh';
-import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { LONGEST_MS, parseDuration } from '../scenario/durations.js';
 import { USER_NAME } from '../targets/grammar.js';
 import { UsageError } from './errors.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** Adds the target, connection and run options to a fan-out command. */
-export function addTargetOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option(
-        '-t, --target <targets>',
-        'targets (repeatable): hosts, user@host[:port], gw->host, None->host, fit[01-37], node{1..4}, ' +
-          'lists split on spaces and commas, a file of targets or a directory of host names ' +
-          '(also looked up in ~/.jobgraph/)',
-      ).argParser(collect),
-    )
-    .addOption(
-      new Option('-x, --exclude <targets>', 'targets to leave out (repeatable), same forms as -t').argParser(
-        collect,
-      ),
-    )
-    .option('-l, --login <user>', 'the user of targets and gateways that name none (default: the local user)')
-    .option('-g, --gateway <[user@]host[:port]>', 'the gateway of targets that name none (a->b chains too)')
-    .option('-p, --port <port>', 'the SSH port of targets that name none (default: 22)')
-    .option(
-      '-F, --ssh-config <file>',
-      'read host aliases, users, ports, keys and ProxyJump from this ssh config ("none": no config; ' +
-        'default: ~/.ssh/config when it exists)',
-    )
-    .addOption(
-      new Option(
-        '-k, --key <file>',
-        'a private key file (repeatable); exactly these, not the agent',
-      ).argParser(collect),
-    )
-    .option(
-      '-K, --ok-if-no-key',
-      'go on even when no key is found (the agent or the server may still let you in)',
-    )
-    .option('--known-hosts <file>', 'the known_hosts file (default: the ssh config, else ~/.ssh/known_hosts)')
-    .addOption(
-      new Option(
-        '--host-key-policy <policy>',
-        'host key checking (default: the ssh config, else accept-new)',
-      ).choices(['strict', 'accept-new', 'off']),
-    )
-    .option('-c, --connect-timeout <duration>', 'limit to connect, in seconds or as 30s, 2m (default: 30s)')
-    .option(
-      '--timeout <duration>',
-      'limit for the command on each target, in seconds or as 30s, 2m (default: none)',
-    )
-    .option('-w, --window <n>', 'at most this many targets at once; 0: no limit (default: 0)')
-    .option(
-      '-L, --list-targets',
-      'print the targets, one per line (user@host or gwuser@gw->user@host), and exit',
-    )
-    .option('-n, --dry-run', 'print the selected and excluded targets and what would run, without connecting')
-    .option('-v, --verbose', 'show connections, sessions and the progress of the jobs on stderr')
-    .option('-D, --debug', 'as -v, with stack traces on errors');
-}
 
 const duration = (option: string) =>
   z
@@ -97,7 +39,7 @@ const integer = (option: string, min: number, max: number) =>
     .refine((value) => value >= min && value <= max, `${option} expects an integer from ${min} to ${max}`)
     .optional();
 
-/** The options of {@link addTargetOptions}, validated. */
+/** The options that fanout-commands.ts's `addTargetOptions` declares, validated. */
 export const targetOptionsSchema = z.object({
   target: z.array(z.string()).default([]),
   exclude: z.array(z.string()).default([]),
