@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Formatter } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
-import type { KeySpec } from './keys.js';
+import type { KeySpec, loadPrivateKeys } from './keys.js';
 import type { HostKeyPolicy } from './known-hosts.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
 import { configNodeOptions, resolveSshConfig } from './ssh-config.js';
