@@ -1,0 +1,123 @@
+/**
+ * Settings: what the lines that apply say about one host, the first value of each keyword
+ * winning (ssh_config(5)), every value checked even where it does not apply (as ssh does).
+ */
+import type { ConfigLine } from './lexer.js';
+import { ConfigProblem, show, type Where } from './problem.js';
+import { type JumpItem, parseProxyJump } from './proxy-jump.js';
+import type { ResolvedHost } from './types.js';
+import { parseFlag, parsePort, parseSeconds, parseStrictHostKeyChecking, single } from './values.js';
+
+/** A value with the line it came from, for later expansion errors. */
+export interface Placed<T> {
+  readonly value: T;
+  readonly where: Where | undefined;
+}
+
+/** What the applicable lines have set so far for one host. */
+export interface Settings {
+  hostname?: Placed<string>;
+  user?: string;
+  port?: number;
+  identityFiles: Placed<string>[];
+  identitiesOnly?: boolean;
+  knownHosts?: Placed<string>;
+  strictHostKeyChecking?: ResolvedHost['strictHostKeyChecking'];
+  connectTimeout?: number;
+  /** `HostKeyAlias`, for the `%k` token. */
+  hostKeyAlias?: string;
+  /** `CanonicalizeHostName` other than no: ssh then makes a final pass (DNS canonicalization is not done). */
+  canonicalize?: boolean;
+  /** ProxyJump's slot: a chain, 'none', or 'given' when the route was fixed by the caller (ssh -J). */
+  proxyJump?: Placed<readonly JumpItem[] | 'none' | 'given'>;
+  /** ProxyCommand's slot; ProxyJump fills it with 'none' (the two compete: the first one written wins). */
+  proxyCommand?: Placed<string>;
+}
+
+/**
+ * Applies one setting line. Its value is checked even when the line does not apply or
+ * comes too late (ssh rejects a bad value anywhere), and kept only if the line applies
+ * and nothing set it before. Keywords that mean nothing to a node are ignored.
+ * @throws ConfigProblem for a bad value
+ */
+export function applySetting(line: ConfigLine, settings: Settings, active: boolean): void {
+  switch (line.keyword) {
+    case 'hostname': {
+      const value = single(line);
+      if (active) settings.hostname ??= { value, where: line };
+      return;
+    }
+    case 'user': {
+      const value = single(line);
+      if (active) settings.user ??= value;
+      return;
+    }
+    case 'port': {
+      const value = parsePort(single(line), line, 'Port');
+      if (active) settings.port ??= value;
+      return;
+    }
+    case 'identityfile': {
+      // the one keyword here that accumulates: every IdentityFile that applies is tried
+      const value = single(line);
+      if (active) settings.identityFiles.push({ value, where: line });
+      return;
+    }
+    case 'identitiesonly': {
+      const value = parseFlag(line);
+      if (active) settings.identitiesOnly ??= value;
+      return;
+    }
+    case 'userknownhostsfile': {
+      if (line.args.includes('')) {
+        throw new ConfigProblem(`empty argument after keyword ${show(line.keyword)}`, line);
+      }
+      // several files may be listed; a node checks one, the first
+      const value = line.args[0] as string;
+      if (active) settings.knownHosts ??= { value, where: line };
+      return;
+    }
+    case 'stricthostkeychecking': {
+      const value = parseStrictHostKeyChecking(line);
+      if (active) settings.strictHostKeyChecking ??= value;
+      return;
+    }
+    case 'connecttimeout': {
+      const value = parseSeconds(line);
+      if (active) settings.connectTimeout ??= value;
+      return;
+    }
+    case 'hostkeyalias': {
+      const value = single(line);
+      if (active) settings.hostKeyAlias ??= value;
+      return;
+    }
+    case 'canonicalizehostname': {
+      const value = single(line).toLowerCase();
+      if (!['yes', 'no', 'always', 'true', 'false'].includes(value)) {
+        throw new ConfigProblem(`CanonicalizeHostName must be yes, no or always, not ${show(value)}`, line);
+      }
+      if (active) settings.canonicalize ??= value !== 'no' && value !== 'false';
+      return;
+    }
+    case 'proxyjump': {
+      const value = parseProxyJump(line);
+      if (!active || settings.proxyJump !== undefined) return;
+      if (value === 'none') {
+        settings.proxyJump = { value, where: line };
+      } else if (settings.proxyCommand === undefined) {
+        // a jump also takes ProxyCommand's place, so a later ProxyCommand is ignored
+        settings.proxyJump = { value, where: line };
+        settings.proxyCommand = { value: 'none', where: line };
+      }
+      return;
+    }
+    case 'proxycommand': {
+      if (active) settings.proxyCommand ??= { value: line.rest, where: line };
+      return;
+    }
+    default:
+      // every other keyword means nothing to a node: ignored, as asked
+      return;
+  }
+}
