@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import type { Formatter } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
 import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
-import { localUsername, withEnv } from './ssh-node.js';
+import { localUsername } from './ssh-node/local-user.js';
+import { withEnv } from './ssh-node/shell.js';
 
 /** Options of {@link LocalNode}. */
 export interface LocalNodeOptions {

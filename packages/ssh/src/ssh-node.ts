@@ -24,10 +24,6 @@ import { runRemoteCommand } from './ssh-node/remote-command.js';
 import { lazySsh2Transport } from './transport/lazy-ssh2.js';
 import type { SftpSession, Transport } from './transport/transport.js';
 
-// local-node.ts and commands/service.ts import these from here
-export { localUsername } from './ssh-node/local-user.js';
-export { shellQuote, withEnv } from './ssh-node/shell.js';
-
 /** Options of {@link SshNode}. */
 export interface SshNodeOptions {
   /** Host name or address, as the gateway (if any) sees it. */

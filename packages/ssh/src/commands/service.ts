@@ -3,7 +3,7 @@
  * (apssh's `Service`), with every value jobgraph inserts quoted for the shell.
  */
 import { SshError, SshErrorCode } from '../errors.js';
-import { shellQuote } from '../ssh-node.js';
+import { shellQuote } from '../ssh-node/shell.js';
 import { type Arg, isRenderable, type Renderable } from './command.js';
 import { Run, type RunOptions } from './run.js';
 
