@@ -17,13 +17,14 @@ function matchPattern(text: string, pattern: string): boolean {
 
 /**
  * A `Host` line: whether any pattern matches and no negated one does. Patterns are
- * matched against the name as given, case-sensitively, like ssh.
- * @throws ConfigProblem for an empty pattern
+ * matched against the name as given, case-sensitively, like ssh; `!` alone negates the
+ * empty pattern, which matches no name.
+ * @throws ConfigProblem for an empty pattern (`""`), which ssh refuses
  */
 export function hostLineMatches(name: string, patterns: readonly string[], where: Where): boolean {
   let matched = false;
   for (const pattern of patterns) {
-    if (pattern === '' || pattern === '!') throw new ConfigProblem('empty Host pattern', where);
+    if (pattern === '') throw new ConfigProblem('empty Host pattern', where);
     const negated = pattern.startsWith('!');
     if (matchPattern(name, negated ? pattern.slice(1) : pattern)) {
       if (negated) return false;

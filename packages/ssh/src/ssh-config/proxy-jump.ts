@@ -43,7 +43,20 @@ function parseSshUri(text: string, where: Where): JumpItem {
   return { text, user, host, port };
 }
 
-/** `host`, `host:port`, `[v6]`, `[v6]:port`; in a URI a trailing `/` is allowed but no path. */
+/**
+ * OpenSSH's valid_domain, which a URI's host must pass: a letter or digit first, then
+ * letters, digits, `-`, `_` and single dots.
+ */
+function validDomain(host: string): boolean {
+  return /^[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9_-]+)*\.?$/i.test(host);
+}
+
+/**
+ * `host`, `host:port`, `[v6]`, `[v6]:port`, as ssh's hpdelim splits them: an empty port
+ * (`gw:`) is no port. In a URI the host must be a domain name (its trailing dot dropped)
+ * or an address (ssh 9.2 refuses `[v6]` there too; we take it, as we always did) and a
+ * trailing `/` is allowed, but no path.
+ */
 function splitHostPort(
   text: string,
   item: string,
@@ -51,16 +64,25 @@ function splitHostPort(
   uri: boolean,
 ): { host: string; port: number | undefined } {
   const match = /^(?:\[([^\]]+)\]|([^:/[\]]+))(?::([^/]*))?(\/.*)?$/.exec(text);
-  const host = match?.[1] ?? match?.[2];
+  let host = match?.[1] ?? match?.[2];
   const path = match?.[4];
-  if (match === null || host === undefined || (path !== undefined && (!uri || path !== '/'))) {
+  if (
+    match === null ||
+    host === undefined ||
+    (path !== undefined && (!uri || path !== '/')) ||
+    (uri && match[2] !== undefined && !validDomain(host))
+  ) {
     throw new ConfigProblem(
-      `bad ProxyJump item ${show(item)}: expected [user@]host[:port] or ssh://…`,
+      `bad ProxyJump item ${show(item)}: expected [user@]host[:port] or ssh://[user@]host[:port]`,
       where,
     );
   }
+  if (uri && match[2] !== undefined) host = host.replace(/\.$/, '');
+  const portText = match[3];
   const port =
-    match[3] === undefined ? undefined : parsePort(match[3], where, `ProxyJump item ${show(item)}`);
+    portText === undefined || portText === ''
+      ? undefined
+      : parsePort(portText, where, `ProxyJump item ${show(item)}`);
   return { host, port };
 }
 
