@@ -487,6 +487,20 @@ describe.skipIf(!hasSsh)('differences found with ssh -G, fixed', () => {
     await agree('h', 'CanonicalizeHostName no', 'Match canonical host h', '  User canon');
   });
 
+  it('CanonicalizeHostName tries CanonicalDomains, and refuses a name none resolves without fallback', async () => {
+    // .invalid never resolves (RFC 2606): no network needed for either answer
+    const lines = ['CanonicalizeHostName yes', 'CanonicalDomains example.invalid'];
+    expect((await agree('nohost', ...lines, 'Match canonical', '  User canon')).user).toBe('canon');
+    await agree('a.b.c', ...lines, 'CanonicalizeFallbackLocal no'); // more dots than CanonicalizeMaxDots: left alone
+    await agree('a.b', ...lines, 'CanonicalizeMaxDots 0', 'CanonicalizeFallbackLocal no');
+    const error = await bothRefuse('nohost', ...lines, 'CanonicalizeFallbackLocal no');
+    expect(error.message).toMatch(/cannot canonicalize host "nohost" .*CanonicalizeFallbackLocal is no/);
+    // a ProxyJump keeps the name for the jump host to resolve, unless always
+    const proxied = ['Host nohost', '  ProxyJump gw', 'Host gw', '  CanonicalizeHostName no', 'Host *'];
+    await agree('nohost', ...proxied, ...lines, 'CanonicalizeFallbackLocal no');
+    await bothRefuse('nohost', ...proxied, 'CanonicalizeHostName always', 'CanonicalizeFallbackLocal no');
+  });
+
   it('Include expands no % token nor environment variable', async () => {
     const inc = join(dir, 'inc');
     await mkdir(inc, { recursive: true });

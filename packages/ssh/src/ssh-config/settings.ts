@@ -26,8 +26,14 @@ export interface Settings {
   connectTimeout?: number;
   /** `HostKeyAlias`, for the `%k` token. */
   hostKeyAlias?: string;
-  /** `CanonicalizeHostName` other than no: ssh then makes a final pass (DNS canonicalization is not done). */
-  canonicalize?: boolean;
+  /** `CanonicalizeHostName`: other than no, ssh canonicalizes the host name, then makes a final pass. */
+  canonicalize?: 'no' | 'yes' | 'always';
+  /** `CanonicalDomains`: the suffixes tried. */
+  canonicalDomains?: readonly string[];
+  /** `CanonicalizeMaxDots`: names with more dots are left alone. */
+  canonicalizeMaxDots?: number;
+  /** `CanonicalizeFallbackLocal`: whether a name no suffix resolves is used as it is (else refused). */
+  canonicalizeFallbackLocal?: boolean;
   /** ProxyJump's slot: a chain, 'none', or 'given' when the route was fixed by the caller (ssh -J). */
   proxyJump?: Placed<readonly JumpItem[] | 'none' | 'given'>;
   /** ProxyCommand's slot; ProxyJump fills it with 'none' (the two compete: the first one written wins). */
@@ -94,10 +100,33 @@ export function applySetting(line: ConfigLine, settings: Settings, active: boole
     }
     case 'canonicalizehostname': {
       const value = single(line).toLowerCase();
-      if (!['yes', 'no', 'always', 'true', 'false'].includes(value)) {
+      if (value !== 'yes' && value !== 'no' && value !== 'always' && value !== 'true' && value !== 'false') {
         throw new ConfigProblem(`CanonicalizeHostName must be yes, no or always, not ${show(value)}`, line);
       }
-      if (active) settings.canonicalize ??= value !== 'no' && value !== 'false';
+      if (active) settings.canonicalize ??= value === 'false' ? 'no' : value === 'true' ? 'yes' : value;
+      return;
+    }
+    case 'canonicaldomains': {
+      const domains = line.args.map((domain) => {
+        if (!/^[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$/i.test(domain)) {
+          throw new ConfigProblem(`bad domain ${show(domain)} in CanonicalDomains`, line);
+        }
+        return domain;
+      });
+      if (active) settings.canonicalDomains ??= domains;
+      return;
+    }
+    case 'canonicalizemaxdots': {
+      const value = single(line);
+      if (!/^\d+$/.test(value)) {
+        throw new ConfigProblem(`CanonicalizeMaxDots must be a number, not ${show(value)}`, line);
+      }
+      if (active) settings.canonicalizeMaxDots ??= Number(value);
+      return;
+    }
+    case 'canonicalizefallbacklocal': {
+      const value = parseFlag(line);
+      if (active) settings.canonicalizeFallbackLocal ??= value;
       return;
     }
     case 'proxyjump': {

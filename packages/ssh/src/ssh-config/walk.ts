@@ -3,6 +3,7 @@
  * switch the lines after them on or off, Include reads other files in place (at most 16
  * deep), and a final pass follows when `Match final` or CanonicalizeHostName asks for it.
  */
+import { canonicalHostName } from './canonicalize.js';
 import { includeFiles } from './include.js';
 import type { ConfigLine } from './lexer.js';
 import { matchLineMatches } from './match.js';
@@ -85,8 +86,8 @@ export interface Seed {
 /**
  * Everything the config says about one host. When the first pass asks for it, a final
  * pass reads the files again with what was set kept (first value still wins), `Host`
- * lines now matched against the host name (HostName expanded, lower-cased), and `Match
- * final` and `canonical` true — as ssh does after its canonicalization step.
+ * lines now matched against the host name (HostName expanded, canonicalized if asked,
+ * lower-cased), and `Match final` and `canonical` true — as ssh does.
  */
 export async function collectSettings(alias: string, seed: Seed, session: Session): Promise<Settings> {
   const settings: Settings = { identityFiles: [] };
@@ -103,8 +104,9 @@ export async function collectSettings(alias: string, seed: Seed, session: Sessio
     wantsFinalPass: false,
   };
   await walkFile(session.file, first, 0, false);
-  if (!first.wantsFinalPass && settings.canonicalize !== true) return settings;
-  const hostname = currentHost(first.subject, settings).toLowerCase();
+  const canonicalize = settings.canonicalize !== undefined && settings.canonicalize !== 'no';
+  if (!first.wantsFinalPass && !canonicalize) return settings;
+  const hostname = (await canonicalHostName(currentHost(first.subject, settings), settings)).toLowerCase();
   // ssh fixes HostName before the final pass: a HostName read there changes nothing
   settings.hostname = { value: hostname.replaceAll('%', '%%'), where: settings.hostname?.where };
   const final: Walk = {
