@@ -5,15 +5,16 @@
  * without ever running anything the file asks to run.
  *
  * The public face; the work is in ssh-config/, each module importing only those below it:
- * problem, lexer, patterns, values, services at the bottom; proxy-jump syntax and
- * settings; session and tokens; include and match; walk (the passes over the files);
- * route (one host and its ProxyJump chain).
+ * problem, lexer, patterns, services, values at the bottom; proxy-jump syntax and
+ * settings; session and tokens; include, match and canonicalize; walk (the passes over
+ * the files); route (one host and its ProxyJump chain).
  *
  * Why our own resolver, neither the `ssh-config` package nor `ssh -G` (see ARCHITECTURE.md):
- * `ssh -G` is exact but spawns a process per host and hop (~4 ms each, 200 hosts ≈ 1 s),
- * runs `Match exec` commands, needs the ssh client, cannot take another local user, and
- * prints defaults where the config says nothing (which the precedence of -l, -p and
- * SshNode's options needs to know); the `ssh-config` package answers differently from
+ * `ssh -G` is exact but spawns a process per host and hop (200 hosts behind a gateway:
+ * 2.2 s on 2 cores, against 45 ms here), runs `Match exec` commands, needs the ssh
+ * client, cannot take another local user, and prints defaults where the config says
+ * nothing (which the precedence of -l, -p and SshNode's options needs to know); the
+ * `ssh-config` package answers differently from
  * OpenSSH on `?` patterns, quotes and escapes, negated and repeated Match criteria,
  * `Match host` case, and does not follow Include, expand tokens, resolve ProxyJump, or
  * report lines — and runs `Match exec` and nslookup unless told not to. `ssh -G` is

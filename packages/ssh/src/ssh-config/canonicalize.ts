@@ -4,13 +4,11 @@
  * resolves replaces it (then the final pass matches `Host` lines against it).
  * CanonicalizePermittedCNAMEs is not followed: Node's lookup does not report CNAMEs.
  */
-import { isIP } from 'node:net';
 import { ConfigProblem, show } from './problem.js';
 import type { Settings } from './settings.js';
 
 /** Whether a name resolves (getaddrinfo, as ssh; the trailing dot keeps resolv.conf's search list out). */
 async function resolves(name: string): Promise<boolean> {
-  // loaded here: a config without CanonicalDomains never pays for node:dns
   const { lookup } = await import('node:dns/promises');
   try {
     await lookup(`${name}.`);
@@ -33,6 +31,8 @@ export async function canonicalHostName(host: string, settings: Settings): Promi
     (settings.proxyJump !== undefined && settings.proxyJump.value !== 'none') ||
     (settings.proxyCommand !== undefined && settings.proxyCommand.value !== 'none');
   if (proxied && mode !== 'always') return host;
+  // loaded here, as node:dns below: only a config asking for canonicalization pays for them
+  const { isIP } = await import('node:net');
   if (isIP(host) !== 0 || host.endsWith('.')) return host;
   if ((host.match(/\./g)?.length ?? 0) > (settings.canonicalizeMaxDots ?? 1)) return host;
   const domains = settings.canonicalDomains ?? [];
