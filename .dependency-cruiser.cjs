@@ -8,6 +8,8 @@
  */
 const LAYERS = {
   core: ['base', 'model', 'graph', 'run', 'views', 'scheduler'],
+  // the commands on top of the two kinds of input they read (scenario files, target lists)
+  cli: ['targets', 'scenario', 'cli'],
 };
 
 const layerRules = Object.entries(LAYERS).flatMap(([pkg, layers]) =>
