@@ -7,8 +7,10 @@
 //   - every file named by `exports` (each condition), `types`, `main` and `bin` exists, and lies
 //     inside one of the `files` entries (else `npm publish` would leave it out);
 //   - every `bin` starts with a `#!` line;
-//   - dist/ holds no JavaScript whose TypeScript source is gone (a stale file from a build before
-//     a move or a deletion, which would be published), and every src/**/*.ts has its .js and .d.ts;
+//   - dist/ against src/ (as scripts/build-package.mjs builds it): a .d.ts for every module and
+//     none for a module that is gone; every .js reached from an entry (`exports`, or a dist/ path a
+//     bin names) through its imports, each relative import built, a source map for each, whose
+//     sources are this package's src/ only (no other @jobgraph package bundled in);
 //   - `import('<the package's name>')` in a plain `node` process started in the package (a
 //     self-reference: resolved through `exports` as any user's would be) succeeds;
 // and, for @jobgraph/core, a plain `node` script run from examples/ (resolution through the
@@ -16,7 +18,7 @@
 // the version.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -78,27 +80,71 @@ for (const name of readdirSync(packagesDir).sort()) {
     }
   }
 
-  // dist/ against src/
-  const sources = new Set(
-    walk(join(dir, 'src'))
-      .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
-      .map((file) => file.slice(0, -'.ts'.length)),
-  );
-  const built = walk(join(dir, 'dist'));
-  const builtJs = new Set(
-    built.filter((file) => file.endsWith('.js')).map((file) => file.slice(0, -'.js'.length)),
-  );
-  const builtDts = new Set(
-    built.filter((file) => file.endsWith('.d.ts')).map((file) => file.slice(0, -'.d.ts'.length)),
-  );
-  for (const stem of builtJs) {
-    if (!sources.has(stem))
-      problems.push(`${where}: dist/${stem}.js has no source (src/${stem}.ts): stale, rebuild`);
-  }
+  // dist/ against src/ (bundled by scripts/build-package.mjs: a .js per entry, chunks, a .d.ts per module)
+  const distDir = join(dir, 'dist');
+  const built = walk(distDir);
   if (built.length > 0) {
+    const sources = new Set(
+      walk(join(dir, 'src'))
+        .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+        .map((file) => file.slice(0, -'.ts'.length)),
+    );
+    const declared = new Set(
+      built.filter((file) => file.endsWith('.d.ts')).map((file) => file.slice(0, -'.d.ts'.length)),
+    );
+    for (const stem of declared) {
+      if (!sources.has(stem))
+        problems.push(`${where}: dist/${stem}.d.ts has no source (src/${stem}.ts): stale, rebuild`);
+    }
     for (const stem of sources) {
-      if (!builtJs.has(stem) || !builtDts.has(stem)) {
-        problems.push(`${where}: src/${stem}.ts has no dist/${stem}.js and .d.ts: rebuild`);
+      if (!declared.has(stem)) problems.push(`${where}: src/${stem}.ts has no dist/${stem}.d.ts: rebuild`);
+    }
+    // every .js is reached from an entry (exports, or a dist/ path named by a bin), its relative
+    // imports exist, it has a source map, and that map's sources are this package's src/ only
+    // (another @jobgraph package bundled in would mean two copies of its classes)
+    const javascript = built.filter((file) => file.endsWith('.js'));
+    const entries = [
+      ...exportTargets(manifest.exports),
+      ...bins.flatMap((bin) => {
+        const path = join(dir, bin);
+        return existsSync(path)
+          ? [...readFileSync(path, 'utf8').matchAll(/dist\/[\w./-]+\.js/g)].map((m) => m[0])
+          : [];
+      }),
+    ]
+      .map((target) => target.replace(/^\.\//, ''))
+      .filter((target) => target.startsWith('dist/') && target.endsWith('.js'))
+      .map((target) => target.slice('dist/'.length));
+    const reached = new Set();
+    const pending = entries.filter((file) => javascript.includes(file));
+    while (pending.length > 0) {
+      const file = pending.pop();
+      if (reached.has(file)) continue;
+      reached.add(file);
+      const text = readFileSync(join(distDir, file), 'utf8');
+      for (const match of text.matchAll(/(?:from\s*|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g)) {
+        const target = relative(distDir, join(distDir, dirname(file), match[1]))
+          .split(sep)
+          .join('/');
+        if (!javascript.includes(target))
+          problems.push(`${where}: dist/${file} imports ${match[1]}, which is not built`);
+        else pending.push(target);
+      }
+    }
+    for (const file of javascript) {
+      if (!reached.has(file))
+        problems.push(`${where}: dist/${file} is reached from no entry: stale, rebuild`);
+      const mapPath = join(distDir, `${file}.map`);
+      if (!existsSync(mapPath)) {
+        problems.push(`${where}: dist/${file} has no source map`);
+        continue;
+      }
+      const map = JSON.parse(readFileSync(mapPath, 'utf8'));
+      for (const source of map.sources ?? []) {
+        const path = relative(join(dir, 'src'), join(distDir, dirname(file), map.sourceRoot ?? '', source));
+        if (path.startsWith('..') || isAbsolute(path)) {
+          problems.push(`${where}: dist/${file} bundles ${source}, which is not in this package's src/`);
+        }
       }
     }
   }
@@ -150,6 +196,6 @@ if (problems.length > 0) {
   process.exitCode = 1;
 } else {
   process.stdout.write(
-    `check-dist: ${checked.join(', ')}: every exports/types/bin target built, no stale file, plain node imports them\n`,
+    `check-dist: ${checked.join(', ')}: every exports/types/bin target built, dist/ matches src/, plain node imports them\n`,
   );
 }
