@@ -1,8 +1,17 @@
 // One benchmark case, in its own process so that wall time and peak RSS are the whole process's.
 // Usage: node bench/scheduler-case.mjs <independent|chain|rchain|layered|window> <size> [width]
-// Prints one JSON line: {"case", "jobs", "edges", "buildMs", "runMs", "ok", "maxRssKb"} (peak RSS so far).
+// Prints one JSON line: {"case", "jobs", "edges", "startMs", "importMs", "buildMs", "runMs", "ok",
+// "maxRssKb"}: startMs = from the process's start to this file's first line (Node's start-up, and
+// tsx's when run through it), importMs = `import('@jobgraph/core')`, maxRssKb = peak RSS so far.
+// It imports the built dist/ of @jobgraph/core; with BENCH_CORE=source, the TypeScript sources
+// (run it through tsx then: `npx tsx bench/scheduler-case.mjs independent 10000`).
 import { performance } from 'node:perf_hooks';
-import { Job, Scheduler } from '../packages/core/dist/index.js';
+
+const startMs = performance.now();
+const core =
+  process.env.BENCH_CORE === 'source' ? '../packages/core/src/index.ts' : '../packages/core/dist/index.js';
+const { Job, Scheduler } = await import(core);
+const importMs = performance.now() - startMs;
 
 const [kind, sizeText, widthText] = process.argv.slice(2);
 const size = Number(sizeText);
@@ -49,6 +58,8 @@ process.stdout.write(
     case: kind,
     jobs: scheduler.size,
     edges,
+    startMs,
+    importMs,
     buildMs: t1 - t0,
     runMs: t2 - t1,
     ok,
