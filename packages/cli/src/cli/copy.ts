@@ -14,7 +14,6 @@ import {
   SshErrorCode,
   shortenHostname,
 } from '@jobgraph/ssh';
-import { z } from 'zod';
 import { type Target, targetText } from '../targets/resolve.js';
 import { UsageError } from './errors.js';
 import {
@@ -29,7 +28,7 @@ import {
   summaryLine,
 } from './fanout.js';
 import type { Io } from './run.js';
-import { targetOptions, targetOptionsSchema, validate } from './target-options.js';
+import { OptionReader, readTargetOptions, targetOptions } from './target-options.js';
 
 /**
  * A Pull that first makes its local directory (`logs/{host}/` for each host): one that cannot be
@@ -70,11 +69,15 @@ class PullIntoDirectory extends Pull {
   }
 }
 
-/** The options of push and pull besides the target options. */
-export const copyOptionsSchema = targetOptionsSchema.extend({
-  recursive: z.boolean().default(false),
-  preserve: z.boolean().default(false),
-});
+/** Reads and checks the options of push and pull: the target options, then their own. */
+function readCopyOptions(raw: unknown) {
+  const reader = new OptionReader(raw);
+  return {
+    ...readTargetOptions(reader),
+    recursive: reader.flag('recursive'),
+    preserve: reader.flag('preserve'),
+  };
+}
 
 const REMOTE = '@:';
 const PLACEHOLDER = /\{([^{}]*)\}/g;
@@ -220,7 +223,7 @@ export async function copyCommand(
   raw: unknown,
   io: Io,
 ): Promise<number> {
-  const parsed = validate(copyOptionsSchema, raw);
+  const parsed = readCopyOptions(raw);
   const options = targetOptions(parsed);
   const selection = await selectTargets(options);
   if (options.listTargets) {

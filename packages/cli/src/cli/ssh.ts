@@ -17,7 +17,6 @@ import {
   TerminalFormatter,
   TimeHostFormatter,
 } from '@jobgraph/ssh';
-import { z } from 'zod';
 import { targetNames } from '../targets/names.js';
 import { type Target, targetText } from '../targets/resolve.js';
 import { UsageError } from './errors.js';
@@ -34,21 +33,35 @@ import {
 import { writeMarks } from './marks.js';
 import { NamedOutput } from './named-output.js';
 import type { Io } from './run.js';
-import { targetOptions, targetOptionsSchema, validate } from './target-options.js';
+import { OptionReader, readTargetOptions, type TargetOptionValues, targetOptions } from './target-options.js';
 
-/** The options of `jobgraph ssh` besides the target options. */
-export const sshOptionsSchema = targetOptionsSchema.extend({
-  script: z.boolean().default(false),
-  include: z.array(z.string().min(1, '-i expects a file')).default([]),
-  raw: z.boolean().default(false),
-  time: z.boolean().default(false),
-  format: z.string().min(1, '-f expects a format, e.g. "{host}: {linenl}"').optional(),
-  outDir: z.string().min(1, '-o expects a directory').optional(),
-  dateTime: z.boolean().default(false),
-  mark: z.boolean().default(false),
-});
+/** The options of `jobgraph ssh`: the target options, then its own. */
+interface SshOptions extends TargetOptionValues {
+  readonly script: boolean;
+  readonly include: string[];
+  readonly raw: boolean;
+  readonly time: boolean;
+  readonly format: string | undefined;
+  readonly outDir: string | undefined;
+  readonly dateTime: boolean;
+  readonly mark: boolean;
+}
 
-type SshOptions = z.output<typeof sshOptionsSchema>;
+/** Reads and checks the options of `jobgraph ssh` (the first problem is a UsageError). */
+function readSshOptions(raw: unknown): SshOptions {
+  const reader = new OptionReader(raw);
+  return {
+    ...readTargetOptions(reader),
+    script: reader.flag('script'),
+    include: reader.list('include', '-i expects a file'),
+    raw: reader.flag('raw'),
+    time: reader.flag('time'),
+    format: reader.text('format', '-f expects a format, e.g. "{host}: {linenl}"'),
+    outDir: reader.text('outDir', '-o expects a directory'),
+    dateTime: reader.flag('dateTime'),
+    mark: reader.flag('mark'),
+  };
+}
 
 /** apssh's `-d` directory name: the minute the command started. */
 export const DATED_DIR_FORMAT = '%Y-%m-%d@%H:%M';
@@ -122,7 +135,7 @@ function actionText(words: readonly string[], options: SshOptions): string {
 /** Runs `jobgraph ssh`. @returns the exit code */
 export async function sshCommand(words: readonly string[], raw: unknown, io: Io): Promise<number> {
   const started = new Date();
-  const parsed = validate(sshOptionsSchema, raw);
+  const parsed = readSshOptions(raw);
   const options = targetOptions(parsed);
   if (parsed.include.length > 0 && !parsed.script)
     throw new UsageError('-i (includes) goes with -s (script)');
