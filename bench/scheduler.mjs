@@ -3,10 +3,13 @@
 // largest peak RSS. Run it with `npx -y pnpm@10 bench` (builds the packages first).
 //
 // Then the start-up of a script of 10,000 independent no-op jobs, whole process: from the built
-// JavaScript on plain node, from the TypeScript sources through tsx (as a new user runs a script),
-// and, when ASYNCIOJOBS_SRC names an asynciojobs source tree (not installed: put on PYTHONPATH),
-// asynciojobs' same script (bench/asynciojobs-case.py) in the same rounds, with the targets of
-// issue 10: built JS ≤ 0.4 × asynciojobs' whole process, import('@jobgraph/core') < 60 ms.
+// JavaScript on plain node, from the TypeScript sources through tsx (as a new user runs a script:
+// the tsx CLI, which starts a second node; the same without tsx's transform cache, as a first run;
+// node --import tsx, one process), the built JavaScript through the tsx CLI (a TypeScript script
+// of a user's, importing the installed package), and, when ASYNCIOJOBS_SRC names an asynciojobs
+// source tree (not installed: put on PYTHONPATH), asynciojobs' same script
+// (bench/asynciojobs-case.py) in the same rounds; with the targets of issue 10: built JS ≤ 0.4 ×
+// asynciojobs' whole process, import('@jobgraph/core') < 60 ms.
 //
 //   node bench/scheduler.mjs                    # both parts
 //   node bench/scheduler.mjs startup            # the start-up part only
@@ -115,6 +118,11 @@ const startupCases = [
     command: process.execPath,
     args: [tsxCli, caseScript, 'independent', STARTUP_JOBS],
     env: { BENCH_CORE: 'source', TSX_DISABLE_CACHE: '1' },
+  },
+  {
+    name: 'jobgraph, built JS, tsx CLI',
+    command: process.execPath,
+    args: [tsxCli, caseScript, 'independent', STARTUP_JOBS],
   },
   {
     name: 'jobgraph, sources, node --import tsx',
