@@ -5,8 +5,9 @@
 // 1. dist/ is emptied: files of moved or deleted modules must not stay behind (and be published).
 // 2. tsc -p tsconfig.build.json --emitDeclarationOnly: the type check, and the .d.ts of every module
 //    (with their maps), which `exports.types` points to.
-// 3. The JavaScript, one file per entry (src/index.ts → dist/index.js, src/cli/main.ts →
-//    dist/cli/main.js), bundled by vite (rollup; TypeScript's types erased by esbuild), with source
+// 3. The JavaScript, one file per entry (src/index.ts → dist/index.js; src/cli/main.ts →
+//    dist/cli/main.js for the jobgraph command; src/output.ts → dist/output.js for
+//    bench/lines.mjs), bundled by vite (rollup; TypeScript's types erased by esbuild), with source
 //    maps to src/. What is loaded only through `import()` stays in chunks of its own, loaded on
 //    first use. Every package name is left external (node:*, the dependencies, the other
 //    @jobgraph packages), so each package has one copy of each class. Why bundle: Node's ESM

@@ -8,8 +8,8 @@
 //     inside one of the `files` entries (else `npm publish` would leave it out);
 //   - every `bin` starts with a `#!` line;
 //   - dist/ against src/ (as scripts/build-package.mjs builds it): a .d.ts for every module and
-//     none for a module that is gone; every .js reached from an entry (`exports`, or a dist/ path a
-//     bin names) through its imports, each relative import built, a source map for each, whose
+//     none for a module that is gone; every .js reached from an entry (`exports`, the entries of
+//     the build script, a dist/ path a bin names) through its imports, each relative import built, a source map for each, whose
 //     sources are this package's src/ only (no other @jobgraph package bundled in);
 //   - `import('<the package's name>')` in a plain `node` process started in the package (a
 //     self-reference: resolved through `exports` as any user's would be) succeeds;
@@ -99,12 +99,16 @@ for (const name of readdirSync(packagesDir).sort()) {
     for (const stem of sources) {
       if (!declared.has(stem)) problems.push(`${where}: src/${stem}.ts has no dist/${stem}.d.ts: rebuild`);
     }
-    // every .js is reached from an entry (exports, or a dist/ path named by a bin), its relative
+    // every .js is reached from an entry (exports, the build's entries, a dist/ path a bin names), its relative
     // imports exist, it has a source map, and that map's sources are this package's src/ only
     // (another @jobgraph package bundled in would mean two copies of its classes)
     const javascript = built.filter((file) => file.endsWith('.js'));
     const entries = [
       ...exportTargets(manifest.exports),
+      // the entries given to scripts/build-package.mjs (src/x.ts → dist/x.js)
+      ...[...(manifest.scripts?.build ?? '').matchAll(/\bsrc\/[\w./-]+\.ts\b/g)].map(
+        (match) => `dist/${match[0].slice('src/'.length, -'.ts'.length)}.js`,
+      ),
       ...bins.flatMap((bin) => {
         const path = join(dir, bin);
         return existsSync(path)
