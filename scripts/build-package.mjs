@@ -65,6 +65,10 @@ await build({
     sourcemap: true,
     reportCompressedSize: false,
     rollupOptions: {
+      // An entry exports exactly what its module does: code that an entry shares with a chunk
+      // loaded by import() (ssh2's transport) goes to a chunk of its own, rather than being
+      // exported from the entry under a mangled name (which would add names to the package).
+      preserveEntrySignatures: 'strict',
       input: Object.fromEntries(
         entries.map((entry) => [entry.replace(/^src\//, '').replace(/\.ts$/, ''), resolve(dir, entry)]),
       ),

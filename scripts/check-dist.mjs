@@ -12,12 +12,14 @@
 //     the build script, a dist/ path a bin names) through its imports, each relative import built, a source map for each, whose
 //     sources are this package's src/ only (no other @jobgraph package bundled in);
 //   - `import('<the package's name>')` in a plain `node` process started in the package (a
-//     self-reference: resolved through `exports` as any user's would be) succeeds;
+//     self-reference: resolved through `exports` as any user's would be) succeeds, and exports
+//     no name that dist/index.d.ts does not declare;
 // and, for @jobgraph/core, a plain `node` script run from examples/ (resolution through the
 // workspace) runs a two-job scheduler; for @jobgraph/cli, `node dist/cli/main.js --version` prints
 // the version.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +27,21 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const packagesDir = join(root, 'packages');
 const problems = [];
 const checked = [];
+
+/** The names that a declaration file exports (types and values), as TypeScript resolves them. */
+function declaredExports(file) {
+  const ts = createRequire(import.meta.url)('typescript');
+  const program = ts.createProgram([file], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    noEmit: true,
+  });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(file);
+  const symbol = source === undefined ? undefined : checker.getSymbolAtLocation(source);
+  return new Set(symbol === undefined ? [] : checker.getExportsOfModule(symbol).map((s) => s.name));
+}
 
 /** Every file path named under `exports` (strings at any depth: conditions, subpaths). */
 function exportTargets(exports) {
@@ -155,10 +172,27 @@ for (const name of readdirSync(packagesDir).sort()) {
 
   // plain node, resolved through exports
   if (manifest.exports !== undefined && typeof manifest.name === 'string') {
-    const child = node(['--input-type=module', '-e', `await import(${JSON.stringify(manifest.name)});`], dir);
+    const child = node(
+      [
+        '--input-type=module',
+        '-e',
+        `console.log(JSON.stringify(Object.keys(await import(${JSON.stringify(manifest.name)}))));`,
+      ],
+      dir,
+    );
     if (child.status !== 0) {
       const first = (child.stderr.split('\n').find((line) => /Error/.test(line)) ?? child.stderr).trim();
       problems.push(`${where}: plain node cannot import ${manifest.name}: ${first}`);
+    } else {
+      // What the bundle exports at run time must be what the types declare: a bundler that
+      // shares code between an entry and a chunk may otherwise export it under mangled names.
+      const declared = declaredExports(join(dir, 'dist', 'index.d.ts'));
+      const extra = JSON.parse(child.stdout).filter((key) => !declared.has(key));
+      if (extra.length > 0) {
+        problems.push(
+          `${where}: dist/index.js exports ${extra.join(', ')}, which dist/index.d.ts does not declare`,
+        );
+      }
     }
   }
   checked.push(manifest.name ?? name);
