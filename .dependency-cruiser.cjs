@@ -3,14 +3,11 @@
  *
  * - no cycle between the modules of a package, **type-only imports included**
  *   (`tsPreCompilationDeps`): a reader meets them like any other import;
- * - the layers of a package (folders of its `src/`, bottom first) import only downwards,
- *   and no module imports the package's own `index.ts`.
+ * - the layers of a package (folders of its `src/`, bottom first: scripts/layers.cjs) import
+ *   only downwards, and no module imports the package's own `index.ts`;
+ * - every import resolves (an unresolved one would escape the rules above).
  */
-const LAYERS = {
-  core: ['base', 'model', 'graph', 'run', 'views', 'scheduler'],
-  // the commands on top of the two kinds of input they read (scenario files, target lists)
-  cli: ['targets', 'scenario', 'cli'],
-};
+const LAYERS = require('./scripts/layers.cjs');
 
 const layerRules = Object.entries(LAYERS).flatMap(([pkg, layers]) =>
   layers.slice(0, -1).map((layer, i) => ({
@@ -38,11 +35,25 @@ module.exports = {
       from: { path: '^packages/([^/]+)/src/' },
       to: { path: '^packages/$1/src/index\\.ts$' },
     },
+    {
+      name: 'not-unresolvable',
+      comment:
+        'Every import resolves: an unresolved one (a typo, or a package importing itself by its own name) would escape the other rules.',
+      severity: 'error',
+      from: { path: '^packages/[^/]+/src/' },
+      to: { couldNotResolve: true },
+    },
     ...layerRules,
   ],
   options: {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // resolve the other @jobgraph packages as the typecheck does: to their sources
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['@jobgraph/source', 'types', 'import', 'default'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+    },
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(^|/)(node_modules|dist)/' },
   },

@@ -1,13 +1,16 @@
-// The structure checks of `pnpm lint`, both failing CI:
+// The structure checks of `pnpm lint`, each failing CI:
 // 1. dependency-cruiser with .dependency-cruiser.cjs: no cycle between the modules of a
 //    package (type-only imports included), no import going up a layer, no import of a
-//    package's own index.ts;
-// 2. no source file over MAX_LINES lines: a longer one holds more than one concept.
+//    package's own index.ts (by path or by the package's own name), no import that does not
+//    resolve (which would escape those rules);
+// 2. in a package with layers (scripts/layers.cjs), every module but index.ts sits in a layer;
+// 3. no source file over MAX_LINES lines: a longer one holds more than one concept.
 //
 // Usage: node scripts/check-structure.mjs [root]   (root: the repository; tests pass a fixture)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAX_LINES = 500;
@@ -44,6 +47,21 @@ for (const file of sources.flatMap(sourceFiles)) {
   }
 }
 
+// Layers are folders: a module outside them would be under no layer rule.
+const layers = createRequire(import.meta.url)(join(root, 'scripts', 'layers.cjs'));
+for (const [pkg, folders] of Object.entries(layers)) {
+  const src = join(packagesDir, pkg, 'src');
+  for (const file of sources.includes(src) ? sourceFiles(src) : []) {
+    const path = relative(src, file).split(sep);
+    if (path.length === 1 && path[0] === 'index.ts') continue;
+    if (path.length > 1 && folders.includes(path[0])) continue;
+    console.error(
+      `${relative(root, file)}: outside the layers of ${pkg} (src/${folders.join('/, src/')}/): move it into the layer it belongs to`,
+    );
+    failed = true;
+  }
+}
+
 const depcruise = join(repo, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 const config = join(root, '.dependency-cruiser.cjs');
 const cruise = spawnSync(
@@ -58,5 +76,5 @@ if (cruise.status !== 0) {
 
 if (failed) process.exit(1);
 console.log(
-  `structure: no cycle, no import up a layer, no file over ${MAX_LINES} lines (${sources.length} packages)`,
+  `structure: no cycle, no import up a layer, every module in its layer, no file over ${MAX_LINES} lines (${sources.length} packages)`,
 );

@@ -1,10 +1,11 @@
 /**
  * scripts/check-structure.mjs, run on fixture trees: it must refuse a type-only import
- * cycle, an import up a layer of core, an import of a package's own index.ts, and a file
- * over 500 lines — and accept a tree without them.
+ * cycle, an import up a layer of core, an import of a package's own index.ts (by path or by
+ * the package's name), an import that does not resolve, a core module outside the layers,
+ * and a file over 500 lines — and accept a tree without them.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,8 @@ async function fixture(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'jobgraph-structure-'));
   fixtures.push(root);
   await copyFile(join(repo, '.dependency-cruiser.cjs'), join(root, '.dependency-cruiser.cjs'));
+  await mkdir(join(root, 'scripts'));
+  await copyFile(join(repo, 'scripts', 'layers.cjs'), join(root, 'scripts', 'layers.cjs'));
   await writeFile(
     join(root, 'tsconfig.json'),
     JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true } }),
@@ -96,4 +99,45 @@ test('a source file over 500 lines fails, naming it and its length', async () =>
   const { code, output } = await check(root);
   expect(code).toBe(1);
   expect(output).toContain('packages/tool/src/long.ts: 501 lines, over the limit of 500');
+});
+
+test('a package importing itself by its own name fails (it resolves to its index.ts)', async () => {
+  const root = await fixture({
+    'packages/core/package.json': JSON.stringify({
+      name: '@jobgraph/core',
+      type: 'module',
+      exports: { '.': { '@jobgraph/source': './src/index.ts', default: './dist/index.js' } },
+    }),
+    'node_modules/@jobgraph/core': '',
+    'packages/core/src/index.ts': "export type { S } from './scheduler/s.js';\n",
+    'packages/core/src/scheduler/s.ts': 'export interface S { n: number }\n',
+    'packages/core/src/model/job.ts': "import type { S } from '@jobgraph/core';\nexport type J = S;\n",
+  });
+  // the workspace's link: node_modules/@jobgraph/core -> packages/core
+  await rm(join(root, 'node_modules/@jobgraph/core'));
+  await symlink(join(root, 'packages/core'), join(root, 'node_modules/@jobgraph/core'));
+  const { code, output } = await check(root);
+  expect(code).toBe(1);
+  expect(output).toMatch(
+    /no-index-import: packages\/core\/src\/model\/job\.ts → packages\/core\/src\/index\.ts/,
+  );
+});
+
+test('an import that does not resolve fails', async () => {
+  const root = await fixture({
+    'packages/tool/src/a.ts': "import type { B } from './missing.js';\nexport type A = B;\n",
+  });
+  const { code, output } = await check(root);
+  expect(code).toBe(1);
+  expect(output).toMatch(/not-unresolvable: packages\/tool\/src\/a\.ts → \.\/missing\.js/);
+});
+
+test('a module of core outside its layer folders fails', async () => {
+  const root = await fixture({
+    'packages/core/src/index.ts': "export { u } from './util/u.js';\n",
+    'packages/core/src/util/u.ts': 'export const u = 1;\n',
+  });
+  const { code, output } = await check(root);
+  expect(code).toBe(1);
+  expect(output).toContain('packages/core/src/util/u.ts: outside the layers of core');
 });

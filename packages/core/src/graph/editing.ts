@@ -1,8 +1,10 @@
 /**
  * Queries and edits of a scheduler's graph: neighbourhoods, entry and exit jobs, checks,
  * and the edits asynciojobs offers (`bypass_and_remove`, `keep_only`,
- * `keep_only_between`, `sanitize`). `PureScheduler`'s methods of the same names call
- * these; they work on any {@link JobGraph}, nested schedulers included.
+ * `keep_only_between`, `sanitize`). `PureScheduler`'s methods call these (`checkCycles()`
+ * calls {@link hasNoCycle}, the others have the same names); where the original called a
+ * method of a scheduler — on nested schedulers, or a query an edit is made of — these call
+ * it too, so that a subclass overriding it is heard.
  */
 import { hasBrand, JOB_BRAND, SCHEDULER_BRAND } from '../base/brand.js';
 import { InvalidOptionError } from '../base/errors.js';
@@ -14,10 +16,14 @@ import { isNestedGraph, type JobGraph, schedulerName } from './nesting.js';
 
 const KEEP_BETWEEN_KEYS = new Set(['starts', 'ends', 'keepStarts', 'keepEnds']);
 
-/** A graph that can lose jobs: what the edits need. */
+/** A graph that can lose jobs: what the edits need (called as methods: a scheduler may override them). */
 export interface EditableGraph extends JobGraph {
   /** Removes a job from the graph (its requirements are left as they are). */
   remove(job: AbstractJob): unknown;
+  successors(...jobs: AbstractJob[]): Set<AbstractJob>;
+  successorsDownstream(...jobs: AbstractJob[]): Set<AbstractJob>;
+  predecessorsUpstream(...jobs: AbstractJob[]): Set<AbstractJob>;
+  keepOnly(jobs: Iterable<AbstractJob>): void;
 }
 
 /** Options of {@link PureScheduler.keepOnlyBetween}. */
@@ -39,7 +45,7 @@ export function hasNoCycle(graph: JobGraph): boolean {
   const jobs = [...graph.jobs];
   if (findForeignRequirement(graph, jobs) !== undefined) return false;
   if (orderIndices(buildIndex(graph, jobs, '')).length < jobs.length) return false;
-  for (const job of jobs) if (isNestedGraph(job) && !hasNoCycle(job)) return false;
+  for (const job of jobs) if (isNestedGraph(job) && !job.checkCycles()) return false;
   return true;
 }
 
@@ -93,7 +99,7 @@ export function* iterateJobs(
 ): Generator<AbstractJob> {
   if (options.scanSchedulers) yield graph;
   for (const job of graph.jobs) {
-    if (isNestedGraph(job)) yield* iterateJobs(job, options);
+    if (isNestedGraph(job)) yield* job.iterateJobs(options);
     else yield job;
   }
 }
@@ -113,7 +119,7 @@ export function sanitize(graph: JobGraph): boolean {
         clean = false;
       }
     }
-    if (isNestedGraph(job) && !sanitize(job)) clean = false;
+    if (isNestedGraph(job) && !job.sanitize()) clean = false;
   }
   return clean;
 }
@@ -127,7 +133,7 @@ export function bypassAndRemove(graph: EditableGraph, job: AbstractJob): void {
   if (!graph.jobs.has(job)) {
     throw new InvalidOptionError(`Cannot bypass job "${labelOf(job)}": it is not in ${schedulerName(graph)}`);
   }
-  for (const successor of successors(graph, [job])) {
+  for (const successor of graph.successors(job)) {
     successor.unrequires(job);
     successor.requires(job.required);
   }
@@ -138,7 +144,7 @@ export function bypassAndRemove(graph: EditableGraph, job: AbstractJob): void {
 export function keepOnly(graph: EditableGraph, jobs: Iterable<AbstractJob>): void {
   const keep = new Set(iterableOfJobs('keepOnly()', jobs));
   for (const job of [...graph.jobs]) if (!keep.has(job)) graph.remove(job);
-  sanitize(graph);
+  graph.sanitize();
 }
 
 /** Keeps the jobs downstream of `starts` and upstream of `ends`, then sanitizes. */
@@ -147,12 +153,12 @@ export function keepOnlyBetween(graph: EditableGraph, options: KeepOnlyBetweenOp
   checkKnownKeys('keepOnlyBetween()', options, KEEP_BETWEEN_KEYS);
   const starts = iterableOfJobs('starts', options.starts ?? []);
   const ends = iterableOfJobs('ends', options.ends ?? []);
-  const downstream = starts.length > 0 ? successorsDownstream(graph, starts) : new Set(graph.jobs);
-  const upstream = ends.length > 0 ? predecessorsUpstream(graph, ends) : new Set(graph.jobs);
+  const downstream = starts.length > 0 ? graph.successorsDownstream(...starts) : new Set(graph.jobs);
+  const upstream = ends.length > 0 ? graph.predecessorsUpstream(...ends) : new Set(graph.jobs);
   const keep = new Set([...downstream].filter((job) => upstream.has(job)));
   if (options.keepStarts ?? true) for (const job of starts) keep.add(job);
   if (options.keepEnds ?? true) for (const job of ends) keep.add(job);
-  keepOnly(graph, keep);
+  graph.keepOnly(keep);
 }
 
 // -------------------------------------------------------------- arguments

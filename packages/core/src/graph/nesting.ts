@@ -7,7 +7,11 @@
 import { hasBrand, NESTABLE_BRAND } from '../base/brand.js';
 import type { AbstractJob } from '../model/abstract-job.js';
 
-/** A scheduler as the algorithms and views see it: a job holding a graph of jobs. */
+/**
+ * A scheduler as the algorithms and views see it: a job holding a graph of jobs. The
+ * queries that a scheduler may override are called through it, as asynciojobs calls them
+ * on nested schedulers.
+ */
 export interface JobGraph extends AbstractJob<boolean> {
   /** The jobs, in insertion order. */
   readonly jobs: ReadonlySet<AbstractJob>;
@@ -15,6 +19,16 @@ export interface JobGraph extends AbstractJob<boolean> {
   readonly size: number;
   /** Why the last run ended (`FINE`, `TIMED OUT after …`, …). */
   why(): string;
+  /** The jobs without requirements. */
+  entryJobs(): AbstractJob[];
+  /** The jobs that no job requires (forever jobs left out unless `discardForever` is false). */
+  exitJobs(options?: { discardForever?: boolean }): AbstractJob[];
+  /** No cycle and no foreign requirement, nested graphs included. */
+  checkCycles(): boolean;
+  /** Drops requirements that point outside the graph, nested graphs included. */
+  sanitize(): boolean;
+  /** Every leaf job, recursing into nested graphs. */
+  iterateJobs(options?: { scanSchedulers?: boolean }): Generator<AbstractJob>;
 }
 
 /** True for a nested scheduler (a job that is also a scheduler). */
@@ -27,9 +41,4 @@ export function schedulerName(scheduler: AbstractJob, capitalized = false): stri
   const label = scheduler.label ?? scheduler.textLabel();
   const name = label === undefined ? 'the scheduler' : `scheduler "${label}"`;
   return capitalized ? name.charAt(0).toUpperCase() + name.slice(1) : name;
-}
-
-/** The jobs of `graph` without requirements, in insertion order. */
-export function entryJobs(graph: JobGraph): AbstractJob[] {
-  return [...graph.jobs].filter((job) => job.required.size === 0);
 }

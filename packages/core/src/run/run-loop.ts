@@ -11,14 +11,8 @@ import type { GraphIndex } from '../graph/algorithms.js';
 import { type AbstractJob, type JobEvent, labelOf, type SchedulerEvent } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
 import { runJob } from './attempt.js';
+import type { RunOutcome } from './outcome.js';
 import { type ContextOwner, RunContext } from './run-context.js';
-
-/** How a run ended. */
-export type RunOutcome =
-  | { readonly kind: 'ok' }
-  | { readonly kind: 'critical'; readonly job: AbstractJob; readonly error: unknown }
-  | { readonly kind: 'timeout'; readonly error: RunTimeoutError }
-  | { readonly kind: 'aborted'; readonly reason: unknown };
 
 export interface RunSettings {
   readonly index: GraphIndex;

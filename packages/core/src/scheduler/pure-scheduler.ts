@@ -13,8 +13,9 @@ import {
   describeValue,
 } from '../base/validate.js';
 import { topologicalJobs } from '../graph/algorithms.js';
+import type { EditableGraph } from '../graph/editing.js';
 import * as editing from '../graph/editing.js';
-import { entryJobs, schedulerName } from '../graph/nesting.js';
+import { schedulerName } from '../graph/nesting.js';
 import { checkNestedGraphs, numberJobs, orderedGraph } from '../graph/ordering.js';
 import {
   AbstractJob,
@@ -28,13 +29,14 @@ import {
 import { EventHub } from '../model/event-hub.js';
 import { kState } from '../model/job-state.js';
 import { flattenItems, type SequenceItem } from '../model/sequence.js';
+import { describeOutcome, describeProgress, type RunOutcome } from '../run/outcome.js';
 import { type EventForwarder, kForward } from '../run/run-context.js';
-import { RunLoop, type RunOutcome } from '../run/run-loop.js';
+import { RunLoop } from '../run/run-loop.js';
 import { shutdownJobs } from '../run/shutdown.js';
 import { type DotOptions, toDot } from '../views/dot.js';
 import { exportGraph } from '../views/export.js';
 import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from '../views/listing.js';
-import { attachVerboseRenderer } from '../views/verbose-renderer.js';
+import { describeReason, type VerboseRendererOptions, verboseLines } from '../views/verbose-lines.js';
 import { checkSchedulerOptionKeys, RUN_KEYS, type RunOptions, type SchedulerOptions } from './options.js';
 
 // The run events: declared here, where the scheduler that they carry is defined (the job
@@ -68,7 +70,7 @@ declare module '../model/abstract-job.js' {
  * const ok = await scheduler.run()   // true, or false with scheduler.why()
  * ```
  */
-export class PureScheduler extends AbstractJob<boolean> implements Iterable<AbstractJob> {
+export class PureScheduler extends AbstractJob<boolean> implements Iterable<AbstractJob>, EditableGraph {
   declare readonly [SCHEDULER_BRAND]: boolean;
   /** Maximum number of jobs running at once (0 = no limit). */
   jobsWindow: number;
@@ -315,25 +317,12 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
    * `a CRITICAL job has raised an exception`, or `ABORTED: <reason>`.
    */
   why(): string {
-    const outcome = this.#outcome;
-    if (outcome === undefined || outcome.kind === 'ok') return 'FINE';
-    if (outcome.kind === 'timeout') return `TIMED OUT after ${outcome.error.timeout} ms`;
-    if (outcome.kind === 'critical') return 'a CRITICAL job has raised an exception';
-    const reason = outcome.reason;
-    return `ABORTED: ${reason instanceof Error ? reason.message : String(reason)}`;
+    return describeOutcome(this.#outcome);
   }
 
   /** `3D + 1R + 2I = 6`: jobs done, running (or cancelled), idle (or waiting for a slot). */
   stats(): string {
-    let done = 0;
-    let ongoing = 0;
-    for (const job of this.#jobs) {
-      const lifecycle = job[kState].lifecycle;
-      if (lifecycle === 'done') done++;
-      else if (lifecycle === 'running' || lifecycle === 'cancelled') ongoing++;
-    }
-    const idle = this.#jobs.size - done - ongoing;
-    return `${done}D + ${ongoing}R + ${idle}I = ${this.#jobs.size}`;
+    return describeProgress(this.#jobs);
   }
 
   // ------------------------------------------------------ graph queries and edits
@@ -359,7 +348,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   /** The jobs without requirements. */
   entryJobs(): AbstractJob[] {
-    return entryJobs(this);
+    return [...this.#jobs].filter((job) => job.required.size === 0);
   }
 
   /** The jobs that no job requires; forever jobs are left out unless `discardForever` is false. */
@@ -453,4 +442,59 @@ Object.defineProperty(PureScheduler.prototype, JOB_BRAND, { value: false, writab
 /** The scheduler that holds `scheduler` as a job, if any. */
 function enclosing(scheduler: PureScheduler): PureScheduler | undefined {
   return scheduler[kState].owner as PureScheduler | undefined;
+}
+
+/**
+ * Subscribes a renderer that writes asynciojobs' verbose lines, one per event, e.g.
+ * `000.051  1D + 0R + 1I = 2 DONE    : 1 ⚠ ☉ ☓   <Job `a`> [[ -> 1]] `
+ * (what `verbose: true` attaches during a run). It lives here, with the run events whose
+ * lines it chooses; the lines themselves are made by views/verbose-lines.ts.
+ * @returns a function that unsubscribes.
+ *
+ * @example
+ * ```ts
+ * const stop = attachVerboseRenderer(scheduler, { write: (line) => process.stderr.write(line) })
+ * await scheduler.run()
+ * stop()
+ * ```
+ */
+export function attachVerboseRenderer(
+  scheduler: PureScheduler,
+  options: VerboseRendererOptions = {},
+): () => void {
+  const lines = verboseLines(scheduler, options);
+  return scheduler.onAny((event) => {
+    if (lines.isNestedVerbose(event)) return;
+    switch (event.type) {
+      case 'run:start':
+        if (event.scheduler === scheduler) lines.restart(event.time);
+        lines.schedulerLine(event, event.scheduler, `SCHEDULER: entering run() with ${event.jobs} jobs`);
+        break;
+      case 'run:timeout':
+        lines.schedulerLine(event, event.scheduler, `SCHEDULER: TIMEOUT occurred after ${event.timeout} ms`);
+        break;
+      case 'run:abort':
+        lines.schedulerLine(
+          event,
+          event.scheduler,
+          `SCHEDULER: Emergency exit: ${describeReason(event.reason)}`,
+        );
+        break;
+      case 'shutdown:start':
+        lines.schedulerLine(event, event.scheduler, 'SCHEDULER: scheduler is shutting down...');
+        break;
+      case 'shutdown:done':
+        if (event.pending > 0) {
+          const { pending, scheduler: owner } = event;
+          lines.schedulerLine(
+            event,
+            owner,
+            `SCHEDULER: WARNING: ${pending}/${owner.size} shutdown() have not returned within timeout`,
+          );
+        }
+        break;
+      default:
+        lines.jobEventLine(event);
+    }
+  });
 }

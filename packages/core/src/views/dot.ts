@@ -4,8 +4,7 @@
  * rounded, critical ones thick and red, forever ones dashed.
  */
 
-import { exitJobs } from '../graph/editing.js';
-import { entryJobs, isNestedGraph, type JobGraph } from '../graph/nesting.js';
+import { isNestedGraph, type JobGraph } from '../graph/nesting.js';
 import { type AbstractJob, labelOf } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
 import { numberForDisplay } from './listing.js';
@@ -49,7 +48,7 @@ export function toDot(scheduler: JobGraph, _options: DotOptions = {}): string {
   const entryOf = (cluster: JobGraph): string => {
     let found = entries.get(cluster);
     if (found === undefined) {
-      const candidates = entryJobs(cluster);
+      const candidates = cluster.entryJobs();
       const job = candidates[(candidates.length - 1) >> 1];
       found = job === undefined ? placeholder(cluster) : isNestedGraph(job) ? entryOf(job) : id(job);
       entries.set(cluster, found);
@@ -59,8 +58,8 @@ export function toDot(scheduler: JobGraph, _options: DotOptions = {}): string {
   const exitOf = (cluster: JobGraph): string => {
     let found = exits.get(cluster);
     if (found === undefined) {
-      let candidates = exitJobs(cluster, true);
-      if (candidates.length === 0) candidates = exitJobs(cluster, false);
+      let candidates = cluster.exitJobs();
+      if (candidates.length === 0) candidates = cluster.exitJobs({ discardForever: false });
       const job = candidates[(candidates.length - 1) >> 1];
       found = job === undefined ? placeholder(cluster) : isNestedGraph(job) ? exitOf(job) : id(job);
       exits.set(cluster, found);

@@ -4,8 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { buildIndex, findCycle, orderIndices } from '../graph/algorithms.js';
-import { exitJobs } from '../graph/editing.js';
-import { entryJobs, isNestedGraph, type JobGraph } from '../graph/nesting.js';
+import { isNestedGraph, type JobGraph } from '../graph/nesting.js';
 import { type AbstractJob, labelOf } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
 import { badge } from './badge.js';
@@ -104,14 +103,14 @@ export function list(scheduler: JobGraph, options: ListOptions = {}): string {
       const job = jobs[i] as AbstractJob;
       const id = job[kState].id;
       let line = `${id} ${badge(job, options.ascii)} ${indent}${mainText(job)} ${resultText(job)} ${requiresText(job, ids)}`;
-      if (isNestedGraph(job)) line += ` -> entries={${entryJobs(job).map(ids).join(', ')}}`;
+      if (isNestedGraph(job)) line += ` -> entries={${job.entryJobs().map(ids).join(', ')}}`;
       lines.push(line);
       const details = options.details ? job.details() : undefined;
       if (details !== undefined) lines.push(details);
       if (isNestedGraph(job)) {
         visit(job, depth + 1);
         lines.push(
-          `${id} --end-- ${'<'.repeat(depth + 1)} ${mainText(job)} exits={${exitJobs(job, true).map(ids).join(', ')}}`,
+          `${id} --end-- ${'<'.repeat(depth + 1)} ${mainText(job)} exits={${job.exitJobs().map(ids).join(', ')}}`,
         );
       }
     }
