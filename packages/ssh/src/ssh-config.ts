@@ -54,7 +54,7 @@ export interface ResolveSshConfigOptions {
  * IdentityFile (accumulating; `~`, `${VAR}`, `%C %d %h %i %k %L %l %n %p %r %u %%`),
  * IdentitiesOnly, UserKnownHostsFile (same expansions), StrictHostKeyChecking,
  * ConnectTimeout, HostKeyAlias (for `%k`), ProxyJump (chains, `user@host:port`, `ssh://`,
- * `none`, `%h %n %p %r`; each hop through its own Host blocks). Other keywords are
+ * `none`, `%h %k %n %p %r`; each hop through its own Host blocks). Other keywords are
  * ignored. A missing config file is an empty one.
  *
  * Rejected with `ERR_SSH_CONFIG`: `ProxyCommand` (use ProxyJump), `Match exec` and the

@@ -105,7 +105,7 @@ function jumpItem(text: string): { user: string | undefined; host: string; port:
 
 /**
  * OpenSSH's answer for one host, and its ProxyJump route built as ssh runs it (checked
- * against `ssh -v`'s "Executing proxy command" lines): ssh expands `%h %n %p %r` of the
+ * against `ssh -v`'s "Executing proxy command" lines): ssh expands `%h %k %n %p %r` of the
  * target in `ssh -l user -p port -J first,… -W … last`, and the first hop, run without
  * -J, follows its own ProxyJump.
  */
@@ -131,7 +131,16 @@ export async function openssh(file: string, alias: string, flags: Flags = {}): P
   };
   const proxy = options.get('proxyjump')?.[0];
   if (proxy === undefined || flags.jump !== undefined) return view;
-  const tokens: Record<string, string> = { h: hostname, n: alias, p: String(port), r: user, '%': '%' };
+  // %k: HostKeyAlias (which ssh -G prints lower-cased, as ssh uses it), else the alias as given
+  const keyAlias = options.get('hostkeyalias')?.[0] ?? alias;
+  const tokens: Record<string, string> = {
+    h: hostname,
+    k: keyAlias,
+    n: alias,
+    p: String(port),
+    r: user,
+    '%': '%',
+  };
   const expanded = proxy.replace(/%(.)/g, (whole, token: string) => tokens[token] ?? whole);
   const items = expanded.split(',');
   const last = jumpItem(items.at(-1) as string);

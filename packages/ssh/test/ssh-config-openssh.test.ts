@@ -243,6 +243,21 @@ describe.skipIf(!hasSsh)('differences found with ssh -G, fixed', () => {
     await agree('h', 'Host h', '  UserKnownHostsFile /k/%k');
   });
 
+  it('%k lower-cases HostKeyAlias, not the alias', async () => {
+    const lines = ['Host *', '  HostKeyAlias KAlias', '  UserKnownHostsFile /k/%k'];
+    expect((await agree('h', ...lines)).userKnownHostsFile).toBe('/k/kalias');
+    expect((await agree('MyHost', 'Host *', '  UserKnownHostsFile /k/%k')).userKnownHostsFile).toBe(
+      '/k/MyHost',
+    );
+  });
+
+  it('ProxyJump items take %k too (HostKeyAlias lower-cased, else the alias)', async () => {
+    const keyed = await agree('h', 'Host h', '  HostKeyAlias KAlias', '  ProxyJump u-%k@gw-%k.invalid');
+    expect(keyed.jump.map((hop) => `${hop.user}@${hop.hostname}`)).toEqual(['u-kalias@gw-kalias.invalid']);
+    const plain = await agree('MyHost', 'Host MyHost', '  ProxyJump %k@gw');
+    expect(plain.jump.map((hop) => `${hop.user}@${hop.hostname}`)).toEqual(['MyHost@gw']);
+  });
+
   it('ProxyJump items take %h %n %p %r of the host they reach', async () => {
     const view = await agree(
       'h',

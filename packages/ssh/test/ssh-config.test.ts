@@ -422,6 +422,14 @@ describe('resolveSshConfig: ProxyJump', () => {
     expect((await failure('t', 'Host t', '  ProxyJump ssh://gw/path')).message).toMatch(/bad ProxyJump item/);
   });
 
+  it('rejects a token ProxyJump does not take, quoting the item once', async () => {
+    for (const item of ['gw-%C', '%u@gw']) {
+      const error = await failure('h', 'Host h', `  ProxyJump a,${item}`);
+      expect(error.message).toMatch(/line 2: unsupported token %[Cu] in ProxyJump item "[^"]*"$/);
+      expect(error.message.split(JSON.stringify(item))).toHaveLength(2);
+    }
+  });
+
   it('rejects a jump loop, naming the chain', async () => {
     let error = await failure('a', 'Host a', '  ProxyJump b', 'Host b', '  ProxyJump a');
     expect(error.message).toMatch(/line 4: ProxyJump loop: a -> b -> a/);

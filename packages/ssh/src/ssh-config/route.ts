@@ -62,7 +62,7 @@ async function resolveHop(
 }
 
 /**
- * ProxyJump items with `%h %n %p %r` of the host reached through them expanded: ssh
+ * ProxyJump items with `%h %k %n %p %r` of the host reached through them expanded: ssh
  * builds `ssh -l user -p port -J … host` from the items and expands the tokens of that
  * command line.
  */
@@ -71,8 +71,11 @@ function expandJumpItems(
   where: Where | undefined,
   tokens: ReturnType<typeof jumpTokens>,
 ): JumpItem[] {
+  // a message quotes the whole item, whether its user or its host is being expanded
   const expand = (text: string, item: JumpItem) =>
-    text.includes('%') ? expandTokens(text, tokens, where, `ProxyJump item ${show(item.text)}`, false) : text;
+    text.includes('%')
+      ? expandTokens(text, tokens, where, 'ProxyJump item', { variables: false, shown: item.text })
+      : text;
   return items.map((item) => ({
     ...item,
     user: item.user === undefined ? undefined : expand(item.user, item),

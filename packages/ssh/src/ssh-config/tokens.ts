@@ -1,8 +1,9 @@
 /**
  * Expansion of `~`, `${VAR}` and `%` tokens (ssh_config(5) TOKENS), with the values ssh
  * gives them: HostName takes `%h` only; paths (IdentityFile, UserKnownHostsFile)
- * take `%C %d %h %i %k %L %l %n %p %r %u`; ProxyJump takes `%h %n %p %r`; Include takes
- * none (OpenSSH 9.2 globs its argument as written, `~` aside).
+ * take `%C %d %h %i %k %L %l %n %p %r %u`; ProxyJump takes `%h %k %n %p %r` (OpenSSH 9.2
+ * refuses the others there); Include takes none (OpenSSH 9.2 globs its argument as
+ * written, `~` aside).
  */
 import { createRequire } from 'node:module';
 import { hostname as localHostName } from 'node:os';
@@ -13,9 +14,18 @@ import type { Placed, Settings } from './settings.js';
 /** A token's value, or a function computing it when it is used (`%C` hashes). */
 type Tokens = Record<string, string | (() => string)>;
 
+/** How {@link expandTokens} treats a value beyond its tokens. */
+export interface ExpandOptions {
+  /** Whether `${VAR}` is expanded (else left as written). @default true */
+  readonly variables?: boolean;
+  /** The text messages quote after `what` (a ProxyJump item, when its user or host is expanded). @default the value */
+  readonly shown?: string;
+}
+
 /**
  * Replaces `%x` tokens and (when `what` takes them) `${VAR}` environment variables in one
  * pass: replaced values are not scanned again.
+ * @param what - what the value is, for messages (`IdentityFile`), followed there by the value quoted
  * @throws ConfigProblem for a token `what` does not take, or an unset variable
  */
 export function expandTokens(
@@ -23,8 +33,9 @@ export function expandTokens(
   tokens: Tokens,
   where: Where | undefined,
   what: string,
-  variables = true,
+  options: ExpandOptions = {},
 ): string {
+  const { variables = true, shown = value } = options;
   return value.replace(
     /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|%(.?)/gs,
     (whole, variable?: string, token?: string) => {
@@ -33,7 +44,7 @@ export function expandTokens(
         const env = process.env[variable];
         if (env === undefined) {
           throw new ConfigProblem(
-            `environment variable ${variable} of ${what} ${show(value)} is not set`,
+            `environment variable ${variable} of ${what} ${show(shown)} is not set`,
             where,
           );
         }
@@ -42,7 +53,7 @@ export function expandTokens(
       if (token === '%') return '%';
       const replacement = token === undefined ? undefined : tokens[token];
       if (replacement === undefined) {
-        throw new ConfigProblem(`unsupported token %${token ?? ''} in ${what} ${show(value)}`, where);
+        throw new ConfigProblem(`unsupported token %${token ?? ''} in ${what} ${show(shown)}`, where);
       }
       return typeof replacement === 'function' ? replacement() : replacement;
     },
@@ -51,7 +62,7 @@ export function expandTokens(
 
 /** `%h` and `%%` in HostName: the only tokens ssh allows there (and no `${VAR}`). */
 export function expandHostName(hostname: Placed<string>, alias: string): string {
-  return expandTokens(hostname.value, { h: alias }, hostname.where, 'HostName', false);
+  return expandTokens(hostname.value, { h: alias }, hostname.where, 'HostName', { variables: false });
 }
 
 /** The host name `Match host` sees: HostName as set so far (`%h` expanded), else the alias. */
@@ -67,6 +78,11 @@ export interface TokenHost {
   readonly user: string | undefined;
   readonly port: number | undefined;
   readonly hostKeyAlias?: string | undefined;
+}
+
+/** `%k`: HostKeyAlias lower-cased, as ssh lower-cases it when it reads it; else the alias as given. */
+function keyAlias(host: TokenHost): string {
+  return host.hostKeyAlias?.toLowerCase() ?? host.alias;
 }
 
 /** SHA-1, loaded only by a config that uses `%C` (node:crypto costs ~14 ms to import). */
@@ -86,7 +102,7 @@ export function pathTokens(session: Session, host: TokenHost): Tokens {
     d: session.home,
     h: host.hostname,
     i: String(process.getuid?.() ?? ''),
-    k: host.hostKeyAlias ?? host.alias,
+    k: keyAlias(host),
     L: local.split('.')[0] ?? local,
     l: local,
     n: host.alias,
@@ -96,10 +112,14 @@ export function pathTokens(session: Session, host: TokenHost): Tokens {
   };
 }
 
-/** The tokens of ProxyJump items: those of the host being reached through the jump. */
+/**
+ * The tokens of ProxyJump items: those of the host being reached through the jump, that
+ * OpenSSH 9.2 expands in the command it builds from the items (it refuses the others).
+ */
 export function jumpTokens(session: Session, host: TokenHost): Tokens {
   return {
     h: host.hostname,
+    k: keyAlias(host),
     n: host.alias,
     p: String(host.port ?? 22),
     r: host.user ?? session.localUser,
