@@ -48,14 +48,19 @@ export interface ResolveSshConfigOptions {
  *
  * Supported: `Host` (several patterns, `*`, `?`, `!negation`), `Match all | host |
  * originalhost | user | localuser | canonical | final` (negatable, ANDed; `final` and
- * CanonicalizeHostName make ssh's final pass, without DNS canonicalization), `Include`
- * (relative to ~/.ssh, `~`, globs, 16 deep), first value wins, `key value` and
- * `key=value`, quotes; HostName (`%h`; default the alias), User, Port (or a service name),
+ * CanonicalizeHostName make ssh's final pass), CanonicalizeHostName (with CanonicalDomains,
+ * CanonicalizeMaxDots, CanonicalizeFallbackLocal), `Include` (relative to ~/.ssh, `~`,
+ * globs, 16 deep), first value wins, `key value` and `key=value`, quotes; HostName (`%h`;
+ * default the alias), User, Port (or a service name, read from /etc/services),
  * IdentityFile (accumulating; `~`, `${VAR}`, `%C %d %h %i %k %L %l %n %p %r %u %%`),
  * IdentitiesOnly, UserKnownHostsFile (same expansions), StrictHostKeyChecking,
  * ConnectTimeout, HostKeyAlias (for `%k`), ProxyJump (chains, `user@host:port`, `ssh://`,
  * `none`, `%h %k %n %p %r`; each hop through its own Host blocks). Other keywords are
  * ignored. A missing config file is an empty one.
+ *
+ * Resolving reads the config files, and /etc/services for a Port given by name; it queries
+ * DNS only when the config sets CanonicalizeHostName (each lookup bounded by 5 s, after which
+ * the name counts as not resolving).
  *
  * Rejected with `ERR_SSH_CONFIG`: `ProxyCommand` (use ProxyJump), `Match exec` and the
  * other Match criteria that need more than names (nothing is ever executed), ProxyJump

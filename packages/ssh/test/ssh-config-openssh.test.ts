@@ -319,6 +319,16 @@ describe.skipIf(!hasSsh)('differences found with ssh -G, fixed', () => {
     await bothRefuse('nohost', ...proxied, 'CanonicalizeHostName always', 'CanonicalizeFallbackLocal no');
   });
 
+  it('CanonicalizeHostName looks a name ending with a dot up as it is, and refuses it unresolved without fallback', async () => {
+    const lines = ['CanonicalizeHostName yes', 'CanonicalDomains example.invalid'];
+    // with fallback, kept as written (dot included); without, refused as ssh refuses it
+    expect((await agree('nohost.invalid.', ...lines)).hostname).toBe('nohost.invalid.');
+    const error = await bothRefuse('NoHost.invalid.', ...lines, 'CanonicalizeFallbackLocal no');
+    expect(error.message).toMatch(
+      /cannot canonicalize host "nohost\.invalid\." \(a fully qualified name, looked up as it is\) and CanonicalizeFallbackLocal is no$/,
+    );
+  });
+
   it('Include expands no % token nor environment variable', async () => {
     const inc = join(dir, 'inc');
     await mkdir(inc, { recursive: true });

@@ -106,7 +106,9 @@ export async function collectSettings(alias: string, seed: Seed, session: Sessio
   await walkFile(session.file, first, 0, false);
   const canonicalize = settings.canonicalize !== undefined && settings.canonicalize !== 'no';
   if (!first.wantsFinalPass && !canonicalize) return settings;
-  const hostname = (await canonicalHostName(currentHost(first.subject, settings), settings)).toLowerCase();
+  // ssh lower-cases the name before canonicalizing it (and the suffix it may gain after)
+  const current = currentHost(first.subject, settings).toLowerCase();
+  const hostname = (await canonicalHostName(current, settings)).toLowerCase();
   // ssh fixes HostName before the final pass: a HostName read there changes nothing
   settings.hostname = { value: hostname.replaceAll('%', '%%'), where: settings.hostname?.where };
   const final: Walk = {
