@@ -252,6 +252,31 @@ describe('resolveTargets', () => {
       ]);
     });
 
+    it('does not canonicalize a host behind -g or a written gateway, as ssh -J', async () => {
+      const canonical = join(dir, 'canonical');
+      await writeFile(
+        canonical,
+        [
+          'Host gw a',
+          '  CanonicalizeHostName no',
+          'Host *',
+          '  CanonicalizeHostName yes',
+          '  CanonicalDomains example.invalid',
+          '  CanonicalizeFallbackLocal no',
+          '',
+        ].join('\n'),
+      );
+      expect(
+        await resolved('nohost gw->nohost2 a->b->nohost3', { sshConfig: canonical, gateway: 'gw' }),
+      ).toEqual([`${me}@gw->${me}@nohost`, `${me}@gw->${me}@nohost2`, `${me}@a->${me}@b->${me}@nohost3`]);
+      // reached directly, they are canonicalized (and refused: nothing resolves in .invalid)
+      for (const direct of ['nohost', 'None->nohost', 'b->nohost']) {
+        await expect(resolved(direct, { sshConfig: canonical })).rejects.toThrow(
+          /cannot canonicalize host "(nohost|b)"/,
+        );
+      }
+    });
+
     it('excludes by alias or by the host name it stands for', async () => {
       expect(await resolved('fit01 web', { sshConfig: config }, '192.0.2.7')).toEqual([
         'inria_r2lab@faraday.example.org->root@fit01',

@@ -41,6 +41,15 @@ export interface ResolveSshConfigOptions {
   file?: string;
   /** The local login, for `%u`, `%r` (when no User is set), `~user` and `Match user`/`localuser`. @default the current user */
   user?: string;
+  /**
+   * The host is reached through a gateway given outside the config (`ssh -J`, the `jobgraph`
+   * command's `-g` or `gw->host`, `SshNode.fromSshConfig`'s `gateway`). As with `ssh -J`, the
+   * host's own ProxyJump and ProxyCommand are then ignored (`jump` is empty: the route is the
+   * caller's), and its name is not canonicalized unless CanonicalizeHostName is `always` (the
+   * gateway resolves it).
+   * @default false
+   */
+  proxied?: boolean;
 }
 
 /**
@@ -91,6 +100,12 @@ export async function resolveSshConfig(
       `Cannot resolve the ssh config host ${show(String(alias))}: not a host name`,
     );
   }
+  if (options.proxied !== undefined && typeof options.proxied !== 'boolean') {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `Cannot resolve the ssh config host ${show(alias)}: option proxied must be true or false, not ${show(String(options.proxied))}`,
+    );
+  }
   const home = homedir();
   const file = options.file ?? join(home, '.ssh', 'config');
   const session: Session = {
@@ -100,7 +115,9 @@ export async function resolveSshConfig(
     files: new Map(),
   };
   try {
-    return await resolveHost(alias, {}, session, [
+    // a route given outside the config: the same marker as a hop reached with ssh -J
+    const seed = options.proxied === true ? { route: [] } : {};
+    return await resolveHost(alias, seed, session, [
       { key: pendingKey(alias, undefined, undefined), label: alias },
     ]);
   } catch (error) {

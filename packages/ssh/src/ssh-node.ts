@@ -142,7 +142,10 @@ export class SshNode implements CommandNode {
    * IdentityFiles (missing or encrypted ones skipped; none left: the default key policy),
    * IdentitiesOnly, UserKnownHostsFile, StrictHostKeyChecking and ConnectTimeout from the
    * config; every node shares `formatter`, `verbose` and `transport`. The caller's
-   * options win over the config for the target. Nothing connects until first use.
+   * options win over the config for the target. A `gateway` given replaces the config's
+   * ProxyJump route (and ProxyCommand), as `ssh -J` does: the alias is then resolved with
+   * `proxied: true` (not canonicalized, unless CanonicalizeHostName always). Nothing connects
+   * until first use.
    * @throws SshError `ERR_SSH_CONFIG` when the config cannot be resolved (ProxyCommand, Match exec, a jump loop…).
    * @example
    * ```ts
@@ -165,7 +168,11 @@ export class SshNode implements CommandNode {
     const explicit = Object.fromEntries(
       Object.entries(given).filter(([, value]) => value !== undefined),
     ) as Omit<SshNodeOptions, 'hostname'>;
-    const target = await resolveSshConfig(alias, file === undefined ? {} : { file });
+    // a gateway given here replaces the config's route, as ssh -J does (no canonicalization either)
+    const target = await resolveSshConfig(alias, {
+      ...(file === undefined ? {} : { file }),
+      proxied: explicit.gateway !== undefined,
+    });
     const shared: Pick<SshNodeOptions, 'formatter' | 'verbose' | 'transport'> = {};
     if (explicit.formatter !== undefined) shared.formatter = explicit.formatter;
     if (explicit.verbose !== undefined) shared.verbose = explicit.verbose;

@@ -329,6 +329,28 @@ describe.skipIf(!hasSsh)('differences found with ssh -G, fixed', () => {
     );
   });
 
+  it('CanonicalizeHostName leaves a host reached through a gateway given outside the config alone (ssh -J)', async () => {
+    const lines = [
+      'CanonicalizeHostName yes',
+      'CanonicalDomains example.invalid',
+      'CanonicalizeFallbackLocal no',
+      'Host nohost',
+      '  ProxyJump ignored-for-j',
+      '  User u',
+    ];
+    const file = await config(...lines);
+    const theirs = normalize(await openssh(file, 'nohost', { jump: 'gw' }), lines);
+    const mine = ours(await resolveSshConfig('nohost', { file, proxied: true }), login);
+    expect(mine).toEqual(theirs);
+    expect(mine).toMatchObject({ hostname: 'nohost', user: 'u', jump: [] });
+    // unless always
+    const always = await config('CanonicalizeHostName always', ...lines.slice(1));
+    await expect(sshG(always, 'nohost', { jump: 'gw' })).rejects.toThrow();
+    await expect(resolveSshConfig('nohost', { file: always, proxied: true })).rejects.toThrow(
+      /cannot canonicalize host "nohost"/,
+    );
+  });
+
   it('Include expands no % token nor environment variable', async () => {
     const inc = join(dir, 'inc');
     await mkdir(inc, { recursive: true });

@@ -564,6 +564,35 @@ describe('SshNode.fromSshConfig', () => {
     expect(node.toString()).toBe('root@bastion->root@target:2022');
   });
 
+  it('does not canonicalize a host reached through a given gateway, as ssh -J', async () => {
+    const file = await config(
+      'Host bastion',
+      '  CanonicalizeHostName no',
+      'Host *',
+      '  CanonicalizeHostName yes',
+      '  CanonicalDomains example.invalid',
+      '  CanonicalizeFallbackLocal no',
+      'Host nohost',
+      '  ProxyCommand nc %h %p',
+    );
+    const gateway = new SshNode('bastion');
+    const node = await SshNode.fromSshConfig('nohost', { file, gateway });
+    expect(node.toString()).toBe('root@bastion->root@nohost');
+    await expect(SshNode.fromSshConfig('nohost', { file })).rejects.toMatchObject({
+      code: SshErrorCode.SSH_CONFIG,
+    });
+  });
+
+  it('refuses a proxied option that is not a boolean, in one line', async () => {
+    const error = await resolveSshConfig('h', { proxied: 'yes' as unknown as boolean }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: SshErrorCode.INVALID_OPTION });
+    expect((error as Error).message).toBe(
+      'Cannot resolve the ssh config host "h": option proxied must be true or false, not "yes"',
+    );
+  });
+
   it('gives a direct node for an alias the config does not know', async () => {
     const node = await SshNode.fromSshConfig('fit01', { file: join(dir, 'no-such-config') });
     expect(node.toString()).toBe('root@fit01');

@@ -6,7 +6,8 @@
  *                                   :port > -p > config Port > 22
  *                                   written gateways (gw->, None->) > -g > config ProxyJump > none
  * Written gateways and -g take -l as apssh does; the config's ProxyJump hops take the config's
- * User, else the local user, as ssh does.
+ * User, else the local user, as ssh does. A host behind a written gateway or -g is resolved as
+ * `ssh -J` resolves it: its ProxyJump and ProxyCommand ignored, its name not canonicalized.
  */
 import { localUsername, type ResolvedHost, resolveSshConfig } from '@jobgraph/ssh';
 import { TargetError } from './errors.js';
@@ -62,20 +63,25 @@ class Resolver {
     this.#options = options;
   }
 
-  #config(alias: string): Promise<ResolvedHost | undefined> {
+  /**
+   * What the config says of a host; `proxied` when the command line puts a gateway in front of
+   * it (as ssh -J: its ProxyJump and ProxyCommand ignored, its name not canonicalized).
+   */
+  #config(alias: string, proxied: boolean): Promise<ResolvedHost | undefined> {
     const file = this.#options.sshConfig;
     if (file === undefined) return Promise.resolve(undefined);
-    let config = this.#configs.get(alias);
+    const key = `${proxied ? 'proxied' : 'direct'} ${alias}`;
+    let config = this.#configs.get(key);
     if (config === undefined) {
-      config = resolveSshConfig(alias, { file });
-      this.#configs.set(alias, config);
+      config = resolveSshConfig(alias, { file, proxied });
+      this.#configs.set(key, config);
     }
     return config;
   }
 
-  /** A host or a written gateway: -l applies. */
-  async #hop(spec: EndpointSpec, port: number | undefined): Promise<Hop> {
-    const config = await this.#config(spec.host);
+  /** A host or a written gateway (`proxied` when a written gateway comes before it): -l applies. */
+  async #hop(spec: EndpointSpec, port: number | undefined, proxied: boolean): Promise<Hop> {
+    const config = await this.#config(spec.host, proxied);
     return {
       alias: spec.host,
       hostname: config?.hostname ?? spec.host,
@@ -97,11 +103,12 @@ class Resolver {
   }
 
   async target(spec: TargetSpec, gateway: readonly EndpointSpec[] | undefined): Promise<Target> {
-    const host = await this.#hop(spec.endpoint, this.#options.port);
     const written = spec.gateways ?? gateway;
+    // each written gateway but the first, and the host behind them, are reached through a gateway
+    const host = await this.#hop(spec.endpoint, this.#options.port, (written?.length ?? 0) > 0);
     const gateways =
       written !== undefined
-        ? await Promise.all(written.map((hop) => this.#hop(hop, undefined)))
+        ? await Promise.all(written.map((hop, index) => this.#hop(hop, undefined, index > 0)))
         : (host.config?.jump ?? []).map((hop) => this.#jumpHop(hop));
     return { text: spec.text, gateways, host };
   }

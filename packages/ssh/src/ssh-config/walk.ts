@@ -79,7 +79,11 @@ async function walkLine(line: ConfigLine, walk: Walk, depth: number, neverMatch:
 export interface Seed {
   readonly user?: string | undefined;
   readonly port?: number | undefined;
-  /** The route, already resolved: the host's own ProxyJump and ProxyCommand are then ignored. */
+  /**
+   * The route, already resolved (empty when the caller gives it outside the config): the
+   * host's own ProxyJump and ProxyCommand are then ignored, and the host is not canonicalized
+   * (unless `always`), as with ssh -J.
+   */
   readonly route?: ResolvedHost[];
 }
 
