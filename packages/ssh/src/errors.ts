@@ -26,6 +26,11 @@ export const SshErrorCode = {
   INVALID_OPTION: 'ERR_INVALID_OPTION',
   /** An ssh_config file could not be read or resolved. */
   SSH_CONFIG: 'ERR_SSH_CONFIG',
+  /**
+   * The ssh2 module (the SSH implementation, imported at the first connection, key parse or
+   * agent query) could not be loaded: not installed, or broken. The next use tries again.
+   */
+  SSH2_LOAD: 'ERR_SSH2_LOAD',
 } as const;
 
 /** The union of the codes of {@link SshErrorCode}. */

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
-import { lazySsh2Transport } from './transport/lazy-ssh2.js';
+import { isSsh2LoadFailure, lazySsh2Transport } from './transport/lazy-ssh2.js';
 import type { AgentKey, PrivateKey, Transport } from './transport/transport.js';
 
 export type { AgentKey, PrivateKey } from './transport/transport.js';
@@ -30,7 +30,8 @@ function isPrivateKey(value: unknown): value is PrivateKey {
 
 /**
  * Reads and parses one private key file.
- * @throws SshError `ERR_SSH_KEY` when the file is missing, unreadable, encrypted without passphrase, or malformed.
+ * @throws SshError `ERR_SSH_KEY` when the file is missing, unreadable, encrypted without passphrase, or malformed;
+ * `ERR_SSH2_LOAD` when the ssh2 module (which parses keys) cannot be loaded.
  * @example
  * ```ts
  * const key = await importPrivateKey('~/.ssh/lab_ed25519', 'my passphrase')
@@ -70,8 +71,13 @@ function defaultKeys(): Promise<DefaultKeys> {
   const home = homedir();
   let cached = defaultKeysCache.get(home);
   if (cached === undefined) {
-    cached = loadDefaultKeys(home);
-    defaultKeysCache.set(home, cached);
+    const loading = loadDefaultKeys(home);
+    cached = loading;
+    defaultKeysCache.set(home, loading);
+    // a failure (ssh2 could not be loaded) is not kept: the next call tries again
+    loading.catch(() => {
+      if (defaultKeysCache.get(home) === loading) defaultKeysCache.delete(home);
+    });
   }
   return cached;
 }
@@ -79,6 +85,8 @@ function defaultKeys(): Promise<DefaultKeys> {
 /**
  * Loads private keys: the given files (every one must load), or else the default files
  * that exist and are not encrypted — those read once per process and shared.
+ * @throws SshError `ERR_SSH_KEY` for a given file that does not load; `ERR_SSH2_LOAD` when
+ * the ssh2 module (which parses keys) cannot be loaded.
  * @example
  * ```ts
  * const keys = await loadPrivateKeys()            // ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exist
@@ -99,6 +107,7 @@ export function loadPrivateKeys(files?: readonly (string | KeyFile)[]): Promise<
 /**
  * The default key files that exist but were left out because they are encrypted (no passphrase
  * is asked for): what to tell a user whose authentication is refused.
+ * @throws SshError `ERR_SSH2_LOAD` when the ssh2 module (which parses keys) cannot be loaded.
  */
 export function encryptedDefaultKeys(): Promise<readonly string[]> {
   return defaultKeys().then((loaded) => loaded.encrypted);
@@ -112,6 +121,8 @@ async function loadDefaultKeys(home: string): Promise<DefaultKeys> {
     try {
       keys.push(await importPrivateKey(file));
     } catch (error) {
+      // no key can be parsed without ssh2: that is no absent key
+      if (isSsh2LoadFailure(error)) throw error;
       // absent or encrypted default keys are skipped, as OpenSSH does without an agent
       if (/is encrypted/.test(messageOf(error))) encrypted.push(file);
     }
@@ -140,6 +151,7 @@ export async function resolveKeys(specs: readonly KeySpec[], transport: Transpor
  * run that the agent is loaded. Nodes use the agent through its socket (the `agent`
  * option, default `$SSH_AUTH_SOCK`), after their explicit or default key files.
  * @returns an empty list when there is no agent or it cannot be reached.
+ * @throws SshError `ERR_SSH2_LOAD` when the ssh2 module (which talks to agents) cannot be loaded.
  * @example
  * ```ts
  * if ((await loadAgentKeys()).length === 0) console.warn('no key in the agent: ssh-add first')
@@ -152,7 +164,8 @@ export async function loadAgentKeys(
   if (agentPath === undefined || agentPath === '') return [];
   try {
     return await transport.agentKeys(agentPath);
-  } catch {
+  } catch (error) {
+    if (isSsh2LoadFailure(error)) throw error;
     return [];
   }
 }

@@ -31,6 +31,7 @@ import { ConfigProblem, show } from './ssh-config/problem.js';
 import { pendingKey, resolveHost } from './ssh-config/route.js';
 import { currentLogin, type Session } from './ssh-config/session.js';
 import type { ResolvedHost } from './ssh-config/types.js';
+import { isSsh2LoadFailure } from './transport/lazy-ssh2.js';
 import type { PrivateKey, Transport } from './transport/transport.js';
 
 export type { ResolvedHost } from './ssh-config/types.js';
@@ -154,6 +155,7 @@ export interface ConfigNodeOptions {
  * `IdentitiesOnly` turns the agent off, unless an encrypted IdentityFile was skipped (ssh would
  * then use the agent's copy).
  * @param fallbackUsername - the login when the config names no User (else root)
+ * @throws SshError `ERR_SSH2_LOAD` when the ssh2 module (which parses keys) cannot be loaded
  * @example
  * ```ts
  * const host = await resolveSshConfig('fit01')
@@ -175,7 +177,9 @@ export async function configNodeOptions(
     }
     try {
       keys.push(await importPrivateKey(file, undefined, transport));
-    } catch {
+    } catch (error) {
+      // without ssh2 no key is usable: that is the failure to report, not an unusable file
+      if (isSsh2LoadFailure(error)) throw error;
       unusable++;
     }
   }
