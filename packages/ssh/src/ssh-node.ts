@@ -94,7 +94,8 @@ export class SshNode implements CommandNode {
   readonly connectTimeout: number;
   readonly keepaliveInterval: number;
   readonly maxSessions: number;
-  readonly #connection: ConnectionLifecycle;
+  /** The connection's life: opened under a lock, shared, its channel budget and SFTP session, closed. */
+  readonly #lifecycle: ConnectionLifecycle;
 
   constructor(options: SshNodeOptions);
   constructor(hostname: string, options?: Omit<SshNodeOptions, 'hostname'>);
@@ -114,7 +115,7 @@ export class SshNode implements CommandNode {
     this.keepaliveInterval = options.keepaliveInterval ?? 15_000;
     this.maxSessions = options.maxSessions ?? 8;
     const transport = options.transport ?? lazySsh2Transport;
-    this.#connection = new ConnectionLifecycle({
+    this.#lifecycle = new ConnectionLifecycle({
       node: this,
       host: this.hostname,
       port: this.port,
@@ -129,7 +130,7 @@ export class SshNode implements CommandNode {
       dial:
         this.gateway === undefined
           ? undefined
-          : throughGateway(this.gateway.#connection, this.hostname, this.port, () => this.toString()),
+          : throughGateway(this.gateway.#lifecycle, this.hostname, this.port, () => this.toString()),
     });
     this.formatter = options.formatter ?? new HostFormatter({ verbose: this.verbose });
     this.formatter.attach?.(this);
@@ -199,27 +200,27 @@ export class SshNode implements CommandNode {
 
   /** Whether the connection is open. */
   isConnected(): boolean {
-    return this.#connection.isOpen;
+    return this.#lifecycle.isOpen;
   }
 
   /** How many SSH connections this node has opened so far (a reconnection counts). */
   get connectionCount(): number {
-    return this.#connection.openedCount;
+    return this.#lifecycle.openedCount;
   }
 
   /** Session channels in use on the connection (commands and SFTP). */
   get sessionsInUse(): number {
-    return this.#connection.budget.used;
+    return this.#lifecycle.budget.used;
   }
 
   /** Keep the connection open after runs (`keepConnection`); `close()` still closes it. */
   keep(): void {
-    this.#connection.keep();
+    this.#lifecycle.keep();
   }
 
   /** Opens the connection if it is not open (gateways first); concurrent callers share one attempt. */
   async connect(): Promise<void> {
-    await this.#connection.ready();
+    await this.#lifecycle.ready();
   }
 
   /**
@@ -228,8 +229,8 @@ export class SshNode implements CommandNode {
    * Gateways follow once the nodes behind them are closed.
    */
   releaseConnection(): void {
-    if (this.#connection.kept) return;
-    this.#connection.closeWhenIdle();
+    if (this.#lifecycle.kept) return;
+    this.#lifecycle.closeWhenIdle();
     this.gateway?.releaseConnection();
   }
 
@@ -238,25 +239,27 @@ export class SshNode implements CommandNode {
    * `connectTimeout`; idempotent. A later command reconnects.
    */
   close(): Promise<void> {
-    return this.#connection.close();
+    return this.#lifecycle.close();
   }
 
   /** The connection's SFTP session, opened once (it holds one session slot until close). */
   sftp(signal?: AbortSignal): Promise<SftpSession> {
-    return this.#connection.sftp(signal);
+    return this.#lifecycle.sftp(signal);
   }
 
   /**
    * Closes the SFTP session (not the connection): the way to stop a transfer in
    * progress, which ssh2 cannot abort otherwise. The next file command opens a new one.
+   * A session still opening is closed (and its channel slot given back) as soon as it opens;
+   * the file commands waiting for it fail with `ERR_SFTP`.
    */
   resetSftp(): void {
-    this.#connection.resetSftp();
+    this.#lifecycle.resetSftp();
   }
 
   /** Runs `work` while the node counts as busy (it is not closed meanwhile). */
   async using<T>(work: () => Promise<T>): Promise<T> {
-    const release = this.#connection.hold();
+    const release = this.#lifecycle.hold();
     try {
       return await work();
     } finally {
@@ -273,11 +276,11 @@ export class SshNode implements CommandNode {
    */
   async run(command: string, request: RunRequest = {}): Promise<CommandResult> {
     request.signal?.throwIfAborted();
-    const release = this.#connection.hold();
+    const release = this.#lifecycle.hold();
     try {
-      const connection = await this.#connection.ready(request.signal);
+      const connection = await this.#lifecycle.ready(request.signal);
       return await runRemoteCommand(
-        { node: this, connection, budget: this.#connection.budget, openTimeout: this.connectTimeout },
+        { node: this, connection, budget: this.#lifecycle.budget, openTimeout: this.connectTimeout },
         command,
         request,
       );

@@ -25,17 +25,9 @@ export class SharedSftpSession {
   /** The session, opened on `connection` with a slot of `budget` unless one is open or opening. */
   get(connection: Connection, budget: SessionBudget, signal?: AbortSignal): Promise<SftpSession> {
     if (this.#opening === undefined) {
-      const opening = (async () => {
-        const session = await this.#open(connection, budget, signal);
-        // A session that ends on its own (or is closed to stop a transfer) is replaced
-        // by the next file command, and its slot is given back.
-        session.onClose(() => {
-          if (this.#opening !== opening) return;
-          this.#opening = undefined;
-          this.#giveBackSlot();
-        });
-        return session;
-      })();
+      const opening: Promise<SftpSession> = this.#open(connection, budget, signal).then(
+        ({ session, release }) => this.#adopt(opening, session, release),
+      );
       this.#opening = opening;
       opening.catch(() => {
         if (this.#opening === opening) this.#opening = undefined;
@@ -44,14 +36,46 @@ export class SharedSftpSession {
     return this.#opening;
   }
 
-  async #open(connection: Connection, budget: SessionBudget, signal: AbortSignal | undefined) {
+  /**
+   * A session just opened: kept, with its slot, if `opening` is still the current one. Reset,
+   * closed or forgotten while it was opening, whoever did it found no slot to give back and no
+   * session to close: both are done here, and the callers waiting for it fail.
+   */
+  #adopt(opening: Promise<SftpSession>, session: SftpSession, release: () => void): SftpSession {
+    if (this.#opening !== opening) {
+      release();
+      session.close();
+      nodeEvent(this.#node, 'sftp-stop');
+      const node = this.#node.toString();
+      throw new SshError(
+        SshErrorCode.SFTP,
+        `Cannot start SFTP on ${node}: the session was closed while it was opening (resetSftp, close or a lost connection)`,
+        { node },
+      );
+    }
+    this.#release = release;
+    // A session that ends on its own (or is closed to stop a transfer) is replaced
+    // by the next file command, and its slot is given back.
+    session.onClose(() => {
+      if (this.#opening !== opening) return;
+      this.#opening = undefined;
+      this.#giveBackSlot();
+    });
+    return session;
+  }
+
+  /** A session and the release of its slot, which the caller keeps (or gives back at once). */
+  async #open(
+    connection: Connection,
+    budget: SessionBudget,
+    signal: AbortSignal | undefined,
+  ): Promise<{ session: SftpSession; release: () => void }> {
     const node = this.#node.toString();
     const release = await budget.acquire(signal);
     try {
       const session = await openWithRetry(() => connection.sftp(), node, this.#openTimeout, signal);
-      this.#release = release;
       nodeEvent(this.#node, 'sftp-start');
-      return session;
+      return { session, release };
     } catch (error) {
       release();
       throw error instanceof SshError
@@ -65,7 +89,8 @@ export class SharedSftpSession {
 
   /**
    * Closes the session without waiting (the way to stop a transfer in progress); its slot is
-   * given back at once.
+   * given back at once. A session still opening is closed, and its slot given back, as soon as
+   * it opens; the file commands waiting for it fail.
    */
   reset(): void {
     const opening = this.#opening;
