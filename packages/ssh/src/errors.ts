@@ -31,6 +31,10 @@ export const SshErrorCode = {
    * agent query) could not be loaded: not installed, or broken. The next use tries again.
    */
   SSH2_LOAD: 'ERR_SSH2_LOAD',
+  /** A command printed nothing for its `idleTimeout`: it was killed (its process group). */
+  IDLE_TIMEOUT: 'ERR_IDLE_TIMEOUT',
+  /** The stream given as a command's `stdin` failed: the command got end-of-file there. */
+  STDIN: 'ERR_STDIN',
 } as const;
 
 /** The union of the codes of {@link SshErrorCode}. */

@@ -2,10 +2,12 @@
  * LocalNode: runs commands on this machine, through `/bin/sh -c`, with the same
  * output handling as an SshNode (apssh's LocalNode).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import type { Formatter } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
 import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
+import { checkRunOptions, feedInput, idleTimeoutError, idleWatch, stdinError } from './run-options.js';
 import { localUsername } from './ssh-node/local-user.js';
 import { withEnv } from './ssh-node/shell.js';
 
@@ -55,9 +57,15 @@ export class LocalNode implements CommandNode {
 
   /**
    * Runs a command line with `/bin/sh -c` in its own process group; cancelling kills
-   * the whole group (TERM, then KILL after 2 s) and rejects with the signal's reason.
+   * the whole group (TERM, then KILL after 2 s) and rejects with the signal's reason; so does
+   * an `idleTimeout`, with an SshError `ERR_IDLE_TIMEOUT`. `stdin`, `encoding`: see {@link RunRequest}.
    */
   run(command: string, request: RunRequest = {}): Promise<CommandResult> {
+    try {
+      checkRunOptions(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const signal = request.signal;
     signal?.throwIfAborted();
     const label = request.label ?? command;
@@ -65,11 +73,26 @@ export class LocalNode implements CommandNode {
     return new Promise<CommandResult>((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', withEnv(command, request.env)], {
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+        stdio: [request.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
       const { stdout: outLines, stderr: errLines } = outputSplitters(this, request, label);
-      child.stdout.on('data', (chunk: Buffer) => outLines.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => errLines.push(chunk));
+      let idle: Error | undefined;
+      const watch = idleWatch(request.idleTimeout, () => {
+        idle = idleTimeoutError(this.toString(), label, request.idleTimeout ?? 0);
+        onAbort();
+      });
+      child.stdout.on('data', (chunk: Buffer) => {
+        watch.touch();
+        outLines.push(chunk);
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        watch.touch();
+        errLines.push(chunk);
+      });
+      const input =
+        request.stdin === undefined || child.stdin === null
+          ? undefined
+          : feedInput(request.stdin, child.stdin);
       let killTimer: ReturnType<typeof setTimeout> | undefined;
       const killGroup = (name: NodeJS.Signals) => {
         try {
@@ -84,18 +107,24 @@ export class LocalNode implements CommandNode {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       child.on('error', (error) => {
+        watch.clear();
+        input?.stop();
         signal?.removeEventListener('abort', onAbort);
         clearTimeout(killTimer);
         this.#event('session-stop', label);
         reject(error);
       });
       child.on('close', (code, signalName) => {
+        watch.clear();
+        input?.stop();
         signal?.removeEventListener('abort', onAbort);
         clearTimeout(killTimer);
         outLines.end();
         errLines.end();
         this.#event('session-stop', label);
         if (signal?.aborted) reject(signal.reason);
+        else if (idle !== undefined) reject(idle);
+        else if (input?.error !== undefined) reject(stdinError(this.toString(), label, input.error));
         else resolve({ exitCode: code, signal: signalName === null ? null : signalName.replace(/^SIG/, '') });
       });
     });

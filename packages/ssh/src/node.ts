@@ -1,6 +1,7 @@
 /**
  * What commands need from a node, remote or local.
  */
+import type { Readable } from 'node:stream';
 import type { Formatter, NodeIdentity, OutputLine } from './formatters/formatter.js';
 import { LineSplitter } from './output.js';
 
@@ -22,6 +23,30 @@ export interface RunRequest {
   readonly printStderr?: boolean | undefined;
   /** How the command is named in session events. */
   readonly label?: string | undefined;
+  /**
+   * Written to the command's standard input, then end-of-file (a stream is piped, with
+   * back-pressure, and not destroyed if the command ends before reading it all). A command
+   * that exits without reading its input is no error: the result is its status.
+   * @default none: the input is closed at once (end-of-file, as `ssh host cmd < /dev/null`)
+   * @example `node.run('sha256sum', { stdin: createReadStream('big.iso') })`
+   */
+  readonly stdin?: string | Buffer | Readable | undefined;
+  /**
+   * The encoding of the command's output, any label `TextDecoder` knows (`utf-16le`,
+   * `latin1`, `shift_jis`, …): each line's text is decoded from it, invalid bytes as U+FFFD;
+   * its `bytes` stay the raw bytes. An unknown encoding is refused before anything runs.
+   * @default 'utf-8'
+   * @example `node.run('cat report.txt', { encoding: 'utf-16le' })`
+   */
+  readonly encoding?: string | undefined;
+  /**
+   * Stops the command when it prints nothing (stdout nor stderr) for this many ms: it is
+   * killed as a cancelled one (its process group, root included) and `run()` rejects with an
+   * SshError `ERR_IDLE_TIMEOUT` once it is gone. A positive number, at most 2147483647.
+   * @default none: no limit
+   * @example `node.run('tail -f /var/log/syslog', { idleTimeout: 60_000 })`
+   */
+  readonly idleTimeout?: number | undefined;
 }
 
 /** How a command ended: an exit code, or a signal name without `SIG`, or neither (connection lost). */
@@ -69,5 +94,8 @@ export function outputSplitters(
     }
     request.onLine?.(line);
   };
-  return { stdout: new LineSplitter(deliver('stdout')), stderr: new LineSplitter(deliver('stderr')) };
+  return {
+    stdout: new LineSplitter(deliver('stdout'), request.encoding),
+    stderr: new LineSplitter(deliver('stderr'), request.encoding),
+  };
 }

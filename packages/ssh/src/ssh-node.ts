@@ -15,6 +15,7 @@ import { HostFormatter } from './formatters/terminal.js';
 import type { KeySpec, loadPrivateKeys } from './keys.js';
 import type { HostKeyPolicy } from './known-hosts.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
+import { checkRunOptions } from './run-options.js';
 import { configNodeOptions, resolveSshConfig } from './ssh-config.js';
 import { ConnectionLifecycle } from './ssh-node/connection-lifecycle.js';
 import { Credentials } from './ssh-node/credentials.js';
@@ -271,10 +272,13 @@ export class SshNode implements CommandNode {
    * Runs a command line (interpreted by the remote login shell) and resolves with how
    * it ended. Output goes to the node's formatter and to `request.onLine`, line by
    * line as it arrives. Cancelling through `request.signal` closes the channel, kills
-   * the remote process group, and rejects with the signal's reason.
-   * @throws SshError on connection failures (`ERR_SSH_CONNECT`, `ERR_SSH_AUTH`, `ERR_HOST_KEY`, `ERR_SSH_CHANNEL`).
+   * the remote process group, and rejects with the signal's reason. `stdin`, `encoding` and
+   * `idleTimeout`: see {@link RunRequest}.
+   * @throws SshError on connection failures (`ERR_SSH_CONNECT`, `ERR_SSH_AUTH`, `ERR_HOST_KEY`, `ERR_SSH_CHANNEL`);
+   * `ERR_INVALID_OPTION` (before connecting), `ERR_IDLE_TIMEOUT`, `ERR_STDIN`.
    */
   async run(command: string, request: RunRequest = {}): Promise<CommandResult> {
+    checkRunOptions(request);
     request.signal?.throwIfAborted();
     const release = this.#lifecycle.hold();
     try {

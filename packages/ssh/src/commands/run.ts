@@ -1,8 +1,10 @@
 /**
  * Run: a command line on the node (apssh's `Run`).
  */
+import type { Readable } from 'node:stream';
 import { SshError, SshErrorCode } from '../errors.js';
 import type { CommandResult } from '../node.js';
+import { checkRunOptions } from '../run-options.js';
 import {
   AbstractCommand,
   type Arg,
@@ -22,6 +24,15 @@ export interface RunOptions extends CommandOptions {
   env?: Record<string, string>;
   /** Neither show nor keep the output. @default false */
   ignoreOutputs?: boolean;
+  /**
+   * The command's standard input, then end-of-file (a stream can be read once: a Run given
+   * one runs once). @default none: end-of-file at once
+   */
+  stdin?: string | Buffer | Readable;
+  /** The encoding of its output (any `TextDecoder` label). @default 'utf-8' */
+  encoding?: string;
+  /** Stopped (`ERR_IDLE_TIMEOUT`) after this many ms without output. @default none */
+  idleTimeout?: number;
 }
 
 /**
@@ -34,6 +45,8 @@ export interface RunOptions extends CommandOptions {
  * new Run('apt-get install -y iperf3')
  * new Run(['tail', '-n', 1, '/etc/lsb-release'])     // = 'tail -n 1 /etc/lsb-release'
  * new Run('sleep 2; pkill -TERM sleep', { allowedExits: ['TERM'] })
+ * new Run('sha256sum', { stdin: 'some text' })
+ * new Run('type report.txt', { encoding: 'utf-16le', idleTimeout: 60_000 })
  * ```
  */
 export class Run extends AbstractCommand {
@@ -42,6 +55,9 @@ export class Run extends AbstractCommand {
   readonly pty: boolean;
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly ignoreOutputs: boolean;
+  readonly stdin: string | Buffer | Readable | undefined;
+  readonly encoding: string | undefined;
+  readonly idleTimeout: number | undefined;
 
   constructor(command: Arg | readonly Arg[], options: RunOptions = {}) {
     super(options);
@@ -56,6 +72,10 @@ export class Run extends AbstractCommand {
     this.pty = options.pty ?? false;
     this.env = options.env;
     this.ignoreOutputs = options.ignoreOutputs ?? false;
+    checkRunOptions(options);
+    this.stdin = options.stdin;
+    this.encoding = options.encoding;
+    this.idleTimeout = options.idleTimeout;
   }
 
   /** The command line as it runs now (templates rendered, strictly). */
@@ -74,6 +94,9 @@ export class Run extends AbstractCommand {
       pty: this.pty,
       env: this.env,
       x11: this.x11,
+      stdin: this.stdin,
+      encoding: this.encoding,
+      idleTimeout: this.idleTimeout,
       quiet: this.ignoreOutputs,
     });
     this.say(ctx, `Run: ${result.signal ?? result.exitCode} <- ${line}`);

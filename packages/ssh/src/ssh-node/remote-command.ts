@@ -6,6 +6,7 @@
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import { type CommandResult, outputSplitters, type RunRequest } from '../node.js';
 import { killScript, PidFrameReader, withPidReport } from '../remote-process.js';
+import { feedInput, idleTimeoutError, idleWatch, stdinError } from '../run-options.js';
 import { openWithRetry, type SessionBudget } from '../session-budget.js';
 import type { Connection, ExecChannel, ExitStatus } from '../transport/transport.js';
 import { type EventSource, nodeEvent } from './node-events.js';
@@ -24,7 +25,8 @@ export interface CommandSite {
 
 /**
  * Runs a command line and resolves with how it ended (SshNode.run says how, for the user).
- * @throws SshError `ERR_SSH_CHANNEL` when no channel opens, or the connection is lost meanwhile.
+ * @throws SshError `ERR_SSH_CHANNEL` when no channel opens, or the connection is lost meanwhile;
+ * `ERR_IDLE_TIMEOUT` after its `idleTimeout`; `ERR_STDIN` when its `stdin` stream failed.
  */
 export async function runRemoteCommand(
   site: CommandSite,
@@ -61,6 +63,7 @@ function execOptions(request: RunRequest) {
   return {
     ...(request.pty ? { pty: true } : {}),
     ...(request.x11 ? { x11: true } : {}),
+    ...(request.stdin !== undefined ? { stdin: true } : {}),
   };
 }
 
@@ -80,7 +83,10 @@ async function follow(
   // The PID frame comes first on stderr (or on stdout under a pty, where both merge).
   // Cancelling: the remote process group is killed over another channel (sshd ignores
   // signal requests for root, and does not close a channel whose process still runs).
-  const signal = request.signal;
+  // An idle timeout cancels the same way, through a signal of its own.
+  const { signal, unlink } = withIdleStop(request, () =>
+    idleTimeoutError(node.toString(), label, request.idleTimeout ?? 0),
+  );
   let cancelled = false;
   let killing: Promise<void> | undefined;
   const kill = () => {
@@ -96,8 +102,17 @@ async function follow(
   };
   const outFrames = new PidFrameReader(onPid, (chunk) => outLines.push(chunk));
   const errFrames = new PidFrameReader(onPid, (chunk) => errLines.push(chunk));
-  channel.stdout.on('data', (chunk: Buffer) => (request.pty ? outFrames.push(chunk) : outLines.push(chunk)));
-  channel.stderr.on('data', (chunk: Buffer) => errFrames.push(chunk));
+  const watch = idleWatch(request.idleTimeout, () => unlink.idle());
+  channel.stdout.on('data', (chunk: Buffer) => {
+    watch.touch();
+    if (request.pty) outFrames.push(chunk);
+    else outLines.push(chunk);
+  });
+  channel.stderr.on('data', (chunk: Buffer) => {
+    watch.touch();
+    errFrames.push(chunk);
+  });
+  const input = request.stdin === undefined ? undefined : feedInput(request.stdin, channel.stdin);
   signal?.addEventListener('abort', onAbort, { once: true });
   // Cancelled while the channel was opening: the remote process has started all the same
   // (an abort event does not fire again for a listener added afterwards).
@@ -106,6 +121,9 @@ async function follow(
   try {
     status = await (signal === undefined ? channel.exit : untilCancelled(channel, signal, () => killing));
   } finally {
+    watch.clear();
+    unlink.done();
+    input?.stop();
     signal?.removeEventListener('abort', onAbort);
     release();
     outFrames.end();
@@ -115,6 +133,7 @@ async function follow(
     nodeEvent(node, 'session-stop', { detail: label });
   }
   if (cancelled) throw signal?.reason;
+  if (input?.error !== undefined) throw stdinError(node.toString(), label, input.error);
   if (status.code === null && status.signal === null && connection.closed) {
     throw new SshError(
       SshErrorCode.CHANNEL,
@@ -125,6 +144,31 @@ async function follow(
     );
   }
   return { exitCode: status.code, signal: status.signal };
+}
+
+/**
+ * The signal a command follows: the request's, or with an `idleTimeout`, one of its own that
+ * the request's aborts too, and `unlink.idle()` aborts with the idle-timeout error.
+ */
+function withIdleStop(
+  request: RunRequest,
+  idleError: () => Error,
+): { signal: AbortSignal | undefined; unlink: { idle(): void; done(): void } } {
+  if (request.idleTimeout === undefined) {
+    return { signal: request.signal, unlink: { idle: () => undefined, done: () => undefined } };
+  }
+  const stop = new AbortController();
+  const outer = request.signal;
+  const onOuter = () => stop.abort(outer?.reason);
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
+  return {
+    signal: stop.signal,
+    unlink: {
+      idle: () => stop.abort(idleError()),
+      done: () => outer?.removeEventListener('abort', onOuter),
+    },
+  };
 }
 
 /**

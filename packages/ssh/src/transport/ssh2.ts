@@ -101,7 +101,7 @@ class Ssh2Connection implements Connection {
           reject(isChannelRefusal(error) ? new ChannelRefusedError(error.message) : error);
           return;
         }
-        resolve(wrapChannel(channel, options.pty === true));
+        resolve(wrapChannel(channel, options.pty === true || options.stdin === true));
       });
     });
   }
@@ -154,7 +154,8 @@ class Ssh2Connection implements Connection {
 function wrapChannel(channel: ClientChannel, keepInput: boolean): ExecChannel {
   let status: ExitStatus = { code: null, signal: null };
   // Commands get no input (as with `ssh host cmd < /dev/null`): a `cat` or a `read` would
-  // otherwise wait for good. Under a pty the input stays open, for the terminal.
+  // otherwise wait for good. Under a pty the input stays open, for the terminal; with a
+  // `stdin` the caller ends it.
   if (!keepInput) channel.end();
   channel.on('error', noop);
   channel.stderr.on('error', noop);

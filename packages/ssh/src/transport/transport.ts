@@ -41,6 +41,8 @@ export interface ExecRequest {
   readonly pty?: boolean;
   readonly env?: Readonly<Record<string, string>>;
   readonly x11?: boolean;
+  /** The caller writes the command's input and ends it; otherwise it is ended at once (no pty). */
+  readonly stdin?: boolean;
 }
 
 /** How a command ended: an exit code, or a signal name without `SIG`, or neither. */

@@ -1,0 +1,125 @@
+/**
+ * The per-command options of `node.run` that both kinds of node handle alike: their checks
+ * (before anything runs), the feeding of `stdin`, and the `idleTimeout` watch.
+ */
+
+import { Readable, type Writable } from 'node:stream';
+import { MAX_DURATION } from '@jobgraph/core';
+import { SshError, SshErrorCode } from './errors.js';
+import type { RunRequest } from './node.js';
+import { encodingName } from './output.js';
+
+function invalid(option: string, expected: string, value: unknown): SshError {
+  const shown =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'number'
+        ? String(value)
+        : typeof value;
+  return new SshError(
+    SshErrorCode.INVALID_OPTION,
+    `Invalid run option ${option}: expected ${expected}, got ${shown}`,
+  );
+}
+
+/**
+ * Checks `stdin`, `encoding` and `idleTimeout` of a request (or of a command's options).
+ * @throws SshError `ERR_INVALID_OPTION`, one line naming the option, what it must be and the value.
+ */
+export function checkRunOptions(request: Pick<RunRequest, 'stdin' | 'encoding' | 'idleTimeout'>): void {
+  const { stdin, encoding, idleTimeout } = request;
+  if (
+    stdin !== undefined &&
+    typeof stdin !== 'string' &&
+    !Buffer.isBuffer(stdin) &&
+    !(stdin instanceof Readable)
+  ) {
+    throw invalid('stdin', 'a string, a Buffer or a Readable stream', stdin);
+  }
+  if (encoding !== undefined && (typeof encoding !== 'string' || encodingName(encoding) === undefined)) {
+    throw invalid(
+      'encoding',
+      "an encoding that TextDecoder knows ('utf-8', 'utf-16le', 'latin1', …)",
+      encoding,
+    );
+  }
+  if (
+    idleTimeout !== undefined &&
+    (typeof idleTimeout !== 'number' ||
+      !Number.isFinite(idleTimeout) ||
+      idleTimeout <= 0 ||
+      idleTimeout > MAX_DURATION)
+  ) {
+    throw invalid('idleTimeout', `a positive number of milliseconds, at most ${MAX_DURATION}`, idleTimeout);
+  }
+}
+
+/** The input being written to a command; `stop()` detaches a stream the command did not read to its end. */
+export interface InputFeed {
+  stop(): void;
+  /** The error of the `stdin` stream, if it failed. */
+  readonly error: Error | undefined;
+}
+
+/**
+ * Writes `input` to `sink`, then ends it. A stream is piped (back-pressure: it is read as the
+ * command reads). Errors of the sink (EPIPE, a closed channel: the command did not read it all)
+ * are ignored; an error of the stream ends the input and is kept in `error`.
+ */
+export function feedInput(input: string | Buffer | Readable, sink: Writable): InputFeed {
+  const noop = () => undefined;
+  sink.on('error', noop);
+  if (!(input instanceof Readable)) {
+    sink.end(input);
+    return { stop: noop, error: undefined };
+  }
+  let error: Error | undefined;
+  const onError = (cause: Error) => {
+    error ??= cause;
+    input.unpipe(sink);
+    sink.end();
+  };
+  input.on('error', onError);
+  input.pipe(sink);
+  return {
+    // the error listener stays: a later error of the caller's stream must not go unhandled
+    stop: () => input.unpipe(sink),
+    get error() {
+      return error;
+    },
+  };
+}
+
+/** The error of a failed `stdin` stream, for `run()` to reject with. */
+export function stdinError(node: string, label: string, cause: Error): SshError {
+  return new SshError(
+    SshErrorCode.STDIN,
+    `The stdin stream of a command failed on ${node}: ${cause.message} (${label})`,
+    {
+      cause,
+      node,
+    },
+  );
+}
+
+/** The rejection of a command stopped by its `idleTimeout`. */
+export function idleTimeoutError(node: string, label: string, idleTimeout: number): SshError {
+  return new SshError(
+    SshErrorCode.IDLE_TIMEOUT,
+    `Command stopped after ${idleTimeout} ms without output (idleTimeout) on ${node}: ${label}`,
+    { node },
+  );
+}
+
+/**
+ * Calls `onIdle` once when `touch` has not been called for `idleTimeout` ms; none without
+ * a timeout. `clear()` when the command ends.
+ */
+export function idleWatch(
+  idleTimeout: number | undefined,
+  onIdle: () => void,
+): { touch(): void; clear(): void } {
+  if (idleTimeout === undefined) return { touch: () => undefined, clear: () => undefined };
+  const timer = setTimeout(onIdle, idleTimeout);
+  return { touch: () => timer.refresh(), clear: () => clearTimeout(timer) };
+}
