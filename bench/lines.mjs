@@ -19,23 +19,27 @@ function chunksOf(line) {
   );
 }
 
+// [chunks, encoding]: UTF-8 (the default) unless said
 const cases = {
-  '80-byte lines': chunksOf(Buffer.from(`${'x'.repeat(79)}\n`)),
-  'UTF-8 text lines': chunksOf(Buffer.from(`${'é€'.repeat(13)}\n`)),
-  '1 MiB lines': chunksOf(Buffer.from(`${'y'.repeat(1024 * 1024 - 1)}\n`)),
-  'random bytes': Array.from({ length: TOTAL / CHUNK }, () => randomFillSync(Buffer.alloc(CHUNK))),
+  '80-byte lines': [chunksOf(Buffer.from(`${'x'.repeat(79)}\n`))],
+  'UTF-8 text lines': [chunksOf(Buffer.from(`${'é€'.repeat(13)}\n`))],
+  '1 MiB lines': [chunksOf(Buffer.from(`${'y'.repeat(1024 * 1024 - 1)}\n`))],
+  'random bytes': [Array.from({ length: TOTAL / CHUNK }, () => randomFillSync(Buffer.alloc(CHUNK)))],
+  'latin1 80-byte lines': [chunksOf(Buffer.from(`${'é'.repeat(79)}\n`, 'latin1')), 'latin1'],
+  'UTF-16LE 40-char': [chunksOf(Buffer.from(`${'é'.repeat(39)}\n`, 'utf16le')), 'utf-16le'],
+  'UTF-16LE 1 MiB lines': [chunksOf(Buffer.from(`${'y'.repeat(512 * 1024 - 1)}\n`, 'utf16le')), 'utf-16le'],
 };
 
 console.log(`node ${process.version}, 50 MiB per case in 32 KiB chunks, median of ${repeat} runs`);
 console.log('case                  lines      ms    MiB/s');
-for (const [name, chunks] of Object.entries(cases)) {
+for (const [name, [chunks, encoding]] of Object.entries(cases)) {
   const times = [];
   let lines = 0;
   for (let run = 0; run < repeat; run++) {
     lines = 0;
     const splitter = new LineSplitter(() => {
       lines++;
-    });
+    }, encoding);
     const start = process.hrtime.bigint();
     for (const chunk of chunks) splitter.push(chunk);
     splitter.end();
