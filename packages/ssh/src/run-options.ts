@@ -9,6 +9,30 @@ import { SshError, SshErrorCode } from './errors.js';
 import type { RunRequest } from './node.js';
 import { encodingName } from './output.js';
 
+/** The input and output options a command object (`Run`, `RunScript`, `RunString`) passes to `node.run`. */
+export interface CommandIoOptions {
+  /**
+   * The command's standard input, then end-of-file (a stream can be read once: a command
+   * given one runs once). @default none: end-of-file at once
+   */
+  stdin?: string | Buffer | Readable;
+  /** The encoding of its output (any `TextDecoder` label). @default 'utf-8' */
+  encoding?: string;
+  /** Stopped (`ERR_IDLE_TIMEOUT`) after this many ms without output. @default none */
+  idleTimeout?: number;
+}
+
+/** The options of {@link CommandIoOptions}, checked, as given to `node.run`. */
+export function commandIo(options: CommandIoOptions): Readonly<CommandIoOptions> {
+  checkRunOptions(options);
+  const { stdin, encoding, idleTimeout } = options;
+  return {
+    ...(stdin !== undefined ? { stdin } : {}),
+    ...(encoding !== undefined ? { encoding } : {}),
+    ...(idleTimeout !== undefined ? { idleTimeout } : {}),
+  };
+}
+
 function invalid(option: string, expected: string, value: unknown): SshError {
   const shown =
     typeof value === 'string'

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CommandNode, LocalNode, type OutputLine, Run, type SshNode } from '../src/index.js';
+import { type CommandNode, LocalNode, type OutputLine, Run, RunString, type SshNode } from '../src/index.js';
 import { LineSplitter } from '../src/output.js';
 import { checkRunOptions, idleWatch } from '../src/run-options.js';
 import { gatewayNode, loopbackNode, RecordingFormatter, recorder, targetNode } from './bed.js';
@@ -248,5 +248,19 @@ describe('Run with the options', () => {
     await expect(
       new Run('sleep 30', { idleTimeout: 300 }).execute({ node, signal: controller.signal }),
     ).rejects.toMatchObject({ code: 'ERR_IDLE_TIMEOUT' });
+  }, 30_000);
+});
+
+describe('RunString with the options', () => {
+  it('feeds the script its stdin and decodes its output', async () => {
+    const node = track(loopbackNode());
+    const controller = new AbortController();
+    const result = await new RunString('#!/bin/sh\nread name\nprintf "hi %s\\351\\n" "$name"\n', [], {
+      stdin: 'bob\n',
+      encoding: 'latin1',
+    }).execute({ node, signal: controller.signal });
+    expect(result.exitCode).toBe(0);
+    expect(recorder(node).stdout()).toBe('hi bob\u00e9\n');
+    expect(() => new RunString('true', [], { idleTimeout: -5 })).toThrow('Invalid run option idleTimeout');
   }, 30_000);
 });

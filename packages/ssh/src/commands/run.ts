@@ -1,10 +1,9 @@
 /**
  * Run: a command line on the node (apssh's `Run`).
  */
-import type { Readable } from 'node:stream';
 import { SshError, SshErrorCode } from '../errors.js';
 import type { CommandResult } from '../node.js';
-import { checkRunOptions } from '../run-options.js';
+import { type CommandIoOptions, commandIo } from '../run-options.js';
 import {
   AbstractCommand,
   type Arg,
@@ -15,7 +14,7 @@ import {
 } from './command.js';
 
 /** Options of {@link Run}. */
-export interface RunOptions extends CommandOptions {
+export interface RunOptions extends CommandOptions, CommandIoOptions {
   /** Forward X11 to the local `$DISPLAY`. @default false */
   x11?: boolean;
   /** Run under a pseudo-terminal (stdout and stderr then merge). @default false */
@@ -24,15 +23,6 @@ export interface RunOptions extends CommandOptions {
   env?: Record<string, string>;
   /** Neither show nor keep the output. @default false */
   ignoreOutputs?: boolean;
-  /**
-   * The command's standard input, then end-of-file (a stream can be read once: a Run given
-   * one runs once). @default none: end-of-file at once
-   */
-  stdin?: string | Buffer | Readable;
-  /** The encoding of its output (any `TextDecoder` label). @default 'utf-8' */
-  encoding?: string;
-  /** Stopped (`ERR_IDLE_TIMEOUT`) after this many ms without output. @default none */
-  idleTimeout?: number;
 }
 
 /**
@@ -55,9 +45,8 @@ export class Run extends AbstractCommand {
   readonly pty: boolean;
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly ignoreOutputs: boolean;
-  readonly stdin: string | Buffer | Readable | undefined;
-  readonly encoding: string | undefined;
-  readonly idleTimeout: number | undefined;
+  /** `stdin`, `encoding`, `idleTimeout`, as given. */
+  readonly io: Readonly<CommandIoOptions>;
 
   constructor(command: Arg | readonly Arg[], options: RunOptions = {}) {
     super(options);
@@ -72,10 +61,7 @@ export class Run extends AbstractCommand {
     this.pty = options.pty ?? false;
     this.env = options.env;
     this.ignoreOutputs = options.ignoreOutputs ?? false;
-    checkRunOptions(options);
-    this.stdin = options.stdin;
-    this.encoding = options.encoding;
-    this.idleTimeout = options.idleTimeout;
+    this.io = commandIo(options);
   }
 
   /** The command line as it runs now (templates rendered, strictly). */
@@ -94,9 +80,7 @@ export class Run extends AbstractCommand {
       pty: this.pty,
       env: this.env,
       x11: this.x11,
-      stdin: this.stdin,
-      encoding: this.encoding,
-      idleTimeout: this.idleTimeout,
+      ...this.io,
       quiet: this.ignoreOutputs,
     });
     this.say(ctx, `Run: ${result.signal ?? result.exitCode} <- ${line}`);

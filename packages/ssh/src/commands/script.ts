@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import { LocalNode } from '../local-node.js';
 import type { CommandResult } from '../node.js';
+import { type CommandIoOptions, commandIo } from '../run-options.js';
 import { SshNode } from '../ssh-node.js';
 import {
   AbstractCommand,
@@ -25,7 +26,7 @@ import {
 export const REMOTE_DIR = '.jobgraph-remote';
 
 /** Options of {@link RunScript} and {@link RunString}. */
-export interface ScriptOptions extends CommandOptions {
+export interface ScriptOptions extends CommandOptions, CommandIoOptions {
   /** Local files copied next to the script (it can `source "$(dirname "$0")/lib.sh"`). */
   includes?: string[];
   /** Forward X11 to the local `$DISPLAY`. @default false */
@@ -51,6 +52,8 @@ export abstract class ScriptCommand extends AbstractCommand {
   readonly args: readonly Arg[];
   readonly includes: readonly string[];
   readonly x11: boolean;
+  /** `stdin`, `encoding`, `idleTimeout`, as given (they apply to the script's run, not to its copy). */
+  readonly io: Readonly<CommandIoOptions>;
   /** The file name on the node, chosen once. */
   readonly remoteName: string;
 
@@ -59,6 +62,7 @@ export abstract class ScriptCommand extends AbstractCommand {
     this.args = [...args];
     this.includes = [...(options.includes ?? [])];
     this.x11 = options.x11 ?? false;
+    this.io = commandIo(options);
     this.remoteName = `${safeName(baseName)}-${randomSuffix()}`;
   }
 
@@ -84,7 +88,7 @@ export abstract class ScriptCommand extends AbstractCommand {
     const args = this.argsLine();
     const line = `${this.verbose ? 'bash -x ' : ''}${path}${args === '' ? '' : ` ${args}`}`;
     this.say(ctx, `${this.constructor.name}: -> ${line}`);
-    const result = await this.runLine(ctx, line, { x11: this.x11 });
+    const result = await this.runLine(ctx, line, { x11: this.x11, ...this.io });
     return result;
   }
 }
