@@ -183,6 +183,23 @@ describe.each(sites)('%s', (_name, make) => {
     expect(await node.run('cat; echo done')).toEqual({ exitCode: 0, signal: null });
   }, 60_000);
 
+  it('stdin: a stream that fails ends the input, and run() rejects with ERR_STDIN once the command ended', async () => {
+    const node = make();
+    let sent = false;
+    const failing = new Readable({
+      read() {
+        if (sent) this.destroy(new Error('disk on fire'));
+        else this.push('first\n');
+        sent = true;
+      },
+    });
+    await expect(node.run('cat', { stdin: failing, label: 'cat' })).rejects.toMatchObject({
+      code: 'ERR_STDIN',
+      message: `The stdin stream of a command failed on ${node.toString()}: disk on fire (cat)`,
+    });
+    expect((node.formatter as RecordingFormatter).stdout()).toBe('first\n');
+  });
+
   it('encoding: UTF-16LE and Latin-1 output decoded, invalid bytes replaced', async () => {
     const node = make();
     const lines: OutputLine[] = [];
