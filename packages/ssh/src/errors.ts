@@ -35,6 +35,18 @@ export const SshErrorCode = {
   IDLE_TIMEOUT: 'ERR_IDLE_TIMEOUT',
   /** The stream given as a command's `stdin` failed: the command got end-of-file there. */
   STDIN: 'ERR_STDIN',
+  /** `node.fs`: the path (or a directory on the way) does not exist. */
+  REMOTE_NOT_FOUND: 'ERR_REMOTE_NOT_FOUND',
+  /** `node.fs`: permission denied (EACCES, EPERM, SFTP's PERMISSION_DENIED). */
+  REMOTE_PERMISSION: 'ERR_REMOTE_PERMISSION',
+  /** `node.fs`: the path exists already (mkdir without `recursive`). */
+  REMOTE_EXISTS: 'ERR_REMOTE_EXISTS',
+  /** `node.fs`: a directory was expected (readdir of a file, a file on the way). */
+  REMOTE_NOT_DIRECTORY: 'ERR_REMOTE_NOT_DIRECTORY',
+  /** `node.fs`: a file was expected and the path is a directory (readFile, rm without `recursive`). */
+  REMOTE_IS_DIRECTORY: 'ERR_REMOTE_IS_DIRECTORY',
+  /** `node.fs`: any other failure (I/O error, file too large, SFTP failure, lost connection, timeout). */
+  REMOTE_IO: 'ERR_REMOTE_IO',
 } as const;
 
 /** The union of the codes of {@link SshErrorCode}. */

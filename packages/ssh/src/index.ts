@@ -25,6 +25,20 @@ export {
 export type { TransferOptions } from './commands/transfer.js';
 export { CommandFailedError, SshError, SshErrorCode } from './errors.js';
 export * from './formatters/index.js';
+export type { FsErrorCode } from './fs/fs-errors.js';
+export type {
+  FsCallOptions,
+  FsDirEntry,
+  FsFileType,
+  FsGlobOptions,
+  FsMkdirOptions,
+  FsReadOptions,
+  FsReadTextOptions,
+  FsRmOptions,
+  FsStat,
+  FsWriteOptions,
+  RemoteFs,
+} from './fs/remote-fs.js';
 export {
   DEFAULT_KEY_FILES,
   encryptedDefaultKeys,

@@ -4,6 +4,9 @@
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { LocalFsBackend } from './fs/local-fs.js';
+import { NodeFs } from './fs/node-fs.js';
+import type { RemoteFs } from './fs/remote-fs.js';
 import type { Formatter } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
 import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
@@ -35,6 +38,7 @@ export class LocalNode implements CommandNode {
   readonly username: string;
   readonly formatter: Formatter;
   readonly verbose: boolean;
+  #fs: RemoteFs | undefined;
 
   constructor(options: LocalNodeOptions = {}) {
     this.username = localUsername();
@@ -45,6 +49,15 @@ export class LocalNode implements CommandNode {
 
   toString(): string {
     return `${this.username}@${this.hostname}`;
+  }
+
+  /**
+   * The local disk, with the same calls, results and errors as an SshNode's `fs`
+   * (see {@link RemoteFs}); relative paths from the working directory. Made at first use.
+   */
+  get fs(): RemoteFs {
+    this.#fs ??= new NodeFs(new LocalFsBackend(this.toString()));
+    return this.#fs;
   }
 
   /** 0: no hop. */

@@ -2,6 +2,7 @@
  * What commands need from a node, remote or local.
  */
 import type { Readable } from 'node:stream';
+import type { RemoteFs } from './fs/remote-fs.js';
 import type { Formatter, NodeIdentity, OutputLine } from './formatters/formatter.js';
 import { LineSplitter } from './output.js';
 
@@ -60,6 +61,8 @@ export interface CommandNode extends NodeIdentity {
   readonly formatter: Formatter;
   /** Runs a shell command line; resolves when it has ended. */
   run(command: string, request?: RunRequest): Promise<CommandResult>;
+  /** The node's files (SFTP for an SshNode, the local disk for the LocalNode): see {@link RemoteFs}. */
+  readonly fs: RemoteFs;
   /** Number of SSH hops to reach the node (0 for the local node). */
   distance(): number;
   /** Closes what the node holds open (connections, files). */

@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import type { Formatter } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
 import type { KeySpec, loadPrivateKeys } from './keys.js';
+import { NodeFs } from './fs/node-fs.js';
+import type { RemoteFs } from './fs/remote-fs.js';
+import { SftpFsBackend } from './fs/sftp-fs.js';
 import type { HostKeyPolicy } from './known-hosts.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
 import { checkRunOptions } from './run-options.js';
@@ -97,6 +100,7 @@ export class SshNode implements CommandNode {
   readonly maxSessions: number;
   /** The connection's life: opened under a lock, shared, its channel budget and SFTP session, closed. */
   readonly #lifecycle: ConnectionLifecycle;
+  #fs: RemoteFs | undefined;
 
   constructor(options: SshNodeOptions);
   constructor(hostname: string, options?: Omit<SshNodeOptions, 'hostname'>);
@@ -241,6 +245,24 @@ export class SshNode implements CommandNode {
    */
   close(): Promise<void> {
     return this.#lifecycle.close();
+  }
+
+  /**
+   * The node's files, over its one SFTP session (no shell spawned): exists, stat, readFile,
+   * readText, writeFile (atomic), mkdir, readdir, glob, rm, rename, chmod — see {@link RemoteFs}.
+   * Each SFTP request is bounded by `connectTimeout`. Made at first use.
+   * @example `const text = await node.fs.readText('/etc/os-release')`
+   */
+  get fs(): RemoteFs {
+    this.#fs ??= new NodeFs(
+      new SftpFsBackend({
+        name: this.toString(),
+        timeout: this.connectTimeout,
+        session: (signal) => this.sftp(signal),
+        using: (work) => this.using(work),
+      }),
+    );
+    return this.#fs;
   }
 
   /** The connection's SFTP session, opened once (it holds one session slot until close). */

@@ -71,6 +71,58 @@ export interface RemoteEntry {
   readonly atime: number;
 }
 
+/** What a path is, as `lstat` sees it (a symlink is not followed). */
+export type RemoteFileType = 'file' | 'directory' | 'symlink' | 'other';
+
+/** A path's attributes (SFTP's ATTRS; times in seconds since the epoch). */
+export interface RemoteAttributes {
+  readonly type: RemoteFileType;
+  readonly size: number;
+  /** Permission bits only (`0o755`), without the file type. */
+  readonly mode: number;
+  readonly mtime: number;
+  readonly atime: number;
+}
+
+/** One name in a directory, with its type (from the server's readdir, which does not follow symlinks). */
+export interface RemoteDirEntry {
+  readonly name: string;
+  readonly type: RemoteFileType;
+}
+
+/** An open remote file: each call is one SFTP request. */
+export interface SftpFile {
+  /** Up to `length` bytes at `position`; an empty buffer at end of file. */
+  read(length: number, position: number): Promise<Buffer>;
+  write(data: Buffer, position: number): Promise<void>;
+  /** The open file's attributes (fstat). */
+  attributes(): Promise<RemoteAttributes>;
+  close(): Promise<void>;
+}
+
+/**
+ * The SFTP status of a failed request, without ssh2's numbers. OpenSSH's sftp-server (protocol
+ * 3) reports only ENOENT and EACCES/EPERM precisely: EEXIST, ENOTDIR, EISDIR… are all `failure`.
+ * `connection-lost`: the channel closed with the request pending.
+ */
+export type SftpStatus =
+  | 'no-such-file'
+  | 'permission-denied'
+  | 'failure'
+  | 'bad-message'
+  | 'unsupported'
+  | 'connection-lost';
+
+/** A failed SFTP request (the primitives of {@link SftpSession} reject with it). */
+export class SftpStatusError extends Error {
+  override name = 'SftpStatusError';
+  readonly status: SftpStatus;
+  constructor(status: SftpStatus, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
 /** The SFTP operations the file commands use. */
 export interface SftpSession {
   put(
@@ -94,6 +146,20 @@ export interface SftpSession {
   setTimes(remote: string, atime: number, mtime: number): Promise<void>;
   /** The absolute form of a path (`.` gives the home directory). */
   realpath(remote: string): Promise<string>;
+  /** Attributes of a path: `follow` = stat, else lstat. Rejects with {@link SftpStatusError}. */
+  attributes(remote: string, follow: boolean): Promise<RemoteAttributes>;
+  /** A directory's names (without `.` and `..`) and their types. */
+  entries(remote: string): Promise<RemoteDirEntry[]>;
+  /** Opens a file: `r` to read; `wx` to create a new one (fails if the path exists), with `mode`. */
+  open(remote: string, flags: 'r' | 'wx', mode?: number): Promise<SftpFile>;
+  /** Creates one directory; fails if anything exists there (unlike {@link SftpSession.mkdir}). */
+  createDirectory(remote: string, mode: number): Promise<void>;
+  /** Renames, replacing the target as POSIX rename(2) does (OpenSSH's posix-rename extension). */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file or a symlink. */
+  unlink(remote: string): Promise<void>;
+  /** Removes an empty directory. */
+  rmdir(remote: string): Promise<void>;
   close(): void;
   /** Called once when the session ends, for any reason. */
   onClose(listener: () => void): void;

@@ -1,0 +1,130 @@
+/**
+ * The backend of a LocalNode's `fs`: node:fs on the local disk, errno codes mapped as an
+ * SshNode's SFTP statuses are, so both answer alike.
+ */
+
+import type { Dirent, Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { SshErrorCode } from '../errors.js';
+import type { FsBackend, FsRequest } from './backend.js';
+import { fromErrno, fsError, tooLarge } from './fs-errors.js';
+import type { FsDirEntry, FsFileType, FsStat } from './remote-fs.js';
+
+/** Bytes written per write(2): the signal is looked at between them. */
+const WRITE_CHUNK = 1024 * 1024;
+
+function typeOfStats(stats: Stats | Dirent): FsFileType {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+/** The local disk, for a node named `node` in messages. */
+export class LocalFsBackend implements FsBackend {
+  readonly node: string;
+
+  constructor(node: string) {
+    this.node = node;
+  }
+
+  async home(): Promise<string> {
+    return process.cwd();
+  }
+
+  async #call<T>(request: FsRequest, path: string, work: () => Promise<T>): Promise<T> {
+    request.signal?.throwIfAborted();
+    try {
+      return await work();
+    } catch (error) {
+      throw fromErrno(error, this.node, request.call, path);
+    }
+  }
+
+  stat(request: FsRequest, path: string, follow: boolean): Promise<FsStat> {
+    return this.#call(request, path, async () => {
+      const stats = follow ? await stat(path) : await lstat(path);
+      return {
+        type: typeOfStats(stats),
+        size: stats.size,
+        mode: stats.mode & 0o7777,
+        mtime: Math.floor(stats.mtimeMs / 1000),
+      };
+    });
+  }
+
+  entries(request: FsRequest, path: string): Promise<FsDirEntry[]> {
+    return this.#call(request, path, async () => {
+      const entries = await readdir(path, { withFileTypes: true });
+      return entries.map((entry) => ({ name: entry.name, type: typeOfStats(entry) }));
+    });
+  }
+
+  readFile(request: FsRequest, path: string, maxBytes: number): Promise<Buffer> {
+    return this.#call(request, path, async () => {
+      const handle = await open(path, constants.O_RDONLY);
+      try {
+        const stats = await handle.stat();
+        if (stats.isDirectory())
+          throw fsError(SshErrorCode.REMOTE_IS_DIRECTORY, this.node, request.call, path);
+        if (stats.size > maxBytes) throw tooLarge(this.node, request.call, path, maxBytes);
+        const data = await handle.readFile(request.signal === undefined ? {} : { signal: request.signal });
+        if (data.length > maxBytes) throw tooLarge(this.node, request.call, path, maxBytes);
+        return data;
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  writeNew(request: FsRequest, path: string, data: Buffer): Promise<void> {
+    return this.#call(request, path, async () => {
+      const handle = await open(path, 'wx', 0o600);
+      try {
+        for (let offset = 0; offset < data.length || offset === 0; offset += WRITE_CHUNK) {
+          request.signal?.throwIfAborted();
+          if (data.length === 0) break;
+          await handle.write(data, offset, Math.min(WRITE_CHUNK, data.length - offset), offset);
+        }
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  chmod(request: FsRequest, path: string, mode: number): Promise<void> {
+    return this.#call(request, path, () => chmod(path, mode));
+  }
+
+  mkdir(request: FsRequest, path: string, mode: number): Promise<void> {
+    return this.#call(request, path, async () => {
+      await mkdir(path, { mode });
+    });
+  }
+
+  rename(request: FsRequest, from: string, to: string): Promise<void> {
+    return this.#call(request, from, () => rename(from, to));
+  }
+
+  unlink(request: FsRequest, path: string): Promise<void> {
+    return this.#call(request, path, async () => {
+      try {
+        await unlink(path);
+      } catch (error) {
+        // Linux says EISDIR, macOS EPERM: a directory either way
+        if (
+          (error as { code?: unknown }).code === 'EPERM' &&
+          (await lstat(path).catch(() => undefined))?.isDirectory()
+        ) {
+          throw fsError(SshErrorCode.REMOTE_IS_DIRECTORY, this.node, request.call, path);
+        }
+        throw error;
+      }
+    });
+  }
+
+  rmdir(request: FsRequest, path: string): Promise<void> {
+    return this.#call(request, path, () => rmdir(path));
+  }
+}

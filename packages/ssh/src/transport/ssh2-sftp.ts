@@ -1,0 +1,269 @@
+/**
+ * The SFTP session over ssh2 (its types only: `ssh2.ts` imports ssh2 and hands the session
+ * here). Each primitive is one request, or a few for a transfer; the failures of the new
+ * primitives carry an {@link SftpStatusError} rather than ssh2's numeric codes, so the layers
+ * above never see ssh2.
+ */
+import type ssh2 from 'ssh2';
+import type {
+  RemoteAttributes,
+  RemoteDirEntry,
+  RemoteEntry,
+  RemoteFileType,
+  SftpFile,
+  SftpSession,
+} from './transport.js';
+import { SftpStatusError } from './transport.js';
+
+type SFTPWrapper = ssh2.SFTPWrapper;
+
+function sftpCall<T>(
+  run: (callback: (error: Error | null | undefined, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    run((error, value) => {
+      if (error) reject(error);
+      else resolve(value as T);
+    });
+  });
+}
+
+/** SFTP status code for "no such file". */
+const NO_SUCH_FILE = 2;
+
+function entryOf(name: string, attrs: ssh2.Stats | ssh2.Attributes): RemoteEntry {
+  const mode = attrs.mode;
+  return {
+    name,
+    // S_IFMT / S_IFDIR of the POSIX file mode
+    isDirectory: (mode & 0o170000) === 0o040000,
+    mode: mode & 0o7777,
+    mtime: attrs.mtime,
+    atime: attrs.atime,
+  };
+}
+
+/**
+ * Requests in flight per file, and their size: 2 MiB in flight as with ssh2's defaults
+ * (64 × 32 KiB), but in 254 KiB requests, the largest ssh2 sends to OpenSSH in one
+ * (servers with lower limits get them split by ssh2). 8 times fewer requests: a
+ * 200 MiB push + pull on loopback took 0.9 s instead of 1.4 s.
+ */
+const SFTP_PIPELINE = { concurrency: 8, chunkSize: 254 * 1024 } as const;
+
+export class Ssh2Sftp implements SftpSession {
+  readonly #sftp: SFTPWrapper;
+
+  constructor(sftp: SFTPWrapper) {
+    this.#sftp = sftp;
+  }
+
+  put(
+    local: string,
+    remote: string,
+    options: { mode?: number; onProgress?: (done: number, total: number) => void },
+  ) {
+    const transfer: ssh2.TransferOptions = { ...SFTP_PIPELINE };
+    if (options.mode !== undefined) transfer.mode = options.mode;
+    const progress = options.onProgress;
+    if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
+    return sftpCall<void>((callback) =>
+      this.#sftp.fastPut(local, remote, transfer, (error) => callback(error)),
+    );
+  }
+
+  get(
+    remote: string,
+    local: string,
+    options: { mode?: number; onProgress?: (done: number, total: number) => void },
+  ) {
+    const transfer: ssh2.TransferOptions = { ...SFTP_PIPELINE };
+    if (options.mode !== undefined) transfer.mode = options.mode;
+    const progress = options.onProgress;
+    if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
+    return sftpCall<void>((callback) =>
+      this.#sftp.fastGet(remote, local, transfer, (error) => callback(error)),
+    );
+  }
+
+  writeFile(remote: string, content: string | Buffer, mode: number) {
+    return sftpCall<void>((callback) =>
+      this.#sftp.writeFile(remote, content, { mode }, (error) => callback(error)),
+    );
+  }
+
+  async mkdir(remote: string, mode: number): Promise<void> {
+    try {
+      await sftpCall<void>((callback) => this.#sftp.mkdir(remote, { mode }, (error) => callback(error)));
+    } catch (error) {
+      // SFTP has no "exists" status: check what is there before reporting the failure
+      const entry = await this.stat(remote);
+      if (entry?.isDirectory) return;
+      throw error;
+    }
+  }
+
+  chmod(remote: string, mode: number) {
+    return sftpCall<void>((callback) => this.#sftp.chmod(remote, mode, (error) => callback(error)));
+  }
+
+  async stat(remote: string): Promise<RemoteEntry | undefined> {
+    try {
+      const stats = await sftpCall<ssh2.Stats>((callback) => this.#sftp.stat(remote, callback));
+      return entryOf(remote, stats);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === NO_SUCH_FILE) return undefined;
+      throw error;
+    }
+  }
+
+  async list(remote: string): Promise<RemoteEntry[]> {
+    const entries = await sftpCall<ssh2.FileEntryWithStats[]>((callback) =>
+      this.#sftp.readdir(remote, callback),
+    );
+    return entries.map((entry) => entryOf(entry.filename, entry.attrs));
+  }
+
+  setTimes(remote: string, atime: number, mtime: number) {
+    return sftpCall<void>((callback) => this.#sftp.utimes(remote, atime, mtime, (error) => callback(error)));
+  }
+
+  realpath(remote: string) {
+    return sftpCall<string>((callback) => this.#sftp.realpath(remote, callback));
+  }
+
+  attributes(remote: string, follow: boolean): Promise<RemoteAttributes> {
+    return statusCall<ssh2.Stats>(remote, (callback) =>
+      follow ? this.#sftp.stat(remote, callback) : this.#sftp.lstat(remote, callback),
+    ).then(attributesOf);
+  }
+
+  async entries(remote: string): Promise<RemoteDirEntry[]> {
+    const entries = await statusCall<ssh2.FileEntryWithStats[]>(remote, (callback) =>
+      this.#sftp.readdir(remote, callback),
+    );
+    return entries.map((entry) => ({ name: entry.filename, type: typeOf(entry.attrs.mode) }));
+  }
+
+  async open(remote: string, flags: 'r' | 'wx', mode?: number): Promise<SftpFile> {
+    const attrs: ssh2.InputAttributes = mode === undefined ? {} : { mode };
+    const handle = await statusCall<Buffer>(remote, (callback) =>
+      this.#sftp.open(remote, flags, attrs, callback),
+    );
+    const sftp = this.#sftp;
+    return {
+      read: (length, position) =>
+        statusCall<Buffer>(remote, (callback) => {
+          const buffer = Buffer.allocUnsafe(length);
+          sftp.read(handle, buffer, 0, length, position, (error, bytes) =>
+            callback(error, buffer.subarray(0, bytes ?? 0)),
+          );
+        }),
+      write: (data, position) =>
+        statusCall<void>(remote, (callback) =>
+          sftp.write(handle, data, 0, data.length, position, (error) => callback(error)),
+        ),
+      attributes: () =>
+        statusCall<ssh2.Stats>(remote, (callback) => sftp.fstat(handle, callback)).then(attributesOf),
+      close: () => statusCall<void>(remote, (callback) => sftp.close(handle, (error) => callback(error))),
+    };
+  }
+
+  createDirectory(remote: string, mode: number): Promise<void> {
+    return statusCall<void>(remote, (callback) =>
+      this.#sftp.mkdir(remote, { mode }, (error) => callback(error)),
+    );
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    // plain SFTP rename refuses an existing target (OpenSSH links then unlinks): the
+    // posix-rename extension replaces it in one step, which an atomic writeFile needs
+    return statusCall<void>(from, (callback) =>
+      this.#sftp.ext_openssh_rename(from, to, (error) => callback(error)),
+    );
+  }
+
+  unlink(remote: string): Promise<void> {
+    return statusCall<void>(remote, (callback) => this.#sftp.unlink(remote, (error) => callback(error)));
+  }
+
+  rmdir(remote: string): Promise<void> {
+    return statusCall<void>(remote, (callback) => this.#sftp.rmdir(remote, (error) => callback(error)));
+  }
+
+  close(): void {
+    this.#sftp.end();
+  }
+
+  onClose(listener: () => void): void {
+    this.#sftp.once('close', listener);
+  }
+}
+
+/** SFTP status codes (draft-ietf-secsh-filexfer-02) as our names. */
+const STATUS: Record<number, SftpStatusError['status']> = {
+  2: 'no-such-file',
+  3: 'permission-denied',
+  4: 'failure',
+  5: 'bad-message',
+  6: 'connection-lost',
+  7: 'connection-lost',
+  8: 'unsupported',
+};
+
+/**
+ * One request whose failure becomes an {@link SftpStatusError}. A request pending when the
+ * channel closes is failed by ssh2 with "No response from server" (no code): the connection
+ * was lost. A call that throws at once (an extension the server lacks) is `unsupported`.
+ */
+function statusCall<T>(
+  path: string,
+  run: (callback: (error: Error | null | undefined, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const fail = (error: Error) => {
+      const code = (error as { code?: unknown }).code;
+      const status =
+        typeof code === 'number'
+          ? (STATUS[code] ?? 'failure')
+          : /no response|not open|closed/i.test(error.message)
+            ? 'connection-lost'
+            : /not support/i.test(error.message)
+              ? 'unsupported'
+              : 'failure';
+      reject(new SftpStatusError(status, `${path}: ${error.message}`));
+    };
+    try {
+      run((error, value) => {
+        if (error) fail(error);
+        else resolve(value as T);
+      });
+    } catch (error) {
+      fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  });
+}
+
+function typeOf(mode: number): RemoteFileType {
+  // S_IFMT of the POSIX file mode
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'directory';
+    case 0o120000:
+      return 'symlink';
+    default:
+      return 'other';
+  }
+}
+
+function attributesOf(stats: ssh2.Stats): RemoteAttributes {
+  return {
+    type: typeOf(stats.mode),
+    size: stats.size,
+    mode: stats.mode & 0o7777,
+    mtime: stats.mtime,
+    atime: stats.atime,
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * `node.fs` against the real test bed: every call on an SshNode (the loopback sshd, over SFTP)
+ * and on the LocalNode, from one table of cases run on both — the loopback sshd serves this
+ * machine's disk, so both must give the very same answers and errors for the same paths.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalNode, type RemoteFs, SshError, SshNode } from '../src/index.js';
+import { bed, common, loopbackNode } from './bed.js';
+
+const local = new LocalNode({ formatter: { line: () => undefined, event: () => undefined } });
+const remote = loopbackNode();
+let dir: string;
+
+/** The outcome of a call, comparable across nodes: its value, or its error's code and message. */
+async function outcome(work: () => Promise<unknown>, node: { toString(): string }, base: string) {
+  try {
+    const value = await work();
+    return { value: Buffer.isBuffer(value) ? `bytes:${value.toString('hex')}` : value };
+  } catch (error) {
+    if (!(error instanceof SshError)) throw error;
+    expect(error.message).not.toContain('\n');
+    return {
+      code: error.code,
+      message: error.message.replaceAll(node.toString(), 'NODE').replaceAll(base, 'DIR'),
+    };
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(bed.workDir, 'fs-'));
+  writeFileSync(join(dir, 'a.txt'), 'hello\n', { mode: 0o644 });
+  writeFileSync(join(dir, 'b.log'), 'b');
+  writeFileSync(join(dir, '.hidden.log'), 'h');
+  writeFileSync(join(dir, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+  mkdirSync(join(dir, 'sub', 'deep'), { recursive: true });
+  writeFileSync(join(dir, 'sub', 'c.log'), 'c');
+  writeFileSync(join(dir, 'sub', 'deep', 'd.log'), 'd');
+  writeFileSync(join(dir, 'sub', 'deep', 'e.txt'), 'e');
+  symlinkSync('sub', join(dir, 'link'));
+  execFileSync('chmod', ['0644', join(dir, 'a.txt')]);
+});
+afterAll(async () => {
+  await remote.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Case = [string, (fs: RemoteFs, d: string) => Promise<unknown>];
+const readOnlyCases: Case[] = [
+  ['exists: a file', (fs, d) => fs.exists(`${d}/a.txt`)],
+  ['exists: missing', (fs, d) => fs.exists(`${d}/nope`)],
+  ['exists: under a file', (fs, d) => fs.exists(`${d}/a.txt/x`)],
+  ['stat: a file', async (fs, d) => ({ ...(await fs.stat(`${d}/a.txt`)), mtime: 'checked apart' })],
+  ['stat: a symlink, followed', async (fs, d) => (await fs.stat(`${d}/link`)).type],
+  [
+    'isFile / isDirectory',
+    async (fs, d) => [
+      await fs.isFile(`${d}/a.txt`),
+      await fs.isFile(`${d}/sub`),
+      await fs.isDirectory(`${d}/sub`),
+      await fs.isDirectory(`${d}/nope`),
+    ],
+  ],
+  ['readFile', (fs, d) => fs.readFile(`${d}/a.txt`)],
+  ['readText: utf-8', (fs, d) => fs.readText(`${d}/a.txt`)],
+  ['readText: latin1', (fs, d) => fs.readText(`${d}/latin1.txt`, { encoding: 'latin1' })],
+  ['readText: invalid utf-8 replaced', (fs, d) => fs.readText(`${d}/latin1.txt`)],
+  ['readdir: names', (fs, d) => fs.readdir(d)],
+  ['readdir: with types', (fs, d) => fs.readdir(`${d}`, { withTypes: true })],
+  ['glob: *.log', (fs, d) => fs.glob('*.log', { cwd: d })],
+  ['glob: **/*.log', (fs, d) => fs.glob('**/*.log', { cwd: d })],
+  ['glob: ** with dot', (fs, d) => fs.glob('**/*.log', { cwd: d, dot: true })],
+  ['glob: ?', (fs, d) => fs.glob('sub/?.log', { cwd: d })],
+  ['glob: [...]', (fs, d) => fs.glob('**/[a-c].*', { cwd: d })],
+  ['glob: sub/**', (fs, d) => fs.glob('sub/**', { cwd: d })],
+  ['glob: absolute inside the base', (fs, d) => fs.glob(`${d}/sub/*.log`, { cwd: d })],
+  ['glob: a literal directory that is not there', (fs, d) => fs.glob('nope/*.log', { cwd: d })],
+  ['error: stat of a missing path', (fs, d) => fs.stat(`${d}/nope`)],
+  ['error: readdir of a file', (fs, d) => fs.readdir(`${d}/a.txt`)],
+  ['error: readdir under a file', (fs, d) => fs.readdir(`${d}/a.txt/x`)],
+  ['error: readFile of a directory', (fs, d) => fs.readFile(`${d}/sub`)],
+  ['error: readFile over maxBytes', (fs, d) => fs.readFile(`${d}/a.txt`, { maxBytes: 2 })],
+  ['error: mkdir of an existing path', (fs, d) => fs.mkdir(`${d}/sub`)],
+  ['error: mkdir under a file', (fs, d) => fs.mkdir(`${d}/a.txt/x`, { recursive: true })],
+  ['error: rm of a directory without recursive', (fs, d) => fs.rm(`${d}/sub`)],
+  ['error: rm of a missing path', (fs, d) => fs.rm(`${d}/nope`)],
+  ['error: glob of a missing base', (fs, d) => fs.glob('*', { cwd: `${d}/nope` })],
+  ['bad input: rm /', (fs) => fs.rm('/')],
+  ['bad input: rm empty', (fs) => fs.rm('')],
+  ['bad input: rm ..', (fs) => fs.rm('../..')],
+  ['bad input: rm ./', (fs) => fs.rm('./')],
+  ['bad input: glob with ..', (fs, d) => fs.glob('../*', { cwd: d })],
+  ['bad input: glob with .. inside', (fs, d) => fs.glob('sub/../../*', { cwd: d })],
+  ['bad input: glob absolute outside', (fs, d) => fs.glob('/etc/*', { cwd: d })],
+  ['bad input: unknown encoding', (fs, d) => fs.readText(`${d}/a.txt`, { encoding: 'klingon' })],
+  ['bad input: mode', (fs, d) => fs.chmod(`${d}/a.txt`, 0o17777)],
+  ['bad input: empty path', (fs) => fs.readFile('')],
+];
+
+describe('node.fs: the same answers on an SshNode and the LocalNode', () => {
+  it.each(readOnlyCases)('%s', async (_name, call) => {
+    const there = await outcome(() => call(remote.fs, dir), remote, dir);
+    const here = await outcome(() => call(local.fs, dir), local, dir);
+    expect(there).toEqual(here);
+    expect(there).toMatchSnapshot();
+  });
+
+  it('stat gives the same mtime as the local disk', async () => {
+    expect((await remote.fs.stat(`${dir}/a.txt`)).mtime).toBe((await local.fs.stat(`${dir}/a.txt`)).mtime);
+  });
+
+  /** Changes made by the same calls on each node, in a directory of its own, then compared. */
+  async function mutations(fs: RemoteFs, node: { toString(): string }, d: string) {
+    const steps: unknown[] = [];
+    const step = async (work: () => Promise<unknown>) => steps.push(await outcome(work, node, d));
+    await step(() => fs.mkdir(`${d}/m/n/o`, { recursive: true }));
+    await step(() => fs.mkdir(`${d}/m/n/o`, { recursive: true }));
+    await step(() => fs.mkdir(`${d}/m/p`, { mode: 0o700 }));
+    await step(() => fs.writeFile(`${d}/m/f.txt`, 'first'));
+    await step(async () => (await fs.stat(`${d}/m/f.txt`)).mode);
+    await step(() => fs.chmod(`${d}/m/f.txt`, 0o600));
+    await step(() => fs.writeFile(`${d}/m/f.txt`, Buffer.from('second')));
+    await step(async () => [(await fs.stat(`${d}/m/f.txt`)).mode, await fs.readText(`${d}/m/f.txt`)]);
+    await step(() => fs.writeFile(`${d}/m/g.txt`, '', { mode: 0o640 }));
+    await step(async () => [(await fs.stat(`${d}/m/g.txt`)).mode, await fs.readText(`${d}/m/g.txt`)]);
+    await step(() => fs.writeFile(`${d}/m/n`, 'onto a directory'));
+    await step(() => fs.writeFile(`${d}/nope/x.txt`, 'no parent'));
+    await step(() => fs.rename(`${d}/m/g.txt`, `${d}/m/f.txt`));
+    await step(() => fs.rename(`${d}/m/nope`, `${d}/m/x`));
+    await step(() => fs.rename(`${d}/m/f.txt`, `${d}/m/n`));
+    await step(() => fs.rm(`${d}/m/f.txt`));
+    await step(() => fs.rm(`${d}/m/f.txt`, { force: true }));
+    await step(() => fs.chmod(`${d}/m/nope`, 0o600));
+    await step(() => fs.readdir(`${d}/m`, { withTypes: true }));
+    await step(() => fs.rm(`${d}/m`, { recursive: true }));
+    await step(() => fs.exists(`${d}/m`));
+    return steps;
+  }
+
+  it('writeFile, mkdir, rename, chmod and rm change the tree alike', async () => {
+    const there = mkdtempSync(join(bed.workDir, 'fs-ssh-'));
+    const here = mkdtempSync(join(bed.workDir, 'fs-local-'));
+    try {
+      const remoteSteps = await mutations(remote.fs, remote, there);
+      const localSteps = await mutations(local.fs, local, here);
+      expect(remoteSteps).toEqual(localSteps);
+      expect(remoteSteps).toMatchSnapshot();
+      expect(readdirSync(there)).toEqual([]);
+    } finally {
+      rmSync(there, { recursive: true, force: true });
+      rmSync(here, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('node.fs: atomic writeFile', () => {
+  it('a directory where writing is not permitted: ERR_REMOTE_PERMISSION on both, nothing left', async () => {
+    const locked = mkdtempSync(join(bed.workDir, 'fs-locked-'));
+    writeFileSync(join(locked, 'keep.txt'), 'old');
+    // root ignores permission bits: an immutable directory refuses even root (EPERM)
+    execFileSync('chattr', ['+i', locked]);
+    try {
+      for (const node of [remote, local]) {
+        const error = await node.fs.writeFile(`${locked}/keep.txt`, 'new').catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ code: 'ERR_REMOTE_PERMISSION' });
+        expect((error as Error).message).toBe(
+          `fs.writeFile on ${node}: ${locked}/keep.txt: permission denied`,
+        );
+      }
+      expect(readdirSync(locked)).toEqual(['keep.txt']);
+    } finally {
+      execFileSync('chattr', ['-i', locked]);
+      rmSync(locked, { recursive: true, force: true });
+    }
+  });
+
+  it('aborted mid-write over SFTP: rejects with the reason, the target untouched, no temporary left', async () => {
+    const target = mkdtempSync(join(bed.workDir, 'fs-abort-'));
+    writeFileSync(join(target, 'big.bin'), 'old');
+    const controller = new AbortController();
+    const watcher = watch(target, (_event, name) => {
+      if (name?.toString().endsWith('.tmp')) controller.abort(new Error('stopped by the test'));
+    });
+    try {
+      const error = await remote.fs
+        .writeFile(`${target}/big.bin`, Buffer.alloc(256 * 1024 * 1024, 1), { signal: controller.signal })
+        .catch((caught: unknown) => caught);
+      expect(controller.signal.aborted).toBe(true);
+      expect(error).toMatchObject({ message: 'stopped by the test' });
+      expect(readdirSync(target)).toEqual(['big.bin']);
+      expect(await local.fs.readText(`${target}/big.bin`)).toBe('old');
+      // the session still works
+      expect(await remote.fs.readText(`${target}/big.bin`)).toBe('old');
+    } finally {
+      watcher.close();
+      rmSync(target, { recursive: true, force: true });
+    }
+  });
+
+  it('a signal aborted before the call: nothing is done, on both', async () => {
+    for (const node of [remote, local]) {
+      const error = await node.fs
+        .writeFile(`${dir}/never.txt`, 'x', { signal: AbortSignal.abort(new Error('no')) })
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ message: 'no' });
+    }
+    expect(readdirSync(dir)).not.toContain('never.txt');
+  });
+});
+
+describe('node.fs: a dropped connection', () => {
+  let proxy: Server;
+  const sockets: Socket[] = [];
+  let forward = true;
+  beforeAll(async () => {
+    proxy = createServer((client) => {
+      const server = createConnection(bed.loopback.port, '127.0.0.1');
+      sockets.push(client, server);
+      client.on('data', (data) => forward && server.write(data));
+      server.on('data', (data) => forward && client.write(data));
+      client.on('error', () => undefined);
+      server.on('error', () => undefined);
+      client.on('close', () => server.destroy());
+      server.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => {
+    for (const socket of sockets) socket.destroy();
+    proxy.close();
+  });
+  const proxied = (connectTimeout: number) =>
+    new SshNode({
+      hostname: '127.0.0.1',
+      port: (proxy.address() as { port: number }).port,
+      ...common({ hostKeyPolicy: 'off', connectTimeout, keepaliveInterval: 0 }),
+    });
+
+  it('closed during a call: the pending call rejects with ERR_REMOTE_IO, the connection lost', async () => {
+    forward = true;
+    const node = proxied(10_000);
+    try {
+      await node.fs.glob('*', { cwd: '/' }); // the login directory is known: the walk is what is cut
+      const pending = node.fs.glob('**/*', { cwd: '/usr' });
+      for (const socket of sockets.splice(0)) socket.destroy();
+      const error = await pending.catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'ERR_REMOTE_IO' });
+      expect((error as Error).message).toMatch(
+        /^fs\.glob on root@127\.0\.0\.1:\d+: \/usr\S*: the connection was lost$/,
+      );
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('silent (nothing comes back): the call rejects after connectTimeout, never hangs', async () => {
+    forward = true;
+    const node = proxied(1_500);
+    try {
+      await node.fs.exists('/');
+      forward = false;
+      const error = await node.fs.readText('/etc/hostname').catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'ERR_REMOTE_IO' });
+      expect((error as Error).message).toMatch(/no answer from the SFTP server within 1500 ms$/);
+    } finally {
+      forward = true;
+      for (const socket of sockets.splice(0)) socket.destroy();
+      await node.close();
+    }
+  });
+});
