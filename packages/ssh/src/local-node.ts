@@ -4,11 +4,11 @@
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import type { Formatter } from './formatters/formatter.js';
+import { HostFormatter } from './formatters/terminal.js';
 import { LocalFsBackend } from './fs/local-fs.js';
 import { NodeFs } from './fs/node-fs.js';
 import type { RemoteFs } from './fs/remote-fs.js';
-import type { Formatter } from './formatters/formatter.js';
-import { HostFormatter } from './formatters/terminal.js';
 import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
 import { checkRunOptions, feedInput, idleTimeoutError, idleWatch, stdinError } from './run-options.js';
 import { localUsername } from './ssh-node/local-user.js';

@@ -2,8 +2,8 @@
  * What commands need from a node, remote or local.
  */
 import type { Readable } from 'node:stream';
-import type { RemoteFs } from './fs/remote-fs.js';
 import type { Formatter, NodeIdentity, OutputLine } from './formatters/formatter.js';
+import type { RemoteFs } from './fs/remote-fs.js';
 import { LineSplitter } from './output.js';
 
 /** Options of one command run on a node. */

@@ -40,7 +40,8 @@ export function checkRemovable(path: unknown): string {
 /** Permission bits: an integer from 0 to 0o7777. */
 export function checkMode(call: string, mode: unknown): number {
   if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
-    const shown = typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 ? `0o${mode.toString(8)}` : mode;
+    const shown =
+      typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 ? `0o${mode.toString(8)}` : mode;
     throw invalidArgument(call, 'mode', 'permission bits, an integer from 0 to 0o7777', shown);
   }
   return mode;
