@@ -4,6 +4,7 @@
  * machine's disk, so both must give the very same answers and errors for the same paths.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -40,6 +41,8 @@ beforeAll(() => {
   writeFileSync(join(dir, 'sub', 'c.log'), 'c');
   writeFileSync(join(dir, 'sub', 'deep', 'd.log'), 'd');
   writeFileSync(join(dir, 'sub', 'deep', 'e.txt'), 'e');
+  mkdirSync(join(dir, 'sub', '.git'));
+  writeFileSync(join(dir, 'sub', '.git', 'x.log'), 'x');
   symlinkSync('sub', join(dir, 'link'));
   execFileSync('chmod', ['0644', join(dir, 'a.txt')]);
 });
@@ -76,6 +79,9 @@ const readOnlyCases: Case[] = [
   ['glob: ?', (fs, d) => fs.glob('sub/?.log', { cwd: d })],
   ['glob: [...]', (fs, d) => fs.glob('**/[a-c].*', { cwd: d })],
   ['glob: sub/**', (fs, d) => fs.glob('sub/**', { cwd: d })],
+  ['glob: nothing from dot directories without dot', (fs, d) => fs.glob('**/*.log', { cwd: `${d}/sub` })],
+  ['glob: a dot directory named', (fs, d) => fs.glob('sub/.git/*', { cwd: d })],
+  ['glob: braces', (fs, d) => fs.glob('**/*.{log,txt}', { cwd: d })],
   ['glob: absolute inside the base', (fs, d) => fs.glob(`${d}/sub/*.log`, { cwd: d })],
   ['glob: a literal directory that is not there', (fs, d) => fs.glob('nope/*.log', { cwd: d })],
   ['error: stat of a missing path', (fs, d) => fs.stat(`${d}/nope`)],
@@ -186,7 +192,7 @@ describe('node.fs: atomic writeFile', () => {
     });
     try {
       const error = await remote.fs
-        .writeFile(`${target}/big.bin`, Buffer.alloc(256 * 1024 * 1024, 1), { signal: controller.signal })
+        .writeFile(`${target}/big.bin`, Buffer.alloc(128 * 1024 * 1024, 1), { signal: controller.signal })
         .catch((caught: unknown) => caught);
       expect(controller.signal.aborted).toBe(true);
       expect(error).toMatchObject({ message: 'stopped by the test' });
@@ -197,6 +203,17 @@ describe('node.fs: atomic writeFile', () => {
     } finally {
       watcher.close();
       rmSync(target, { recursive: true, force: true });
+    }
+  });
+
+  it('a file of several chunks written over SFTP (writes in flight) reads back byte-identical on both', async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 3);
+    await remote.fs.writeFile(`${dir}/big.bin`, data);
+    try {
+      expect((await local.fs.readFile(`${dir}/big.bin`)).equals(data)).toBe(true);
+      expect((await remote.fs.readFile(`${dir}/big.bin`)).equals(data)).toBe(true);
+    } finally {
+      await remote.fs.rm(`${dir}/big.bin`);
     }
   });
 

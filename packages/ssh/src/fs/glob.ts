@@ -56,8 +56,11 @@ export function compileGlob(pattern: unknown, base: string, dot: boolean): Compi
     if (MAGIC.test(segment) || segment.includes('\\')) break;
     literal.push(segment);
   }
+  // without `dot`, nothing under a dot directory can match unless the pattern names one
+  const skipDotDirectories = !dot && !segments.some((segment) => segment.startsWith('.'));
   const mayHold = (path: string): boolean => {
     const names = path === '' ? [] : path.split('/');
+    if (skipDotDirectories && names.some((name) => name.startsWith('.'))) return false;
     for (let i = 0; i < names.length; i++) {
       const part = parts[i];
       if (part === 'globstar') return true;

@@ -14,6 +14,8 @@ import type { FsDirEntry, FsStat } from './remote-fs.js';
 
 /** Bytes per read or write request: the largest ssh2 sends to OpenSSH in one. */
 const CHUNK = 254 * 1024;
+/** Write requests of one file in flight at once (2 MiB, as Push's transfers). */
+const WRITES_IN_FLIGHT = 8;
 
 /** What the backend needs of its SshNode (no import of the class: ssh-node.ts imports this). */
 export interface SftpNodeAccess {
@@ -58,7 +60,13 @@ export class SftpFsBackend implements FsBackend {
     );
   }
 
-  async readFile(request: FsRequest, path: string, maxBytes: number): Promise<Buffer> {
+  // readFile and writeNew hold the connection across their requests (the end of a run must not
+  // close it between two of them)
+  readFile(request: FsRequest, path: string, maxBytes: number): Promise<Buffer> {
+    return this.#access.using(() => this.#readFile(request, path, maxBytes));
+  }
+
+  async #readFile(request: FsRequest, path: string, maxBytes: number): Promise<Buffer> {
     const file = await this.#run(request, path, 'open', (session) => session.open(path, 'r'));
     try {
       const attributes = await this.#step(request, path, file.attributes());
@@ -83,13 +91,28 @@ export class SftpFsBackend implements FsBackend {
     }
   }
 
-  async writeNew(request: FsRequest, path: string, data: Buffer): Promise<void> {
+  writeNew(request: FsRequest, path: string, data: Buffer): Promise<void> {
+    return this.#access.using(() => this.#writeNew(request, path, data));
+  }
+
+  async #writeNew(request: FsRequest, path: string, data: Buffer): Promise<void> {
     const file = await this.#run(request, path, 'open', (session) => session.open(path, 'wx', 0o600));
     let closed = false;
     try {
+      // WRITES_IN_FLIGHT requests at once, as fastPut does: one at a time, a large file would
+      // wait a round trip per chunk
+      const inFlight = new Set<Promise<void>>();
       for (let offset = 0; offset < data.length; offset += CHUNK) {
-        await this.#step(request, path, file.write(data.subarray(offset, offset + CHUNK), offset));
+        request.signal?.throwIfAborted();
+        const write = this.#step(request, path, file.write(data.subarray(offset, offset + CHUNK), offset));
+        inFlight.add(write);
+        write.then(
+          () => inFlight.delete(write),
+          () => undefined,
+        );
+        if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
       closed = true;
       // waited for: a server may report a failed write (quota, disk full) only at close
       await this.#step(request, path, file.close());
