@@ -33,6 +33,10 @@ export const SshErrorCode = {
   SSH2_LOAD: 'ERR_SSH2_LOAD',
   /** A command printed nothing for its `idleTimeout`: it was killed (its process group). */
   IDLE_TIMEOUT: 'ERR_IDLE_TIMEOUT',
+  /** A Fleet command ran past its `timeout`: it was killed (its process group). */
+  COMMAND_TIMEOUT: 'ERR_COMMAND_TIMEOUT',
+  /** A Fleet command was stopped by `stop()` of its run: it was killed (its process group). */
+  COMMAND_STOPPED: 'ERR_COMMAND_STOPPED',
   /** The stream given as a command's `stdin` failed: the command got end-of-file there. */
   STDIN: 'ERR_STDIN',
   /** `node.fs`: the path (or a directory on the way) does not exist. */

@@ -24,6 +24,11 @@ export {
 } from './commands/service.js';
 export type { TransferOptions } from './commands/transfer.js';
 export { CommandFailedError, SshError, SshErrorCode } from './errors.js';
+export type { FleetCommand, HostArg, HostArgs } from './fleet/command.js';
+export { Fleet, FleetError, type FleetOptions, type FleetRunOptions } from './fleet/fleet.js';
+export { type FleetCommandOptions, type FleetJoin, type FleetResult, FleetRun } from './fleet/fleet-run.js';
+export { type FleetHost, type HostLike, type HostSettings, parseHost } from './fleet/hosts.js';
+export type { FleetHostJSON, FleetJSON } from './fleet/serialize.js';
 export * from './formatters/index.js';
 export type { FsErrorCode } from './fs/fs-errors.js';
 export type {

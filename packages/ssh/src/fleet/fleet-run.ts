@@ -1,0 +1,241 @@
+/**
+ * One command on every host of a fleet, at once: per-host results (errors are values),
+ * a per-host `timeout`, `join({ timeout })` with the partial output of the unfinished, `stop()`.
+ */
+import type { Readable } from 'node:stream';
+import { SshError, SshErrorCode } from '../errors.js';
+import type { CommandNode } from '../node.js';
+import type { FleetHost } from './hosts.js';
+
+/** Options of `fleet.run()` and `fleet.start()`, given to every host's command. */
+export interface FleetCommandOptions {
+  /** Written to each command's stdin: a string or Buffer for all, or a function of the host (a stream can be read only once). */
+  stdin?: string | Buffer | ((host: FleetHost) => string | Buffer | Readable);
+  /** The output's encoding, any `TextDecoder` label. @default 'utf-8' */
+  encoding?: string;
+  /** Kill a command that prints nothing for this many ms (its error: `ERR_IDLE_TIMEOUT`). @default none */
+  idleTimeout?: number;
+  /** Environment variables, set through the command line. */
+  env?: Readonly<Record<string, string>>;
+  /** Run under a pseudo-terminal (stderr merged into stdout). @default false */
+  pty?: boolean;
+  /** Kill a host's command that runs longer than this many ms (its error: `ERR_COMMAND_TIMEOUT`). @default none */
+  timeout?: number;
+  /** Aborting it stops every host's command (remote processes killed). */
+  signal?: AbortSignal;
+  /** Also show the output through each node's formatter. @default false (only collected) */
+  print?: boolean;
+}
+
+/** What one host's command did. */
+export interface FleetResult {
+  /** The host's name in the fleet. */
+  readonly host: string;
+  readonly node: CommandNode;
+  /** The command line run there. */
+  readonly command: string;
+  /** The exit code; null when it ended on a signal, failed, or has not ended. */
+  readonly exitCode: number | null;
+  /** The signal name without `SIG`, or null. */
+  readonly signal: string | null;
+  /** The output's text, decoded in the command's `encoding` (so far, for an unfinished one). */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Why there is no status: connection, timeout, idle timeout, stop… */
+  readonly error?: Error;
+  /** From the start to the end (or to now, for an unfinished one). */
+  readonly durationMs: number;
+  /** The command ended with a status (an exit code or a signal). */
+  readonly finished: boolean;
+  /** Finished with exit code 0. */
+  readonly ok: boolean;
+}
+
+/** What `join()` returns. */
+export interface FleetJoin {
+  /** Every host whose command has settled, ended or failed (see each result's `finished`, `error`). */
+  readonly finished: FleetResult[];
+  /** Still running, or given up: the output so far. */
+  readonly unfinished: FleetResult[];
+}
+
+const OPTION_NAMES = ['stdin', 'encoding', 'idleTimeout', 'env', 'pty', 'timeout', 'signal', 'print'];
+
+/** @throws SshError `ERR_INVALID_OPTION` on an unknown option, a stream as stdin, a bad timeout */
+export function checkCommandOptions(options: object, extra: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key) && !extra.includes(key)) {
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Invalid Fleet option ${JSON.stringify(key)}: expected one of ${[...OPTION_NAMES, ...extra].join(', ')}`,
+      );
+    }
+  }
+  const { stdin, timeout } = options as FleetCommandOptions;
+  if (stdin !== undefined && typeof stdin === 'object' && !Buffer.isBuffer(stdin)) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      'Invalid Fleet option stdin: a stream can be read only once: give a string, a Buffer, or a function of the host',
+    );
+  }
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && timeout <= 2_147_483_647)) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `Invalid Fleet option timeout: expected a positive number of milliseconds, at most 2147483647, got ${String(timeout)}`,
+    );
+  }
+}
+
+/** One host's command under way. */
+class HostRun {
+  readonly #stdout: string[] = [];
+  readonly #stderr: string[] = [];
+  readonly #controller = new AbortController();
+  readonly #start = performance.now();
+  #result: FleetResult | undefined;
+  readonly done: Promise<FleetResult>;
+  readonly host: FleetHost;
+  readonly line: string;
+
+  constructor(host: FleetHost, line: string, options: FleetCommandOptions) {
+    this.host = host;
+    this.line = line;
+    this.done = this.#run(options);
+  }
+
+  async #run(options: FleetCommandOptions): Promise<FleetResult> {
+    const { node } = this.host;
+    const outer = options.signal;
+    const forward = () => this.abort(outer?.reason);
+    outer?.addEventListener('abort', forward, { once: true });
+    if (outer?.aborted) forward();
+    const timer =
+      options.timeout === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.abort(
+              new SshError(
+                SshErrorCode.COMMAND_TIMEOUT,
+                `Command ran past its timeout of ${options.timeout} ms on ${node.toString()}, killed: ${this.line}`,
+                { node: node.toString() },
+              ),
+            );
+          }, options.timeout);
+    const stdin = typeof options.stdin === 'function' ? options.stdin(this.host) : options.stdin;
+    let status: { exitCode: number | null; signal: string | null } | undefined;
+    let error: Error | undefined;
+    try {
+      status = await node.run(this.line, {
+        signal: this.#controller.signal,
+        label: this.line,
+        onLine: (line) => (line.stream === 'stderr' ? this.#stderr : this.#stdout).push(line.linenl),
+        printStdout: options.print === true,
+        printStderr: options.print === true,
+        ...(stdin === undefined ? {} : { stdin }),
+        ...(options.encoding === undefined ? {} : { encoding: options.encoding }),
+        ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+        ...(options.env === undefined ? {} : { env: options.env }),
+        ...(options.pty === undefined ? {} : { pty: options.pty }),
+      });
+    } catch (caught) {
+      error = caught instanceof Error ? caught : new Error(String(caught));
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', forward);
+    }
+    this.#result = this.snapshot(status, error);
+    return this.#result;
+  }
+
+  /** The result, final once the command has settled, else the output so far. */
+  snapshot(
+    status: { exitCode: number | null; signal: string | null } | undefined = undefined,
+    error: Error | undefined = undefined,
+  ): FleetResult {
+    if (this.#result !== undefined) return this.#result;
+    const finished = status !== undefined && (status.exitCode !== null || status.signal !== null);
+    return {
+      host: this.host.name,
+      node: this.host.node,
+      command: this.line,
+      exitCode: status?.exitCode ?? null,
+      signal: status?.signal ?? null,
+      stdout: this.#stdout.join(''),
+      stderr: this.#stderr.join(''),
+      ...(error === undefined ? {} : { error }),
+      durationMs: performance.now() - this.#start,
+      finished,
+      ok: finished && status?.exitCode === 0 && error === undefined,
+    };
+  }
+
+  get settled(): boolean {
+    return this.#result !== undefined;
+  }
+
+  abort(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
+}
+
+/**
+ * A command started on every host (`fleet.start()`).
+ * @example
+ * ```ts
+ * const run = fleet.start('tail -f /var/log/syslog')
+ * const { finished, unfinished } = await run.join({ timeout: 5_000 })
+ * unfinished.forEach((r) => console.log(r.host, r.stdout))   // the output so far
+ * await run.stop()                                           // remote processes killed
+ * ```
+ */
+export class FleetRun {
+  readonly #runs: HostRun[];
+
+  constructor(hosts: readonly FleetHost[], lines: readonly string[], options: FleetCommandOptions) {
+    this.#runs = hosts.map((host, index) => new HostRun(host, lines[index] as string, options));
+  }
+
+  /** Every host's final result, in host order; never rejects. */
+  results(): Promise<FleetResult[]> {
+    return Promise.all(this.#runs.map((run) => run.done));
+  }
+
+  /**
+   * Waits until every command has ended, or `timeout` ms; the unfinished keep running
+   * (`stop()` kills them) and are returned with their output so far.
+   * @default timeout: none (waits for all)
+   */
+  async join(options: { timeout?: number } = {}): Promise<FleetJoin> {
+    const all = this.results();
+    if (options.timeout !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, options.timeout)))]);
+      clearTimeout(timer);
+    } else {
+      await all;
+    }
+    const finished: FleetResult[] = [];
+    const unfinished: FleetResult[] = [];
+    for (const run of this.#runs) {
+      const result = run.snapshot();
+      (run.settled ? finished : unfinished).push(result);
+    }
+    return { finished, unfinished };
+  }
+
+  /** Kills the commands still running (their remote process groups) and resolves to every host's result once all have settled. */
+  async stop(): Promise<FleetResult[]> {
+    for (const run of this.#runs) {
+      if (!run.settled) {
+        run.abort(
+          new SshError(
+            SshErrorCode.COMMAND_STOPPED,
+            `Command stopped on ${run.host.node.toString()}: ${run.line}`,
+            { node: run.host.node.toString() },
+          ),
+        );
+      }
+    }
+    return this.results();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The hosts of a Fleet: `[user@]host[:port]` strings, option objects and nodes, each with a
+ * name (`host` or `host:port`, no user) and the settings it was built with (for toJSON).
+ */
+import { SshError, SshErrorCode } from '../errors.js';
+import { LocalNode } from '../local-node.js';
+import type { CommandNode } from '../node.js';
+import { SshNode, type SshNodeOptions } from '../ssh-node.js';
+
+/** Settings of a host: any {@link SshNodeOptions} but `hostname`; `user` is an alias of `username`; `gateway` may be a `[user@]host[:port]` string (built with the fleet's defaults, one node per string), or null for none (over the defaults' gateway). */
+export type HostSettings = Omit<SshNodeOptions, 'hostname' | 'gateway'> & {
+  user?: string;
+  gateway?: SshNode | string | null;
+};
+
+/** What a fleet accepts as a host. */
+export type HostLike = string | SshNode | LocalNode | (HostSettings & { hostname: string });
+
+/** One member of a fleet. */
+export interface FleetHost {
+  /** `host`, or `host:port` when a port other than 22 is written (the user is not part of it). */
+  readonly name: string;
+  readonly node: CommandNode;
+  /** What the fleet built the node from (undefined: the node was given). */
+  readonly settings: (HostSettings & { hostname: string }) | undefined;
+}
+
+export function invalid(message: string): SshError {
+  return new SshError(SshErrorCode.INVALID_OPTION, message);
+}
+
+const ENDPOINT =
+  /^(?:([A-Za-z0-9._][A-Za-z0-9._$-]*)@)?([A-Za-z0-9_][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.%]+\])(?::(\d{1,5}))?$/;
+
+/**
+ * Parses `[user@]host[:port]` (IPv6 in brackets), the CLI's endpoint grammar without gateways.
+ * @throws SshError `ERR_INVALID_OPTION` naming the text
+ */
+export function parseHost(text: string): { username?: string; hostname: string; port?: number } {
+  const match = ENDPOINT.exec(text.trim());
+  const port = match?.[3] === undefined ? undefined : Number(match[3]);
+  if (match === null || (port !== undefined && !(port >= 1 && port <= 65535))) {
+    throw invalid(`Invalid Fleet host ${JSON.stringify(text)}: expected [user@]host[:port]`);
+  }
+  const host = match[2] as string;
+  return {
+    ...(match[1] === undefined ? {} : { username: match[1] }),
+    hostname: host.startsWith('[') ? host.slice(1, -1) : host,
+    ...(port === undefined ? {} : { port }),
+  };
+}
+
+function nameOf(hostname: string, port: number | undefined): string {
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return port === undefined || port === 22 ? host : `${host}:${port}`;
+}
+
+/** The name a host will have, before settings are applied. */
+export function hostName(host: HostLike): string {
+  if (host instanceof LocalNode) return host.hostname;
+  if (host instanceof SshNode) return nameOf(host.hostname, host.port);
+  if (typeof host === 'string') {
+    const { hostname, port } = parseHost(host);
+    return nameOf(hostname, port);
+  }
+  if (typeof host === 'object' && host !== null && typeof host.hostname === 'string') {
+    return nameOf(host.hostname, host.port);
+  }
+  throw invalid(
+    `Invalid Fleet host ${typeof host}: expected a [user@]host[:port] string, an SshNode, a LocalNode or options with a hostname`,
+  );
+}
+
+/** Builds the members, with per-host settings over the defaults; gateways named by a string are shared. */
+export function buildHosts(
+  hosts: readonly HostLike[],
+  defaults: HostSettings,
+  perHost: Readonly<Record<string, HostSettings>>,
+  gateways: Map<string, SshNode>,
+): FleetHost[] {
+  return hosts.map((host) => {
+    const name = hostName(host);
+    if (host instanceof SshNode || host instanceof LocalNode) {
+      if (perHost[name] !== undefined) {
+        throw invalid(
+          `Invalid Fleet option hosts[${JSON.stringify(name)}]: the host is given as a node, so its settings go to the node`,
+        );
+      }
+      return { name, node: host, settings: undefined };
+    }
+    const written = typeof host === 'string' ? parseHost(host) : host;
+    checkSettings(written, `host ${JSON.stringify(name)}`, true);
+    const settings = {
+      ...withUsername(defaults),
+      ...withUsername(written),
+      ...withUsername(perHost[name] ?? {}),
+    } as HostSettings & { hostname: string };
+    try {
+      return { name, node: makeNode(settings, defaults, gateways), settings };
+    } catch (error) {
+      if (!(error instanceof SshError)) throw error;
+      throw new SshError(error.code as SshErrorCode, `Fleet host ${JSON.stringify(name)}: ${error.message}`, {
+        cause: error,
+        node: name,
+      });
+    }
+  });
+}
+
+/** `user` folded into `username` (`username` wins when both are given). */
+function withUsername<T extends HostSettings>(settings: T): T {
+  if (settings.user === undefined) return settings;
+  const { user, ...rest } = settings;
+  return { ...rest, username: rest.username ?? user } as T;
+}
+
+const SETTINGS = new Set([
+  'user',
+  'username',
+  'port',
+  'keys',
+  'agent',
+  'password',
+  'gateway',
+  'knownHosts',
+  'hostKeyPolicy',
+  'connectTimeout',
+  'keepaliveInterval',
+  'maxSessions',
+  'formatter',
+  'verbose',
+  'transport',
+]);
+
+/**
+ * Refuses an option SshNode does not know (the values are checked by SshNode).
+ * @throws SshError `ERR_INVALID_OPTION` naming the option and where it was
+ */
+export function checkSettings(settings: unknown, where: string, withHostname = false): void {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    throw invalid(`Invalid Fleet option ${where}: expected an object of SshNode options`);
+  }
+  for (const key of Object.keys(settings)) {
+    if (!SETTINGS.has(key) && !(withHostname && key === 'hostname')) {
+      throw invalid(
+        `Invalid Fleet option ${where}: unknown option ${JSON.stringify(key)} (expected SshNode options: ${[...SETTINGS].join(', ')})`,
+      );
+    }
+  }
+}
+
+function makeNode(
+  settings: HostSettings & { hostname: string },
+  defaults: HostSettings,
+  gateways: Map<string, SshNode>,
+): SshNode {
+  const { user: _user, gateway, ...rest } = withUsername(settings);
+  const options: SshNodeOptions = { ...rest };
+  if (typeof gateway === 'string') {
+    let node = gateways.get(gateway);
+    if (node === undefined) {
+      const { gateway: _ignored, ...base } = withUsername(defaults);
+      node = makeNode({ ...base, ...parseHost(gateway) }, {}, gateways);
+      gateways.set(gateway, node);
+    }
+    options.gateway = node;
+  } else if (gateway !== undefined && gateway !== null) {
+    options.gateway = gateway;
+  }
+  return new SshNode(options);
+}

@@ -1,0 +1,255 @@
+/**
+ * Fleet against the real test bed: the gateway's targets (one of them down), the loopback
+ * sshd and the local node.
+ */
+import { Scheduler } from '@jobgraph/core';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Fleet, FleetError, type HostSettings, LocalNode, SshError } from '../src/index.js';
+import { bed, RecordingFormatter } from './bed.js';
+
+const fleets: Fleet[] = [];
+function track(fleet: Fleet): Fleet {
+  fleets.push(fleet);
+  return fleet;
+}
+afterAll(async () => {
+  await Promise.all(fleets.map((fleet) => fleet.close()));
+});
+
+const [t1, t2] = bed.targets;
+const gatewaySpec = `root@${bed.gateway.hostname}:${bed.gateway.port}`;
+/** The bed's credentials, for every host the fleet builds. */
+const defaults: HostSettings = {
+  username: 'root',
+  keys: [bed.keys.ed25519],
+  knownHosts: bed.knownHosts,
+  hostKeyPolicy: 'strict',
+  agent: false,
+  connectTimeout: 10_000,
+  formatter: new RecordingFormatter(),
+};
+const behindGateway: HostSettings = { ...defaults, gateway: gatewaySpec };
+const loopback = `${bed.loopback.hostname}:${bed.loopback.port}`;
+
+/** Whether a process whose command line holds `marker` runs on the fleet's hosts: one line per host. */
+async function running(fleet: Fleet, marker: string): Promise<string[]> {
+  const results = await fleet.run(
+    `pgrep -f '[${marker[0]}]${marker.slice(1)}' >/dev/null && echo running || echo gone`,
+  );
+  return results.map((result) => result.stdout.trim());
+}
+
+describe('Fleet.run over the gateway targets', () => {
+  it('one target down: the others are intact, its error names it', async () => {
+    const fleet = track(
+      new Fleet([t1.hostname, t2.hostname, `${t1.hostname}:1`], { defaults: behindGateway }),
+    );
+    expect(fleet.names).toEqual([t1.hostname, t2.hostname, `${t1.hostname}:1`]);
+    const results = await fleet.run('hostname; echo oops >&2; exit 3');
+    expect(results.map((r) => r.host)).toEqual(fleet.names);
+    for (const [index, target] of [t1, t2].entries()) {
+      const result = results[index];
+      expect(result).toMatchObject({ exitCode: 3, signal: null, finished: true, ok: false });
+      expect(result?.stdout).toBe(`${target.nodename}\n`);
+      expect(result?.stderr).toBe('oops\n');
+      expect(result?.error).toBeUndefined();
+      expect(result?.durationMs).toBeGreaterThan(0);
+    }
+    const down = results[2];
+    expect(down).toMatchObject({ exitCode: null, finished: false, ok: false, stdout: '' });
+    expect(down?.error).toBeInstanceOf(SshError);
+    expect(down?.error?.message).toContain(`${t1.hostname}:1`);
+  });
+
+  it('throwOnError: one error naming the failed hosts, with every result', async () => {
+    const fleet = track(new Fleet([t1.hostname, t2.hostname], { defaults: behindGateway }));
+    const failing = fleet.run(`[ "$(hostname)" = ${t1.nodename} ]`, { throwOnError: true });
+    const error = (await failing.catch((caught: unknown) => caught)) as FleetError;
+    expect(error).toBeInstanceOf(FleetError);
+    expect(error.code).toBe('ERR_COMMAND_FAILED');
+    expect(error.message).toContain(`on 1 of 2 hosts: ${t2.hostname} (exit 1)`);
+    expect(error.results.map((r) => r.exitCode)).toEqual([0, 1]);
+    await expect(fleet.run('true', { throwOnError: true })).resolves.toHaveLength(2);
+  });
+
+  it('per-host settings override the defaults; hostArgs as a list and as a map; a function of the host', async () => {
+    const fleet = track(
+      new Fleet([t1.hostname, `nobody@${t2.hostname}`], {
+        defaults: { ...behindGateway, port: 1 },
+        hosts: { [t1.hostname]: { port: 22 }, [t2.hostname]: { user: 'root', port: 22 } },
+      }),
+    );
+    const list = await fleet.run('echo {0} {1} "$(hostname)"', {
+      hostArgs: [
+        ['a b', 1],
+        ["it's", 2],
+      ],
+    });
+    expect(list.map((r) => r.stdout)).toEqual([`a b 1 ${t1.nodename}\n`, `it's 2 ${t2.nodename}\n`]);
+    const map = await fleet.run('echo {role}', {
+      hostArgs: { [t2.hostname]: { role: 'db' }, [t1.hostname]: { role: 'web' } },
+    });
+    expect(map.map((r) => r.stdout)).toEqual(['web\n', 'db\n']);
+    const byHost = await fleet.run((host) => `echo ${host.name} $USER`);
+    expect(byHost.map((r) => r.stdout)).toEqual([`${t1.hostname} root\n`, `${t2.hostname} root\n`]);
+  });
+
+  it('bad hostArgs: one-line errors naming the host and what was expected, nothing run', async () => {
+    const fleet = track(new Fleet([t1.hostname, t2.hostname], { defaults: behindGateway }));
+    await expect(fleet.run('echo {0}', { hostArgs: ['x'] })).rejects.toThrow(
+      `no arguments for host "${t2.hostname}" (expected a list of 2, got 1)`,
+    );
+    await expect(fleet.run('echo {0}', { hostArgs: { [t1.hostname]: 'x' } })).rejects.toThrow(
+      `no arguments for host "${t2.hostname}" (expected a key for every host`,
+    );
+    await expect(fleet.run('echo {1}', { hostArgs: ['x', 'y'] })).rejects.toThrow(
+      `for host "${t1.hostname}": the command uses {1}`,
+    );
+    await expect(fleet.run('true', { timeout: -1 })).rejects.toThrow('Invalid Fleet option timeout');
+    await expect(fleet.run('true', { sudo: true } as never)).rejects.toThrow('Invalid Fleet option "sudo"');
+  });
+});
+
+describe('Fleet: start, join, stop, timeout', () => {
+  it('join({ timeout }) returns the partial output of tail -f; stop() kills the remote processes', async () => {
+    const fleet = track(
+      new Fleet([t1.hostname, t2.hostname, new LocalNode({ formatter: new RecordingFormatter() })], {
+        defaults: behindGateway,
+      }),
+    );
+    const marker = `/tmp/jobgraph-fleet-${process.pid}-${Date.now()}`;
+    const run = fleet.start(`echo "hello $(hostname)"; touch ${marker}; exec tail -f ${marker}`);
+    // the output arrives at its pace: wait for it through short joins
+    await vi.waitFor(
+      async () => {
+        const { unfinished } = await run.join({ timeout: 100 });
+        expect(unfinished.every((r) => r.stdout.startsWith('hello '))).toBe(true);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    const { finished, unfinished } = await run.join({ timeout: 200 });
+    expect(finished).toEqual([]);
+    expect(unfinished.map((r) => r.host)).toEqual(fleet.names);
+    expect(unfinished.map((r) => r.stdout)).toEqual([
+      `hello ${t1.nodename}\n`,
+      `hello ${t2.nodename}\n`,
+      expect.stringMatching(/^hello /),
+    ]);
+    expect(unfinished.every((r) => !r.finished && r.exitCode === null)).toBe(true);
+    expect(await running(fleet, `tail -f ${marker}`)).toEqual(['running', 'running', 'running']);
+    const stopped = await run.stop();
+    expect(stopped.map((r) => (r.error as SshError | undefined)?.code)).toEqual(
+      Array(3).fill('ERR_COMMAND_STOPPED'),
+    );
+    expect(stopped[0]?.stdout).toBe(`hello ${t1.nodename}\n`);
+    expect(await running(fleet, `tail -f ${marker}`)).toEqual(['gone', 'gone', 'gone']);
+    await fleet.run(`rm -f ${marker}`);
+  });
+
+  it('timeout: the host past it is killed with ERR_COMMAND_TIMEOUT, the quick one is done', async () => {
+    const fleet = track(new Fleet([t1.hostname, t2.hostname], { defaults: behindGateway }));
+    const results = await fleet.run(
+      (host) => (host.name === t1.hostname ? 'echo quick' : 'echo slow; sleep 300'),
+      {
+        timeout: 3_000,
+      },
+    );
+    expect(results[0]).toMatchObject({ exitCode: 0, ok: true, stdout: 'quick\n' });
+    expect(results[1]).toMatchObject({ finished: false, ok: false, stdout: 'slow\n' });
+    expect(results[1]?.error).toMatchObject({ code: 'ERR_COMMAND_TIMEOUT' });
+  });
+});
+
+describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
+  it('a LocalNode and SshNodes in one fleet; stdin and env passed through', async () => {
+    const fleet = track(
+      new Fleet([new LocalNode({ formatter: new RecordingFormatter() }), loopback, t1.hostname], {
+        defaults,
+        hosts: { [t1.hostname]: { gateway: gatewaySpec } },
+      }),
+    );
+    expect(fleet.size).toBe(3);
+    expect([...fleet].map((host) => host.name)).toEqual(['LOCALNODE', loopback, t1.hostname]);
+    const results = await fleet.run('cat; echo " $GREETING"', {
+      stdin: (host) => host.name,
+      env: { GREETING: 'hi' },
+    });
+    expect(results.map((r) => r.stdout)).toEqual([
+      `LOCALNODE hi\n`,
+      `${loopback} hi\n`,
+      `${t1.hostname} hi\n`,
+    ]);
+  });
+
+  it('filter, add, remove', async () => {
+    const fleet = track(new Fleet([t1.hostname, t2.hostname], { defaults: behindGateway }));
+    const one = fleet.filter((host) => host.name === t2.hostname);
+    expect(one.names).toEqual([t2.hostname]);
+    expect([...one][0]?.node).toBe([...fleet][1]?.node);
+    expect((await one.run('hostname'))[0]?.stdout).toBe(`${t2.nodename}\n`);
+    fleet.add(loopback, { gateway: null });
+    expect(fleet.names).toEqual([t1.hostname, t2.hostname, loopback]);
+    expect(() => fleet.add(t1.hostname)).toThrow(`"${t1.hostname}" is given twice`);
+    expect((await fleet.run('echo ok')).map((r) => r.stdout)).toEqual(['ok\n', 'ok\n', 'ok\n']);
+    expect(await fleet.remove(t1.hostname)).toBe(true);
+    expect(await fleet.remove(t1.hostname)).toBe(false);
+    expect(fleet.names).toEqual([t2.hostname, loopback]);
+  });
+
+  it('toJSON / fromJSON: the same hosts, keys by path, no password; an in-memory key refused', async () => {
+    const fleet = track(
+      new Fleet([loopback, t1.hostname, new LocalNode()], {
+        defaults: { ...defaults, password: 'secret-password' },
+        hosts: { [t1.hostname]: { gateway: gatewaySpec } },
+      }),
+    );
+    const text = JSON.stringify(fleet);
+    expect(text).not.toContain('secret-password');
+    const json = JSON.parse(text);
+    expect(json.hosts[1]).toMatchObject({
+      hostname: t1.hostname,
+      keys: [bed.keys.ed25519],
+      gateway: { hostname: bed.gateway.hostname },
+    });
+    expect(json.hosts[2]).toEqual({ local: true });
+    const again = track(Fleet.fromJSON(text, { formatter: new RecordingFormatter() }));
+    expect(again.names).toEqual(fleet.names);
+    const results = await again.run('hostname');
+    expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
+    expect(results[1]?.stdout).toBe(`${t1.nodename}\n`);
+    const inMemory = new Fleet([loopback], { defaults: { keys: [Buffer.from('not a key')] } });
+    expect(() => inMemory.toJSON()).toThrow(`host "${loopback}" has a key given in memory (keys[0])`);
+  });
+
+  it('jobs(): one non-critical SshJob per host in a Scheduler', async () => {
+    const fleet = track(new Fleet([t1.hostname, `${t2.hostname}:1`], { defaults: behindGateway }));
+    const scheduler = new Scheduler({ critical: false, timeout: 60_000 });
+    const jobs = fleet.jobs('echo {0} > /dev/null', { hostArgs: ['a', 'b'], jobOptions: { scheduler } });
+    expect(jobs).toHaveLength(2);
+    expect(jobs.every((job) => job.critical === false)).toBe(true);
+    await scheduler.run();
+    expect(jobs[0]?.raisedException()).toBeUndefined();
+    expect(String(jobs[1]?.raisedException())).toContain(`${t2.hostname}:1`);
+  });
+
+  it('bad input: one-line ERR_INVALID_OPTION errors', () => {
+    const code = { code: 'ERR_INVALID_OPTION' };
+    expect(() => new Fleet([])).toThrow('expected at least one host');
+    expect(() => new Fleet(['a', 'a:22'])).toThrow('"a" is given twice');
+    expect(() => new Fleet(['a'], { defaults: { prot: 22 } as never })).toThrow('unknown option "prot"');
+    expect(() => new Fleet(['a'], { hosts: { b: { port: 2 } } })).toThrow(
+      'hosts["b"]: no host has that name',
+    );
+    expect(() => new Fleet(['a'], { hostz: {} } as never)).toThrow('Invalid Fleet option "hostz"');
+    expect(() => new Fleet(['a@b@c'])).toThrow('Invalid Fleet host "a@b@c": expected [user@]host[:port]');
+    expect(() => new Fleet(['a'], { hosts: { a: { port: 0 } } })).toThrow(
+      'Fleet host "a": Invalid SshNode option port',
+    );
+    try {
+      new Fleet([]);
+    } catch (error) {
+      expect(error).toMatchObject(code);
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+});
