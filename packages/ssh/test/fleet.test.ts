@@ -106,6 +106,8 @@ describe('Fleet.run over the gateway targets', () => {
       `for host "${t1.hostname}": the command uses {1}`,
     );
     await expect(fleet.run('true', { timeout: -1 })).rejects.toThrow('Invalid Fleet option timeout');
+    await expect(fleet.run('true', { encoding: 'no-such' })).rejects.toThrow('encoding');
+    await expect(fleet.run('true', { idleTimeout: 0 })).rejects.toThrow('idleTimeout');
     await expect(fleet.run('true', { sudo: true } as never)).rejects.toThrow('Invalid Fleet option "sudo"');
   });
 });
@@ -179,6 +181,16 @@ describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
       `${loopback} hi\n`,
       `${t1.hostname} hi\n`,
     ]);
+  });
+
+  it('encoding: the output decoded in it on every host', async () => {
+    const fleet = track(
+      new Fleet([new LocalNode({ formatter: new RecordingFormatter() }), t1.hostname], {
+        defaults: behindGateway,
+      }),
+    );
+    const results = await fleet.run(String.raw`printf 'caf\351\n'`, { encoding: 'latin1' });
+    expect(results.map((r) => r.stdout)).toEqual(['café\n', 'café\n']);
   });
 
   it('filter, add, remove', async () => {

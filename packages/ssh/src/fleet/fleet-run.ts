@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { SshError, SshErrorCode } from '../errors.js';
 import type { CommandNode } from '../node.js';
+import { checkRunOptions } from '../run-options.js';
 import type { FleetHost } from './hosts.js';
 
 /** Options of `fleet.run()` and `fleet.start()`, given to every host's command. */
@@ -71,7 +72,9 @@ export function checkCommandOptions(options: object, extra: readonly string[]): 
       );
     }
   }
-  const { stdin, timeout } = options as FleetCommandOptions;
+  const { stdin, timeout, encoding, idleTimeout } = options as FleetCommandOptions;
+  // checked once here, so that a bad value is one error rather than one per host
+  checkRunOptions({ encoding, idleTimeout });
   if (stdin !== undefined && typeof stdin === 'object' && !Buffer.isBuffer(stdin)) {
     throw new SshError(
       SshErrorCode.INVALID_OPTION,
