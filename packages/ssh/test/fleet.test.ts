@@ -181,6 +181,13 @@ describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
       `${loopback} hi\n`,
       `${t1.hostname} hi\n`,
     ]);
+    const failing = await fleet.run('cat', {
+      stdin: (host) => {
+        if (host.name === loopback) throw new Error('no input for this one');
+        return 'x';
+      },
+    });
+    expect(failing.map((r) => r.error?.message ?? r.stdout)).toEqual(['x', 'no input for this one', 'x']);
   });
 
   it('encoding: the output decoded in it on every host', async () => {

@@ -124,10 +124,11 @@ class HostRun {
               ),
             );
           }, options.timeout);
-    const stdin = typeof options.stdin === 'function' ? options.stdin(this.host) : options.stdin;
     let status: { exitCode: number | null; signal: string | null } | undefined;
     let error: Error | undefined;
     try {
+      // a throwing stdin function is this host's error, not the whole run's
+      const stdin = typeof options.stdin === 'function' ? options.stdin(this.host) : options.stdin;
       status = await node.run(this.line, {
         signal: this.#controller.signal,
         label: this.line,
