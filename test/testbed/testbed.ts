@@ -21,6 +21,7 @@ import { chmod, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from '
 import net from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
+import { removeSudoUsers, setupSudoUsers, sudoMissing, type TestbedSudoUsers } from './sudo-users.js';
 
 /** The fixed work dir (fixed so that the cleanup of an interrupted run can find it). */
 export const TESTBED_DIR = '/tmp/jobgraph-testbed';
@@ -91,6 +92,11 @@ export interface TestbedInfo {
   /** Public host key line per host name ('loopback', 'gw', 't1', 't2'). */
   hostKeys: Record<string, string>;
   netns: true;
+  /**
+   * Non-root users on every host of the bed (same machine, same /etc/passwd), logging in with the bed's
+   * client keys: one whose sudo needs its password, one with NOPASSWD (see sudo-users.ts).
+   */
+  sudo: TestbedSudoUsers;
 }
 
 export interface TestbedOptions {
@@ -386,6 +392,7 @@ async function cleanup(workDir: string): Promise<void> {
   // Their per-connection children first (they outlive a SIGTERMed listener until their client leaves).
   const sessions = await childrenOf(new Set(listeners));
   await terminate([...sessions, ...listeners], 'stopping the sshd servers of the bed');
+  await removeSudoUsers(run, terminate);
 
   for (const ns of await ourNamespaces()) {
     const pids = (await ip(`listing processes in ${ns}`, 'netns', 'pids', ns))
@@ -538,6 +545,7 @@ async function ensureInstalled(timeoutMs: number, log: (line: string) => void): 
   }
   if (!existsSync('/usr/sbin/ip') && !existsSync('/usr/bin/ip') && !existsSync('/bin/ip'))
     packages.push('iproute2');
+  if (sudoMissing()) packages.push('sudo');
   if (packages.length === 0) return;
 
   log(`testbed: installing ${packages.join(' ')} with apt-get`);
@@ -872,6 +880,14 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       if (running) {
         const by = [...current.live.map((id) => `pid ${id.pid}`), ...(current.detached ? ['the CLI'] : [])];
         log(`testbed: joining the bed already up (used by ${by.join(', ')})`);
+        if (running.sudo === undefined) {
+          // Started by a version of the bed without sudo users: add them to it.
+          running.sudo = await setupSudoUsers(workDir, path.join(workDir, 'authorized_keys'), run);
+          await writeFile(path.join(workDir, 'info.json'), `${JSON.stringify(running, null, 2)}\n`, {
+            mode: 0o600,
+          });
+          await chmod(path.join(workDir, 'info.json'), 0o600);
+        }
         await addUser(workDir, detach);
         return running;
       }
@@ -944,6 +960,8 @@ async function startIn(
     file('authorized_keys'),
     `${[await pub(keys.ed25519), await pub(keys.ed25519Pass), await pub(keys.rsa)].join('\n')}\n`,
   );
+  log('testbed: adding the sudo users');
+  const sudo = await setupSudoUsers(workDir, file('authorized_keys'), run);
   const hostKeys: Record<string, string> = {};
   for (const name of names) hostKeys[name] = await pub(file(`${name}_host_ed25519_key`));
 
@@ -1058,11 +1076,13 @@ async function startIn(
     knownHostsHashed,
     hostKeys,
     netns: true,
+    sudo,
   };
   const sshConfig = file('ssh_config');
   await writeFile(sshConfig, sshClientConfigText(partial));
   const info: TestbedInfo = { ...partial, sshConfig };
-  await writeFile(file('info.json'), `${JSON.stringify(info, null, 2)}\n`);
+  // 0600: it holds the sudo user's password, and the work dir is traversable by that user.
+  await writeFile(file('info.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   log('testbed: up');
   return info;
 }
