@@ -73,13 +73,7 @@ describe('ssh2 that cannot be loaded', () => {
   });
 
   it('is reported as such by a command, not as a connection failure', async () => {
-    const node = new SshNode({
-      hostname: '127.0.0.1',
-      port: 1,
-      keys: [{ source: 'a loaded key', key: {} }],
-      agent: false,
-      connectTimeout: 2_000,
-    });
+    const node = closedPortNode();
     await loadFailure(node.run('true'));
   });
 
@@ -112,13 +106,18 @@ describe('ssh2 that cannot be loaded', () => {
     // the default keys were not kept as "none": read again, the file is now parsed (and skipped: not a key)
     expect(await loadPrivateKeys()).toEqual([]);
     await expect(loadAgentKeys(join(dir, 'no-agent.sock'))).resolves.toEqual([]);
-    const node = new SshNode({
-      hostname: '127.0.0.1',
-      port: 1,
-      keys: [{ source: 'a loaded key', key: {} }],
-      agent: false,
-      connectTimeout: 2_000,
-    });
+    const node = closedPortNode();
     await expect(node.run('true')).rejects.toMatchObject({ code: SshErrorCode.CONNECT });
   });
 });
+
+/** A node on a closed port of loopback, with a key given in memory (no key file read). */
+function closedPortNode(): SshNode {
+  return new SshNode({
+    hostname: '127.0.0.1',
+    port: 1,
+    keys: [{ source: 'a loaded key', key: {} }],
+    agent: false,
+    connectTimeout: 2_000,
+  });
+}

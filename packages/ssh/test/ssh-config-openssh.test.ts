@@ -8,31 +8,16 @@
  * test per difference found between the two, each fixed in ssh-config/ and kept fixed here.
  * Skipped, with the reason printed, on a machine without the ssh client.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SshError } from '../src/errors.js';
 import { resolveSshConfig } from '../src/ssh-config.js';
+import { configFiles } from './config-files.js';
 import { hasSsh, login, normalize, one, openssh, ours, sameHome, sshG, type View } from './openssh.js';
 
-let dir: string;
-let count = 0;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobgraph-ssh-openssh-'));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Writes a config file (lines joined) and returns its path. */
-async function config(...lines: string[]): Promise<string> {
-  const file = join(dir, `config-${++count}`);
-  await writeFile(file, `${lines.join('\n')}\n`);
-  return file;
-}
+const files = configFiles('jobgraph-ssh-openssh-');
+const config = files.config;
 
 /** Resolves `alias` both ways through a config of these lines and expects the same answer. */
 async function agree(alias: string, ...lines: string[]): Promise<View> {
@@ -119,7 +104,7 @@ describe.skipIf(!hasSsh)('resolveSshConfig agrees with ssh -G', () => {
   });
 
   it('on Include: globs in lexical order, conditional includes, Host blocks ending with the file', async () => {
-    const conf = join(dir, 'conf.d');
+    const conf = join(files.dir, 'conf.d');
     await mkdir(conf, { recursive: true });
     await writeFile(join(conf, '20-web.conf'), 'Host web\n  User from-20\n  Port 2020\n');
     await writeFile(join(conf, '10-web.conf'), 'Host web\n  User from-10\n');
@@ -188,7 +173,7 @@ describe.skipIf(!hasSsh)('resolveSshConfig agrees with ssh -G', () => {
   });
 
   it('on relative Includes, taken in ~/.ssh of $HOME', async () => {
-    const home = await mkdtemp(join(dir, 'home-'));
+    const home = await mkdtemp(join(files.dir, 'home-'));
     await mkdir(join(home, '.ssh', 'config.d'), { recursive: true });
     await writeFile(join(home, '.ssh', 'config.d', 'lab'), 'Host lab\n  HostName lab.example.org\n');
     const file = await config('Include config.d/* missing-file', 'Include ~/.ssh/nothing/*');
@@ -352,7 +337,7 @@ describe.skipIf(!hasSsh)('differences found with ssh -G, fixed', () => {
   });
 
   it('Include expands no % token nor environment variable', async () => {
-    const inc = join(dir, 'inc');
+    const inc = join(files.dir, 'inc');
     await mkdir(inc, { recursive: true });
     await writeFile(join(inc, '%h.conf'), 'User literal\n');
     await writeFile(join(inc, 'h.conf'), 'User expanded\n');

@@ -3,32 +3,17 @@
  * SshNode.fromSshConfig. Pure unit tests: config files in a temp dir, no connection.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SshError, SshErrorCode } from '../src/errors.js';
 import { type ResolvedHost, resolveSshConfig } from '../src/ssh-config.js';
 import { SshNode } from '../src/ssh-node.js';
 import type { Transport } from '../src/transport/transport.js';
+import { configFiles } from './config-files.js';
 
-let dir: string;
-let count = 0;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobgraph-ssh-config-'));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Writes a config file (lines joined) and returns its path. */
-async function config(...lines: string[]): Promise<string> {
-  const file = join(dir, `config-${++count}`);
-  await writeFile(file, `${lines.join('\n')}\n`);
-  return file;
-}
+const files = configFiles('jobgraph-ssh-config-');
+const config = files.config;
 
 /** Resolves an alias through a config of these lines, as local user `me`. */
 async function resolve(alias: string, ...lines: string[]): Promise<ResolvedHost> {
@@ -47,7 +32,7 @@ async function failure(alias: string, ...lines: string[]): Promise<SshError> {
   expect(sshError.code).toBe(SshErrorCode.SSH_CONFIG);
   expect(sshError.message).not.toContain('\n');
   // names a file of the config (the one given, or one it includes) and a line
-  expect(sshError.message).toMatch(new RegExp(`${dir}/\\S+ line \\d+: `));
+  expect(sshError.message).toMatch(new RegExp(`${files.dir}/\\S+ line \\d+: `));
   return sshError;
 }
 
@@ -69,7 +54,7 @@ function bare(alias: string): ResolvedHost {
 
 describe('resolveSshConfig: syntax and precedence', () => {
   it('gives just the alias as host name when the file is missing', async () => {
-    const host = await resolveSshConfig('fit01', { file: join(dir, 'no-such-config') });
+    const host = await resolveSshConfig('fit01', { file: join(files.dir, 'no-such-config') });
     expect(host).toEqual(bare('fit01'));
   });
 
@@ -197,7 +182,7 @@ describe('resolveSshConfig: Match', () => {
   });
 
   it('rejects Match exec without running it', async () => {
-    const marker = join(dir, 'exec-ran');
+    const marker = join(files.dir, 'exec-ran');
     const error = await failure('h', `Match exec "touch ${marker}"`, '  User x');
     expect(error.message).toMatch(/line 1: Match exec "touch .*" is not supported/);
     expect(error.message).toContain('never runs commands');
@@ -223,7 +208,7 @@ describe('resolveSshConfig: Match', () => {
 
 describe('resolveSshConfig: Include', () => {
   it('includes glob matches in lexical order, where the Include line is', async () => {
-    const conf = join(dir, 'conf.d');
+    const conf = join(files.dir, 'conf.d');
     await mkdir(conf, { recursive: true });
     await writeFile(join(conf, '20-web.conf'), 'Host web\n  User from-20\n  Port 2020\n');
     await writeFile(join(conf, '10-web.conf'), 'Host web\n  User from-10\n');
@@ -234,21 +219,21 @@ describe('resolveSshConfig: Include', () => {
   });
 
   it('ends a Host block of an included file with the file', async () => {
-    const inc = join(dir, 'inc-block.conf');
+    const inc = join(files.dir, 'inc-block.conf');
     await writeFile(inc, 'Host other\n  User other\n');
     const host = await resolve('web', `Include ${inc}`, 'User after-include');
     expect(host.user).toBe('after-include');
   });
 
   it('does not apply a file included from a block that does not match', async () => {
-    const inc = join(dir, 'inc-cond.conf');
+    const inc = join(files.dir, 'inc-cond.conf');
     await writeFile(inc, 'User conditional\nHost *\n  Port 2999\n');
     const host = await resolve('web', 'Host other', `  Include ${inc}`, 'Host *', '  User plain');
     expect(host).toMatchObject({ user: 'plain', port: undefined });
   });
 
   it('resolves relative paths in ~/.ssh and ignores files that do not exist', async () => {
-    const home = await mkdtemp(join(dir, 'home-'));
+    const home = await mkdtemp(join(files.dir, 'home-'));
     await mkdir(join(home, '.ssh', 'config.d'), { recursive: true });
     await writeFile(join(home, '.ssh', 'config.d', 'lab'), 'Host lab\n  HostName lab.example.org\n');
     const savedHome = process.env.HOME;
@@ -262,7 +247,7 @@ describe('resolveSshConfig: Include', () => {
   });
 
   it('rejects includes nested too deep (an include loop)', async () => {
-    const loop = join(dir, 'loop.conf');
+    const loop = join(files.dir, 'loop.conf');
     await writeFile(loop, `Include ${loop}\n`);
     const error = await failure('h', `Include ${loop}`);
     expect(error.message).toMatch(/loop\.conf line 1: Include nested more than 16 deep/);
@@ -530,8 +515,8 @@ describe('SshNode.fromSshConfig', () => {
   });
 
   it('loads the IdentityFiles that exist with the given transport, skipping unusable ones', async () => {
-    const good = join(dir, 'id_good');
-    const encrypted = join(dir, 'id_encrypted');
+    const good = join(files.dir, 'id_good');
+    const encrypted = join(files.dir, 'id_encrypted');
     await writeFile(good, 'GOOD KEY');
     await writeFile(encrypted, 'ENCRYPTED KEY');
     const parsed: string[] = [];
@@ -546,7 +531,7 @@ describe('SshNode.fromSshConfig', () => {
     };
     const file = await config(
       'Host t',
-      `  IdentityFile ${join(dir, 'id_missing')}`,
+      `  IdentityFile ${join(files.dir, 'id_missing')}`,
       `  IdentityFile ${encrypted}`,
       `  IdentityFile ${good}`,
       '  ProxyJump gw',
@@ -594,7 +579,7 @@ describe('SshNode.fromSshConfig', () => {
   });
 
   it('gives a direct node for an alias the config does not know', async () => {
-    const node = await SshNode.fromSshConfig('fit01', { file: join(dir, 'no-such-config') });
+    const node = await SshNode.fromSshConfig('fit01', { file: join(files.dir, 'no-such-config') });
     expect(node.toString()).toBe('root@fit01');
     expect(node.distance()).toBe(1);
   });

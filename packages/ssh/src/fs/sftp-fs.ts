@@ -211,16 +211,9 @@ export class SftpFsBackend implements FsBackend {
     other: string | undefined,
   ): Promise<FsErrorCode> {
     if (error.status !== 'failure') return SshErrorCode.REMOTE_IO;
-    const typeOf = (target: string) =>
-      within(
-        session.attributes(target, operation !== 'unlink' && operation !== 'rmdir').then(
-          (attributes) => attributes.type as string,
-          () => 'none',
-        ),
-        this.#access.timeout,
-        undefined,
-        () => new Error('timed out'),
-      ).catch(() => 'none');
+    // unlink and rmdir act on a link itself, the others on what it points to
+    const follow = operation !== 'unlink' && operation !== 'rmdir';
+    const typeOf = (target: string) => this.#typeOf(session, target, follow);
     const type = await typeOf(path);
     if (operation === 'mkdir' && type !== 'none') return SshErrorCode.REMOTE_EXISTS;
     if (operation === 'open' && type === 'directory') return SshErrorCode.REMOTE_IS_DIRECTORY;
@@ -241,10 +234,10 @@ export class SftpFsBackend implements FsBackend {
       : SshErrorCode.REMOTE_IO;
   }
 
-  /** What `path` is (symlinks followed), `none` when it cannot be told; bounded. */
-  #typeOf(session: SftpSession, path: string): Promise<string> {
+  /** What `path` is (symlinks followed unless `follow` is false), `none` when it cannot be told; bounded. */
+  #typeOf(session: SftpSession, path: string, follow = true): Promise<string> {
     return within(
-      session.attributes(path, true).then(
+      session.attributes(path, follow).then(
         (attributes) => attributes.type as string,
         () => 'none',
       ),

@@ -63,10 +63,7 @@ export class Ssh2Sftp implements SftpSession {
     remote: string,
     options: { mode?: number; onProgress?: (done: number, total: number) => void },
   ) {
-    const transfer: ssh2.TransferOptions = { ...SFTP_PIPELINE };
-    if (options.mode !== undefined) transfer.mode = options.mode;
-    const progress = options.onProgress;
-    if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
+    const transfer = transferOptions(options);
     return sftpCall<void>((callback) =>
       this.#sftp.fastPut(local, remote, transfer, (error) => callback(error)),
     );
@@ -77,10 +74,7 @@ export class Ssh2Sftp implements SftpSession {
     local: string,
     options: { mode?: number; onProgress?: (done: number, total: number) => void },
   ) {
-    const transfer: ssh2.TransferOptions = { ...SFTP_PIPELINE };
-    if (options.mode !== undefined) transfer.mode = options.mode;
-    const progress = options.onProgress;
-    if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
+    const transfer = transferOptions(options);
     return sftpCall<void>((callback) =>
       this.#sftp.fastGet(remote, local, transfer, (error) => callback(error)),
     );
@@ -266,4 +260,16 @@ function attributesOf(stats: ssh2.Stats): RemoteAttributes {
     mtime: stats.mtime,
     atime: stats.atime,
   };
+}
+
+/** ssh2's options of a fastPut/fastGet: our pipeline settings, the mode, and progress as (done, total). */
+function transferOptions(options: {
+  mode?: number;
+  onProgress?: (done: number, total: number) => void;
+}): ssh2.TransferOptions {
+  const transfer: ssh2.TransferOptions = { ...SFTP_PIPELINE };
+  if (options.mode !== undefined) transfer.mode = options.mode;
+  const progress = options.onProgress;
+  if (progress) transfer.step = (done, _chunk, total) => progress(done, total);
+  return transfer;
 }
