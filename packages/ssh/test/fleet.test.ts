@@ -108,7 +108,10 @@ describe('Fleet.run over the gateway targets', () => {
     await expect(fleet.run('true', { timeout: -1 })).rejects.toThrow('Invalid Fleet option timeout');
     await expect(fleet.run('true', { encoding: 'no-such' })).rejects.toThrow('encoding');
     await expect(fleet.run('true', { idleTimeout: 0 })).rejects.toThrow('idleTimeout');
-    await expect(fleet.run('true', { sudo: true } as never)).rejects.toThrow('Invalid Fleet option "sudo"');
+    await expect(fleet.run('true', { sudoo: true } as never)).rejects.toThrow('Invalid Fleet option "sudoo"');
+    await expect(fleet.run('true', { sudo: { password: 'x', pty: 1 } } as never)).rejects.toThrow(
+      'Invalid run option sudo: expected only user and password, got "pty"',
+    );
   });
 });
 
