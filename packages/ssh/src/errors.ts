@@ -39,6 +39,8 @@ export const SshErrorCode = {
   COMMAND_STOPPED: 'ERR_COMMAND_STOPPED',
   /** The stream given as a command's `stdin` failed: the command got end-of-file there. */
   STDIN: 'ERR_STDIN',
+  /** A command run with `sudo` could not start: no sudo on the host, a password needed or refused, not allowed. */
+  SUDO: 'ERR_SUDO',
   /** `node.fs`: the path (or a directory on the way) does not exist. */
   REMOTE_NOT_FOUND: 'ERR_REMOTE_NOT_FOUND',
   /** `node.fs`: permission denied (EACCES, EPERM, SFTP's PERMISSION_DENIED). */

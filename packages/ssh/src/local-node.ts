@@ -10,9 +10,21 @@ import { LocalFsBackend } from './fs/local-fs.js';
 import { NodeFs } from './fs/node-fs.js';
 import type { RemoteFs } from './fs/remote-fs.js';
 import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
+import { killScript, LeadingFrames } from './remote-process.js';
 import { checkRunOptions, feedInput, idleTimeoutError, idleWatch, stdinError } from './run-options.js';
 import { localUsername } from './ssh-node/local-user.js';
 import { withEnv } from './ssh-node/shell.js';
+import {
+  checkSudo,
+  passwordLine,
+  SUDO_TAG,
+  type SudoOptions,
+  type SudoVerdict,
+  stdinWithPassword,
+  sudoCommandLine,
+  sudoError,
+  underSudo,
+} from './sudo.js';
 
 /** Options of {@link LocalNode}. */
 export interface LocalNodeOptions {
@@ -82,11 +94,15 @@ export class LocalNode implements CommandNode {
     const signal = request.signal;
     signal?.throwIfAborted();
     const label = request.label ?? command;
+    const sudo = checkSudo(request.sudo, request.pty);
+    const stdin = sudo === undefined ? request.stdin : stdinWithPassword(sudo, request.stdin);
     this.#event('session-start', label);
     return new Promise<CommandResult>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', withEnv(command, request.env)], {
+      const line =
+        sudo === undefined ? withEnv(command, request.env) : sudoCommandLine(command, request.env, sudo);
+      const child = spawn('/bin/sh', ['-c', line], {
         detached: true,
-        stdio: [request.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
       const { stdout: outLines, stderr: errLines } = outputSplitters(this, request, label);
       let idle: Error | undefined;
@@ -98,14 +114,20 @@ export class LocalNode implements CommandNode {
         watch.touch();
         outLines.push(chunk);
       });
+      // under sudo, the verdict of its check comes first on stderr (sudo.ts)
+      let verdict: SudoVerdict | undefined;
+      const errFrames = new LeadingFrames(
+        sudo === undefined ? [] : [SUDO_TAG],
+        (_tag, payload) => {
+          verdict = payload as SudoVerdict;
+        },
+        (chunk) => errLines.push(chunk),
+      );
       child.stderr.on('data', (chunk: Buffer) => {
         watch.touch();
-        errLines.push(chunk);
+        errFrames.push(chunk);
       });
-      const input =
-        request.stdin === undefined || child.stdin === null
-          ? undefined
-          : feedInput(request.stdin, child.stdin);
+      const input = stdin === undefined || child.stdin === null ? undefined : feedInput(stdin, child.stdin);
       let killTimer: ReturnType<typeof setTimeout> | undefined;
       const killGroup = (name: NodeJS.Signals) => {
         try {
@@ -115,6 +137,7 @@ export class LocalNode implements CommandNode {
         }
       };
       const onAbort = () => {
+        if (sudo !== undefined && child.pid !== undefined) killUnderSudo(child.pid, sudo);
         killGroup('SIGTERM');
         killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE);
       };
@@ -132,12 +155,15 @@ export class LocalNode implements CommandNode {
         input?.stop();
         signal?.removeEventListener('abort', onAbort);
         clearTimeout(killTimer);
+        errFrames.end();
         outLines.end();
         errLines.end();
         this.#event('session-stop', label);
         if (signal?.aborted) reject(signal.reason);
         else if (idle !== undefined) reject(idle);
-        else if (input?.error !== undefined) reject(stdinError(this.toString(), label, input.error));
+        else if (sudo !== undefined && verdict !== undefined && verdict !== 'ok') {
+          reject(sudoError(verdict, this.toString(), label, sudo));
+        } else if (input?.error !== undefined) reject(stdinError(this.toString(), label, input.error));
         else resolve({ exitCode: code, signal: signalName === null ? null : signalName.replace(/^SIG/, '') });
       });
     });
@@ -150,4 +176,17 @@ export class LocalNode implements CommandNode {
       // formatters must not break commands
     }
   }
+}
+
+/**
+ * Kills a sudo command's process group through sudo (its processes are not this user's to
+ * signal unless this process is root); the script bounds itself (TERM, then KILL after 2 s).
+ */
+function killUnderSudo(pid: number, sudo: SudoOptions): void {
+  const password = passwordLine(sudo);
+  const killer = spawn('/bin/sh', ['-c', underSudo(killScript(pid), sudo)], {
+    stdio: [password === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'],
+  });
+  killer.on('error', () => undefined);
+  if (password !== undefined && killer.stdin !== null) feedInput(password, killer.stdin);
 }

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Formatter, NodeIdentity, OutputLine } from './formatters/formatter.js';
 import type { RemoteFs } from './fs/remote-fs.js';
 import { LineSplitter } from './output.js';
+import type { SudoRequest } from './sudo.js';
 
 /** Options of one command run on a node. */
 export interface RunRequest {
@@ -48,6 +49,16 @@ export interface RunRequest {
    * @example `node.run('tail -f /var/log/syslog', { idleTimeout: 60_000 })`
    */
   readonly idleTimeout?: number | undefined;
+  /**
+   * Run the command under sudo: `true` as root with no password (a NOPASSWD rule), or
+   * `{ user?, password? }`. The password is fed through stdin, before `stdin` (never in a command
+   * line, log, event or error), and refused together with `pty` (the terminal would echo it).
+   * sudo never waits on a prompt: no sudo, a password needed or refused, all reject at once with
+   * an SshError `ERR_SUDO`. Cancelling kills the command's processes through sudo as well.
+   * @default none: the command runs as the login user
+   * @example `node.run('apt-get update', { sudo: { password: process.env.SUDO_PASSWORD } })`
+   */
+  readonly sudo?: SudoRequest | undefined;
 }
 
 /** How a command ended: an exit code, or a signal name without `SIG`, or neither (connection lost). */

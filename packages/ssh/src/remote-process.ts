@@ -7,27 +7,33 @@
  * PID is also the process group of everything the command starts. We make the shell
  * print its PID on stderr, framed by ASCII record separators, before the command;
  * the client strips that frame from the output; on cancellation it closes the channel
- * and kills the process group over a second channel: TERM, then KILL after 2 s.
+ * and kills the process group over a second channel: TERM, then KILL after 2 s (under
+ * sudo for a command run with sudo: sudo.ts).
  */
 
 const SEPARATOR = 0x1e;
-const TAG = Buffer.from('\u001eJGPID');
+/** The tag of the PID frame. */
+export const PID_TAG = 'JGPID';
 
 /** The command as sent: the PID frame first, then the user's command, unchanged. */
 export function withPidReport(command: string): string {
-  return `printf '\\036JGPID%s\\036' "$$" >&2\n${command}`;
+  return `printf '\\036${PID_TAG}%s\\036' "$$" >&2\n${command}`;
 }
 
-/** The shell script that kills a process group: TERM, up to 2 s of grace, then KILL. */
+/**
+ * The shell script that kills a process group: TERM, up to 2 s of grace, then KILL. The
+ * `kill -s SIG -- -PGID` form is POSIX: dash (the login shell of most non-root users on
+ * Debian) refuses `kill -TERM -- -PGID`.
+ */
 export function killScript(pid: number): string {
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`not a process id: ${pid}`);
-  const group = `-${pid}`;
+  const group = `-- -${pid}`;
   return [
-    `kill -TERM -- ${group} 2>/dev/null || exit 0`,
+    `kill -s TERM ${group} 2>/dev/null || exit 0`,
     'i=0',
-    `while kill -0 -- ${group} 2>/dev/null; do`,
+    `while kill -s 0 ${group} 2>/dev/null; do`,
     '  i=$((i+1))',
-    `  if [ $i -ge 20 ]; then kill -KILL -- ${group} 2>/dev/null; exit 0; fi`,
+    `  if [ $i -ge 20 ]; then kill -s KILL ${group} 2>/dev/null; exit 0; fi`,
     '  sleep 0.1',
     'done',
     'exit 0',
@@ -35,16 +41,24 @@ export function killScript(pid: number): string {
 }
 
 /**
- * Takes the PID frame off the start of a stream (if it is there) and passes the rest
- * through. `onPid` is called once with the PID.
+ * Takes the frames that a command's script prints first (`\x1e<TAG><payload>\x1e`, the tags
+ * in the order given: the PID frame, then the sudo verdict of sudo.ts) off the start of a
+ * stream, and passes the rest through. `onFrame` is called once per frame found. Output that
+ * does not begin with the expected frame is passed through whole.
  */
-export class PidFrameReader {
-  readonly #onPid: (pid: number) => void;
+export class LeadingFrames {
+  readonly #tags: Buffer[];
+  readonly #onFrame: (tag: string, payload: string) => void;
   readonly #pass: (chunk: Buffer) => void;
   #buffer: Buffer | undefined = Buffer.alloc(0);
 
-  constructor(onPid: (pid: number) => void, pass: (chunk: Buffer) => void) {
-    this.#onPid = onPid;
+  constructor(
+    tags: readonly string[],
+    onFrame: (tag: string, payload: string) => void,
+    pass: (chunk: Buffer) => void,
+  ) {
+    this.#tags = tags.map((tag) => Buffer.from(`\u001e${tag}`));
+    this.#onFrame = onFrame;
     this.#pass = pass;
   }
 
@@ -53,23 +67,31 @@ export class PidFrameReader {
       this.#pass(chunk);
       return;
     }
-    const data = Buffer.concat([this.#buffer, chunk]);
-    const prefix = data.subarray(0, Math.min(data.length, TAG.length));
-    if (!TAG.subarray(0, prefix.length).equals(prefix)) {
-      this.#giveUp(data);
+    let data = Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      const tag = this.#tags[0];
+      if (tag === undefined || data.length === 0) break;
+      const prefix = data.subarray(0, Math.min(data.length, tag.length));
+      if (!tag.subarray(0, prefix.length).equals(prefix)) {
+        this.#giveUp(data);
+        return;
+      }
+      const end = data.indexOf(SEPARATOR, tag.length);
+      if (end < 0) {
+        if (data.length > 64) this.#giveUp(data);
+        else this.#buffer = data;
+        return;
+      }
+      this.#tags.shift();
+      this.#onFrame(tag.subarray(1).toString('latin1'), data.subarray(tag.length, end).toString('latin1'));
+      data = data.subarray(end + 1);
+    }
+    if (this.#tags.length === 0) this.#buffer = undefined;
+    else {
+      this.#buffer = data;
       return;
     }
-    const end = data.indexOf(SEPARATOR, TAG.length);
-    if (end < 0) {
-      if (data.length > 32) this.#giveUp(data);
-      else this.#buffer = data;
-      return;
-    }
-    const pid = Number(data.subarray(TAG.length, end).toString('latin1'));
-    this.#buffer = undefined;
-    if (Number.isInteger(pid) && pid > 1) this.#onPid(pid);
-    const rest = data.subarray(end + 1);
-    if (rest.length > 0) this.#pass(rest);
+    if (data.length > 0) this.#pass(data);
   }
 
   /** End of stream: whatever was held back is output after all. */
@@ -80,6 +102,13 @@ export class PidFrameReader {
 
   #giveUp(data: Buffer): void {
     this.#buffer = undefined;
+    this.#tags.length = 0;
     this.#pass(data);
   }
+}
+
+/** The PID in a PID frame's payload, or undefined. */
+export function pidOf(payload: string): number | undefined {
+  const pid = Number(payload);
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
 }

@@ -8,6 +8,7 @@ import { MAX_DURATION } from '@jobgraph/core';
 import { SshError, SshErrorCode } from './errors.js';
 import type { RunRequest } from './node.js';
 import { encodingName } from './output.js';
+import { checkSudo, type SudoRequest } from './sudo.js';
 
 /** The input and output options a command object (`Run`, `RunScript`, `RunString`) passes to `node.run`. */
 export interface CommandIoOptions {
@@ -20,13 +21,16 @@ export interface CommandIoOptions {
   encoding?: string;
   /** Stopped (`ERR_IDLE_TIMEOUT`) after this many ms without output. @default none */
   idleTimeout?: number;
+  /** Run under sudo (`true`, or `{ user?, password? }`): see `RunRequest.sudo`. @default none */
+  sudo?: SudoRequest;
 }
 
 /** The options of {@link CommandIoOptions}, checked, as given to `node.run`. */
 export function commandIo(options: CommandIoOptions): Readonly<CommandIoOptions> {
   checkRunOptions(options);
-  const { stdin, encoding, idleTimeout } = options;
+  const { stdin, encoding, idleTimeout, sudo } = options;
   return {
+    ...(sudo !== undefined ? { sudo } : {}),
     ...(stdin !== undefined ? { stdin } : {}),
     ...(encoding !== undefined ? { encoding } : {}),
     ...(idleTimeout !== undefined ? { idleTimeout } : {}),
@@ -47,11 +51,14 @@ function invalid(option: string, expected: string, value: unknown): SshError {
 }
 
 /**
- * Checks `stdin`, `encoding` and `idleTimeout` of a request (or of a command's options).
+ * Checks `stdin`, `encoding`, `idleTimeout` and `sudo` of a request (or of a command's options).
  * @throws SshError `ERR_INVALID_OPTION`, one line naming the option, what it must be and the value.
  */
-export function checkRunOptions(request: Pick<RunRequest, 'stdin' | 'encoding' | 'idleTimeout'>): void {
+export function checkRunOptions(
+  request: Pick<RunRequest, 'stdin' | 'encoding' | 'idleTimeout' | 'sudo' | 'pty'>,
+): void {
   const { stdin, encoding, idleTimeout } = request;
+  checkSudo(request.sudo, request.pty);
   if (
     stdin !== undefined &&
     typeof stdin !== 'string' &&

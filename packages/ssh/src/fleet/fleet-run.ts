@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { SshError, SshErrorCode } from '../errors.js';
 import type { CommandNode } from '../node.js';
 import { checkRunOptions } from '../run-options.js';
+import type { SudoRequest } from '../sudo.js';
 import type { FleetHost } from './hosts.js';
 
 /** Options of `fleet.run()` and `fleet.start()`, given to every host's command. */
@@ -20,6 +21,12 @@ export interface FleetCommandOptions {
   env?: Readonly<Record<string, string>>;
   /** Run under a pseudo-terminal (stderr merged into stdout). @default false */
   pty?: boolean;
+  /**
+   * Run under sudo: `true` (root, no password) or `{ user?, password? }`; the password goes
+   * through stdin, never into a result, event or error. A host where sudo is missing, needs a
+   * password or refuses it has an `ERR_SUDO` error. @default none
+   */
+  sudo?: SudoRequest;
   /** Kill a host's command that runs longer than this many ms (its error: `ERR_COMMAND_TIMEOUT`). @default none */
   timeout?: number;
   /** Aborting it stops every host's command (remote processes killed). */
@@ -60,7 +67,7 @@ export interface FleetJoin {
   readonly unfinished: FleetResult[];
 }
 
-const OPTION_NAMES = ['stdin', 'encoding', 'idleTimeout', 'env', 'pty', 'timeout', 'signal', 'print'];
+const OPTION_NAMES = ['stdin', 'encoding', 'idleTimeout', 'env', 'pty', 'sudo', 'timeout', 'signal', 'print'];
 
 /** @throws SshError `ERR_INVALID_OPTION` on an unknown option, a stream as stdin, a bad timeout */
 export function checkCommandOptions(options: object, extra: readonly string[]): void {
@@ -72,9 +79,9 @@ export function checkCommandOptions(options: object, extra: readonly string[]): 
       );
     }
   }
-  const { stdin, timeout, encoding, idleTimeout } = options as FleetCommandOptions;
+  const { stdin, timeout, encoding, idleTimeout, sudo, pty } = options as FleetCommandOptions;
   // checked once here, so that a bad value is one error rather than one per host
-  checkRunOptions({ encoding, idleTimeout });
+  checkRunOptions({ encoding, idleTimeout, sudo, pty });
   if (stdin !== undefined && typeof stdin === 'object' && !Buffer.isBuffer(stdin)) {
     throw new SshError(
       SshErrorCode.INVALID_OPTION,
@@ -140,6 +147,7 @@ class HostRun {
         ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
         ...(options.env === undefined ? {} : { env: options.env }),
         ...(options.pty === undefined ? {} : { pty: options.pty }),
+        ...(options.sudo === undefined ? {} : { sudo: options.sudo }),
       });
     } catch (caught) {
       error = caught instanceof Error ? caught : new Error(String(caught));

@@ -5,9 +5,20 @@
  */
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import { type CommandResult, outputSplitters, type RunRequest } from '../node.js';
-import { killScript, PidFrameReader, withPidReport } from '../remote-process.js';
+import { killScript, LeadingFrames, PID_TAG, pidOf, withPidReport } from '../remote-process.js';
 import { feedInput, idleTimeoutError, idleWatch, stdinError } from '../run-options.js';
 import { openWithRetry, type SessionBudget } from '../session-budget.js';
+import {
+  checkSudo,
+  passwordLine,
+  SUDO_TAG,
+  type SudoOptions,
+  type SudoVerdict,
+  stdinWithPassword,
+  sudoCommandLine,
+  sudoError,
+  underSudo,
+} from '../sudo.js';
 import type { Connection, ExecChannel, ExitStatus } from '../transport/transport.js';
 import { type EventSource, nodeEvent } from './node-events.js';
 import { withEnv } from './shell.js';
@@ -38,7 +49,7 @@ export async function runRemoteCommand(
   let channel: ExecChannel;
   try {
     channel = await openWithRetry(
-      () => connection.exec(withPidReport(withEnv(command, request.env)), execOptions(request)),
+      () => connection.exec(withPidReport(commandLine(command, request)), execOptions(request)),
       node.toString(),
       site.openTimeout,
       request.signal,
@@ -59,11 +70,20 @@ export async function runRemoteCommand(
   return follow(site, channel, command, request, release);
 }
 
+/** The line the login shell runs: the command with its environment, or the sudo script around them. */
+function commandLine(command: string, request: RunRequest): string {
+  const sudo = checkSudo(request.sudo, request.pty);
+  return sudo === undefined ? withEnv(command, request.env) : sudoCommandLine(command, request.env, sudo);
+}
+
 function execOptions(request: RunRequest) {
+  const sudo = checkSudo(request.sudo, request.pty);
   return {
     ...(request.pty ? { pty: true } : {}),
     ...(request.x11 ? { x11: true } : {}),
-    ...(request.stdin !== undefined ? { stdin: true } : {}),
+    ...(request.stdin !== undefined || (sudo !== undefined && passwordLine(sudo) !== undefined)
+      ? { stdin: true }
+      : {}),
   };
 }
 
@@ -79,6 +99,8 @@ async function follow(
   const label = request.label ?? command;
   nodeEvent(node, 'session-start', { detail: label });
   let pid: number | undefined;
+  const sudo = checkSudo(request.sudo, request.pty);
+  let verdict: SudoVerdict | undefined;
   const { stdout: outLines, stderr: errLines } = outputSplitters(node, request, label);
   // The PID frame comes first on stderr (or on stdout under a pty, where both merge).
   // Cancelling: the remote process group is killed over another channel (sshd ignores
@@ -90,18 +112,24 @@ async function follow(
   let cancelled = false;
   let killing: Promise<void> | undefined;
   const kill = () => {
-    if (pid !== undefined) killing ??= killProcessGroup(connection, pid, node.toString());
+    if (pid !== undefined) killing ??= killProcessGroup(connection, pid, node.toString(), sudo);
   };
-  const onPid = (value: number) => {
-    pid = value;
+  const onFrame = (tag: string, payload: string) => {
+    if (tag === SUDO_TAG) {
+      verdict = payload as SudoVerdict;
+      return;
+    }
+    pid = pidOf(payload);
     if (cancelled) kill();
   };
   const onAbort = () => {
     cancelled = true;
     kill();
   };
-  const outFrames = new PidFrameReader(onPid, (chunk) => outLines.push(chunk));
-  const errFrames = new PidFrameReader(onPid, (chunk) => errLines.push(chunk));
+  // the PID frame, then (under sudo) the verdict of its check: on stderr, or stdout under a pty
+  const tags = sudo === undefined ? [PID_TAG] : [PID_TAG, SUDO_TAG];
+  const outFrames = new LeadingFrames(tags, onFrame, (chunk) => outLines.push(chunk));
+  const errFrames = new LeadingFrames(tags, onFrame, (chunk) => errLines.push(chunk));
   const watch = idleWatch(request.idleTimeout, () => unlink.idle());
   channel.stdout.on('data', (chunk: Buffer) => {
     watch.touch();
@@ -112,7 +140,8 @@ async function follow(
     watch.touch();
     errFrames.push(chunk);
   });
-  const input = request.stdin === undefined ? undefined : feedInput(request.stdin, channel.stdin);
+  const stdin = sudo === undefined ? request.stdin : stdinWithPassword(sudo, request.stdin);
+  const input = stdin === undefined ? undefined : feedInput(stdin, channel.stdin);
   signal?.addEventListener('abort', onAbort, { once: true });
   // Cancelled while the channel was opening: the remote process has started all the same
   // (an abort event does not fire again for a listener added afterwards).
@@ -133,6 +162,9 @@ async function follow(
     nodeEvent(node, 'session-stop', { detail: label });
   }
   if (cancelled) throw signal?.reason;
+  if (sudo !== undefined && verdict !== undefined && verdict !== 'ok') {
+    throw sudoError(verdict, node.toString(), label, sudo);
+  }
   if (input?.error !== undefined) throw stdinError(node.toString(), label, input.error);
   if (status.code === null && status.signal === null && connection.closed) {
     throw new SshError(
@@ -176,10 +208,23 @@ function withIdleStop(
  * channel does not wait for a slot of the budget (the budget stays below sshd's
  * MaxSessions, so there is room; a refusal is retried).
  */
-async function killProcessGroup(connection: Connection, pid: number, node: string): Promise<void> {
+async function killProcessGroup(
+  connection: Connection,
+  pid: number,
+  node: string,
+  sudo: SudoOptions | undefined,
+): Promise<void> {
   if (connection.closed) return;
+  // a command run under sudo belongs to root (or its sudo user): only sudo may signal it
+  const script = sudo === undefined ? killScript(pid) : underSudo(killScript(pid), sudo);
+  const password = sudo === undefined ? undefined : passwordLine(sudo);
   const work = (async () => {
-    const channel = await openWithRetry(() => connection.exec(killScript(pid), {}), node, 5_000);
+    const channel = await openWithRetry(
+      () => connection.exec(script, password === undefined ? {} : { stdin: true }),
+      node,
+      5_000,
+    );
+    if (password !== undefined) feedInput(password, channel.stdin);
     channel.stdout.resume();
     channel.stderr.resume();
     await channel.exit;
