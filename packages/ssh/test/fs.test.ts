@@ -289,3 +289,27 @@ describe('node.fs: a dropped connection', () => {
     }
   });
 });
+
+describe('node.fs through a gateway', () => {
+  it('a target behind the gateway: writeFile, readText, glob and rm over its own SFTP session', async () => {
+    const gateway = new SshNode({ hostname: bed.gateway.hostname, port: bed.gateway.port, ...common() });
+    const target = bed.targets[0];
+    const node = new SshNode({ hostname: target.hostname, port: target.port, gateway, ...common() });
+    // the bed's hosts share this machine's disk: a directory of this test's own
+    const base = join(dir, 'through-gateway');
+    try {
+      await node.fs.mkdir(join(base, 'logs'), { recursive: true });
+      await node.fs.writeFile(join(base, 'logs', 'one.log'), 'one\n');
+      await node.fs.writeFile(join(base, 'note.txt'), 'note\n');
+      expect(await node.fs.readText(join(base, 'logs', 'one.log'))).toBe('one\n');
+      expect(await node.fs.glob('**/*.log', { cwd: base })).toEqual(['logs/one.log']);
+      expect(readdirSync(base).sort()).toEqual(['logs', 'note.txt']);
+      await node.fs.rm(base, { recursive: true });
+      expect(await node.fs.exists(base)).toBe(false);
+      expect(node.isConnected() && gateway.isConnected()).toBe(true);
+    } finally {
+      await node.close();
+      await gateway.close();
+    }
+  });
+});
