@@ -313,3 +313,31 @@ describe('node.fs through a gateway', () => {
     }
   });
 });
+
+describe('node.fs.glob: directories that cannot be listed', () => {
+  it('an unreadable subdirectory is skipped (as a non-root user); an unreadable cwd is an error', async () => {
+    const user = bed.sudo.noPassword.username;
+    const node = new SshNode({
+      hostname: bed.loopback.hostname,
+      port: bed.loopback.port,
+      ...common({ username: user }),
+    });
+    const base = mkdtempSync(join('/tmp', 'jg-glob-'));
+    try {
+      mkdirSync(join(base, 'open'));
+      mkdirSync(join(base, 'closed'));
+      writeFileSync(join(base, 'open', 'a.log'), 'a');
+      writeFileSync(join(base, 'closed', 'b.log'), 'b');
+      execFileSync('chmod', ['0755', base, join(base, 'open')]);
+      execFileSync('chmod', ['0644', join(base, 'open', 'a.log')]);
+      execFileSync('chmod', ['0700', join(base, 'closed')]); // root's: the user cannot list it
+      expect(await node.fs.glob('**/*.log', { cwd: base })).toEqual(['open/a.log']);
+      await expect(node.fs.glob('*.log', { cwd: join(base, 'closed') })).rejects.toMatchObject({
+        code: 'ERR_REMOTE_PERMISSION',
+      });
+    } finally {
+      await node.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});

@@ -113,12 +113,20 @@ export async function walkGlob(
             pump();
           },
           (error: unknown) => {
-            // a literal start directory that is not there holds no match; the base must be there
-            if (
+            // A literal start directory that is not there holds no match; a directory met on the
+            // walk that cannot be listed (no permission, removed meanwhile) is skipped, as glob(3)
+            // and the shells do; the base itself must be listable.
+            const skip =
               dir !== '' &&
-              dir === glob.start &&
-              hasCode(error, SshErrorCode.REMOTE_NOT_FOUND, SshErrorCode.REMOTE_NOT_DIRECTORY)
-            ) {
+              (dir === glob.start
+                ? hasCode(error, SshErrorCode.REMOTE_NOT_FOUND, SshErrorCode.REMOTE_NOT_DIRECTORY)
+                : hasCode(
+                    error,
+                    SshErrorCode.REMOTE_PERMISSION,
+                    SshErrorCode.REMOTE_NOT_FOUND,
+                    SshErrorCode.REMOTE_NOT_DIRECTORY,
+                  ));
+            if (skip) {
               active--;
               pump();
             } else fail(error);

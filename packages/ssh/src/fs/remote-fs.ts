@@ -119,7 +119,9 @@ export interface RemoteFs {
   /**
    * The paths under `cwd` matching `pattern` (`*`, `**`, `?`, `[...]`), relative to `cwd`, sorted.
    * Symlinks are matched but not followed. A pattern that leaves `cwd` (`..`, or an absolute
-   * path outside it) is refused with ERR_INVALID_OPTION.
+   * path outside it) is refused with ERR_INVALID_OPTION. A directory met on the way that cannot
+   * be listed (permission denied, removed meanwhile) is skipped, as glob(3) and the shells do;
+   * `cwd` itself must be listable.
    */
   glob(pattern: string, options?: FsGlobOptions): Promise<string[]>;
   /** Removes a file or symlink; a directory with `recursive`. Refuses `/`, `''`, `.`, `..` and the like. */
