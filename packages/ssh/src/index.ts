@@ -25,9 +25,25 @@ export {
 export type { TransferOptions } from './commands/transfer.js';
 export { CommandFailedError, SshError, SshErrorCode } from './errors.js';
 export type { FleetCommand, HostArg, HostArgs } from './fleet/command.js';
-export { Fleet, FleetError, type FleetOptions, type FleetRunOptions } from './fleet/fleet.js';
+export {
+  type FleetCopyFromOptions,
+  type FleetCopyOptions,
+  type FleetCopyResult,
+  type HostPath,
+  safeHostName,
+} from './fleet/copy.js';
+export type { FleetValue } from './fleet/each.js';
+export { Fleet, type FleetFromHostsOptions, type FleetOptions, type FleetRunOptions } from './fleet/fleet.js';
+export { FleetError, type FleetOutcome } from './fleet/fleet-error.js';
+export type { FleetFs } from './fleet/fleet-fs.js';
 export { type FleetCommandOptions, type FleetJoin, type FleetResult, FleetRun } from './fleet/fleet-run.js';
-export { type FleetHost, type HostLike, type HostSettings, parseHost } from './fleet/hosts.js';
+export {
+  type FleetHost,
+  type HostLike,
+  type HostOptions,
+  type HostSettings,
+  parseHost,
+} from './fleet/hosts.js';
 export type { FleetHostJSON, FleetJSON } from './fleet/serialize.js';
 export * from './formatters/index.js';
 export type { FsErrorCode } from './fs/fs-errors.js';
@@ -74,6 +90,7 @@ export {
 export { localUsername } from './ssh-node/local-user.js';
 export { shellQuote } from './ssh-node/shell.js';
 export { SshNode, type SshNodeOptions } from './ssh-node.js';
+export type { SudoOptions, SudoRequest } from './sudo.js';
 export {
   type CloseSshOptions,
   closeSshInScheduler,

@@ -3,10 +3,24 @@
  * results, per-host settings and arguments, SshJobs for a Scheduler.
  */
 import type { JobOptions } from '@jobgraph/core';
-import { SshError, SshErrorCode } from '../errors.js';
 import { SshJob } from '../ssh-job.js';
 import type { SshNode } from '../ssh-node.js';
 import { commandLines, type FleetCommand, type HostArgs } from './command.js';
+import { configHost } from './config-hosts.js';
+import {
+  checkCopyOptions,
+  checkLocalSource,
+  copyAll,
+  type FleetCopyFromOptions,
+  type FleetCopyOptions,
+  type FleetCopyResult,
+  type HostPath,
+  planCopyFrom,
+  planCopyTo,
+} from './copy.js';
+import { eachHost, type FleetValue } from './each.js';
+import { checkOutcomes, type FleetError } from './fleet-error.js';
+import { type FleetFs, fleetFs } from './fleet-fs.js';
 import { checkCommandOptions, type FleetCommandOptions, type FleetResult, FleetRun } from './fleet-run.js';
 import {
   buildHosts,
@@ -33,30 +47,25 @@ export interface FleetOptions {
   hosts?: Readonly<Record<string, HostSettings>>;
 }
 
+/** Options of {@link Fleet.fromHosts}. */
+export interface FleetFromHostsOptions extends FleetOptions {
+  /** The ssh_config file the host names are looked up in. @default ~/.ssh/config */
+  sshConfig?: string;
+}
+
+/** What a fleet is made of, once its options are checked. */
+interface Checked {
+  list: HostLike[];
+  defaults: HostSettings;
+  perHost: Readonly<Record<string, HostSettings>>;
+}
+
 /** Options of `fleet.run()`. */
 export interface FleetRunOptions extends FleetCommandOptions {
   /** Arguments that fill the command template, per host (see {@link HostArgs}). */
   hostArgs?: HostArgs;
   /** Reject with an SshError `ERR_COMMAND_FAILED` naming the failed hosts (result `ok` false); its `results` has them all. @default false */
   throwOnError?: boolean;
-}
-
-/** The error of `run(…, { throwOnError: true })`: `results` holds every host's result, `failed` the failed ones'. */
-export class FleetError extends SshError {
-  override name = 'FleetError';
-  /** Every host's result, in host order. */
-  readonly results: FleetResult[];
-  /** The results that are not `ok`. */
-  readonly failed: FleetResult[];
-  constructor(results: FleetResult[], failed: FleetResult[]) {
-    const what = failed.map((r) => `${r.host} (${r.error?.message ?? `exit ${r.signal ?? r.exitCode}`})`);
-    super(
-      SshErrorCode.COMMAND_FAILED,
-      `Fleet command failed on ${failed.length} of ${results.length} hosts: ${what.join('; ')}`,
-    );
-    this.results = results;
-    this.failed = failed;
-  }
 }
 
 /**
@@ -81,6 +90,7 @@ export class Fleet implements Iterable<FleetHost> {
   readonly #defaults: HostSettings;
   /** Gateways named by a string, built by this fleet (shared with the fleets of `filter`). */
   readonly #gateways: Map<string, SshNode>;
+  #fs: FleetFs | undefined;
 
   /** @throws SshError `ERR_INVALID_OPTION`: an empty list, an unknown option, a duplicate host, settings of no host */
   constructor(hosts: Iterable<HostLike>, options: FleetOptions = {}) {
@@ -91,31 +101,91 @@ export class Fleet implements Iterable<FleetHost> {
       this.#gateways = members.gateways;
       return;
     }
+    if ((options as FleetFromHostsOptions).sshConfig !== undefined) {
+      throw invalid(
+        'Invalid Fleet option "sshConfig": host names are looked up in an ssh_config by await Fleet.fromHosts(hosts, options), not by new Fleet()',
+      );
+    }
+    const { list, defaults, perHost } = Fleet.#check(hosts, options, ['defaults', 'hosts']);
+    this.#defaults = defaults;
+    this.#gateways = new Map<string, SshNode>();
+    this.#hosts = Fleet.#members(buildHosts(list, defaults, perHost, this.#gateways), perHost);
+  }
+
+  /**
+   * A fleet whose host names may be ssh_config aliases: each `[user@]host[:port]` string is
+   * looked up in `sshConfig` (default `~/.ssh/config`) as `ssh host` would; a name the config
+   * says something about (HostName, User, Port, IdentityFile, ProxyJump…, `Host *` blocks
+   * included) is built with `SshNode.fromSshConfig`, a name it does not mention is a plain
+   * host, as with `new Fleet()`. The host keeps the name it is written with (`web1`, not its
+   * HostName). Precedence: per-host settings, then the string's user and port, then the config,
+   * then `defaults` (a default gateway applies only to hosts without a ProxyJump). Resolving
+   * reads the config files only (DNS only with CanonicalizeHostName; nothing is ever run); no
+   * connection is opened. `toJSON()` writes such a host as resolved (host name, user, port, key
+   * files, gateways), so `fromJSON()` needs no config.
+   *
+   * @throws SshError `ERR_SSH_CONFIG` (one line naming the file and line), `ERR_INVALID_OPTION` as the constructor
+   * @example
+   * ```ts
+   * // ~/.ssh/config:  Host web1 web2 \n HostName %h.example.org \n User deploy \n ProxyJump bastion
+   * const fleet = await Fleet.fromHosts(['web1', 'web2', 'db.internal'], { defaults: { connectTimeout: 5_000 } })
+   * await fleet.run('uptime')
+   * ```
+   */
+  static async fromHosts(hosts: Iterable<HostLike>, options: FleetFromHostsOptions = {}): Promise<Fleet> {
+    const { list, defaults, perHost } = Fleet.#check(hosts, options, ['defaults', 'hosts', 'sshConfig']);
+    const file = options.sshConfig;
+    if (file !== undefined && (typeof file !== 'string' || file === '')) {
+      throw invalid(
+        `Invalid Fleet option sshConfig: expected the path of an ssh_config file, got ${String(file)}`,
+      );
+    }
+    const gateways = new Map<string, SshNode>();
+    const built = await Promise.all(
+      list.map(async (host) => {
+        const fromConfig =
+          typeof host === 'string' ? await configHost(host, defaults, perHost, gateways, file) : undefined;
+        return fromConfig ?? (buildHosts([host], defaults, perHost, gateways)[0] as FleetHost);
+      }),
+    );
+    const members = { hosts: Fleet.#members(built, perHost), defaults, gateways };
+    return new Fleet([], { [MEMBERS]: members } as FleetOptions);
+  }
+
+  /** The host list and options, checked. */
+  static #check(hosts: Iterable<HostLike>, options: FleetOptions, known: readonly string[]): Checked {
     const list = hosts === null || typeof hosts !== 'object' ? undefined : [...hosts];
     if (list === undefined || list.length === 0) {
       throw invalid(
         'Invalid Fleet hosts: expected at least one host ([user@]host[:port], an SshNode or a LocalNode)',
       );
     }
+    if (typeof options !== 'object' || options === null) {
+      throw invalid(`Invalid Fleet options: expected an object with ${known.join(', ')}`);
+    }
     for (const key of Object.keys(options)) {
-      if (key !== 'defaults' && key !== 'hosts') {
-        throw invalid(`Invalid Fleet option ${JSON.stringify(key)}: expected defaults or hosts`);
+      if (!known.includes(key)) {
+        throw invalid(`Invalid Fleet option ${JSON.stringify(key)}: expected one of ${known.join(', ')}`);
       }
     }
-    this.#defaults = options.defaults ?? {};
-    checkSettings(this.#defaults, 'defaults');
+    const defaults = options.defaults ?? {};
+    checkSettings(defaults, 'defaults');
     const perHost = options.hosts ?? {};
     for (const [name, settings] of Object.entries(perHost))
       checkSettings(settings, `hosts[${JSON.stringify(name)}]`);
-    this.#gateways = new Map<string, SshNode>();
-    this.#hosts = buildHosts(list, this.#defaults, perHost, this.#gateways);
-    Fleet.#checkUnique(this.#hosts);
-    const unknown = Object.keys(perHost).find((name) => !this.#hosts.some((host) => host.name === name));
+    return { list, defaults, perHost };
+  }
+
+  /** The members, checked: each name once, per-host settings only for hosts that are there. */
+  static #members(hosts: FleetHost[], perHost: Readonly<Record<string, HostSettings>>): FleetHost[] {
+    Fleet.#checkUnique(hosts);
+    const unknown = Object.keys(perHost).find((name) => !hosts.some((host) => host.name === name));
     if (unknown !== undefined) {
       throw invalid(
-        `Invalid Fleet option hosts[${JSON.stringify(unknown)}]: no host has that name (expected one of ${this.#hosts.map((h) => h.name).join(', ')})`,
+        `Invalid Fleet option hosts[${JSON.stringify(unknown)}]: no host has that name (expected one of ${hosts.map((h) => h.name).join(', ')})`,
       );
     }
+    return hosts;
   }
 
   static #checkUnique(hosts: readonly FleetHost[]): void {
@@ -181,9 +251,7 @@ export class Fleet implements Iterable<FleetHost> {
       commandLines(this.#hosts, command, hostArgs),
       rest,
     ).results();
-    const failed = results.filter((result) => !result.ok);
-    if (throwOnError === true && failed.length > 0) throw new FleetError(results, failed);
-    return results;
+    return checkOutcomes(results, throwOnError, 'command');
   }
 
   /** Starts `command` on every host; see {@link FleetRun} for `join({ timeout })` and `stop()`. */
@@ -191,6 +259,90 @@ export class Fleet implements Iterable<FleetHost> {
     checkCommandOptions(options, ['hostArgs']);
     const { hostArgs, ...rest } = options;
     return new FleetRun(this.#hosts, commandLines(this.#hosts, command, hostArgs), rest);
+  }
+
+  /**
+   * The file system of every host: the calls of `node.fs` (exists, stat, isFile, isDirectory,
+   * readFile, readText, writeFile, mkdir, readdir, glob, rm, rename, chmod) with the same
+   * arguments, made on every host at once, each resolving to one `{ host, node, ok, value?,
+   * error?, durationMs }` per host, in host order (see {@link FleetFs}).
+   * @example `for (const r of await fleet.fs.readText('/etc/hostname')) console.log(r.host, r.value ?? r.error?.message)`
+   */
+  get fs(): FleetFs {
+    this.#fs ??= fleetFs(() => this.#hosts);
+    return this.#fs;
+  }
+
+  /**
+   * Runs `work` on every host at once (any asynchronous work: `host.node.fs` calls with per-host
+   * arguments, several commands in a row…); resolves to one {@link FleetValue} per host, in host
+   * order. A throw is that host's `error`, never a rejection of the call, unless `throwOnError`
+   * (a {@link FleetError} naming the failed hosts).
+   * @example
+   * ```ts
+   * const sizes = await fleet.each((host) => host.node.fs.stat(`/data/${host.name}.db`))
+   * ```
+   */
+  async each<T>(
+    work: (host: FleetHost, index: number) => Promise<T> | T,
+    options: { throwOnError?: boolean } = {},
+  ): Promise<FleetValue<T>[]> {
+    if (typeof work !== 'function') throw invalid('Invalid Fleet each: expected a function of the host');
+    return checkOutcomes(await eachHost(this.#hosts, work), options.throwOnError, 'call');
+  }
+
+  /**
+   * Copies a local file or directory to every host at once, over each node's SFTP session (a
+   * LocalNode copies on the local disk). Directories are copied with everything in them (merged
+   * into an existing directory of the same name); missing remote parents are made. `remote` is the
+   * destination path itself, or, ending with `/`, the directory the source goes into under its
+   * own name. Each path may be a function of the host. Relative remote paths start at the login
+   * directory. Resolves to one {@link FleetCopyResult} per host, in host order; a host's failure is
+   * its `error` (the call never rejects for it, unless `throwOnError`).
+   * @throws SshError `ERR_LOCAL_FILE` when the local path (one for all) does not exist; `ERR_INVALID_OPTION` for a bad option or path — before anything is copied
+   * @example
+   * ```ts
+   * await fleet.copyTo('dist/', '/opt/app/', { throwOnError: true })        // → /opt/app/dist on every host
+   * await fleet.copyTo((host) => `conf/${host.name}.conf`, '/etc/app/app.conf')
+   * ```
+   */
+  async copyTo(
+    local: HostPath,
+    remote: HostPath,
+    options: FleetCopyOptions = {},
+  ): Promise<FleetCopyResult[]> {
+    checkCopyOptions('copyTo', options, false);
+    const plan = planCopyTo(this.#hosts, local, remote);
+    if (typeof local === 'string') await checkLocalSource(local);
+    const results = await copyAll('to', this.#hosts, plan, options);
+    return checkOutcomes(results, options.throwOnError, 'copyTo');
+  }
+
+  /**
+   * Copies a remote file or directory of every host at once into `localDir` (made as needed),
+   * each host's copy under its own name: `<name>_<host>` by default — the remote path's last name,
+   * `_`, and the host's name with brackets dropped and `:` `%` turned to `_`
+   * (`copyFrom('/var/log/syslog', 'out')` → `out/syslog_web1`, `out/syslog_web2_2222`) — or the
+   * path `options.name(host, remotePath)` gives (relative to `localDir`). Two hosts given one path
+   * are refused before anything is copied. Directories are copied with everything in them.
+   * Resolves to one {@link FleetCopyResult} per host; a missing remote path is that host's error
+   * (`ERR_REMOTE_NOT_FOUND`, naming the host and the path).
+   * @throws SshError `ERR_INVALID_OPTION` for a bad option, or two hosts copying into one path — before anything is copied
+   * @example
+   * ```ts
+   * await fleet.copyFrom('/var/log/app/', 'logs')                                     // logs/app_web1/…
+   * await fleet.copyFrom('/etc/hosts', 'out', { name: (host) => `${host.name}/hosts` })  // out/web1/hosts
+   * ```
+   */
+  async copyFrom(
+    remote: HostPath,
+    localDir: string,
+    options: FleetCopyFromOptions = {},
+  ): Promise<FleetCopyResult[]> {
+    checkCopyOptions('copyFrom', options, true);
+    const plan = planCopyFrom(this.#hosts, remote, localDir, options.name);
+    const results = await copyAll('from', this.#hosts, plan, options);
+    return checkOutcomes(results, options.throwOnError, 'copyFrom');
   }
 
   /**

@@ -13,8 +13,15 @@ export type HostSettings = Omit<SshNodeOptions, 'hostname' | 'gateway'> & {
   gateway?: SshNode | string | null;
 };
 
+/** A host given as options: its `hostname`, its settings, and the name it takes in the fleet. */
+export type HostOptions = HostSettings & {
+  hostname: string;
+  /** The host's name in the fleet. @default `host`, or `host:port` for a port other than 22 */
+  name?: string;
+};
+
 /** What a fleet accepts as a host. */
-export type HostLike = string | SshNode | LocalNode | (HostSettings & { hostname: string });
+export type HostLike = string | SshNode | LocalNode | HostOptions;
 
 /** One member of a fleet. */
 export interface FleetHost {
@@ -22,7 +29,7 @@ export interface FleetHost {
   readonly name: string;
   readonly node: CommandNode;
   /** What the fleet built the node from (undefined: the node was given). */
-  readonly settings: (HostSettings & { hostname: string }) | undefined;
+  readonly settings: HostOptions | undefined;
 }
 
 export function invalid(message: string): SshError {
@@ -64,7 +71,11 @@ export function hostName(host: HostLike): string {
     return nameOf(hostname, port);
   }
   if (typeof host === 'object' && host !== null && typeof host.hostname === 'string') {
-    return nameOf(host.hostname, host.port);
+    if (host.name === undefined) return nameOf(host.hostname, host.port);
+    if (typeof host.name === 'string' && /^\S+$/.test(host.name)) return host.name;
+    throw invalid(
+      `Invalid Fleet host ${JSON.stringify(host.hostname)}: option name: expected a non-empty name without spaces, got ${JSON.stringify(host.name)}`,
+    );
   }
   throw invalid(
     `Invalid Fleet host ${typeof host}: expected a [user@]host[:port] string, an SshNode, a LocalNode or options with a hostname`,
@@ -94,7 +105,7 @@ export function buildHosts(
       ...withUsername(defaults),
       ...withUsername(written),
       ...withUsername(perHost[name] ?? {}),
-    } as HostSettings & { hostname: string };
+    } as HostOptions;
     try {
       return { name, node: makeNode(settings, defaults, gateways), settings };
     } catch (error) {
@@ -108,7 +119,7 @@ export function buildHosts(
 }
 
 /** `user` folded into `username` (`username` wins when both are given). */
-function withUsername<T extends HostSettings>(settings: T): T {
+export function withUsername<T extends HostSettings>(settings: T): T {
   if (settings.user === undefined) return settings;
   const { user, ...rest } = settings;
   return { ...rest, username: rest.username ?? user } as T;
@@ -141,7 +152,7 @@ export function checkSettings(settings: unknown, where: string, withHostname = f
     throw invalid(`Invalid Fleet option ${where}: expected an object of SshNode options`);
   }
   for (const key of Object.keys(settings)) {
-    if (!SETTINGS.has(key) && !(withHostname && key === 'hostname')) {
+    if (!SETTINGS.has(key) && !(withHostname && (key === 'hostname' || key === 'name'))) {
       throw invalid(
         `Invalid Fleet option ${where}: unknown option ${JSON.stringify(key)} (expected SshNode options: ${[...SETTINGS].join(', ')})`,
       );
@@ -149,23 +160,26 @@ export function checkSettings(settings: unknown, where: string, withHostname = f
   }
 }
 
-function makeNode(
-  settings: HostSettings & { hostname: string },
+function makeNode(settings: HostOptions, defaults: HostSettings, gateways: Map<string, SshNode>): SshNode {
+  const { user: _user, name: _name, gateway, ...rest } = withUsername(settings);
+  const options: SshNodeOptions = { ...rest };
+  const node = gatewayNode(gateway, defaults, gateways);
+  if (node !== undefined) options.gateway = node;
+  return new SshNode(options);
+}
+
+/** The node of a `gateway` setting: a string is built once with the defaults (and shared), null is none. */
+export function gatewayNode(
+  gateway: HostSettings['gateway'],
   defaults: HostSettings,
   gateways: Map<string, SshNode>,
-): SshNode {
-  const { user: _user, gateway, ...rest } = withUsername(settings);
-  const options: SshNodeOptions = { ...rest };
-  if (typeof gateway === 'string') {
-    let node = gateways.get(gateway);
-    if (node === undefined) {
-      const { gateway: _ignored, ...base } = withUsername(defaults);
-      node = makeNode({ ...base, ...parseHost(gateway) }, {}, gateways);
-      gateways.set(gateway, node);
-    }
-    options.gateway = node;
-  } else if (gateway !== undefined && gateway !== null) {
-    options.gateway = gateway;
+): SshNode | undefined {
+  if (typeof gateway !== 'string') return gateway ?? undefined;
+  let node = gateways.get(gateway);
+  if (node === undefined) {
+    const { gateway: _ignored, ...base } = withUsername(defaults);
+    node = makeNode({ ...base, ...parseHost(gateway) }, {}, gateways);
+    gateways.set(gateway, node);
   }
-  return new SshNode(options);
+  return node;
 }

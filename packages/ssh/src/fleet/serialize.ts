@@ -5,12 +5,21 @@
 import type { HostKeyPolicy } from '../known-hosts.js';
 import { LocalNode } from '../local-node.js';
 import { SshNode } from '../ssh-node.js';
-import { type FleetHost, type HostLike, type HostSettings, invalid, parseHost } from './hosts.js';
+import {
+  type FleetHost,
+  type HostLike,
+  type HostOptions,
+  type HostSettings,
+  invalid,
+  parseHost,
+} from './hosts.js';
 
 /** One host as written by `toJSON()`. */
 export interface FleetHostJSON {
   /** The fleet's LocalNode. */
   local?: true;
+  /** The host's name in the fleet, when it is not `host[:port]` (an ssh_config alias). */
+  name?: string;
   hostname?: string;
   username?: string;
   port?: number;
@@ -58,12 +67,11 @@ function fromNode(node: SshNode): FleetHostJSON {
   };
 }
 
-function fromSettings(
-  settings: HostSettings & { hostname: string },
-  defaults: HostSettings,
-  name: string,
-): FleetHostJSON {
-  const out: FleetHostJSON = { hostname: settings.hostname };
+function fromSettings(settings: HostOptions, defaults: HostSettings, name: string): FleetHostJSON {
+  const out: FleetHostJSON = {
+    ...(settings.name === undefined ? {} : { name: settings.name }),
+    hostname: settings.hostname,
+  };
   const username = settings.username ?? settings.user;
   if (username !== undefined) out.username = username;
   if (settings.keys !== undefined) out.keys = keyPaths(settings.keys, name);
@@ -115,19 +123,16 @@ export function hostsFromJSON(json: FleetJSON, extra: HostSettings): HostLike[] 
       return extra.formatter === undefined ? new LocalNode() : new LocalNode({ formatter: extra.formatter });
     const { gateway, local: _local, ...rest } = host;
     if (typeof rest.hostname !== 'string') throw invalid('Fleet.fromJSON: a host has no hostname');
-    if (gateway === undefined) return rest as HostSettings & { hostname: string };
+    if (gateway === undefined) return rest as HostOptions;
     const key = JSON.stringify(gateway);
     let node = gateways.get(key);
     if (node === undefined) {
       const built = build(gateway);
       const { gateway: _g, ...base } = extra;
-      node =
-        built instanceof SshNode
-          ? built
-          : new SshNode({ ...base, ...(built as HostSettings & { hostname: string }) } as never);
+      node = built instanceof SshNode ? built : new SshNode({ ...base, ...(built as HostOptions) } as never);
       gateways.set(key, node);
     }
-    return { ...rest, gateway: node } as HostSettings & { hostname: string };
+    return { ...rest, gateway: node } as HostOptions;
   };
   return json.hosts.map(build);
 }
