@@ -1,7 +1,7 @@
 // The remote file-system benchmark (issue 11): `node.fs` over SFTP against `node.run('cat …')`,
 // and `fs.glob('**/*.log')` over a tree of 10,000 files. Starts (or joins) the test bed, makes the
 // files (the loopback sshd serves this machine's disk), runs each case REPEAT times in a fresh
-// Node process (`node bench/fs.mjs case …`), prints the medians; stops the bed at the end.
+// Node process (`node bench/fs.mjs case …`), prints the medians; stops the bed at the end if it was not up before.
 // Run it with `npx -y pnpm@10 build && node bench/fs.mjs`.
 // Env: BENCH_REPEAT (default 5), BENCH_TMPDIR (default /dev/shm if present, else the OS temp dir).
 import { spawn } from 'node:child_process';
@@ -98,6 +98,11 @@ if (process.argv[2] === 'case') {
 } else {
   const base = process.env.BENCH_TMPDIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
   const dir = mkdtempSync(join(base, 'jobgraph-bench-fs-'));
+  // a bed already up (tests, another bench) is joined and left up
+  const wasUp = await testbed('info').then(
+    () => true,
+    () => false,
+  );
   try {
     const bed = JSON.parse(await testbed('start'));
     const bedInfo = join(dir, 'testbed.json');
@@ -129,6 +134,6 @@ if (process.argv[2] === 'case') {
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await testbed('stop').catch((error) => console.error(error.message));
+    if (!wasUp) await testbed('stop').catch((error) => console.error(error.message));
   }
 }

@@ -1,7 +1,8 @@
 // The SSH benchmark: starts the test bed (a real sshd on loopback), runs each case REPEAT times,
 // each in a fresh Node process, and reports the medians of the in-process time and of the
 // whole-process wall time, and the largest peak RSS; runs OpenSSH's `sftp -b` (put + get of the
-// same file) as the reference of the transfer case; stops the bed at the end, also on failure.
+// same file) as the reference of the transfer case; stops the bed at the end, also on failure
+// (unless it was up before: then it is left up).
 // Run it with `npx -y pnpm@10 bench:ssh` (builds the packages first).
 // Env: BENCH_REPEAT (default 5), BENCH_KEY = rsa (default, RSA-3072 as in apssh's figures) | ed25519,
 //      BENCH_TMPDIR = where the 200 MiB files go (default /dev/shm if present, else the OS temp dir).
@@ -128,7 +129,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 try {
-  bedStarted = true;
+  // a bed already up (tests, another bench) is joined and left up
+  bedStarted = await testbed('info').then(
+    () => false,
+    () => true,
+  );
   const bed = JSON.parse(await testbed('start'));
   const bedInfo = join(tmp, 'testbed.json');
   writeFileSync(bedInfo, JSON.stringify(bed));
