@@ -110,6 +110,25 @@ export function addFanoutCommands(program: Command, io: Io, done: (code: number)
       '-m, --mark',
       'with -o or -d: DIR/0ok/<target> for targets that returned 0, DIR/1failed/<target> for the others',
     )
+    .option('--stdin <file>', "the command's standard input on every target: a file's bytes, or - for ours")
+    .option(
+      '--encoding <encoding>',
+      'the encoding of the output, shown as UTF-8 text in every format (-r and -o too): utf-8 (default), latin1, utf-16le…',
+    )
+    .option(
+      '--idle-timeout <duration>',
+      'stop a command that prints nothing for this long, in seconds or as 30s, 2m (default: none)',
+    )
+    .option(
+      '--host-args <file>',
+      'YAML or JSON: per-target arguments, a list in target order or a map keyed by target name; ' +
+        'the command is then a template: {0} {1}… {name} (inserted quoted; {{ }} for braces)',
+    )
+    .option('--sudo', 'run the command under sudo (as root)')
+    .option(
+      '--sudo-password-file <file>',
+      "the sudo password: the file's first line (implies --sudo; never give it on the command line)",
+    )
     .addHelpText(
       'after',
       `${TARGET_HELP}${EXIT_HELP}
@@ -120,6 +139,8 @@ Examples:
   jobgraph ssh -t fit[01-37] -o out --mark cat /etc/hostname; jobgraph ssh -t out/1failed -o out2 --mark reboot
   jobgraph ssh -t fit01,fit02 -s setup.sh --quick     run a local script with an argument
   jobgraph ssh -t fit01 -s 'echo "$1" > /tmp/x' hello run a script text
+  jobgraph ssh -t fit01,fit02 --host-args roles.yaml 'systemctl restart {0}'
+  jobgraph ssh -t fit01 --stdin config.json --sudo 'tee /etc/myapp.json'
   jobgraph ssh -L -t "faraday->fit[01-03] None->localhost"`,
     )
     .action(async (words: string[], raw: unknown) => {

@@ -1,6 +1,7 @@
 /**
  * What `jobgraph ssh`, `push` and `pull` share: choosing the targets, checking that there is a key,
- * running one job per target (a window of them at once), Ctrl-C, and telling what happened to each.
+ * Ctrl-C, and telling what happened to each; and the fan-out of `push` and `pull`, one SshJob per
+ * target (a window of them at once). `jobgraph ssh` runs its command through Fleet (ssh-fleet.ts).
  */
 import { constants } from 'node:os';
 import { attachVerboseRenderer, Scheduler } from '@jobgraph/core';
@@ -129,7 +130,7 @@ export const NO_EXIT_CODE = 'ended by a signal, or lost its connection';
 const UNREACHABLE = new Set<string>([SshErrorCode.CONNECT, SshErrorCode.AUTH, SshErrorCode.HOST_KEY]);
 
 /** Whether `error` (or one of its causes) says the host could not be reached. */
-function isUnreachable(error: unknown): boolean {
+export function isUnreachable(error: unknown): boolean {
   for (let cause = error, depth = 0; cause !== undefined && depth < 8; depth++) {
     if (cause instanceof SshError && UNREACHABLE.has(cause.code)) return true;
     cause = cause instanceof Error ? cause.cause : undefined;

@@ -1,16 +1,17 @@
 /**
  * `jobgraph ssh -t TARGET… COMMAND…`: apssh. One command (or script) on every target, through
- * gateways, its output per host on the terminal or in files, `--mark` for a second pass.
+ * gateways, its output per host on the terminal or in files, `--mark` for a second pass; the
+ * command's stdin, encoding, idle timeout, per-target arguments and sudo. It runs through Fleet
+ * (ssh-fleet.ts).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import {
   type Formatter,
+  type HostArg,
   HostFormatter,
   RawFormatter,
-  Run,
-  RunScript,
-  RunString,
+  type SshNode,
   SubdirFormatter,
   shellQuote,
   strftime,
@@ -19,6 +20,7 @@ import {
 } from '@jobgraph/ssh';
 import { targetNames } from '../targets/names.js';
 import { type Target, targetText } from '../targets/resolve.js';
+import { DecodedOutput } from './decoded-output.js';
 import { UsageError } from './errors.js';
 import {
   chooseKeys,
@@ -26,13 +28,15 @@ import {
   errorLines,
   exitCodeOfFanout,
   listText,
-  runFanout,
   selectTargets,
   summaryLine,
 } from './fanout.js';
 import { writeMarks } from './marks.js';
 import { NamedOutput } from './named-output.js';
 import type { Io } from './run.js';
+import { type CommandSettings, runFleetFanout, type TargetRun } from './ssh-fleet.js';
+import { checkEncoding, readHostArgs, readStdinOption, readSudoPassword } from './ssh-inputs.js';
+import { isScriptFile, readScript, scriptArguments, scriptRuns } from './ssh-script.js';
 import { OptionReader, readTargetOptions, type TargetOptionValues, targetOptions } from './target-options.js';
 
 /** The options of `jobgraph ssh`: the target options, then its own. */
@@ -45,6 +49,15 @@ interface SshOptions extends TargetOptionValues {
   readonly outDir: string | undefined;
   readonly dateTime: boolean;
   readonly mark: boolean;
+  /** `--stdin`: a file, or `-` for our own standard input. */
+  readonly stdin: string | undefined;
+  readonly encoding: string | undefined;
+  /** In ms. */
+  readonly idleTimeout: number | undefined;
+  readonly hostArgs: string | undefined;
+  /** `--sudo` (`--sudo-password-file` implies it). */
+  readonly sudo: boolean;
+  readonly sudoPasswordFile: string | undefined;
 }
 
 /** Reads and checks the options of `jobgraph ssh` (the first problem is a UsageError). */
@@ -60,6 +73,12 @@ function readSshOptions(raw: unknown): SshOptions {
     outDir: reader.text('outDir', '-o expects a directory'),
     dateTime: reader.flag('dateTime'),
     mark: reader.flag('mark'),
+    stdin: reader.text('stdin', '--stdin expects a file, or - for the standard input'),
+    encoding: reader.text('encoding', '--encoding expects an encoding, e.g. utf-8, latin1, utf-16le'),
+    idleTimeout: reader.duration('idleTimeout', '--idle-timeout'),
+    hostArgs: reader.text('hostArgs', '--host-args expects a YAML or JSON file'),
+    sudo: reader.flag('sudo'),
+    sudoPasswordFile: reader.text('sudoPasswordFile', '--sudo-password-file expects a file'),
   };
 }
 
@@ -103,19 +122,24 @@ async function makeOutputDirectory(directory: string, option: string): Promise<v
   }
 }
 
-/** The command each target runs: the words joined (the remote shell reads them), or a script. */
-function commandOf(words: readonly string[], options: SshOptions) {
-  if (!options.script) return () => new Run(words.join(' '));
-  const [first = '', ...args] = words;
-  // Script arguments are quoted, so that "two three" stays one argument (apssh re-splits it).
-  const quoted = args.map((arg) => shellQuote(arg));
-  const includes = { includes: options.include };
-  const isFile = isScriptFile(first);
-  return isFile ? () => new RunScript(first, quoted, includes) : () => new RunString(first, quoted, includes);
+/** The command line of every target, a template of Fleet's with --host-args (`-s`: the arguments). */
+function templateOf(words: readonly string[], options: SshOptions): string {
+  return options.script ? scriptArguments(words.slice(1), true) : words.join(' ');
 }
 
-function isScriptFile(word: string | undefined): boolean {
-  return word !== undefined && existsSync(word) && statSync(word).isFile();
+/** What each target runs: the words joined (the remote shell reads them), or a script. */
+async function runsOf(
+  words: readonly string[],
+  options: SshOptions,
+  hostArgs: readonly HostArg[] | undefined,
+): Promise<(target: Target, index: number, node: SshNode) => TargetRun> {
+  if (!options.script) {
+    const line = words.join(' ');
+    return (_target, index) => ({ line, hostArg: hostArgs?.[index] });
+  }
+  const [first = '', ...args] = words;
+  // Script arguments are quoted, so that "two three" stays one argument (apssh re-splits it).
+  return scriptRuns(await readScript(first, options.include), args, hostArgs);
 }
 
 /** The names keyed by node text, as the formatter sees nodes. */
@@ -123,13 +147,54 @@ function byNodeText(names: ReadonlyMap<Target, string>): Map<string, string> {
   return new Map([...names].map(([target, name]) => [targetText(target), name]));
 }
 
-/** What `-n` says would run. */
-function actionText(words: readonly string[], options: SshOptions): string {
-  if (!options.script) return words.join(' ');
+/** What `-n` says would run: the command or script, how (sudo, stdin), and each target's arguments. */
+function actionText(
+  words: readonly string[],
+  options: SshOptions,
+  hostArgs: { file: string; args: readonly HostArg[]; targets: readonly Target[] } | undefined,
+): string {
   const [first = '', ...args] = words;
   const kind = existsSync(first) ? `the script ${first}` : 'the script body given';
   const includes = options.include.length > 0 ? ` (with ${options.include.join(', ')})` : '';
-  return `${kind}${includes}${args.length > 0 ? ` with arguments ${args.map((arg) => shellQuote(arg)).join(' ')}` : ''}`;
+  const shownArgs = args.map((arg) => shellQuote(arg)).join(' ');
+  let text = options.script
+    ? `${kind}${includes}${args.length > 0 ? ` with arguments ${shownArgs}` : ''}`
+    : words.join(' ');
+  if (options.sudo || options.sudoPasswordFile !== undefined) {
+    text += options.sudoPasswordFile === undefined ? ', under sudo' : ', under sudo (password from a file)';
+  }
+  if (options.stdin !== undefined) {
+    text += `, its input from ${options.stdin === '-' ? 'the standard input' : options.stdin}`;
+  }
+  if (hostArgs !== undefined) {
+    text += `\nwith the arguments of ${hostArgs.file}:`;
+    hostArgs.targets.forEach((target, index) => {
+      text += `\n  ${targetText(target)}: ${JSON.stringify(hostArgs.args[index])}`;
+    });
+  }
+  return text;
+}
+
+/** The Fleet options of the command: stdin read once, encoding, idle timeout, sudo. */
+async function commandSettings(
+  options: SshOptions,
+  password: string | undefined,
+  io: Io,
+): Promise<CommandSettings> {
+  const stdin = options.stdin === undefined ? undefined : await readStdinOption(options.stdin, stdinOf(io));
+  // the password goes to Fleet, which feeds it to sudo through stdin: never into a command line
+  const sudo = password !== undefined ? { password } : options.sudo ? true : undefined;
+  return {
+    ...(stdin === undefined ? {} : { stdin }),
+    ...(sudo === undefined ? {} : { sudo }),
+    ...(options.encoding === undefined ? {} : { encoding: options.encoding }),
+    ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+  };
+}
+
+/** Our standard input: the process's, unless the io gives its own (tests). */
+function stdinOf(io: Io): NodeJS.ReadStream {
+  return (io.process as Partial<NodeJS.Process>).stdin ?? process.stdin;
 }
 
 /** Runs `jobgraph ssh`. @returns the exit code */
@@ -146,32 +211,47 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
     if (!existsSync(include)) throw new UsageError(`-i ${include}: no such file`);
   }
   checkFormat(parsed.format);
+  checkEncoding(parsed.encoding);
   const selection = await selectTargets(options);
   if (options.listTargets) {
     io.stdout.write(listText(selection));
     return 0;
   }
   if (words.length === 0) throw new UsageError('no command: give the command to run after the options');
+  const names = targetNames(selection.selected);
+  // read (and checked) before -n, which shows them; with no target left, -n says so
+  const hostArgs =
+    parsed.hostArgs === undefined || selection.selected.length === 0
+      ? undefined
+      : await readHostArgs(parsed.hostArgs, selection.selected, names, templateOf(words, parsed));
+  const password =
+    parsed.sudoPasswordFile === undefined ? undefined : await readSudoPassword(parsed.sudoPasswordFile);
   if (options.dryRun) {
-    io.stdout.write(dryRunText(selection, actionText(words, parsed)));
+    const shown =
+      hostArgs === undefined || parsed.hostArgs === undefined
+        ? undefined
+        : { file: parsed.hostArgs, args: hostArgs, targets: selection.selected };
+    io.stdout.write(dryRunText(selection, actionText(words, parsed, shown)));
     return 0;
   }
   if (selection.selected.length === 0) {
     throw new UsageError(`no target left: all ${selection.excluded.length} are excluded by -x`);
   }
   const keys = await chooseKeys(options, selection.selected);
+  const runs = await runsOf(words, parsed, hostArgs);
+  const command = await commandSettings(parsed, password, io);
   const chosen = formatterOf(parsed, options.verbose, started);
-  const names = targetNames(selection.selected);
   const subdir = chosen instanceof SubdirFormatter ? chosen : undefined;
   if (subdir !== undefined) await makeOutputDirectory(subdir.runName, parsed.dateTime ? '-d' : '-o');
-  const formatter = subdir === undefined ? chosen : new NamedOutput(subdir, byNodeText(names));
+  const named = subdir === undefined ? chosen : new NamedOutput(subdir, byNodeText(names));
+  const formatter = parsed.encoding === undefined ? named : new DecodedOutput(named);
   if (options.verbose) io.stderr.write(`jobgraph ssh: working on ${selection.selected.length} target(s)\n`);
   if (options.verbose && parsed.script && !isScriptFile(words[0])) {
     io.stderr.write(`jobgraph ssh: no file ${words[0] ?? ''}: its text is the script (RunString)\n`);
   }
-  const result = await runFanout(
+  const result = await runFleetFanout(
     selection.selected,
-    { command: commandOf(words, parsed), options, keys, formatter },
+    { run: runs, command, options, keys, formatter },
     io,
   );
   let code = exitCodeOfFanout(result);

@@ -1,0 +1,108 @@
+/**
+ * `jobgraph ssh -s`: the script (a local file, or the first word as its text) and its `-i`
+ * includes, read once, copied to each target under `~/.jobgraph-remote/` (mode 0700, as
+ * RunScript does) with node.fs, then run by Fleet like any command, so that `--stdin`,
+ * `--sudo`, `--host-args` and the timeouts apply to scripts too.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { type HostArg, REMOTE_DIR, type SshNode, shellQuote } from '@jobgraph/ssh';
+import { isUnreachable } from './fanout.js';
+import type { TargetRun } from './ssh-fleet.js';
+import { quotedTemplateWord, readOptionFile } from './ssh-inputs.js';
+
+/** A file to copy: its name on the target, its bytes, its mode there. */
+interface ScriptFile {
+  readonly name: string;
+  readonly body: Buffer;
+  readonly mode: number;
+}
+
+/** The script and its includes, as read before the run. */
+export interface Script {
+  readonly script: ScriptFile;
+  readonly includes: readonly ScriptFile[];
+}
+
+/** Whether the first word of `-s` names a local file (else it is the script's text). */
+export function isScriptFile(word: string | undefined): boolean {
+  return word !== undefined && existsSync(word) && statSync(word).isFile();
+}
+
+/** A file name safe in a shell word: letters, digits, `._-`, the rest replaced by `_` (as RunScript's). */
+function safeName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return cleaned === '' ? 'script' : cleaned;
+}
+
+/** Reads the script (or takes the word as its text) and the includes, once for every target. */
+export async function readScript(first: string, includes: readonly string[]): Promise<Script> {
+  const file = isScriptFile(first);
+  const script: ScriptFile = {
+    name: file ? safeName(basename(first)) : 'string',
+    body: file ? await readOptionFile('-s', first) : Buffer.from(first),
+    mode: 0o700,
+  };
+  const read = async (path: string): Promise<ScriptFile> => {
+    const body = await readOptionFile('-i', path);
+    // as scp would: the include's own mode, less write for group and others (an executable stays one)
+    const mode = ((await stat(path)).mode & 0o777 & ~0o022) | 0o400;
+    return { name: basename(path), body, mode };
+  };
+  return { script, includes: await Promise.all(includes.map(read)) };
+}
+
+/** The script's arguments on the command line: each one word, quoted; with --host-args, a template. */
+export function scriptArguments(args: readonly string[], templated: boolean): string {
+  return args.map((arg) => (templated ? quotedTemplateWord(arg, shellQuote) : shellQuote(arg))).join(' ');
+}
+
+/** A user name that `~name` expands (POSIX portable file name characters). */
+const TILDE_USER = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
+
+/** Copies the script and its includes into `~/.jobgraph-remote/` on the node. */
+async function install(node: SshNode, name: string, files: Script, signal: AbortSignal): Promise<void> {
+  const { fs } = node;
+  try {
+    await fs.mkdir(REMOTE_DIR, { recursive: true, mode: 0o700, signal });
+    await fs.chmod(REMOTE_DIR, 0o700, { signal });
+    await fs.writeFile(`${REMOTE_DIR}/${name}`, files.script.body, { mode: 0o700, signal });
+    await Promise.all(
+      files.includes.map((include) =>
+        fs.writeFile(`${REMOTE_DIR}/${include.name}`, include.body, { mode: include.mode, signal }),
+      ),
+    );
+  } catch (error) {
+    // an unreachable host is said so (its mark reads "unreachable: Cannot connect to …")
+    if (signal.aborted || isUnreachable(error)) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot copy the script to ${node.toString()}:~/${REMOTE_DIR}: ${why}`, { cause: error });
+  }
+}
+
+/**
+ * What each target runs with `-s`: the script copied under a name of its own (two targets that
+ * are one account never rewrite each other's copy), then run with the arguments.
+ */
+export function scriptRuns(
+  files: Script,
+  args: readonly string[],
+  hostArgs: readonly HostArg[] | undefined,
+): (target: unknown, index: number, node: SshNode) => TargetRun {
+  const argumentLine = scriptArguments(args, hostArgs !== undefined);
+  return (_target, index, node) => {
+    const name = `${files.script.name}-${randomBytes(4).toString('hex')}`;
+    // The copy is in the login user's home (where SFTP starts). `~user` names it under sudo
+    // too, where $HOME is root's; "$HOME" for a user name that a tilde cannot take. The name
+    // is safe as a shell word.
+    const home = TILDE_USER.test(node.username) ? `~${node.username}` : '"$HOME"';
+    const path = `${home}/${REMOTE_DIR}/${name}`;
+    return {
+      line: argumentLine === '' ? path : `${path} ${argumentLine}`,
+      hostArg: hostArgs?.[index],
+      prepare: (node, signal) => install(node, name, files, signal),
+    };
+  };
+}

@@ -1,0 +1,337 @@
+/**
+ * The options `jobgraph ssh` gained with Fleet (issue 11): --stdin, --encoding, --idle-timeout,
+ * --host-args, --sudo and --sudo-password-file, spawned for real against the test bed; and
+ * their bad values, each a one-line usage error.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { bin, jobgraph, pgrep, tempDir } from './binary.js';
+
+const bed = inject('testbed');
+const lo = `${bed.loopback.hostname}:${bed.loopback.port}`;
+const gw = bed.gateway.hostname;
+const [t1] = bed.targets;
+const behind = `${gw}->${t1.hostname}`;
+/** Keys and host keys of the bed, strictly checked. */
+const auth = ['-k', bed.keys.ed25519, '--known-hosts', bed.knownHosts, '--host-key-policy', 'strict'];
+const lines = (text: string) => text.split('\n').filter((line) => line !== '');
+
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir();
+});
+
+describe('--stdin', () => {
+  it("a file's bytes are every target's stdin: cat gives them back byte for byte", async () => {
+    const input = Buffer.concat([
+      Buffer.from('first line\nsecond\n'),
+      Buffer.from([0, 0xff, 0xfe, 0x80, 0x0a]),
+    ]);
+    await writeFile(join(dir, 'input.bin'), input);
+    const out = join(dir, 'stdin-out');
+    const run = await jobgraph(
+      ['ssh', ...auth, '--stdin', 'input.bin', '-o', out, '-t', lo, '-t', behind, 'cat'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readFile(join(out, lo))).toEqual(input);
+    expect(await readFile(join(out, t1.hostname))).toEqual(input);
+  });
+
+  it("- is jobgraph's own stdin, read once for all the targets", async () => {
+    const pipeline = `printf 'piped in\\n' | node ${bin} ssh ${auth.join(' ')} --stdin - -f '{host}={linenl}' -t ${lo} -t '${behind}' cat`;
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile('bash', ['-c', pipeline], { timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+      });
+    });
+    expect(out.code, out.stderr).toBe(0);
+    // (host columns are padded to the longest)
+    expect(lines(out.stdout.replaceAll(/ +=/g, '=')).sort()).toEqual(
+      [`${bed.loopback.hostname}=piped in`, `${t1.hostname}=piped in`].sort(),
+    );
+  });
+});
+
+describe('--encoding and --idle-timeout', () => {
+  it('--encoding latin1 decodes the output, shown as UTF-8 in every format; without it, -r gives the bytes', async () => {
+    const command = "printf 'caf\\351 \\340 la cr\\350me\\n'";
+    const latin1 = await jobgraph([
+      'ssh',
+      ...auth,
+      '--encoding',
+      'latin1',
+      '-f',
+      '<{linenl}',
+      '-t',
+      lo,
+      command,
+    ]);
+    expect(latin1).toMatchObject({ code: 0, stdout: '<café à la crème\n' });
+    const raw = await jobgraph(['ssh', ...auth, '--encoding', 'latin1', '-r', '-t', lo, command]);
+    expect(raw).toMatchObject({ code: 0, stdout: 'café à la crème\n' });
+    const out = join(dir, 'latin1-out');
+    const files = await jobgraph(['ssh', ...auth, '--encoding', 'LATIN1', '-o', out, '-t', lo, command]);
+    expect(files.code, files.stderr).toBe(0);
+    expect(await readFile(join(out, lo), 'utf8')).toBe('café à la crème\n');
+    const bytes = await jobgraph(['ssh', ...auth, '-r', '-t', lo, command]);
+    expect(bytes.stdoutBytes).toEqual(Buffer.from('caf\xe9 \xe0 la cr\xe8me\n', 'latin1'));
+  });
+
+  it('--idle-timeout stops a silent command: that target fails, the remote process is gone', async () => {
+    const marker = `sleep 30.${process.pid % 1000}7`;
+    const began = Date.now();
+    const out = await jobgraph([
+      'ssh',
+      ...auth,
+      '--idle-timeout',
+      '1',
+      '-t',
+      lo,
+      '-t',
+      behind,
+      `echo started; ${marker}`,
+    ]);
+    // bounded, not timed: the command itself would take 30 s
+    expect(Date.now() - began).toBeLessThan(25_000);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('Command stopped after 1000 ms without output (idleTimeout)');
+    expect(out.stderr).toContain('jobgraph ssh: 2 target(s): 0 succeeded, 2 failed, 0 unreachable');
+    // the output before the silence is shown
+    expect(out.stdout).toContain('started');
+    expect(await pgrep(`^${marker}`)).toEqual([]);
+  });
+});
+
+describe('--host-args', () => {
+  it('a list gives each target its entry, in target order', async () => {
+    await writeFile(join(dir, 'list.yaml'), '- [alpha, 1]\n- [beta, "two words"]\n');
+    const out = join(dir, 'list-out');
+    const run = await jobgraph(
+      ['ssh', ...auth, '--host-args', 'list.yaml', '-o', out, '-t', lo, '-t', behind, 'echo {0}/{1}'],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readFile(join(out, lo), 'utf8')).toBe('alpha/1\n');
+    expect(await readFile(join(out, t1.hostname), 'utf8')).toBe('beta/two words\n');
+  });
+
+  it('a map keyed by target name (JSON too); values are quoted, {{ }} are braces', async () => {
+    await writeFile(
+      join(dir, 'map.json'),
+      JSON.stringify({
+        [lo]: { role: "it's; rm -rf x" },
+        [t1.hostname]: { role: 'db' },
+        elsewhere: { role: 'x' },
+      }),
+    );
+    const out = join(dir, 'map-out');
+    const run = await jobgraph(
+      [
+        'ssh',
+        ...auth,
+        '--host-args',
+        'map.json',
+        '-o',
+        out,
+        '-t',
+        lo,
+        '-t',
+        behind,
+        'echo {{literal}} {role}',
+      ],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readFile(join(out, lo), 'utf8')).toBe("{literal} it's; rm -rf x\n");
+    expect(await readFile(join(out, t1.hostname), 'utf8')).toBe('{literal} db\n');
+  });
+
+  it("with -s, the script's arguments take the placeholders, each staying one word", async () => {
+    await writeFile(join(dir, 'roles.yaml'), `${lo}: web server\n${t1.hostname}: db\n`);
+    const run = await jobgraph(
+      [
+        'ssh',
+        ...auth,
+        '--host-args',
+        'roles.yaml',
+        '-f',
+        '{host}={linenl}',
+        '-t',
+        lo,
+        '-t',
+        behind,
+        '-s',
+        'echo "$# [$1] [$2]"',
+        '--role={0}',
+        '{{x}}',
+      ],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    // (host columns are padded to the longest)
+    expect(lines(run.stdout.replaceAll(/ +=/g, '=')).sort()).toEqual(
+      [`${bed.loopback.hostname}=2 [--role=web server] [{x}]`, `${t1.hostname}=2 [--role=db] [{x}]`].sort(),
+    );
+  });
+
+  it('-n shows each target with its entry, without connecting', async () => {
+    await writeFile(join(dir, 'dry.yaml'), '- one\n- two\n');
+    const out = await jobgraph(['ssh', '-n', '--host-args', 'dry.yaml', '-t', 'fit01,fit02', 'echo {0}'], {
+      cwd: dir,
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain('would run: echo {0}\nwith the arguments of dry.yaml:\n');
+    expect(out.stdout).toMatch(/@fit01: "one"\n.*@fit02: "two"\n/);
+  });
+});
+
+describe('bad inputs: one line on stderr, exit code 2, nothing run', () => {
+  beforeAll(async () => {
+    await writeFile(join(dir, 'one.yaml'), '- only-one\n');
+    await writeFile(join(dir, 'partial.yaml'), 'fit01: a\n');
+    await writeFile(join(dir, 'broken.yaml'), 'a: [b\n');
+    await writeFile(join(dir, 'scalar.yaml'), 'just words\n');
+    await writeFile(join(dir, 'nested.yaml'), '- [a, [b]]\n- c\n');
+    await writeFile(join(dir, 'fine.yaml'), '- a\n- b\n');
+    await writeFile(join(dir, 'empty-password'), '\nsecond line\n');
+  });
+
+  it.each([
+    [['--encoding', 'klingon'], '--encoding klingon: unknown encoding: expected a label TextDecoder knows'],
+    [
+      ['--host-args', 'one.yaml'],
+      '--host-args one.yaml: a list of 1 for 2 target(s): expected one entry per target',
+    ],
+    [['--host-args', 'partial.yaml'], '--host-args partial.yaml: no entry for the target fit02'],
+    [['--host-args', 'missing.yaml'], '--host-args missing.yaml: cannot read it: no such file'],
+    [['--host-args', 'broken.yaml'], '--host-args broken.yaml: not YAML nor JSON'],
+    [['--host-args', 'scalar.yaml'], '--host-args scalar.yaml: "just words": expected a list'],
+    [['--host-args', 'nested.yaml'], '--host-args nested.yaml: entry 1[1] is a list: expected a word'],
+    [['--host-args', 'fine.yaml', '--', 'echo', 'none'], 'the command has no placeholder to fill'],
+    [
+      ['--host-args', 'fine.yaml', '--', 'echo', '{1}'],
+      'the command uses {1}, which the entry of fit01 does not give ("a")',
+    ],
+    [['--stdin', 'missing.bin'], '--stdin missing.bin: cannot read it: no such file'],
+    [['--stdin', '.'], '--stdin .: cannot read it: it is a directory'],
+    [['--idle-timeout', 'never'], '--idle-timeout expects a positive duration'],
+    [
+      ['--sudo-password-file', 'missing-password'],
+      '--sudo-password-file missing-password: cannot read it: no such file',
+    ],
+    [
+      ['--sudo-password-file', 'empty-password'],
+      '--sudo-password-file empty-password: its first line is empty',
+    ],
+  ])('%j', async (options, message) => {
+    const command = options.includes('--') ? [] : ['echo', '{0}'];
+    // -K: no key needed, and nothing connects: fit01 and fit02 do not exist
+    const out = await jobgraph(['ssh', '-K', '-F', 'none', '-t', 'fit01,fit02', ...options, ...command], {
+      cwd: dir,
+    });
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(lines(out.stderr)).toHaveLength(1);
+    expect(out.stderr).toMatch(/^jobgraph: /);
+    expect(out.stderr).toContain(message);
+  });
+});
+
+describe('--sudo, as the non-root sudo users of the bed', () => {
+  const { withPassword, noPassword } = bed.sudo;
+
+  it('NOPASSWD: --sudo runs the command as root, a script too', async () => {
+    const run = await jobgraph([
+      'ssh',
+      ...auth,
+      '-l',
+      noPassword.username,
+      '--sudo',
+      '-r',
+      '-t',
+      lo,
+      'id -u',
+    ]);
+    expect(run).toMatchObject({ code: 0, stdout: '0\n' });
+    const script = await jobgraph([
+      'ssh',
+      ...auth,
+      '-l',
+      noPassword.username,
+      '--sudo',
+      '-r',
+      '-t',
+      behind,
+      '-s',
+      'echo "$(id -u) [$1]"',
+      'an arg',
+    ]);
+    expect(script).toMatchObject({ code: 0, stdout: '0 [an arg]\n' });
+    const without = await jobgraph(['ssh', ...auth, '-l', noPassword.username, '-r', '-t', lo, 'id -u']);
+    expect(without.stdout).not.toBe('0\n');
+  });
+
+  it('with a password from a file: root, the stdin after it intact, the password shown nowhere', async () => {
+    const passwordFile = join(dir, 'sudo-password');
+    await writeFile(passwordFile, `${withPassword.password}\nignored second line\n`, { mode: 0o600 });
+    await writeFile(join(dir, 'after.txt'), 'the real input\n');
+    const args = ['ssh', ...auth, '-l', withPassword.username, '--sudo-password-file', passwordFile];
+    const out = join(dir, 'sudo-out');
+    const run = await jobgraph(
+      [...args, '--stdin', 'after.txt', '-o', out, '-t', lo, '-t', behind, 'id -u; cat'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    for (const name of [lo, t1.hostname]) {
+      expect(await readFile(join(out, name), 'utf8')).toBe('0\nthe real input\n');
+    }
+    // -D: every event, the nodes, and stack traces if anything failed
+    const debug = await jobgraph([...args, '-D', '-t', lo, 'id -u'], { cwd: dir });
+    expect(debug.code, debug.stderr).toBe(0);
+    expect(debug.stdout).toMatch(/:0\n$/);
+    for (const text of [run.stdout, run.stderr, debug.stdout, debug.stderr]) {
+      expect(text).not.toContain(withPassword.password);
+    }
+    const dry = await jobgraph([...args, '-n', '-t', lo, 'id -u']);
+    expect(dry.stdout).toContain('under sudo (password from a file)');
+    expect(dry.stdout + dry.stderr).not.toContain(withPassword.password);
+  });
+
+  it('a password needed but not given, or a wrong one: that target fails at once with why', async () => {
+    const missing = await jobgraph([
+      'ssh',
+      ...auth,
+      '-l',
+      withPassword.username,
+      '--sudo',
+      '-t',
+      lo,
+      'id -u',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('sudo needs a password there');
+    const wrongFile = join(dir, 'wrong-password');
+    await writeFile(wrongFile, 'not-the-password\n', { mode: 0o600 });
+    const wrong = await jobgraph([
+      'ssh',
+      ...auth,
+      '-l',
+      withPassword.username,
+      '--sudo-password-file',
+      wrongFile,
+      '-t',
+      lo,
+      'id -u',
+    ]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('sudo refused the password');
+    expect(wrong.stdout + wrong.stderr).not.toContain('not-the-password');
+  });
+});
