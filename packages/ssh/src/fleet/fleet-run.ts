@@ -33,6 +33,8 @@ export interface FleetCommandOptions {
   signal?: AbortSignal;
   /** Also show the output through each node's formatter. @default false (only collected) */
   print?: boolean;
+  /** Keep the output in the results' `stdout` and `stderr`. @default true; false for output too big to hold (then shown with `print` only) */
+  collect?: boolean;
 }
 
 /** What one host's command did. */
@@ -67,7 +69,18 @@ export interface FleetJoin {
   readonly unfinished: FleetResult[];
 }
 
-const OPTION_NAMES = ['stdin', 'encoding', 'idleTimeout', 'env', 'pty', 'sudo', 'timeout', 'signal', 'print'];
+const OPTION_NAMES = [
+  'stdin',
+  'encoding',
+  'idleTimeout',
+  'env',
+  'pty',
+  'sudo',
+  'timeout',
+  'signal',
+  'print',
+  'collect',
+];
 
 /** @throws SshError `ERR_INVALID_OPTION` on an unknown option, a stream as stdin, a bad timeout */
 export function checkCommandOptions(options: object, extra: readonly string[]): void {
@@ -139,7 +152,9 @@ class HostRun {
       status = await node.run(this.line, {
         signal: this.#controller.signal,
         label: this.line,
-        onLine: (line) => (line.stream === 'stderr' ? this.#stderr : this.#stdout).push(line.linenl),
+        ...(options.collect === false
+          ? {}
+          : { onLine: (line) => (line.stream === 'stderr' ? this.#stderr : this.#stdout).push(line.linenl) }),
         printStdout: options.print === true,
         printStderr: options.print === true,
         ...(stdin === undefined ? {} : { stdin }),
