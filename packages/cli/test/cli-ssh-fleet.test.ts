@@ -57,6 +57,22 @@ describe('--stdin', () => {
   });
 });
 
+describe('output', () => {
+  it('is shown as it comes, never held: 120 MB through -r in a 48 MB heap', async () => {
+    // base64 of 90,000,000 bytes: 120,000,000 characters in lines of 76. Into a file: a pipe that
+    // fills up would queue the writes in memory (the terminal does not slow the SSH channel down)
+    const expected = 120_000_000 + Math.ceil(120_000_000 / 76);
+    const file = join(dir, 'big.out');
+    const pipeline =
+      `NODE_OPTIONS=--max-old-space-size=48 node ${bin} ssh ${auth.join(' ')} -r -t ${lo} ` +
+      `'head -c 90000000 /dev/zero | base64' > ${file}; echo "exit $?"; stat -c %s ${file}; rm ${file}`;
+    const out = await new Promise<string>((resolve) => {
+      execFile('bash', ['-c', pipeline], { timeout: 60_000 }, (_error, stdout) => resolve(stdout));
+    });
+    expect(lines(out)).toEqual(['exit 0', String(expected)]);
+  });
+});
+
 describe('--encoding and --idle-timeout', () => {
   it('--encoding latin1 decodes the output, shown as UTF-8 in every format; without it, -r gives the bytes', async () => {
     const command = "printf 'caf\\351 \\340 la cr\\350me\\n'";

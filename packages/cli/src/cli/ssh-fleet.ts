@@ -125,7 +125,9 @@ export async function runFleetFanout(
       ...command,
       ...(hostArg === undefined ? {} : { hostArgs: [hostArg] }),
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      // shown as it comes, never held: `-r 'tar c /'` may print more than memory holds
       print: true,
+      collect: false,
     };
     new Job(
       async ({ signal }) => {
