@@ -4,6 +4,7 @@
  * their bad values, each a one-line usage error.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -54,6 +55,23 @@ describe('--stdin', () => {
     expect(lines(out.stdout.replaceAll(/ +=/g, '=')).sort()).toEqual(
       [`${bed.loopback.hostname}=piped in`, `${t1.hostname}=piped in`].sort(),
     );
+  });
+});
+
+describe('--stdin - on a terminal', () => {
+  it.skipIf(!existsSync('/usr/bin/script'))('is refused rather than waited on', async () => {
+    // script(1) gives jobgraph a terminal as its stdin
+    const command = `node ${bin} ssh -K -F none -t fit01 --stdin - id`;
+    const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        'script',
+        ['-qec', command, '/dev/null'],
+        { timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } },
+        (error, stdout) => resolve({ code: error === null ? 0 : Number(error.code), stdout }),
+      );
+    });
+    expect(out.code).toBe(2);
+    expect(out.stdout).toContain('jobgraph: --stdin -: the standard input is a terminal');
   });
 });
 
@@ -290,6 +308,25 @@ describe('--sudo, as the non-root sudo users of the bed', () => {
     expect(script).toMatchObject({ code: 0, stdout: '0 [an arg]\n' });
     const without = await jobgraph(['ssh', ...auth, '-l', noPassword.username, '-r', '-t', lo, 'id -u']);
     expect(without.stdout).not.toBe('0\n');
+  });
+
+  it('a root command stopped by --idle-timeout is killed through sudo: no process left', async () => {
+    const marker = `sleep 30.${process.pid % 1000}3`;
+    const out = await jobgraph([
+      'ssh',
+      ...auth,
+      '-l',
+      noPassword.username,
+      '--sudo',
+      '--idle-timeout',
+      '1',
+      '-t',
+      lo,
+      marker,
+    ]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('without output (idleTimeout)');
+    expect(await pgrep(`^${marker}`)).toEqual([]);
   });
 
   it('with a password from a file: root, the stdin after it intact, the password shown nowhere', async () => {
