@@ -87,6 +87,7 @@ export {
   SshJob,
   type SshJobOptions,
 } from './ssh-job.js';
+export { closeAll } from './ssh-node/connection-registry.js';
 export { localUsername } from './ssh-node/local-user.js';
 export { shellQuote } from './ssh-node/shell.js';
 export { SshNode, type SshNodeOptions } from './ssh-node.js';

@@ -2,16 +2,47 @@
  * The channel budget of one connection. sshd refuses the 11th session channel of a
  * connection (MaxSessions 10, "open failed"), and still counts channels that are
  * closing, so a budget alone is not enough: a refusal is treated as "no slot yet"
- * and retried with backoff, never shown to the user as a failure.
+ * and retried with backoff, never shown to the user as a failure. When the connection
+ * goes, its budget turns its waiters away, so that they can wait on the next connection.
  */
 import { SshError, SshErrorCode } from './errors.js';
 import { ChannelRefusedError } from './transport/transport.js';
 
-/** A FIFO semaphore of `size` slots. */
+/**
+ * Why a command waiting for a slot was turned away: the budget's connection is gone. `movable`
+ * when it dropped (the command never started: it may wait on the next connection instead), not
+ * when it was closed on purpose (`close()`, `closeAll()`).
+ */
+export class SlotWithdrawnError extends SshError {
+  readonly movable: boolean;
+
+  constructor(node: string, movable: boolean) {
+    super(
+      SshErrorCode.CHANNEL,
+      movable
+        ? `Connection to ${node} lost while the command waited for a channel`
+        : `Connection to ${node} closed before the command could start`,
+      { node },
+    );
+    this.movable = movable;
+  }
+}
+
+/** One waiter: how to grant it a slot, and how to turn it away. */
+interface Waiter {
+  readonly grant: () => void;
+  readonly refuse: (reason: SlotWithdrawnError) => void;
+}
+
+/**
+ * A FIFO semaphore of `size` slots, for one connection: closed with it ({@link SessionBudget.close}),
+ * it turns its waiters away.
+ */
 export class SessionBudget {
   readonly size: number;
   #free: number;
-  readonly #waiting: Array<() => void> = [];
+  readonly #waiting: Waiter[] = [];
+  #closed: SlotWithdrawnError | undefined;
 
   constructor(size: number) {
     this.size = size;
@@ -29,23 +60,41 @@ export class SessionBudget {
    */
   acquire(signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
+    if (this.#closed !== undefined) return Promise.reject(this.#closed);
     if (this.#free > 0) {
       this.#free--;
       return Promise.resolve(this.#releaser());
     }
     return new Promise((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(this.#releaser());
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(this.#releaser());
+        },
+        refuse: (reason) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(reason);
+        },
       };
       const onAbort = () => {
-        const index = this.#waiting.indexOf(grant);
+        const index = this.#waiting.indexOf(waiter);
         if (index >= 0) this.#waiting.splice(index, 1);
         reject(signal?.reason);
       };
-      this.#waiting.push(grant);
+      this.#waiting.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * The connection is gone: every waiter, and every later {@link SessionBudget.acquire}, is
+   * turned away with `reason`. Slots still held are given back as usual (to nobody). Idempotent:
+   * the first reason stays.
+   */
+  close(reason: SlotWithdrawnError): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = reason;
+    for (const waiter of this.#waiting.splice(0)) waiter.refuse(reason);
   }
 
   #releaser(): () => void {
@@ -54,7 +103,7 @@ export class SessionBudget {
       if (released) return;
       released = true;
       const next = this.#waiting.shift();
-      if (next) next();
+      if (next) next.grant();
       else this.#free++;
     };
   }

@@ -1,12 +1,15 @@
 /**
  * SshNode: a remote host reached over SSH, directly or through gateways (apssh's
- * SshNode). One connection per node object, opened lazily under a lock and shared by
- * every job that uses the node; one exec channel per command, within a channel budget;
- * one SFTP channel per connection, reused.
+ * SshNode). A connection opened lazily under a lock and used by every job of the node, and
+ * shared with every other node object of the same destination and settings (reference-counted);
+ * or up to `connections` of them. One exec channel per command, within a channel budget per
+ * connection; one SFTP channel per connection, reused.
  *
  * This module is the face users see; the parts live in ssh-node/, each importing only
- * those below it: option-rules and credentials at the bottom, then the connection's life
- * (connection-lifecycle, with its SFTP session), gateway-tunnel and remote-command on it.
+ * those below it: option-rules, credentials and connection-key at the bottom, then the
+ * connection's life (connection-lifecycle, with its SFTP session), who shares it
+ * (connection-registry), a node's connections (connection-pool), gateway-tunnel and
+ * remote-command on them.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +23,9 @@ import type { HostKeyPolicy } from './known-hosts.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
 import { checkRunOptions } from './run-options.js';
 import { configNodeOptions, resolveSshConfig } from './ssh-config.js';
-import { ConnectionLifecycle } from './ssh-node/connection-lifecycle.js';
+import { privateConnectionKeys, sharedConnectionKey } from './ssh-node/connection-key.js';
+import { ConnectionPool } from './ssh-node/connection-pool.js';
+import { registry } from './ssh-node/connection-registry.js';
 import { Credentials } from './ssh-node/credentials.js';
 import { throughGateway } from './ssh-node/gateway-tunnel.js';
 import { type OptionRules, parseSshNodeOptions, SSH_NODE_OPTION_RULES } from './ssh-node/option-rules.js';
@@ -60,8 +65,25 @@ export interface SshNodeOptions {
   connectTimeout?: number;
   /** Keepalive period in ms; 3 missed answers end the connection; 0 turns it off. @default 15_000 */
   keepaliveInterval?: number;
-  /** At most this many session channels (commands, SFTP) open at once on the connection. @default 8 */
+  /** At most this many session channels (commands, SFTP) open at once on each connection. @default 8 */
   maxSessions?: number;
+  /**
+   * Up to this many connections to the destination (1 to 64), each with its own `maxSessions`
+   * channels, opened as needed: a command goes to the connection with the fewest commands, and
+   * another connection is opened when every open one already runs a command. SFTP uses the first.
+   * @default 1
+   * @example `new SshNode({ hostname: 'h', connections: 4 })   // 8 concurrent commands: 2 per connection`
+   */
+  connections?: number;
+  /**
+   * Share the connection(s) with every other SshNode object that names the same destination with
+   * the same credentials and settings (host, port, username, gateway's connection, keys, agent,
+   * password, hostKeyPolicy, knownHosts, connectTimeout, keepaliveInterval, maxSessions,
+   * connections' index, transport object): one connection for them all, closed when the last
+   * node using it is closed or done. `false`: connections of this node's own.
+   * @default true
+   */
+  shareConnection?: boolean;
   /** How output and events are shown. @default a HostFormatter */
   formatter?: Formatter;
   /** Show connection and session events. @default false */
@@ -98,8 +120,12 @@ export class SshNode implements CommandNode {
   readonly connectTimeout: number;
   readonly keepaliveInterval: number;
   readonly maxSessions: number;
-  /** The connection's life: opened under a lock, shared, its channel budget and SFTP session, closed. */
-  readonly #lifecycle: ConnectionLifecycle;
+  readonly connections: number;
+  readonly shareConnection: boolean;
+  /** The node's connections: used through the registry of shared connections, picked per command. */
+  readonly #pool: ConnectionPool;
+  /** Keep the connections open after runs (`keepConnection`). */
+  #kept = false;
   #fs: RemoteFs | undefined;
 
   constructor(options: SshNodeOptions);
@@ -119,24 +145,9 @@ export class SshNode implements CommandNode {
     this.connectTimeout = options.connectTimeout ?? 30_000;
     this.keepaliveInterval = options.keepaliveInterval ?? 15_000;
     this.maxSessions = options.maxSessions ?? 8;
-    const transport = options.transport ?? lazySsh2Transport;
-    this.#lifecycle = new ConnectionLifecycle({
-      node: this,
-      host: this.hostname,
-      port: this.port,
-      username: this.username,
-      credentials: new Credentials(options.keys, options.agent, options.password, transport),
-      hostKeyPolicy: this.hostKeyPolicy,
-      knownHosts: this.knownHosts,
-      connectTimeout: this.connectTimeout,
-      keepaliveInterval: this.keepaliveInterval,
-      maxSessions: this.maxSessions,
-      transport,
-      dial:
-        this.gateway === undefined
-          ? undefined
-          : throughGateway(this.gateway.#lifecycle, this.hostname, this.port, () => this.toString()),
-    });
+    this.connections = options.connections ?? 1;
+    this.shareConnection = options.shareConnection ?? true;
+    this.#pool = this.#makePool(options);
     this.formatter = options.formatter ?? new HostFormatter({ verbose: this.verbose });
     this.formatter.attach?.(this);
   }
@@ -192,6 +203,60 @@ export class SshNode implements CommandNode {
     return new SshNode({ ...fromConfig, ...(gateway === undefined ? {} : { gateway }), ...explicit });
   }
 
+  #makePool(options: SshNodeOptions): ConnectionPool {
+    const transport = options.transport ?? lazySsh2Transport;
+    const credentials = new Credentials(options.keys, options.agent, options.password, transport);
+    const gateway = this.gateway === undefined ? undefined : this.gateway.#pool;
+    const identity = {
+      host: this.hostname,
+      port: this.port,
+      username: this.username,
+      gateway: gateway?.firstKey,
+      keys: options.keys,
+      agent: credentials.agent,
+      password: credentials.password,
+      hostKeyPolicy: this.hostKeyPolicy,
+      knownHosts: this.knownHosts,
+      connectTimeout: this.connectTimeout,
+      keepaliveInterval: this.keepaliveInterval,
+      maxSessions: this.maxSessions,
+      transport,
+    };
+    const keys = this.shareConnection
+      ? Array.from({ length: this.connections }, (_, lane) => sharedConnectionKey(identity, lane))
+      : privateConnectionKeys(this.connections);
+    const dial =
+      gateway === undefined
+        ? undefined
+        : throughGateway(
+            () => gateway.tunnelEnd(),
+            this.hostname,
+            this.port,
+            () => this.toString(),
+          );
+    return new ConnectionPool({
+      node: this,
+      keys,
+      registry,
+      gateway,
+      open: () => ({
+        name: this,
+        depth: this.distance(),
+        host: this.hostname,
+        port: this.port,
+        username: this.username,
+        credentials,
+        hostKeyPolicy: this.hostKeyPolicy,
+        knownHosts: this.knownHosts,
+        connectTimeout: this.connectTimeout,
+        keepaliveInterval: this.keepaliveInterval,
+        maxSessions: this.maxSessions,
+        transport,
+        dial,
+      }),
+    });
+  }
+
   /** `user@host`, or `gwuser@gw->user@host` through gateways. */
   toString(): string {
     const self = `${this.username}@${this.hostname}${this.port === 22 ? '' : `:${this.port}`}`;
@@ -203,48 +268,54 @@ export class SshNode implements CommandNode {
     return this.gateway === undefined ? 1 : 1 + this.gateway.distance();
   }
 
-  /** Whether the connection is open. */
+  /** Whether the node uses an open connection. */
   isConnected(): boolean {
-    return this.#lifecycle.isOpen;
+    return this.#pool.isConnected;
   }
 
-  /** How many SSH connections this node has opened so far (a reconnection counts). */
+  /**
+   * How many SSH connections this node has used so far: a reconnection counts, and so does a
+   * shared connection that another node object opened.
+   */
   get connectionCount(): number {
-    return this.#lifecycle.openedCount;
+    return this.#pool.openedCount;
   }
 
-  /** Session channels in use on the connection (commands and SFTP). */
+  /** Session channels in use on the node's connections (commands and SFTP; on a shared connection, every node's). */
   get sessionsInUse(): number {
-    return this.#lifecycle.budget.used;
+    return this.#pool.sessionsInUse;
   }
 
   /** Keep the connection open after runs (`keepConnection`); `close()` still closes it. */
   keep(): void {
-    this.#lifecycle.keep();
+    this.#kept = true;
   }
 
-  /** Opens the connection if it is not open (gateways first); concurrent callers share one attempt. */
+  /** Opens the (first) connection if it is not open (gateways first); concurrent callers share one attempt. */
   async connect(): Promise<void> {
-    await this.#lifecycle.ready();
+    await this.#pool.first.site();
   }
 
   /**
-   * Closes the connection once no command, transfer or tunnel uses it (unless a job
-   * asked to keep it); used at the end of a run so that scripts exit on their own.
-   * Gateways follow once the nodes behind them are closed.
+   * Stops using the connections once no command or transfer of this node holds them (unless a
+   * job asked to keep them); used at the end of a run so that scripts exit on their own. A
+   * connection closes when no node uses it and no tunnel holds it: one that a node object of
+   * another scheduler still uses stays open. Gateways follow once the nodes behind them are closed.
    */
   releaseConnection(): void {
-    if (this.#lifecycle.kept) return;
-    this.#lifecycle.closeWhenIdle();
+    if (this.#kept) return;
+    this.#pool.releaseWhenIdle();
     this.gateway?.releaseConnection();
   }
 
   /**
-   * Closes the SFTP channel and the connection (not the gateway's). Bounded by
-   * `connectTimeout`; idempotent. A later command reconnects.
+   * Stops using the connections now (not the gateway's): one that no other node object uses
+   * is closed, with its SFTP channel, and its commands fail; one still used by another node
+   * stays open, and this node's commands on it go on. Bounded by `connectTimeout`; idempotent.
+   * A later command connects again.
    */
   close(): Promise<void> {
-    return this.#lifecycle.close();
+    return this.#pool.close();
   }
 
   /**
@@ -265,9 +336,9 @@ export class SshNode implements CommandNode {
     return this.#fs;
   }
 
-  /** The connection's SFTP session, opened once (it holds one session slot until close). */
+  /** The (first) connection's SFTP session, opened once (it holds one session slot until close). */
   sftp(signal?: AbortSignal): Promise<SftpSession> {
-    return this.#lifecycle.sftp(signal);
+    return this.#pool.first.sftp(signal);
   }
 
   /**
@@ -277,12 +348,12 @@ export class SshNode implements CommandNode {
    * the file commands waiting for it fail with `ERR_SFTP`.
    */
   resetSftp(): void {
-    this.#lifecycle.resetSftp();
+    this.#pool.first.resetSftp();
   }
 
-  /** Runs `work` while the node counts as busy (it is not closed meanwhile). */
+  /** Runs `work` while the node counts as busy (its first connection is not closed meanwhile). */
   async using<T>(work: () => Promise<T>): Promise<T> {
-    const release = this.#lifecycle.hold();
+    const release = this.#pool.first.hold(false);
     try {
       return await work();
     } finally {
@@ -302,16 +373,12 @@ export class SshNode implements CommandNode {
   async run(command: string, request: RunRequest = {}): Promise<CommandResult> {
     checkRunOptions(request);
     request.signal?.throwIfAborted();
-    const release = this.#lifecycle.hold();
-    try {
-      const connection = await this.#lifecycle.ready(request.signal);
-      return await runRemoteCommand(
-        { node: this, connection, budget: this.#lifecycle.budget, openTimeout: this.connectTimeout },
+    return this.#pool.command(request.signal, ({ connection, budget }) =>
+      runRemoteCommand(
+        { node: this, connection, budget, openTimeout: this.connectTimeout },
         command,
         request,
-      );
-    } finally {
-      release();
-    }
+      ),
+    );
   }
 }

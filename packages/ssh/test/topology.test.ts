@@ -418,6 +418,9 @@ function chain(): SshNode[] {
   return [gw, t1, gwAgain, t2];
 }
 
+/** Connections of the node object's own (node objects of one host share one otherwise: shared-connections.test.ts). */
+const own = { shareConnection: false };
+
 describe('connections (test bed): one per node object, closed by closeSshInScheduler or by the run', () => {
   const nestings: Array<[string, Nesting | undefined]> = [
     ['flat', undefined],
@@ -435,7 +438,7 @@ describe('connections (test bed): one per node object, closed by closeSshInSched
         const baseline = (await ourConnections()).counts;
         const jobs: SshJob[] = [];
         for (let n = 0; n < nodes; n++) {
-          const node = track(loopbackNode());
+          const node = track(loopbackNode(own));
           for (let c = 0; c < commands; c++) {
             jobs.push(new SshJob({ node, command: `echo hop1-${n}-${c}`, keepConnection: true }));
           }
@@ -462,11 +465,11 @@ describe('connections (test bed): one per node object, closed by closeSshInSched
       const jobs: SshJob[] = [];
       const perTarget = { t1: 0, t2: 0 };
       for (let g = 0; g < c1; g++) {
-        const gateway = track(gatewayNode());
+        const gateway = track(gatewayNode(own));
         for (let t = 0; t < c2; t++) {
           const index = t % 2 === 0 ? 0 : 1;
           perTarget[index === 0 ? 't1' : 't2']++;
-          const node = track(targetNode(index, gateway));
+          const node = track(targetNode(index, gateway, own));
           for (let c = 0; c < commands; c++) {
             jobs.push(new SshJob({ node, command: `echo hop2-${g}-${t}-${c}`, keepConnection: true }));
           }
@@ -544,7 +547,7 @@ describe('connections (test bed): one per node object, closed by closeSshInSched
 
     it('hop1: 4 nodes × 4 jobs', async () => {
       const baseline = (await ourConnections()).counts;
-      const nodes = [0, 1, 2, 3].map(() => track(loopbackNode()));
+      const nodes = [0, 1, 2, 3].map(() => track(loopbackNode(own)));
       const jobs = nodes.flatMap((node, n) =>
         [0, 1, 2, 3].map((c) => new SshJob({ node, command: `echo hop1-${n}-${c}` })),
       );
@@ -558,7 +561,7 @@ describe('connections (test bed): one per node object, closed by closeSshInSched
 
     it('hop1 in schedulers nested 2 deep: closed when each nested run ends', async () => {
       const baseline = (await ourConnections()).counts;
-      const nodes = [0, 1, 2, 3].map(() => track(loopbackNode()));
+      const nodes = [0, 1, 2, 3].map(() => track(loopbackNode(own)));
       const jobs = nodes.flatMap((node, n) =>
         [0, 1].map((c) => new SshJob({ node, command: `echo hop1-${n}-${c}` })),
       );
@@ -570,9 +573,9 @@ describe('connections (test bed): one per node object, closed by closeSshInSched
 
     it('hop2: 2 gateways × 2 targets × 2 jobs (gateways close after their targets)', async () => {
       const baseline = (await ourConnections()).counts;
-      const gateways = [0, 1].map(() => track(gatewayNode()));
+      const gateways = [0, 1].map(() => track(gatewayNode(own)));
       const targets = gateways.flatMap((gateway) =>
-        ([0, 1] as const).map((index) => track(targetNode(index, gateway))),
+        ([0, 1] as const).map((index) => track(targetNode(index, gateway, own))),
       );
       const jobs = targets.flatMap((node, t) =>
         [0, 1].map((c) => new SshJob({ node, command: `echo hop2-${t}-${c}` })),

@@ -1,16 +1,16 @@
 /**
- * The life of one node's SSH connection: opened lazily at first use, under a lock (concurrent
- * callers share one attempt); opened again by the next use after it dropped; closed once idle
- * at the end of a run, or when the node is closed. What lives and dies with the connection
- * lives here too: its channel budget and its SFTP session.
+ * The life of one SSH connection: opened lazily at first use, under a lock (concurrent
+ * callers share one attempt); opened again by the next use after it dropped; closed when told
+ * (who uses it, and when it may close, is connection-registry.ts's business). What lives and
+ * dies with the connection lives here too: its channel budget and its SFTP session.
  *
- * It knows nothing of gateways: a node behind one is given a {@link Dial} that opens a stream
- * to its server (gateway-tunnel.ts); the others connect over TCP.
+ * It knows nothing of gateways: a connection behind one is given a {@link Dial} that opens a
+ * stream to its server (gateway-tunnel.ts); the others connect over TCP.
  */
 import type { Duplex } from 'node:stream';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import { type HostKeyPolicy, verifyHostKey } from '../known-hosts.js';
-import { SessionBudget } from '../session-budget.js';
+import { SessionBudget, SlotWithdrawnError } from '../session-budget.js';
 import type { Connection, SftpSession, Transport } from '../transport/transport.js';
 import type { Credentials } from './credentials.js';
 import { type EventSource, nodeEvent } from './node-events.js';
@@ -29,7 +29,7 @@ export type Dial = (signal: AbortSignal) => Promise<Route>;
 
 /** Where and how to connect: the node's options, resolved. */
 export interface ConnectionSettings {
-  /** The node, for events and messages. */
+  /** Who hears the connection's events (the nodes using it), and its name in messages. */
   readonly node: EventSource;
   readonly host: string;
   readonly port: number;
@@ -46,25 +46,34 @@ export interface ConnectionSettings {
   readonly transport: Transport;
   /** How to reach the server other than by TCP (through a gateway). */
   readonly dial?: Dial | undefined;
+  /** Told each time a connection opens, with the count of connections opened so far. */
+  readonly onOpen?: ((opened: number) => void) | undefined;
 }
 
+/** An open connection with its channel budget (a new connection has a new budget). */
+export interface ConnectionSite {
+  readonly connection: Connection;
+  readonly budget: SessionBudget;
+}
+
+/** How many times an SFTP session waiting for a slot follows its dropped connection to a new one. */
+const MOVES = 3;
+
 /**
- * One node's connection over time. Every use goes through {@link ConnectionLifecycle.ready}
- * and holds the connection while it runs ({@link ConnectionLifecycle.hold}), so that the end
- * of a run can close it as soon as the last command, transfer or tunnel lets go.
+ * One connection over time. Every use goes through {@link ConnectionLifecycle.ready} and holds
+ * the connection while it runs ({@link ConnectionLifecycle.hold}), so that whoever decides to
+ * close it when idle knows when the last command, transfer or tunnel lets go.
  */
 export class ConnectionLifecycle {
   readonly #settings: ConnectionSettings;
-  #connection: Connection | undefined;
-  #connecting: Promise<Connection> | undefined;
+  #site: ConnectionSite | undefined;
+  #connecting: Promise<ConnectionSite> | undefined;
   /** Aborts the connection attempt in progress, when the node is closed meanwhile. */
   #connectAbort: AbortController | undefined;
   #budget: SessionBudget;
   readonly #sftp: SharedSftpSession;
-  /** Commands, transfers and tunnels using the connection: it is closed when idle only at 0. */
+  /** Commands, transfers and tunnels using the connection. */
   #holds = 0;
-  #closeWhenIdle = false;
-  #kept = false;
   #closing: Promise<void> | undefined;
   #opened = 0;
 
@@ -81,7 +90,17 @@ export class ConnectionLifecycle {
 
   /** Whether a connection is open now (not whether one is being opened). */
   get isOpen(): boolean {
-    return this.#connection !== undefined && !this.#connection.closed;
+    return this.#site !== undefined && !this.#site.connection.closed;
+  }
+
+  /** Whether a connection is being opened. */
+  get isConnecting(): boolean {
+    return this.#connecting !== undefined;
+  }
+
+  /** Commands, transfers and tunnels holding the connection now. */
+  get holds(): number {
+    return this.#holds;
   }
 
   /** Connections opened so far (a reconnection counts). */
@@ -98,11 +117,15 @@ export class ConnectionLifecycle {
    * The open connection, or the attempt in progress (shared by concurrent callers). A caller's
    * `signal` stops its own wait, not the attempt: the others may still want the connection.
    */
-  ready(signal?: AbortSignal): Promise<Connection> {
+  async ready(signal?: AbortSignal): Promise<Connection> {
+    return (await this.site(signal)).connection;
+  }
+
+  /** {@link ConnectionLifecycle.ready}, with the channel budget of that very connection. */
+  site(signal?: AbortSignal): Promise<ConnectionSite> {
     // An aborted caller must not start (or keep alive) a connection nobody will use.
     if (signal?.aborted) return Promise.reject(signal.reason);
-    this.#closeWhenIdle = false;
-    if (this.#connection !== undefined && !this.#connection.closed) return Promise.resolve(this.#connection);
+    if (this.#site !== undefined && !this.#site.connection.closed) return Promise.resolve(this.#site);
     if (this.#connecting === undefined) {
       const abort = new AbortController();
       this.#connectAbort = abort;
@@ -118,10 +141,19 @@ export class ConnectionLifecycle {
     return signal === undefined ? this.#connecting : untilAborted(this.#connecting, signal);
   }
 
-  /** The connection's SFTP session, opened once (it holds one session slot until closed). */
+  /**
+   * The connection's SFTP session, opened once (it holds one session slot until closed). Waiting
+   * for a slot when the connection drops, it waits on the next connection.
+   */
   async sftp(signal?: AbortSignal): Promise<SftpSession> {
-    const connection = await this.ready(signal);
-    return this.#sftp.get(connection, this.#budget, signal);
+    for (let moves = 0; ; moves++) {
+      const { connection, budget } = await this.site(signal);
+      try {
+        return await this.#sftp.get(connection, budget, signal);
+      } catch (error) {
+        if (!(error instanceof SlotWithdrawnError && error.movable) || moves >= MOVES) throw error;
+      }
+    }
   }
 
   /** Closes the SFTP session, not the connection; the next file command opens a new one. */
@@ -129,40 +161,22 @@ export class ConnectionLifecycle {
     this.#sftp.reset();
   }
 
-  /** Counts a use of the connection, until the returned function (idempotent) is called. */
-  hold(): () => void {
+  /**
+   * Counts a use of the connection, until the returned function (idempotent) is called;
+   * `onRelease` is told after each release.
+   */
+  hold(onRelease?: () => void): () => void {
     this.#holds++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#holds--;
-      this.#closeIfIdle();
+      onRelease?.();
     };
   }
 
-  /** Keeps the connection open when idle; `close()` still closes it. */
-  keep(): void {
-    this.#kept = true;
-  }
-
-  /** Whether {@link ConnectionLifecycle.keep} was called. */
-  get kept(): boolean {
-    return this.#kept;
-  }
-
-  /** Closes the connection once nothing holds it (unless kept). */
-  closeWhenIdle(): void {
-    if (this.#kept) return;
-    this.#closeWhenIdle = true;
-    this.#closeIfIdle();
-  }
-
-  #closeIfIdle(): void {
-    if (this.#closeWhenIdle && !this.#kept && this.#holds === 0) void this.close();
-  }
-
-  async #open(abandon: AbortSignal): Promise<Connection> {
+  async #open(abandon: AbortSignal): Promise<ConnectionSite> {
     const { node, credentials, dial } = this.#settings;
     const direct = dial === undefined;
     nodeEvent(node, 'connecting', { direct });
@@ -197,19 +211,24 @@ export class ConnectionLifecycle {
         throw error;
       }
       this.#opened++;
-      this.#connection = connection;
-      this.#budget = new SessionBudget(this.#settings.maxSessions);
+      const budget = new SessionBudget(this.#settings.maxSessions);
+      const site: ConnectionSite = { connection, budget };
+      this.#site = site;
+      this.#budget = budget;
       connection.onX11(forwardX11);
       connection.onClose((error) => {
-        if (this.#connection === connection) {
-          this.#connection = undefined;
+        if (this.#site === site) {
+          this.#site = undefined;
           this.#sftp.forget();
         }
+        // after the site is forgotten: the commands turned away ask for the next connection
+        budget.close(new SlotWithdrawnError(node.toString(), true));
         route?.close();
         nodeEvent(node, 'disconnected', error ? { detail: error.message } : {});
       });
+      this.#settings.onOpen?.(this.#opened);
       nodeEvent(node, 'connected', { direct });
-      return connection;
+      return site;
     } catch (error) {
       let wrapped =
         error instanceof SshError
@@ -244,8 +263,10 @@ export class ConnectionLifecycle {
       this.#connectAbort?.abort();
       await connecting.catch(() => undefined);
     }
-    const connection = this.#connection;
-    this.#connection = undefined;
+    const connection = this.#site?.connection;
+    this.#site = undefined;
+    // closed on purpose: the commands waiting for a slot fail rather than reconnect
+    this.#budget.close(new SlotWithdrawnError(this.name, false));
     await this.#sftp.close();
     if (connection && !connection.closed) {
       let timer: ReturnType<typeof setTimeout> | undefined;

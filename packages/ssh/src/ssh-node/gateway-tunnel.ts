@@ -3,33 +3,43 @@
  * gateway's connection (`forwardOut`), as `ssh -J` does. Chains of any depth follow: the
  * gateway's own connection may run through a tunnel of its gateway.
  */
+import type { Duplex } from 'node:stream';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
-import type { ConnectionLifecycle, Dial } from './connection-lifecycle.js';
+import type { Dial } from './connection-lifecycle.js';
+import type { TunnelEnd } from './connection-registry.js';
 
 /**
- * How a node behind `gateway` reaches `host:port`: the gateway connects if it is not
+ * How a node behind a gateway reaches `host:port`: the gateway connects if it is not
  * connected, and stays open while the tunnel is in use (closing it would cut the node off).
+ * @param gateway - the gateway's connection, looked up at each dial (it may have been closed and made anew since)
  * @param forWhom - the node behind, as messages name it
  */
 export function throughGateway(
-  gateway: ConnectionLifecycle,
+  gateway: () => TunnelEnd,
   host: string,
   port: number,
   forWhom: () => string,
 ): Dial {
   return async (signal) => {
-    const connection = await gateway.ready(signal);
-    let stream: Awaited<ReturnType<typeof connection.forwardOut>>;
+    const end = gateway();
+    // held from the start: a failed dial lets go, and a gateway nobody else uses then closes
+    const release = end.hold();
+    let stream: Duplex;
     try {
-      stream = await connection.forwardOut(host, port);
+      const connection = await end.ready(signal);
+      try {
+        stream = await connection.forwardOut(host, port);
+      } catch (error) {
+        throw new SshError(
+          SshErrorCode.CONNECT,
+          `Cannot connect to ${forWhom()}: the gateway ${end.name} could not reach ${host}:${port} (${messageOf(error)})`,
+          { cause: error, node: forWhom() },
+        );
+      }
     } catch (error) {
-      throw new SshError(
-        SshErrorCode.CONNECT,
-        `Cannot connect to ${forWhom()}: the gateway ${gateway.name} could not reach ${host}:${port} (${messageOf(error)})`,
-        { cause: error, node: forWhom() },
-      );
+      release();
+      throw error;
     }
-    const release = gateway.hold();
     // When the target's end of the tunnel goes away, the gateway sends EOF but keeps the
     // channel open: ssh2 then neither closes the connection nor can destroy it (the
     // stream is no longer writable). Destroying the tunnel closes everything on it.

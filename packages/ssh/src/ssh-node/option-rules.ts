@@ -25,6 +25,9 @@ const finiteAtLeast =
     value >= min &&
     (!integer || Number.isInteger(value));
 
+/** The most connections one node may keep to its destination (`connections`). */
+export const MAX_CONNECTIONS = 64;
+
 /**
  * What each option of SshNode must be, all but `gateway`: its rule ("an SshNode") needs the
  * class, which sits above this module, so ssh-node.ts adds it.
@@ -54,6 +57,11 @@ export const SSH_NODE_OPTION_RULES = {
     `a number of milliseconds from 0 to ${MAX_DURATION}`,
   ],
   maxSessions: [finiteAtLeast(1, true), 'an integer >= 1'],
+  connections: [
+    (value) => finiteAtLeast(1, true)(value) && (value as number) <= MAX_CONNECTIONS,
+    `an integer from 1 to ${MAX_CONNECTIONS}`,
+  ],
+  shareConnection: [(value) => typeof value === 'boolean', 'a boolean'],
   formatter: [
     (value) => typeof value === 'object' && value !== null && typeof (value as Formatter).line === 'function',
     'a Formatter',
