@@ -80,8 +80,14 @@ export interface SshNodeOptions {
    * the same credentials and settings (host, port, username, gateway's connection, keys, agent,
    * password, hostKeyPolicy, knownHosts, connectTimeout, keepaliveInterval, maxSessions,
    * connections' index, transport object): one connection for them all, closed when the last
-   * node using it is closed or done. `false`: connections of this node's own.
+   * node using it is closed or done (see `closeAll()`). `false`: connections of this node's own.
    * @default true
+   * @example
+   * ```ts
+   * const a = new SshNode('fit01', { gateway })       // a and b: one connection to fit01
+   * const b = new SshNode('fit01', { gateway })
+   * const c = new SshNode('fit01', { gateway, shareConnection: false })   // a connection of its own
+   * ```
    */
   shareConnection?: boolean;
   /** How output and events are shown. @default a HostFormatter */

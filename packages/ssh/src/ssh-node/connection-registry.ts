@@ -149,7 +149,8 @@ export class SharedConnection {
 
   /** Nobody uses the connection and nothing holds it: closed. */
   #settle(): void {
-    if (this.#users.size === 0 && this.lifecycle.holds === 0) void this.#shutDown();
+    // nobody awaits this close: a failure of it must not become an unhandled rejection
+    if (this.#users.size === 0 && this.lifecycle.holds === 0) this.#shutDown().catch(() => undefined);
   }
 
   #shutDown(): Promise<void> {
