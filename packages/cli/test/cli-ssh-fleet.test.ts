@@ -141,6 +141,18 @@ describe('--encoding and --idle-timeout', () => {
   });
 });
 
+describe('-s and --timeout', () => {
+  it("--timeout bounds the script's copy too: that target fails, saying so", async () => {
+    // 10 ms: less than an SSH handshake takes, so the copy cannot be done in time
+    const out = await jobgraph(['ssh', ...auth, '--timeout', '10ms', '-t', lo, '-s', 'echo never']);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toContain('ran past its timeout of 10 ms on root@');
+    expect(out.stderr).toContain('while its script was copied');
+    expect(out.stderr).toContain('1 target(s): 0 succeeded, 1 failed, 0 unreachable');
+  });
+});
+
 describe('--host-args', () => {
   it('a list gives each target its entry, in target order', async () => {
     await writeFile(join(dir, 'list.yaml'), '- [alpha, 1]\n- [beta, "two words"]\n');

@@ -75,6 +75,38 @@ function outcomeOf(target: Target, node: SshNode, settled: Settled | undefined):
   return { target, node, status: isUnreachable(error) ? 'unreachable' : 'failed', result: undefined, error };
 }
 
+/**
+ * The step before the command (the copy of a script), within `--timeout` as the command is (the
+ * limit is on the whole target, as it was for an SshJob). @returns what is left of the timeout
+ */
+async function prepareWithin(
+  prepare: TargetRun['prepare'],
+  node: SshNode,
+  signal: AbortSignal,
+  timeout: number | undefined,
+): Promise<number | undefined> {
+  if (prepare === undefined) return timeout;
+  if (timeout === undefined) {
+    await prepare(node, signal);
+    return undefined;
+  }
+  const began = performance.now();
+  const expired = new AbortController();
+  const timer = setTimeout(() => {
+    expired.abort(
+      new Error(
+        `Command ran past its timeout of ${timeout} ms on ${node.toString()} while its script was copied`,
+      ),
+    );
+  }, timeout);
+  try {
+    await prepare(node, AbortSignal.any([signal, expired.signal]));
+  } finally {
+    clearTimeout(timer);
+  }
+  return Math.max(1, Math.round(timeout - (performance.now() - began)));
+}
+
 /** Closes the nodes, remotest first: a gateway after every node tunnelled through it. */
 async function closeNodes(nodes: readonly SshNode[]): Promise<void> {
   const distances = [...new Set(nodes.map((node) => node.distance()))].sort((a, b) => b - a);
@@ -124,7 +156,6 @@ export async function runFleetFanout(
     const runOptions: FleetRunOptions = {
       ...command,
       ...(hostArg === undefined ? {} : { hostArgs: [hostArg] }),
-      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       // shown as it comes, never held: `-r 'tar c /'` may print more than memory holds
       print: true,
       collect: false,
@@ -135,8 +166,12 @@ export async function runFleetFanout(
           settled[index] = { ...outcome, afterStop: controller.signal.aborted };
         };
         try {
-          await prepare?.(node, signal);
-          const [result] = await fleet.run(line, { ...runOptions, signal });
+          const left = await prepareWithin(prepare, node, signal, options.timeout);
+          const [result] = await fleet.run(line, {
+            ...runOptions,
+            ...(left === undefined ? {} : { timeout: left }),
+            signal,
+          });
           settle(result === undefined ? {} : { result });
         } catch (error) {
           settle({ error });

@@ -69,7 +69,7 @@ export async function readStdinOption(
 /** `--sudo-password-file`: its first line. The password is never part of a message. */
 export async function readSudoPassword(path: string): Promise<string> {
   const text = (await readOptionFile('--sudo-password-file', path)).toString('utf8');
-  const [first = ''] = text.split(/\r?\n/, 1);
+  const [first = ''] = text.split(/\r\n|\n|\r/, 1);
   if (first === '') {
     throw new UsageError(`--sudo-password-file ${path}: its first line is empty: expected the sudo password`);
   }
