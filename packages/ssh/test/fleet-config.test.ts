@@ -162,6 +162,18 @@ describe('Fleet.fromHosts', () => {
     await expect(Fleet.fromHosts(['web'], { sshconfig: 'x' } as never)).rejects.toThrow(
       'Invalid Fleet option "sshconfig": expected one of defaults, hosts, sshConfig',
     );
-    await expect(Fleet.fromHosts(['web', 'web'], { sshConfig })).rejects.toThrow('"web" is given twice');
+    await expect(Fleet.fromHosts(['alice@web', 'bob@web:22'], { sshConfig })).rejects.toThrow(
+      '"web" is given twice',
+    );
+  });
+
+  it('an alias listed twice is one member with 2 connections', async () => {
+    const sshConfig = await config('Host web', '  HostName web.example.org');
+    const fleet = await track(Fleet.fromHosts(['web', 'web', 'other'], { sshConfig }));
+    expect(fleet.names).toEqual(['web', 'other']);
+    const [web, other] = [...fleet].map((host) => host.node as SshNode);
+    expect(web).toMatchObject({ hostname: 'web.example.org', connections: 2 });
+    expect(other).toMatchObject({ hostname: 'other', connections: 1 });
+    expect(fleet.toJSON().hosts[0]).toMatchObject({ name: 'web', connections: 2 });
   });
 });

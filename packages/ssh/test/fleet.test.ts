@@ -4,7 +4,7 @@
  */
 import { Scheduler } from '@jobgraph/core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { Fleet, FleetError, type HostSettings, LocalNode, SshError } from '../src/index.js';
+import { Fleet, FleetError, type HostSettings, LocalNode, SshError, SshNode } from '../src/index.js';
 import { bed, RecordingFormatter } from './bed.js';
 
 const fleets: Fleet[] = [];
@@ -218,6 +218,39 @@ describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
     expect(fleet.names).toEqual([t2.hostname, loopback]);
   });
 
+  it('a host listed twice is one member with 2 connections, its commands spread over them', async () => {
+    const fleet = track(
+      new Fleet([loopback, loopback], { defaults: { ...defaults, maxSessions: 1, shareConnection: false } }),
+    );
+    expect(fleet.size).toBe(1);
+    expect(fleet.names).toEqual([loopback]);
+    const [member] = fleet;
+    const node = member?.node as SshNode;
+    expect(node.connections).toBe(2);
+    expect((await fleet.run('echo one')).map((r) => r.stdout)).toEqual(['one\n']);
+    // two commands at once on a node of one session per connection: the second opens a connection
+    const both = await fleet.each((host) =>
+      Promise.all([host.node.run('sleep 0.2'), host.node.run('sleep 0.2')]),
+    );
+    expect(both[0]?.error).toBeUndefined();
+    expect(node.connectionCount).toBe(2);
+    expect(fleet.toJSON().hosts[0]).toMatchObject({ connections: 2 });
+
+    const connections = (of: Fleet) => [...of].map((host) => (host.node as SshNode).connections);
+    const three = new Fleet(['a', 'a:22', 'a', 'b']);
+    expect(three.names).toEqual(['a', 'b']);
+    expect(connections(three)).toEqual([3, 1]);
+    const overridden = new Fleet(['a', 'a'], {
+      defaults: { connections: 4 },
+      hosts: { a: { connections: 5 } },
+    });
+    expect(connections(overridden)).toEqual([5]);
+    expect(connections(new Fleet(['a', 'a'], { defaults: { connections: 4 } }))).toEqual([2]);
+    const node1 = new SshNode({ hostname: 'a' });
+    expect(() => new Fleet([node1, node1])).toThrow('"a" is given twice');
+    expect(() => new Fleet(['a'], { defaults: { connections: 0 } })).toThrow('connections');
+  });
+
   it('toJSON / fromJSON: the same hosts, keys by path, no password; an in-memory key refused', async () => {
     const fleet = track(
       new Fleet([loopback, t1.hostname, new LocalNode()], {
@@ -257,7 +290,9 @@ describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
   it('bad input: one-line ERR_INVALID_OPTION errors', () => {
     const code = { code: 'ERR_INVALID_OPTION' };
     expect(() => new Fleet([])).toThrow('expected at least one host');
-    expect(() => new Fleet(['a', 'a:22'])).toThrow('"a" is given twice');
+    expect(() => new Fleet(['alice@a', 'bob@a:22'])).toThrow(
+      '"a" is given twice, as different hosts or as a node (expected each host once; the same [user@]host[:port] string listed n times is one host with n connections)',
+    );
     expect(() => new Fleet(['a'], { defaults: { prot: 22 } as never })).toThrow('unknown option "prot"');
     expect(() => new Fleet(['a'], { hosts: { b: { port: 2 } } })).toThrow(
       'hosts["b"]: no host has that name',

@@ -13,8 +13,9 @@ import {
   type HostOptions,
   type HostSettings,
   hostName,
-  parseHost,
+  type Listed,
   withUsername,
+  writtenOf,
 } from './hosts.js';
 
 /** Whether the config says anything about the host (ssh would connect to it differently than to the bare name). */
@@ -66,18 +67,19 @@ async function existingFiles(files: readonly string[]): Promise<string[]> {
 }
 
 /**
- * A string host through the config: a member built by `SshNode.fromSshConfig`, or undefined when
+ * A string host (listed `count` times: that many connections) through the config: a member built by `SshNode.fromSshConfig`, or undefined when
  * the config says nothing about it (the caller builds it as a plain host).
  * @throws SshError `ERR_SSH_CONFIG` naming the file and line; an option error naming the host
  */
 export async function configHost(
-  text: string,
+  { host: text, count }: Listed,
   defaults: HostSettings,
   perHost: Readonly<Record<string, HostSettings>>,
   gateways: Map<string, SshNode>,
   file: string | undefined,
 ): Promise<FleetHost | undefined> {
-  const written = parseHost(text);
+  if (typeof text !== 'string') return undefined;
+  const written = writtenOf(text, count);
   const name = hostName(text);
   const config = await resolveSshConfig(written.hostname, file === undefined ? {} : { file });
   if (!configGives(config, written.hostname)) return undefined;

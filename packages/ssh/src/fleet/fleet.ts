@@ -25,11 +25,13 @@ import { checkCommandOptions, type FleetCommandOptions, type FleetResult, FleetR
 import {
   buildHosts,
   checkSettings,
+  checkUnique,
   type FleetHost,
   type HostLike,
   type HostSettings,
   hostName,
   invalid,
+  listHosts,
 } from './hosts.js';
 import { type FleetJSON, fleetToJSON, hostsFromJSON } from './serialize.js';
 
@@ -71,8 +73,10 @@ export interface FleetRunOptions extends FleetCommandOptions {
 /**
  * A set of hosts: `[user@]host[:port]` strings, option objects, SshNodes and LocalNodes, mixed.
  * A host's name is `host`, or `host:port` for a port other than 22 (the user is not part of
- * it); two hosts with one name are refused (several connections to one host are to come).
- * Nodes the fleet builds connect at first use; `close()` closes them.
+ * it). The same `[user@]host[:port]` string listed n times is one host with n connections
+ * (`connections: n`, SshNode's pool: its commands spread over them; per-host settings may say
+ * otherwise); two different hosts of one name (two users, a node and a string, one node twice)
+ * are refused. Nodes the fleet builds connect at first use; `close()` closes them.
  *
  * @example
  * ```ts
@@ -83,6 +87,7 @@ export interface FleetRunOptions extends FleetCommandOptions {
  * for (const r of await fleet.run('uptime', { timeout: 10_000 })) console.log(r.host, r.exitCode ?? r.error?.message, r.stdout)
  * await fleet.run('systemctl restart {0}', { hostArgs: ['nginx', 'apache2', 'caddy'] })
  * await fleet.close()
+ * new Fleet(['db1', 'db1', 'web1']).size   // 2: db1 with 2 connections
  * ```
  */
 export class Fleet implements Iterable<FleetHost> {
@@ -109,7 +114,7 @@ export class Fleet implements Iterable<FleetHost> {
     const { list, defaults, perHost } = Fleet.#check(hosts, options, ['defaults', 'hosts']);
     this.#defaults = defaults;
     this.#gateways = new Map<string, SshNode>();
-    this.#hosts = Fleet.#members(buildHosts(list, defaults, perHost, this.#gateways), perHost);
+    this.#hosts = Fleet.#members(buildHosts(listHosts(list), defaults, perHost, this.#gateways), perHost);
   }
 
   /**
@@ -142,10 +147,9 @@ export class Fleet implements Iterable<FleetHost> {
     }
     const gateways = new Map<string, SshNode>();
     const built = await Promise.all(
-      list.map(async (host) => {
-        const fromConfig =
-          typeof host === 'string' ? await configHost(host, defaults, perHost, gateways, file) : undefined;
-        return fromConfig ?? (buildHosts([host], defaults, perHost, gateways)[0] as FleetHost);
+      listHosts(list).map(async (entry) => {
+        const fromConfig = await configHost(entry, defaults, perHost, gateways, file);
+        return fromConfig ?? (buildHosts([entry], defaults, perHost, gateways)[0] as FleetHost);
       }),
     );
     const members = { hosts: Fleet.#members(built, perHost), defaults, gateways };
@@ -178,7 +182,7 @@ export class Fleet implements Iterable<FleetHost> {
 
   /** The members, checked: each name once, per-host settings only for hosts that are there. */
   static #members(hosts: FleetHost[], perHost: Readonly<Record<string, HostSettings>>): FleetHost[] {
-    Fleet.#checkUnique(hosts);
+    checkUnique(hosts);
     const unknown = Object.keys(perHost).find((name) => !hosts.some((host) => host.name === name));
     if (unknown !== undefined) {
       throw invalid(
@@ -186,17 +190,6 @@ export class Fleet implements Iterable<FleetHost> {
       );
     }
     return hosts;
-  }
-
-  static #checkUnique(hosts: readonly FleetHost[]): void {
-    const seen = new Set<string>();
-    for (const { name } of hosts) {
-      if (seen.has(name))
-        throw invalid(
-          `Invalid Fleet hosts: ${JSON.stringify(name)} is given twice (expected each host once)`,
-        );
-      seen.add(name);
-    }
   }
 
   get size(): number {
@@ -222,8 +215,8 @@ export class Fleet implements Iterable<FleetHost> {
   add(host: HostLike, settings?: HostSettings): this {
     if (settings !== undefined) checkSettings(settings, 'add() settings');
     const perHost = settings === undefined ? {} : { [hostName(host)]: settings };
-    const [built] = buildHosts([host], this.#defaults, perHost, this.#gateways);
-    Fleet.#checkUnique([...this.#hosts, built as FleetHost]);
+    const [built] = buildHosts([{ host, count: 1 }], this.#defaults, perHost, this.#gateways);
+    checkUnique([...this.#hosts, built as FleetHost]);
     this.#hosts.push(built as FleetHost);
     return this;
   }

@@ -82,14 +82,52 @@ export function hostName(host: HostLike): string {
   );
 }
 
+/** One entry of a host list: a host, and how many times it is listed. */
+export interface Listed {
+  readonly host: HostLike;
+  /** A `[user@]host[:port]` string listed n times is one host with `connections: n`. */
+  readonly count: number;
+}
+
+/**
+ * The host list with repeated strings folded: the same host (same name, same user) written n
+ * times is one entry counted n times (ssh_utilities' pool: n connections). Anything else that
+ * repeats a name stays, for {@link checkUnique} to refuse.
+ */
+export function listHosts(hosts: readonly HostLike[]): Listed[] {
+  const entries: { host: HostLike; count: number }[] = [];
+  const strings = new Map<string, { host: HostLike; count: number }>();
+  for (const host of hosts) {
+    if (typeof host !== 'string') {
+      entries.push({ host, count: 1 });
+      continue;
+    }
+    const key = `${parseHost(host).username ?? ''}@${hostName(host)}`;
+    const seen = strings.get(key);
+    if (seen !== undefined) {
+      seen.count++;
+      continue;
+    }
+    const entry = { host, count: 1 };
+    strings.set(key, entry);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+/** What a string says: its user, host and port, and its connections when listed more than once. */
+export function writtenOf(text: string, count: number): HostOptions {
+  return { ...parseHost(text), ...(count > 1 ? { connections: count } : {}) };
+}
+
 /** Builds the members, with per-host settings over the defaults; gateways named by a string are shared. */
 export function buildHosts(
-  hosts: readonly HostLike[],
+  entries: readonly Listed[],
   defaults: HostSettings,
   perHost: Readonly<Record<string, HostSettings>>,
   gateways: Map<string, SshNode>,
 ): FleetHost[] {
-  return hosts.map((host) => {
+  return entries.map(({ host, count }) => {
     const name = hostName(host);
     if (host instanceof SshNode || host instanceof LocalNode) {
       if (perHost[name] !== undefined) {
@@ -99,7 +137,7 @@ export function buildHosts(
       }
       return { name, node: host, settings: undefined };
     }
-    const written = typeof host === 'string' ? parseHost(host) : host;
+    const written = typeof host === 'string' ? writtenOf(host, count) : host;
     checkSettings(written, `host ${JSON.stringify(name)}`, true);
     const settings = {
       ...withUsername(defaults),
@@ -116,6 +154,22 @@ export function buildHosts(
       });
     }
   });
+}
+
+/**
+ * Refuses two members of one name: two users of one host, a node and a string, one node given
+ * twice (a node's connections are its own option).
+ * @throws SshError `ERR_INVALID_OPTION` naming the host
+ */
+export function checkUnique(hosts: readonly FleetHost[]): void {
+  const seen = new Set<string>();
+  for (const { name } of hosts) {
+    if (seen.has(name))
+      throw invalid(
+        `Invalid Fleet hosts: ${JSON.stringify(name)} is given twice, as different hosts or as a node (expected each host once; the same [user@]host[:port] string listed n times is one host with n connections)`,
+      );
+    seen.add(name);
+  }
 }
 
 /** `user` folded into `username` (`username` wins when both are given). */
@@ -138,6 +192,8 @@ const SETTINGS = new Set([
   'connectTimeout',
   'keepaliveInterval',
   'maxSessions',
+  'connections',
+  'shareConnection',
   'formatter',
   'verbose',
   'transport',

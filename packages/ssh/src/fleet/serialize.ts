@@ -31,6 +31,9 @@ export interface FleetHostJSON {
   connectTimeout?: number;
   keepaliveInterval?: number;
   maxSessions?: number;
+  /** Connections to the host (a host listed n times: n). */
+  connections?: number;
+  shareConnection?: boolean;
   verbose?: boolean;
   gateway?: FleetHostJSON;
 }
@@ -62,6 +65,8 @@ function fromNode(node: SshNode): FleetHostJSON {
     connectTimeout: node.connectTimeout,
     keepaliveInterval: node.keepaliveInterval,
     maxSessions: node.maxSessions,
+    ...(node.connections === 1 ? {} : { connections: node.connections }),
+    ...(node.shareConnection ? {} : { shareConnection: false }),
     verbose: node.verbose,
     ...(node.gateway === undefined ? {} : { gateway: fromNode(node.gateway) }),
   };
@@ -83,6 +88,8 @@ function fromSettings(settings: HostOptions, defaults: HostSettings, name: strin
     'connectTimeout',
     'keepaliveInterval',
     'maxSessions',
+    'connections',
+    'shareConnection',
     'verbose',
   ] as const) {
     if (settings[key] !== undefined) (out as Record<string, unknown>)[key] = settings[key];
