@@ -12,6 +12,7 @@ import { fromErrno } from '../fs/fs-errors.js';
 import { LocalNode } from '../local-node.js';
 import { SshNode } from '../ssh-node.js';
 import { eachHost, type FleetValue } from './each.js';
+import { checkConcurrency } from './host-gate.js';
 import { type FleetHost, invalid } from './hosts.js';
 
 /** A path for each host: one for all, or a function of the host. */
@@ -25,6 +26,8 @@ export interface FleetCopyOptions {
   signal?: AbortSignal;
   /** Reject with a {@link FleetError} (`ERR_COMMAND_FAILED`) naming the hosts whose copy failed. @default false */
   throwOnError?: boolean;
+  /** At most this many hosts copying at once; the others wait their turn. @default all at once */
+  concurrency?: number;
 }
 
 /** Options of `fleet.copyFrom()`. */
@@ -44,7 +47,7 @@ export interface FleetCopyResult extends Omit<FleetValue<undefined>, 'value'> {
   readonly destination: string;
 }
 
-const COPY_OPTIONS = ['preserve', 'signal', 'throwOnError'];
+const COPY_OPTIONS = ['preserve', 'signal', 'throwOnError', 'concurrency'];
 
 /** @throws SshError `ERR_INVALID_OPTION` for an unknown option or a bad value */
 export function checkCopyOptions(call: string, options: unknown, withName: boolean): void {
@@ -59,7 +62,8 @@ export function checkCopyOptions(call: string, options: unknown, withName: boole
       );
     }
   }
-  const { preserve, name } = options as FleetCopyFromOptions;
+  const { preserve, name, concurrency } = options as FleetCopyFromOptions;
+  checkConcurrency(concurrency);
   if (preserve !== undefined && typeof preserve !== 'boolean') {
     throw invalid(`Invalid Fleet ${call} option preserve: expected true or false, got ${String(preserve)}`);
   }
@@ -231,10 +235,14 @@ export async function copyAll(
   options: FleetCopyOptions,
 ): Promise<FleetCopyResult[]> {
   const copy = direction === 'to' ? copyToHost : copyFromHost;
-  const values = await eachHost(hosts, (host, index) => {
-    const { source, destination } = plan[index] as { source: string; destination: string };
-    return copy(host, source, destination, options);
-  });
+  const values = await eachHost(
+    hosts,
+    (host, index) => {
+      const { source, destination } = plan[index] as { source: string; destination: string };
+      return copy(host, source, destination, options);
+    },
+    options.concurrency,
+  );
   return values.map(({ value: _value, ...result }, index) => ({
     ...result,
     ...(plan[index] as { source: string; destination: string }),

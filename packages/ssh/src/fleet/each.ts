@@ -4,6 +4,7 @@
  * `copyFrom` and `fleet.each` stand on it.
  */
 import type { CommandNode } from '../node.js';
+import { hostGate } from './host-gate.js';
 import type { FleetHost } from './hosts.js';
 
 /** What the work did on one host. */
@@ -26,19 +27,25 @@ export function asError(caught: unknown): Error {
 }
 
 /**
- * Runs `work` on every host at once; resolves to one result per host, in host order, never
- * rejects (a throw, even a synchronous one, is that host's `error`).
+ * Runs `work` on every host at once (at most `concurrency` at a time, if given); resolves to one
+ * result per host, in host order, never rejects (a throw, even a synchronous one, is that host's
+ * `error`). A host's `durationMs` starts with its turn.
  */
 export function eachHost<T>(
   hosts: readonly FleetHost[],
   work: (host: FleetHost, index: number) => Promise<T> | T,
+  concurrency?: number,
 ): Promise<FleetValue<T>[]> {
+  const gate = hostGate(concurrency);
   return Promise.all(
     hosts.map(async (host, index): Promise<FleetValue<T>> => {
-      const start = performance.now();
       const base = { host: host.name, node: host.node };
+      let start = performance.now();
       try {
-        const value = await work(host, index);
+        const value = await gate(async () => {
+          start = performance.now();
+          return await work(host, index);
+        });
         return { ...base, ok: true, value, durationMs: performance.now() - start };
       } catch (caught) {
         return { ...base, ok: false, error: asError(caught), durationMs: performance.now() - start };

@@ -7,6 +7,7 @@ import { SshError, SshErrorCode } from '../errors.js';
 import type { CommandNode } from '../node.js';
 import { checkRunOptions } from '../run-options.js';
 import type { SudoRequest } from '../sudo.js';
+import { checkConcurrency, type HostGate, hostGate } from './host-gate.js';
 import type { FleetHost } from './hosts.js';
 
 /** Options of `fleet.run()` and `fleet.start()`, given to every host's command. */
@@ -31,6 +32,13 @@ export interface FleetCommandOptions {
   timeout?: number;
   /** Aborting it stops every host's command (remote processes killed). */
   signal?: AbortSignal;
+  /**
+   * At most this many hosts' commands at once (parallel-ssh's `pool_size`); the others wait their
+   * turn in host order (a waiting host's `timeout` and `durationMs` start with its turn; `stop()`
+   * and the signal end its wait, and `join()` counts it among the unfinished).
+   * @default all at once
+   */
+  concurrency?: number;
   /** Also show the output through each node's formatter. @default false (only collected) */
   print?: boolean;
   /** Keep the output in the results' `stdout` and `stderr`. @default true; false for output too big to hold (then shown with `print` only) */
@@ -80,6 +88,7 @@ const OPTION_NAMES = [
   'signal',
   'print',
   'collect',
+  'concurrency',
 ];
 
 /** @throws SshError `ERR_INVALID_OPTION` on an unknown option, a stream as stdin, a bad timeout */
@@ -92,9 +101,10 @@ export function checkCommandOptions(options: object, extra: readonly string[]): 
       );
     }
   }
-  const { stdin, timeout, encoding, idleTimeout, sudo, pty } = options as FleetCommandOptions;
+  const { stdin, timeout, encoding, idleTimeout, sudo, pty, concurrency } = options as FleetCommandOptions;
   // checked once here, so that a bad value is one error rather than one per host
   checkRunOptions({ encoding, idleTimeout, sudo, pty });
+  checkConcurrency(concurrency);
   if (stdin !== undefined && typeof stdin === 'object' && !Buffer.isBuffer(stdin)) {
     throw new SshError(
       SshErrorCode.INVALID_OPTION,
@@ -114,24 +124,32 @@ class HostRun {
   readonly #stdout: string[] = [];
   readonly #stderr: string[] = [];
   readonly #controller = new AbortController();
-  readonly #start = performance.now();
+  /** When the command started (or, while it waits for its turn, when it was asked for). */
+  #start = performance.now();
   #result: FleetResult | undefined;
   readonly done: Promise<FleetResult>;
   readonly host: FleetHost;
   readonly line: string;
 
-  constructor(host: FleetHost, line: string, options: FleetCommandOptions) {
+  constructor(host: FleetHost, line: string, options: FleetCommandOptions, gate: HostGate) {
     this.host = host;
     this.line = line;
-    this.done = this.#run(options);
-  }
-
-  async #run(options: FleetCommandOptions): Promise<FleetResult> {
-    const { node } = this.host;
     const outer = options.signal;
     const forward = () => this.abort(outer?.reason);
     outer?.addEventListener('abort', forward, { once: true });
     if (outer?.aborted) forward();
+    // waiting for its turn (concurrency) ends on a stop too: the host's error is then the reason
+    this.done = gate(() => this.#run(options), this.#controller.signal)
+      .catch((reason: unknown) => {
+        this.#result = this.snapshot(undefined, reason instanceof Error ? reason : new Error(String(reason)));
+        return this.#result;
+      })
+      .finally(() => outer?.removeEventListener('abort', forward));
+  }
+
+  async #run(options: FleetCommandOptions): Promise<FleetResult> {
+    const { node } = this.host;
+    this.#start = performance.now();
     const timer =
       options.timeout === undefined
         ? undefined
@@ -168,7 +186,6 @@ class HostRun {
       error = caught instanceof Error ? caught : new Error(String(caught));
     } finally {
       clearTimeout(timer);
-      outer?.removeEventListener('abort', forward);
     }
     this.#result = this.snapshot(status, error);
     return this.#result;
@@ -219,7 +236,8 @@ export class FleetRun {
   readonly #runs: HostRun[];
 
   constructor(hosts: readonly FleetHost[], lines: readonly string[], options: FleetCommandOptions) {
-    this.#runs = hosts.map((host, index) => new HostRun(host, lines[index] as string, options));
+    const gate = hostGate(options.concurrency);
+    this.#runs = hosts.map((host, index) => new HostRun(host, lines[index] as string, options, gate));
   }
 
   /** Every host's final result, in host order; never rejects. */

@@ -22,6 +22,7 @@ import { eachHost, type FleetValue } from './each.js';
 import { checkOutcomes, type FleetError } from './fleet-error.js';
 import { type FleetFs, fleetFs } from './fleet-fs.js';
 import { checkCommandOptions, type FleetCommandOptions, type FleetResult, FleetRun } from './fleet-run.js';
+import { checkConcurrency } from './host-gate.js';
 import {
   buildHosts,
   checkSettings,
@@ -270,7 +271,8 @@ export class Fleet implements Iterable<FleetHost> {
    * Runs `work` on every host at once (any asynchronous work: `host.node.fs` calls with per-host
    * arguments, several commands in a row…); resolves to one {@link FleetValue} per host, in host
    * order. A throw is that host's `error`, never a rejection of the call, unless `throwOnError`
-   * (a {@link FleetError} naming the failed hosts).
+   * (a {@link FleetError} naming the failed hosts). `concurrency`: at most that many hosts at
+   * work at once (default: all).
    * @example
    * ```ts
    * const sizes = await fleet.each((host) => host.node.fs.stat(`/data/${host.name}.db`))
@@ -278,10 +280,15 @@ export class Fleet implements Iterable<FleetHost> {
    */
   async each<T>(
     work: (host: FleetHost, index: number) => Promise<T> | T,
-    options: { throwOnError?: boolean } = {},
+    options: { throwOnError?: boolean; concurrency?: number } = {},
   ): Promise<FleetValue<T>[]> {
     if (typeof work !== 'function') throw invalid('Invalid Fleet each: expected a function of the host');
-    return checkOutcomes(await eachHost(this.#hosts, work), options.throwOnError, 'call');
+    checkConcurrency(options.concurrency);
+    return checkOutcomes(
+      await eachHost(this.#hosts, work, options.concurrency),
+      options.throwOnError,
+      'call',
+    );
   }
 
   /**

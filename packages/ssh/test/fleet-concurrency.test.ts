@@ -1,0 +1,99 @@
+/**
+ * Fleet's `concurrency` (parallel-ssh's pool_size) against the loopback sshd: never more hosts at
+ * work than the limit, measured by the commands themselves (start and end stamps from the one clock
+ * of this machine, which serves every bed host), waiting hosts stopped cleanly, bad values refused.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { Fleet, type HostSettings } from '../src/index.js';
+import { bed, RecordingFormatter } from './bed.js';
+
+const settings: HostSettings & { hostname: string } = {
+  hostname: bed.loopback.hostname,
+  port: bed.loopback.port,
+  username: 'root',
+  keys: [bed.keys.ed25519],
+  knownHosts: bed.knownHosts,
+  hostKeyPolicy: 'strict',
+  agent: false,
+  connectTimeout: 10_000,
+  formatter: new RecordingFormatter(),
+};
+/** Five hosts named h0…h4, all the loopback sshd (they share its connection). */
+const fleet = new Fleet(Array.from({ length: 5 }, (_, i) => ({ ...settings, name: `h${i}` })));
+afterAll(() => fleet.close());
+
+/** The most intervals [start, end] open at one instant. */
+function mostAtOnce(intervals: readonly [number, number][]): number {
+  const edges = intervals.flatMap(([start, end]) => [
+    [start, 1],
+    [end, -1],
+  ]);
+  // an end before a start at the same instant: touching intervals do not overlap
+  edges.sort((a, b) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number));
+  let open = 0;
+  let most = 0;
+  for (const [, step] of edges) {
+    open += step as number;
+    most = Math.max(most, open);
+  }
+  return most;
+}
+
+const stamped = 'echo "$(date +%s%N)"; sleep 0.3; echo "$(date +%s%N)"';
+const interval = (stdout: string): [number, number] => {
+  const [start, end] = stdout.trim().split('\n').map(Number);
+  return [start as number, end as number];
+};
+
+describe('Fleet concurrency', () => {
+  it('run: at most 1, then at most 2 hosts at work at once; every host runs', async () => {
+    for (const concurrency of [1, 2]) {
+      const results = await fleet.run(stamped, { concurrency });
+      expect(results.map((r) => r.ok)).toEqual([true, true, true, true, true]);
+      expect(mostAtOnce(results.map((r) => interval(r.stdout)))).toBeLessThanOrEqual(concurrency);
+    }
+  });
+
+  it('each and copyFrom honour it too (counted in process)', async () => {
+    let active = 0;
+    let most = 0;
+    const values = await fleet.each(
+      async (host) => {
+        active++;
+        most = Math.max(most, active);
+        await host.node.fs.exists('/');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        active--;
+        return host.name;
+      },
+      { concurrency: 2 },
+    );
+    expect(values.map((v) => v.value)).toEqual(['h0', 'h1', 'h2', 'h3', 'h4']);
+    expect(most).toBe(2);
+  });
+
+  it('stop() while hosts wait their turn: the running one killed, the waiting ones never start', async () => {
+    const run = fleet.start('echo started; sleep 30', { concurrency: 1 });
+    // until h0 has printed (bounded: 15 s); the others wait behind it all along
+    let { unfinished } = await run.join({ timeout: 100 });
+    for (let i = 0; i < 150 && unfinished[0]?.stdout !== 'started\n'; i++) {
+      ({ unfinished } = await run.join({ timeout: 100 }));
+    }
+    expect(unfinished.map((r) => r.host)).toEqual(['h0', 'h1', 'h2', 'h3', 'h4']);
+    expect(unfinished.map((r) => r.stdout)).toEqual(['started\n', '', '', '', '']);
+    const results = await run.stop();
+    expect(results.map((r) => (r.error as { code?: string } | undefined)?.code)).toEqual(
+      Array(5).fill('ERR_COMMAND_STOPPED'),
+    );
+    expect(results[0]?.stdout).toBe('started\n');
+    expect(results.slice(1).map((r) => r.stdout)).toEqual(['', '', '', '']);
+  });
+
+  it('a bad concurrency is refused before anything runs', async () => {
+    await expect(fleet.run('true', { concurrency: 0 })).rejects.toThrow(
+      'Invalid Fleet option concurrency: expected a positive integer (hosts at work at once), got 0',
+    );
+    await expect(fleet.each(() => 1, { concurrency: 1.5 })).rejects.toThrow('got 1.5');
+    await expect(fleet.copyFrom('/etc/hostname', '/tmp', { concurrency: -1 })).rejects.toThrow('got -1');
+  });
+});
