@@ -42,6 +42,7 @@ export {
   type HostLike,
   type HostOptions,
   type HostSettings,
+  type NamedNode,
   parseHost,
 } from './fleet/hosts.js';
 export type { FleetHostJSON, FleetJSON } from './fleet/serialize.js';

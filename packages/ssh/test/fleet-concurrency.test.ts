@@ -4,7 +4,7 @@
  * of this machine, which serves every bed host), waiting hosts stopped cleanly, bad values refused.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Fleet, type HostSettings } from '../src/index.js';
+import { Fleet, type HostSettings, SshNode } from '../src/index.js';
 import { bed, RecordingFormatter } from './bed.js';
 
 const settings: HostSettings & { hostname: string } = {
@@ -95,5 +95,40 @@ describe('Fleet concurrency', () => {
     );
     await expect(fleet.each(() => 1, { concurrency: 1.5 })).rejects.toThrow('got 1.5');
     await expect(fleet.copyFrom('/etc/hostname', '/tmp', { concurrency: -1 })).rejects.toThrow('got -1');
+  });
+});
+
+describe('Fleet: nodes under names of their own', () => {
+  it('two users of one host in one fleet, { node, name }: one result each; the names survive JSON', async () => {
+    const root = new SshNode({ ...settings });
+    const user = new SshNode({ ...settings, username: bed.sudo.noPassword.username });
+    const named = new Fleet([
+      { node: root, name: 'as-root' },
+      { node: user, name: 'as-user' },
+    ]);
+    try {
+      const results = await named.run('id -un');
+      expect(results.map((r) => [r.host, r.stdout])).toEqual([
+        ['as-root', 'root\n'],
+        ['as-user', `${bed.sudo.noPassword.username}\n`],
+      ]);
+      const json = named.toJSON();
+      expect(json.hosts.map((host) => host.name)).toEqual(['as-root', 'as-user']);
+      expect(Fleet.fromJSON(json, { formatter: new RecordingFormatter() }).names).toEqual([
+        'as-root',
+        'as-user',
+      ]);
+      expect(() => new Fleet([root, user])).toThrow(
+        'give { node, name } or a name option to tell two hosts apart',
+      );
+      expect(() => new Fleet([{ node: root, name: 'a b' }])).toThrow(
+        'option name: expected a non-empty name without spaces, got "a b"',
+      );
+      expect(() => new Fleet([{ node: 'x', name: 'a' } as never])).toThrow(
+        'expected an SshNode or a LocalNode as node',
+      );
+    } finally {
+      await named.close();
+    }
   });
 });

@@ -291,7 +291,7 @@ describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
     const code = { code: 'ERR_INVALID_OPTION' };
     expect(() => new Fleet([])).toThrow('expected at least one host');
     expect(() => new Fleet(['alice@a', 'bob@a:22'])).toThrow(
-      '"a" is given twice, as different hosts or as a node (expected each host once; the same [user@]host[:port] string listed n times is one host with n connections)',
+      '"a" is given twice, as different hosts or as a node (expected each host once; the same [user@]host[:port] string listed n times is one host with n connections; give { node, name } or a name option to tell two hosts apart)',
     );
     expect(() => new Fleet(['a'], { defaults: { prot: 22 } as never })).toThrow('unknown option "prot"');
     expect(() => new Fleet(['a'], { hosts: { b: { port: 2 } } })).toThrow(

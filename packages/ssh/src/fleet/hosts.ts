@@ -20,8 +20,30 @@ export type HostOptions = HostSettings & {
   name?: string;
 };
 
+/**
+ * A node given under a name of one's choosing: two nodes of one host (two users, direct and
+ * through a gateway) may then be in one fleet (parallel-ssh's `alias`).
+ */
+export interface NamedNode {
+  readonly node: SshNode | LocalNode;
+  /** The host's name in the fleet: non-empty, no spaces. */
+  readonly name: string;
+}
+
 /** What a fleet accepts as a host. */
-export type HostLike = string | SshNode | LocalNode | HostOptions;
+export type HostLike = string | SshNode | LocalNode | HostOptions | NamedNode;
+
+/** Whether `host` is a {@link NamedNode}. */
+export function isNamedNode(host: unknown): host is NamedNode {
+  return typeof host === 'object' && host !== null && 'node' in host;
+}
+
+function checkedName(name: unknown, what: string): string {
+  if (typeof name === 'string' && /^\S+$/.test(name)) return name;
+  throw invalid(
+    `Invalid Fleet host ${what}: option name: expected a non-empty name without spaces, got ${JSON.stringify(name)}`,
+  );
+}
 
 /** One member of a fleet. */
 export interface FleetHost {
@@ -70,15 +92,20 @@ export function hostName(host: HostLike): string {
     const { hostname, port } = parseHost(host);
     return nameOf(hostname, port);
   }
+  if (isNamedNode(host)) {
+    if (!(host.node instanceof SshNode || host.node instanceof LocalNode)) {
+      throw invalid(
+        `Invalid Fleet host { node, name }: expected an SshNode or a LocalNode as node, got ${typeof host.node}`,
+      );
+    }
+    return checkedName(host.name, host.node.toString());
+  }
   if (typeof host === 'object' && host !== null && typeof host.hostname === 'string') {
     if (host.name === undefined) return nameOf(host.hostname, host.port);
-    if (typeof host.name === 'string' && /^\S+$/.test(host.name)) return host.name;
-    throw invalid(
-      `Invalid Fleet host ${JSON.stringify(host.hostname)}: option name: expected a non-empty name without spaces, got ${JSON.stringify(host.name)}`,
-    );
+    return checkedName(host.name, JSON.stringify(host.hostname));
   }
   throw invalid(
-    `Invalid Fleet host ${typeof host}: expected a [user@]host[:port] string, an SshNode, a LocalNode or options with a hostname`,
+    `Invalid Fleet host ${typeof host}: expected a [user@]host[:port] string, an SshNode, a LocalNode, { node, name } or options with a hostname`,
   );
 }
 
@@ -129,13 +156,13 @@ export function buildHosts(
 ): FleetHost[] {
   return entries.map(({ host, count }) => {
     const name = hostName(host);
-    if (host instanceof SshNode || host instanceof LocalNode) {
+    if (host instanceof SshNode || host instanceof LocalNode || isNamedNode(host)) {
       if (perHost[name] !== undefined) {
         throw invalid(
           `Invalid Fleet option hosts[${JSON.stringify(name)}]: the host is given as a node, so its settings go to the node`,
         );
       }
-      return { name, node: host, settings: undefined };
+      return { name, node: isNamedNode(host) ? host.node : host, settings: undefined };
     }
     const written = typeof host === 'string' ? writtenOf(host, count) : host;
     checkSettings(written, `host ${JSON.stringify(name)}`, true);
@@ -166,7 +193,7 @@ export function checkUnique(hosts: readonly FleetHost[]): void {
   for (const { name } of hosts) {
     if (seen.has(name))
       throw invalid(
-        `Invalid Fleet hosts: ${JSON.stringify(name)} is given twice, as different hosts or as a node (expected each host once; the same [user@]host[:port] string listed n times is one host with n connections)`,
+        `Invalid Fleet hosts: ${JSON.stringify(name)} is given twice, as different hosts or as a node (expected each host once; the same [user@]host[:port] string listed n times is one host with n connections; give { node, name } or a name option to tell two hosts apart)`,
       );
     seen.add(name);
   }

@@ -10,6 +10,7 @@ import {
   type HostLike,
   type HostOptions,
   type HostSettings,
+  hostName,
   invalid,
   parseHost,
 } from './hosts.js';
@@ -109,9 +110,11 @@ export function fleetToJSON(hosts: readonly FleetHost[], defaults: HostSettings)
   return {
     version: 1,
     hosts: hosts.map(({ name, node, settings }) => {
-      if (node instanceof LocalNode) return { local: true };
+      if (node instanceof LocalNode) return name === node.hostname ? { local: true } : { local: true, name };
       if (settings !== undefined) return fromSettings(settings, defaults, name);
-      return fromNode(node as SshNode);
+      const json = fromNode(node as SshNode);
+      // a node given under a name of its own ({ node, name }) keeps it
+      return name === hostName(node as SshNode) ? json : { ...json, name };
     }),
   };
 }
@@ -126,8 +129,11 @@ export function hostsFromJSON(json: FleetJSON, extra: HostSettings): HostLike[] 
   }
   const gateways = new Map<string, SshNode>();
   const build = (host: FleetHostJSON): HostLike => {
-    if (host.local === true)
-      return extra.formatter === undefined ? new LocalNode() : new LocalNode({ formatter: extra.formatter });
+    if (host.local === true) {
+      const node =
+        extra.formatter === undefined ? new LocalNode() : new LocalNode({ formatter: extra.formatter });
+      return host.name === undefined ? node : { node, name: host.name };
+    }
     const { gateway, local: _local, ...rest } = host;
     if (typeof rest.hostname !== 'string') throw invalid('Fleet.fromJSON: a host has no hostname');
     if (gateway === undefined) return rest as HostOptions;
