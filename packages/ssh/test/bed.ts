@@ -2,9 +2,9 @@
  * Nodes on the test bed (real sshd on loopback, gateway and targets in network
  * namespaces), and a formatter that records what it is given.
  */
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import '../../../test/testbed/global-setup.js';
-import type { Formatter, NodeEvent, OutputLine } from '../src/index.js';
+import type { Formatter, HostSettings, NodeEvent, OutputLine } from '../src/index.js';
 import { SshNode, type SshNodeOptions } from '../src/index.js';
 
 export const bed = inject('testbed');
@@ -66,4 +66,30 @@ export function targetNode(index: 0 | 1, gateway: SshNode = gatewayNode(), extra
 
 export function recorder(node: { formatter: Formatter }): RecordingFormatter {
   return node.formatter as RecordingFormatter;
+}
+
+/** The bed's gateway as a Fleet (or CLI) writes it: `root@host:port`. */
+export const gatewaySpec = `root@${bed.gateway.hostname}:${bed.gateway.port}`;
+
+/** The bed's loopback sshd as a Fleet writes it: `host:port`. */
+export const loopbackSpec = `${bed.loopback.hostname}:${bed.loopback.port}`;
+
+/** The bed's credentials as Fleet settings (see {@link common}), with `extra` over them. */
+export function fleetSettings(extra: HostSettings = {}): HostSettings {
+  return { ...common(), ...extra } as HostSettings;
+}
+
+/**
+ * A `track(node)` for a test file (call it at the top level): the nodes it is given are closed
+ * after each test, remotest first (targets before their gateways).
+ */
+export function closeAfterEach(): <T extends SshNode>(node: T) => T {
+  const opened: SshNode[] = [];
+  afterEach(async () => {
+    for (const node of opened.splice(0).sort((a, b) => b.distance() - a.distance())) await node.close();
+  });
+  return (node) => {
+    opened.push(node);
+    return node;
+  };
 }

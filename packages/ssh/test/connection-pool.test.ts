@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, SshNode } from '../src/index.js';
 import {
   bed,
+  closeAfterEach,
   common,
   gatewayNode,
   loopbackNode,
@@ -29,14 +30,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const opened: SshNode[] = [];
-function track<T extends SshNode>(node: T): T {
-  opened.push(node);
-  return node;
-}
-afterEach(async () => {
-  for (const node of opened.splice(0).sort((a, b) => b.distance() - a.distance())) await node.close();
-});
+const track = closeAfterEach();
 
 let flags = 0;
 function newFlag(): { path: string; raise: () => Promise<void> } {

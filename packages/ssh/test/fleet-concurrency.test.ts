@@ -4,20 +4,11 @@
  * of this machine, which serves every bed host), waiting hosts stopped cleanly, bad values refused.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Fleet, type HostSettings, SshNode } from '../src/index.js';
-import { bed, RecordingFormatter } from './bed.js';
+import { Fleet, SshNode } from '../src/index.js';
+import { bed, common, RecordingFormatter } from './bed.js';
 
-const settings: HostSettings & { hostname: string } = {
-  hostname: bed.loopback.hostname,
-  port: bed.loopback.port,
-  username: 'root',
-  keys: [bed.keys.ed25519],
-  knownHosts: bed.knownHosts,
-  hostKeyPolicy: 'strict',
-  agent: false,
-  connectTimeout: 10_000,
-  formatter: new RecordingFormatter(),
-};
+/** The loopback sshd with the bed's credentials: a host of a fleet, or an SshNode's options. */
+const settings = { hostname: bed.loopback.hostname, port: bed.loopback.port, ...common() };
 /** Five hosts named h0…h4, all the loopback sshd (they share its connection). */
 const fleet = new Fleet(Array.from({ length: 5 }, (_, i) => ({ ...settings, name: `h${i}` })));
 afterAll(() => fleet.close());

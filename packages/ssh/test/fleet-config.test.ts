@@ -4,22 +4,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Fleet, type HostSettings, LocalNode, type SshNode } from '../src/index.js';
-import { bed, RecordingFormatter } from './bed.js';
+import { bed, fleetSettings, gatewaySpec, RecordingFormatter } from './bed.js';
 import { configFiles } from './config-files.js';
 
 const { config } = configFiles('jg-fleet-config-');
 const [t1, t2] = bed.targets;
-const gatewaySpec = `root@${bed.gateway.hostname}:${bed.gateway.port}`;
-const defaults: HostSettings = {
-  username: 'root',
-  keys: [bed.keys.ed25519],
-  knownHosts: bed.knownHosts,
-  hostKeyPolicy: 'strict',
-  agent: false,
-  connectTimeout: 10_000,
-  formatter: new RecordingFormatter(),
-  gateway: gatewaySpec,
-};
+const defaults: HostSettings = fleetSettings({ gateway: gatewaySpec });
 
 const fleets: Fleet[] = [];
 async function track(fleet: Promise<Fleet>): Promise<Fleet> {

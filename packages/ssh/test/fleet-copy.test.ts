@@ -17,21 +17,11 @@ import {
   SshError,
   safeHostName,
 } from '../src/index.js';
-import { bed, RecordingFormatter } from './bed.js';
+import { bed, fleetSettings, gatewaySpec, loopbackSpec, RecordingFormatter } from './bed.js';
 
 const [t1, t2] = bed.targets;
-const gatewaySpec = `root@${bed.gateway.hostname}:${bed.gateway.port}`;
-const loopback = `${bed.loopback.hostname}:${bed.loopback.port}`;
-const defaults: HostSettings = {
-  username: 'root',
-  keys: [bed.keys.ed25519],
-  knownHosts: bed.knownHosts,
-  hostKeyPolicy: 'strict',
-  agent: false,
-  connectTimeout: 10_000,
-  formatter: new RecordingFormatter(),
-  gateway: gatewaySpec,
-};
+const loopback = loopbackSpec;
+const defaults: HostSettings = fleetSettings({ gateway: gatewaySpec });
 
 let fleet: Fleet;
 /** Local scratch directory: sources for copyTo, destinations of copyFrom, and the hosts' own directories. */

@@ -18,20 +18,11 @@ import {
   SshError,
   safeHostName,
 } from '../src/index.js';
-import { bed, RecordingFormatter } from './bed.js';
+import { bed, fleetSettings, loopbackSpec, RecordingFormatter } from './bed.js';
 
 const [t1, t2] = bed.targets;
-const loopback = `${bed.loopback.hostname}:${bed.loopback.port}`;
-const defaults: HostSettings = {
-  username: 'root',
-  keys: [bed.keys.ed25519],
-  knownHosts: bed.knownHosts,
-  hostKeyPolicy: 'strict',
-  agent: false,
-  connectTimeout: 10_000,
-  formatter: new RecordingFormatter(),
-  gateway: `root@${bed.gateway.hostname}:${bed.gateway.port}`,
-};
+const loopback = loopbackSpec;
+const defaults: HostSettings = fleetSettings({ gateway: `root@${bed.gateway.hostname}:${bed.gateway.port}` });
 
 let fleet: Fleet;
 let dir: string;

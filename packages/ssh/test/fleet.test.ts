@@ -5,7 +5,7 @@
 import { Scheduler } from '@jobgraph/core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Fleet, FleetError, type HostSettings, LocalNode, SshError, SshNode } from '../src/index.js';
-import { bed, RecordingFormatter } from './bed.js';
+import { bed, fleetSettings, gatewaySpec, loopbackSpec, RecordingFormatter } from './bed.js';
 
 const fleets: Fleet[] = [];
 function track(fleet: Fleet): Fleet {
@@ -17,19 +17,10 @@ afterAll(async () => {
 });
 
 const [t1, t2] = bed.targets;
-const gatewaySpec = `root@${bed.gateway.hostname}:${bed.gateway.port}`;
 /** The bed's credentials, for every host the fleet builds. */
-const defaults: HostSettings = {
-  username: 'root',
-  keys: [bed.keys.ed25519],
-  knownHosts: bed.knownHosts,
-  hostKeyPolicy: 'strict',
-  agent: false,
-  connectTimeout: 10_000,
-  formatter: new RecordingFormatter(),
-};
+const defaults: HostSettings = fleetSettings();
 const behindGateway: HostSettings = { ...defaults, gateway: gatewaySpec };
-const loopback = `${bed.loopback.hostname}:${bed.loopback.port}`;
+const loopback = loopbackSpec;
 
 /** Whether a process whose command line holds `marker` runs on the fleet's hosts: one line per host. */
 async function running(fleet: Fleet, marker: string): Promise<string[]> {

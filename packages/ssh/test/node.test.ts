@@ -3,16 +3,18 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalNode, SshNode } from '../src/index.js';
-import { bed, common, gatewayNode, loopbackNode, RecordingFormatter, recorder, targetNode } from './bed.js';
+import {
+  bed,
+  closeAfterEach,
+  common,
+  gatewayNode,
+  loopbackNode,
+  RecordingFormatter,
+  recorder,
+  targetNode,
+} from './bed.js';
 
-const opened: SshNode[] = [];
-function track<T extends SshNode>(node: T): T {
-  opened.push(node);
-  return node;
-}
-afterEach(async () => {
-  for (const node of opened.splice(0).reverse()) await node.close();
-});
+const track = closeAfterEach();
 
 describe('SshNode on the loopback sshd', () => {
   it('runs a command, with stdout and stderr apart and the last partial line flushed', async () => {

@@ -8,16 +8,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type CommandNode, LocalNode, type OutputLine, Run, RunString, type SshNode } from '../src/index.js';
 import { LineSplitter } from '../src/output.js';
 import { checkRunOptions, idleWatch } from '../src/run-options.js';
-import { gatewayNode, loopbackNode, RecordingFormatter, recorder, targetNode } from './bed.js';
+import {
+  closeAfterEach,
+  gatewayNode,
+  loopbackNode,
+  RecordingFormatter,
+  recorder,
+  targetNode,
+} from './bed.js';
 
-const opened: SshNode[] = [];
-function track<T extends SshNode>(node: T): T {
-  opened.push(node);
-  return node;
-}
-afterEach(async () => {
-  for (const node of opened.splice(0).reverse()) await node.close();
-});
+const track = closeAfterEach();
 
 function split(chunks: readonly Buffer[], encoding: string): Array<{ text: string; bytes: Buffer }> {
   const lines: Array<{ text: string; bytes: Buffer }> = [];

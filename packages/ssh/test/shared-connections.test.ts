@@ -17,7 +17,15 @@ import { promisify } from 'node:util';
 import { Scheduler } from '@jobgraph/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, Run, SshJob, type SshNode } from '../src/index.js';
-import { bed, gatewayNode, loopbackNode, RecordingFormatter, recorder, targetNode } from './bed.js';
+import {
+  bed,
+  closeAfterEach,
+  gatewayNode,
+  loopbackNode,
+  RecordingFormatter,
+  recorder,
+  targetNode,
+} from './bed.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,14 +38,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const opened: SshNode[] = [];
-function track<T extends SshNode>(node: T): T {
-  opened.push(node);
-  return node;
-}
-afterEach(async () => {
-  for (const node of opened.splice(0).sort((a, b) => b.distance() - a.distance())) await node.close();
-});
+const track = closeAfterEach();
 
 let flags = 0;
 /** A flag file (on this machine, which is the loopback host and shares its disk with the bed's namespaces). */

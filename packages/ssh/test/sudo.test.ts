@@ -8,19 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Fleet, LocalNode, type RunRequest, SshError, type SshNode } from '../src/index.js';
 import { LeadingFrames } from '../src/remote-process.js';
 import { checkSudo } from '../src/sudo.js';
-import { bed, loopbackNode, RecordingFormatter, recorder, targetNode } from './bed.js';
+import { bed, closeAfterEach, loopbackNode, RecordingFormatter, recorder, targetNode } from './bed.js';
 
 const { withPassword, noPassword } = bed.sudo;
 const password = withPassword.password;
 
-const opened: SshNode[] = [];
-function track<T extends SshNode>(node: T): T {
-  opened.push(node);
-  return node;
-}
-afterEach(async () => {
-  for (const node of opened.splice(0).reverse()) await node.close();
-});
+const track = closeAfterEach();
 
 const nopw = () => track(loopbackNode({ username: noPassword.username }));
 const withPw = () => track(loopbackNode({ username: withPassword.username }));
