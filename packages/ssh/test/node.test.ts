@@ -1,7 +1,7 @@
 /**
  * SshNode and LocalNode against the real test bed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalNode, SshNode } from '../src/index.js';
 import {
   bed,

@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CommandNode, LocalNode, type OutputLine, Run, RunString, type SshNode } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type CommandNode, LocalNode, type OutputLine, Run, RunString } from '../src/index.js';
 import { LineSplitter } from '../src/output.js';
 import { checkRunOptions, idleWatch } from '../src/run-options.js';
 import {

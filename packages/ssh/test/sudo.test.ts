@@ -4,7 +4,7 @@
  * result or error; a missing or wrong one fails at once; a cancelled sudo command leaves no process.
  */
 import { execFileSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Fleet, LocalNode, type RunRequest, SshError, type SshNode } from '../src/index.js';
 import { LeadingFrames } from '../src/remote-process.js';
 import { checkSudo } from '../src/sudo.js';
