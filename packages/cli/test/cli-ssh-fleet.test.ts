@@ -1,14 +1,16 @@
 /**
  * The options `jobgraph ssh` gained with Fleet (issue 11): --stdin, --encoding, --idle-timeout,
  * --host-args, --sudo and --sudo-password-file, spawned for real against the test bed; and
- * their bad values, each a one-line usage error.
+ * their bad values, each a one-line usage error. And the fan-out itself, one Fleet for every
+ * target: two accounts of one host side by side, -w as Fleet's concurrency, Ctrl-C with targets
+ * still waiting their turn.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { bin, jobgraph, pgrep, tempDir } from './binary.js';
+import { bin, eventually, jobgraph, pgrep, start, tempDir } from './binary.js';
 
 const bed = inject('testbed');
 const lo = `${bed.loopback.hostname}:${bed.loopback.port}`;
@@ -398,5 +400,66 @@ describe('--sudo, as the non-root sudo users of the bed', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('sudo refused the password');
     expect(wrong.stdout + wrong.stderr).not.toContain('not-the-password');
+  });
+});
+
+describe('one fleet for every target', () => {
+  const { noPassword } = bed.sudo;
+  const root = `root@${lo}`;
+  const other = `${noPassword.username}@${lo}`;
+
+  it('two accounts of one host are two targets: their own names, files, arguments and script copies', async () => {
+    await writeFile(join(dir, 'accounts.yaml'), `${root}: first\n${other}: second\n`);
+    const out = join(dir, 'accounts-out');
+    const run = await jobgraph(
+      [
+        'ssh',
+        ...auth,
+        '--host-args',
+        'accounts.yaml',
+        '-o',
+        out,
+        '--mark',
+        '-t',
+        root,
+        '-t',
+        other,
+        '-s',
+        'echo "$(id -un) [$1]"',
+        '{0}',
+      ],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readFile(join(out, root), 'utf8')).toBe('root [first]\n');
+    expect(await readFile(join(out, other), 'utf8')).toBe(`${noPassword.username} [second]\n`);
+    expect(await readFile(join(out, '0ok', other), 'utf8')).toBe('0\n');
+  });
+
+  it('-w 1: one target at a time, the next one when the first is done', async () => {
+    // each command holds a directory of the one machine while it runs: two at once would clash (exit 9)
+    const lock = `/tmp/jg-window-${process.pid}-${Date.now()}`;
+    const command = `mkdir ${lock} || exit 9; sleep 0.5; rmdir ${lock}`;
+    const run = await jobgraph(['ssh', ...auth, '-w', '1', '-v', '-t', root, '-t', other, command]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('jobgraph ssh: running the command on 2 target(s), at most 1 at once\n');
+    expect(run.stderr).toContain('jobgraph ssh: 2 target(s): 2 succeeded, 0 failed, 0 unreachable\n');
+  });
+
+  it('Ctrl-C with -w 1: the running command killed, the waiting target never started, both cancelled', async () => {
+    const marker = `sleep 41.${process.pid % 1000}`;
+    const { child, done } = start(['ssh', ...auth, '-w', '1', '-v', '-t', root, '-t', other, marker]);
+    expect(await eventually(async () => (await pgrep(`^${marker}`)).length >= 1)).toBe(true);
+    child.kill('SIGINT');
+    const out = await done;
+    expect(out.code).toBe(130);
+    expect(out.stderr).toContain(
+      'jobgraph ssh: 2 target(s): 0 succeeded, 0 failed, 0 unreachable, 2 cancelled (interrupted)',
+    );
+    expect(out.stderr).toContain(`jobgraph ssh: ${root}: cancelled\n`);
+    expect(out.stderr).toContain(`jobgraph ssh: ${other}: cancelled\n`);
+    // the second target's command was never sent: one session started in all
+    expect(out.stderr.match(/Session started for/g)).toHaveLength(1);
+    expect(await pgrep(`^${marker}`)).toEqual([]);
   });
 });

@@ -464,7 +464,8 @@ describe('against the test bed', () => {
     expect(await readFile(join(dated, lo), 'utf8')).toContain('dated\n');
     expect(await readFile(join(dated, '0ok', lo), 'utf8')).toBe('0\n');
     expect(out.stderr).toContain('jobgraph ssh: working on 1 target(s)');
-    expect(out.stderr).toContain('SCHEDULER: entering run() with 1 jobs');
+    expect(out.stderr).toContain('jobgraph ssh: running the command on 1 target(s), all at once\n');
+    expect(out.stderr).toMatch(/jobgraph ssh: root@\S+: succeeded \(exit code 0\) after \d+\.\d\d s\n/);
   });
 
   it('-s runs a local script with its includes, or a script text; arguments stay words', async () => {

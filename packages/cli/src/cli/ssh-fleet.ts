@@ -1,18 +1,21 @@
 /**
- * The fan-out of `jobgraph ssh`: each target's command runs through `Fleet.run` (@jobgraph/ssh),
- * which gives the per-host result (errors as values), the per-target timeout with the remote
- * process killed, stdin, encoding, the idle timeout, sudo and the `hostArgs` templates; the
- * output is shown through each node's formatter (`print`).
- *
- * Why one Fleet per target, each run as a job of a Scheduler, rather than one `fleet.run()` over
- * all the targets:
- * - `-w N` bounds how many targets work at once; Fleet runs all its hosts at once;
- * - a Fleet names a host `host[:port]` and refuses the same name twice, while two targets may
- *   share one (`root@h` and `bob@h`, or `h` direct and `gw->h`);
- * - `-s` copies the script to each target before its run (`Fleet.run` takes a command line);
- * - `-v` shows the progress of the jobs, and Ctrl-C cancels them, as `jobgraph run` does.
+ * The fan-out of `jobgraph ssh`: one `Fleet` (@jobgraph/ssh) holds every target, and one
+ * `fleet.run` runs the command on all of them, each result a value (one target's failure never
+ * stops the others).
+ * - Each target is a fleet host `{ node, name }` named as `-o` names its file (targets/names.ts),
+ *   so two targets of one host (`root@h` and `bob@h`, `h` direct and `gw->h`) stay apart.
+ * - `-w N` is Fleet's `concurrency` (the others wait their turn, in target order); `--timeout`
+ *   its per-host `timeout` (the remote process killed); `--stdin`, `--encoding`,
+ *   `--idle-timeout`, `--sudo` its command options; `--host-args` its `hostArgs`, keyed by name.
+ * - The output goes through each node's formatter as it comes, never held (`collect: false`).
+ * - Ctrl-C (SIGTERM, SIGHUP) aborts the run's `signal`: every remote command is killed, targets
+ *   still waiting for their turn never start.
+ * - `-s`: the script is copied to every target first, by `fleet.each` (within `-w`, each copy
+ *   within `--timeout`); a target whose copy failed is left out of the run, with that error.
+ *   With `-s`, `--timeout` thus bounds the copy and then the command, each on its own.
+ * - `-v`: the formatter's events of each target as they come (connections, sessions), a line
+ *   as the copy and the run start, and at the end one line per target: how it went, how long.
  */
-import { attachVerboseRenderer, Job, Scheduler } from '@jobgraph/core';
 import {
   Fleet,
   type FleetResult,
@@ -23,19 +26,19 @@ import {
   type SshNode,
 } from '@jobgraph/ssh';
 import { NodeFactory } from '../targets/nodes.js';
-import type { Target } from '../targets/resolve.js';
-import { type FanoutResult, isUnreachable, type Outcome } from './fanout.js';
-import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
+import { type Target, targetText } from '../targets/resolve.js';
+import { type FanoutResult, isUnreachable, NO_EXIT_CODE, type Outcome } from './fanout.js';
+import { onInterrupt } from './interrupt.js';
 import type { Io } from './run.js';
 import type { TargetOptions } from './target-options.js';
 
-/** What one target runs. */
-export interface TargetRun {
-  /** The command line; a template of Fleet's (`{0}`, `{name}`) when `hostArg` is given. */
+/** What runs on every target. */
+export interface FleetCommandPlan {
+  /** The command line of every target; a template of Fleet's (`{0}`, `{name}`) when `hostArgs` is given. */
   readonly line: string;
-  /** The target's `--host-args` entry. */
-  readonly hostArg?: HostArg | undefined;
-  /** Done on the node before the command (the copy of a script); its failure is the target's. */
+  /** Each target's `--host-args` entry, in target order. */
+  readonly hostArgs?: readonly HostArg[] | undefined;
+  /** Done on each target before the command (the copy of a script); its failure is that target's. */
   readonly prepare?: ((node: SshNode, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
@@ -44,53 +47,77 @@ export type CommandSettings = Pick<FleetRunOptions, 'stdin' | 'encoding' | 'idle
 
 /** How to run the command of `jobgraph ssh` on every target. */
 export interface FleetFanoutSettings {
-  /** What each target runs. */
-  readonly run: (target: Target, index: number, node: SshNode) => TargetRun;
+  readonly plan: FleetCommandPlan;
   readonly command: CommandSettings;
+  /** Each target's name in the fleet: the name of its `-o` file. */
+  readonly names: ReadonlyMap<Target, string>;
   readonly options: TargetOptions;
   readonly keys: PrivateKey[] | undefined;
   readonly formatter: Formatter;
 }
 
-/** What became of one target's job. */
-interface Settled {
-  readonly result?: FleetResult;
-  /** An error before the command ran (the copy of a script), or thrown by Fleet. */
-  readonly error?: unknown;
-  /** Whether it came after Ctrl-C (then an unfinished command counts as cancelled). */
-  readonly afterStop: boolean;
+/** One target in the fleet, and what became of it. */
+interface Member {
+  readonly target: Target;
+  readonly node: SshNode;
+  readonly name: string;
+  /** Why the step before the command (the copy of a script) failed. */
+  prepareError?: unknown;
+  result?: FleetResult;
 }
 
-function outcomeOf(target: Target, node: SshNode, settled: Settled | undefined): Outcome {
-  const cancelled = { target, node, status: 'cancelled', result: undefined, error: undefined } as const;
-  if (settled === undefined) return cancelled;
-  const { result } = settled;
+/** Whether `error`, or one of its causes, is `reason`. */
+function causedBy(error: unknown, reason: unknown): boolean {
+  for (let cause = error, depth = 0; cause !== undefined && depth < 8; depth++) {
+    if (cause === reason) return true;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return false;
+}
+
+/**
+ * What became of a target. `stop`: the reason of Ctrl-C, if it came; a target stopped by it, or
+ * that never had its turn, is cancelled; one that had ended, or failed on its own, keeps that.
+ */
+function outcomeOf(member: Member, stop: unknown): Outcome {
+  const { target, node, result } = member;
   if (result?.finished === true) {
     // as an SshJob's result: -1 for a command ended by a signal (apssh's)
     const code = result.exitCode ?? -1;
     return { target, node, status: code === 0 ? 'succeeded' : 'failed', result: code, error: undefined };
   }
-  if (settled.afterStop) return cancelled;
-  const error = settled.error ?? result?.error;
+  const error = member.prepareError ?? result?.error;
+  if (error === undefined || (stop !== undefined && causedBy(error, stop))) {
+    return { target, node, status: 'cancelled', result: undefined, error: undefined };
+  }
   return { target, node, status: isUnreachable(error) ? 'unreachable' : 'failed', result: undefined, error };
 }
 
 /**
- * The step before the command (the copy of a script), within `--timeout` as the command is (the
- * limit is on the whole target, as it was for an SshJob). @returns what is left of the timeout
+ * `-v`'s line for a target at the end: `root@fit01: succeeded (exit code 0) after 1.25 s`, how
+ * long its command took; why one failed is said below it, as without `-v` (errorLines).
  */
+function progressLine(outcome: Outcome, member: Member): string {
+  const { status, result } = outcome;
+  const code = result === undefined ? '' : result === -1 ? ` (${NO_EXIT_CODE})` : ` (exit code ${result})`;
+  // a cancelled target may never have had its turn: no duration
+  const took =
+    member.result === undefined || status === 'cancelled'
+      ? ''
+      : ` after ${(member.result.durationMs / 1000).toFixed(2)} s`;
+  return `jobgraph ssh: ${member.node.toString()}: ${status}${code}${took}\n`;
+}
+
+/** The step before the command (the copy of a script), within `--timeout`. */
 async function prepareWithin(
-  prepare: TargetRun['prepare'],
+  prepare: NonNullable<FleetCommandPlan['prepare']>,
   node: SshNode,
   signal: AbortSignal,
   timeout: number | undefined,
-): Promise<number | undefined> {
-  if (prepare === undefined) return timeout;
-  if (timeout === undefined) {
-    await prepare(node, signal);
-    return undefined;
-  }
-  const began = performance.now();
+): Promise<void> {
+  // a target that waited its turn (-w) while Ctrl-C came does not start
+  if (signal.aborted) throw signal.reason;
+  if (timeout === undefined) return prepare(node, signal);
   const expired = new AbortController();
   const timer = setTimeout(() => {
     expired.abort(
@@ -104,7 +131,6 @@ async function prepareWithin(
   } finally {
     clearTimeout(timer);
   }
-  return Math.max(1, Math.round(timeout - (performance.now() - began)));
 }
 
 /** Closes the nodes, remotest first: a gateway after every node tunnelled through it. */
@@ -120,17 +146,21 @@ async function closeNodes(nodes: readonly SshNode[]): Promise<void> {
   if (failures.length > 0) throw failures[0];
 }
 
+/** `at most 4 at once`, or `all at once` (`-w`). */
+const windowText = (concurrency: number | undefined) =>
+  concurrency === undefined ? 'all at once' : `at most ${concurrency} at once`;
+
 /**
- * Runs the command on every target (at most `-w` at once); one target's failure never stops the
- * others. Ctrl-C (SIGTERM, SIGHUP) stops every command (remote processes killed) and closes the
- * connections.
+ * Runs the command on every target, as one Fleet: at most `-w` at once, one target's failure
+ * never stopping the others. Ctrl-C (SIGTERM, SIGHUP) stops every command (remote processes
+ * killed) and closes the connections.
  */
 export async function runFleetFanout(
   targets: readonly Target[],
   settings: FleetFanoutSettings,
   io: Io,
 ): Promise<FanoutResult> {
-  const { options, command } = settings;
+  const { options, plan } = settings;
   const factory = new NodeFactory({
     keys: settings.keys,
     knownHosts: options.knownHosts,
@@ -139,65 +169,65 @@ export async function runFleetFanout(
     formatter: settings.formatter,
     verbose: options.verbose,
   });
-  const scheduler = new Scheduler({
-    jobsWindow: options.window,
-    label: 'jobgraph',
-    shutdownTimeout: CLI_SHUTDOWN_TIMEOUT_MS,
-  });
-  const controller = new AbortController();
-  const settled: (Settled | undefined)[] = [];
-  const nodes: SshNode[] = [];
-  for (const [index, target] of targets.entries()) {
+  const members: Member[] = [];
+  for (const target of targets) {
     const node = await factory.node(target);
-    nodes.push(node);
     if (options.debug) io.stderr.write(`jobgraph: target ${target.text} is ${node.toString()}\n`);
-    const { line, hostArg, prepare } = settings.run(target, index, node);
-    const fleet = new Fleet([node]);
-    const runOptions: FleetRunOptions = {
-      ...command,
-      ...(hostArg === undefined ? {} : { hostArgs: [hostArg] }),
-      // shown as it comes, never held: `-r 'tar c /'` may print more than memory holds
-      print: true,
-      collect: false,
-    };
-    new Job(
-      async ({ signal }) => {
-        const settle = (outcome: Omit<Settled, 'afterStop'>) => {
-          settled[index] = { ...outcome, afterStop: controller.signal.aborted };
-        };
-        try {
-          const left = await prepareWithin(prepare, node, signal, options.timeout);
-          const [result] = await fleet.run(line, {
-            ...runOptions,
-            ...(left === undefined ? {} : { timeout: left }),
-            signal,
-          });
-          settle(result === undefined ? {} : { result });
-        } catch (error) {
-          settle({ error });
-          throw error;
-        }
-        // a failed target is a failed job, for -v's lines
-        const result = settled[index]?.result;
-        if (result?.error !== undefined) throw result.error;
-        return result?.exitCode;
-      },
-      { label: node.toString(), critical: false, scheduler },
-    );
+    members.push({ target, node, name: settings.names.get(target) ?? targetText(target) });
   }
+  const byName = new Map(members.map((member) => [member.name, member]));
+  const fleet = new Fleet(members.map(({ node, name }) => ({ node, name })));
+  const concurrency = options.window > 0 ? options.window : undefined;
+  const say = (text: string) => {
+    if (options.verbose) io.stderr.write(`jobgraph ssh: ${text}\n`);
+  };
 
-  const stopRenderer = options.verbose
-    ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
-    : undefined;
+  const controller = new AbortController();
+  const { signal } = controller;
   const interrupt = onInterrupt(controller, io);
   try {
-    try {
-      await scheduler.run({ signal: controller.signal });
-    } catch (error) {
-      if (!interrupt.interrupted) throw error;
+    let ready = fleet;
+    const { prepare } = plan;
+    if (prepare !== undefined) {
+      say(`copying the script to ${fleet.size} target(s), ${windowText(concurrency)}`);
+      const copies = await fleet.each(
+        async (host) => {
+          const member = byName.get(host.name) as Member;
+          try {
+            await prepareWithin(prepare, member.node, signal, options.timeout);
+          } catch (error) {
+            // a copy that fails once Ctrl-C came was stopped by it
+            throw signal.aborted ? signal.reason : error;
+          }
+        },
+        concurrency === undefined ? {} : { concurrency },
+      );
+      for (const copy of copies) {
+        if (!copy.ok) (byName.get(copy.host) as Member).prepareError = copy.error;
+      }
+      ready = fleet.filter((host) => byName.get(host.name)?.prepareError === undefined);
+    }
+    if (ready.size > 0 && !signal.aborted) {
+      say(`running the command on ${ready.size} target(s), ${windowText(concurrency)}`);
+      const hostArgs =
+        plan.hostArgs === undefined
+          ? undefined
+          : Object.fromEntries(
+              members.map((member, index) => [member.name, plan.hostArgs?.[index] as HostArg]),
+            );
+      const results = await ready.run(plan.line, {
+        ...settings.command,
+        ...(hostArgs === undefined ? {} : { hostArgs }),
+        ...(concurrency === undefined ? {} : { concurrency }),
+        ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+        signal,
+        // shown as it comes, never held: `-r 'tar c /'` may print more than memory holds
+        print: true,
+        collect: false,
+      });
+      for (const result of results) (byName.get(result.host) as Member).result = result;
     }
   } finally {
-    stopRenderer?.();
     try {
       await closeNodes(factory.all());
     } finally {
@@ -205,9 +235,12 @@ export async function runFleetFanout(
       interrupt.dispose();
     }
   }
-  return {
-    outcomes: targets.map((target, index) => outcomeOf(target, nodes[index] as SshNode, settled[index])),
-    interrupted: interrupt.interrupted,
-    signal: interrupt.signal,
-  };
+  const stop = signal.aborted ? signal.reason : undefined;
+  const outcomes = members.map((member) => outcomeOf(member, stop));
+  if (options.verbose) {
+    outcomes.forEach((outcome, index) => {
+      io.stderr.write(progressLine(outcome, members[index] as Member));
+    });
+  }
+  return { outcomes, interrupted: interrupt.interrupted, signal: interrupt.signal };
 }

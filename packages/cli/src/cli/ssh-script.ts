@@ -1,16 +1,16 @@
 /**
  * `jobgraph ssh -s`: the script (a local file, or the first word as its text) and its `-i`
  * includes, read once, copied to each target under `~/.jobgraph-remote/` (mode 0700, as
- * RunScript does) with node.fs, then run by Fleet like any command, so that `--stdin`,
- * `--sudo`, `--host-args` and the timeouts apply to scripts too.
+ * RunScript does) with node.fs before the run (ssh-fleet.ts), then run by the fleet like any
+ * command, so that `--stdin`, `--sudo`, `--host-args` and the timeouts apply to scripts too.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type HostArg, REMOTE_DIR, type SshNode, shellQuote } from '@jobgraph/ssh';
+import { REMOTE_DIR, type SshNode, shellQuote } from '@jobgraph/ssh';
 import { isUnreachable } from './fanout.js';
-import type { TargetRun } from './ssh-fleet.js';
+import type { FleetCommandPlan } from './ssh-fleet.js';
 import { quotedTemplateWord, readOptionFile } from './ssh-inputs.js';
 
 /** A file to copy: its name on the target, its bytes, its mode there. */
@@ -59,9 +59,6 @@ export function scriptArguments(args: readonly string[], templated: boolean): st
   return args.map((arg) => (templated ? quotedTemplateWord(arg, shellQuote) : shellQuote(arg))).join(' ');
 }
 
-/** A user name that `~name` expands (POSIX portable file name characters). */
-const TILDE_USER = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
-
 /** Copies the script and its includes into `~/.jobgraph-remote/` on the node. */
 async function install(node: SshNode, name: string, files: Script, signal: AbortSignal): Promise<void> {
   const { fs } = node;
@@ -83,26 +80,20 @@ async function install(node: SshNode, name: string, files: Script, signal: Abort
 }
 
 /**
- * What each target runs with `-s`: the script copied under a name of its own (two targets that
- * are one account never rewrite each other's copy), then run with the arguments.
+ * What every target runs with `-s`: the script, copied under a name of this run's (a random
+ * suffix: two runs never rewrite each other's copy), then run with the arguments. The path is
+ * relative to the login directory, where SFTP puts the copy and where sshd starts the command
+ * (sudo keeps it, where `$HOME` would be root's), so the line is the same on every target: one
+ * template for Fleet with `--host-args`. Two targets that are one account write the same bytes to
+ * the same name (atomically), all before any command runs.
  */
-export function scriptRuns(
-  files: Script,
-  args: readonly string[],
-  hostArgs: readonly HostArg[] | undefined,
-): (target: unknown, index: number, node: SshNode) => TargetRun {
-  const argumentLine = scriptArguments(args, hostArgs !== undefined);
-  return (_target, index, node) => {
-    const name = `${files.script.name}-${randomBytes(4).toString('hex')}`;
-    // The copy is in the login user's home (where SFTP starts). `~user` names it under sudo
-    // too, where $HOME is root's; "$HOME" for a user name that a tilde cannot take. The name
-    // is safe as a shell word.
-    const home = TILDE_USER.test(node.username) ? `~${node.username}` : '"$HOME"';
-    const path = `${home}/${REMOTE_DIR}/${name}`;
-    return {
-      line: argumentLine === '' ? path : `${path} ${argumentLine}`,
-      hostArg: hostArgs?.[index],
-      prepare: (node, signal) => install(node, name, files, signal),
-    };
+export function scriptPlan(files: Script, args: readonly string[], templated: boolean): FleetCommandPlan {
+  const name = `${files.script.name}-${randomBytes(4).toString('hex')}`;
+  // the name is safe as a shell word, and holds no brace (a template leaves it as it is)
+  const path = `${REMOTE_DIR}/${name}`;
+  const argumentLine = scriptArguments(args, templated);
+  return {
+    line: argumentLine === '' ? path : `${path} ${argumentLine}`,
+    prepare: (node, signal) => install(node, name, files, signal),
   };
 }

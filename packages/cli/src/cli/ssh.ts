@@ -1,8 +1,8 @@
 /**
  * `jobgraph ssh -t TARGET… COMMAND…`: apssh. One command (or script) on every target, through
  * gateways, its output per host on the terminal or in files, `--mark` for a second pass; the
- * command's stdin, encoding, idle timeout, per-target arguments and sudo. It runs through Fleet
- * (ssh-fleet.ts).
+ * command's stdin, encoding, idle timeout, per-target arguments and sudo. Every target is a host
+ * of one Fleet, which runs the command on all of them (ssh-fleet.ts).
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -11,7 +11,6 @@ import {
   type HostArg,
   HostFormatter,
   RawFormatter,
-  type SshNode,
   SubdirFormatter,
   shellQuote,
   strftime,
@@ -34,9 +33,9 @@ import {
 import { writeMarks } from './marks.js';
 import { NamedOutput } from './named-output.js';
 import type { Io } from './run.js';
-import { type CommandSettings, runFleetFanout, type TargetRun } from './ssh-fleet.js';
+import { type CommandSettings, type FleetCommandPlan, runFleetFanout } from './ssh-fleet.js';
 import { checkEncoding, readHostArgs, readStdinOption, readSudoPassword } from './ssh-inputs.js';
-import { isScriptFile, readScript, scriptArguments, scriptRuns } from './ssh-script.js';
+import { isScriptFile, readScript, scriptArguments, scriptPlan } from './ssh-script.js';
 import { OptionReader, readTargetOptions, type TargetOptionValues, targetOptions } from './target-options.js';
 
 /** The options of `jobgraph ssh`: the target options, then its own. */
@@ -127,19 +126,17 @@ function templateOf(words: readonly string[], options: SshOptions): string {
   return options.script ? scriptArguments(words.slice(1), true) : words.join(' ');
 }
 
-/** What each target runs: the words joined (the remote shell reads them), or a script. */
-async function runsOf(
+/** What every target runs: the words joined (the remote shell reads them), or a script. */
+async function planOf(
   words: readonly string[],
   options: SshOptions,
   hostArgs: readonly HostArg[] | undefined,
-): Promise<(target: Target, index: number, node: SshNode) => TargetRun> {
-  if (!options.script) {
-    const line = words.join(' ');
-    return (_target, index) => ({ line, hostArg: hostArgs?.[index] });
-  }
+): Promise<FleetCommandPlan> {
+  if (!options.script) return { line: words.join(' '), hostArgs };
   const [first = '', ...args] = words;
   // Script arguments are quoted, so that "two three" stays one argument (apssh re-splits it).
-  return scriptRuns(await readScript(first, options.include), args, hostArgs);
+  const plan = scriptPlan(await readScript(first, options.include), args, hostArgs !== undefined);
+  return { ...plan, hostArgs };
 }
 
 /** The names keyed by node text, as the formatter sees nodes. */
@@ -238,7 +235,7 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
     throw new UsageError(`no target left: all ${selection.excluded.length} are excluded by -x`);
   }
   const keys = await chooseKeys(options, selection.selected);
-  const runs = await runsOf(words, parsed, hostArgs);
+  const plan = await planOf(words, parsed, hostArgs);
   const command = await commandSettings(parsed, password, io);
   const chosen = formatterOf(parsed, options.verbose, started);
   const subdir = chosen instanceof SubdirFormatter ? chosen : undefined;
@@ -251,7 +248,7 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
   }
   const result = await runFleetFanout(
     selection.selected,
-    { run: runs, command, options, keys, formatter },
+    { plan, command, names, options, keys, formatter },
     io,
   );
   let code = exitCodeOfFanout(result);
