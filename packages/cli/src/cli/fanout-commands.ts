@@ -60,7 +60,7 @@ function addTargetOptions(command: Command): Command {
       'print the targets, one per line (user@host or gwuser@gw->user@host), and exit',
     )
     .option('-n, --dry-run', 'print the selected and excluded targets and what would run, without connecting')
-    .option('-v, --verbose', 'show connections, sessions and each target's progress on stderr')
+    .option('-v, --verbose', 'show connections, sessions and the progress of each target on stderr')
     .option('-D, --debug', 'as -v, with stack traces on errors');
 }
 
