@@ -1,8 +1,10 @@
 /**
  * The bed's non-root users and their sudo rules (for the tests of `node.run(…, { sudo })`).
  *
- * - `jgtb-sudo`: a login user whose sudo needs its password (set afresh with `chpasswd` at each start);
- * - `jgtb-nopw`: a login user with a NOPASSWD rule.
+ * - `jgtb-sudo`: a login user whose sudo needs its password (set afresh with `chpasswd` at each start),
+ *   with bash as login shell (bash runs the last command of `-c` in place of the shell);
+ * - `jgtb-nopw`: a login user with a NOPASSWD rule, with /bin/sh (dash) as login shell;
+ * - `jgtb-runas`: a login user that may run commands as `nobody` only (NOPASSWD), /bin/sh.
  *
  * Both are made with the comment {@link USER_COMMENT} (a user of that name without it is not ours and is
  * never touched), log in with the bed's client keys (the bed's `authorized_keys`, made readable to them),
@@ -20,11 +22,19 @@ export interface TestbedSudoUsers {
   withPassword: { username: string; password: string };
   /** A user with a NOPASSWD rule (any command, as any user). */
   noPassword: { username: string };
+  /** A user that may run any command as `nobody` only, without a password (not as root). */
+  runAsNobody: { username: string };
 }
 
 export const SUDOERS_FILE = '/etc/sudoers.d/jobgraph-testbed-users';
 export const USER_COMMENT = 'jobgraph-testbed';
-const USERS = ['jgtb-sudo', 'jgtb-nopw'] as const;
+const USERS = ['jgtb-sudo', 'jgtb-nopw', 'jgtb-runas'] as const;
+/** Each user's login shell: both kinds the sudo script must work under. */
+const SHELLS: Record<(typeof USERS)[number], string> = {
+  'jgtb-sudo': '/bin/bash',
+  'jgtb-nopw': '/bin/sh',
+  'jgtb-runas': '/bin/sh',
+};
 
 type Runner = (
   step: string,
@@ -54,12 +64,16 @@ export async function setupSudoUsers(
   for (const name of USERS) {
     const entry = await passwdEntry(name);
     if (entry === null) {
-      await run(`adding the user ${name}`, 'useradd', ['-m', '-s', '/bin/sh', '-c', USER_COMMENT, name], {
+      await run(`adding the user ${name}`, 'useradd', ['-m', '-s', SHELLS[name], '-c', USER_COMMENT, name], {
         timeoutMs: 30_000,
       });
     } else if (entry.comment !== USER_COMMENT) {
       throw new Error(`testbed: a user ${name} exists but is not the bed's (comment not ${USER_COMMENT})`);
     }
+    // set at each start: a user left by an older bed keeps the shell it had
+    await run(`setting the login shell of ${name}`, 'usermod', ['-s', SHELLS[name], name], {
+      timeoutMs: 10_000,
+    });
     // An unlocked password: sshd (UsePAM no) refuses even key logins to a locked account.
     const own = name === 'jgtb-sudo' ? password : randomBytes(12).toString('hex');
     await run(`setting the password of ${name}`, 'chpasswd', [], {
@@ -75,6 +89,7 @@ export async function setupSudoUsers(
     '# jobgraph test bed (test/testbed/sudo-users.ts): removed when the bed stops',
     'jgtb-sudo ALL=(ALL:ALL) ALL',
     'jgtb-nopw ALL=(ALL:ALL) NOPASSWD: ALL',
+    'jgtb-runas ALL=(nobody) NOPASSWD: ALL',
     '',
   ].join('\n');
   // A name with a dot: sudo's @includedir skips it while it is being checked.
@@ -86,7 +101,11 @@ export async function setupSudoUsers(
   } finally {
     await rm(temporary, { force: true });
   }
-  return { withPassword: { username: 'jgtb-sudo', password }, noPassword: { username: 'jgtb-nopw' } };
+  return {
+    withPassword: { username: 'jgtb-sudo', password },
+    noPassword: { username: 'jgtb-nopw' },
+    runAsNobody: { username: 'jgtb-runas' },
+  };
 }
 
 /** Processes whose real uid is `uid`. */

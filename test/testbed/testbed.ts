@@ -880,8 +880,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       if (running) {
         const by = [...current.live.map((id) => `pid ${id.pid}`), ...(current.detached ? ['the CLI'] : [])];
         log(`testbed: joining the bed already up (used by ${by.join(', ')})`);
-        if (running.sudo === undefined) {
-          // Started by a version of the bed without sudo users: add them to it.
+        if (running.sudo?.runAsNobody === undefined) {
+          // Started by a version of the bed without (all) the sudo users: add them to it.
           running.sudo = await setupSudoUsers(workDir, path.join(workDir, 'authorized_keys'), run);
           await writeFile(path.join(workDir, 'info.json'), `${JSON.stringify(running, null, 2)}\n`, {
             mode: 0o600,

@@ -14,8 +14,12 @@
  * The script reports how the check went on stderr in a frame the client takes off the output
  * (`\x1eJGSUDO<verdict>\x1e`, after the PID frame of remote-process.ts): `ok`, `missing` (no
  * sudo on the host), `password` (a password is needed), `refused` (wrong password, or not
- * allowed). The command's processes then belong to root (or the target user), which the
- * login user cannot signal: killing a sudo command runs the kill script under sudo too.
+ * allowed), `ticket` (the password was taken but no ticket kept: `timestamp_timeout=0`). The
+ * command's processes then belong to root (or the target user), which the login user cannot signal: killing a sudo command runs the kill script under sudo too, as the
+ * same target user (a rule may allow only that one).
+ *
+ * sudo runs `sh -c COMMAND`: a rule that allows only some commands (`/usr/bin/psql`) does not
+ * fit, and is reported as `password` (not allowed without a password).
  */
 import { Readable } from 'node:stream';
 import { SshError, SshErrorCode } from './errors.js';
@@ -35,8 +39,11 @@ export interface SudoOptions {
 /** The frame tag of the sudo verdict. */
 export const SUDO_TAG = 'JGSUDO';
 
+/** Turns off a trace (`set -x`) the login shell's startup files may have turned on, silently. */
+const NO_TRACE = '{ set +x; } 2>/dev/null';
+
 /** The verdicts the script reports. */
-export type SudoVerdict = 'ok' | 'missing' | 'password' | 'refused';
+export type SudoVerdict = 'ok' | 'missing' | 'password' | 'refused' | 'ticket';
 
 const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*\$?$|^#\d+$/;
 
@@ -98,13 +105,20 @@ export function sudoCommandLine(
           'IFS= read -r jgpw || jgpw=',
           `if ! printf '%s\\n' "$jgpw" | sudo -S -p ''${asUser} true 2>/dev/null; then unset jgpw; ${verdict('refused')}; exit 1; fi`,
           'unset jgpw',
+          // the command's sudo relies on the ticket the check leaves (none with timestamp_timeout=0)
+          `if ! sudo -n${asUser} true 2>/dev/null; then ${verdict('ticket')}; exit 1; fi`,
         ];
   return [
+    // a shell tracing commands (set -x in a startup file) would print the password's line
+    NO_TRACE,
     `if ! command -v sudo >/dev/null 2>&1; then ${verdict('missing')}; exit 127; fi`,
     ...check,
     verdict('ok'),
-    // env goes inside: sudo's env_reset would drop variables exported before it
+    // env goes inside: sudo's env_reset would drop variables exported before it. Not the last
+    // command of the script: bash would run it in place of the shell (exec), and sudo, its
+    // parent then sshd, would not find the ticket that the check left for this shell's children.
     `sudo -n${asUser} -- sh -c ${shellQuote(withEnv(command, env))}`,
+    'exit $?',
   ].join('\n');
 }
 
@@ -136,10 +150,13 @@ export function stdinWithPassword(
  * a password, its stdin must be {@link passwordLine}.
  */
 export function underSudo(script: string, sudo: SudoOptions): string {
-  if (sudo.password === undefined) return `sudo -n -- sh -c ${shellQuote(script)}`;
+  // as the user the command runs as: a rule may allow that user only, not root
+  const asUser = sudo.user === undefined ? '' : ` -u ${shellQuote(sudo.user)}`;
+  if (sudo.password === undefined) return `${NO_TRACE}\nsudo -n${asUser} -- sh -c ${shellQuote(script)}`;
   return [
+    NO_TRACE,
     'IFS= read -r jgpw || jgpw=',
-    `printf '%s\\n' "$jgpw" | sudo -S -p '' -- sh -c ${shellQuote(script)}`,
+    `printf '%s\\n' "$jgpw" | sudo -S -p ''${asUser} -- sh -c ${shellQuote(script)}`,
   ].join('\n');
 }
 
@@ -154,6 +171,9 @@ export function sudoError(value: SudoVerdict, node: string, label: string, sudo:
       'sudo needs a password there, or the user may not run commands as ' +
       `${as} (expected a NOPASSWD rule, or give sudo: { password })`,
     refused: `sudo refused the password, or the user may not run commands as ${as}`,
+    ticket:
+      'sudo took the password but keeps no ticket for the command that follows ' +
+      '(timestamp_timeout=0?: expected sudo to remember a password for a moment, or a NOPASSWD rule)',
   };
   return new SshError(
     SshErrorCode.SUDO,

@@ -7,10 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Fleet, LocalNode, type RunRequest, SshError, type SshNode } from '../src/index.js';
 import { LeadingFrames } from '../src/remote-process.js';
-import { checkSudo } from '../src/sudo.js';
+import { shellQuote } from '../src/ssh-node/shell.js';
+import { checkSudo, sudoCommandLine } from '../src/sudo.js';
 import { bed, closeAfterEach, loopbackNode, RecordingFormatter, recorder, targetNode } from './bed.js';
 
-const { withPassword, noPassword } = bed.sudo;
+const { withPassword, noPassword, runAsNobody } = bed.sudo;
 const password = withPassword.password;
 
 const track = closeAfterEach();
@@ -179,6 +180,53 @@ describe('sudo on an SshNode (non-root users of the bed)', () => {
     await expect(withPw().run('id -u', { sudo: { password }, pty: true })).rejects.toMatchObject({
       code: 'ERR_INVALID_OPTION',
     });
+  });
+});
+
+describe('sudo: login shells and rules', () => {
+  it('the password user logs in with bash (which execs the last command of -c): sudo still finds its ticket', async () => {
+    const node = withPw();
+    expect(await capture(node, 'echo "$0"')).toMatchObject({ stdout: expect.stringMatching(/bash\n$/) });
+    expect(await capture(node, 'id -u', { sudo: { password } })).toMatchObject({
+      exitCode: 0,
+      stdout: '0\n',
+    });
+  });
+
+  it('a shell tracing its commands (set -x) never prints the password', async () => {
+    const node = withPw();
+    const script = sudoCommandLine('id -u', undefined, { password });
+    const traced = async (text: string) => {
+      const err: string[] = [];
+      const result = await node.run(`bash -x -c ${shellQuote(text)}`, {
+        stdin: `${password}\n`,
+        printStdout: false,
+        printStderr: false,
+        onLine: (line) => {
+          if (line.stream === 'stderr') err.push(line.linenl);
+        },
+      });
+      expect(result.exitCode).toBe(0);
+      return err.join('');
+    };
+    // the check: without its first line, which turns the trace off, the password would show
+    const [first, ...rest] = script.split('\n');
+    expect(first).toContain('set +x');
+    expect(await traced(rest.join('\n'))).toContain(password);
+    expect(await traced(script)).not.toContain(password);
+  });
+
+  it('a rule for one target user only: sudo as that user runs, as root is ERR_SUDO; a cancel kills as that user', async () => {
+    const node = track(loopbackNode({ username: runAsNobody.username }));
+    expect(await capture(node, 'id -un', { sudo: { user: 'nobody' } })).toMatchObject({ stdout: 'nobody\n' });
+    await expect(node.run('id -u', { sudo: true })).rejects.toMatchObject({ code: 'ERR_SUDO' });
+    const marker = `sleep 7${Math.floor(Math.random() * 1e6)}`;
+    const stop = new AbortController();
+    const running = node.run(marker, { sudo: { user: 'nobody' }, signal: stop.signal });
+    await started(marker);
+    stop.abort(new Error('stopped by the test'));
+    await expect(running).rejects.toThrow('stopped by the test');
+    expect(await gone(marker)).toEqual([]);
   });
 });
 
