@@ -3,11 +3,11 @@
  * SshNode). A connection opened lazily under a lock and used by every job of the node, and
  * shared with every other node object of the same destination and settings (reference-counted);
  * or up to `connections` of them. One exec channel per command, within a channel budget per
- * connection; one SFTP channel per connection, reused.
+ * connection; one SFTP channel per node object (on its first connection), reused.
  *
  * This module is the face users see; the parts live in ssh-node/, each importing only
  * those below it: option-rules, credentials and connection-key at the bottom, then the
- * connection's life (connection-lifecycle, with its SFTP session), who shares it
+ * connection's life (connection-lifecycle, with its users' SFTP sessions), who shares it
  * (connection-registry), a node's connections (connection-pool), gateway-tunnel and
  * remote-command on them.
  */
@@ -133,6 +133,9 @@ export class SshNode implements CommandNode {
   /** Keep the connections open after runs (`keepConnection`). */
   #kept = false;
   #fs: RemoteFs | undefined;
+  /** The `keys` and `agent` options as given (for {@link keyPaths}, {@link keysInMemory}, {@link agent}). */
+  readonly #givenKeys: readonly KeySpec[] | undefined;
+  readonly #givenAgent: string | false | undefined;
 
   constructor(options: SshNodeOptions);
   constructor(hostname: string, options?: Omit<SshNodeOptions, 'hostname'>);
@@ -153,6 +156,8 @@ export class SshNode implements CommandNode {
     this.maxSessions = options.maxSessions ?? 8;
     this.connections = options.connections ?? 1;
     this.shareConnection = options.shareConnection ?? true;
+    this.#givenKeys = options.keys === undefined ? undefined : [...options.keys];
+    this.#givenAgent = options.agent;
     this.#pool = this.#makePool(options);
     this.formatter = options.formatter ?? new HostFormatter({ verbose: this.verbose });
     this.formatter.attach?.(this);
@@ -280,6 +285,29 @@ export class SshNode implements CommandNode {
   }
 
   /**
+   * The key files the node was given as `keys`, in order, as written (a `{ path, passphrase }` by
+   * its path; no passphrase): what can be written down (Fleet's `toJSON`). Undefined when no
+   * keys were given (the default keys), or when one was given in memory ({@link keysInMemory}).
+   */
+  get keyPaths(): readonly string[] | undefined {
+    const keys = this.#givenKeys;
+    if (keys === undefined || keys.length === 0 || this.keysInMemory) return undefined;
+    return keys.map((key) => (typeof key === 'string' ? key : (key as { path: string }).path));
+  }
+
+  /** Whether a key was given in memory (key text, bytes, a loaded key, as `fromSshConfig` gives): it has no path to write down. */
+  get keysInMemory(): boolean {
+    return (this.#givenKeys ?? []).some((key) =>
+      typeof key === 'string' ? key.includes('PRIVATE KEY-----') : Buffer.isBuffer(key) || !('path' in key),
+    );
+  }
+
+  /** The `agent` option as given: a socket path, false for none, undefined for the default (`$SSH_AUTH_SOCK`). */
+  get agent(): string | false | undefined {
+    return this.#givenAgent;
+  }
+
+  /**
    * How many SSH connections this node has used so far: a reconnection counts, and so does a
    * shared connection that another node object opened.
    */
@@ -315,17 +343,17 @@ export class SshNode implements CommandNode {
   }
 
   /**
-   * Stops using the connections now (not the gateway's): one that no other node object uses
-   * is closed, with its SFTP channel, and its commands fail; one still used by another node
-   * stays open, and this node's commands on it go on. Bounded by `connectTimeout`; idempotent.
-   * A later command connects again.
+   * Stops using the connections now (not the gateway's), and closes this node's SFTP channel:
+   * a connection that no other node object uses is closed, and its commands fail; one still used
+   * by another node stays open, and this node's commands on it go on. Bounded by
+   * `connectTimeout`; idempotent. A later command connects again.
    */
   close(): Promise<void> {
     return this.#pool.close();
   }
 
   /**
-   * The node's files, over its one SFTP session (no shell spawned): exists, stat, readFile,
+   * The node's files, over its own SFTP session (no shell spawned): exists, stat, readFile,
    * readText, writeFile (atomic), mkdir, readdir, glob, rm, rename, chmod — see {@link RemoteFs}.
    * Each SFTP request is bounded by `connectTimeout`. Made at first use.
    * @example `const text = await node.fs.readText('/etc/os-release')`
@@ -342,16 +370,21 @@ export class SshNode implements CommandNode {
     return this.#fs;
   }
 
-  /** The (first) connection's SFTP session, opened once (it holds one session slot until close). */
+  /**
+   * This node's SFTP session on its (first) connection, opened once (it holds one session slot
+   * until closed). Each node object has its own, also on a connection shared with other node
+   * objects. `signal` stops this caller's wait only, not the opening that other callers may wait for.
+   */
   sftp(signal?: AbortSignal): Promise<SftpSession> {
     return this.#pool.first.sftp(signal);
   }
 
   /**
-   * Closes the SFTP session (not the connection): the way to stop a transfer in
-   * progress, which ssh2 cannot abort otherwise. The next file command opens a new one.
-   * A session still opening is closed (and its channel slot given back) as soon as it opens;
-   * the file commands waiting for it fail with `ERR_SFTP`.
+   * Closes this node's SFTP session (not the connection, nor the sessions of other node objects
+   * sharing it): the way to stop a transfer in progress, which ssh2 cannot abort otherwise. The
+   * next file command opens a new one. A session still opening is abandoned (closed, and its
+   * channel slot given back, as soon as it opens); the file commands waiting for it fail with
+   * `ERR_SFTP`.
    */
   resetSftp(): void {
     this.#pool.first.resetSftp();

@@ -2,7 +2,8 @@
  * The life of one SSH connection: opened lazily at first use, under a lock (concurrent
  * callers share one attempt); opened again by the next use after it dropped; closed when told
  * (who uses it, and when it may close, is connection-registry.ts's business). What lives and
- * dies with the connection lives here too: its channel budget and its SFTP session.
+ * dies with the connection lives here too: its channel budget and the SFTP sessions on it (one
+ * per user: per node object).
  *
  * It knows nothing of gateways: a connection behind one is given a {@link Dial} that opens a
  * stream to its server (gateway-tunnel.ts); the others connect over TCP.
@@ -14,7 +15,7 @@ import { SessionBudget, SlotWithdrawnError } from '../session-budget.js';
 import type { Connection, SftpSession, Transport } from '../transport/transport.js';
 import type { Credentials } from './credentials.js';
 import { type EventSource, nodeEvent } from './node-events.js';
-import { SharedSftpSession } from './sftp-session.js';
+import { closedWhileOpening, UserSftpSession } from './sftp-session.js';
 import { forwardX11 } from './x11-forwarding.js';
 
 /** A stream to the server, opened for one connection; `close()` destroys it and gives back what it held. */
@@ -59,6 +60,11 @@ export interface ConnectionSite {
 /** How many times an SFTP session waiting for a slot follows its dropped connection to a new one. */
 const MOVES = 3;
 
+/** Who an SFTP session is for (a node object using the connection): its key, and who hears its events. */
+export interface SftpUser {
+  readonly node: EventSource;
+}
+
 /**
  * One connection over time. Every use goes through {@link ConnectionLifecycle.ready} and holds
  * the connection while it runs ({@link ConnectionLifecycle.hold}), so that whoever decides to
@@ -71,7 +77,8 @@ export class ConnectionLifecycle {
   /** Aborts the connection attempt in progress, when the node is closed meanwhile. */
   #connectAbort: AbortController | undefined;
   #budget: SessionBudget;
-  readonly #sftp: SharedSftpSession;
+  /** The SFTP session of each user that has one (opened or opening) on this connection. */
+  readonly #sftp = new Map<SftpUser, UserSftpSession>();
   /** Commands, transfers and tunnels using the connection. */
   #holds = 0;
   #closing: Promise<void> | undefined;
@@ -80,7 +87,6 @@ export class ConnectionLifecycle {
   constructor(settings: ConnectionSettings) {
     this.#settings = settings;
     this.#budget = new SessionBudget(settings.maxSessions);
-    this.#sftp = new SharedSftpSession(settings.node, settings.connectTimeout);
   }
 
   /** The node, as messages name it. */
@@ -142,23 +148,36 @@ export class ConnectionLifecycle {
   }
 
   /**
-   * The connection's SFTP session, opened once (it holds one session slot until closed). Waiting
-   * for a slot when the connection drops, it waits on the next connection.
+   * `user`'s SFTP session on the connection, opened once (it holds one session slot until
+   * closed); every user has its own. Waiting for a slot when the connection drops, it waits on
+   * the next connection. `signal` stops this caller's wait, not the opening. `using` tells
+   * whether `user` still uses the connection: one that stopped meanwhile opens no session.
    */
-  async sftp(signal?: AbortSignal): Promise<SftpSession> {
+  async sftp(user: SftpUser, signal?: AbortSignal, using: () => boolean = () => true): Promise<SftpSession> {
     for (let moves = 0; ; moves++) {
       const { connection, budget } = await this.site(signal);
+      if (!using()) throw closedWhileOpening(user.node.toString());
+      let session = this.#sftp.get(user);
+      if (session === undefined) {
+        session = new UserSftpSession(user.node, this.#settings.connectTimeout);
+        this.#sftp.set(user, session);
+      }
       try {
-        return await this.#sftp.get(connection, budget, signal);
+        return await session.get(connection, budget, signal);
       } catch (error) {
         if (!(error instanceof SlotWithdrawnError && error.movable) || moves >= MOVES) throw error;
       }
     }
   }
 
-  /** Closes the SFTP session, not the connection; the next file command opens a new one. */
-  resetSftp(): void {
-    this.#sftp.reset();
+  /**
+   * Closes `user`'s SFTP session (no other user's), not the connection: the next file command
+   * opens a new one. Also what a user stopping to use the connection does, so that its slot is
+   * given back.
+   */
+  closeSftp(user: SftpUser): void {
+    this.#sftp.get(user)?.close();
+    this.#sftp.delete(user);
   }
 
   /**
@@ -219,7 +238,8 @@ export class ConnectionLifecycle {
       connection.onClose((error) => {
         if (this.#site === site) {
           this.#site = undefined;
-          this.#sftp.forget();
+          for (const session of this.#sftp.values()) session.forget();
+          this.#sftp.clear();
         }
         // after the site is forgotten: the commands turned away ask for the next connection
         budget.close(new SlotWithdrawnError(node.toString(), true));
@@ -245,7 +265,7 @@ export class ConnectionLifecycle {
   }
 
   /**
-   * Closes the SFTP session and the connection. Bounded by `connectTimeout`; idempotent: a
+   * Closes the SFTP sessions and the connection. Bounded by `connectTimeout`; idempotent: a
    * second call while closing waits for the same close.
    */
   close(): Promise<void> {
@@ -267,7 +287,8 @@ export class ConnectionLifecycle {
     this.#site = undefined;
     // closed on purpose: the commands waiting for a slot fail rather than reconnect
     this.#budget.close(new SlotWithdrawnError(this.name, false));
-    await this.#sftp.close();
+    for (const session of this.#sftp.values()) session.close();
+    this.#sftp.clear();
     if (connection && !connection.closed) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([

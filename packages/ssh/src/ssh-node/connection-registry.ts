@@ -9,10 +9,14 @@
  * (a tunnel for a node behind it included) holds it; when the last user goes by `close()`, at once.
  * {@link closeAll} closes every connection.
  *
- * The connection's events (connecting, connected, connect-failed, disconnected, and the SFTP
- * session's) go to every node using it, each formatter once; a node that starts using a
- * connection already open is told `connected`, and one that stops using a connection that stays
- * open for others is told `disconnected`, so that each node's events bracket its own use.
+ * The connection's events (connecting, connected, connect-failed, disconnected) go to every node
+ * using it, each formatter once; a node that starts using a connection already open is told
+ * `connected`, and one that stops using a connection that stays open for others is told
+ * `disconnected`, so that each node's events bracket its own use.
+ *
+ * Each user has an SFTP session of its own on the connection (opened at its first file call):
+ * one node closing its session to stop a transfer leaves the others' file calls alone. A user's
+ * session closes when it stops using the connection, and with the connection.
  */
 
 import type { SftpSession } from '../transport/transport.js';
@@ -97,11 +101,13 @@ export class SharedConnection {
   }
 
   /**
-   * `user` stops using the connection. The last user closing (`how: 'close'`) closes it now; the
-   * last user leaving once idle (`'idle'`) closes it as soon as nothing holds it.
+   * `user` stops using the connection, and its SFTP session is closed. The last user closing
+   * (`how: 'close'`) closes the connection now; the last user leaving once idle (`'idle'`) closes
+   * it as soon as nothing holds it.
    */
   detach(user: ConnectionUse, how: 'close' | 'idle'): Promise<void> {
     if (!this.#users.delete(user)) return Promise.resolve();
+    this.lifecycle.closeSftp(user);
     if (this.#users.size > 0) {
       if (this.lifecycle.isOpen && !this.#sharesFormatter(user)) nodeEvent(user.node, 'disconnected');
       return Promise.resolve();
@@ -110,6 +116,11 @@ export class SharedConnection {
     if (how === 'close') return this.#shutDown();
     this.#settle();
     return Promise.resolve();
+  }
+
+  /** `user`'s own SFTP session on the connection (opened if need be). */
+  sftp(user: ConnectionUse, signal?: AbortSignal): Promise<SftpSession> {
+    return this.lifecycle.sftp(user, signal, () => this.#users.has(user));
   }
 
   /** Holds the connection until the returned function (idempotent) is called; `command`: counted among its commands. */
@@ -235,14 +246,14 @@ export class ConnectionUse {
     return this.join().lifecycle.site(signal);
   }
 
-  /** The connection's SFTP session (opened if need be; shared by every node using the connection). */
+  /** This node's own SFTP session on the connection (opened if need be; other nodes using the connection have theirs). */
   sftp(signal?: AbortSignal): Promise<SftpSession> {
-    return this.join().lifecycle.sftp(signal);
+    return this.join().sftp(this, signal);
   }
 
-  /** Closes the connection's SFTP session (every user's), if there is one; the next file command opens another. */
+  /** Closes this node's SFTP session, if it has one (not other nodes'); the next file command opens another. */
   resetSftp(): void {
-    this.peek()?.lifecycle.resetSftp();
+    if (this.attached) this.#entry?.lifecycle.closeSftp(this);
   }
 
   /** Holds the connection until the returned function (idempotent) is called; `command`: a command holds it. */
