@@ -4,7 +4,7 @@
  * of this machine, which serves every bed host), waiting hosts stopped cleanly, bad values refused.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Fleet, SshNode } from '../src/index.js';
+import { Fleet, LocalNode, SshNode } from '../src/index.js';
 import { bed, common, RecordingFormatter } from './bed.js';
 
 /** The loopback sshd with the bed's credentials: a host of a fleet, or an SshNode's options. */
@@ -120,6 +120,41 @@ describe('Fleet: nodes under names of their own', () => {
       );
     } finally {
       await named.close();
+    }
+  });
+});
+
+describe("Fleet: the caller's signal", () => {
+  it('20 hosts under one signal: no warning (one listener on the signal, not one per host); aborting it stops them all', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const local = new Fleet(
+      Array.from({ length: 20 }, (_, i) => ({
+        node: new LocalNode({ formatter: new RecordingFormatter() }),
+        name: `l${i}`,
+      })),
+    );
+    try {
+      const controller = new AbortController();
+      const done = await local.run('true', { signal: controller.signal });
+      expect(done.map((r) => r.ok)).toEqual(Array(20).fill(true));
+      const run = local.start('echo started; sleep 30', { signal: controller.signal });
+      // until every host has printed (bounded: 15 s)
+      let { unfinished } = await run.join({ timeout: 100 });
+      for (let i = 0; i < 150 && !unfinished.every((r) => r.stdout === 'started\n'); i++) {
+        ({ unfinished } = await run.join({ timeout: 100 }));
+      }
+      expect(unfinished.map((r) => r.stdout)).toEqual(Array(20).fill('started\n'));
+      controller.abort(new Error('stopped by the caller'));
+      const results = await run.results();
+      expect(results.map((r) => r.error?.message)).toEqual(Array(20).fill('stopped by the caller'));
+      // a warning is emitted on the next tick
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await local.close();
     }
   });
 });

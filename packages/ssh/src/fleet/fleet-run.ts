@@ -134,17 +134,14 @@ class HostRun {
   constructor(host: FleetHost, line: string, options: FleetCommandOptions, gate: HostGate) {
     this.host = host;
     this.line = line;
-    const outer = options.signal;
-    const forward = () => this.abort(outer?.reason);
-    outer?.addEventListener('abort', forward, { once: true });
-    if (outer?.aborted) forward();
+    // the caller's signal: aborted already, the host never starts; aborting later, FleetRun's
+    // one listener tells every host (one listener per host would be too many for a big fleet)
+    if (options.signal?.aborted) this.abort(options.signal.reason);
     // waiting for its turn (concurrency) ends on a stop too: the host's error is then the reason
-    this.done = gate(() => this.#run(options), this.#controller.signal)
-      .catch((reason: unknown) => {
-        this.#result = this.snapshot(undefined, reason instanceof Error ? reason : new Error(String(reason)));
-        return this.#result;
-      })
-      .finally(() => outer?.removeEventListener('abort', forward));
+    this.done = gate(() => this.#run(options), this.#controller.signal).catch((reason: unknown) => {
+      this.#result = this.snapshot(undefined, reason instanceof Error ? reason : new Error(String(reason)));
+      return this.#result;
+    });
   }
 
   async #run(options: FleetCommandOptions): Promise<FleetResult> {
@@ -238,6 +235,15 @@ export class FleetRun {
   constructor(hosts: readonly FleetHost[], lines: readonly string[], options: FleetCommandOptions) {
     const gate = hostGate(options.concurrency);
     this.#runs = hosts.map((host, index) => new HostRun(host, lines[index] as string, options, gate));
+    const outer = options.signal;
+    if (outer !== undefined && !outer.aborted) {
+      // one listener on the caller's signal for the whole fleet, gone once every host has settled
+      const forward = () => {
+        for (const run of this.#runs) if (!run.settled) run.abort(outer.reason);
+      };
+      outer.addEventListener('abort', forward, { once: true });
+      void this.results().then(() => outer.removeEventListener('abort', forward));
+    }
   }
 
   /** Every host's final result, in host order; never rejects. */
