@@ -113,7 +113,7 @@ describe('Fleet: nodes under names of their own', () => {
         'give { node, name } or a name option to tell two hosts apart',
       );
       expect(() => new Fleet([{ node: root, name: 'a b' }])).toThrow(
-        'option name: expected a non-empty name without spaces, got "a b"',
+        'option name: expected a non-empty name without spaces',
       );
       expect(() => new Fleet([{ node: 'x', name: 'a' } as never])).toThrow(
         'expected an SshNode or a LocalNode as node',
@@ -156,5 +156,50 @@ describe("Fleet: the caller's signal", () => {
       process.off('warning', onWarning);
       await local.close();
     }
+  });
+});
+
+describe('Fleet run option prepare', () => {
+  it('runs in each host turn before its command; a throw is that host error and its command does not run', async () => {
+    const dir = `/tmp/jg-prepare-${process.pid}-${Date.now()}`;
+    const order: string[] = [];
+    const results = await fleet.run((host) => `cat ${dir}/${host.name} 2>/dev/null || echo missing`, {
+      concurrency: 1,
+      prepare: async (host) => {
+        order.push(`prepare ${host.name}`);
+        if (host.name === 'h3') throw new Error('no script for h3');
+        await host.node.fs.mkdir(dir, { recursive: true });
+        await host.node.fs.writeFile(`${dir}/${host.name}`, `made for ${host.name}\n`);
+      },
+    });
+    expect(results.map((r) => r.stdout)).toEqual([
+      'made for h0\n',
+      'made for h1\n',
+      'made for h2\n',
+      '',
+      'made for h4\n',
+    ]);
+    expect(results[3]?.error?.message).toBe('no script for h3');
+    expect(results[3]?.finished).toBe(false);
+    expect(order).toEqual(['prepare h0', 'prepare h1', 'prepare h2', 'prepare h3', 'prepare h4']);
+    const [first] = fleet;
+    await first?.node.fs.rm(dir, { recursive: true });
+  });
+
+  it('a prepare that ignores its signal is given up at the timeout (the host fails with ERR_COMMAND_TIMEOUT)', async () => {
+    const results = await fleet
+      .filter((host) => host.name === 'h0')
+      .run('echo ran', {
+        timeout: 500,
+        prepare: () => new Promise<void>(() => undefined), // never settles
+      });
+    expect(results[0]?.error).toMatchObject({ code: 'ERR_COMMAND_TIMEOUT' });
+    expect(results[0]?.stdout).toBe('');
+  });
+
+  it('a prepare that is not a function is refused before anything runs', async () => {
+    await expect(fleet.run('true', { prepare: 'copy' as never })).rejects.toThrow(
+      'Invalid Fleet option prepare: expected a function (host, signal) => Promise<void>',
+    );
   });
 });

@@ -39,6 +39,15 @@ export interface FleetCommandOptions {
    * @default all at once
    */
   concurrency?: number;
+  /**
+   * Work done on each host in its turn, before its command (copying a script it runs, making a
+   * directory…), given a signal that aborts on a stop, the run's signal or the timeout. Counted in
+   * the host's `timeout` and `durationMs`; a throw is that host's `error`, and its command does
+   * not run.
+   * @default none
+   * @example `fleet.run('./probe.sh', { prepare: (host) => host.node.fs.writeFile('probe.sh', body, { mode: 0o755 }) })`
+   */
+  prepare?: (host: FleetHost, signal: AbortSignal) => Promise<void>;
   /** Also show the output through each node's formatter. @default false (only collected) */
   print?: boolean;
   /** Keep the output in the results' `stdout` and `stderr`. @default true; false for output too big to hold (then shown with `print` only) */
@@ -89,6 +98,7 @@ const OPTION_NAMES = [
   'print',
   'collect',
   'concurrency',
+  'prepare',
 ];
 
 /** @throws SshError `ERR_INVALID_OPTION` on an unknown option, a stream as stdin, a bad timeout */
@@ -105,6 +115,13 @@ export function checkCommandOptions(options: object, extra: readonly string[]): 
   // checked once here, so that a bad value is one error rather than one per host
   checkRunOptions({ encoding, idleTimeout, sudo, pty });
   checkConcurrency(concurrency);
+  const { prepare } = options as FleetCommandOptions;
+  if (prepare !== undefined && typeof prepare !== 'function') {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      'Invalid Fleet option prepare: expected a function (host, signal) => Promise<void>',
+    );
+  }
   if (stdin !== undefined && typeof stdin === 'object' && !Buffer.isBuffer(stdin)) {
     throw new SshError(
       SshErrorCode.INVALID_OPTION,
@@ -162,6 +179,7 @@ class HostRun {
     let status: { exitCode: number | null; signal: string | null } | undefined;
     let error: Error | undefined;
     try {
+      if (options.prepare !== undefined) await this.#prepare(options.prepare);
       // a throwing stdin function is this host's error, not the whole run's
       const stdin = typeof options.stdin === 'function' ? options.stdin(this.host) : options.stdin;
       status = await node.run(this.line, {
@@ -186,6 +204,25 @@ class HostRun {
     }
     this.#result = this.snapshot(status, error);
     return this.#result;
+  }
+
+  /**
+   * The host's step before its command, in its turn and within its timeout; a stop, the signal or
+   * the timeout end the wait for it even if `prepare` does not heed its signal.
+   */
+  async #prepare(prepare: NonNullable<FleetCommandOptions['prepare']>): Promise<void> {
+    const signal = this.#controller.signal;
+    signal.throwIfAborted();
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([prepare(this.host, signal), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** The result, final once the command has settled, else the output so far. */
