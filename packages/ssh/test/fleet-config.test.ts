@@ -2,8 +2,9 @@
  * Fleet.fromHosts: host names that are ssh_config aliases, resolved through a config file the
  * test writes (pointing at the bed), mixed with names the config does not mention.
  */
+import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Fleet, type HostSettings, LocalNode, type SshNode } from '../src/index.js';
+import { Fleet, type FleetHost, type HostSettings, LocalNode, type SshNode } from '../src/index.js';
 import { bed, fleetSettings, gatewaySpec, RecordingFormatter } from './bed.js';
 import { configFiles } from './config-files.js';
 
@@ -101,6 +102,17 @@ describe('Fleet.fromHosts', () => {
     expect(alice).toMatchObject({ hostname: 'web.example.org', username: 'alice', port: 2400 });
     expect(other).toMatchObject({ hostname: 'other', username: 'fallback', port: 2022 });
     expect([web, alice, other].every((node) => node?.isConnected() === false)).toBe(true);
+
+    // an alias host's settings show no secret either
+    const secret = await track(
+      Fleet.fromHosts(['web'], {
+        sshConfig,
+        defaults: { password: 'secret-password', keys: [{ path: '/k', passphrase: 'secret-passphrase' }] },
+      }),
+    );
+    expect(inspect([...secret], { depth: null })).not.toMatch(/secret-/);
+    expect([...secret][0]?.settings).toMatchObject({ hostname: 'web.example.org', keys: ['/k'] });
+    expect([...secret][0]?.settings).not.toHaveProperty('password');
   });
 
   it('toJSON writes an alias host as resolved, under its name; fromJSON rebuilds it without the config', async () => {
@@ -122,9 +134,28 @@ describe('Fleet.fromHosts', () => {
     expect(json.hosts[1]).toMatchObject({
       name: 'jg-t1',
       hostname: t1.hostname,
-      gateway: { hostname: bed.gateway.hostname, port: bed.gateway.port },
+      keys: [bed.keys.ed25519],
+      agent: false,
+      // the ProxyJump's own IdentityFile and IdentitiesOnly, not left to fromJSON's extra
+      gateway: {
+        hostname: bed.gateway.hostname,
+        port: bed.gateway.port,
+        keys: [bed.keys.ed25519],
+        agent: false,
+      },
     });
     const text = JSON.stringify(json);
+    // no credentials in extra: every hop logs in as the config said
+    const bare = Fleet.fromJSON(text, { formatter: new RecordingFormatter() });
+    try {
+      const hops = await bare.run('hostname', { throwOnError: true });
+      expect(hops.map((r) => r.stdout)).toEqual([`${bed.loopback.nodename}\n`, `${t1.nodename}\n`]);
+    } finally {
+      await bare.close();
+      // a gateway from JSON is the caller's to close
+      const { gateway } = ([...bare][1] as FleetHost).node as SshNode;
+      if (gateway !== undefined) await gateway.close();
+    }
     const rebuilt = Fleet.fromJSON(text, {
       formatter: new RecordingFormatter(),
       keys: [bed.keys.ed25519],

@@ -15,6 +15,7 @@ import {
   type HostSettings,
   LocalNode,
   SshError,
+  SshNode,
   safeHostName,
 } from '../src/index.js';
 import { bed, fleetSettings, gatewaySpec, loopbackSpec, RecordingFormatter } from './bed.js';
@@ -231,5 +232,71 @@ describe('fleet.copyFrom', () => {
     } finally {
       await mixed.close();
     }
+  });
+});
+
+describe('fleet.copyFrom: every host in a path of its own, under localDir', () => {
+  const quiet = () => new LocalNode({ formatter: new RecordingFormatter() });
+
+  it('a host name cannot steer the copy outside localDir; safeHostName turns / and \\ to _', async () => {
+    expect(() => new Fleet([{ node: quiet(), name: 'a/../../../../tmp/evil' }])).toThrow(
+      /^Invalid Fleet host .*: option name: expected a non-empty name without spaces, slashes, backslashes or control characters, other than \. and \.\. \(it names the host's files\), got "a\/\.\.\/\.\.\/\.\.\/\.\.\/tmp\/evil"$/,
+    );
+    expect(safeHostName('a/../../b')).toBe('a_.._.._b');
+    expect(safeHostName('a\\..\\b')).toBe('a_.._b');
+    // a host name (here an SshNode's host name) that is `..`: no file name, and the remote path has none
+    const out = join(work, 'steered', 'out');
+    const dotted = new Fleet([{ hostname: '..' }, new SshNode('a/../../b')]);
+    await expect(dotted.copyFrom('/', out)).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: `Invalid Fleet copyFrom: host ".." would copy into ${join(out, '..')}, outside ${out} (expected a host name that is a file name; give a name function to choose the paths)`,
+    });
+    // the other one stays inside: its name made a file name
+    const plan = await dotted
+      .filter((host) => host.name !== '..')
+      .copyFrom('/etc/hostname', out, { signal: AbortSignal.abort(new Error('planned only')) });
+    expect(plan.map((r) => r.destination)).toEqual([join(out, 'hostname_a_.._.._b')]);
+    await expect(stat(join(work, 'steered'))).rejects.toThrow('ENOENT');
+  });
+
+  it('a copy inside another host’s copy, or two paths that differ only in case, are refused before anything is copied', async () => {
+    const out = join(work, 'clashes');
+    const two = new Fleet([
+      { node: quiet(), name: 'a' },
+      { node: quiet(), name: 'b' },
+    ]);
+    await expect(
+      two.copyFrom(work, out, { name: (host) => (host.name === 'a' ? 'logs' : 'logs/b') }),
+    ).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: `Invalid Fleet copyFrom: host "b" would copy into ${join(out, 'logs', 'b')}, inside host "a"'s copy ${join(out, 'logs')} (expected a name function giving each host a path of its own, outside the others')`,
+    });
+    // whatever the order, and through `..`
+    await expect(
+      two.copyFrom(work, out, { name: (host) => (host.name === 'a' ? 'x/../logs/a' : 'logs') }),
+    ).rejects.toThrow(`host "a" would copy into ${join(out, 'logs', 'a')}, inside host "b"'s copy`);
+    // a path that only starts like another's is apart
+    await expect(
+      two.copyFrom(work, out, {
+        name: (host) => (host.name === 'a' ? 'logs' : 'logs-b'),
+        signal: AbortSignal.abort(new Error('planned only')),
+      }),
+    ).resolves.toHaveLength(2);
+    // case: one file on macOS and Windows
+    const cased = new Fleet([
+      { node: quiet(), name: 'Web1' },
+      { node: quiet(), name: 'web1' },
+    ]);
+    await expect(cased.copyFrom('/etc/hostname', out)).rejects.toThrow(
+      `Invalid Fleet copyFrom: hosts "Web1" and "web1" would copy into ${join(out, 'hostname_Web1')} and ${join(out, 'hostname_web1')}, one path on a case-insensitive file system (macOS, Windows)`,
+    );
+    await expect(
+      cased.copyFrom('/etc/hostname', out, { name: (host) => (host.name === 'Web1' ? 'LOGS' : 'logs/web1') }),
+    ).rejects.toThrow(`host "web1" would copy into ${join(out, 'logs', 'web1')}, inside host "Web1"'s copy`);
+    await expect(stat(out)).rejects.toThrow('ENOENT');
+    // a name function is free to leave localDir, but not to give nothing
+    await expect(
+      two.copyFrom(work, out, { name: (host) => (host.name === 'a' ? '../elsewhere' : '') }),
+    ).rejects.toThrow(`Invalid Fleet copyFrom option name for host "b": expected a non-empty path, got ''`);
   });
 });

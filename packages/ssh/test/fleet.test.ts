@@ -2,10 +2,27 @@
  * Fleet against the real test bed: the gateway's targets (one of them down), the loopback
  * sshd and the local node.
  */
+import { inspect } from 'node:util';
 import { Scheduler } from '@jobgraph/core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { Fleet, FleetError, type HostSettings, LocalNode, SshError, SshNode } from '../src/index.js';
-import { bed, fleetSettings, gatewaySpec, loopbackSpec, RecordingFormatter } from './bed.js';
+import {
+  Fleet,
+  FleetError,
+  type FleetHost,
+  type HostSettings,
+  LocalNode,
+  SshError,
+  SshNode,
+} from '../src/index.js';
+import {
+  bed,
+  fleetSettings,
+  gatewayNode,
+  gatewaySpec,
+  loopbackNode,
+  loopbackSpec,
+  RecordingFormatter,
+} from './bed.js';
 
 const fleets: Fleet[] = [];
 function track(fleet: Fleet): Fleet {
@@ -299,5 +316,162 @@ describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
       expect(error).toMatchObject(code);
       expect((error as Error).message).not.toContain('\n');
     }
+  });
+});
+
+describe('Fleet: host names, credentials in JSON, secrets', () => {
+  it('a name with a slash, a backslash, a control character, or . / .. is refused, from options, { node, name } and JSON', () => {
+    const refused = (name: string) =>
+      `option name: expected a non-empty name without spaces, slashes, backslashes or control characters, other than . and .. (it names the host's files), got ${JSON.stringify(name)}`;
+    for (const name of ['a/../../../../tmp/evil', '..', '.', 'a\\b', 'web\u0001', 'x\u007f', 'a/b']) {
+      expect(() => new Fleet([{ node: new SshNode('h'), name }])).toThrow(refused(name));
+      expect(() => new Fleet([{ hostname: 'h', name }])).toThrow(refused(name));
+      expect(() => new Fleet([{ node: new LocalNode(), name }])).toThrow(refused(name));
+    }
+    // a fleet's JSON from elsewhere
+    for (const host of [
+      { hostname: 'h', name: '../../.ssh/authorized_keys' },
+      { local: true as const, name: '../x' },
+      { hostname: 'h', gateway: { hostname: 'gw' }, name: '..' },
+    ]) {
+      let caught: unknown;
+      try {
+        Fleet.fromJSON({ version: 1, hosts: [host] });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ code: 'ERR_INVALID_OPTION' });
+      expect((caught as Error).message).toContain(refused(host.name));
+      expect((caught as Error).message).not.toContain('\n');
+    }
+    // still fine: dots, dashes, the CLI's gw->user@host names, brackets and colons
+    expect(
+      new Fleet([
+        { hostname: 'h', name: '...' },
+        { hostname: 'h', name: 'gw->bob@fit01' },
+        { hostname: 'h', name: '[fe80::1%eth0]:2222' },
+        { hostname: 'h', name: '.hidden' },
+      ]).names,
+    ).toEqual(['...', 'gw->bob@fit01', '[fe80::1%eth0]:2222', '.hidden']);
+  });
+
+  it('SshNode tells the key files and the agent it was given; keys in memory have no paths', () => {
+    expect(
+      new SshNode('h', { keys: ['/k1', { path: '/k2', passphrase: 'pp' }], agent: false }),
+    ).toMatchObject({
+      keyPaths: ['/k1', '/k2'],
+      keysInMemory: false,
+      agent: false,
+    });
+    expect(new SshNode('h', { agent: '/run/agent.sock' })).toMatchObject({
+      keyPaths: undefined,
+      keysInMemory: false,
+      agent: '/run/agent.sock',
+    });
+    expect(new SshNode('h')).toMatchObject({ keyPaths: undefined, keysInMemory: false, agent: undefined });
+    const text = '-----BEGIN OPENSSH PRIVATE KEY-----\nxxx\n-----END OPENSSH PRIVATE KEY-----\n';
+    for (const key of [Buffer.from('bytes'), text, { source: '/k', key: {} }]) {
+      expect(new SshNode('h', { keys: ['/k1', key] })).toMatchObject({
+        keyPaths: undefined,
+        keysInMemory: true,
+      });
+    }
+  });
+
+  it('toJSON writes the key files and agent of nodes and gateways given as nodes; keys in memory refused', () => {
+    const h3 = new SshNode('h3', { keys: ['/home/me/.ssh/special'], agent: false });
+    const gateway = new SshNode('bastion', { keys: ['/home/me/.ssh/bastion'], agent: '/run/agent.sock' });
+    const fleet = new Fleet([
+      h3,
+      { node: new SshNode('h4', { gateway }), name: 'h4' },
+      { hostname: 'h5', gateway },
+    ]);
+    const json = fleet.toJSON();
+    expect(json.hosts[0]).toMatchObject({ hostname: 'h3', keys: ['/home/me/.ssh/special'], agent: false });
+    expect(json.hosts[1]?.keys).toBeUndefined();
+    expect(json.hosts[1]?.agent).toBeUndefined();
+    for (const host of json.hosts.slice(1)) {
+      expect(host.gateway).toMatchObject({
+        hostname: 'bastion',
+        keys: ['/home/me/.ssh/bastion'],
+        agent: '/run/agent.sock',
+      });
+    }
+    // fromJSON: the same identities, whatever the extra's defaults
+    const again = Fleet.fromJSON(JSON.stringify(json), { keys: ['/elsewhere'], agent: false });
+    const [n3, n4] = [...again].map((host) => host.node as SshNode);
+    expect(n3).toMatchObject({ keyPaths: ['/home/me/.ssh/special'], agent: false });
+    expect(n4?.gateway).toMatchObject({ keyPaths: ['/home/me/.ssh/bastion'], agent: '/run/agent.sock' });
+    // extra gives what the JSON does not say (h4's keys): with none, the JSON comes back as written
+    expect(Fleet.fromJSON(JSON.stringify(json)).toJSON()).toEqual(json);
+
+    const inMemory = new SshNode('h6', { keys: [Buffer.from('not a key')] });
+    expect(() => new Fleet([inMemory]).toJSON()).toThrow(
+      'Fleet.toJSON: host "h6" is a node whose keys were given in memory',
+    );
+    expect(() => new Fleet([{ hostname: 'h7', gateway: inMemory }]).toJSON()).toThrow(
+      'Fleet.toJSON: host "h7" has a gateway (root@h6) whose keys were given in memory',
+    );
+    try {
+      new Fleet([{ node: inMemory, name: 'mem' }]).toJSON();
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION' });
+      expect((error as Error).message).toContain('host "mem"');
+    }
+  });
+
+  it('a node host and a node gateway rebuilt by fromJSON log in as before, without keys in extra', async () => {
+    const fleet = track(
+      new Fleet([{ node: loopbackNode(), name: 'lo' }, t1.hostname], {
+        defaults: { ...defaults, gateway: gatewayNode() },
+      }),
+    );
+    const text = JSON.stringify(fleet);
+    const again = track(Fleet.fromJSON(text, { formatter: new RecordingFormatter() }));
+    const results = await again.run('hostname');
+    expect(results.map((r) => r.error?.message ?? r.stdout)).toEqual([
+      `${bed.loopback.nodename}\n`,
+      `${t1.nodename}\n`,
+    ]);
+    await again.close();
+    // a gateway from JSON is the caller's to close
+    const { gateway } = ([...again][1] as FleetHost).node as SshNode;
+    if (gateway !== undefined) await gateway.close();
+  });
+
+  it('iterating a fleet shows no password nor passphrase, nor keys given in memory', () => {
+    const keyText =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-text\n-----END OPENSSH PRIVATE KEY-----\n';
+    const fleet = new Fleet(['a', 'b', 'c'], {
+      defaults: {
+        password: 'secret-password',
+        keys: ['/k1', { path: '/k2', passphrase: 'secret-passphrase' }],
+        gateway: 'bastion',
+      },
+      hosts: {
+        b: { keys: [keyText, Buffer.from('secret-bytes'), '/k3'] },
+        c: { password: 'other-secret', user: 'alice' },
+      },
+    });
+    const shown = inspect([...fleet], { depth: null }) + JSON.stringify([...fleet].map((h) => h.settings));
+    for (const secret of [
+      'secret-password',
+      'secret-passphrase',
+      'secret-key-text',
+      'secret-bytes',
+      'other-secret',
+    ]) {
+      expect(shown).not.toContain(secret);
+    }
+    const [a, b, c] = [...fleet].map((host) => host.settings);
+    expect(a).toMatchObject({ hostname: 'a', keys: ['/k1', '/k2'], gateway: 'bastion' });
+    expect(a).not.toHaveProperty('password');
+    expect(b?.keys).toEqual(['/k3']);
+    expect(c).toMatchObject({ hostname: 'c', username: 'alice' });
+    expect(c).not.toHaveProperty('password');
+    // the nodes were built with them all; toJSON still knows b's keys are in memory
+    expect([...fleet].map((host) => (host.node as SshNode).keysInMemory)).toEqual([false, true, false]);
+    expect(() => fleet.toJSON()).toThrow('host "b" has a key given in memory (keys[0])');
+    expect(JSON.stringify(fleet.filter((host) => host.name !== 'b'))).not.toContain('secret');
   });
 });

@@ -14,9 +14,11 @@ import {
   type HostSettings,
   hostName,
   type Listed,
+  member,
   withUsername,
   writtenOf,
 } from './hosts.js';
+import { recordKeyFiles } from './serialize.js';
 
 /** Whether the config says anything about the host (ssh would connect to it differently than to the bare name). */
 function configGives(host: ResolvedHost, hostname: string): boolean {
@@ -67,6 +69,20 @@ async function existingFiles(files: readonly string[]): Promise<string[]> {
 }
 
 /**
+ * The key files of the config's ProxyJump hops, for toJSON: `SshNode.fromSshConfig` gives the
+ * gateways it builds their IdentityFiles loaded (keys in memory, which toJSON cannot write), so
+ * each gateway that has keys is recorded with its files that exist, as the target's are.
+ */
+async function recordHopKeys(node: SshNode, jump: readonly ResolvedHost[]): Promise<void> {
+  let gateway = node.gateway;
+  for (let index = jump.length - 1; index >= 0 && gateway !== undefined; index--) {
+    const hop = jump[index] as ResolvedHost;
+    if (gateway.keysInMemory) recordKeyFiles(gateway, await existingFiles(hop.identityFiles));
+    gateway = gateway.gateway;
+  }
+}
+
+/**
  * A string host (listed `count` times: that many connections) through the config: a member built by `SshNode.fromSshConfig`, or undefined when
  * the config says nothing about it (the caller builds it as a plain host).
  * @throws SshError `ERR_SSH_CONFIG` naming the file and line; an option error naming the host
@@ -111,7 +127,8 @@ export async function configHost(
           ? {}
           : { gateway: node.gateway }),
     };
-    return { name, node, settings };
+    await recordHopKeys(node, via === undefined ? config.jump : []);
+    return member(name, node, settings);
   } catch (error) {
     if (!(error instanceof SshError) || error.message.startsWith('Fleet host')) throw error;
     throw new SshError(error.code as SshErrorCode, `Fleet host ${JSON.stringify(name)}: ${error.message}`, {

@@ -5,7 +5,7 @@
  * Copies from many hosts land under names that never clash: `<name>_<host>`.
  */
 import { cp, mkdir, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, posix, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { bounded, cancellable, pullPath, pushPath, sftpError } from '../commands/transfer.js';
 import { SshError, SshErrorCode } from '../errors.js';
 import { fromErrno } from '../fs/fs-errors.js';
@@ -33,8 +33,10 @@ export interface FleetCopyOptions {
 /** Options of `fleet.copyFrom()`. */
 export interface FleetCopyFromOptions extends FleetCopyOptions {
   /**
-   * The local path of each host's copy, resolved against `localDir` (an absolute path is kept).
-   * Two hosts given one path are refused before anything is copied.
+   * The local path of each host's copy, resolved against `localDir` (an absolute path is kept;
+   * the paths are the caller's: they may lead out of `localDir`, but may not be empty). Two
+   * hosts given one path, or one inside another's (case aside), are refused before anything is
+   * copied.
    * @default `<name>_<host>`: the remote path's last name, `_`, and the host's name made safe
    * for a file name by {@link safeHostName} (`syslog_web1`, `syslog_web2_2222`)
    */
@@ -73,13 +75,14 @@ export function checkCopyOptions(call: string, options: unknown, withName: boole
 }
 
 /**
- * A host's name as a file name: brackets dropped, `:` and `%` turned to `_` — `web2:2222` →
- * `web2_2222`, `[fe80::1%eth0]:2222` → `fe80__1_eth0_2222`. (`:` is legal on Linux, but read as
- * a host by scp and rsync and refused by Windows and macOS' Finder; a name that becomes another
- * host's is caught before anything is copied.)
+ * A host's name as a file name: brackets dropped, `:`, `%`, `/` and `\` turned to `_` —
+ * `web2:2222` → `web2_2222`, `[fe80::1%eth0]:2222` → `fe80__1_eth0_2222`. (`:` is legal on
+ * Linux, but read as a host by scp and rsync and refused by Windows and macOS' Finder; `/` and
+ * `\` would make the name a path, in another directory; a name that becomes another host's is
+ * caught before anything is copied.)
  */
 export function safeHostName(name: string): string {
-  return name.replace(/[[\]]/g, '').replace(/[:%]/g, '_');
+  return name.replace(/[[\]]/g, '').replace(/[:%/\\]/g, '_');
 }
 
 /** The path a host's function (or the one string) gives, checked. */
@@ -115,27 +118,73 @@ export function planCopyFrom(
       `Invalid Fleet copyFrom local directory: expected a non-empty path, got ${String(localDir)}`,
     );
   }
-  const owners = new Map<string, string>();
-  return hosts.map((host) => {
+  const plan = hosts.map((host) => {
     const source = pathOf(remote, host, 'copyFrom remote path');
-    let destination: string;
-    if (name === undefined) {
-      const last = posix.basename(posix.normalize(source));
-      const file = last === '' || last === '.' || last === '..' || last === '/' ? '' : `${last}_`;
-      destination = join(localDir, `${file}${safeHostName(host.name)}`);
-    } else {
+    if (name !== undefined) {
+      // the user's function: its paths are the user's, anywhere
       const given = pathOf(() => name(host, source), host, 'copyFrom option name');
-      destination = isAbsolute(given) ? given : join(localDir, given);
+      return { source, destination: isAbsolute(given) ? given : join(localDir, given) };
     }
-    const other = owners.get(resolve(destination));
-    if (other !== undefined) {
+    const last = posix.basename(posix.normalize(source));
+    const file = last === '' || last === '.' || last === '..' || last === '/' ? '' : `${last}_`;
+    const destination = join(localDir, `${file}${safeHostName(host.name)}`);
+    // a host's name (an SshNode's host name `..`) and a remote path ending nowhere must not lead out
+    const inside = relative(resolve(localDir), resolve(destination));
+    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
       throw invalid(
-        `Invalid Fleet copyFrom: hosts ${JSON.stringify(other)} and ${JSON.stringify(host.name)} would both copy into ${destination} (expected a name function giving each host its own path)`,
+        `Invalid Fleet copyFrom: host ${JSON.stringify(host.name)} would copy into ${destination}, outside ${localDir} (expected a host name that is a file name; give a name function to choose the paths)`,
       );
     }
-    owners.set(resolve(destination), host.name);
     return { source, destination };
   });
+  checkApart(hosts, plan);
+  return plan;
+}
+
+/**
+ * The key two destinations are compared by: the absolute path, case-folded — the file systems
+ * of macOS (APFS, HFS+) and Windows (NTFS) ignore case by default, so `syslog_Web1` and
+ * `syslog_web1` are one file there — and in Unicode's composed form (APFS ignores that too).
+ */
+function pathKey(path: string): string {
+  return resolve(path).normalize('NFC').toLowerCase();
+}
+
+/**
+ * Refuses two hosts whose copies would meet: one path for both (case aside), or one inside the
+ * other's (a tree copied into another host's tree: `a` and `a/b`).
+ * @throws SshError `ERR_INVALID_OPTION` naming both hosts and both paths, before anything is copied
+ */
+function checkApart(hosts: readonly FleetHost[], plan: readonly { destination: string }[]): void {
+  const owners = new Map<string, { host: string; destination: string }>();
+  const apart = "(expected a name function giving each host a path of its own, outside the others')";
+  for (const [index, { destination }] of plan.entries()) {
+    const host = (hosts[index] as FleetHost).name;
+    const key = pathKey(destination);
+    const other = owners.get(key);
+    if (other === undefined) {
+      owners.set(key, { host, destination });
+      continue;
+    }
+    const both = `hosts ${JSON.stringify(other.host)} and ${JSON.stringify(host)}`;
+    if (resolve(other.destination) === resolve(destination)) {
+      throw invalid(`Invalid Fleet copyFrom: ${both} would both copy into ${destination} ${apart}`);
+    }
+    throw invalid(
+      `Invalid Fleet copyFrom: ${both} would copy into ${other.destination} and ${destination}, one path on a case-insensitive file system (macOS, Windows) ${apart}`,
+    );
+  }
+  for (const [key, { host, destination }] of owners) {
+    // every directory above it, up to the root
+    for (let child = key, parent = dirname(key); parent !== child; child = parent, parent = dirname(parent)) {
+      const outer = owners.get(parent);
+      if (outer !== undefined) {
+        throw invalid(
+          `Invalid Fleet copyFrom: host ${JSON.stringify(host)} would copy into ${destination}, inside host ${JSON.stringify(outer.host)}'s copy ${outer.destination} ${apart}`,
+        );
+      }
+    }
+  }
 }
 
 /** Whether a local path exists; the error a copyTo reports when it does not. */

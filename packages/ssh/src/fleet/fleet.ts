@@ -321,13 +321,15 @@ export class Fleet implements Iterable<FleetHost> {
   /**
    * Copies a remote file or directory of every host at once into `localDir` (made as needed),
    * each host's copy under its own name: `<name>_<host>` by default — the remote path's last name,
-   * `_`, and the host's name with brackets dropped and `:` `%` turned to `_`
-   * (`copyFrom('/var/log/syslog', 'out')` → `out/syslog_web1`, `out/syslog_web2_2222`) — or the
-   * path `options.name(host, remotePath)` gives (relative to `localDir`). Two hosts given one path
-   * are refused before anything is copied. Directories are copied with everything in them.
-   * Resolves to one {@link FleetCopyResult} per host; a missing remote path is that host's error
+   * `_`, and the host's name with brackets dropped and `:` `%` `/` `\` turned to `_`
+   * (`copyFrom('/var/log/syslog', 'out')` → `out/syslog_web1`, `out/syslog_web2_2222`), always
+   * inside `localDir` — or the path `options.name(host, remotePath)` gives (relative to
+   * `localDir`; the function's paths are the caller's, anywhere). Two hosts given one path, or one
+   * inside another's, compared regardless of case (one file on macOS and Windows), are refused
+   * before anything is copied. Directories are copied with everything in them. Resolves to one
+   * {@link FleetCopyResult} per host; a missing remote path is that host's error
    * (`ERR_REMOTE_NOT_FOUND`, naming the host and the path).
-   * @throws SshError `ERR_INVALID_OPTION` for a bad option, or two hosts copying into one path — before anything is copied
+   * @throws SshError `ERR_INVALID_OPTION` for a bad option, two hosts copying into one path or one inside the other's, a host name leading out of `localDir` — before anything is copied
    * @example
    * ```ts
    * await fleet.copyFrom('/var/log/app/', 'logs')                                     // logs/app_web1/…
@@ -364,7 +366,11 @@ export class Fleet implements Iterable<FleetHost> {
     );
   }
 
-  /** The hosts as JSON without secrets: see {@link FleetJSON}. @throws SshError `ERR_INVALID_OPTION` for a key given in memory */
+  /**
+   * The hosts as JSON without secrets: see {@link FleetJSON}. A node given as a node (a host, a
+   * gateway) is written with its key files and agent as given (`node.keyPaths`, `node.agent`).
+   * @throws SshError `ERR_INVALID_OPTION` naming the host, for a key given in memory (in settings, or in a node given as a node)
+   */
   toJSON(): FleetJSON {
     return fleetToJSON(this.#hosts, this.#defaults);
   }

@@ -1,6 +1,7 @@
 /**
  * The hosts of a Fleet: `[user@]host[:port]` strings, option objects and nodes, each with a
- * name (`host` or `host:port`, no user) and the settings it was built with (for toJSON).
+ * name (`host` or `host:port`, no user, or one given) and the settings it was built with: shown
+ * without secrets, kept whole for toJSON.
  */
 import { SshError, SshErrorCode } from '../errors.js';
 import { LocalNode } from '../local-node.js';
@@ -38,10 +39,24 @@ export function isNamedNode(host: unknown): host is NamedNode {
   return typeof host === 'object' && host !== null && 'node' in host;
 }
 
+/**
+ * A name given to a host (option `name`, `{ node, name }`, a fleet's JSON): it names the host's
+ * files (copyFrom's `<name>_<host>`), so it must be one file name — no `/` or `\` (a JSON from
+ * elsewhere naming a host `../../.ssh/authorized_keys` would steer a copy there), no control
+ * character, not `.` or `..`.
+ */
 function checkedName(name: unknown, what: string): string {
-  if (typeof name === 'string' && /^\S+$/.test(name)) return name;
+  if (
+    typeof name === 'string' &&
+    /^\S+$/.test(name) &&
+    !/[/\\\p{Cc}]/u.test(name) &&
+    name !== '.' &&
+    name !== '..'
+  ) {
+    return name;
+  }
   throw invalid(
-    `Invalid Fleet host ${what}: option name: expected a non-empty name without spaces, got ${JSON.stringify(name)}`,
+    `Invalid Fleet host ${what}: option name: expected a non-empty name without spaces, slashes, backslashes or control characters, other than . and .. (it names the host's files), got ${JSON.stringify(name)}`,
   );
 }
 
@@ -50,8 +65,44 @@ export interface FleetHost {
   /** `host`, or `host:port` when a port other than 22 is written (the user is not part of it). */
   readonly name: string;
   readonly node: CommandNode;
-  /** What the fleet built the node from (undefined: the node was given). */
+  /**
+   * What the fleet built the node from (undefined: the node was given), without its secrets:
+   * no `password`, keys by path only (`{ path, passphrase }` shown as its path; key text, bytes
+   * and loaded keys left out). The node was built with them all.
+   */
   readonly settings: HostOptions | undefined;
+}
+
+/** Each member's settings as given, secrets included: what toJSON checks (keys in memory are refused). */
+const givenSettings = new WeakMap<FleetHost, HostOptions>();
+
+/** The path of a key given as a file (a path, `{ path, passphrase }`), undefined for a key given in memory. */
+export function keyFilePath(key: unknown): string | undefined {
+  if (typeof key === 'string') return key.includes('\n') || key.includes('-----BEGIN') ? undefined : key;
+  if (typeof key === 'object' && key !== null && !Buffer.isBuffer(key) && !('key' in key) && 'path' in key) {
+    return typeof key.path === 'string' ? key.path : undefined;
+  }
+  return undefined;
+}
+
+/** Settings without secrets: no password, keys by path only. */
+function withoutSecrets(settings: HostOptions): HostOptions {
+  const { password: _password, keys, ...rest } = settings;
+  if (keys === undefined) return rest;
+  return { ...rest, keys: keys.map(keyFilePath).filter((path) => path !== undefined) };
+}
+
+/** A member: its `settings` shown without secrets, kept whole for {@link settingsOf}. */
+export function member(name: string, node: CommandNode, settings: HostOptions | undefined): FleetHost {
+  if (settings === undefined) return { name, node, settings };
+  const host: FleetHost = { name, node, settings: withoutSecrets(settings) };
+  givenSettings.set(host, settings);
+  return host;
+}
+
+/** The settings a member was built from, secrets included (undefined: the node was given). */
+export function settingsOf(host: FleetHost): HostOptions | undefined {
+  return givenSettings.get(host) ?? host.settings;
 }
 
 export function invalid(message: string): SshError {
@@ -162,7 +213,7 @@ export function buildHosts(
           `Invalid Fleet option hosts[${JSON.stringify(name)}]: the host is given as a node, so its settings go to the node`,
         );
       }
-      return { name, node: isNamedNode(host) ? host.node : host, settings: undefined };
+      return member(name, isNamedNode(host) ? host.node : host, undefined);
     }
     const written = typeof host === 'string' ? writtenOf(host, count) : host;
     checkSettings(written, `host ${JSON.stringify(name)}`, true);
@@ -172,7 +223,7 @@ export function buildHosts(
       ...withUsername(perHost[name] ?? {}),
     } as HostOptions;
     try {
-      return { name, node: makeNode(settings, defaults, gateways), settings };
+      return member(name, makeNode(settings, defaults, gateways), settings);
     } catch (error) {
       if (!(error instanceof SshError)) throw error;
       throw new SshError(error.code as SshErrorCode, `Fleet host ${JSON.stringify(name)}: ${error.message}`, {

@@ -1,6 +1,7 @@
 /**
  * A fleet as JSON and back: each host's settings without secrets (keys by path, no
- * password, no passphrase), gateways nested; formatters and transports are not written.
+ * password, no passphrase), gateways nested; formatters and transports are not written. A node
+ * given as a node is written from what it shows, its key files and agent included.
  */
 import type { HostKeyPolicy } from '../known-hosts.js';
 import { LocalNode } from '../local-node.js';
@@ -12,7 +13,9 @@ import {
   type HostSettings,
   hostName,
   invalid,
+  keyFilePath,
   parseHost,
+  settingsOf,
 } from './hosts.js';
 
 /** One host as written by `toJSON()`. */
@@ -47,20 +50,45 @@ export interface FleetJSON {
 
 function keyPaths(keys: HostSettings['keys'], name: string): string[] {
   return (keys ?? []).map((key, index) => {
-    if (typeof key === 'string' && !key.includes('\n') && !key.includes('-----BEGIN')) return key;
-    if (typeof key === 'object' && key !== null && 'path' in key && typeof key.path === 'string')
-      return key.path;
+    const path = keyFilePath(key);
+    if (path !== undefined) return path;
     throw invalid(
       `Fleet.toJSON: host ${JSON.stringify(name)} has a key given in memory (keys[${index}]): only key files are written, give the key's path`,
     );
   });
 }
 
-function fromNode(node: SshNode): FleetHostJSON {
+/**
+ * The key files of gateways that `Fleet.fromHosts` built from an ssh_config ProxyJump: their
+ * nodes hold the IdentityFiles loaded (keys in memory), the files are written in their place.
+ */
+const configKeyFiles = new WeakMap<SshNode, readonly string[]>();
+
+/** Records the key files `node` was built from (a ProxyJump hop of an ssh_config), for toJSON. */
+export function recordKeyFiles(node: SshNode, files: readonly string[]): void {
+  configKeyFiles.set(node, [...files]);
+}
+
+/**
+ * A node given as a node (a host, or a gateway): what it shows, its credentials included —
+ * key files by path and the `agent` as given (passwords and passphrases are never written).
+ * @param host - the name of the fleet's host it is, or is a gateway of
+ * @throws SshError `ERR_INVALID_OPTION` naming the host, for a node whose keys were given in memory
+ */
+function fromNode(node: SshNode, host: string, gateway = false): FleetHostJSON {
+  const keys = configKeyFiles.get(node) ?? node.keyPaths;
+  if (keys === undefined && node.keysInMemory) {
+    const what = gateway ? `has a gateway (${node.toString()})` : 'is a node';
+    throw invalid(
+      `Fleet.toJSON: host ${JSON.stringify(host)} ${what} whose keys were given in memory (key text, bytes or loaded keys): only key files are written, give the node its keys by path`,
+    );
+  }
   return {
     hostname: node.hostname,
     username: node.username,
     port: node.port,
+    ...(keys === undefined || keys.length === 0 ? {} : { keys: [...keys] }),
+    ...(node.agent === undefined ? {} : { agent: node.agent }),
     knownHosts: node.knownHosts,
     hostKeyPolicy: node.hostKeyPolicy,
     connectTimeout: node.connectTimeout,
@@ -69,7 +97,7 @@ function fromNode(node: SshNode): FleetHostJSON {
     ...(node.connections === 1 ? {} : { connections: node.connections }),
     ...(node.shareConnection ? {} : { shareConnection: false }),
     verbose: node.verbose,
-    ...(node.gateway === undefined ? {} : { gateway: fromNode(node.gateway) }),
+    ...(node.gateway === undefined ? {} : { gateway: fromNode(node.gateway, host, true) }),
   };
 }
 
@@ -100,7 +128,7 @@ function fromSettings(settings: HostOptions, defaults: HostSettings, name: strin
     const { gateway: _none, ...base } = defaults;
     out.gateway = fromSettings({ ...base, ...parseHost(gateway) }, {}, gateway);
   } else if (gateway !== undefined && gateway !== null) {
-    out.gateway = fromNode(gateway);
+    out.gateway = fromNode(gateway, name, true);
   }
   return out;
 }
@@ -109,10 +137,13 @@ function fromSettings(settings: HostOptions, defaults: HostSettings, name: strin
 export function fleetToJSON(hosts: readonly FleetHost[], defaults: HostSettings): FleetJSON {
   return {
     version: 1,
-    hosts: hosts.map(({ name, node, settings }) => {
+    hosts: hosts.map((host) => {
+      const { name, node } = host;
       if (node instanceof LocalNode) return name === node.hostname ? { local: true } : { local: true, name };
+      // the settings as given: a key given in memory is refused (the public ones leave it out)
+      const settings = settingsOf(host);
       if (settings !== undefined) return fromSettings(settings, defaults, name);
-      const json = fromNode(node as SshNode);
+      const json = fromNode(node as SshNode, name);
       // a node given under a name of its own ({ node, name }) keeps it
       return name === hostName(node as SshNode) ? json : { ...json, name };
     }),
