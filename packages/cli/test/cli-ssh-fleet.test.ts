@@ -8,8 +8,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bin, eventually, jobgraph, pgrep, start, tempDir } from './binary.js';
 
 const bed = inject('testbed');
@@ -135,7 +136,8 @@ describe('--encoding and --idle-timeout', () => {
     // bounded, not timed: the command itself would take 30 s
     expect(Date.now() - began).toBeLessThan(25_000);
     expect(out.code).toBe(1);
-    expect(out.stderr).toContain('Command stopped after 1000 ms without output (idleTimeout)');
+    // in the CLI's words: the option to change is --idle-timeout
+    expect(out.stderr).toContain('Command stopped after 1000 ms without output (--idle-timeout)');
     expect(out.stderr).toContain('jobgraph ssh: 2 target(s): 0 succeeded, 2 failed, 0 unreachable');
     // the output before the silence is shown
     expect(out.stdout).toContain('started');
@@ -152,6 +154,127 @@ describe('-s and --timeout', () => {
     expect(out.stderr).toContain('ran past its timeout of 10 ms on root@');
     expect(out.stderr).toContain('while its script was copied');
     expect(out.stderr).toContain('1 target(s): 0 succeeded, 1 failed, 0 unreachable');
+  });
+});
+
+/** A host that accepts TCP connections and never says a word (no SSH banner). */
+async function silentHost(): Promise<{ target: string; close(): void }> {
+  const sockets: Socket[] = [];
+  const server: Server = createServer((socket) => {
+    sockets.push(socket);
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    target: `127.0.0.1:${port}`,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+/** The names in `~/.jobgraph-remote` of the bed's root (one file system for every host of the bed) that start with `prefix`. */
+async function remoteCopies(prefix: string): Promise<string[]> {
+  const out = await jobgraph(['ssh', ...auth, '-r', '-t', lo, 'ls -a .jobgraph-remote']);
+  expect(out.code, out.stderr).toBe(0);
+  return lines(out.stdout).filter((name) => name.startsWith(prefix));
+}
+
+describe('-s: each target copies the script in its turn; the copy is removed after the run', () => {
+  let silent: Awaited<ReturnType<typeof silentHost>>;
+  beforeAll(async () => {
+    silent = await silentHost();
+  });
+  afterAll(() => silent.close());
+
+  it("a target that never answers holds up no other target's command", async () => {
+    const tag = `jg-turn-${process.pid}-${Date.now()}`;
+    const ran = `/tmp/${tag}.ran`;
+    await writeFile(join(dir, `${tag}.sh`), `#!/bin/sh\ntouch ${ran}\n`);
+    // a connect timeout of a minute: the silent target's copy cannot end before it
+    const { child, done } = start(
+      ['ssh', ...auth, '-c', '60', '-v', '-t', silent.target, '-t', lo, '-s', `${tag}.sh`],
+      { cwd: dir, limitMs: 90_000 },
+    );
+    // the good target's script ran while the silent one still waits for its handshake
+    expect(await eventually(async () => existsSync(ran), 20_000)).toBe(true);
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGINT');
+    const out = await done;
+    expect(out.code).toBe(130);
+    expect(out.stderr).toContain(`jobgraph ssh: root@${lo}: succeeded (exit code 0)`);
+    expect(out.stderr).toContain(`jobgraph ssh: root@${silent.target}: cancelled\n`);
+    expect(out.stderr).toContain('1 succeeded, 0 failed, 0 unreachable, 1 cancelled (interrupted)');
+    // removed after Ctrl-C too
+    expect(await remoteCopies(tag)).toEqual([]);
+    await jobgraph(['ssh', ...auth, '-t', lo, `rm -f ${ran}`]);
+  }, 60_000);
+
+  it('a target that cannot be reached is unreachable, as without -s: its connection failed, not its copy', async () => {
+    const out = join(dir, 'silent-out');
+    const run = await jobgraph([
+      'ssh',
+      ...auth,
+      '-c',
+      '1',
+      '-o',
+      out,
+      '--mark',
+      '-t',
+      silent.target,
+      '-t',
+      lo,
+      '-s',
+      'echo reached',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('2 target(s): 1 succeeded, 0 failed, 1 unreachable');
+    expect(await readFile(join(out, '1failed', silent.target), 'utf8')).toMatch(
+      /^unreachable: Cannot connect to root@127\.0\.0\.1:\d+: no answer within 1000 ms\n$/,
+    );
+    expect(await readFile(join(out, lo), 'utf8')).toBe('reached\n');
+  });
+
+  it("the run's copy is gone after the run, after a failure and after --timeout; includes stay", async () => {
+    const tag = `jg-copy-${process.pid}-${Date.now()}`;
+    // $1: the include, $2: the exit code, $3: how long to sleep first
+    await writeFile(join(dir, `${tag}.sh`), '#!/bin/sh\n. "$(dirname "$0")/$1"\npause "$3"\nexit "$2"\n');
+    await writeFile(join(dir, `${tag}.inc`), 'pause() { sleep "$1"; }\n');
+    // through the gateway too (the hosts of the bed share root's home)
+    const run = (options: string[], ...args: string[]) =>
+      jobgraph(
+        [
+          'ssh',
+          ...auth,
+          ...options,
+          '-t',
+          lo,
+          '-t',
+          behind,
+          '-i',
+          `${tag}.inc`,
+          '-s',
+          `${tag}.sh`,
+          `${tag}.inc`,
+          ...args,
+        ],
+        { cwd: dir },
+      );
+    const ok = await run([], '0', '0');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await remoteCopies(tag)).toEqual([`${tag}.inc`]);
+    const failed = await run([], '3', '0');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('exit code 3');
+    expect(await remoteCopies(tag)).toEqual([`${tag}.inc`]);
+    const slow = await run(['--timeout', '2', '-v'], '0', '30');
+    expect(slow.code).toBe(1);
+    expect(slow.stderr).toContain('ran past its timeout of 2000 ms');
+    expect(slow.stderr).toContain("jobgraph ssh: removing the script's copy from 2 target(s)\n");
+    expect(await remoteCopies(tag)).toEqual([`${tag}.inc`]);
+    await jobgraph(['ssh', ...auth, '-t', lo, `rm -f .jobgraph-remote/${tag}.inc`]);
   });
 });
 
@@ -339,7 +462,7 @@ describe('--sudo, as the non-root sudo users of the bed', () => {
       marker,
     ]);
     expect(out.code).toBe(1);
-    expect(out.stderr).toContain('without output (idleTimeout)');
+    expect(out.stderr).toContain('without output (--idle-timeout)');
     expect(await pgrep(`^${marker}`)).toEqual([]);
   });
 
@@ -384,6 +507,9 @@ describe('--sudo, as the non-root sudo users of the bed', () => {
     ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('sudo needs a password there');
+    // the CLI's way to give it, not the library's option
+    expect(missing.stderr).toContain('(expected a NOPASSWD rule, or use --sudo-password-file)');
+    expect(missing.stderr).not.toContain('sudo: {');
     const wrongFile = join(dir, 'wrong-password');
     await writeFile(wrongFile, 'not-the-password\n', { mode: 0o600 });
     const wrong = await jobgraph([

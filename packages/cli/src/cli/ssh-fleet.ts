@@ -10,11 +10,16 @@
  * - The output goes through each node's formatter as it comes, never held (`collect: false`).
  * - Ctrl-C (SIGTERM, SIGHUP) aborts the run's `signal`: every remote command is killed, targets
  *   still waiting for their turn never start.
- * - `-s`: the script is copied to every target first, by `fleet.each` (within `-w`, each copy
- *   within `--timeout`); a target whose copy failed is left out of the run, with that error.
- *   With `-s`, `--timeout` thus bounds the copy and then the command, each on its own.
+ * - `-s`: the script is copied to each target as its step before its command (Fleet's
+ *   `prepare`), in its turn: `-w` counts the copy and the command together, and so does
+ *   `--timeout`; a slow or dead target holds up no other. A target whose copy failed does not
+ *   run the command, and fails with that error (or is unreachable). After the run — also after a
+ *   timeout or Ctrl-C — the copy is removed from every target that the copy reached, best effort.
  * - `-v`: the formatter's events of each target as they come (connections, sessions), a line
- *   as the copy and the run start, and at the end one line per target: how it went, how long.
+ *   as the run starts (and as the copies are removed), and at the end one line per target: how
+ *   it went, how long.
+ * - Some library messages name the library's options: they are told in the CLI's words
+ *   (`--sudo-password-file`, `--idle-timeout`).
  */
 import {
   Fleet,
@@ -23,6 +28,8 @@ import {
   type Formatter,
   type HostArg,
   type PrivateKey,
+  SshError,
+  SshErrorCode,
   type SshNode,
 } from '@jobgraph/ssh';
 import { NodeFactory } from '../targets/nodes.js';
@@ -40,6 +47,11 @@ export interface FleetCommandPlan {
   readonly hostArgs?: readonly HostArg[] | undefined;
   /** Done on each target before the command (the copy of a script); its failure is that target's. */
   readonly prepare?: ((node: SshNode, signal: AbortSignal) => Promise<void>) | undefined;
+  /**
+   * Undoes `prepare` after the run (removes the script's copy), on each target where `prepare`
+   * started and the node is connected; best effort: bounded, its failure ignored.
+   */
+  readonly cleanup?: ((node: SshNode, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 /** The options of the command on every target (`--stdin`, `--encoding`, `--idle-timeout`, `--sudo`). */
@@ -61,8 +73,8 @@ interface Member {
   readonly target: Target;
   readonly node: SshNode;
   readonly name: string;
-  /** Why the step before the command (the copy of a script) failed. */
-  prepareError?: unknown;
+  /** How far the step before the command (the copy of a script) went. */
+  prepared?: 'started' | 'done';
   result?: FleetResult;
 }
 
@@ -86,11 +98,31 @@ function outcomeOf(member: Member, stop: unknown): Outcome {
     const code = result.exitCode ?? -1;
     return { target, node, status: code === 0 ? 'succeeded' : 'failed', result: code, error: undefined };
   }
-  const error = member.prepareError ?? result?.error;
+  const error = result?.error;
   if (error === undefined || (stop !== undefined && causedBy(error, stop))) {
     return { target, node, status: 'cancelled', result: undefined, error: undefined };
   }
-  return { target, node, status: isUnreachable(error) ? 'unreachable' : 'failed', result: undefined, error };
+  const status = isUnreachable(error) ? 'unreachable' : 'failed';
+  return { target, node, status, result: undefined, error: inCliWords(error, member) };
+}
+
+/**
+ * An error as the CLI tells it: the library's option names replaced by the CLI's, a timeout
+ * during the copy of the script said so (no command was killed); the library's error is its cause.
+ */
+function inCliWords(error: Error, member: Member): Error {
+  if (!(error instanceof SshError)) return error;
+  let message = error.message;
+  if (error.code === SshErrorCode.SUDO) {
+    message = message.replace('give sudo: { password }', 'use --sudo-password-file');
+  } else if (error.code === SshErrorCode.IDLE_TIMEOUT) {
+    message = message.replace('(idleTimeout)', '(--idle-timeout)');
+  } else if (error.code === SshErrorCode.COMMAND_TIMEOUT && member.prepared === 'started') {
+    message = message.replace(/, killed: .*$/s, ' while its script was copied');
+  }
+  if (message === error.message) return error;
+  const node = error.node === undefined ? {} : { node: error.node };
+  return new SshError(error.code as SshErrorCode, message, { cause: error, ...node });
 }
 
 /**
@@ -108,29 +140,59 @@ function progressLine(outcome: Outcome, member: Member): string {
   return `jobgraph ssh: ${member.node.toString()}: ${status}${code}${took}\n`;
 }
 
-/** The step before the command (the copy of a script), within `--timeout`. */
-async function prepareWithin(
+/**
+ * Fleet's `prepare` for `plan.prepare`: notes how far each member's went (for `cleanup`, and to
+ * tell a timeout during the copy); a failure once its signal aborted (a stop, Ctrl-C, the
+ * timeout) is that signal's reason.
+ */
+function preparing(
   prepare: NonNullable<FleetCommandPlan['prepare']>,
-  node: SshNode,
-  signal: AbortSignal,
-  timeout: number | undefined,
+  memberOf: (name: string) => Member,
+): NonNullable<FleetRunOptions['prepare']> {
+  return async (host, signal) => {
+    const member = memberOf(host.name);
+    member.prepared = 'started';
+    try {
+      await prepare(member.node, signal);
+    } catch (error) {
+      throw signal.aborted ? signal.reason : error;
+    }
+    member.prepared = 'done';
+  };
+}
+
+/**
+ * `plan.cleanup` on every member whose `prepare` started and whose node is connected (a host
+ * never reached has nothing to undo, and is not waited for again), all at once, each bounded by
+ * its node's connect timeout; failures are ignored.
+ */
+async function cleanUp(
+  fleet: Fleet,
+  cleanup: NonNullable<FleetCommandPlan['cleanup']>,
+  memberOf: (name: string) => Member,
+  say: (text: string) => void,
 ): Promise<void> {
-  // a target that waited its turn (-w) while Ctrl-C came does not start
-  if (signal.aborted) throw signal.reason;
-  if (timeout === undefined) return prepare(node, signal);
-  const expired = new AbortController();
-  const timer = setTimeout(() => {
-    expired.abort(
-      new Error(
-        `Command ran past its timeout of ${timeout} ms on ${node.toString()} while its script was copied`,
-      ),
-    );
-  }, timeout);
-  try {
-    await prepare(node, AbortSignal.any([signal, expired.signal]));
-  } finally {
-    clearTimeout(timer);
-  }
+  const touched = fleet.filter((host) => {
+    const member = memberOf(host.name);
+    return member.prepared !== undefined && member.node.isConnected();
+  });
+  if (touched.size === 0) return;
+  say(`removing the script's copy from ${touched.size} target(s)`);
+  await touched.each(async (host) => {
+    const { node } = memberOf(host.name);
+    const bound = AbortSignal.timeout(node.connectTimeout);
+    let onAbort = (): void => undefined;
+    // bounded even if the removal does not heed its signal
+    const expired = new Promise<void>((resolve) => {
+      onAbort = resolve;
+      bound.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([cleanup(node, bound), expired]);
+    } finally {
+      bound.removeEventListener('abort', onAbort);
+    }
+  });
 }
 
 /** Closes the nodes, remotest first: a gateway after every node tunnelled through it. */
@@ -176,6 +238,7 @@ export async function runFleetFanout(
     members.push({ target, node, name: settings.names.get(target) ?? targetText(target) });
   }
   const byName = new Map(members.map((member) => [member.name, member]));
+  const memberOf = (name: string) => byName.get(name) as Member;
   const fleet = new Fleet(members.map(({ node, name }) => ({ node, name })));
   const concurrency = options.window > 0 ? options.window : undefined;
   const say = (text: string) => {
@@ -186,49 +249,35 @@ export async function runFleetFanout(
   const { signal } = controller;
   const interrupt = onInterrupt(controller, io);
   try {
-    let ready = fleet;
     const { prepare } = plan;
-    if (prepare !== undefined) {
-      say(`copying the script to ${fleet.size} target(s), ${windowText(concurrency)}`);
-      const copies = await fleet.each(
-        async (host) => {
-          const member = byName.get(host.name) as Member;
-          try {
-            await prepareWithin(prepare, member.node, signal, options.timeout);
-          } catch (error) {
-            // a copy that fails once Ctrl-C came was stopped by it
-            throw signal.aborted ? signal.reason : error;
-          }
-        },
-        concurrency === undefined ? {} : { concurrency },
-      );
-      for (const copy of copies) {
-        if (!copy.ok) (byName.get(copy.host) as Member).prepareError = copy.error;
-      }
-      ready = fleet.filter((host) => byName.get(host.name)?.prepareError === undefined);
-    }
-    if (ready.size > 0 && !signal.aborted) {
-      say(`running the command on ${ready.size} target(s), ${windowText(concurrency)}`);
-      const hostArgs =
-        plan.hostArgs === undefined
-          ? undefined
-          : Object.fromEntries(
-              members.map((member, index) => [member.name, plan.hostArgs?.[index] as HostArg]),
-            );
-      const results = await ready.run(plan.line, {
-        ...settings.command,
-        ...(hostArgs === undefined ? {} : { hostArgs }),
-        ...(concurrency === undefined ? {} : { concurrency }),
-        ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-        signal,
-        // shown as it comes, never held: `-r 'tar c /'` may print more than memory holds
-        print: true,
-        collect: false,
-      });
-      for (const result of results) (byName.get(result.host) as Member).result = result;
-    }
+    say(
+      prepare === undefined
+        ? `running the command on ${fleet.size} target(s), ${windowText(concurrency)}`
+        : `copying and running the script on ${fleet.size} target(s), ${windowText(concurrency)}`,
+    );
+    const hostArgs =
+      plan.hostArgs === undefined
+        ? undefined
+        : Object.fromEntries(
+            members.map((member, index) => [member.name, plan.hostArgs?.[index] as HostArg]),
+          );
+    // each target's copy (-s) in its turn, within its --timeout: a slow one holds up no other
+    const results = await fleet.run(plan.line, {
+      ...settings.command,
+      ...(hostArgs === undefined ? {} : { hostArgs }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(prepare === undefined ? {} : { prepare: preparing(prepare, memberOf) }),
+      signal,
+      // shown as it comes, never held: `-r 'tar c /'` may print more than memory holds
+      print: true,
+      collect: false,
+    });
+    for (const result of results) memberOf(result.host).result = result;
   } finally {
     try {
+      // also after a timeout or Ctrl-C: the remote commands are over (killed), the copies unused
+      if (plan.cleanup !== undefined) await cleanUp(fleet, plan.cleanup, memberOf, say);
       await closeNodes(factory.all());
     } finally {
       await settings.formatter.close?.();

@@ -1,8 +1,10 @@
 /**
  * `jobgraph ssh -s`: the script (a local file, or the first word as its text) and its `-i`
  * includes, read once, copied to each target under `~/.jobgraph-remote/` (mode 0700, as
- * RunScript does) with node.fs before the run (ssh-fleet.ts), then run by the fleet like any
- * command, so that `--stdin`, `--sudo`, `--host-args` and the timeouts apply to scripts too.
+ * RunScript does) with node.fs as that target's step before its command (Fleet's `prepare`,
+ * ssh-fleet.ts), then run by the fleet like any command, so that `--stdin`, `--sudo`,
+ * `--host-args` and the timeouts apply to scripts too. After the run, the script's copy is
+ * removed (the includes, of fixed names, stay, as with apssh).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -59,9 +61,15 @@ export function scriptArguments(args: readonly string[], templated: boolean): st
   return args.map((arg) => (templated ? quotedTemplateWord(arg, shellQuote) : shellQuote(arg))).join(' ');
 }
 
-/** Copies the script and its includes into `~/.jobgraph-remote/` on the node. */
+/**
+ * Copies the script and its includes into `~/.jobgraph-remote/` on the node. It connects first,
+ * so that a host that cannot be reached fails with the connection's error (counted unreachable),
+ * not with the first SFTP call's.
+ */
 async function install(node: SshNode, name: string, files: Script, signal: AbortSignal): Promise<void> {
   const { fs } = node;
+  signal.throwIfAborted();
+  await node.connect();
   try {
     await fs.mkdir(REMOTE_DIR, { recursive: true, mode: 0o700, signal });
     await fs.chmod(REMOTE_DIR, 0o700, { signal });
@@ -81,11 +89,12 @@ async function install(node: SshNode, name: string, files: Script, signal: Abort
 
 /**
  * What every target runs with `-s`: the script, copied under a name of this run's (a random
- * suffix: two runs never rewrite each other's copy), then run with the arguments. The path is
- * relative to the login directory, where SFTP puts the copy and where sshd starts the command
- * (sudo keeps it, where `$HOME` would be root's), so the line is the same on every target: one
- * template for Fleet with `--host-args`. Two targets that are one account write the same bytes to
- * the same name (atomically), all before any command runs.
+ * suffix: two runs never rewrite each other's copy), then run with the arguments; the copy is
+ * removed after the run (`cleanup`). The path is relative to the login directory, where SFTP puts
+ * the copy and where sshd starts the command (sudo keeps it, where `$HOME` would be root's), so
+ * the line is the same on every target: one template for Fleet with `--host-args`. Two targets
+ * that are one account write the same bytes to the same name (atomically); the removal waits for
+ * every command of the run, so one never removes the copy the other is about to run.
  */
 export function scriptPlan(files: Script, args: readonly string[], templated: boolean): FleetCommandPlan {
   const name = `${files.script.name}-${randomBytes(4).toString('hex')}`;
@@ -95,5 +104,6 @@ export function scriptPlan(files: Script, args: readonly string[], templated: bo
   return {
     line: argumentLine === '' ? path : `${path} ${argumentLine}`,
     prepare: (node, signal) => install(node, name, files, signal),
+    cleanup: (node, signal) => node.fs.rm(path, { force: true, signal }),
   };
 }

@@ -108,6 +108,22 @@ function checkFormat(format: string | undefined): void {
   }
 }
 
+/**
+ * An empty command (`''`, or only blanks) is a bad command line, said before anything runs
+ * (Fleet would refuse it on every target); with `-s`, so is an empty first word: no file, no text.
+ */
+function checkNotEmpty(words: readonly string[], script: boolean): void {
+  if (script) {
+    if ((words[0] ?? '').trim() === '') {
+      throw new UsageError(
+        '-s: the script is empty: give a script file, or the script text, as the first word',
+      );
+    }
+  } else if (words.join(' ').trim() === '') {
+    throw new UsageError('empty command: give the command to run after the options');
+  }
+}
+
 /** The output directory of -o or -d, made now: a file in its way is a bad command line, not lost output. */
 async function makeOutputDirectory(directory: string, option: string): Promise<void> {
   try {
@@ -215,6 +231,7 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
     return 0;
   }
   if (words.length === 0) throw new UsageError('no command: give the command to run after the options');
+  checkNotEmpty(words, parsed.script);
   const names = targetNames(selection.selected);
   // read (and checked) before -n, which shows them; with no target left, -n says so
   const hostArgs =
