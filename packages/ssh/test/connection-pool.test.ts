@@ -5,10 +5,7 @@
  * Against the real test bed: which connection served a command is `$SSH_CONNECTION` (one per
  * TCP connection), and commands that must overlap wait for a flag file.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, SshNode } from '../src/index.js';
 import {
   bed,
@@ -20,47 +17,19 @@ import {
   recorder,
   targetNode,
 } from './bed.js';
+import { flagFiles, served, until, waiting } from './probes.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobgraph-pool-'));
-});
-afterAll(async () => {
-  await closeAll();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeAll());
 
 const track = closeAfterEach();
-
-let flags = 0;
-function newFlag(): { path: string; raise: () => Promise<void> } {
-  const path = join(dir, `flag-${++flags}`);
-  return { path, raise: () => writeFile(path, '') };
-}
-
-/** Prints `<tag> <$SSH_CONNECTION>`, then waits (at most 60 s) for `flag` (none: no wait). */
-function waiting(tag: string, flag = '/'): string {
-  return `echo "${tag} $SSH_CONNECTION"; i=0; while [ ! -e ${flag} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done`;
-}
+const newFlag = flagFiles('jobgraph-pool-');
 
 /** `$SSH_CONNECTION` of each tag printed on these formatters. */
 function connectionsOf(...formatters: RecordingFormatter[]): Map<string, string> {
   const found = new Map<string, string>();
-  for (const formatter of formatters) {
-    for (const line of formatter.stdout().split('\n')) {
-      const [tag, ...rest] = line.trim().split(/\s+/);
-      if (tag !== undefined && rest.length === 4) found.set(tag, rest.join(' '));
-    }
-  }
+  for (const [tag, { connection }] of served(...formatters.map((f) => f.stdout())))
+    found.set(tag, connection);
   return found;
-}
-
-async function until(check: () => boolean, limit = 20_000): Promise<void> {
-  const deadline = Date.now() + limit;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('the condition did not come true in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** How many commands ran on each connection, sorted. */
@@ -122,7 +91,7 @@ describe('connections: n', () => {
 
   it('SFTP uses the first connection: node.fs with connections: 3 opens no other', async () => {
     const node = track(loopbackNode({ connections: 3 }));
-    const path = join(dir, 'pool-fs.txt');
+    const path = `${newFlag().path}-pool-fs.txt`;
     await node.fs.writeFile(path, 'through the first connection\n');
     expect(await node.fs.readText(path)).toBe('through the first connection\n');
     expect(node.connectionCount).toBe(1);

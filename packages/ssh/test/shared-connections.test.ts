@@ -9,16 +9,10 @@
  * port: one per TCP connection, or per tunnel behind the gateway) and `$PPID` (the sshd process
  * that serves the connection). Commands that must overlap wait for a flag file, never for a delay.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Scheduler } from '@jobgraph/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, Run, SshJob, type SshNode } from '../src/index.js';
 import {
-  bed,
   closeAfterEach,
   gatewayNode,
   loopbackNode,
@@ -26,67 +20,15 @@ import {
   recorder,
   targetNode,
 } from './bed.js';
+import { flagFiles, loopbackConnections, served, until, waiting } from './probes.js';
 
-const execFileAsync = promisify(execFile);
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobgraph-shared-'));
-});
-afterAll(async () => {
-  await closeAll();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeAll());
 
 const track = closeAfterEach();
-
-let flags = 0;
-/** A flag file (on this machine, which is the loopback host and shares its disk with the bed's namespaces). */
-function newFlag(): { path: string; raise: () => Promise<void> } {
-  const path = join(dir, `flag-${++flags}`);
-  return { path, raise: () => writeFile(path, '') };
-}
-
-/** Prints `<tag> <$SSH_CONNECTION> <$PPID>`, then waits (at most 60 s) for `flag` (none: no wait). */
-function waiting(tag: string, flag = '/'): string {
-  return `echo "${tag} $SSH_CONNECTION $PPID"; i=0; while [ ! -e ${flag} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done`;
-}
-
-interface Served {
-  /** `$SSH_CONNECTION`: client address and port, server address and port. */
-  connection: string;
-  /** The sshd process serving the connection. */
-  sshd: number;
-}
+const newFlag = flagFiles('jobgraph-shared-');
 
 /** What `waiting(tag)` printed on this formatter, by tag. */
-function served(formatter: RecordingFormatter): Map<string, Served> {
-  const found = new Map<string, Served>();
-  for (const line of formatter.stdout().split('\n')) {
-    const [tag, ...rest] = line.trim().split(/\s+/);
-    if (tag === undefined || rest.length !== 5) continue;
-    found.set(tag, { connection: rest.slice(0, 4).join(' '), sshd: Number(rest[4]) });
-  }
-  return found;
-}
-
-/** Polls (bounded) until `check` holds. */
-async function until(check: () => boolean | Promise<boolean>, limit = 20_000): Promise<void> {
-  const deadline = Date.now() + limit;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the condition did not come true in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** This process's established TCP connections to the loopback sshd, as `ss` sees them. */
-async function loopbackConnections(): Promise<number> {
-  const { stdout } = await execFileAsync('ss', ['-Htnp', 'state', 'established'], { timeout: 10_000 });
-  return stdout.split('\n').filter((line) => {
-    const [, , , peer, ...users] = line.trim().split(/\s+/);
-    return peer?.endsWith(`:${bed.loopback.port}`) && users.join(' ').includes(`pid=${process.pid},`);
-  }).length;
-}
+const servedOn = (formatter: RecordingFormatter) => served(formatter.stdout());
 
 describe('one connection shared by node objects of one destination', () => {
   it('two schedulers in one script, each with its own node object, running at once: sshd sees one connection', async () => {
@@ -97,9 +39,9 @@ describe('one connection shared by node objects of one destination', () => {
       new Scheduler({ jobs: [new SshJob({ node, command: waiting(`s${index}`, flag.path) })] }).run(),
     );
     // both commands are running: each has printed where it runs
-    await until(() => served(recorder(a)).has('s0') && served(recorder(b)).has('s1'));
+    await until(() => servedOn(recorder(a)).has('s0') && servedOn(recorder(b)).has('s1'));
     expect(await loopbackConnections()).toBe(baseline + 1);
-    const [first, second] = [served(recorder(a)).get('s0'), served(recorder(b)).get('s1')];
+    const [first, second] = [servedOn(recorder(a)).get('s0'), servedOn(recorder(b)).get('s1')];
     expect(first).toBeDefined();
     expect(second).toEqual(first);
     await flag.raise();
@@ -126,8 +68,8 @@ describe('one connection shared by node objects of one destination', () => {
     const [a, b] = [track(loopbackNode()), track(loopbackNode())];
     await a.run(waiting('a'));
     const running = b.run(`${waiting('b', flag.path)}; echo b-done`);
-    await until(() => served(recorder(b)).has('b'));
-    expect(served(recorder(b)).get('b')).toEqual(served(recorder(a)).get('a'));
+    await until(() => servedOn(recorder(b)).has('b'));
+    expect(servedOn(recorder(b)).get('b')).toEqual(servedOn(recorder(a)).get('a'));
     await a.close();
     expect(a.isConnected()).toBe(false);
     expect(b.isConnected()).toBe(true);
@@ -153,12 +95,12 @@ describe('one connection shared by node objects of one destination', () => {
         }),
       ],
     }).run();
-    await until(() => served(recorder(long)).has('long'));
+    await until(() => servedOn(recorder(long)).has('long'));
     expect(
       await new Scheduler({ jobs: [new SshJob({ node: short, command: waiting('short') })] }).run(),
     ).toBe(true);
     // short's run has ended (its node released the connection), long's goes on, on the same connection
-    expect(served(recorder(short)).get('short')).toEqual(served(recorder(long)).get('long'));
+    expect(servedOn(recorder(short)).get('short')).toEqual(servedOn(recorder(long)).get('long'));
     expect(short.isConnected()).toBe(false);
     expect(long.isConnected()).toBe(true);
     await flag.raise();
@@ -178,7 +120,7 @@ describe('one connection shared by node objects of one destination', () => {
     ];
     const nodes = [plain, ...others];
     await Promise.all(nodes.map((node, index) => node.run(waiting(`n${index}`))));
-    const connections = nodes.map((node, index) => served(recorder(node)).get(`n${index}`)?.connection);
+    const connections = nodes.map((node, index) => servedOn(recorder(node)).get(`n${index}`)?.connection);
     expect(connections.every((connection) => connection !== undefined)).toBe(true);
     expect(new Set(connections).size).toBe(nodes.length);
     expect(others.map((node) => node.shareConnection)).toEqual([true, true, true, false, false]);
@@ -196,10 +138,10 @@ describe('one connection shared by node objects of one destination', () => {
     const [t1, t2] = [track(targetNode(0, g1)), track(targetNode(0, g2))];
     await t1.run(waiting('t1'));
     const running = t2.run(`${waiting('t2', flag.path)}; echo t2-done`);
-    await until(() => served(recorder(t2)).has('t2'));
-    expect(served(recorder(t2)).get('t2')).toEqual(served(recorder(t1)).get('t1'));
+    await until(() => servedOn(recorder(t2)).has('t2'));
+    expect(servedOn(recorder(t2)).get('t2')).toEqual(servedOn(recorder(t1)).get('t1'));
     await Promise.all([g1.run(waiting('g1')), g2.run(waiting('g2'))]);
-    expect(served(recorder(g2)).get('g2')).toEqual(served(recorder(g1)).get('g1'));
+    expect(servedOn(recorder(g2)).get('g2')).toEqual(servedOn(recorder(g1)).get('g1'));
     expect([g1, g2, t1, t2].map((node) => node.connectionCount)).toEqual([1, 1, 1, 1]);
     // remotest first, as closeSshInScheduler does
     await t1.close();
@@ -215,7 +157,7 @@ describe('one connection shared by node objects of one destination', () => {
     const baseline = await loopbackConnections();
     const [a, b] = [track(loopbackNode()), track(loopbackNode({ shareConnection: false }))];
     const running = a.run(waiting('a', newFlag().path)).catch((error: unknown) => error);
-    await until(() => served(recorder(a)).has('a'));
+    await until(() => servedOn(recorder(a)).has('a'));
     await b.run('true');
     expect(await loopbackConnections()).toBe(baseline + 2);
     await closeAll();
@@ -230,7 +172,7 @@ describe('one connection shared by node objects of one destination', () => {
 /** The sshd process serving this node's connection (its `$PPID`), found by running a command. */
 async function sshdOf(node: SshNode, tag: string): Promise<number> {
   await node.run(waiting(tag));
-  const sshd = served(recorder(node)).get(tag)?.sshd;
+  const sshd = servedOn(recorder(node)).get(tag)?.sshd;
   if (sshd === undefined) throw new Error(`no sshd process for ${tag}`);
   return sshd;
 }
@@ -246,9 +188,9 @@ describe('a dropped connection (its sshd process killed)', () => {
     await a.run(waiting('after-a'));
     await b.run(waiting('after-b'));
     const [before, afterA, afterB] = [
-      served(recorder(a)).get('before'),
-      served(recorder(a)).get('after-a'),
-      served(recorder(b)).get('after-b'),
+      servedOn(recorder(a)).get('before'),
+      servedOn(recorder(a)).get('after-a'),
+      servedOn(recorder(b)).get('after-b'),
     ];
     expect(afterA?.connection).not.toBe(before?.connection);
     expect(afterB).toEqual(afterA);
@@ -260,19 +202,19 @@ describe('a dropped connection (its sshd process killed)', () => {
     const running = node
       .run(`echo "group $$"; ${waiting('running')}; sleep 300`)
       .catch((error: unknown) => error);
-    await until(() => served(recorder(node)).has('running'));
+    await until(() => servedOn(recorder(node)).has('running'));
     const queued = [1, 2, 3].map((index) => node.run(waiting(`queued${index}`)));
     // the queued commands reach the channel budget and wait there (the one slot is taken)
     await new Promise((resolve) => setImmediate(resolve));
     expect(node.sessionsInUse).toBe(1);
-    expect(served(recorder(node)).size).toBe(1);
-    const first = served(recorder(node)).get('running');
+    expect(servedOn(recorder(node)).size).toBe(1);
+    const first = servedOn(recorder(node)).get('running');
     process.kill(first?.sshd ?? 0, 'SIGKILL');
     const error = await running;
     expect(error).toMatchObject({ code: 'ERR_SSH_CHANNEL' });
     expect((error as Error).message).toMatch(/^Connection to root@127\.0\.0\.1:\d+ lost while running: /);
     expect(await Promise.all(queued)).toEqual([1, 2, 3].map(() => ({ exitCode: 0, signal: null })));
-    const after = [1, 2, 3].map((index) => served(recorder(node)).get(`queued${index}`)?.connection);
+    const after = [1, 2, 3].map((index) => servedOn(recorder(node)).get(`queued${index}`)?.connection);
     expect(new Set(after).size).toBe(1);
     expect(after[0]).not.toBe(first?.connection);
     expect(node.connectionCount).toBe(2);
@@ -285,7 +227,7 @@ describe('a dropped connection (its sshd process killed)', () => {
   it('commands queued when the node is closed fail at once rather than reconnect', async () => {
     const node = track(loopbackNode({ maxSessions: 1 }));
     const running = node.run(waiting('running', newFlag().path)).catch((error: unknown) => error);
-    await until(() => served(recorder(node)).has('running'));
+    await until(() => servedOn(recorder(node)).has('running'));
     const queued = node.run('echo never').catch((error: unknown) => error);
     await new Promise((resolve) => setImmediate(resolve));
     await node.close();

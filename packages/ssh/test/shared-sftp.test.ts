@@ -6,16 +6,13 @@
  *
  * The loopback sshd serves this machine's disk: the remote copy's progress is read locally.
  */
-import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../src/index.js';
 import { bed, closeAfterEach, loopbackNode, recorder } from './bed.js';
-
-const execFileAsync = promisify(execFile);
+import { loopbackConnections, until } from './probes.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -26,24 +23,6 @@ afterAll(async () => {
 });
 
 const track = closeAfterEach();
-
-/** Polls (bounded) until `check` holds. */
-async function until(check: () => boolean | Promise<boolean>, limit = 20_000): Promise<void> {
-  const deadline = Date.now() + limit;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('the condition did not come true in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** This process's established TCP connections to the loopback sshd, as `ss` sees them. */
-async function loopbackConnections(): Promise<number> {
-  const { stdout } = await execFileAsync('ss', ['-Htnp', 'state', 'established'], { timeout: 10_000 });
-  return stdout.split('\n').filter((line) => {
-    const [, , , peer, ...users] = line.trim().split(/\s+/);
-    return peer?.endsWith(`:${bed.loopback.port}`) && users.join(' ').includes(`pid=${process.pid},`);
-  }).length;
-}
 
 /** A local file of `mib` MiB. */
 async function bigFile(path: string, mib: number): Promise<void> {
@@ -93,7 +72,7 @@ describe('SFTP sessions on a shared connection: one per node object', () => {
     const target = join(dir, 'copied-big');
     const copy = new Fleet([a]).copyTo(big, target, { signal: controller.signal });
     // the transfer has started: the remote file is growing
-    await until(async () => (await sizeOf(target)) > 0);
+    await until(async () => (await sizeOf(target)) > 0, 20_000, 5);
     controller.abort(new Error('stopped by the test'));
     const [result] = await copy;
     copying = false;
