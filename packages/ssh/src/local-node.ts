@@ -86,13 +86,14 @@ export class LocalNode implements CommandNode {
    * an `idleTimeout`, with an SshError `ERR_IDLE_TIMEOUT`. `stdin`, `encoding`: see {@link RunRequest}.
    */
   run(command: string, request: RunRequest = {}): Promise<CommandResult> {
+    const signal = request.signal;
     try {
       checkRunOptions(request);
+      // a rejection, as SshNode's: callers chain .catch() on the promise
+      signal?.throwIfAborted();
     } catch (error) {
       return Promise.reject(error);
     }
-    const signal = request.signal;
-    signal?.throwIfAborted();
     const label = request.label ?? command;
     const sudo = checkSudo(request.sudo, request.pty);
     const stdin = sudo === undefined ? request.stdin : stdinWithPassword(sudo, request.stdin);

@@ -215,6 +215,19 @@ describe('LocalNode', () => {
     expect(node.distance()).toBe(0);
   });
 
+  it('a signal aborted before the call: a rejection with its reason (never a synchronous throw), nothing run', async () => {
+    const formatter = new RecordingFormatter();
+    const node = new LocalNode({ formatter });
+    const controller = new AbortController();
+    controller.abort(new Error('too late'));
+    let running: Promise<unknown> | undefined;
+    expect(() => {
+      running = node.run('echo ran', { signal: controller.signal });
+    }).not.toThrow();
+    await expect(running).rejects.toThrow('too late');
+    expect(formatter.stdout()).toBe('');
+  });
+
   it('kills the whole process group on cancellation', async () => {
     const node = new LocalNode({ formatter: new RecordingFormatter() });
     const controller = new AbortController();
