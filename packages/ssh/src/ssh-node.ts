@@ -68,6 +68,14 @@ export interface SshNodeOptions {
   /** At most this many session channels (commands, SFTP) open at once on each connection. @default 8 */
   maxSessions?: number;
   /**
+   * At most this many handshakes (TCP connect or tunnel, SSH handshake, authentication) at once
+   * from this process to the node's destination (`host:port`; behind a gateway, also through each
+   * gateway connection), counted over every node object: sshd drops unauthenticated connections
+   * beyond its `MaxStartups` (default 10). Dropped ones are retried within `connectTimeout`.
+   * @default 8
+   */
+  maxHandshakes?: number;
+  /**
    * Up to this many connections to the destination (1 to 64), each with its own `maxSessions`
    * channels, opened as needed: a command goes to the connection with the fewest commands, and
    * another connection is opened when every open one already runs a command. SFTP uses the first.
@@ -264,6 +272,8 @@ export class SshNode implements CommandNode {
         maxSessions: this.maxSessions,
         transport,
         dial,
+        via: gateway?.firstKey,
+        maxHandshakes: options.maxHandshakes,
       }),
     });
   }

@@ -14,6 +14,8 @@ import { type HostKeyPolicy, verifyHostKey } from '../known-hosts.js';
 import { SessionBudget, SlotWithdrawnError } from '../session-budget.js';
 import type { Connection, SftpSession, Transport } from '../transport/transport.js';
 import type { Credentials } from './credentials.js';
+import { DEFAULT_MAX_HANDSHAKES, handshakeGates } from './handshake-gate.js';
+import { pacedConnect } from './handshake-retry.js';
 import { type EventSource, nodeEvent } from './node-events.js';
 import { closedWhileOpening, UserSftpSession } from './sftp-session.js';
 import { forwardX11 } from './x11-forwarding.js';
@@ -47,6 +49,13 @@ export interface ConnectionSettings {
   readonly transport: Transport;
   /** How to reach the server other than by TCP (through a gateway). */
   readonly dial?: Dial | undefined;
+  /**
+   * The gateway's connection key, when `dial` goes through one: handshakes are paced per gateway
+   * connection too (handshake-gate.ts).
+   */
+  readonly via?: string | undefined;
+  /** Handshakes at once per destination and per gateway, process-wide. @default DEFAULT_MAX_HANDSHAKES */
+  readonly maxHandshakes?: number | undefined;
   /** Told each time a connection opens, with the count of connections opened so far. */
   readonly onOpen?: ((opened: number) => void) | undefined;
 }
@@ -195,6 +204,42 @@ export class ConnectionLifecycle {
     };
   }
 
+  /** One try: the route (through the gateway, if any), then the SSH connection over it. */
+  async #attempt(
+    keys: Awaited<ReturnType<Credentials['keys']>>,
+    timeout: number,
+    abandon: AbortSignal,
+  ): Promise<{ connection: Connection; route: Route | undefined }> {
+    const { dial } = this.#settings;
+    const route = dial === undefined ? undefined : await dial(abandon);
+    try {
+      const connection = await this.#settings.transport.connect({
+        host: this.#settings.host,
+        port: this.#settings.port,
+        username: this.#settings.username,
+        keys,
+        agent: this.#settings.credentials.agent,
+        password: this.#settings.credentials.password,
+        sock: route?.stream,
+        timeout,
+        keepaliveInterval: this.#settings.keepaliveInterval,
+        verifyHostKey: (key) =>
+          verifyHostKey(
+            this.#settings.hostKeyPolicy,
+            this.#settings.knownHosts,
+            this.#settings.host,
+            this.#settings.port,
+            key,
+          ),
+        signal: abandon,
+      });
+      return { connection, route };
+    } catch (error) {
+      route?.close();
+      throw error;
+    }
+  }
+
   async #open(abandon: AbortSignal): Promise<ConnectionSite> {
     const { node, credentials, dial } = this.#settings;
     const direct = dial === undefined;
@@ -202,33 +247,13 @@ export class ConnectionLifecycle {
     try {
       const keys = await credentials.keys();
       abandon.throwIfAborted();
-      const route = dial === undefined ? undefined : await dial(abandon);
-      let connection: Connection;
-      try {
-        connection = await this.#settings.transport.connect({
-          host: this.#settings.host,
-          port: this.#settings.port,
-          username: this.#settings.username,
-          keys,
-          agent: credentials.agent,
-          password: credentials.password,
-          sock: route?.stream,
-          timeout: this.#settings.connectTimeout,
-          keepaliveInterval: this.#settings.keepaliveInterval,
-          verifyHostKey: (key) =>
-            verifyHostKey(
-              this.#settings.hostKeyPolicy,
-              this.#settings.knownHosts,
-              this.#settings.host,
-              this.#settings.port,
-              key,
-            ),
-          signal: abandon,
-        });
-      } catch (error) {
-        route?.close();
-        throw error;
-      }
+      const { connection, route } = await pacedConnect({
+        gates: handshakeGates(this.#settings.host, this.#settings.port, this.#settings.via),
+        limit: this.#settings.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES,
+        budget: this.#settings.connectTimeout,
+        signal: abandon,
+        attempt: (timeout) => this.#attempt(keys, timeout, abandon),
+      });
       this.#opened++;
       const budget = new SessionBudget(this.#settings.maxSessions);
       const site: ConnectionSite = { connection, budget };

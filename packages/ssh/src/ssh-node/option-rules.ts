@@ -57,6 +57,7 @@ export const SSH_NODE_OPTION_RULES = {
     `a number of milliseconds from 0 to ${MAX_DURATION}`,
   ],
   maxSessions: [finiteAtLeast(1, true), 'an integer >= 1'],
+  maxHandshakes: [finiteAtLeast(1, true), 'an integer >= 1'],
   connections: [
     (value) => finiteAtLeast(1, true)(value) && (value as number) <= MAX_CONNECTIONS,
     `an integer from 1 to ${MAX_CONNECTIONS}`,

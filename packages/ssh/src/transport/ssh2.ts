@@ -198,6 +198,26 @@ function describeConnectFailure(
 }
 
 /**
+ * Whether the server dropped the connection before the SSH handshake (key exchange) completed,
+ * as sshd does beyond its `MaxStartups`: the socket closed or reset, with no host key verdict
+ * and no timeout. Refused and unreachable ports, timeouts, host keys and authentication (which
+ * comes after the handshake) are not drops. Such errors carry `handshakeDropped: true`, which
+ * ssh-node/handshake-retry.ts retries.
+ */
+function isDrop(
+  error: Error & { level?: string; code?: string },
+  handshaken: boolean,
+  hostKeyError: Error | undefined,
+): boolean {
+  if (handshaken || hostKeyError !== undefined || error.level === 'client-timeout') return false;
+  if (/Connection lost before handshake/i.test(error.message)) return true;
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return true;
+  return error.message === CLOSED_BEFORE_READY;
+}
+
+const CLOSED_BEFORE_READY = 'the connection closed before it was ready';
+
+/**
  * What a connect offered the server, for the message of a refusal: the key files (paths are no
  * secret; a password is only said to be there).
  */
@@ -221,6 +241,8 @@ export const ssh2Transport: Transport = {
     return new Promise((resolve, reject) => {
       const client = new SshClient();
       let hostKeyError: Error | undefined;
+      /** Whether the key exchange completed (what comes after is no drop of MaxStartups's). */
+      let handshaken = false;
       let settled = false;
       const fail = (error: Error & { level?: string; code?: string }) => {
         if (settled) return;
@@ -232,12 +254,12 @@ export const ssh2Transport: Transport = {
         client.destroy();
         const code = classify(error, hostKeyError);
         const why = hostKeyError ? hostKeyError.message : describeConnectFailure(error, request);
-        reject(
-          new SshError(code, `Cannot connect to ${target}: ${why}`, {
-            cause: hostKeyError ?? error,
-            node: target,
-          }),
-        );
+        const failure = new SshError(code, `Cannot connect to ${target}: ${why}`, {
+          cause: hostKeyError ?? error,
+          node: target,
+        });
+        if (isDrop(error, handshaken, hostKeyError)) Object.assign(failure, { handshakeDropped: true });
+        reject(failure);
       };
       // A bound on the whole connect, in case the handshake stalls after the TCP connect.
       const timer = setTimeout(
@@ -252,7 +274,10 @@ export const ssh2Transport: Transport = {
         queueMicrotask(onAbort);
       } else request.signal?.addEventListener('abort', onAbort, { once: true });
       client.on('error', fail);
-      client.on('close', () => fail(new Error('the connection closed before it was ready')));
+      client.on('close', () => fail(new Error(CLOSED_BEFORE_READY)));
+      client.on('handshake', () => {
+        handshaken = true;
+      });
       client.on('ready', () => {
         if (settled) return;
         settled = true;
