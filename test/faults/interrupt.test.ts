@@ -1,0 +1,105 @@
+/**
+ * Fault matrix, Ctrl-C: SIGINT to a running `jobgraph run` of a scenario file whose jobs run on a
+ * direct node and on a target behind the gateway: every remote process is killed, the debrief is
+ * printed, the exit status is 130, and the binary ends within its bound.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { start, tempDir } from '../../packages/cli/test/binary.js';
+import {
+  bed,
+  killMarked,
+  marker,
+  markerPattern,
+  pgrep,
+  trapUnhandledRejections,
+  until,
+  within,
+} from './harness.js';
+
+trapUnhandledRejections();
+
+const markers: string[] = [];
+afterEach(async () => {
+  for (const each of markers.splice(0)) await killMarked(each);
+});
+
+function access(indent = '    '): string {
+  return [
+    'username: root',
+    `keys: [${bed.keys.ed25519}]`,
+    `knownHosts: ${bed.knownHosts}`,
+    'hostKeyPolicy: strict',
+    'connectTimeout: 10s',
+  ]
+    .map((line) => `${indent}${line}`)
+    .join('\n');
+}
+
+describe('fault matrix: Ctrl-C', () => {
+  it('SIGINT to `jobgraph run`: exit 130, debrief printed, every remote process killed (direct and behind the gateway)', async () => {
+    const dir = await tempDir('jgfault-interrupt-');
+    const tag = marker('sigint');
+    markers.push(tag);
+    const file = join(dir, 'scenario.yaml');
+    await writeFile(
+      file,
+      `nodes:
+  - id: loopback
+    hostname: ${bed.loopback.hostname}
+    port: ${bed.loopback.port}
+${access()}
+  - id: gateway
+    hostname: ${bed.gateway.hostname}
+    port: ${bed.gateway.port}
+${access()}
+  - id: t1
+    hostname: ${bed.targets[0].hostname}
+    port: ${bed.targets[0].port}
+    gateway: gateway
+${access()}
+jobs:
+  - id: direct
+    node: loopback
+    commands:
+      - type: Run
+        command: sleep 300; echo ${tag}-direct
+  - id: behind
+    node: t1
+    commands:
+      - type: Run
+        command: sleep 300; echo ${tag}-behind
+  - id: after
+    node: loopback
+    required: [direct, behind]
+    commands:
+      - type: Run
+        command: echo never
+`,
+    );
+    const { child, done } = start(['run', file], { limitMs: 30_000 });
+    try {
+      await until('both remote commands running', async () => (await pgrep(markerPattern(tag))).length === 2);
+      const interruptedAt = Date.now();
+      child.kill('SIGINT');
+      const out = await within('jobgraph after SIGINT', 20_000, done);
+      expect(out.signal).toBeNull();
+      expect(out.code, out.stderr).toBe(130);
+      expect(out.stderr).toContain('jobgraph: interrupted');
+      if (process.env.JGFAULT_PRINT)
+        process.stderr.write(`JGFAULT stdout:\n${out.stdout}\nstderr:\n${out.stderr}\n`);
+      // the debrief: why the run ended, and every job, none done
+      expect(out.stdout).toContain('----- ABORTED: interrupted (Ctrl-C)');
+      for (const label of [`${tag}-direct`, `${tag}-behind`, '`echo never`> [not done] requires={1, 2}'])
+        expect(out.stdout).toContain(label);
+      expect(out.stdout.match(/\[not done\]/g)).toHaveLength(3);
+      // it stopped promptly (the commands' TERM/KILL), not at the end of the 300 s sleeps
+      expect(Date.now() - interruptedAt).toBeLessThan(15_000);
+      // the remote processes are gone once the binary has exited: no wait here
+      expect(await pgrep(markerPattern(tag))).toEqual([]);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});
