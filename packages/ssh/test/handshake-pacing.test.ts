@@ -206,6 +206,33 @@ describe('what is not retried', () => {
   });
 });
 
+describe('waiting for a turn', () => {
+  it('a node closed while it waits for a turn stops waiting at once (not after connectTimeout)', async () => {
+    const sockets: Socket[] = [];
+    const silent = await tcpServer((socket) => sockets.push(socket));
+    const first = ourNode({ port: silent.port, maxHandshakes: 1, connectTimeout: 20_000 });
+    const second = ourNode({ port: silent.port, maxHandshakes: 1, connectTimeout: 20_000 });
+    try {
+      const holding = first.run('true').catch((error: unknown) => error);
+      await until(() => sockets.length === 1, 5_000);
+      const waiting = second.run('true').catch((error: unknown) => error);
+      // the second is held by the gate: it never reaches the server
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(sockets.length).toBe(1);
+      const started = Date.now();
+      await second.close();
+      expect(await waiting).toBeInstanceOf(Error);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await first.close();
+      expect(await holding).toBeInstanceOf(Error);
+      expect(sockets.length).toBe(1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await silent.close();
+    }
+  });
+});
+
 describe('a server that always drops', () => {
   it('is retried within connectTimeout, then fails with a message saying so', async () => {
     const dropping = await tcpServer((socket) => socket.destroy());
