@@ -278,6 +278,27 @@ describe('through a gateway', () => {
   });
 });
 
+describe('dropped handshakes through a gateway', () => {
+  it('20 nodes behind a gateway, to the sshd with MaxStartups 3: the drops come through the tunnel, are retried, no failure', async () => {
+    // the bed's loopback sshd as the gateway (only used), our sshd as the target behind it
+    const gateway = new SshNode({ hostname: bed.loopback.hostname, port: bed.loopback.port, ...common() });
+    const { transport, counts } = countingTransport();
+    let retries = 0;
+    handshakeTuning.onRetry = () => {
+      retries++;
+    };
+    const nodes = Array.from({ length: 20 }, () => ourNode({ transport, gateway }));
+    try {
+      expect(await fanOut(nodes)).toEqual([]);
+      expect(counts.peak).toBeLessThanOrEqual(8);
+      expect(retries).toBeGreaterThan(0);
+      expect(counts.attempts).toBe(20 + retries);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 /** A TCP server on 127.0.0.1 handing each socket to `onSocket`. */
 async function tcpServer(
   onSocket: (socket: Socket) => void,
