@@ -97,9 +97,11 @@ export function markerPattern(marker: string): string {
   return `[${marker[0]}]${marker.slice(1)}`;
 }
 
-/** SIGKILLs what a failed test may have left running with `marker` in its command line. */
+/** SIGKILLs what a test left running with `marker` in its command line, and what runs under it. */
 export async function killMarked(marker: string): Promise<void> {
-  for (const pid of await pgrep(markerPattern(marker))) {
+  const marked = await pgrep(markerPattern(marker));
+  const under = (await Promise.all(marked.map((pid) => descendants(pid)))).flat().map((p) => p.pid);
+  for (const pid of [...marked, ...under]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -150,6 +150,9 @@ describe('fault matrix: killed mid-command', () => {
     // the failure came from the dropped connection, not from waiting for the healthy job
     expect(job.raisedException()).toBeDefined();
     expect(Date.now() - killedAt).toBeLessThan(10_000);
+    // the command is orphaned on t1 (its sshd is gone, nothing can signal it): the same gap as
+    // the gateway's; the healthy job's command (same marker) is done
+    expect((await pgrep(markerPattern(tag))).length).toBe(1);
     // the gateway connection that carried the tunnel was released at the end of the run
     expect(await connectionsTo(bed.gateway.hostname, bed.gateway.port)).toBe(0);
     await t1.stop();
