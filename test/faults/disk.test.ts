@@ -70,6 +70,10 @@ describe('fault matrix: the remote disk', () => {
     expect(out.healthyResult).toBe(0);
     // the command after the failed Push did not run
     expect((faulty.formatter as RecordingFormatter).stdout()).toBe('before\n');
+    // no partial file is left under the final name (nor a temporary): the tmpfs is empty again
+    const probe = node();
+    expect(await probe.fs.readdir(join(dir, 'full'))).toEqual([]);
+    await probe.close();
     await until('the connection released', async () => (await sshd.served()).length === 0, 5_000);
     expect(await connectionsTo(sshd.host, sshd.port)).toBe(0);
   });
