@@ -75,7 +75,11 @@ export class Pull extends AbstractCommand {
           const what = `Pull of ${remote}`;
           try {
             const target = intoDirectory ? join(this.localPath, posix.basename(remote)) : this.localPath;
-            await pullPath(sftp, remote, target, this.options, jobs);
+            await pullPath(sftp, remote, target, this.options, jobs, {
+              signal: ctx.signal,
+              onResume: (file, offset, size) =>
+                this.say(ctx, `Pull: resuming ${file} at byte ${offset} of ${size}`),
+            });
           } catch (error) {
             throw sftpError(what, node.toString(), error);
           }

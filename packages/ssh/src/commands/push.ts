@@ -14,6 +14,7 @@ import {
   copyLocal,
   firstOf,
   pushPath,
+  removeTemporaries,
   sftpError,
   type TransferOptions,
 } from './transfer.js';
@@ -66,6 +67,7 @@ export class Push extends AbstractCommand {
       cancellable(node, ctx.signal, async () => {
         const sftp = await node.sftp(ctx.signal);
         const what = `Push of ${firstOf(this.localPaths)} to ${this.remotePath}`;
+        const jobs: Array<() => Promise<void>> = [];
         try {
           const existing = await sftp.stat(this.remotePath);
           const intoDirectory = existing?.isDirectory ?? false;
@@ -75,13 +77,13 @@ export class Push extends AbstractCommand {
               `${what}: with several files, ${this.remotePath} must be an existing directory on ${node.toString()}`,
             );
           }
-          const jobs: Array<() => Promise<void>> = [];
           for (const local of this.localPaths) {
             const target = intoDirectory ? posix.join(this.remotePath, basename(local)) : this.remotePath;
             await pushPath(sftp, local, target, this.options, jobs);
           }
           await bounded(jobs, ctx.signal);
         } catch (error) {
+          await removeTemporaries(node, jobs);
           throw sftpError(what, node.toString(), error);
         }
       }),

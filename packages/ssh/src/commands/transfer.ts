@@ -2,12 +2,15 @@
  * What Push and Pull share: walking trees, creating directories before their files,
  * copying several files at once (bounded), preserving modes and times on request.
  */
-import { chmod, cp, lstat, mkdir, readdir, stat, utimes } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, stat, utimes } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type { SshNode } from '../ssh-node.js';
 import type { SftpSession } from '../transport/transport.js';
 import type { CommandOptions } from './command.js';
+import { type PullFileOptions, pullFile, pushFile } from './transfer-file.js';
+
+export { removeTemporaries } from './transfer-file.js';
 
 /** Options of {@link Push} and {@link Pull}. */
 export interface TransferOptions extends Pick<CommandOptions, 'label' | 'verbose'> {
@@ -56,18 +59,24 @@ export function firstOf(paths: readonly string[]): string {
   return paths.length > 1 ? `${first} ... (${paths.length} total)` : first;
 }
 
+/** SFTP's status codes of our SftpStatusError's statuses. */
+const STATUS_CODES: Record<string, number> = { 'no-such-file': 2, 'permission-denied': 3, failure: 4 };
+
 export function sftpError(what: string, node: string, error: unknown): SshError {
   if (error instanceof SshError) return error;
-  const code = (error as { code?: unknown }).code;
+  const status = (error as { status?: unknown }).status;
+  const code = (error as { code?: unknown }).code ?? STATUS_CODES[String(status)];
   const why =
-    code === 2
-      ? 'no such file or directory'
-      : code === 3
-        ? 'permission denied'
-        : code === 4
-          ? // SSH_FX_FAILURE, OpenSSH's answer for most refusals: say what it usually means
-            'refused by the server (a missing directory, a file where a directory is expected, a full disk?)'
-          : messageOf(error);
+    status === 'connection-lost'
+      ? `the connection was lost (sshd gone, or the network cut?): ${messageOf(error)}`
+      : code === 2
+        ? 'no such file or directory'
+        : code === 3
+          ? 'permission denied'
+          : code === 4
+            ? // SSH_FX_FAILURE, OpenSSH's answer for most refusals: say what it usually means
+              'refused by the server (a missing directory, a file where a directory is expected, a full disk?)'
+            : messageOf(error);
   return new SshError(SshErrorCode.SFTP, `${what} on ${node} failed: ${why}`, { cause: error, node });
 }
 
@@ -96,13 +105,7 @@ export async function pushPath(
     }
     return;
   }
-  jobs.push(async () => {
-    await sftp.put(local, remote, { mode: info.mode & 0o7777 });
-    if (options.preserve) {
-      await sftp.chmod(remote, info.mode & 0o7777);
-      await sftp.setTimes(remote, info.atimeMs / 1000, info.mtimeMs / 1000);
-    }
-  });
+  jobs.push(() => pushFile(sftp, local, remote, info, options.preserve === true, jobs));
 }
 
 /** Remote → local. `local` is the destination path (not its parent). */
@@ -112,6 +115,7 @@ export async function pullPath(
   local: string,
   options: TransferOptions,
   jobs: Array<() => Promise<void>>,
+  extra: Pick<PullFileOptions, 'signal' | 'onResume'> = {},
 ): Promise<void> {
   const entry = await sftp.stat(remote);
   if (entry === undefined) throw Object.assign(new Error(`no such file: ${remote}`), { code: 2 });
@@ -133,7 +137,7 @@ export async function pullPath(
           `Refusing the remote file name ${JSON.stringify(child.name)} in ${remote}`,
         );
       }
-      await pullPath(sftp, posix.join(remote, child.name), join(local, child.name), options, jobs);
+      await pullPath(sftp, posix.join(remote, child.name), join(local, child.name), options, jobs, extra);
     }
     if (options.preserve) {
       jobs.push(
@@ -145,20 +149,20 @@ export async function pullPath(
     }
     return;
   }
-  jobs.push(async () => {
-    // As scp: a new file gets the remote mode less the umask (a 0600 key stays private), an
-    // existing one keeps its own; set-id bits are never copied without preserve. (ssh2 applies
-    // the mode with fchmod, which knows no umask: it is applied here.)
-    const exists = await lstat(local).then(
-      () => true,
-      () => false,
-    );
-    await sftp.get(remote, local, exists ? {} : { mode: entry.mode & 0o777 & ~localUmask() });
-    if (options.preserve) {
-      await chmod(local, entry.mode);
-      await utimes(local, entry.atime, entry.mtime);
-    }
-  });
+  jobs.push(() =>
+    pullFile(
+      sftp,
+      remote,
+      local,
+      {
+        preserve: options.preserve === true,
+        umask: localUmask(),
+        signal: extra.signal,
+        onResume: extra.onResume,
+      },
+      jobs,
+    ),
+  );
 }
 
 let umask: number | undefined;

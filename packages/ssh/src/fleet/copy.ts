@@ -6,7 +6,14 @@
  */
 import { cp, mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import { bounded, cancellable, pullPath, pushPath, sftpError } from '../commands/transfer.js';
+import {
+  bounded,
+  cancellable,
+  pullPath,
+  pushPath,
+  removeTemporaries,
+  sftpError,
+} from '../commands/transfer.js';
 import { SshError, SshErrorCode } from '../errors.js';
 import { fromErrno } from '../fs/fs-errors.js';
 import { LocalNode } from '../local-node.js';
@@ -210,6 +217,7 @@ async function overSftp(
       await work(sftp, jobs);
       await bounded(jobs, signal);
     } catch (error) {
+      await removeTemporaries(node, jobs);
       if (signal.aborted) throw error;
       throw sftpError(what, node.toString(), error);
     }
@@ -271,7 +279,7 @@ async function copyFromHost(host: FleetHost, source: string, destination: string
     await makeParent();
     const transfer = { recurse: true, preserve: options.preserve === true };
     await overSftp(node, signal, `Copy of ${source} into ${destination}`, (sftp, jobs) =>
-      pullPath(sftp, source, destination, transfer, jobs),
+      pullPath(sftp, source, destination, transfer, jobs, { signal }),
     );
   });
 }

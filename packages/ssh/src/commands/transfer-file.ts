@@ -1,0 +1,330 @@
+/**
+ * One file of a Push or a Pull, never left half-written under its final name: it is written
+ * to a temporary dot name in the target's directory (same file system), then renamed over the
+ * target. A Pull cut by a lost connection or a cancel keeps its partial file, under a name that
+ * records the remote size and mtime, and the next Pull of that file into that place (a retry
+ * of the job, or a later run) resumes from it if the remote file is unchanged.
+ *
+ * Names, `<name>` being the target's base name (or, when longer than 180 bytes, a hash of it):
+ * - Push: `<dir>/.<name>.jobgraph-<12 hex>` on the remote, removed on failure or cancel.
+ * - Pull: `<dir>/.<name>.jobgraph-pull-<size>-<mtime>` locally; other `.<name>.jobgraph-pull-*`
+ *   files there (partials of a remote file since changed) are removed when a Pull of `<name>` starts.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { chmod, lstat, open, readdir, rename, unlink, utimes } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import { SshError, SshErrorCode } from '../errors.js';
+import type { SshNode } from '../ssh-node.js';
+import { type SftpSession, SftpStatusError } from '../transport/transport.js';
+
+/** Bytes per SFTP read of a Pull, and reads in flight per file (as the Push pipeline). */
+const CHUNK = 254 * 1024;
+const IN_FLIGHT = 8;
+/** Bound on removing a Push's temporary after a failure (a dead link must not hold the job). */
+const CLEANUP_MS = 5_000;
+
+function stemOf(name: string): string {
+  return Buffer.byteLength(name) > 180 ? createHash('sha256').update(name).digest('hex').slice(0, 32) : name;
+}
+
+/** The remote temporary of a Push to `remote`. */
+export function pushTemporary(remote: string): string {
+  return posix.join(
+    posix.dirname(remote),
+    `.${stemOf(posix.basename(remote))}.jobgraph-${randomBytes(6).toString('hex')}`,
+  );
+}
+
+/** The prefix of every partial of a Pull into `local`. */
+function pullPrefix(local: string): string {
+  return `.${stemOf(basename(local))}.jobgraph-pull-`;
+}
+
+/** The local partial of a Pull into `local` of a remote file of `size` bytes modified at `mtime`. */
+export function pullPartial(local: string, size: number, mtime: number): string {
+  return join(dirname(local), `${pullPrefix(local)}${size}-${mtime}`);
+}
+
+/** What one transfer (one `jobs` list) keeps across its files: temporaries to remove, directory listings. */
+interface TransferState {
+  readonly temporaries: Set<string>;
+  readonly listings: Map<string, Promise<string[]>>;
+}
+
+const states = new WeakMap<object, TransferState>();
+
+export function stateOf(jobs: object): TransferState {
+  let state = states.get(jobs);
+  if (state === undefined) {
+    state = { temporaries: new Set(), listings: new Map() };
+    states.set(jobs, state);
+  }
+  return state;
+}
+
+/** `promise`, or undefined after `ms` (the promise's failure ignored). */
+function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref?.();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const closings = new WeakMap<SftpSession, Promise<never>>();
+
+/**
+ * `work`, or a `connection-lost` failure as soon as the session closes: ssh2's fastPut never
+ * settles when the connection dies under it (its pending writes are never answered).
+ */
+export function whileOpen<T>(sftp: SftpSession, work: Promise<T>): Promise<T> {
+  let closing = closings.get(sftp);
+  if (closing === undefined) {
+    closing = new Promise<never>((_resolve, reject) => {
+      sftp.onClose(() => reject(new SftpStatusError('connection-lost', 'the SFTP session closed')));
+    });
+    closing.catch(() => undefined);
+    closings.set(sftp, closing);
+  }
+  return Promise.race([work, closing]);
+}
+
+function statusOf(error: unknown): string | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'string' ? status : undefined;
+}
+
+/**
+ * Replaces `remote` by `temporary` in one step with OpenSSH's posix-rename extension (plain
+ * SFTP v3 rename refuses an existing target). A server without it is refused, the temporary
+ * removed: removing the target first would leave no file at all if the connection broke between.
+ */
+async function replace(sftp: SftpSession, temporary: string, remote: string): Promise<void> {
+  try {
+    await sftp.rename(temporary, remote);
+  } catch (error) {
+    if (statusOf(error) !== 'unsupported') throw error;
+    throw new Error(
+      `the server lacks the posix-rename@openssh.com extension, needed to replace ${remote} in one step`,
+      { cause: error },
+    );
+  }
+}
+
+/** Pushes one local file (`info`: its stat) to `remote`, through a temporary. */
+export async function pushFile(
+  sftp: SftpSession,
+  local: string,
+  remote: string,
+  info: Stats,
+  preserve: boolean,
+  jobs: object,
+): Promise<void> {
+  const mode = info.mode & 0o7777;
+  const existing = await sftp.attributes(remote, false).catch((error: unknown) => {
+    if (statusOf(error) === 'no-such-file') return undefined;
+    throw error;
+  });
+  const finish = async (path: string) => {
+    if (preserve) {
+      await sftp.chmod(path, mode);
+      await sftp.setTimes(path, info.atimeMs / 1000, info.mtimeMs / 1000);
+    }
+  };
+  if (existing !== undefined && existing.type !== 'file') {
+    // a symlink, a device, a fifo: written through, in place, as before (never replaced)
+    await whileOpen(sftp, sftp.put(local, remote, { mode }));
+    await finish(remote);
+    return;
+  }
+  const { temporaries } = stateOf(jobs);
+  const temporary = pushTemporary(remote);
+  temporaries.add(temporary);
+  try {
+    await whileOpen(sftp, sftp.put(local, temporary, { mode }));
+    await finish(temporary);
+    await replace(sftp, temporary, remote);
+    temporaries.delete(temporary);
+  } catch (error) {
+    // on the same channel when it still works (a full disk); else removeTemporaries() does it
+    await within(
+      whileOpen(sftp, sftp.unlink(temporary)).then(() => temporaries.delete(temporary)),
+      CLEANUP_MS,
+    );
+    throw error;
+  }
+}
+
+/**
+ * Removes the temporaries a failed or cancelled Push left (its SFTP channel closed or its
+ * connection lost), on a new channel: best effort, bounded by 5 s.
+ */
+export async function removeTemporaries(node: SshNode, jobs: object): Promise<void> {
+  const { temporaries } = stateOf(jobs);
+  const deadline = Date.now() + CLEANUP_MS;
+  // the node may not have seen its connection close yet: its first channel can fail, try again
+  while (temporaries.size > 0 && Date.now() < deadline) {
+    await within(
+      (async () => {
+        const sftp = await node.sftp(AbortSignal.timeout(Math.max(1, deadline - Date.now())));
+        await Promise.all(
+          [...temporaries].map((path) =>
+            whileOpen(sftp, sftp.unlink(path)).then(
+              () => temporaries.delete(path),
+              (error: unknown) => {
+                if (statusOf(error) === 'no-such-file') temporaries.delete(path);
+              },
+            ),
+          ),
+        );
+      })(),
+      Math.max(1, deadline - Date.now()),
+    );
+    if (temporaries.size > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A failure after which a Pull's partial file is kept for the next attempt. */
+function resumable(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || statusOf(error) === 'connection-lost';
+}
+
+/** Removes partials of earlier Pulls into `local` other than `keep` (listing each directory once per transfer). */
+async function removeStale(local: string, keep: string, jobs: object): Promise<void> {
+  const { listings } = stateOf(jobs);
+  const dir = dirname(local);
+  let listing = listings.get(dir);
+  if (listing === undefined) {
+    listing = readdir(dir).then(
+      (names) => names.filter((name) => name.includes('.jobgraph-pull-')),
+      () => [],
+    );
+    listings.set(dir, listing);
+  }
+  const prefix = pullPrefix(local);
+  for (const name of await listing) {
+    if (name.startsWith(prefix) && join(dir, name) !== keep)
+      await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+export interface PullFileOptions {
+  preserve: boolean;
+  /** The local umask, applied to the remote mode of a new file. */
+  umask: number;
+  signal?: AbortSignal | undefined;
+  /** Told when a partial file is resumed: bytes already there, of `size`. */
+  onResume?: ((remote: string, offset: number, size: number) => void) | undefined;
+}
+
+/** Pulls one remote file into `local`, through a partial file that a later Pull can resume. */
+export async function pullFile(
+  sftp: SftpSession,
+  remote: string,
+  local: string,
+  options: PullFileOptions,
+  jobs: object,
+): Promise<void> {
+  const target = await lstat(local).catch(() => undefined);
+  if (target !== undefined && !target.isFile()) {
+    // a symlink, a device, a fifo (or a directory, which fails as before): written in place
+    await whileOpen(sftp, sftp.get(remote, local, {}));
+    return;
+  }
+  const file = await whileOpen(sftp, sftp.open(remote, 'r'));
+  try {
+    const attrs = await whileOpen(sftp, file.attributes());
+    const partial = pullPartial(local, attrs.size, attrs.mtime);
+    await removeStale(local, partial, jobs);
+    const have = await lstat(partial).then(
+      (info) => (info.isFile() && info.size <= attrs.size ? info.size : 0),
+      () => 0,
+    );
+    if (have > 0) options.onResume?.(remote, have, attrs.size);
+    const out = await open(partial, have > 0 ? 'r+' : 'w', 0o600).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`cannot write ${local}: ${error.code ?? error.message}`, { cause: error });
+    });
+    const progress = { prefix: have }; // bytes on disk without a hole: what a resume may keep
+    try {
+      await readInto(sftp, file, out, progress, attrs.size, remote);
+    } catch (error) {
+      await out
+        .truncate(progress.prefix)
+        .catch(() => undefined)
+        .finally(() => out.close().catch(() => undefined));
+      if (!resumable(error, options.signal)) await unlink(partial).catch(() => undefined);
+      throw error;
+    }
+    await out.close();
+    // as scp: an existing file keeps its mode, a new one gets the remote mode less the umask;
+    // preserve copies the mode (set-id bits included) and the times
+    const mode = options.preserve
+      ? attrs.mode
+      : target !== undefined
+        ? target.mode & 0o7777
+        : attrs.mode & 0o777 & ~options.umask;
+    try {
+      await chmod(partial, mode);
+      if (options.preserve) await utimes(partial, attrs.atime, attrs.mtime);
+      await rename(partial, local);
+    } catch (error) {
+      await unlink(partial).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await within(whileOpen(sftp, file.close()), CLEANUP_MS);
+  }
+}
+
+/**
+ * Copies bytes `progress.prefix`..`size` of `file` into `out`, IN_FLIGHT reads at a time,
+ * keeping `progress.prefix` at the end of the bytes written without a hole. On failure, the
+ * other reads stop, and it rejects once all have settled (nothing writes after).
+ */
+async function readInto(
+  sftp: SftpSession,
+  file: Awaited<ReturnType<SftpSession['open']>>,
+  out: Awaited<ReturnType<typeof open>>,
+  progress: { prefix: number },
+  size: number,
+  remote: string,
+): Promise<void> {
+  let next = progress.prefix;
+  let failed = false;
+  let first: { error: unknown } | undefined;
+  const done = new Map<number, number>();
+  const worker = async () => {
+    while (!failed && next < size) {
+      const position = next;
+      const length = Math.min(CHUNK, size - position);
+      next += length;
+      let got = 0;
+      while (got < length) {
+        const data = await whileOpen(sftp, file.read(length - got, position + got));
+        if (data.length === 0) {
+          throw new SshError(SshErrorCode.SFTP, `${remote} became shorter during the copy`);
+        }
+        await out.write(data, 0, data.length, position + got);
+        got += data.length;
+      }
+      done.set(position, position + length);
+      for (let end = done.get(progress.prefix); end !== undefined; end = done.get(progress.prefix)) {
+        done.delete(progress.prefix);
+        progress.prefix = end;
+      }
+    }
+  };
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, () =>
+      worker().catch((error: unknown) => {
+        failed = true;
+        first ??= { error };
+      }),
+    ),
+  );
+  if (first !== undefined) throw first.error;
+}

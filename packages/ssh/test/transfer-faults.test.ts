@@ -1,0 +1,350 @@
+/**
+ * Transfers cut by a dying sshd: never a partial file under the final name, no temporary or
+ * process left behind, and a Pull retried by its job resumes where the cut left it.
+ *
+ * Against an sshd of this file's own (the bed's loopback config on another port), whose SFTP
+ * server logs each file's `bytes read` on close: how the tests prove that a resumed Pull read
+ * only the rest of the file. The kills are of that sshd's processes only: the per-connection
+ * ones (the listener stays, so a retry can reconnect) or the whole server.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createServer, Socket } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Scheduler } from '@jobgraph/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pullPartial } from '../src/commands/transfer-file.js';
+import { Pull, Push, SshJob, SshNode } from '../src/index.js';
+import { bed, closeAfterEach, common, RecordingFormatter } from './bed.js';
+import { until } from './probes.js';
+
+const run = promisify(execFile);
+const SIZE = 160 << 20;
+/** Cut the transfer once this much of it is on disk: well before its end. */
+const CUT_AT = 8 << 20;
+
+let dir = '';
+let source = '';
+let sourceSha = '';
+let port = 0;
+let sshd: ChildProcess | undefined;
+const sftpLog = () => join(dir, 'sftp.log');
+
+function sha256(path: string, length = Number.POSITIVE_INFINITY): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    const options = Number.isFinite(length) ? { end: length - 1 } : {};
+    createReadStream(path, options)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: free } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return free;
+}
+
+function accepts(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.connect(port, '127.0.0.1');
+  });
+}
+
+async function startSshd(): Promise<void> {
+  sshd = spawn('/usr/sbin/sshd', ['-f', join(dir, 'sshd_config'), '-D', '-e'], { stdio: 'ignore' });
+  await until(accepts, 10_000);
+}
+
+/** The processes below `pid` (from /proc: no tool, nothing to wait for). */
+function descendants(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** Kills what serves the connections of our sshd (the listener goes on accepting). */
+function killSessions(): number {
+  const pids = descendants(sshd?.pid ?? 0).reverse(); // deepest first
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  return pids.length;
+}
+
+async function killServer(): Promise<void> {
+  const server = sshd;
+  sshd = undefined;
+  if (server === undefined || server.exitCode !== null) return;
+  const pids = descendants(server.pid ?? 0);
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGKILL');
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  await exited;
+}
+
+const track = closeAfterEach();
+
+function node(extra: { formatter?: RecordingFormatter } = {}): SshNode {
+  return track(
+    new SshNode({
+      hostname: '127.0.0.1',
+      port,
+      ...common({ knownHosts: join(dir, 'known_hosts'), keepaliveInterval: 0, ...extra }),
+    }),
+  );
+}
+
+/** Files of `path`'s directory whose names start with `.<base name>.jobgraph-`. */
+async function temporaries(path: string): Promise<string[]> {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const names = await readdir(path.slice(0, path.lastIndexOf('/')));
+  return names.filter((name) => name.startsWith(`.${base}.jobgraph-`));
+}
+
+/** Polls (every 2 ms) until a temporary of `path` holds CUT_AT bytes; resolves with its path. */
+async function growing(path: string): Promise<string> {
+  let found = '';
+  await until(
+    async () => {
+      for (const name of await temporaries(path)) {
+        const full = join(path.slice(0, path.lastIndexOf('/')), name);
+        const size = await stat(full).then(
+          (info) => info.size,
+          () => 0,
+        );
+        if (size >= CUT_AT) found = full;
+      }
+      return found !== '';
+    },
+    20_000,
+    2,
+  );
+  return found;
+}
+
+/** `bytes read` of each SFTP close of `path` that the sftp-server logged. */
+async function bytesRead(path: string): Promise<number[]> {
+  const log = await readFile(sftpLog(), 'utf8').catch(() => '');
+  const pattern = new RegExp(`close "${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" bytes read (\\d+)`, 'g');
+  return [...log.matchAll(pattern)].map((match) => Number(match[1]));
+}
+
+/** No process of our sshd serves a connection any more (the sessions are reaped). */
+const noSessionLeft = () => until(() => descendants(sshd?.pid ?? 0).length === 0, 10_000);
+
+/** This process's established TCP connections to our sshd. */
+async function connections(): Promise<number> {
+  const { stdout } = await run('ss', ['-Htnp', 'state', 'established'], { timeout: 10_000 });
+  return stdout.split('\n').filter((line) => {
+    const [, , , peer, ...users] = line.trim().split(/\s+/);
+    return peer === `127.0.0.1:${port}` && users.join(' ').includes(`pid=${process.pid},`);
+  }).length;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp('/dev/shm/jobgraph-transfer-faults-');
+  port = await freePort();
+  const base = await readFile(join(bed.workDir, 'loopback.sshd_config'), 'utf8');
+  const config = base
+    .split('\n')
+    .filter((line) => !/^(Port|PidFile|Subsystem|LogLevel)\b/.test(line))
+    .concat([
+      `Port ${port}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `Subsystem sftp /usr/lib/openssh/sftp-server -e -l INFO 2>>${sftpLog()}`,
+      'LogLevel ERROR',
+    ])
+    .join('\n');
+  await writeFile(join(dir, 'sshd_config'), `${config}\n`);
+  await writeFile(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${bed.loopback.hostKey}\n`);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < SIZE >> 20; i++) chunks.push(randomBytes(1 << 20));
+  source = join(dir, 'source');
+  await writeFile(source, Buffer.concat(chunks));
+  sourceSha = await sha256(source);
+  await startSshd();
+}, 60_000);
+
+afterAll(async () => {
+  await killServer();
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+});
+
+describe('transfers cut by a dying sshd', () => {
+  it('sshd killed mid-Push: one-line ERR_SFTP naming the node; the old file intact; no temporary, session or connection left', async () => {
+    const target = join(dir, 'pushed');
+    await writeFile(target, 'old content\n');
+    const remote = node();
+    const job = new SshJob({ node: remote, commands: [new Push(source, target)], critical: false });
+    const running = new Scheduler({ critical: false, jobs: [job] }).run();
+    await growing(target);
+    expect(killSessions()).toBeGreaterThan(0);
+    expect(await running).toBe(true);
+    const error = job.raisedException() as { code: string; message: string };
+    expect(error.code).toBe('ERR_SFTP');
+    expect(error.message).not.toContain('\n');
+    expect(error.message).toContain(`127.0.0.1:${port}`);
+    expect(error.message).toMatch(/connection was lost/);
+    expect(await readFile(target, 'utf8')).toBe('old content\n');
+    // removed on a new connection before the job failed (the listener survived the kill)
+    expect(await temporaries(target)).toEqual([]);
+    await noSessionLeft();
+    expect(await connections()).toBe(0);
+    await remote.close();
+  }, 60_000);
+
+  it('sshd killed mid-Pull: the old file intact, the partial kept under its resume name; the next Pull resumes it', async () => {
+    const target = join(dir, 'pulled');
+    await writeFile(target, 'old content\n');
+    const info = await stat(source);
+    const partial = pullPartial(target, info.size, Math.floor(info.mtimeMs / 1000));
+    const first = node();
+    const job = new SshJob({ node: first, commands: [new Pull(source, target)], critical: false });
+    const running = new Scheduler({ critical: false, jobs: [job] }).run();
+    expect(await growing(target)).toBe(partial);
+    await killServer();
+    expect(await running).toBe(true);
+    const error = job.raisedException() as { code: string; message: string };
+    expect(error.code).toBe('ERR_SFTP');
+    expect(error.message).not.toContain('\n');
+    expect(error.message).toContain(`127.0.0.1:${port}`);
+    expect(error.message).toMatch(/connection was lost/);
+    expect(await readFile(target, 'utf8')).toBe('old content\n');
+    expect(await temporaries(target)).toEqual([partial.slice(dir.length + 1)]);
+    // what the partial holds is the source's beginning, without a hole
+    const kept = (await stat(partial)).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(SIZE);
+    expect(await sha256(partial)).toBe(await sha256(source, kept));
+    await first.close();
+
+    await startSshd();
+    const formatter = new RecordingFormatter();
+    const second = node({ formatter });
+    const again = new SshJob({ node: second, commands: [new Pull(source, target, { verbose: true })] });
+    expect(await new Scheduler({ jobs: [again] }).run()).toBe(true);
+    expect(await sha256(target)).toBe(sourceSha);
+    expect(await temporaries(target)).toEqual([]);
+    expect(await bytesRead(source)).toEqual([SIZE - kept]);
+    expect(formatter.events.map((event) => ('detail' in event ? event.detail : ''))).toContain(
+      `Pull: resuming ${source} at byte ${kept} of ${SIZE}`,
+    );
+    await noSessionLeft();
+    await rm(target);
+  }, 60_000);
+
+  it('a Pull with retries: 1 cut mid-way resumes on its second attempt (the server reads only the rest)', async () => {
+    const target = join(dir, 'retried');
+    const before = (await bytesRead(source)).length;
+    const formatter = new RecordingFormatter();
+    const remote = node({ formatter });
+    const job = new SshJob({
+      node: remote,
+      commands: [new Pull(source, target, { verbose: true })],
+      retries: 1,
+    });
+    const retried: unknown[] = [];
+    const scheduler = new Scheduler({ jobs: [job] });
+    scheduler.on('job:retry', (event) => retried.push(event.error));
+    const running = scheduler.run();
+    await growing(target);
+    expect(killSessions()).toBeGreaterThan(0);
+    expect(await running).toBe(true);
+    expect(retried).toHaveLength(1);
+    expect(retried[0]).toMatchObject({
+      code: 'ERR_SFTP',
+      message: expect.stringMatching(/connection was lost/),
+    });
+    expect(job.attempts).toBe(2);
+    expect(await sha256(target)).toBe(sourceSha);
+    expect(await temporaries(target)).toEqual([]);
+    // the second attempt said where it resumed, and the server read only the rest then (the
+    // killed session's sftp-server may have logged its own close before its kill landed)
+    const resumed = formatter.events
+      .map((event) => ('detail' in event ? String(event.detail) : ''))
+      .map((line) => /^Pull: resuming .* at byte (\d+) of (\d+)$/.exec(line))
+      .filter((match) => match !== null);
+    expect(resumed).toHaveLength(1);
+    const offset = Number(resumed[0]?.[1]);
+    expect(offset).toBeGreaterThan(0);
+    const reads = (await bytesRead(source)).slice(before);
+    expect(reads.at(-1)).toBe(SIZE - offset);
+    await noSessionLeft();
+    await rm(target);
+  }, 60_000);
+
+  it('a cancelled Pull keeps its partial (no hole in it), and the next Pull resumes it', async () => {
+    const target = join(dir, 'cancelled');
+    const controller = new AbortController();
+    const remote = node();
+    const job = new SshJob({ node: remote, commands: [new Pull(source, target)], critical: false });
+    const running = new Scheduler({ critical: false, jobs: [job] }).run({ signal: controller.signal });
+    const partial = await growing(target);
+    controller.abort(new Error('cancelled by the test'));
+    await running.catch(() => undefined);
+    await stat(target).then(
+      () => expect.unreachable('the final name must stay absent'),
+      (error: NodeJS.ErrnoException) => expect(error.code).toBe('ENOENT'),
+    );
+    const kept = (await stat(partial)).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(await sha256(partial)).toBe(await sha256(source, kept));
+    const before = (await bytesRead(source)).length;
+    const again = new SshJob({ node: remote, commands: [new Pull(source, target)] });
+    expect(await new Scheduler({ jobs: [again] }).run()).toBe(true);
+    expect(await sha256(target)).toBe(sourceSha);
+    expect(await temporaries(target)).toEqual([]);
+    expect((await bytesRead(source)).slice(before).at(-1)).toBe(SIZE - kept);
+    await noSessionLeft();
+    await rm(target);
+  }, 60_000);
+
+  it('a partial of a remote file since changed is removed, and the Pull starts over', async () => {
+    const target = join(dir, 'changed');
+    const info = await stat(source);
+    const stale = pullPartial(target, info.size, Math.floor(info.mtimeMs / 1000) - 60);
+    await writeFile(stale, 'bytes of an older version');
+    await utimes(source, info.atime, info.mtime); // unchanged: only the partial's record differs
+    const before = (await bytesRead(source)).length;
+    const remote = node();
+    const job = new SshJob({ node: remote, commands: [new Pull(source, target)] });
+    expect(await new Scheduler({ jobs: [job] }).run()).toBe(true);
+    expect(await sha256(target)).toBe(sourceSha);
+    expect(await temporaries(target)).toEqual([]);
+    expect((await bytesRead(source)).slice(before)).toEqual([SIZE]);
+    await noSessionLeft();
+    await rm(target);
+  }, 60_000);
+});
