@@ -113,14 +113,15 @@ describe('fault matrix: connect time', () => {
     expect(await connectionsTo(bed.gateway.hostname, portFor(3))).toBe(0);
   });
 
-  // Known gap (issue 12): a target's error names only its gateway, not the target the job was
-  // for (the debrief's label says which job it was). Turns red once the target is named too.
-  it.fails('gateway down at connect time: the error of a target names the target as well', async () => {
+  it('gateway down at connect time: the error of a target names the target as well', async () => {
     const gateway = new SshNode({ hostname: bed.gateway.hostname, port: portFor(3), ...access() });
     const t1 = new SshNode({ hostname: bed.targets[0].hostname, gateway, ...access() });
     const error = await t1.run('true').catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'ERR_SSH_CONNECT' });
     expect((error as Error).message).toContain(bed.targets[0].hostname);
+    expect((error as Error).message).toMatch(
+      / through its gateway: Cannot connect to root@\S+: connection refused$/,
+    );
   });
 
   it('a critical faulty job ends the run: the scheduler rejects with its error', async () => {

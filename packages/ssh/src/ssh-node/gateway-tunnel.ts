@@ -26,7 +26,16 @@ export function throughGateway(
     const release = end.hold();
     let stream: Duplex;
     try {
-      const connection = await end.ready(signal);
+      const connection = await end.ready(signal).catch((error: unknown) => {
+        // the target's job must say which target could not be reached, and why: its gateway's
+        // error, with its code (an unreachable gateway makes an unreachable target)
+        if (!(error instanceof SshError) || signal.aborted) throw error;
+        throw new SshError(
+          error.code as SshErrorCode,
+          `Cannot connect to ${forWhom()} through its gateway: ${error.message}`,
+          { cause: error, node: forWhom() },
+        );
+      });
       try {
         stream = await connection.forwardOut(host, port);
       } catch (error) {
