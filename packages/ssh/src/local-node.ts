@@ -105,13 +105,19 @@ export class LocalNode implements CommandNode {
         detached: true,
         stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
-      const { stdout: outLines, stderr: errLines } = outputSplitters(this, request, label);
+      const output = outputSplitters(this, request, label);
+      const { stdout: outLines, stderr: errLines } = output;
       let idle: Error | undefined;
       const watch = idleWatch(request.idleTimeout, () => {
+        // waiting for a slow consumer (the output paused, node.ts) is not the command being idle
+        if (output.waiting) {
+          watch.touch();
+          return;
+        }
         idle = idleTimeoutError(this.toString(), label, request.idleTimeout ?? 0);
         onAbort();
       });
-      child.stdout.on('data', (chunk: Buffer) => {
+      output.follow(child.stdout, (chunk) => {
         watch.touch();
         outLines.push(chunk);
       });
@@ -124,7 +130,7 @@ export class LocalNode implements CommandNode {
         },
         (chunk) => errLines.push(chunk),
       );
-      child.stderr.on('data', (chunk: Buffer) => {
+      output.follow(child.stderr, (chunk) => {
         watch.touch();
         errFrames.push(chunk);
       });
@@ -138,12 +144,14 @@ export class LocalNode implements CommandNode {
         }
       };
       const onAbort = () => {
+        output.release(); // a cancelled command ends whatever the consumer's pace
         if (sudo !== undefined && child.pid !== undefined) killUnderSudo(child.pid, sudo);
         killGroup('SIGTERM');
         killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       child.on('error', (error) => {
+        output.release();
         watch.clear();
         input?.stop();
         signal?.removeEventListener('abort', onAbort);

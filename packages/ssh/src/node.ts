@@ -2,6 +2,7 @@
  * What commands need from a node, remote or local.
  */
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Formatter, NodeIdentity, OutputLine } from './formatters/formatter.js';
 import type { RemoteFs } from './fs/remote-fs.js';
 import { LineSplitter } from './output.js';
@@ -87,6 +88,29 @@ export function describeResult(result: CommandResult): string {
   return 'no status';
 }
 
+/** The output of one command: its two line splitters, read with the formatter's back-pressure. */
+export interface CommandOutput {
+  readonly stdout: LineSplitter;
+  readonly stderr: LineSplitter;
+  /**
+   * Reads `stream`, each chunk handed to `onChunk` (which pushes it into a splitter). When the
+   * formatter's sink is full after a chunk ({@link Formatter.whenDrained}), the stream is paused
+   * until it has drained: the transport stops reading (SSH: the channel's window is not
+   * replenished, so sshd stops sending and the remote command blocks on its writes; a local
+   * command blocks on its pipe), and memory stays bounded whatever the consumer's pace.
+   */
+  follow(stream: Readable, onChunk: (chunk: Buffer) => void): void;
+  /** Whether a stream is paused, waiting for the formatter: the command is not idle then. */
+  readonly waiting: boolean;
+  /**
+   * Stops pausing for good and resumes the paused streams: a cancelled command must end whatever
+   * the consumer's pace, and the output left once a channel has closed is in memory already.
+   */
+  release(): void;
+  /** After {@link CommandOutput.release}: resolves when every stream read has ended (bounded: 2 s). */
+  ended(): Promise<void>;
+}
+
 /**
  * The two line splitters of a command: each line goes to the node's formatter (unless
  * the request hides that stream) and to `request.onLine`. A failing formatter must not
@@ -96,7 +120,7 @@ export function outputSplitters(
   node: NodeIdentity & { readonly formatter: Formatter },
   request: RunRequest,
   label: string,
-): { stdout: LineSplitter; stderr: LineSplitter } {
+): CommandOutput {
   const deliver = (stream: 'stdout' | 'stderr') => (linenl: string, bytes: Buffer) => {
     const line: OutputLine = { node, stream, linenl, bytes, time: new Date(), command: label };
     if (stream === 'stderr' ? request.printStderr !== false : request.printStdout !== false) {
@@ -108,8 +132,56 @@ export function outputSplitters(
     }
     request.onLine?.(line);
   };
+  const printing = request.printStdout !== false || request.printStderr !== false;
+  const pressure = (): Promise<void> | undefined => {
+    if (!printing) return undefined;
+    try {
+      return node.formatter.whenDrained?.();
+    } catch {
+      return undefined; // a formatter that throws here puts on no brake
+    }
+  };
+  const streams: Readable[] = [];
+  const paused = new Set<Readable>();
+  let released = false;
   return {
     stdout: new LineSplitter(deliver('stdout'), request.encoding),
     stderr: new LineSplitter(deliver('stderr'), request.encoding),
+    follow(stream, onChunk) {
+      streams.push(stream);
+      const resume = () => {
+        paused.delete(stream);
+        if (!released) stream.resume();
+      };
+      stream.on('data', (chunk: Buffer) => {
+        onChunk(chunk);
+        if (released || paused.has(stream)) return;
+        const wait = pressure();
+        if (wait === undefined) return;
+        paused.add(stream);
+        stream.pause();
+        wait.then(resume, resume);
+      });
+    },
+    get waiting() {
+      return paused.size > 0;
+    },
+    release() {
+      released = true;
+      for (const stream of paused) stream.resume();
+      paused.clear();
+    },
+    async ended() {
+      const open = streams.filter((stream) => !stream.readableEnded && !stream.destroyed);
+      if (open.length === 0) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(open.map((stream) => finished(stream, { writable: false }).catch(() => undefined))),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 2_000);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
   };
 }

@@ -244,7 +244,7 @@ describe('TerminalFormatter on process.stdout', () => {
     vi.restoreAllMocks();
   });
 
-  it('writes to process.stdout by default', () => {
+  it('writes to process.stdout by default (the lines of one tick in one write)', async () => {
     const chunks: string[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -254,10 +254,13 @@ describe('TerminalFormatter on process.stdout', () => {
     });
     vi.spyOn(process, 'stdout', 'get').mockReturnValue(stream as unknown as typeof process.stdout);
     new HostFormatter().line(out(fit01, 'hello\n'));
-    expect(chunks).toEqual(['root@fit01:hello\n']);
+    new HostFormatter().line(out(fit01, 'world\n'));
+    expect(chunks).toEqual([]); // corked until the next tick
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(chunks.join('')).toBe('root@fit01:hello\nroot@fit01:world\n');
   });
 
-  it('the raw format writes the bytes that came, invalid UTF-8 included', () => {
+  it('the raw format writes the bytes that came, invalid UTF-8 included', async () => {
     const chunks: Buffer[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -268,7 +271,9 @@ describe('TerminalFormatter on process.stdout', () => {
     vi.spyOn(process, 'stdout', 'get').mockReturnValue(stream as unknown as typeof process.stdout);
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]);
     new RawFormatter().line(out(fit01, bytes.toString('utf8'), { bytes }));
+    await new Promise((resolve) => process.nextTick(resolve));
     new HostFormatter().line(out(fit01, bytes.toString('utf8'), { bytes }));
+    await new Promise((resolve) => process.nextTick(resolve));
     expect(chunks[0]).toEqual(bytes);
     // a prefixed format is text: invalid bytes become U+FFFD there
     expect(chunks[1]?.toString('utf8')).toBe('root@fit01:\ufffd\ufffd\u0000A\n');

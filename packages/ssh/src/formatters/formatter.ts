@@ -17,7 +17,12 @@ export interface NodeIdentity {
 export interface OutputLine {
   readonly node: NodeIdentity;
   readonly stream: 'stdout' | 'stderr';
-  /** The line with its newline; the last line of a stream may have none. Never empty. */
+  /**
+   * The line with its newline; the last line of a stream may have none, nor the pieces of a line
+   * longer than 1 MiB (`MAX_LINE_BYTES`), which comes as several OutputLines of at most 1 MiB each,
+   * the last with the newline, each piece's text ending on a character boundary: joined, their
+   * `linenl` are the line's text. Never empty.
+   */
   readonly linenl: string;
   /**
    * The same line as the bytes that came (`linenl` replaces invalid UTF-8 with U+FFFD): what the
@@ -65,6 +70,14 @@ export interface Formatter {
   event(event: NodeEvent): void;
   /** Called when a node starts using this formatter (e.g. to align host columns). */
   attach?(node: NodeIdentity): void;
+  /**
+   * Back-pressure: `undefined` while the formatter takes more lines; while its sink is full (a
+   * stream whose `write()` returned false, a file queue over its bound), a promise that resolves
+   * once it has drained — or can never drain (a closed pipe): it never rejects. A node stops
+   * reading the command's output meanwhile, so that memory stays bounded with a slow consumer.
+   * A formatter that wraps another passes its answer on. Without it, lines are never held back.
+   */
+  whenDrained?(): Promise<void> | undefined;
   /** Flushes and releases what the formatter holds (open files). */
   close?(): Promise<void>;
 }

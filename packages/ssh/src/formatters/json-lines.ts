@@ -4,7 +4,7 @@
  * `test` renderer).
  */
 import type { Formatter, NodeEvent, NodeEventKind, OutputLine } from './formatter.js';
-import { safeWriter, stdioWriter, type Write } from './stdio.js';
+import { type StdioWriter, safeWriter, stdioWriter, type Write } from './stdio.js';
 
 /** The record of an output line. */
 export interface JsonLineRecord {
@@ -63,13 +63,16 @@ export interface JsonLinesFormatterOptions {
  */
 export class JsonLinesFormatter implements Formatter {
   readonly #write: Write;
+  /** process.stdout, when it is the sink: its back-pressure. */
+  readonly #stdout: StdioWriter | undefined;
   #error: unknown;
 
   /**
    * @param options - the sink.
    */
   constructor(options: JsonLinesFormatterOptions = {}) {
-    this.#write = safeWriter(options.write ?? stdioWriter('stdout'), (error) => {
+    this.#stdout = options.write === undefined ? stdioWriter('stdout') : undefined;
+    this.#write = safeWriter(options.write ?? (this.#stdout as StdioWriter), (error) => {
       this.#error ??= error;
     });
   }
@@ -77,6 +80,11 @@ export class JsonLinesFormatter implements Formatter {
   /** The first error the writer threw, if any. */
   get error(): unknown {
     return this.#error;
+  }
+
+  /** While process.stdout (when it is the sink) is full, a promise of its `'drain'`: see {@link Formatter.whenDrained}. */
+  whenDrained(): Promise<void> | undefined {
+    return this.#stdout?.whenDrained();
   }
 
   /** Writes a `line` record. */

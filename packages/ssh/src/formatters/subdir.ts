@@ -5,7 +5,7 @@
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Formatter, NodeEvent, NodeIdentity, OutputLine } from './formatter.js';
-import { safeWriter, stdioWriter, type Write } from './stdio.js';
+import { allDrained, safeWriter, stdioWriter, type Write } from './stdio.js';
 import { describeEvent } from './terminal.js';
 
 /** Options of {@link SubdirFormatter}. */
@@ -23,16 +23,21 @@ export interface SubdirFormatterOptions {
   stderr?: Write | undefined;
 }
 
+/** The bytes a file's queue may hold before its formatter asks the nodes to wait (`whenDrained`). */
+const QUEUE_LIMIT = 4 * 1024 * 1024;
+
 /**
  * One output file, written in order through a single file handle. Writes are queued
  * and flushed by one drain loop at a time, so lines keep their order and a burst of
- * lines becomes a few large writes.
+ * lines becomes a few large writes. A queue over {@link QUEUE_LIMIT} asks for back-pressure.
  */
 class FileSink {
   readonly path: string;
   /** 'w' until the file was opened once: the first open truncates it, later ones append. */
   #flags: 'w' | 'a';
   #pending: Array<string | Buffer> = [];
+  /** The bytes in `#pending`. */
+  #pendingBytes = 0;
   #draining: Promise<void> | undefined;
   #handle: FileHandle | undefined;
   #broken = false;
@@ -50,7 +55,13 @@ class FileSink {
   write(text: string | Buffer): void {
     if (this.#broken) return;
     this.#pending.push(text);
+    this.#pendingBytes += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
     this.#draining ??= this.#drain();
+  }
+
+  /** While the queue holds more than {@link QUEUE_LIMIT}: the drain loop, which ends with the queue written (or given up). */
+  whenDrained(): Promise<void> | undefined {
+    return this.#pendingBytes > QUEUE_LIMIT ? this.#draining : undefined;
   }
 
   /** Waits for the queue to be written, then closes the file; a later write reopens it. */
@@ -77,6 +88,7 @@ class FileSink {
           this.#pending.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)),
         );
         this.#pending = [];
+        this.#pendingBytes = 0;
         // writeFile on a handle writes everything, from the current position on.
         await this.#handle.writeFile(chunk);
       }
@@ -85,6 +97,7 @@ class FileSink {
       // retrying each line would repeat the error for every line of a long run.
       this.#broken = true;
       this.#pending = [];
+      this.#pendingBytes = 0;
       this.#onError(error);
     } finally {
       // No await since the loop's last check: a write() queued now starts a new drain.
@@ -191,6 +204,14 @@ export class SubdirFormatter implements Formatter {
     if (kind === 'connecting') return;
     if (this.verbose) this.#hostSink(node.hostname).write(`${describeEvent(event)}\n`);
     else if (kind === 'connected') this.#hostSink(node.hostname);
+  }
+
+  /**
+   * While a file's queue holds more than a few MiB (a disk slower than the output comes), a promise
+   * that resolves once it is written: the nodes stop reading their commands' output until then.
+   */
+  whenDrained(): Promise<void> | undefined {
+    return allDrained([...this.#sinks.values()].map((sink) => sink.whenDrained()));
   }
 
   /** Nothing to align: each host has its own file. */

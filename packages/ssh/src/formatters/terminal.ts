@@ -3,7 +3,7 @@
  * presets RawFormatter, HostFormatter and TimeHostFormatter.
  */
 import type { Formatter, NodeEvent, NodeEventKind, NodeIdentity, OutputLine } from './formatter.js';
-import { safeWriter, stdioWriter, type Write } from './stdio.js';
+import { allDrained, type StdioWriter, safeWriter, stdioWriter, type Write } from './stdio.js';
 import { LineTemplate } from './template.js';
 
 /** The prefix of apssh's event lines. */
@@ -96,6 +96,8 @@ export class TerminalFormatter implements Formatter {
    * options receives text, as its type says.
    */
   readonly #rawBytes: { stdout?: (bytes: Uint8Array) => void; stderr?: (bytes: Uint8Array) => void } = {};
+  /** The standard streams written to (not the writers given in the options): their back-pressure. */
+  readonly #stdio: StdioWriter[] = [];
   #error: unknown;
 
   /**
@@ -113,6 +115,8 @@ export class TerminalFormatter implements Formatter {
     const stderr = stdioWriter('stderr');
     this.writeStdout = safeWriter(options.stdout ?? stdout, remember);
     this.writeStderr = safeWriter(options.stderr ?? stderr, remember);
+    if (options.stdout === undefined) this.#stdio.push(stdout);
+    if (options.stderr === undefined) this.#stdio.push(stderr);
     if (format === '{linenl}') {
       if (options.stdout === undefined) this.#rawBytes.stdout = stdout;
       if (options.stderr === undefined) this.#rawBytes.stderr = stderr;
@@ -127,6 +131,16 @@ export class TerminalFormatter implements Formatter {
   /** The first error a writer threw, if any. */
   get error(): unknown {
     return this.#error;
+  }
+
+  /**
+   * While process.stdout or process.stderr (those this formatter writes to) holds more than its
+   * high-water mark — a pipe read slower than the output comes —, a promise of its `'drain'`:
+   * the nodes stop reading their commands' output until then. Writers given in the options put
+   * on no brake.
+   */
+  whenDrained(): Promise<void> | undefined {
+    return allDrained(this.#stdio.map((writer) => writer.whenDrained()));
   }
 
   /** Widens the host columns for `node`. */

@@ -101,7 +101,8 @@ async function follow(
   let pid: number | undefined;
   const sudo = checkSudo(request.sudo, request.pty);
   let verdict: SudoVerdict | undefined;
-  const { stdout: outLines, stderr: errLines } = outputSplitters(node, request, label);
+  const output = outputSplitters(node, request, label);
+  const { stdout: outLines, stderr: errLines } = output;
   // The PID frame comes first on stderr (or on stdout under a pty, where both merge).
   // Cancelling: the remote process group is killed over another channel (sshd ignores
   // signal requests for root, and does not close a channel whose process still runs).
@@ -124,19 +125,21 @@ async function follow(
   };
   const onAbort = () => {
     cancelled = true;
+    output.release(); // a cancelled command ends whatever the consumer's pace
     kill();
   };
   // the PID frame, then (under sudo) the verdict of its check: on stderr, or stdout under a pty
   const tags = sudo === undefined ? [PID_TAG] : [PID_TAG, SUDO_TAG];
   const outFrames = new LeadingFrames(tags, onFrame, (chunk) => outLines.push(chunk));
   const errFrames = new LeadingFrames(tags, onFrame, (chunk) => errLines.push(chunk));
-  const watch = idleWatch(request.idleTimeout, () => unlink.idle());
-  channel.stdout.on('data', (chunk: Buffer) => {
+  // waiting for a slow consumer (the output paused, output.ts) is not the command being idle
+  const watch = idleWatch(request.idleTimeout, () => (output.waiting ? watch.touch() : unlink.idle()));
+  output.follow(channel.stdout, (chunk) => {
     watch.touch();
     if (request.pty) outFrames.push(chunk);
     else outLines.push(chunk);
   });
-  channel.stderr.on('data', (chunk: Buffer) => {
+  output.follow(channel.stderr, (chunk) => {
     watch.touch();
     errFrames.push(chunk);
   });
@@ -149,7 +152,11 @@ async function follow(
   let status: ExitStatus;
   try {
     status = await (signal === undefined ? channel.exit : untilCancelled(channel, signal, () => killing));
+    // the channel has closed: what a paused stderr still holds is in memory, read it to its end
+    output.release();
+    await output.ended();
   } finally {
+    output.release();
     watch.clear();
     unlink.done();
     input?.stop();
