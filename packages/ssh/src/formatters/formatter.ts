@@ -19,7 +19,7 @@ export interface OutputLine {
   readonly stream: 'stdout' | 'stderr';
   /**
    * The line with its newline; the last line of a stream may have none, nor the pieces of a line
-   * longer than 1 MiB (`MAX_LINE_BYTES`), which comes as several OutputLines of at most 1 MiB each,
+   * longer than 1 MiB (`MAX_LINE_BYTES` in output.ts), which comes as several OutputLines of at most 1 MiB each,
    * the last with the newline, each piece's text ending on a character boundary: joined, their
    * `linenl` are the line's text. Never empty.
    */
