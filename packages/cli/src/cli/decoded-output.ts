@@ -26,6 +26,11 @@ export class DecodedOutput implements Formatter {
     this.inner.attach?.(node);
   }
 
+  /** The inner formatter's back-pressure, passed on. */
+  whenDrained(): Promise<void> | undefined {
+    return this.inner.whenDrained?.();
+  }
+
   async close(): Promise<void> {
     await this.inner.close?.();
   }

@@ -34,6 +34,11 @@ export class NamedOutput implements Formatter {
     else if (event.kind === 'connect-failed') this.inner.event(event);
   }
 
+  /** The files' back-pressure: reading the command's output waits while their queue is full. */
+  whenDrained(): Promise<void> | undefined {
+    return this.inner.whenDrained?.();
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }
