@@ -10,7 +10,18 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -347,4 +358,54 @@ describe('transfers cut by a dying sshd', () => {
     await noSessionLeft();
     await rm(target);
   }, 60_000);
+});
+
+describe('replacing an existing file through a temporary', () => {
+  it('keeps preserve right: Push and Pull over an existing file, with and without preserve', async () => {
+    const small = join(dir, 'small');
+    await writeFile(small, 'new content\n');
+    await chmod(small, 0o640);
+    await utimes(small, 1_000_000_000, 1_000_000_000);
+    const pushed = join(dir, 'small-pushed');
+    const pulled = join(dir, 'small-pulled');
+    for (const path of [pushed, pulled]) {
+      await writeFile(path, 'old\n');
+      await chmod(path, 0o600);
+    }
+    const remote = node();
+    const job = new SshJob({
+      node: remote,
+      commands: [new Push(small, pushed, { preserve: true }), new Pull(small, pulled)],
+    });
+    expect(await new Scheduler({ jobs: [job] }).run()).toBe(true);
+    const afterPush = await stat(pushed);
+    expect(await readFile(pushed, 'utf8')).toBe('new content\n');
+    expect(afterPush.mode & 0o7777).toBe(0o640);
+    expect(afterPush.mtimeMs).toBe(1_000_000_000_000);
+    // without preserve, as scp: the existing local file keeps its mode, gets the new content
+    const afterPull = await stat(pulled);
+    expect(await readFile(pulled, 'utf8')).toBe('new content\n');
+    expect(afterPull.mode & 0o7777).toBe(0o600);
+    expect(afterPull.mtimeMs).not.toBe(1_000_000_000_000);
+    const again = new SshJob({ node: remote, commands: [new Pull(small, pulled, { preserve: true })] });
+    expect(await new Scheduler({ jobs: [again] }).run()).toBe(true);
+    expect((await stat(pulled)).mode & 0o7777).toBe(0o640);
+    expect((await stat(pulled)).mtimeMs).toBe(1_000_000_000_000);
+    expect([...(await temporaries(pushed)), ...(await temporaries(pulled))]).toEqual([]);
+  });
+
+  it('a symlink as the target is written through, not replaced', async () => {
+    const real = join(dir, 'real');
+    const link = join(dir, 'link');
+    await writeFile(real, 'old\n');
+    await symlink(real, link);
+    const small = join(dir, 'small-2');
+    await writeFile(small, 'through the link\n');
+    const remote = node();
+    expect(
+      await new Scheduler({ jobs: [new SshJob({ node: remote, commands: [new Push(small, link)] })] }).run(),
+    ).toBe(true);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(real, 'utf8')).toBe('through the link\n');
+  });
 });
