@@ -7,7 +7,7 @@
  * The loopback sshd serves this machine's disk: the remote copy's progress is read locally.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../src/index.js';
@@ -71,16 +71,26 @@ describe('SFTP sessions on a shared connection: one per node object', () => {
     const controller = new AbortController();
     const target = join(dir, 'copied-big');
     const copy = new Fleet([a]).copyTo(big, target, { signal: controller.signal });
-    // the transfer has started: the remote file is growing
-    await until(async () => (await sizeOf(target)) > 0, 20_000, 5);
+    // the transfer has started: its temporary (renamed over the target only when complete) grows
+    const temporary = async () =>
+      (await readdir(dir)).find((name) => name.startsWith('.copied-big.jobgraph-'));
+    await until(
+      async () => {
+        const name = await temporary();
+        return name !== undefined && (await sizeOf(join(dir, name))) > 0;
+      },
+      20_000,
+      5,
+    );
     controller.abort(new Error('stopped by the test'));
     const [result] = await copy;
     copying = false;
     await reading;
 
     expect(result?.error?.message).toBe('stopped by the test');
-    // the copy stopped before its end
-    expect(await sizeOf(target)).toBeLessThan(300 << 20);
+    // the copy stopped before its end: nothing under the final name, no temporary left
+    expect(await sizeOf(target)).toBe(0);
+    await until(async () => (await temporary()) === undefined);
     expect(reads.length).toBeGreaterThan(5);
     expect(reads.filter((read) => read !== text)).toEqual([]);
     // a's next transfer works, on a session of its own again
