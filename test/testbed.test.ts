@@ -113,6 +113,43 @@ afterAll(async () => {
 });
 
 describe('the test bed', () => {
+  it('each namespace host has its own /root and /tmp: one path holds three different files; the work dir is shared', async () => {
+    const name = `jg-own-${process.pid}-${Date.now()}`;
+    const hosts = [
+      { alias: 'jgtb-gw', host: bed.gateway },
+      { alias: 'jgtb-t1', host: t1 },
+      { alias: 'jgtb-t2', host: t2 },
+    ];
+    for (const { alias } of hosts) {
+      const wrote = await sshBed([
+        alias,
+        `hostname > /tmp/${name} && hostname > /root/${name} && cat ${bed.knownHosts} >/dev/null`,
+      ]);
+      expect(wrote.code, wrote.stderr).toBe(0);
+    }
+    try {
+      for (const { alias, host } of hosts) {
+        // the same path on each host: its own file (scp, as Pull would, from each)
+        const local = path.join(scratch, `${name}-${alias}`);
+        const copied = await run('scp', ['-F', bed.sshConfig, '-q', `${alias}:/tmp/${name}`, local]);
+        expect(copied.code, copied.stderr).toBe(0);
+        expect(await readFile(local, 'utf8')).toBe(`${host.nodename}\n`);
+        // seen from this machine in the host's disk, not in this machine's /tmp or /root
+        expect(await readFile(path.join(host.disk as string, 'root', name), 'utf8')).toBe(
+          `${host.nodename}\n`,
+        );
+      }
+      await expect(readFile(`/tmp/${name}`, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(readFile(`/root/${name}`, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(bed.loopback.disk).toBeNull();
+    } finally {
+      for (const { host } of hosts) {
+        await rm(path.join(host.disk as string, 'tmp', name), { force: true });
+        await rm(path.join(host.disk as string, 'root', name), { force: true });
+      }
+    }
+  });
+
   it('describes itself as JSON', () => {
     expect(JSON.parse(JSON.stringify(bed))).toEqual(bed);
     expect(bed.netns).toBe(true);

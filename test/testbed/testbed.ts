@@ -3,7 +3,10 @@
  *
  * - `loopback`: an sshd on 127.0.0.1 at a free high port, in the root network namespace.
  * - `gateway` (`jgtb-gw`) and two targets (`jgtb-t1`, `jgtb-t2`): separate hosts in network namespaces,
- *   each with its own sshd on port 22, its own host key and its own host name (UTS namespace).
+ *   each with its own sshd on port 22, its own host key, its own host name (UTS namespace) and its
+ *   own `/root` and `/tmp` (a mount namespace: `<work dir>/disks/<host>/{root,tmp}` bound over them,
+ *   the work dir itself mounted back in its `/tmp`; `TestbedHost.disk`), so that one path on two
+ *   hosts holds two files. Other paths (`/home`, `/etc`…) are this machine's.
  *   The targets are reachable only through an SSH tunnel via the gateway: the root namespace has no
  *   route to them (an `unreachable` route, so nothing leaks to the machine's default route) and the
  *   gateway does not forward IP.
@@ -62,6 +65,13 @@ export interface TestbedHost {
   log: string;
   /** Path of its sshd pid file. */
   pidFile: string;
+  /**
+   * Namespace hosts: the directory on this machine that holds the host's own `/root` and `/tmp`
+   * (`<disk>/root`, `<disk>/tmp`), bind-mounted over them in the mount namespace its sshd runs in,
+   * so that each host has files of its own; the bed's work dir stays visible in its `/tmp`.
+   * null for the loopback host (this machine's own disk).
+   */
+  disk: string | null;
 }
 
 /** What a test gets from `inject('testbed')`. JSON-serialisable. */
@@ -880,6 +890,11 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       if (running) {
         const by = [...current.live.map((id) => `pid ${id.pid}`), ...(current.detached ? ['the CLI'] : [])];
         log(`testbed: joining the bed already up (used by ${by.join(', ')})`);
+        if (running.gateway.disk === undefined) {
+          throw new Error(
+            'testbed: the bed up is from an older version (its hosts share one disk); stop it first: node --import tsx test/testbed/cli.ts stop --force',
+          );
+        }
         if (running.sudo?.runAsNobody === undefined) {
           // Started by a version of the bed without (all) the sudo users: add them to it.
           running.sudo = await setupSudoUsers(workDir, path.join(workDir, 'authorized_keys'), run);
@@ -982,6 +997,7 @@ async function startIn(
     sshdConfig: file(`${name}.sshd_config`),
     log: file(`${name}.log`),
     pidFile: file(`${name}.pid`),
+    disk: netns === null ? null : file(`disks/${name}`),
   });
 
   // The loopback host, at a free high port (retried when another process takes it meanwhile).
@@ -1017,22 +1033,44 @@ async function startIn(
     const host = hostInfo(spec.name, spec.address, 22, spec.netns, spec.netns);
     nsHosts.push(host);
     await writeFile(host.sshdConfig, sshdConfigText(workDir, host.name, spec.listen, 22));
-    // Own network namespace, own UTS namespace (so `hostname` tells the hosts apart), then exec sshd.
+    const disk = host.disk as string;
+    // the host's /tmp holds a mount point for the work dir (under /tmp too), so that its sshd
+    // still reads its config, keys and authorized_keys there
+    const workDirInTmp = path.relative('/tmp', workDir);
+    await mkdir(path.join(disk, 'root'), { recursive: true, mode: 0o700 });
+    await mkdir(path.join(disk, 'tmp', workDirInTmp), { recursive: true });
+    await chmod(path.join(disk, 'tmp'), 0o1777);
+    // Own network namespace, own UTS namespace (so `hostname` tells the hosts apart), own mount
+    // namespace with its own /root and /tmp (so that files tell them apart; the mounts go away
+    // with the namespace's last process: nothing is left in this machine's mount table), then
+    // exec sshd. /root first: once /tmp is covered, the disk's path under /tmp is out of reach.
     const child = spawnSshd(IP, [
       'netns',
       'exec',
       spec.netns,
       'unshare',
       '--uts',
+      '--mount',
+      '--propagation',
+      'private',
       '--',
       '/bin/sh',
       '-c',
-      'hostname "$1" && exec "$2" -D -f "$3" -E "$4"',
+      [
+        'hostname "$1"',
+        'mount --bind "$5/root" /root',
+        'mount --bind "$6" "$5/tmp/$7"',
+        'mount --rbind "$5/tmp" /tmp',
+        'exec "$2" -D -f "$3" -E "$4"',
+      ].join(' && '),
       'sh',
       spec.netns,
       SSHD,
       host.sshdConfig,
       host.log,
+      disk,
+      workDir,
+      workDirInTmp,
     ]);
     // Targets are probed from the gateway: that also proves the gateway reaches them.
     started.push({ child, host, probeNetns: spec === GATEWAY ? null : GATEWAY.netns });

@@ -5,7 +5,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
@@ -36,15 +35,15 @@ export async function loopbackConnections(): Promise<number> {
 }
 
 /**
- * A maker of flag files for a test file (call it at the top level): in a directory of its own on
- * this machine, which is the loopback host and shares its disk with the bed's namespaces; removed
- * after the file's tests.
+ * A maker of flag files for a test file (call it at the top level): in a directory of its own
+ * under the bed's work dir, the one place every bed host sees (the namespace hosts have their own
+ * /tmp, with the work dir mounted in it); removed after the file's tests.
  */
 export function flagFiles(prefix: string): () => { path: string; raise: () => Promise<void> } {
   let dir = '';
   let count = 0;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), prefix));
+    dir = await mkdtemp(join(bed.workDir, prefix));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
   return () => {
