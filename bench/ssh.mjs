@@ -7,75 +7,17 @@
 // Env: BENCH_REPEAT (default 5), BENCH_KEY = rsa (default, RSA-3072 as in apssh's figures) | ed25519,
 //      BENCH_TMPDIR = where the 200 MiB files go (default /dev/shm if present, else the OS temp dir).
 import { spawn } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeFile, median, sha256, testbed } from './common.mjs';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const KEY = process.env.BENCH_KEY ?? 'rsa';
 const MIB = 200;
-const root = fileURLToPath(new URL('..', import.meta.url));
 const caseScript = fileURLToPath(new URL('./ssh-case.mjs', import.meta.url));
-const testbedCli = join(root, 'test', 'testbed', 'cli.ts');
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
-
-/** Runs the test bed's CLI (`start` prints the TestbedInfo JSON on stdout). */
-function testbed(command) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', testbedCli, command], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`testbed ${command} failed (exit ${code}): ${stderr.trim()}`));
-    });
-  });
-}
-
-function sha256(path) {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
-}
-
-/** A file of `mib` MiB of random bytes (incompressible). */
-function makeFile(path, mib) {
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  for (let i = 0; i < mib; i++) writeSync(fd, randomFillSync(chunk));
-  closeSync(fd);
-}
 
 /** The child process being timed, if any (killed if the benchmark is interrupted). */
 let running;

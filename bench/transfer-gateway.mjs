@@ -12,23 +12,12 @@
 //   (pushes <dir>/source.bin to <dir>/remote.bin on t1 through gw, pulls it to <dir>/back.bin;
 //    prints one JSON line)
 import { spawn } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statfsSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { makeFile, median, sha256, testbed } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -90,55 +79,7 @@ const MIB = Number(process.env.BENCH_MIB ?? 1024);
 const SFTP_FIRST = process.env.BENCH_SFTP_FIRST === '1'; // sftp before jobgraph in each round
 const RSS_TARGET_MB = 200;
 const RATIO_TARGET = 1.3;
-const root = fileURLToPath(new URL('..', import.meta.url));
-const testbedCli = join(root, 'test', 'testbed', 'cli.ts');
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
-
-/** Runs the test bed's CLI (`start` and `info` print the TestbedInfo JSON on stdout). */
-function testbed(command) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', testbedCli, command], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`testbed ${command} failed (exit ${code}): ${stderr.trim()}`));
-    });
-  });
-}
-
-function sha256(path) {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path, { highWaterMark: 1 << 20 })
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
-}
-
-/** A file of `mib` MiB of random bytes (incompressible). */
-function makeFile(path, mib) {
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  for (let i = 0; i < mib; i++) writeSync(fd, randomFillSync(chunk));
-  closeSync(fd);
-}
 
 /** The child process being timed, if any (killed if the benchmark is interrupted). */
 let running;
