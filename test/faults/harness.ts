@@ -46,6 +46,18 @@ export async function within<T>(what: string, limit: number, promise: Promise<T>
 }
 
 /**
+ * The markers of a test file's remote commands (call at the top level): the commands still running
+ * under a marker pushed there are killed after each test, whatever its outcome.
+ */
+export function killMarkedAfterEach(): string[] {
+  const markers: string[] = [];
+  afterEach(async () => {
+    for (const each of markers.splice(0)) await killMarked(each);
+  });
+  return markers;
+}
+
+/**
  * Collects the unhandled rejections of each test of the file and fails the test that had one
  * (call at the top level of a test file).
  */

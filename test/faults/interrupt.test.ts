@@ -5,11 +5,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { start, tempDir } from '../../packages/cli/test/binary.js';
 import {
   bed,
-  killMarked,
+  killMarkedAfterEach,
   marker,
   markerPattern,
   pgrep,
@@ -20,10 +20,7 @@ import {
 
 trapUnhandledRejections();
 
-const markers: string[] = [];
-afterEach(async () => {
-  for (const each of markers.splice(0)) await killMarked(each);
-});
+const markers = killMarkedAfterEach();
 
 function access(indent = '    '): string {
   return [

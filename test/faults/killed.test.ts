@@ -4,14 +4,14 @@
  * sshd in jgtb-t1) killed while it runs a command. The bed's own sshds are never touched.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../../packages/core/src/index.js';
 import { SshJob, SshNode } from '../../packages/ssh/src/index.js';
 import {
   access,
   bed,
   connectionsTo,
-  killMarked,
+  killMarkedAfterEach,
   marker,
   markerPattern,
   pgrep,
@@ -25,10 +25,7 @@ import {
 
 trapUnhandledRejections();
 
-const markers: string[] = [];
-afterEach(async () => {
-  for (const each of markers.splice(0)) await killMarked(each);
-});
+const markers = killMarkedAfterEach();
 
 describe('fault matrix: killed mid-command', () => {
   it('gateway killed mid-command: the targets behind it fail with ERR_SSH_CHANNEL, a direct job goes on', async () => {

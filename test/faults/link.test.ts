@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../packages/core/src/index.js';
 import { Pull, Push, Run, SshJob, SshNode } from '../../packages/ssh/src/index.js';
 import { startDelayProxy } from './delay-proxy.js';
@@ -15,7 +15,7 @@ import {
   bed,
   connectionsTo,
   createHost,
-  killMarked,
+  killMarkedAfterEach,
   marker,
   markerPattern,
   pgrep,
@@ -28,10 +28,7 @@ import {
 
 trapUnhandledRejections();
 
-const markers: string[] = [];
-afterEach(async () => {
-  for (const each of markers.splice(0)) await killMarked(each);
-});
+const markers = killMarkedAfterEach();
 let dir = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'jgfault-link-'));
