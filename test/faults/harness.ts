@@ -46,6 +46,20 @@ export async function within<T>(what: string, limit: number, promise: Promise<T>
 }
 
 /**
+ * Waits until each node's command has its channel open (a `session-start` event on the node's
+ * RecordingFormatter, as `access()` gives): the remote process shows up (pgrep) before the exec
+ * request's answer reaches the client, and a fault in between is a failure to start, not a command
+ * lost while running.
+ */
+export async function sessionsOpen(...nodes: ReadonlyArray<{ readonly formatter: unknown }>): Promise<void> {
+  await until('the sessions open', () =>
+    nodes.every((node) =>
+      (node.formatter as RecordingFormatter).events.some((event) => event.kind === 'session-start'),
+    ),
+  );
+}
+
+/**
  * The markers of a test file's remote commands (call at the top level): the commands still running
  * under a marker pushed there are killed after each test, whatever its outcome.
  */

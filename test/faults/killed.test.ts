@@ -17,6 +17,7 @@ import {
   pgrep,
   portFor,
   type RecordingFormatter,
+  sessionsOpen,
   startSshd,
   trapUnhandledRejections,
   until,
@@ -57,6 +58,7 @@ describe('fault matrix: killed mid-command', () => {
     const running = scheduler.run();
     // both remote commands (on the bed's t1 and t2 sshds) and the direct one are running
     await until('the three commands running', async () => (await pgrep(markerPattern(tag))).length >= 3);
+    await sessionsOpen(...behind, direct);
     await gw.kill();
     const ok = await within('the run after the gateway was killed', 20_000, running);
     expect(ok).toBe(true);
@@ -132,6 +134,7 @@ describe('fault matrix: killed mid-command', () => {
     const scheduler = new Scheduler({ critical: false, jobs: [job, fine] });
     const running = scheduler.run();
     await until('both commands running', async () => (await pgrep(markerPattern(tag))).length >= 2);
+    await sessionsOpen(node, healthy);
     // the session's sshd processes are there while the command runs: one connection served
     expect((await t1.served()).some((p) => p.comm === 'sshd')).toBe(true);
     const killedAt = Date.now();

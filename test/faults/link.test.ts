@@ -20,6 +20,7 @@ import {
   markerPattern,
   pgrep,
   RecordingFormatter,
+  sessionsOpen,
   startSshd,
   trapUnhandledRejections,
   until,
@@ -64,6 +65,7 @@ describe('fault matrix: the network', () => {
     });
     const running = scheduler.run();
     await until('the command running', async () => (await pgrep(markerPattern(tag))).length === 1);
+    await sessionsOpen(node);
     expect(await connectionsTo(host.address, 22)).toBe(1);
     const cutAt = Date.now();
     await host.setLink(false);
