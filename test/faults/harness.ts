@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeEach, expect, inject } from 'vitest';
 import '../testbed/global-setup.js';
 import { Scheduler } from '../../packages/core/src/index.js';
 import { SshJob, type SshJobOptions, SshNode, type SshNodeOptions } from '../../packages/ssh/src/index.js';
-import { RecordingFormatter } from '../../packages/ssh/test/bed.js';
+import { common, RecordingFormatter } from '../../packages/ssh/test/bed.js';
 
 export const bed = inject('testbed');
 export const execFileAsync = promisify(execFile);
@@ -311,16 +311,8 @@ export async function startSshd(options: OwnSshdOptions): Promise<OwnSshd> {
 
 /** What every node of the matrix needs: the bed's key, strict host keys, no agent, a recorder. */
 export function access(extra: Partial<SshNodeOptions> = {}): Omit<SshNodeOptions, 'hostname'> {
-  return {
-    username: 'root',
-    keys: [bed.keys.ed25519],
-    knownHosts: bed.knownHosts,
-    hostKeyPolicy: 'strict',
-    agent: false,
-    formatter: new RecordingFormatter(),
-    connectTimeout: 10_000,
-    ...extra,
-  };
+  // the same as the ssh package's tests give their nodes
+  return common(extra);
 }
 
 /** A free TCP port number in a range of our own (pid-based, to keep parallel files apart). */
