@@ -118,6 +118,22 @@ export async function pgrep(pattern: string): Promise<number[]> {
     .map(Number);
 }
 
+/**
+ * The remote commands running with `marker` in their command line, one pid each: the marked
+ * processes whose parent is not marked (a command's shell, not the hang-up guard it forked,
+ * remote-process.ts). For "is it gone", `pgrep` is stricter: no marked process at all.
+ */
+export async function commandsRunning(marker: string): Promise<number[]> {
+  const marked = await pgrep(markerPattern(marker));
+  const parents = await Promise.all(
+    marked.map(async (pid) => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      return Number(/^\d+ \(.*\) \S+ (\d+)/.exec(stat)?.[1] ?? 0);
+    }),
+  );
+  return marked.filter((_, i) => !marked.includes(parents[i] ?? 0));
+}
+
 /** A pgrep pattern for `marker` that does not match the pgrep (or a shell) that carries it. */
 export function markerPattern(marker: string): string {
   return `[${marker[0]}]${marker.slice(1)}`;

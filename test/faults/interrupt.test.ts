@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { start, tempDir } from '../../packages/cli/test/binary.js';
 import {
   bed,
+  commandsRunning,
+  descendants,
   killMarkedAfterEach,
   marker,
   markerPattern,
@@ -34,15 +36,12 @@ function access(indent = '    '): string {
     .join('\n');
 }
 
-describe('fault matrix: Ctrl-C', () => {
-  it('SIGINT to `jobgraph run`: exit 130, debrief printed, every remote process killed (direct and behind the gateway)', async () => {
-    const dir = await tempDir('jgfault-interrupt-');
-    const tag = marker('sigint');
-    markers.push(tag);
-    const file = join(dir, 'scenario.yaml');
-    await writeFile(
-      file,
-      `nodes:
+/** A scenario with a `sleep 300` on a direct node and on a target behind the gateway, then a job after them. */
+async function scenario(dir: string, tag: string): Promise<string> {
+  const file = join(dir, 'scenario.yaml');
+  await writeFile(
+    file,
+    `nodes:
   - id: loopback
     hostname: ${bed.loopback.hostname}
     port: ${bed.loopback.port}
@@ -74,10 +73,19 @@ jobs:
       - type: Run
         command: echo never
 `,
-    );
+  );
+  return file;
+}
+
+describe('fault matrix: Ctrl-C', () => {
+  it('SIGINT to `jobgraph run`: exit 130, debrief printed, every remote process killed (direct and behind the gateway)', async () => {
+    const dir = await tempDir('jgfault-interrupt-');
+    const tag = marker('sigint');
+    markers.push(tag);
+    const file = await scenario(dir, tag);
     const { child, done } = start(['run', file], { limitMs: 30_000 });
     try {
-      await until('both remote commands running', async () => (await pgrep(markerPattern(tag))).length === 2);
+      await until('both remote commands running', async () => (await commandsRunning(tag)).length === 2);
       const interruptedAt = Date.now();
       child.kill('SIGINT');
       const out = await within('jobgraph after SIGINT', 20_000, done);
@@ -95,6 +103,30 @@ jobs:
       expect(Date.now() - interruptedAt).toBeLessThan(15_000);
       // the remote processes are gone once the binary has exited: no wait here
       expect(await pgrep(markerPattern(tag))).toEqual([]);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('the controller killed (SIGKILL to `jobgraph run`): the hang-up guards end every remote process', async () => {
+    const dir = await tempDir('jgfault-controller-');
+    const tag = marker('ctlkill');
+    markers.push(tag);
+    const { child, done } = start(['run', await scenario(dir, tag)], { limitMs: 30_000 });
+    try {
+      await until('both remote commands running', async () => (await commandsRunning(tag)).length === 2);
+      // nothing on this side can clean up: the kernel closes the sockets, each sshd (the direct
+      // one, and the target's once the gateway's session is gone) ends its session, and each
+      // command's guard sends SIGHUP to its group
+      // (in a checkout, bin/jobgraph.js runs the sources in a child process: that is the one)
+      const source = (await descendants(child.pid ?? 0)).find((p) => p.comm.startsWith('node'));
+      process.kill(source?.pid ?? child.pid ?? 0, 'SIGKILL');
+      await within('jobgraph after SIGKILL', 10_000, done);
+      await until(
+        'no remote process left',
+        async () => (await pgrep(markerPattern(tag))).length === 0,
+        10_000,
+      );
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }

@@ -10,6 +10,7 @@ import { SshJob, SshNode } from '../../packages/ssh/src/index.js';
 import {
   access,
   bed,
+  commandsRunning,
   connectionsTo,
   killMarkedAfterEach,
   marker,
@@ -57,7 +58,7 @@ describe('fault matrix: killed mid-command', () => {
     const scheduler = new Scheduler({ critical: false, jobs: [...jobs, directJob] });
     const running = scheduler.run();
     // both remote commands (on the bed's t1 and t2 sshds) and the direct one are running
-    await until('the three commands running', async () => (await pgrep(markerPattern(tag))).length >= 3);
+    await until('the three commands running', async () => (await commandsRunning(tag)).length === 3);
     await sessionsOpen(...behind, direct);
     await gw.kill();
     const ok = await within('the run after the gateway was killed', 20_000, running);
@@ -72,44 +73,10 @@ describe('fault matrix: killed mid-command', () => {
     expect(directJob.result()).toBe(0);
     expect((direct.formatter as RecordingFormatter).stdout()).toBe(`${directTag} done\n`);
     expect(await connectionsTo(gw.host, gw.port)).toBe(0);
-    // the orphans: the bed's t1 and t2 sshds closed the sessions, but sshd does not signal a
-    // notty session's process when its connection drops, and jobgraph cannot reach them through
-    // the dead gateway: they run until they end (see the it.fails below)
-    expect((await pgrep(markerPattern(tag))).length).toBe(2);
+    // nothing left on t1 and t2: their sshds closed the sessions, and each command's hang-up
+    // guard ended it (without the guard, both would sleep on, out of reach behind the dead gateway)
+    await until('no remote process left', async () => (await pgrep(markerPattern(tag))).length === 0, 5_000);
     await gw.stop();
-  });
-
-  // Known gap (issue 12): this fails today, the remote commands outlive a dropped connection.
-  // When jobgraph (or the wrapper of each command) ends them, this test fails: make it an it().
-  it.fails('gateway killed mid-command: no remote process is left behind on the targets', async () => {
-    const gw = await startSshd({ like: 'gw', port: portFor(6), host: bed.gateway.hostname });
-    const gateway = new SshNode({
-      hostname: gw.host,
-      port: gw.port,
-      ...access({ knownHosts: gw.knownHosts }),
-    });
-    const tag = marker('gworphan');
-    markers.push(tag);
-    const node = new SshNode({
-      hostname: bed.targets[0].hostname,
-      gateway,
-      ...access({ knownHosts: gw.knownHosts }),
-    });
-    const running = node.run(`sleep 60; echo ${tag}`).catch((error: unknown) => error);
-    await until('the command running', async () => (await pgrep(markerPattern(tag))).length === 1);
-    await gw.kill();
-    expect(await within('the command after the kill', 10_000, running)).toMatchObject({
-      code: 'ERR_SSH_CHANNEL',
-    });
-    try {
-      await until(
-        'no remote process left',
-        async () => (await pgrep(markerPattern(tag))).length === 0,
-        3_000,
-      );
-    } finally {
-      await gw.stop();
-    }
   });
 
   it('sshd killed mid-command (a target behind the gateway): ERR_SSH_CHANNEL at once, the healthy job goes on', async () => {
@@ -133,7 +100,7 @@ describe('fault matrix: killed mid-command', () => {
     });
     const scheduler = new Scheduler({ critical: false, jobs: [job, fine] });
     const running = scheduler.run();
-    await until('both commands running', async () => (await pgrep(markerPattern(tag))).length >= 2);
+    await until('both commands running', async () => (await commandsRunning(tag)).length === 2);
     await sessionsOpen(node, healthy);
     // the session's sshd processes are there while the command runs: one connection served
     expect((await t1.served()).some((p) => p.comm === 'sshd')).toBe(true);
@@ -150,9 +117,9 @@ describe('fault matrix: killed mid-command', () => {
     // the failure came from the dropped connection, not from waiting for the healthy job
     expect(job.raisedException()).toBeDefined();
     expect(Date.now() - killedAt).toBeLessThan(10_000);
-    // the command is orphaned on t1 (its sshd is gone, nothing can signal it): the same gap as
-    // the gateway's; the healthy job's command (same marker) is done
-    expect((await pgrep(markerPattern(tag))).length).toBe(1);
+    // nothing left on t1: its sshd is gone, and the command's hang-up guard ended it (the
+    // healthy job's command, same marker, is done)
+    await until('no remote process left', async () => (await pgrep(markerPattern(tag))).length === 0, 5_000);
     // the gateway connection that carried the tunnel was released at the end of the run
     expect(await connectionsTo(bed.gateway.hostname, bed.gateway.port)).toBe(0);
     await t1.stop();

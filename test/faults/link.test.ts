@@ -13,6 +13,7 @@ import { startDelayProxy } from './delay-proxy.js';
 import {
   access,
   bed,
+  commandsRunning,
   connectionsTo,
   createHost,
   killMarkedAfterEach,
@@ -39,7 +40,15 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('fault matrix: the network', () => {
   it('link cut mid-command: keepalive (1 s) fails the job with ERR_SSH_CHANNEL within 3-6 s, the healthy job goes on', async () => {
     const host = await createHost(1);
-    const sshd = await startSshd({ like: 'loopback', netns: host.netns, host: host.address, port: 22 });
+    // sshd learns that the link is dead from its own keepalive (ClientAliveInterval: no
+    // default), then ends the session; the command's hang-up guard then ends the command
+    const sshd = await startSshd({
+      like: 'loopback',
+      netns: host.netns,
+      host: host.address,
+      port: 22,
+      extra: ['ClientAliveInterval 1', 'ClientAliveCountMax 2'],
+    });
     const node = new SshNode({
       hostname: host.address,
       ...access({ knownHosts: sshd.knownHosts, keepaliveInterval: 1_000 }),
@@ -64,7 +73,7 @@ describe('fault matrix: the network', () => {
       scheduler.on('job:failed', () => resolve(Date.now()));
     });
     const running = scheduler.run();
-    await until('the command running', async () => (await pgrep(markerPattern(tag))).length === 1);
+    await until('the command running', async () => (await commandsRunning(tag)).length === 1);
     await sessionsOpen(node);
     expect(await connectionsTo(host.address, 22)).toBe(1);
     const cutAt = Date.now();
@@ -82,6 +91,9 @@ describe('fault matrix: the network', () => {
     expect(fine.result()).toBe(0);
     // our side of the dead connection is gone (no socket lingering in ESTABLISHED)
     expect(await connectionsTo(host.address, 22)).toBe(0);
+    // nothing left on the cut host: its sshd dropped the session (2 missed keepalives at 1 s),
+    // and the command's guard ended it; without the guard it would sleep on
+    await until('no remote process left', async () => (await pgrep(markerPattern(tag))).length === 0, 10_000);
     await sshd.stop();
     await host.remove();
   });

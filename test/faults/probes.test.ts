@@ -8,6 +8,7 @@ import { SshNode } from '../../packages/ssh/src/index.js';
 import {
   access,
   bed,
+  commandsRunning,
   connectionsTo,
   killMarked,
   marker,
@@ -30,7 +31,7 @@ describe('the probes of the fault matrix', () => {
     const tag = marker('probe');
     try {
       const running = node.run(`sleep 30; echo ${tag}`).catch((error: unknown) => error);
-      await until('the command running', async () => (await pgrep(markerPattern(tag))).length === 1);
+      await until('the command running', async () => (await commandsRunning(tag)).length === 1);
       expect(await connectionsTo(sshd.host, sshd.port)).toBe(1);
       const served = await sshd.served();
       expect(served.filter((p) => p.comm === 'sshd').length).toBeGreaterThan(0);

@@ -100,7 +100,9 @@ export class LocalNode implements CommandNode {
     this.#event('session-start', label);
     return new Promise<CommandResult>((resolve, reject) => {
       const line =
-        sudo === undefined ? withEnv(command, request.env) : sudoCommandLine(command, request.env, sudo);
+        sudo === undefined
+          ? withEnv(command, request.env)
+          : sudoCommandLine(withEnv(command, request.env), sudo);
       const child = spawn('/bin/sh', ['-c', line], {
         detached: true,
         stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

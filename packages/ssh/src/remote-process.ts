@@ -9,6 +9,11 @@
  * the client strips that frame from the output; on cancellation it closes the channel
  * and kills the process group over a second channel: TERM, then KILL after 2 s (under
  * sudo for a command run with sudo: sudo.ts).
+ *
+ * A dropped connection (a gateway or sshd killed, a link cut, the controller gone) is the
+ * other way a command is left running: sshd does not signal a session's processes when
+ * there is no pty, and jobgraph cannot reach them any more. {@link withHangUpGuard} makes
+ * the command end itself then, as a terminal's hang-up would.
  */
 
 const SEPARATOR = 0x1e;
@@ -18,6 +23,31 @@ export const PID_TAG = 'JGPID';
 /** The command as sent: the PID frame first, then the user's command, unchanged. */
 export function withPidReport(command: string): string {
   return `printf '\\036${PID_TAG}%s\\036' "$$" >&2\n${command}`;
+}
+
+/**
+ * The command with a hang-up guard in front: a background shell that reads the channel's
+ * input, which the client keeps open and never writes, and when it meets its end while the
+ * command still runs, sends SIGHUP to the command's process group (`kill 0`: its own group,
+ * which sshd made for the session) — what a terminal's hang-up does to a pty session. The
+ * input ends when sshd closes the session: the connection dropped, sshd was killed, or the
+ * client closed the channel; after a normal exit the command's shell is gone first (sshd
+ * reaps it before it reports the exit), so the guard just ends. The command itself reads
+ * /dev/null, as it would without the guard; `nohup` keeps a process alive on purpose.
+ * It costs one fork of the shell per command, and no CPU while it waits.
+ *
+ * Only for a command whose input jobgraph does not use (no `stdin`, no pty: a pty session
+ * gets its hang-up from sshd).
+ */
+export function withHangUpGuard(command: string): string {
+  return [
+    // the channel's input kept on fd 3 for the guard, the command's own is /dev/null
+    'exec 3<&0 </dev/null',
+    // stdout and stderr closed in the guard: sshd waits for their end before closing the channel
+    '{ while read -r _; do :; done; kill -s 0 $$ 2>/dev/null && kill -s HUP 0; } <&3 3<&- >/dev/null 2>&1 &',
+    'exec 3<&-',
+    command,
+  ].join('\n');
 }
 
 /**

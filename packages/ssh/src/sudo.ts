@@ -23,7 +23,7 @@
  */
 import { Readable } from 'node:stream';
 import { SshError, SshErrorCode } from './errors.js';
-import { shellQuote, withEnv } from './ssh-node/shell.js';
+import { shellQuote } from './ssh-node/shell.js';
 
 /** `sudo` of a command: `true` for root without a password, or who to run as and the password. */
 export type SudoRequest = true | SudoOptions;
@@ -89,14 +89,12 @@ function verdict(value: SudoVerdict): string {
 }
 
 /**
- * The script that checks sudo, reports its verdict, then runs `command` (with `env`) under sudo
- * through `sh -c`. With a password, the script's stdin must begin with {@link passwordLine}.
+ * The script that checks sudo, reports its verdict, then runs `script` (the command with its
+ * environment: sudo's env_reset would drop variables exported before it) under sudo through
+ * `sh -c`. With a password, the script's stdin must begin with {@link passwordLine}; the rest
+ * of stdin is the command's.
  */
-export function sudoCommandLine(
-  command: string,
-  env: Readonly<Record<string, string>> | undefined,
-  sudo: SudoOptions,
-): string {
+export function sudoCommandLine(script: string, sudo: SudoOptions): string {
   const asUser = sudo.user === undefined ? '' : ` -u ${shellQuote(sudo.user)}`;
   const check =
     sudo.password === undefined
@@ -114,10 +112,9 @@ export function sudoCommandLine(
     `if ! command -v sudo >/dev/null 2>&1; then ${verdict('missing')}; exit 127; fi`,
     ...check,
     verdict('ok'),
-    // env goes inside: sudo's env_reset would drop variables exported before it. Not the last
-    // command of the script: bash would run it in place of the shell (exec), and sudo, its
+    // Not the last command of the script: bash would run it in place of the shell (exec), and sudo, its
     // parent then sshd, would not find the ticket that the check left for this shell's children.
-    `sudo -n${asUser} -- sh -c ${shellQuote(withEnv(command, env))}`,
+    `sudo -n${asUser} -- sh -c ${shellQuote(script)}`,
     'exit $?',
   ].join('\n');
 }

@@ -195,7 +195,7 @@ describe('sudo: login shells and rules', () => {
 
   it('a shell tracing its commands (set -x) never prints the password', async () => {
     const node = withPw();
-    const script = sudoCommandLine('id -u', undefined, { password });
+    const script = sudoCommandLine('id -u', { password });
     const traced = async (text: string) => {
       const err: string[] = [];
       const result = await node.run(`bash -x -c ${shellQuote(text)}`, {

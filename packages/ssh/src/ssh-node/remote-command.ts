@@ -5,7 +5,14 @@
  */
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import { type CommandResult, outputSplitters, type RunRequest } from '../node.js';
-import { killScript, LeadingFrames, PID_TAG, pidOf, withPidReport } from '../remote-process.js';
+import {
+  killScript,
+  LeadingFrames,
+  PID_TAG,
+  pidOf,
+  withHangUpGuard,
+  withPidReport,
+} from '../remote-process.js';
 import { feedInput, idleTimeoutError, idleWatch, stdinError } from '../run-options.js';
 import { openWithRetry, type SessionBudget } from '../session-budget.js';
 import {
@@ -70,21 +77,46 @@ export async function runRemoteCommand(
   return follow(site, channel, command, request, release);
 }
 
+/**
+ * Whether the command gets the hang-up guard of remote-process.ts, which ends it when the
+ * connection drops: when jobgraph does not use its input (no `stdin`; a pty session gets its
+ * hang-up from sshd).
+ */
+function guarded(request: RunRequest): boolean {
+  return request.pty !== true && request.stdin === undefined;
+}
+
 /** The line the login shell runs: the command with its environment, or the sudo script around them. */
 function commandLine(command: string, request: RunRequest): string {
   const sudo = checkSudo(request.sudo, request.pty);
-  return sudo === undefined ? withEnv(command, request.env) : sudoCommandLine(command, request.env, sudo);
+  const withEnvironment = withEnv(command, request.env);
+  // under sudo the guard runs as the command's user, who may signal its processes
+  const script = guarded(request) ? withHangUpGuard(withEnvironment) : withEnvironment;
+  return sudo === undefined ? script : sudoCommandLine(script, sudo);
 }
 
 function execOptions(request: RunRequest) {
-  const sudo = checkSudo(request.sudo, request.pty);
   return {
     ...(request.pty ? { pty: true } : {}),
     ...(request.x11 ? { x11: true } : {}),
-    ...(request.stdin !== undefined || (sudo !== undefined && passwordLine(sudo) !== undefined)
-      ? { stdin: true }
-      : {}),
+    // the input stays open: for the caller's stdin, or (never written) for the guard
+    ...(request.stdin !== undefined || guarded(request) ? { stdin: true } : {}),
   };
+}
+
+/**
+ * Feeds the command's input: the caller's `stdin` (after the sudo password's line), ended
+ * when it ends; for a guarded command only the password's line, if any, and never an end.
+ */
+function feedCommandInput(channel: ExecChannel, request: RunRequest, sudo: SudoOptions | undefined) {
+  if (guarded(request)) {
+    const password = sudo === undefined ? undefined : passwordLine(sudo);
+    channel.stdin.on('error', () => undefined);
+    if (password !== undefined) channel.stdin.write(password);
+    return undefined;
+  }
+  const stdin = sudo === undefined ? request.stdin : stdinWithPassword(sudo, request.stdin);
+  return stdin === undefined ? undefined : feedInput(stdin, channel.stdin);
 }
 
 /** Passes the channel's output on, line by line, until it closes; gives back its slot. */
@@ -143,8 +175,7 @@ async function follow(
     watch.touch();
     errFrames.push(chunk);
   });
-  const stdin = sudo === undefined ? request.stdin : stdinWithPassword(sudo, request.stdin);
-  const input = stdin === undefined ? undefined : feedInput(stdin, channel.stdin);
+  const input = feedCommandInput(channel, request, sudo);
   signal?.addEventListener('abort', onAbort, { once: true });
   // Cancelled while the channel was opening: the remote process has started all the same
   // (an abort event does not fire again for a listener added afterwards).
