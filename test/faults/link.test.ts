@@ -98,6 +98,34 @@ describe('fault matrix: the network', () => {
     await host.remove();
   });
 
+  it('link cut where sshd keeps no keepalive: the orphaned command is killed on the next connection, before the next command', async () => {
+    const host = await createHost(2);
+    // sshd's default: no ClientAliveInterval, so it never learns that the link was cut
+    const sshd = await startSshd({ like: 'loopback', netns: host.netns, host: host.address, port: 22 });
+    const node = new SshNode({
+      hostname: host.address,
+      ...access({ knownHosts: sshd.knownHosts, keepaliveInterval: 1_000 }),
+    });
+    const tag = marker('linkorphan');
+    markers.push(tag);
+    const lost = node.run(`sleep 60; echo ${tag}`).catch((error: unknown) => error);
+    await until('the command running', async () => (await commandsRunning(tag)).length === 1);
+    await sessionsOpen(node);
+    await host.setLink(false);
+    expect(await within('the keepalive failure', 15_000, lost)).toMatchObject({ code: 'ERR_SSH_CHANNEL' });
+    // the host does not know: its sshd still holds the session, the command sleeps on
+    expect(await commandsRunning(tag)).toHaveLength(1);
+    await host.setLink(true);
+    // the next command on the node (a retry would be one) reconnects, and first kills it
+    expect(await within('the next command', 20_000, node.run(`echo ${tag}-next`))).toMatchObject({
+      exitCode: 0,
+    });
+    expect(await pgrep(markerPattern(tag))).toEqual([]);
+    await node.close();
+    await sshd.stop();
+    await host.remove();
+  });
+
   it('slow link (200 ms each way): connect, run, push and pull all succeed, keepalive (1 s) does not misfire', async () => {
     const proxy = await startDelayProxy(bed.loopback.hostname, bed.loopback.port, 200);
     try {

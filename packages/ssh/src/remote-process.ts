@@ -16,6 +16,8 @@
  * the command end itself then, as a terminal's hang-up would.
  */
 
+import { randomBytes } from 'node:crypto';
+
 const SEPARATOR = 0x1e;
 /** The tag of the PID frame. */
 export const PID_TAG = 'JGPID';
@@ -37,17 +39,37 @@ export function withPidReport(command: string): string {
  * It costs one fork of the shell per command, and no CPU while it waits.
  *
  * Only for a command whose input jobgraph does not use (no `stdin`, no pty: a pty session
- * gets its hang-up from sshd).
+ * gets its hang-up from sshd). `tag` ({@link runTag}) goes in the guard's command line, for
+ * {@link orphanKillScript} to recognise the command later.
  */
-export function withHangUpGuard(command: string): string {
+export function withHangUpGuard(command: string, tag: string): string {
+  if (!/^jgrun-[0-9a-f]+$/.test(tag)) throw new Error(`not a run tag: ${tag}`);
   return [
     // the channel's input kept on fd 3 for the guard, the command's own is /dev/null
     'exec 3<&0 </dev/null',
     // stdout and stderr closed in the guard: sshd waits for their end before closing the channel
     '{ while read -r _; do :; done; kill -s 0 $$ 2>/dev/null && kill -s HUP 0; } <&3 3<&- >/dev/null 2>&1 &',
-    'exec 3<&-',
+    `exec 3<&- # ${tag}`,
     command,
   ].join('\n');
+}
+
+/** A tag of one command's run, unique enough to tell its processes from any other's. */
+export function runTag(): string {
+  return `jgrun-${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * The kill script for a guarded command whose connection dropped while the remote end may not
+ * know yet (a cut link: sshd learns only from its own keepalive, which is off by default), run
+ * on the next connection to that host: it kills the process group only if a process still
+ * carries the command's tag (its guard, alive while the old session is), so that a process
+ * group id used again since is never touched. Needs Linux's /proc; elsewhere it does nothing.
+ */
+export function orphanKillScript(pid: number, tag: string): string {
+  if (!/^jgrun-[0-9a-f]+$/.test(tag)) throw new Error(`not a run tag: ${tag}`);
+  // `[j]grun-…` matches the tag but not this script's own command line, nor grep's
+  return `grep -qs '[j]${tag.slice(1)}' /proc/[0-9]*/cmdline || exit 0\n${killScript(pid)}`;
 }
 
 /**

@@ -29,7 +29,7 @@ import { registry } from './ssh-node/connection-registry.js';
 import { Credentials } from './ssh-node/credentials.js';
 import { throughGateway } from './ssh-node/gateway-tunnel.js';
 import { type OptionRules, parseSshNodeOptions, SSH_NODE_OPTION_RULES } from './ssh-node/option-rules.js';
-import { runRemoteCommand } from './ssh-node/remote-command.js';
+import { killOrphans, type Orphan, runRemoteCommand } from './ssh-node/remote-command.js';
 import { lazySsh2Transport } from './transport/lazy-ssh2.js';
 import type { SftpSession, Transport } from './transport/transport.js';
 
@@ -138,6 +138,8 @@ export class SshNode implements CommandNode {
   readonly shareConnection: boolean;
   /** The node's connections: used through the registry of shared connections, picked per command. */
   readonly #pool: ConnectionPool;
+  /** Commands a dropped connection may have left running, killed before the next one runs. */
+  readonly #orphans: Orphan[] = [];
   /** Keep the connections open after runs (`keepConnection`). */
   #kept = false;
   #fs: RemoteFs | undefined;
@@ -422,12 +424,13 @@ export class SshNode implements CommandNode {
   async run(command: string, request: RunRequest = {}): Promise<CommandResult> {
     checkRunOptions(request);
     request.signal?.throwIfAborted();
-    return this.#pool.command(request.signal, ({ connection, budget }) =>
-      runRemoteCommand(
-        { node: this, connection, budget, openTimeout: this.connectTimeout },
+    return this.#pool.command(request.signal, async ({ connection, budget }) => {
+      if (this.#orphans.length > 0) await killOrphans(connection, this.#orphans, this.toString());
+      return runRemoteCommand(
+        { node: this, connection, budget, openTimeout: this.connectTimeout, orphans: this.#orphans },
         command,
         request,
-      ),
-    );
+      );
+    });
   }
 }

@@ -173,6 +173,23 @@ describe('sudo on an SshNode (non-root users of the bed)', () => {
     expect(await gone(marker)).toEqual([]);
   });
 
+  it('a sudo command whose connection drops ends too: its hang-up guard runs as the command user', async () => {
+    const asNobody = () => track(loopbackNode({ username: runAsNobody.username }));
+    for (const [node, sudo] of [
+      [nopw(), true],
+      [withPw(), { password }],
+      [asNobody(), { user: 'nobody' }],
+    ] as const) {
+      const marker = `sleep 8${Math.floor(Math.random() * 1e6)}`;
+      const running = node.run(marker, { sudo }).catch((error: unknown) => error);
+      await started(marker);
+      // the connection goes away under the command (as when the controller dies)
+      await node.close();
+      expect(await running).toMatchObject({ code: 'ERR_SSH_CHANNEL' });
+      expect(await gone(marker)).toEqual([]);
+    }
+  });
+
   it('a pty with NOPASSWD works; a pty with a password is refused before connecting', async () => {
     const node = nopw();
     const result = await capture(node, 'id -u', { sudo: true, pty: true });

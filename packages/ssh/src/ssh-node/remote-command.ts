@@ -8,8 +8,10 @@ import { type CommandResult, outputSplitters, type RunRequest } from '../node.js
 import {
   killScript,
   LeadingFrames,
+  orphanKillScript,
   PID_TAG,
   pidOf,
+  runTag,
   withHangUpGuard,
   withPidReport,
 } from '../remote-process.js';
@@ -39,6 +41,16 @@ export interface CommandSite {
   readonly budget: SessionBudget;
   /** How long the server may keep refusing the channel, in ms. */
   readonly openTimeout: number;
+  /** Where a command that a dropped connection may have left running is noted ({@link killOrphans}). */
+  readonly orphans?: Orphan[];
+}
+
+/** A command whose connection dropped while it ran, which its host may not know yet. */
+export interface Orphan {
+  readonly pid: number;
+  /** The tag in its guard's command line (remote-process.ts). */
+  readonly tag: string;
+  readonly sudo: SudoOptions | undefined;
 }
 
 /**
@@ -53,10 +65,11 @@ export async function runRemoteCommand(
 ): Promise<CommandResult> {
   const { node, connection, budget } = site;
   const release = await budget.acquire(request.signal);
+  const tag = guarded(request) ? runTag() : undefined;
   let channel: ExecChannel;
   try {
     channel = await openWithRetry(
-      () => connection.exec(withPidReport(commandLine(command, request)), execOptions(request)),
+      () => connection.exec(withPidReport(commandLine(command, request, tag)), execOptions(request)),
       node.toString(),
       site.openTimeout,
       request.signal,
@@ -74,7 +87,7 @@ export async function runRemoteCommand(
           },
         );
   }
-  return follow(site, channel, command, request, release);
+  return follow(site, channel, command, request, release, tag);
 }
 
 /**
@@ -87,11 +100,11 @@ function guarded(request: RunRequest): boolean {
 }
 
 /** The line the login shell runs: the command with its environment, or the sudo script around them. */
-function commandLine(command: string, request: RunRequest): string {
+function commandLine(command: string, request: RunRequest, tag: string | undefined): string {
   const sudo = checkSudo(request.sudo, request.pty);
   const withEnvironment = withEnv(command, request.env);
   // under sudo the guard runs as the command's user, who may signal its processes
-  const script = guarded(request) ? withHangUpGuard(withEnvironment) : withEnvironment;
+  const script = tag === undefined ? withEnvironment : withHangUpGuard(withEnvironment, tag);
   return sudo === undefined ? script : sudoCommandLine(script, sudo);
 }
 
@@ -126,6 +139,7 @@ async function follow(
   command: string,
   request: RunRequest,
   release: () => void,
+  tag: string | undefined,
 ): Promise<CommandResult> {
   const { node, connection } = site;
   const label = request.label ?? command;
@@ -145,7 +159,7 @@ async function follow(
   let cancelled = false;
   let killing: Promise<void> | undefined;
   const kill = () => {
-    if (pid !== undefined) killing ??= killProcessGroup(connection, pid, node.toString(), sudo);
+    if (pid !== undefined) killing ??= killProcessGroup(connection, killScript(pid), node.toString(), sudo);
   };
   const onFrame = (tag: string, payload: string) => {
     if (tag === SUDO_TAG) {
@@ -205,6 +219,8 @@ async function follow(
   }
   if (input?.error !== undefined) throw stdinError(node.toString(), label, input.error);
   if (status.code === null && status.signal === null && connection.closed) {
+    // its guard ends it once sshd notices; the next connection makes sure of it
+    if (pid !== undefined && tag !== undefined) site.orphans?.push({ pid, tag, sudo });
     throw new SshError(
       SshErrorCode.CHANNEL,
       `Connection to ${node.toString()} lost while running: ${label}`,
@@ -242,19 +258,35 @@ function withIdleStop(
 }
 
 /**
- * Kills a remote process group over a new channel; bounded, never throws. The kill
+ * Kills, over a new connection to their host, the commands that a dropped connection may have
+ * left running there (a cut link that sshd has not noticed): those still carrying their tag.
+ * Done before the next command, so that a retry never runs beside its first attempt. Bounded,
+ * never throws.
+ */
+export async function killOrphans(connection: Connection, orphans: Orphan[], node: string): Promise<void> {
+  await Promise.all(
+    orphans
+      .splice(0)
+      .map((orphan) =>
+        killProcessGroup(connection, orphanKillScript(orphan.pid, orphan.tag), node, orphan.sudo),
+      ),
+  );
+}
+
+/**
+ * Runs a kill script over a new channel; bounded, never throws. The kill
  * channel does not wait for a slot of the budget (the budget stays below sshd's
  * MaxSessions, so there is room; a refusal is retried).
  */
 async function killProcessGroup(
   connection: Connection,
-  pid: number,
+  kill: string,
   node: string,
   sudo: SudoOptions | undefined,
 ): Promise<void> {
   if (connection.closed) return;
   // a command run under sudo belongs to root (or its sudo user): only sudo may signal it
-  const script = sudo === undefined ? killScript(pid) : underSudo(killScript(pid), sudo);
+  const script = sudo === undefined ? kill : underSudo(kill, sudo);
   const password = sudo === undefined ? undefined : passwordLine(sudo);
   const work = (async () => {
     const channel = await openWithRetry(
