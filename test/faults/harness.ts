@@ -331,9 +331,14 @@ export function access(extra: Partial<SshNodeOptions> = {}): Omit<SshNodeOptions
   return common(extra);
 }
 
-/** A free TCP port number in a range of our own (pid-based, to keep parallel files apart). */
+/**
+ * A free TCP port number in a range of our own (pid-based, to keep parallel files apart; slot < 16),
+ * below Linux's ephemeral range (32768–60999), where an outgoing connection's local port could
+ * already hold it ("Address already in use": it happened once).
+ */
 export function portFor(slot: number): number {
-  return 30_000 + ((process.pid * 16) % 20_000) + slot;
+  if (!Number.isInteger(slot) || slot < 0 || slot >= 16) throw new Error(`portFor: slot 0-15, got ${slot}`);
+  return 20_000 + ((process.pid * 16) % 12_000) + slot;
 }
 
 /** How a pair of jobs ended: the faulty one (non-critical) and a healthy one beside it. */
