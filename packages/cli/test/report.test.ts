@@ -4,7 +4,7 @@
  * on the test bed's loopback sshd; and the exit codes when the report cannot be written.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -322,10 +322,10 @@ jobs:
     }
   }, 60_000);
 
-  it('a report that cannot be written: one line on stderr; exit 1 after a success, the run’s code otherwise', async () => {
-    const blocker = join(await tempDir(), 'a-file');
-    await writeFile(blocker, 'not a directory\n');
-    const dir = join(blocker, 'report');
+  it('a report that cannot be written after the run: one line on stderr; exit 1 after a success, the run’s code otherwise', async () => {
+    // the directory can be written (checked before the run), but report.json is a directory
+    const dir = await tempDir();
+    await mkdir(join(dir, 'report.json'));
     const success = await jobgraph('run', await scenario(succeeding), '--report', dir);
     expect(success.code).toBe(1);
     expect(success.stderr.startsWith(`jobgraph: cannot write the report in ${dir}: `)).toBe(true);
@@ -336,6 +336,16 @@ jobs:
     expect(failure.code).toBe(1);
     expect(failure.stderr.split('\n').filter((text) => text.startsWith('jobgraph:'))).toHaveLength(1);
     expect(failure.stderr).toContain(`jobgraph: cannot write the report in ${dir}: `);
+  });
+
+  it('a report directory that cannot be made: exit 2 before the run (nothing runs)', async () => {
+    const blocker = join(await tempDir(), 'a-file');
+    await writeFile(blocker, 'not a directory\n');
+    const dir = join(blocker, 'report');
+    const result = await jobgraph('run', await scenario(succeeding), '--report', dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr.startsWith(`jobgraph: cannot write the report in ${dir}: `)).toBe(true);
+    expect(result.stdout).toBe('');
   });
 
   it('--report with --dry-run, or an empty --report: a usage error, exit 2, one line', async () => {

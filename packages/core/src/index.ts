@@ -49,6 +49,14 @@ export { toDot } from './scheduler/views.js';
 export { badge } from './views/badge.js';
 export type { DotOptions } from './views/dot.js';
 export { exportGraph, type GraphFormat, withExtension } from './views/export.js';
+export {
+  eventRecord,
+  type JsonLinesOptions,
+  jsonLinesSink,
+  type LineWriter,
+  oneLine,
+  plainCopy,
+} from './views/json-lines.js';
 export type { DebriefOptions, ListOptions } from './views/listing.js';
 export { dotToSvg, type PngOptions, svgToPng } from './views/render.js';
 export type { VerboseRendererOptions } from './views/verbose-lines.js';

@@ -63,6 +63,11 @@ Examples:
       '--report <dir>',
       'after the run (even a failed or interrupted one), write a report into DIR: report.json, report.md, events.jsonl, output/, debrief.txt, jobs.svg, topology.svg',
     )
+    .option(
+      '--log <file>',
+      'write every event of the run to FILE as JSON Lines while it runs (schema: docs/events.schema.json)',
+    )
+    .option('--log-output', "add the commands' output lines to the --log (off: output may hold secrets)")
     .option('-v, --verbose', 'print the progress of the jobs on stderr')
     .addOption(debugOption())
     .addHelpText(
@@ -71,14 +76,16 @@ Examples:
 Exit code: 0 when the run succeeded, 1 when it failed, 2 for a bad command line or scenario,
 130 when interrupted with Ctrl-C (the jobs are cancelled and their remote processes killed);
 SIGTERM and SIGHUP do the same, with 143 and 129.
-A --report that cannot be written turns a success into 1, and leaves the other codes as they are.
+A --log or --report path that cannot be written is an error (2) before the run starts; one that
+fails later turns a success into 1, and leaves the other codes as they are.
 
 Examples:
   jobgraph run experiment.yaml
   jobgraph run experiment.yaml.j2 --var nodes='[fit01,fit02]' --var nodes_count=2 --var debug=true
   jobgraph run experiment.yaml --var nodes.amf=fit01 --dry-run
   jobgraph run experiment.yaml -v --graph run.svg --topology topology.png
-  jobgraph run experiment.yaml --report reports/$(date +%Y%m%d-%H%M%S)`,
+  jobgraph run experiment.yaml --report reports/$(date +%Y%m%d-%H%M%S)
+  jobgraph run experiment.yaml --log run.jsonl`,
     )
     .action(async (scenario: string, raw: unknown) => {
       // loaded when used: `jobgraph ssh` need not pay for YAML, nunjucks and the scenario schema

@@ -26,11 +26,22 @@ export const runOptionsSchema = z
       .string()
       .refine((dir) => dir.trim() !== '', '--report expects a directory')
       .optional(),
+    log: z
+      .string()
+      .refine((file) => file.trim() !== '', '--log expects a file name (FILE.jsonl)')
+      .optional(),
+    logOutput: z.boolean().default(false),
     verbose: z.boolean().default(false),
   })
   // A dry run runs nothing: an empty report would look like a run that did nothing.
   .refine((options) => !(options.dryRun && options.report !== undefined), {
     message: '--report cannot be used with --dry-run: a dry run has nothing to report',
+  })
+  .refine((options) => !(options.dryRun && options.log !== undefined), {
+    message: '--log cannot be used with --dry-run: a dry run has no events',
+  })
+  .refine((options) => !(options.logOutput && options.log === undefined), {
+    message: '--log-output goes with --log FILE.jsonl: it adds the output lines to that log',
   });
 
 export const graphOptionsSchema = z.strictObject({
@@ -55,6 +66,9 @@ export interface RunOptions {
   readonly topology: string | undefined;
   /** The directory of the run report (`--report`), if asked for. */
   readonly report: string | undefined;
+  /** The JSON Lines event log (`--log`), if asked for; `logOutput`: with the output lines. */
+  readonly log: string | undefined;
+  readonly logOutput: boolean;
   readonly verbose: boolean;
   readonly debug: boolean;
 }
@@ -74,6 +88,8 @@ export function runOptions(raw: unknown): RunOptions {
     graph: options.graph,
     topology: options.topology,
     report: options.report,
+    log: options.log,
+    logOutput: options.logOutput,
     verbose: options.verbose,
     debug: options.debug,
   };

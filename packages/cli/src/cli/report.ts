@@ -14,7 +14,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AbstractJob, labelOf, PureScheduler, type SchedulerEvent } from '@jobgraph/core';
+import { type AbstractJob, eventRecord, labelOf, plainCopy, type SchedulerEvent } from '@jobgraph/core';
 import type { SshJob } from '@jobgraph/ssh';
 import type { LoadedScenario } from '../scenario/load.js';
 import { messageOf } from './errors.js';
@@ -113,6 +113,8 @@ export class RunRecorder {
   readonly #start = Date.now();
   #end: number | undefined;
   #detach: (() => void) | undefined;
+  /** Jobs by their scenario ids in the events; output lines kept (the report has them anyway). */
+  readonly #logOptions = { idOf: (job: AbstractJob) => this.#ids.get(job), output: true };
 
   private constructor(scenario: LoadedScenario, file: string) {
     this.#scenario = scenario;
@@ -135,7 +137,7 @@ export class RunRecorder {
   }
 
   #record(event: SchedulerEvent): void {
-    this.#events.push(JSON.stringify(this.#eventRecord(event)));
+    this.#events.push(JSON.stringify(eventRecord(event, this.#logOptions)));
     // Nested schedulers' jobs are not jobs of the scenario: their timings would not be reported.
     if (event.path.length > 0) return;
     switch (event.type) {
@@ -149,7 +151,7 @@ export class RunRecorder {
       case 'job:cancelled': {
         const timing = this.#timing(event.job);
         timing.end = event.time;
-        timing.reason = oneLine(event.reason);
+        timing.reason = messageOf(event.reason);
         break;
       }
       case 'cmd:line': {
@@ -177,42 +179,6 @@ export class RunRecorder {
     return timing;
   }
 
-  /** `{ time, type, path?, …payload }` with jobs as `{ id, label }`, errors as their message. */
-  #eventRecord(event: SchedulerEvent): Record<string, unknown> {
-    const { type, time, path, ...payload } = event;
-    const record: Record<string, unknown> = { time: new Date(time).toISOString(), type };
-    if (path.length > 0) record.path = path.map((job) => this.#plain(job));
-    // The job first, for a reader's eye: a job event's own fields come after it.
-    if ('job' in payload) record.job = this.#plain(payload.job);
-    for (const [key, value] of Object.entries(payload)) {
-      const plain = this.#plain(value);
-      if (plain !== undefined) record[key] = plain;
-    }
-    return record;
-  }
-
-  /** A JSON-safe copy of an event field. */
-  #plain(value: unknown, depth = 0): unknown {
-    // A PureScheduler is an AbstractJob too: test it first. It is named by its label, as in messages.
-    if (value instanceof PureScheduler) return value.label ?? 'scheduler';
-    if (value instanceof AbstractJob) return { id: this.#idOf(value), label: labelOf(value) };
-    if (value instanceof Error) return oneLine(value);
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-    if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
-    if (typeof value !== 'object') return String(value);
-    // Results are the only free-form fields: a bounded copy, no cycles, no class instances' internals.
-    if (depth >= 4) return String(value);
-    if (Array.isArray(value)) return value.map((item) => this.#plain(item, depth + 1) ?? null);
-    if (value instanceof Date) return value.toISOString();
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      const plain = this.#plain(item, depth + 1);
-      if (plain !== undefined) copy[key] = plain;
-    }
-    return copy;
-  }
-
   /** The scenario id of a job, else (a job of a nested scheduler) its display id. */
   #idOf(job: AbstractJob): string {
     return this.#ids.get(job) ?? job.displayId;
@@ -232,9 +198,9 @@ export class RunRecorder {
         label: labelOf(job),
         node: job.node.toString(),
         status: outcome.status,
-        ...(outcome.status === 'done' ? { result: this.#plain(outcome.result) ?? null } : {}),
+        ...(outcome.status === 'done' ? { result: plainCopy(outcome.result, this.#logOptions) ?? null } : {}),
         ...(summary !== undefined && outcome.status !== 'cancelled' ? { summary } : {}),
-        ...(outcome.status === 'failed' ? { error: oneLine(outcome.error) } : {}),
+        ...(outcome.status === 'failed' ? { error: messageOf(outcome.error) } : {}),
         ...(outcome.status === 'cancelled' && timing.reason !== undefined ? { reason: timing.reason } : {}),
         ...(timing.start !== undefined ? { start: new Date(timing.start).toISOString() } : {}),
         ...(timing.end !== undefined ? { end: new Date(timing.end).toISOString() } : {}),
@@ -256,7 +222,7 @@ export class RunRecorder {
       ...(end.signal !== undefined ? { signal: end.signal } : {}),
       exitCode: end.exitCode,
       why: this.#scenario.scheduler.why(),
-      ...(end.error !== undefined ? { error: oneLine(end.error) } : {}),
+      ...(end.error !== undefined ? { error: messageOf(end.error) } : {}),
       variables: this.#scenario.variables.keys(),
       jobs,
     };
@@ -307,12 +273,7 @@ export class RunRecorder {
 }
 
 function reportError(dir: string, cause: unknown): Error {
-  return new Error(`cannot write the report in ${dir}: ${oneLine(cause)}`, { cause });
-}
-
-/** An error (or any reason) as one line. */
-function oneLine(error: unknown): string {
-  return messageOf(error).replace(/\s*\n\s*/g, ' ');
+  return new Error(`cannot write the report in ${dir}: ${messageOf(cause)}`, { cause });
 }
 
 /**

@@ -7,6 +7,7 @@ import { attachVerboseRenderer, labelOf } from '@jobgraph/core';
 import { type AbstractCommand, Pull, Push, Run, RunScript, RunString } from '@jobgraph/ssh';
 import type { LoadedScenario } from '../scenario/load.js';
 import { EXIT, reportError } from './errors.js';
+import { checkReportDir, EventLog } from './event-log.js';
 import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
 import type { RunOptions } from './options.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
@@ -90,6 +91,16 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     return EXIT.ok;
   }
 
+  // the outputs asked for are checked before anything runs: a bad path fails now, not in an hour
+  let log: EventLog | undefined;
+  try {
+    if (options.report !== undefined) await checkReportDir(options.report);
+    if (options.log !== undefined)
+      log = await EventLog.open(options.log, scenario, { output: options.logOutput });
+  } catch (error) {
+    await closeAll(scenario);
+    throw error;
+  }
   const { scheduler } = scenario;
   const controller = new AbortController();
   // remote kills need more time than the library's default to be sent before the connections close
@@ -103,6 +114,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   let thrown: { error: unknown } | undefined;
   const exitCode = () => interrupt.exitCode ?? (ok ? EXIT.ok : EXIT.failure);
   let reported = true;
+  let logged = true;
   try {
     try {
       ok = await scheduler.run({ signal: controller.signal });
@@ -123,6 +135,8 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     try {
       await closeAll(scenario);
     } finally {
+      // after the connections are closed: their events are the last of the run
+      logged = await closeLog(log, io, options.debug);
       // Written whatever happened above (a failed run is when a report matters most), once the
       // connections are closed; still under the SIGINT handler, so a Ctrl-C now is not fatal.
       if (recorder !== undefined && options.report !== undefined) {
@@ -138,8 +152,16 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
       interrupt.dispose();
     }
   }
-  // A report that could not be written fails a run that succeeded, and never hides why another failed.
-  return exitCode() === EXIT.ok && !reported ? EXIT.failure : exitCode();
+  // A report or log that could not be written fails a run that succeeded, and never hides why another failed.
+  return exitCode() === EXIT.ok && !(reported && logged) ? EXIT.failure : exitCode();
+}
+
+/** Closes the event log; a write that failed is one line on stderr. @returns whether all was written */
+async function closeLog(log: EventLog | undefined, io: Io, debug: boolean): Promise<boolean> {
+  const error = await log?.close();
+  if (error === undefined) return true;
+  reportError(error, io.stderr, debug);
+  return false;
 }
 
 /** Writes the report; a failure is one line on stderr. @returns whether it was written */

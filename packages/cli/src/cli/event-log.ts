@@ -1,0 +1,79 @@
+/**
+ * `jobgraph run --log FILE.jsonl`: every event of the run as a JSON line (core's jsonLinesSink),
+ * written while the run goes, jobs named by their scenario ids. The file is opened before the run,
+ * so that a path that cannot be written fails at once rather than after an hour of experiment; a
+ * write that fails later is reported once, at the end, and never stops the run.
+ */
+
+import type { WriteStream } from 'node:fs';
+import { access, constants, mkdir, open } from 'node:fs/promises';
+import { type AbstractJob, jsonLinesSink } from '@jobgraph/core';
+import type { LoadedScenario } from '../scenario/load.js';
+import { messageOf, UsageError } from './errors.js';
+
+/** An open event log: attached to the scenario's scheduler until {@link EventLog.close}. */
+export class EventLog {
+  readonly #path: string;
+  readonly #stream: WriteStream;
+  #detach: (() => void) | undefined;
+  #error: unknown;
+
+  private constructor(path: string, stream: WriteStream) {
+    this.#path = path;
+    this.#stream = stream;
+    stream.on('error', (error) => {
+      this.#error ??= error;
+    });
+  }
+
+  /**
+   * Opens (creates or empties) `path` and starts logging the scenario's events into it.
+   * @throws UsageError `cannot write the log PATH: why` (exit code 2, before anything ran)
+   */
+  static async open(path: string, scenario: LoadedScenario, options: { output: boolean }): Promise<EventLog> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'w');
+    } catch (error) {
+      throw new UsageError(`cannot write the log ${path}: ${messageOf(error)}`, { cause: error });
+    }
+    const log = new EventLog(path, handle.createWriteStream());
+    const ids = new Map<AbstractJob, string>();
+    for (const [id, job] of scenario.jobs) ids.set(job, id);
+    const sink = jsonLinesSink(log.#stream, { output: options.output, idOf: (job) => ids.get(job) });
+    log.#detach = scenario.scheduler.onAny((event) => {
+      if (log.#error === undefined) sink(event);
+    });
+    return log;
+  }
+
+  /**
+   * Stops logging and closes the file once every line is written.
+   * @returns the error of a write that failed (`cannot write the log PATH: why`), if one did
+   */
+  async close(): Promise<Error | undefined> {
+    this.#detach?.();
+    this.#detach = undefined;
+    await new Promise<void>((resolve) => {
+      if (this.#stream.closed) resolve();
+      else this.#stream.end(() => resolve());
+      this.#stream.once('error', () => resolve());
+    });
+    return this.#error === undefined
+      ? undefined
+      : new Error(`cannot write the log ${this.#path}: ${messageOf(this.#error)}`, { cause: this.#error });
+  }
+}
+
+/**
+ * Makes sure the report's directory can be written before the run: created if missing.
+ * @throws UsageError `cannot write the report in DIR: why` (exit code 2, before anything ran)
+ */
+export async function checkReportDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new UsageError(`cannot write the report in ${dir}: ${messageOf(error)}`, { cause: error });
+  }
+}

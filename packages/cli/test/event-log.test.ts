@@ -1,0 +1,148 @@
+/**
+ * `jobgraph run --log FILE.jsonl` (the real binary, a LocalNode scenario): the events of the run as
+ * JSON Lines that fit docs/events.schema.json, jobs by their scenario ids, output lines only with
+ * --log-output, an environment value never; a path that cannot be written fails before the run.
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { jobgraph, root, tempDir } from './binary.js';
+
+const schema = JSON.parse(await readFile(resolve(root, 'docs/events.schema.json'), 'utf8')) as object;
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats.default(ajv);
+const validate = ajv.compile(schema);
+
+const SECRET = 'env-value-that-must-not-be-logged';
+
+/** `first` prints (and uses an environment value), `second` fails, `third` never runs. */
+function scenarioText(marker: string): string {
+  return `nodes:
+  - id: local
+    localnode: true
+jobs:
+  - id: first
+    node: local
+    commands:
+      - type: Run
+        command: echo hello from first; test -n "$TOKEN"; touch ${marker}
+        env:
+          TOKEN: ${SECRET}
+  - id: second
+    node: local
+    required: first
+    commands:
+      - type: Run
+        command: echo failing >&2; exit 4
+  - id: third
+    node: local
+    required: second
+    commands:
+      - type: Run
+        command: echo never
+`;
+}
+
+async function setUp() {
+  const dir = await tempDir('jobgraph-log-');
+  const marker = join(dir, 'ran');
+  const file = join(dir, 'scenario.yaml');
+  await writeFile(file, scenarioText(marker));
+  return { dir, marker, file };
+}
+
+/** The log's lines, each parsed and checked against the schema. */
+async function readLog(path: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(path, 'utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  expect(text).not.toContain(SECRET);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      if (!validate(record)) throw new Error(`${line}\n${ajv.errorsText(validate.errors)}`);
+      return record;
+    });
+}
+
+describe('jobgraph run --log', () => {
+  it('writes the run as JSON Lines: run, jobs by their ids, commands with their node and exit; no output lines', async () => {
+    const { dir, file } = await setUp();
+    const log = join(dir, 'run.jsonl');
+    const result = await jobgraph(['run', file, '--log', log]);
+    expect(result.code).toBe(1);
+    const lines = await readLog(log);
+    expect(lines[0]).toMatchObject({ type: 'run:start', jobs: 3 });
+    expect(lines.some((line) => line.type === 'run:done' && line.ok === false)).toBe(true);
+    const of = (type: string, id: string) =>
+      lines.find((line) => line.type === type && (line.job as { id: string } | undefined)?.id === id);
+    expect(of('job:done', 'first')).toMatchObject({ node: expect.stringMatching(/@LOCALNODE$/), result: 0 });
+    expect(of('cmd:done', 'first')).toMatchObject({ index: 1, exitCode: 0, ok: true });
+    expect(of('cmd:done', 'second')).toMatchObject({ exitCode: 4, ok: false });
+    expect(of('job:failed', 'second')).toMatchObject({ critical: true, error: expect.stringContaining('4') });
+    expect(of('job:start', 'third')).toBeUndefined();
+    expect(lines.some((line) => line.type === 'cmd:line')).toBe(false);
+  });
+
+  it('--log-output adds the output lines, stdout and stderr', async () => {
+    const { dir, file } = await setUp();
+    const log = join(dir, 'run.jsonl');
+    expect((await jobgraph(['run', file, '--log', log, '--log-output'])).code).toBe(1);
+    const lines = (await readLog(log)).filter((line) => line.type === 'cmd:line');
+    expect(lines).toEqual([
+      expect.objectContaining({
+        job: { id: 'first', label: expect.any(String) },
+        stream: 'stdout',
+        line: 'hello from first\n',
+      }),
+      expect.objectContaining({
+        job: { id: 'second', label: expect.any(String) },
+        stream: 'stderr',
+        line: 'failing\n',
+      }),
+    ]);
+  });
+
+  it('a --log or --report that cannot be written: exit 2 before anything runs, one line', async () => {
+    const { dir, marker, file } = await setUp();
+    const blocker = join(dir, 'a-file');
+    await writeFile(blocker, 'not a directory\n');
+    for (const [option, path, message] of [
+      ['--log', join(blocker, 'run.jsonl'), `jobgraph: cannot write the log ${join(blocker, 'run.jsonl')}: `],
+      [
+        '--report',
+        join(blocker, 'report'),
+        `jobgraph: cannot write the report in ${join(blocker, 'report')}: `,
+      ],
+    ] as const) {
+      const result = await jobgraph(['run', file, option, path]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.startsWith(message)).toBe(true);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(result.stdout).toBe('');
+      await expect(stat(marker)).rejects.toThrow(/ENOENT/);
+    }
+  });
+
+  it('--log-output without --log, --log with --dry-run, an empty --log: usage errors', async () => {
+    const { file } = await setUp();
+    const cases: [string[], string][] = [
+      [
+        ['--log-output'],
+        'jobgraph: --log-output goes with --log FILE.jsonl: it adds the output lines to that log\n',
+      ],
+      [
+        ['--dry-run', '--log', 'x.jsonl'],
+        'jobgraph: --log cannot be used with --dry-run: a dry run has no events\n',
+      ],
+      [['--log', ''], 'jobgraph: --log expects a file name (FILE.jsonl)\n'],
+    ];
+    for (const [args, message] of cases) {
+      const result = await jobgraph(['run', file, ...args]);
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 2, stderr: message });
+    }
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The JSON Lines event log: each event of a run as one JSON object on one line, written as it
+ * happens (a run that crashes keeps what it did). The schema of a line: docs/events.schema.json.
+ *
+ * A line is `{ "time": ISO 8601, "type", "path"?, "job"?: { "id", "label" }, "node"?, …payload }`:
+ * jobs become `{ id, label }`, the schedulers of `path` and of run events their labels, errors and reasons one line of text
+ * (their `code` alongside, when they have one), results a bounded JSON copy. Output lines
+ * (`cmd:line`) are left out unless asked for: a command may print what must not be kept.
+ */
+import { hasBrand, JOB_BRAND } from '../base/brand.js';
+import { type AbstractJob, labelOf, type SchedulerEvent } from '../model/abstract-job.js';
+
+/** Options of {@link jsonLinesSink} and {@link eventRecord}. */
+export interface JsonLinesOptions {
+  /**
+   * Write output lines (`cmd:line` events) too. Off by default: what a command prints may be a
+   * secret, and it is most of a log's size. @default false
+   */
+  readonly output?: boolean;
+  /**
+   * The id written for a job: a scenario's own ids, say. `undefined` falls back to the default.
+   * @default the job's id in its scheduler (`3`, or `2.1` inside a nested scheduler)
+   */
+  readonly idOf?: (job: AbstractJob) => string | undefined;
+}
+
+/** What a sink writes to: a Node.js stream, or anything with a `write(text)`. */
+export interface LineWriter {
+  write(text: string): unknown;
+}
+
+/** The deepest a result is copied; below that, a value is its `String()`. */
+const MAX_DEPTH = 4;
+
+/**
+ * A listener that writes every event as a JSON line to `out`; pass it to `scheduler.onAny()`.
+ * Ending `out` is the caller's part.
+ *
+ * @example
+ * ```ts
+ * const log = createWriteStream('run.jsonl')
+ * const stop = scheduler.onAny(jsonLinesSink(log))
+ * await scheduler.run()
+ * stop()
+ * log.end()
+ * ```
+ */
+export function jsonLinesSink(
+  out: LineWriter,
+  options: JsonLinesOptions = {},
+): (event: SchedulerEvent) => void {
+  return (event) => {
+    if (event.type === 'cmd:line' && options.output !== true) return;
+    out.write(`${JSON.stringify(eventRecord(event, options))}\n`);
+  };
+}
+
+/** An event as the plain object of its JSON line (see the module's comment). */
+export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {}): Record<string, unknown> {
+  const { type, time, path, ...payload } = event;
+  const idOf = (job: AbstractJob) => options.idOf?.(job) ?? job.displayId;
+  const record: Record<string, unknown> = { time: new Date(time).toISOString(), type };
+  // the nested schedulers, and a run event's scheduler, by their labels, as in messages
+  if (path.length > 0) record.path = path.map(schedulerName);
+  if ('scheduler' in payload) record.scheduler = schedulerName(payload.scheduler);
+  // The job and its node first, for a reader's eye: the event's own fields come after them.
+  if ('job' in payload) {
+    record.job = plain(payload.job, idOf);
+    const node = nodeOf(payload.job);
+    if (node !== undefined) record.node = node;
+  }
+  for (const [key, value] of Object.entries(payload)) {
+    if (key === 'scheduler') continue;
+    const copy = plain(value, idOf);
+    if (copy !== undefined) record[key] = copy;
+    if (key === 'error' || key === 'reason') {
+      const code = codeOf(value);
+      if (code !== undefined) record[`${key}Code`] = code;
+    }
+  }
+  return record;
+}
+
+function schedulerName(scheduler: AbstractJob): string {
+  return scheduler.label ?? 'scheduler';
+}
+
+/** The `node` of a job that has one (an SshJob's), as its `toString()`. */
+function nodeOf(job: AbstractJob): string | undefined {
+  const node = (job as { node?: unknown }).node;
+  return node === undefined || node === null ? undefined : String(node);
+}
+
+/** The `code` of an error (`ERR_SSH_CONNECT`…), when it has a string one. */
+function codeOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const code = (value as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** An error, or any reason, as one line of text. */
+export function oneLine(value: unknown): string {
+  const text = value instanceof Error ? value.message : String(value);
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * A JSON-safe copy of a value as a log line holds it (jobs as `{ id, label }`, errors as one
+ * line, a bounded copy of the rest): for a job's result in a report, say.
+ */
+export function plainCopy(value: unknown, options: JsonLinesOptions = {}): unknown {
+  return plain(value, (job) => options.idOf?.(job) ?? job.displayId);
+}
+
+/** A JSON-safe copy of an event's field. */
+function plain(value: unknown, idOf: (job: AbstractJob) => string, depth = 0): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (typeof value !== 'object') return String(value);
+  // a job (a nested scheduler too) by its id and label
+  if (hasBrand(value, JOB_BRAND)) {
+    const job = value as AbstractJob;
+    return { id: idOf(job), label: labelOf(job) };
+  }
+  if (value instanceof Error) return oneLine(value);
+  // results are the only free-form fields: a bounded copy, no cycles, no class internals
+  if (depth >= MAX_DEPTH) return String(value);
+  if (Array.isArray(value)) return value.map((item) => plain(item, idOf, depth + 1) ?? null);
+  if (value instanceof Date) return value.toISOString();
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const inner = plain(item, idOf, depth + 1);
+    if (inner !== undefined) copy[key] = inner;
+  }
+  return copy;
+}

@@ -1,0 +1,137 @@
+/**
+ * The JSON Lines event log (views/json-lines.ts): every line parses and fits
+ * docs/events.schema.json; jobs, nested schedulers, errors with their codes, retries and results
+ * come out as the schema says; output lines only when asked for.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { type AbstractJob, Job, jsonLinesSink, PureScheduler, Scheduler } from '../src/index.js';
+
+const schema = JSON.parse(
+  readFileSync(resolve(import.meta.dirname, '../../../docs/events.schema.json'), 'utf8'),
+) as object;
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats.default(ajv);
+const validate = ajv.compile(schema);
+
+/** An error with a code, as the SSH layer throws them. */
+class CodedError extends Error {
+  readonly code = 'ERR_SSH_CONNECT';
+}
+
+/** Runs `scheduler` with a sink writing into a string; every line parsed and checked against the schema. */
+async function logOf(
+  scheduler: PureScheduler,
+  options: Parameters<typeof jsonLinesSink>[1] = {},
+): Promise<Record<string, unknown>[]> {
+  let text = '';
+  const stop = scheduler.onAny(jsonLinesSink({ write: (chunk: string) => (text += chunk) }, options));
+  await scheduler.run();
+  stop();
+  expect(text.endsWith('\n')).toBe(true);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => {
+      expect(line).not.toContain('\n');
+      const record = JSON.parse(line) as Record<string, unknown>;
+      if (!validate(record)) throw new Error(`${line}\n${ajv.errorsText(validate.errors)}`);
+      return record;
+    });
+}
+
+describe('jsonLinesSink', () => {
+  it('a run with a retry, a failure with an error code, a result and a nested scheduler', async () => {
+    let tries = 0;
+    const flaky = new Job(
+      () => {
+        tries += 1;
+        if (tries === 1) throw new Error('first try\nfails');
+        return { answer: 42, when: new Date(0) };
+      },
+      { label: 'flaky', retries: 1 },
+    );
+    const broken = new Job(
+      () => {
+        throw new CodedError('Cannot connect to root@fit01: connection refused');
+      },
+      { label: 'broken', critical: false, required: flaky },
+    );
+    const inner = new Job(() => 'inner result', { label: 'inside' });
+    const nested = new Scheduler({ label: 'nested', jobs: [inner] });
+    const scheduler = new PureScheduler({ label: 'outer', jobs: [flaky, broken, nested] });
+    const log = await logOf(scheduler);
+    const types = log.map((line) => line.type);
+    expect(types[0]).toBe('run:start');
+    expect(types.at(-1)).toBe('run:done');
+    expect(log[0]).toMatchObject({ scheduler: 'outer', jobs: 3 });
+    expect(log.find((line) => line.type === 'job:retry')).toMatchObject({
+      job: { id: expect.any(String), label: 'flaky' },
+      attempt: 2, // the attempt that comes next
+      error: 'first try fails',
+    });
+    expect(
+      log.find((line) => line.type === 'job:done' && (line.job as { label: string }).label === 'flaky'),
+    ).toMatchObject({
+      result: { answer: 42, when: '1970-01-01T00:00:00.000Z' },
+    });
+    expect(log.find((line) => line.type === 'job:failed')).toMatchObject({
+      job: { label: 'broken' },
+      error: 'Cannot connect to root@fit01: connection refused',
+      errorCode: 'ERR_SSH_CONNECT',
+      critical: false,
+    });
+    // the nested scheduler's own job: its path names the nested scheduler by its label
+    expect(
+      log.find((line) => line.type === 'job:done' && (line.job as { label: string }).label === 'inside'),
+    ).toMatchObject({
+      path: ['nested'],
+      result: 'inner result',
+    });
+    for (const line of log) expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('ids from idOf (a scenario’s), the node of a job that has one; output lines only when asked for', async () => {
+    const make = () => {
+      const job = new Job(
+        (ctx) => {
+          ctx.emit({ type: 'job:message', message: 'working' });
+          return 0;
+        },
+        { label: 'with a node' },
+      );
+      // a job with a node, as an SshJob has: its toString() is what the log writes
+      Object.assign(job, { node: { toString: () => 'root@fit01' } });
+      return job;
+    };
+    const job = make();
+    const ids = new Map<AbstractJob, string>([[job, 'measure']]);
+    const log = await logOf(new PureScheduler({ jobs: [job] }), { idOf: (j) => ids.get(j) });
+    expect(log.find((line) => line.type === 'job:message')).toMatchObject({
+      job: { id: 'measure', label: 'with a node' },
+      node: 'root@fit01',
+      message: 'working',
+    });
+  });
+
+  it('cmd:line events are left out by default, written with output: true', async () => {
+    const printing = () =>
+      new Job(
+        (ctx) => {
+          ctx.emit({ type: 'cmd:line', node: 'n', stream: 'stdout', line: 'secret-ish output\n' } as never);
+          return 0;
+        },
+        { label: 'prints' },
+      );
+    const quiet = await logOf(new PureScheduler({ jobs: [printing()] }));
+    expect(quiet.some((line) => line.type === 'cmd:line')).toBe(false);
+    const loud = await logOf(new PureScheduler({ jobs: [printing()] }), { output: true });
+    expect(loud.find((line) => line.type === 'cmd:line')).toMatchObject({
+      stream: 'stdout',
+      line: 'secret-ish output\n',
+    });
+  });
+});
