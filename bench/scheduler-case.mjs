@@ -5,12 +5,17 @@
 // tsx's when run through it), importMs = `import('@jobgraph/core')`, maxRssKb = peak RSS so far.
 // It imports the built dist/ of @jobgraph/core; with BENCH_CORE=source, the TypeScript sources
 // (run it through tsx then: `npx tsx bench/scheduler-case.mjs independent 10000`).
+// With BENCH_SINK=jsonl, the run is logged by jsonLinesSink into a temporary file (its flush is
+// counted in runMs): bench/event-log.mjs compares the two.
+import { createWriteStream, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const startMs = performance.now();
 const core =
   process.env.BENCH_CORE === 'source' ? '../packages/core/src/index.ts' : '../packages/core/dist/index.js';
-const { Job, Scheduler } = await import(core);
+const { Job, Scheduler, jsonLinesSink } = await import(core);
 const importMs = performance.now() - startMs;
 
 const [kind, sizeText, widthText] = process.argv.slice(2);
@@ -51,7 +56,19 @@ if (kind === 'independent' || kind === 'window') {
   throw new Error(`unknown case ${kind}`);
 }
 const t1 = performance.now();
+let finishLog = async () => undefined;
+if (process.env.BENCH_SINK === 'jsonl') {
+  const file = join(tmpdir(), `jobgraph-bench-${process.pid}.jsonl`);
+  const out = createWriteStream(file);
+  const stop = scheduler.onAny(jsonLinesSink(out));
+  finishLog = async () => {
+    stop();
+    await new Promise((resolve) => out.end(resolve));
+    rmSync(file);
+  };
+}
 const ok = await scheduler.run();
+await finishLog();
 const t2 = performance.now();
 process.stdout.write(
   `${JSON.stringify({
