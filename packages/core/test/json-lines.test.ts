@@ -8,7 +8,15 @@ import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { type AbstractJob, Job, jsonLinesSink, PureScheduler, Scheduler } from '../src/index.js';
+import {
+  type AbstractJob,
+  eventRecord,
+  Job,
+  jsonLinesSink,
+  PureScheduler,
+  Scheduler,
+  type SchedulerEvent,
+} from '../src/index.js';
 
 const schema = JSON.parse(
   readFileSync(resolve(import.meta.dirname, '../../../docs/events.schema.json'), 'utf8'),
@@ -28,10 +36,21 @@ async function logOf(
   options: Parameters<typeof jsonLinesSink>[1] = {},
 ): Promise<Record<string, unknown>[]> {
   let text = '';
-  const stop = scheduler.onAny(jsonLinesSink({ write: (chunk: string) => (text += chunk) }, options));
+  const events: SchedulerEvent[] = [];
+  const sink = jsonLinesSink({ write: (chunk: string) => (text += chunk) }, options);
+  const stop = scheduler.onAny((event) => {
+    events.push(event);
+    sink(event);
+  });
   await scheduler.run();
   stop();
+  // written at the end of the run, without a flush (a later event would wait for one)
   expect(text.endsWith('\n')).toBe(true);
+  // the sink's fast text is the reference serialisation, line for line
+  const reference = events
+    .filter((event) => (event.type as string) !== 'cmd:line' || options.output === true)
+    .map((event) => `${JSON.stringify(eventRecord(event, options))}\n`);
+  expect(text).toBe(reference.join(''));
   return text
     .slice(0, -1)
     .split('\n')
@@ -133,5 +152,20 @@ describe('jsonLinesSink', () => {
       stream: 'stdout',
       line: 'secret-ish output\n',
     });
+  });
+
+  it('holds lines until the turn ends, the run ends, or flush()', async () => {
+    const written: string[] = [];
+    const sink = jsonLinesSink({ write: (chunk: string) => written.push(chunk) });
+    const job = new Job(() => 1, { label: 'one' });
+    sink({ type: 'job:message', job, message: 'a', time: 0, path: [] });
+    sink({ type: 'job:message', job, message: 'b', time: 0, path: [] });
+    expect(written).toEqual([]);
+    sink.flush();
+    expect(written).toHaveLength(1);
+    expect(written[0]?.split('\n')).toHaveLength(3);
+    sink({ type: 'job:message', job, message: 'c', time: 0, path: [] });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written).toHaveLength(2);
   });
 });

@@ -16,6 +16,7 @@ export class EventLog {
   readonly #path: string;
   readonly #stream: WriteStream;
   #detach: (() => void) | undefined;
+  #flush: () => void = () => undefined;
   #error: unknown;
 
   private constructor(path: string, stream: WriteStream) {
@@ -41,6 +42,7 @@ export class EventLog {
     const ids = new Map<AbstractJob, string>();
     for (const [id, job] of scenario.jobs) ids.set(job, id);
     const sink = jsonLinesSink(log.#stream, { output: options.output, idOf: (job) => ids.get(job) });
+    log.#flush = sink.flush;
     log.#detach = scenario.scheduler.onAny((event) => {
       if (log.#error === undefined) sink(event);
     });
@@ -54,6 +56,8 @@ export class EventLog {
   async close(): Promise<Error | undefined> {
     this.#detach?.();
     this.#detach = undefined;
+    // the sink writes in batches: what it still holds goes out before the end
+    if (this.#error === undefined) this.#flush();
     await new Promise<void>((resolve) => {
       if (this.#stream.closed) resolve();
       else this.#stream.end(() => resolve());
