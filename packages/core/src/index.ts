@@ -43,7 +43,7 @@ export type { Lifecycle } from './model/job-state.js';
 export { PrintJob, type PrintJobOptions } from './model/print-job.js';
 export { Sequence, type SequenceItem, type SequenceOptions } from './model/sequence.js';
 export type { RunOptions, SchedulerOptions } from './scheduler/options.js';
-export { attachVerboseRenderer, PureScheduler } from './scheduler/pure-scheduler.js';
+export { type AnnouncedEvent, attachVerboseRenderer, PureScheduler } from './scheduler/pure-scheduler.js';
 export { isNestedScheduler, Scheduler } from './scheduler/scheduler.js';
 export { toDot } from './scheduler/views.js';
 export { badge } from './views/badge.js';

@@ -49,7 +49,9 @@ function describeEvent(event: SchedulerEvent): string {
       ? event.job.label
       : 'scheduler' in event
         ? (event.scheduler.label ?? 'top')
-        : event.failedType;
+        : 'failedType' in event
+          ? event.failedType
+          : '';
   return `${path}${event.type}:${subject}`;
 }
 

@@ -10,7 +10,10 @@ declare module '@jobgraph/core' {
     'cmd:start': { job: AbstractJob; node: string; command: string; index: number };
     /** A line of a command's output (with its newline if it had one). */
     'cmd:line': { job: AbstractJob; node: string; stream: 'stdout' | 'stderr'; line: string };
-    /** A command ended; `ok` says whether it counts as success (0 or an allowed exit). */
+    /**
+     * A command ended; `ok` says whether it counts as success (0 or an allowed exit); `bytes`,
+     * for a Push or Pull over SFTP, the file content it copied.
+     */
     'cmd:done': {
       job: AbstractJob;
       node: string;
@@ -19,6 +22,16 @@ declare module '@jobgraph/core' {
       exitCode: number | null;
       signal: string | null;
       ok: boolean;
+      bytes?: number;
     };
+    /** A connection to `node` is up (authenticated); `direct`: false when through a gateway. From attachSshEvents(). */
+    'ssh:connect': { node: string; direct: boolean };
+    /** A connection to `node` could not be made: `error` says why, on one line. From attachSshEvents(). */
+    'ssh:connect-failed': { node: string; error: string };
+    /**
+     * A connection to `node` ended: closed by jobgraph (`lost: false`), or lost (`lost: true`, with
+     * the `error`: sshd gone, the network cut, a keepalive unanswered). From attachSshEvents().
+     */
+    'ssh:close': { node: string; lost: boolean; error?: string };
   }
 }

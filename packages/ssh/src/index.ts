@@ -74,6 +74,7 @@ export { fingerprint, type HostKeyPolicy, knownHostName } from './known-hosts.js
 export { LocalNode, type LocalNodeOptions } from './local-node.js';
 export type { CommandNode, CommandResult, RunRequest } from './node.js';
 export type { CommandIoOptions } from './run-options.js';
+export { attachSshEvents } from './scheduler-events.js';
 export {
   type ConfigNodeOptions,
   configNodeOptions,

@@ -66,6 +66,8 @@ export interface RunRequest {
 export interface CommandResult {
   readonly exitCode: number | null;
   readonly signal: string | null;
+  /** For a Push or Pull over SFTP: the bytes of file content copied (a resumed Pull: the rest it read). */
+  readonly bytes?: number;
 }
 
 /** A place where commands run: an {@link SshNode} or the {@link LocalNode}. */

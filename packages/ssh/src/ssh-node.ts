@@ -28,6 +28,7 @@ import { ConnectionPool } from './ssh-node/connection-pool.js';
 import { registry } from './ssh-node/connection-registry.js';
 import { Credentials } from './ssh-node/credentials.js';
 import { throughGateway } from './ssh-node/gateway-tunnel.js';
+import { kNodeListeners, type NodeEventListener } from './ssh-node/node-events.js';
 import { type OptionRules, parseSshNodeOptions, SSH_NODE_OPTION_RULES } from './ssh-node/option-rules.js';
 import { killOrphans, type Orphan, runRemoteCommand } from './ssh-node/remote-command.js';
 import { lazySsh2Transport } from './transport/lazy-ssh2.js';
@@ -138,6 +139,8 @@ export class SshNode implements CommandNode {
   readonly shareConnection: boolean;
   /** The node's connections: used through the registry of shared connections, picked per command. */
   readonly #pool: ConnectionPool;
+  /** The listeners of {@link SshNode.onEvent} (node-events.ts tells them). */
+  readonly [kNodeListeners] = new Set<NodeEventListener>();
   /** Commands a dropped connection may have left running, killed before the next one runs. */
   readonly #orphans: Orphan[] = [];
   /** Keep the connections open after runs (`keepConnection`). */
@@ -410,6 +413,22 @@ export class SshNode implements CommandNode {
     } finally {
       release();
     }
+  }
+
+  /**
+   * Subscribes to the node's connection and session events (`connecting`, `connected`,
+   * `connect-failed`, `disconnected` — with the error as `detail` when the connection was lost —,
+   * `session-start`…): what its formatter is shown, to a listener of yours. A listener that
+   * throws is ignored. `attachSshEvents(scheduler)` uses it to put connections in a scheduler's
+   * event stream.
+   * @returns a function that unsubscribes
+   * @example `const stop = node.onEvent((event) => console.log(event.kind, event.detail))`
+   */
+  onEvent(listener: NodeEventListener): () => void {
+    this[kNodeListeners].add(listener);
+    return () => {
+      this[kNodeListeners].delete(listener);
+    };
   }
 
   /**

@@ -28,7 +28,7 @@ function checkScheduler(scheduler: unknown, what: string): asserts scheduler is 
  * gateways (transitively) when `gateways` is true, each object once, in first-seen order
  * (jobs in `iterateJobs()` order; a node, then its gateway chain).
  */
-function usedNodes(scheduler: PureScheduler, gateways: boolean): SshNode[] {
+export function usedNodes(scheduler: PureScheduler, gateways: boolean): SshNode[] {
   const seen = new Set<SshNode>();
   for (const job of scheduler.iterateJobs()) {
     if (!(job instanceof SshJob) || !(job.node instanceof SshNode)) continue;

@@ -68,6 +68,10 @@ Examples:
       'write every event of the run to FILE as JSON Lines while it runs (schema: docs/events.schema.json)',
     )
     .option('--log-output', "add the commands' output lines to the --log (off: output may hold secrets)")
+    .option(
+      '--resume <log>',
+      'run only what the run logged in LOG (its --log) did not achieve: the jobs that failed, were cancelled or never ran',
+    )
     .option('-v, --verbose', 'print the progress of the jobs on stderr')
     .addOption(debugOption())
     .addHelpText(
@@ -85,7 +89,8 @@ Examples:
   jobgraph run experiment.yaml --var nodes.amf=fit01 --dry-run
   jobgraph run experiment.yaml -v --graph run.svg --topology topology.png
   jobgraph run experiment.yaml --report reports/$(date +%Y%m%d-%H%M%S)
-  jobgraph run experiment.yaml --log run.jsonl`,
+  jobgraph run experiment.yaml --log run.jsonl
+  jobgraph run experiment.yaml --resume run.jsonl --log run2.jsonl`,
     )
     .action(async (scenario: string, raw: unknown) => {
       // loaded when used: `jobgraph ssh` need not pay for YAML, nunjucks and the scenario schema

@@ -31,6 +31,10 @@ export const runOptionsSchema = z
       .refine((file) => file.trim() !== '', '--log expects a file name (FILE.jsonl)')
       .optional(),
     logOutput: z.boolean().default(false),
+    resume: z
+      .string()
+      .refine((file) => file.trim() !== '', '--resume expects the --log file of an earlier run')
+      .optional(),
     verbose: z.boolean().default(false),
   })
   // A dry run runs nothing: an empty report would look like a run that did nothing.
@@ -69,6 +73,8 @@ export interface RunOptions {
   /** The JSON Lines event log (`--log`), if asked for; `logOutput`: with the output lines. */
   readonly log: string | undefined;
   readonly logOutput: boolean;
+  /** The log of an earlier run (`--resume`): its jobs done are left out. */
+  readonly resume: string | undefined;
   readonly verbose: boolean;
   readonly debug: boolean;
 }
@@ -90,6 +96,7 @@ export function runOptions(raw: unknown): RunOptions {
     report: options.report,
     log: options.log,
     logOutput: options.logOutput,
+    resume: options.resume,
     verbose: options.verbose,
     debug: options.debug,
   };

@@ -4,7 +4,7 @@
  * processes killed, connections closed, exit code 130 (SIGTERM and SIGHUP alike: 143, 129).
  */
 import { attachVerboseRenderer, labelOf } from '@jobgraph/core';
-import { type AbstractCommand, Pull, Push, Run, RunScript, RunString } from '@jobgraph/ssh';
+import { type AbstractCommand, attachSshEvents, Pull, Push, Run, RunScript, RunString } from '@jobgraph/ssh';
 import type { LoadedScenario } from '../scenario/load.js';
 import { EXIT, reportError } from './errors.js';
 import { checkReportDir, EventLog } from './event-log.js';
@@ -12,6 +12,7 @@ import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
 import type { RunOptions } from './options.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
 import { type RunEnd, RunRecorder } from './report.js';
+import { resumeFrom } from './resume.js';
 import { closeAll, load } from './scenario.js';
 import { colours } from './terminal.js';
 
@@ -79,7 +80,22 @@ function idOf(scenario: LoadedScenario, job: unknown): string {
 
 /** Runs `file`. @returns the exit code */
 export async function runCommand(file: string, options: RunOptions, io: Io): Promise<number> {
-  const scenario = await load(file, options.variables);
+  let scenario = await load(file, options.variables);
+  let resumed: string[] | undefined;
+  if (options.resume !== undefined) {
+    try {
+      ({ scenario, done: resumed } = await resumeFrom(scenario, options.resume));
+    } catch (error) {
+      await closeAll(scenario);
+      throw error;
+    }
+    io.stdout.write(resumeLine(options.resume, resumed));
+    if (scenario.jobs.size === 0) {
+      io.stdout.write(`nothing to run: every job of ${file} is done in ${options.resume}\n`);
+      await closeAll(scenario);
+      return EXIT.ok;
+    }
+  }
   if (options.dryRun) {
     try {
       io.stdout.write(planText(scenario, colours(io.stdout)));
@@ -102,6 +118,10 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     throw error;
   }
   const { scheduler } = scenario;
+  // before run:start: a resume of this run's log knows what it left out
+  if (resumed !== undefined && options.resume !== undefined) {
+    scheduler.announce({ type: 'run:resume', from: options.resume, done: resumed });
+  }
   const controller = new AbortController();
   // remote kills need more time than the library's default to be sent before the connections close
   scheduler.shutdownTimeout = CLI_SHUTDOWN_TIMEOUT_MS;
@@ -110,6 +130,8 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
     : undefined;
   const recorder = options.report === undefined ? undefined : RunRecorder.attach(scenario, file);
+  // the connections join the run's events (for the log and the report), until they are closed
+  const detachSsh = attachSshEvents(scheduler);
   let ok = false;
   let thrown: { error: unknown } | undefined;
   const exitCode = () => interrupt.exitCode ?? (ok ? EXIT.ok : EXIT.failure);
@@ -136,6 +158,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
       await closeAll(scenario);
     } finally {
       // after the connections are closed: their events are the last of the run
+      detachSsh();
       logged = await closeLog(log, io, options.debug);
       // Written whatever happened above (a failed run is when a report matters most), once the
       // connections are closed; still under the SIGINT handler, so a Ctrl-C now is not fatal.
@@ -154,6 +177,12 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   }
   // A report or log that could not be written fails a run that succeeded, and never hides why another failed.
   return exitCode() === EXIT.ok && !(reported && logged) ? EXIT.failure : exitCode();
+}
+
+/** `resuming from LOG: 2 job(s) done there left out: a, b` */
+function resumeLine(log: string, done: readonly string[]): string {
+  const list = done.length === 0 ? '' : `: ${done.join(', ')}`;
+  return `resuming from ${log}: ${done.length} job(s) done there left out${list}\n`;
 }
 
 /** Closes the event log; a write that failed is one line on stderr. @returns whether all was written */

@@ -147,6 +147,22 @@ export function keepOnly(graph: EditableGraph, jobs: Iterable<AbstractJob>): voi
   graph.sanitize();
 }
 
+/**
+ * Keeps what the last run did not achieve: the jobs that failed, were cancelled or never ran
+ * (what requires a failed job never ran); drops the ones that succeeded, and the requirements
+ * on them (done already). A nested scheduler that did not succeed keeps only its own unfinished
+ * jobs, the same way.
+ */
+export function keepOnlyFailed(graph: EditableGraph): void {
+  const succeeded = (job: AbstractJob) => job.isDone() && job.raisedException() === undefined;
+  const keep = [...graph.jobs].filter((job) => !succeeded(job));
+  for (const job of keep) {
+    const nested = job as Partial<{ keepOnlyFailed(): void }>;
+    if (isNestedGraph(job) && typeof nested.keepOnlyFailed === 'function') nested.keepOnlyFailed();
+  }
+  graph.keepOnly(keep);
+}
+
 /** Keeps the jobs downstream of `starts` and upstream of `ends`, then sanitizes. */
 export function keepOnlyBetween(graph: EditableGraph, options: KeepOnlyBetweenOptions = {}): void {
   checkOptionsObject('the keepOnlyBetween() options', options);

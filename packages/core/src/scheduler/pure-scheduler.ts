@@ -58,6 +58,11 @@ declare module '../model/abstract-job.js' {
   }
 }
 
+/** An event as {@link PureScheduler.announce} takes it: without its `time` and `path`. */
+export type AnnouncedEvent = {
+  [K in keyof EventMap]: { readonly type: K } & EventMap[K];
+}[keyof EventMap];
+
 /**
  * A scheduler that runs a DAG of jobs: each job starts once all its requirements are
  * done; a failing critical job aborts the run; forever jobs are stopped at the end.
@@ -181,6 +186,22 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   /** Subscribes to every event. @returns a function that unsubscribes. */
   onAny(listener: (event: SchedulerEvent) => void): () => void {
     return this.#hub.onAny(listener);
+  }
+  /**
+   * Publishes an event that no job emits (the SSH layer's connections opening and closing, say)
+   * in this scheduler's stream: its listeners get it with `time` now and an empty `path`; while
+   * it runs nested in another, the parent's listeners too, as for its jobs' events.
+   *
+   * @example
+   * ```ts
+   * scheduler.announce({ type: 'ssh:connect', node: 'root@fit01', direct: true })
+   * ```
+   */
+  announce(event: AnnouncedEvent): void {
+    if (!this.#hub.active && this.#parent === undefined) return;
+    const whole = { ...event, time: Date.now(), path: [] } as unknown as SchedulerEvent;
+    this.#hub.dispatch(whole);
+    this.#parent?.[kForward](whole);
   }
 
   // --------------------------------------------------------------------- run
@@ -385,6 +406,24 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   /** Keeps only the given jobs, then drops requirements on the removed ones (no re-linking). */
   keepOnly(jobs: Iterable<AbstractJob>): void {
     editing.keepOnly(this, jobs);
+  }
+
+  /**
+   * Keeps what the last run did not achieve, to run it again: the jobs that failed, were
+   * cancelled or never ran; the jobs that succeeded are removed, and the requirements on them
+   * dropped (they are done). A nested scheduler that did not succeed keeps its own unfinished
+   * jobs only. `jobgraph run --resume run.jsonl` does the same from a run's event log.
+   *
+   * @example
+   * ```ts
+   * if (!(await scheduler.run())) {
+   *   scheduler.keepOnlyFailed()   // fix what broke, then:
+   *   await scheduler.run()        // only what had not succeeded runs
+   * }
+   * ```
+   */
+  keepOnlyFailed(): void {
+    editing.keepOnlyFailed(this);
   }
 
   /** Keeps the jobs downstream of `starts` and upstream of `ends`, then sanitizes. */

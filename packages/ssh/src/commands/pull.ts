@@ -16,6 +16,7 @@ import {
   pullPath,
   sftpError,
   type TransferOptions,
+  transferredBytes,
 } from './transfer.js';
 
 /**
@@ -67,6 +68,7 @@ export class Pull extends AbstractCommand {
     }
     if (!(node instanceof SshNode))
       throw new SshError(SshErrorCode.INVALID_OPTION, `Cannot pull from ${String(node)}`);
+    let bytes = 0;
     await node.using(() =>
       cancellable(node, ctx.signal, async () => {
         const sftp = await node.sftp(ctx.signal);
@@ -86,6 +88,7 @@ export class Pull extends AbstractCommand {
         }
         try {
           await bounded(jobs, ctx.signal);
+          bytes = transferredBytes(jobs);
         } catch (error) {
           throw sftpError(
             `Pull of ${firstOf(this.remotePaths)} into ${this.localPath}`,
@@ -96,6 +99,6 @@ export class Pull extends AbstractCommand {
       }),
     );
     this.say(ctx, 'Pull done');
-    return { exitCode: 0, signal: null };
+    return { exitCode: 0, signal: null, bytes };
   }
 }

@@ -17,6 +17,7 @@ import {
   removeTemporaries,
   sftpError,
   type TransferOptions,
+  transferredBytes,
 } from './transfer.js';
 
 /**
@@ -63,6 +64,7 @@ export class Push extends AbstractCommand {
     }
     if (!(node instanceof SshNode))
       throw new SshError(SshErrorCode.INVALID_OPTION, `Cannot push to ${String(node)}`);
+    let bytes = 0;
     await node.using(() =>
       cancellable(node, ctx.signal, async () => {
         const sftp = await node.sftp(ctx.signal);
@@ -82,6 +84,7 @@ export class Push extends AbstractCommand {
             await pushPath(sftp, local, target, this.options, jobs);
           }
           await bounded(jobs, ctx.signal);
+          bytes = transferredBytes(jobs);
         } catch (error) {
           await removeTemporaries(node, jobs);
           throw sftpError(what, node.toString(), error);
@@ -89,6 +92,6 @@ export class Push extends AbstractCommand {
       }),
     );
     this.say(ctx, 'Push done');
-    return { exitCode: 0, signal: null };
+    return { exitCode: 0, signal: null, bytes };
   }
 }

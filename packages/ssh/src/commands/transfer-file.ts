@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { chmod, lstat, open, readdir, rename, unlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { SshError, SshErrorCode } from '../errors.js';
 import type { SshNode } from '../ssh-node.js';
@@ -49,10 +49,15 @@ export function pullPartial(local: string, size: number, mtime: number): string 
   return join(dirname(local), `${pullPrefix(local)}${size}-${mtime}`);
 }
 
-/** What one transfer (one `jobs` list) keeps across its files: temporaries to remove, directory listings. */
+/**
+ * What one transfer (one `jobs` list) keeps across its files: temporaries to remove, directory
+ * listings, the bytes copied so far.
+ */
 interface TransferState {
   readonly temporaries: Set<string>;
   readonly listings: Map<string, Promise<string[]>>;
+  /** File content sent or received (a resumed Pull counts only the rest it read). */
+  bytes: number;
 }
 
 const states = new WeakMap<object, TransferState>();
@@ -60,7 +65,7 @@ const states = new WeakMap<object, TransferState>();
 export function stateOf(jobs: object): TransferState {
   let state = states.get(jobs);
   if (state === undefined) {
-    state = { temporaries: new Set(), listings: new Map() };
+    state = { temporaries: new Set(), listings: new Map(), bytes: 0 };
     states.set(jobs, state);
   }
   return state;
@@ -172,9 +177,11 @@ export async function pushFile(
     // a symlink, a device, a fifo: written through, in place, as before (never replaced)
     await whileOpen(sftp, sftp.put(local, remote, { mode }));
     await finish(remote);
+    stateOf(jobs).bytes += info.size;
     return;
   }
-  const { temporaries } = stateOf(jobs);
+  const state = stateOf(jobs);
+  const { temporaries } = state;
   const temporary = pushTemporary(remote);
   temporaries.add(temporary);
   try {
@@ -182,6 +189,7 @@ export async function pushFile(
     await finish(temporary);
     await replace(sftp, temporary, remote);
     temporaries.delete(temporary);
+    state.bytes += info.size;
   } catch (error) {
     // on the same channel when it still works (a full disk); else removeTemporaries() does it
     await within(
@@ -266,6 +274,10 @@ export async function pullFile(
   if (target !== undefined && !target.isFile()) {
     // a symlink, a device, a fifo (or a directory, which fails as before): written in place
     await whileOpen(sftp, sftp.get(remote, local, {}));
+    stateOf(jobs).bytes += await stat(local).then(
+      (info) => info.size,
+      () => 0,
+    );
     return;
   }
   const file = await whileOpen(sftp, sftp.open(remote, 'r'));
@@ -308,6 +320,7 @@ export async function pullFile(
       await unlink(partial).catch(() => undefined);
       throw error;
     }
+    stateOf(jobs).bytes += attrs.size - have;
   } finally {
     await within(whileOpen(sftp, file.close()), CLEANUP_MS);
   }

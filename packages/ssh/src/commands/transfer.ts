@@ -8,9 +8,14 @@ import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type { SshNode } from '../ssh-node.js';
 import type { SftpSession } from '../transport/transport.js';
 import type { CommandOptions } from './command.js';
-import { type PullFileOptions, pullFile, pushFile } from './transfer-file.js';
+import { type PullFileOptions, pullFile, pushFile, stateOf } from './transfer-file.js';
 
 export { removeTemporaries } from './transfer-file.js';
+
+/** The bytes of file content the transfer of `jobs` copied (its files done so far). */
+export function transferredBytes(jobs: object): number {
+  return stateOf(jobs).bytes;
+}
 
 /** Options of {@link Push} and {@link Pull}. */
 export interface TransferOptions extends Pick<CommandOptions, 'label' | 'verbose'> {

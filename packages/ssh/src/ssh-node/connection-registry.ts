@@ -106,7 +106,8 @@ export class SharedConnection {
    * it as soon as nothing holds it.
    */
   detach(user: ConnectionUse, how: 'close' | 'idle'): Promise<void> {
-    if (!this.#users.delete(user)) return Promise.resolve();
+    // already gone (released when idle, say): a close() still waits for the connection's end
+    if (!this.#users.delete(user)) return this.#closing ?? Promise.resolve();
     this.lifecycle.closeSftp(user);
     if (this.#users.size > 0) {
       if (this.lifecycle.isOpen && !this.#sharesFormatter(user)) nodeEvent(user.node, 'disconnected');
@@ -152,6 +153,9 @@ export class SharedConnection {
     return this.#shutDown();
   }
 
+  /** The close under way, once the connection is being shut down. */
+  #closing: Promise<void> | undefined;
+
   #sharesFormatter(user: ConnectionUse): boolean {
     for (const other of this.#users)
       if (other !== user && other.node.formatter === user.node.formatter) return true;
@@ -167,7 +171,8 @@ export class SharedConnection {
   #shutDown(): Promise<void> {
     // forgotten first: a node that wants the key meanwhile gets a connection of its own
     this.#registry.forget(this);
-    return this.lifecycle.close();
+    this.#closing = this.lifecycle.close();
+    return this.#closing;
   }
 }
 

@@ -5,8 +5,17 @@
  */
 import type { Formatter, NodeEvent, NodeEventKind, NodeIdentity } from '../formatters/formatter.js';
 
+/** Where an SshNode keeps the listeners of its events (`node.onEvent()`), beside its formatter. */
+export const kNodeListeners: unique symbol = Symbol('jobgraph.nodeListeners');
+
+/** A listener of a node's connection and session events. */
+export type NodeEventListener = (event: NodeEvent) => void;
+
 /** The node as events and output lines name it, with the formatter that shows them. */
-export type EventSource = NodeIdentity & { readonly formatter: Formatter };
+export type EventSource = NodeIdentity & {
+  readonly formatter: Formatter;
+  readonly [kNodeListeners]?: ReadonlySet<NodeEventListener>;
+};
 
 /** What an event may add to its kind. */
 export interface EventDetail {
@@ -16,10 +25,25 @@ export interface EventDetail {
 
 /** Hands one event to the node's formatter; a failing formatter must not break the connection logic. */
 export function nodeEvent(node: EventSource, kind: NodeEventKind, extra: EventDetail = {}): void {
+  const event: NodeEvent = { kind, node, time: new Date(), ...extra };
   try {
-    node.formatter.event({ kind, node, time: new Date(), ...extra });
+    node.formatter.event(event);
   } catch {
     // dropped: see above
+  }
+  tellListeners(node, event);
+}
+
+/** Hands an event to the node's own listeners (each one's failure dropped, as a formatter's). */
+function tellListeners(node: EventSource, event: NodeEvent): void {
+  const listeners = node[kNodeListeners];
+  if (listeners === undefined) return;
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch {
+      // dropped: a listener must not break the connection logic
+    }
   }
 }
 
@@ -52,7 +76,13 @@ export function fanOut(name: NodeIdentity, audience: () => Iterable<EventSource>
   const formatter: Formatter = {
     line: () => undefined,
     event: (event) => {
-      for (const node of distinctFormatters(audience())) nodeEvent(node, event.kind, detailOf(event));
+      const nodes = [...audience()];
+      const shown = new Set(distinctFormatters(nodes));
+      for (const node of nodes) {
+        // each formatter once; but every node's own listeners, whatever formatter it shares
+        if (shown.has(node)) nodeEvent(node, event.kind, detailOf(event));
+        else tellListeners(node, { ...event, node });
+      }
     },
   };
   return {

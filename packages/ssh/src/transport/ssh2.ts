@@ -58,7 +58,8 @@ class Ssh2Connection implements Connection {
     });
     client.on('close', () => {
       this.#closed = true;
-      for (const listener of this.#closeListeners.splice(0)) listener(this.#lastError);
+      const error = this.#cause();
+      for (const listener of this.#closeListeners.splice(0)) listener(error);
     });
     // The other side ended the connection. ssh2 then stops its keepalive and only emits
     // 'end'; a tunnel through a gateway may never get to 'close' (the gateway keeps its
@@ -74,8 +75,13 @@ class Ssh2Connection implements Connection {
   }
 
   onClose(listener: (error: Error | undefined) => void): void {
-    if (this.#closed) listener(this.#lastError);
+    if (this.#closed) listener(this.#cause());
     else this.#closeListeners.push(listener);
+  }
+
+  /** Why the connection closed: none when we closed it (the server's end that follows is no loss). */
+  #cause(): Error | undefined {
+    return this.#closing === undefined ? this.#lastError : undefined;
   }
 
   onX11(handler: (stream: Duplex) => void): void {

@@ -1,0 +1,133 @@
+/**
+ * `jobgraph run SCENARIO --resume run.jsonl`: runs again what a logged run (`--log`) did not
+ * achieve. The jobs the log shows done — `job:done` of a scenario job, or carried over by a
+ * `run:resume` line of a run that was itself a resume — are left out, with the requirements on
+ * them (done already); the jobs that failed, were cancelled or never ran are run, with what
+ * requires them. The log is read whole before anything runs: a line that is not an event, or a
+ * job the scenario does not have, is an error naming the line.
+ */
+import { readFile } from 'node:fs/promises';
+import type { LoadedScenario } from '../scenario/load.js';
+import { messageOf, UsageError } from './errors.js';
+
+declare module '@jobgraph/core' {
+  interface EventMap {
+    /** A run resumed from an earlier run's log: `done` lists the ids of the jobs left out as done there. */
+    'run:resume': { from: string; done: string[] };
+  }
+}
+
+/** The scenario without the jobs done in the run that `log` recorded, and their ids. */
+export interface Resumed {
+  readonly scenario: LoadedScenario;
+  /** The ids of the jobs left out, in the scenario's order. */
+  readonly done: string[];
+}
+
+/**
+ * Reads `log` and leaves out of `scenario` the jobs that it shows done.
+ * @throws UsageError `cannot read the log FILE: why`; `FILE:LINE: why` for a line that is not an
+ * event of a jobgraph log, or that names a job the scenario does not have; `FILE: …` for a file
+ * without any run in it
+ */
+export async function resumeFrom(scenario: LoadedScenario, log: string): Promise<Resumed> {
+  const done = await doneIn(log, scenario);
+  const kept = new Map([...scenario.jobs].filter(([id]) => !done.has(id)));
+  // keepOnly drops the requirements on the jobs left out: done already
+  scenario.scheduler.keepOnly(kept.values());
+  return {
+    scenario: { ...scenario, jobs: kept },
+    done: [...scenario.jobs.keys()].filter((id) => done.has(id)),
+  };
+}
+
+/** The ids of the scenario's jobs that `log` shows done. */
+async function doneIn(log: string, scenario: LoadedScenario): Promise<Set<string>> {
+  let text: string;
+  try {
+    text = await readFile(log, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the log ${log}: ${messageOf(error)}`, { cause: error });
+  }
+  const lines = text.split('\n');
+  // the file ends with a newline: the last piece is empty; anything else there is a cut line
+  if (lines.at(-1) === '') lines.pop();
+  const done = new Set<string>();
+  let runs = 0;
+  for (const [offset, line] of lines.entries()) {
+    const where = `${log}:${offset + 1}`;
+    const event = parseLine(line, where);
+    if (event.type === 'run:start' && event.path === undefined) runs += 1;
+    if (event.type === 'run:resume') {
+      for (const id of stringList(event.done, where)) done.add(knownId(id, scenario, where));
+      continue;
+    }
+    // the scenario's own jobs: not those of a nested scheduler (none in a scenario, today)
+    if (event.path !== undefined || !event.type.startsWith('job:')) continue;
+    const id = knownId(jobId(event.job, where), scenario, where);
+    if (event.type === 'job:done') done.add(id);
+    else if (event.type === 'job:start' || event.type === 'job:failed' || event.type === 'job:cancelled')
+      done.delete(id);
+  }
+  if (runs === 0)
+    throw new UsageError(`${log}: not a jobgraph event log (no run:start line: expected the file of --log)`);
+  return done;
+}
+
+interface LogLine {
+  readonly type: string;
+  readonly path?: unknown;
+  readonly job?: unknown;
+  readonly done?: unknown;
+}
+
+function parseLine(line: string, where: string): LogLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new UsageError(`${where}: not a JSON line (${messageOf(error)}): a cut or edited log?`, {
+      cause: error,
+    });
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    typeof (value as { type?: unknown }).type !== 'string' ||
+    typeof (value as { time?: unknown }).time !== 'string'
+  ) {
+    throw new UsageError(
+      `${where}: expected an event (a JSON object with "type" and "time"), got ${preview(line)}`,
+    );
+  }
+  return value as LogLine;
+}
+
+function jobId(job: unknown, where: string): string {
+  const id = typeof job === 'object' && job !== null ? (job as { id?: unknown }).id : undefined;
+  if (typeof id !== 'string')
+    throw new UsageError(`${where}: expected "job": { "id", "label" } in a job event`);
+  return id;
+}
+
+function stringList(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    throw new UsageError(`${where}: expected "done": a list of job ids in a run:resume event`);
+  }
+  return value as string[];
+}
+
+function knownId(id: string, scenario: LoadedScenario, where: string): string {
+  if (!scenario.jobs.has(id)) {
+    throw new UsageError(
+      `${where}: job ${JSON.stringify(id)} is not in the scenario (the log of another scenario, or of an older version of it?)`,
+    );
+  }
+  return id;
+}
+
+/** The start of a line, for a message. */
+function preview(line: string): string {
+  return JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
+}

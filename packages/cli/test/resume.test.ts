@@ -1,0 +1,133 @@
+/**
+ * `jobgraph run --resume run.jsonl` (the real binary, a LocalNode scenario): only what the logged
+ * run did not achieve runs again; a resume of a resume knows what the first left out; a log that
+ * is cut, edited or of another scenario is an error naming the line, before anything runs.
+ */
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jobgraph, tempDir } from './binary.js';
+
+/** `first` and `fourth` succeed, `second` fails until FLAG exists, `third` requires it; each notes its runs. */
+function scenarioText(dir: string): string {
+  const note = (id: string) => `echo ${id} >> ${join(dir, 'runs')}`;
+  return `nodes:
+  - id: local
+    localnode: true
+jobs:
+  - id: first
+    node: local
+    commands:
+      - type: Run
+        command: ${note('first')}
+  - id: second
+    node: local
+    required: first
+    commands:
+      - type: Run
+        command: ${note('second')}; test -e ${join(dir, 'FLAG')}
+  - id: third
+    node: local
+    required: second
+    commands:
+      - type: Run
+        command: ${note('third')}
+  - id: fourth
+    node: local
+    commands:
+      - type: Run
+        command: ${note('fourth')}
+`;
+}
+
+async function setUp() {
+  const dir = await tempDir('jobgraph-resume-');
+  const file = join(dir, 'scenario.yaml');
+  await writeFile(file, scenarioText(dir));
+  const runs = async () =>
+    (await readFile(join(dir, 'runs'), 'utf8').catch(() => '')).split('\n').filter(Boolean).sort();
+  const clearRuns = () => writeFile(join(dir, 'runs'), '');
+  return { dir, file, runs, clearRuns };
+}
+
+describe('jobgraph run --resume', () => {
+  it('runs only the failed job and what never ran; a resume of the resume has nothing left', async () => {
+    const { dir, file, runs, clearRuns } = await setUp();
+    const first = join(dir, 'run1.jsonl');
+    expect((await jobgraph(['run', file, '--log', first])).code).toBe(1);
+    expect(await runs()).toEqual(['first', 'fourth', 'second']);
+
+    await writeFile(join(dir, 'FLAG'), '');
+    await clearRuns();
+    const second = join(dir, 'run2.jsonl');
+    const resumed = await jobgraph(['run', file, '--resume', first, '--log', second]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(`resuming from ${first}: 2 job(s) done there left out: first, fourth\n`);
+    expect(await runs()).toEqual(['second', 'third']);
+    // the new log says what it left out, before its run
+    const lines = (await readFile(second, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ type: 'run:resume', from: first, done: ['first', 'fourth'] });
+    expect(lines[1]).toMatchObject({ type: 'run:start', jobs: 2 });
+
+    await clearRuns();
+    const again = await jobgraph(['run', file, '--resume', second]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`nothing to run: every job of ${file} is done in ${second}\n`);
+    expect(await runs()).toEqual([]);
+  });
+
+  it('with --dry-run: the plan of what would run', async () => {
+    const { dir, file } = await setUp();
+    const log = join(dir, 'run.jsonl');
+    await jobgraph(['run', file, '--log', log]);
+    const plan = await jobgraph(['run', file, '--resume', log, '--dry-run']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('scenario: 2 job(s)');
+    expect(plan.stdout).toContain('job second');
+    expect(plan.stdout).toContain('job third');
+    expect(plan.stdout).not.toContain('job first');
+  });
+
+  it('a cut, edited or foreign log: exit 2 naming the line, nothing runs', async () => {
+    const { dir, file, runs, clearRuns } = await setUp();
+    const log = join(dir, 'run.jsonl');
+    await jobgraph(['run', file, '--log', log]);
+    await clearRuns();
+    const text = await readFile(log, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    const variant = async (name: string, content: string) => {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      return path;
+    };
+    const cut = await variant(
+      'cut.jsonl',
+      `${lines.slice(0, 3).join('\n')}\n${(lines[3] ?? '').slice(0, 20)}`,
+    );
+    const array = await variant('array.jsonl', `${lines[0]}\n[1, 2]\n`);
+    const foreign = await variant(
+      'foreign.jsonl',
+      `${lines[0]}\n${JSON.stringify({ time: '2026-01-01T00:00:00.000Z', type: 'job:done', job: { id: 'elsewhere', label: 'x' } })}\n`,
+    );
+    const empty = await variant('empty.jsonl', '');
+    const cases: [string, string][] = [
+      [cut, `jobgraph: ${cut}:4: not a JSON line (`],
+      [array, `jobgraph: ${array}:2: expected an event (a JSON object with "type" and "time"), got "[1, 2]"`],
+      [foreign, `jobgraph: ${foreign}:2: job "elsewhere" is not in the scenario`],
+      [empty, `jobgraph: ${empty}: not a jobgraph event log (no run:start line`],
+      [join(dir, 'missing.jsonl'), `jobgraph: cannot read the log ${join(dir, 'missing.jsonl')}: `],
+    ];
+    for (const [path, message] of cases) {
+      const result = await jobgraph(['run', file, '--resume', path]);
+      expect(result.code, path).toBe(2);
+      expect(result.stderr.startsWith(message), result.stderr).toBe(true);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+    expect(await runs()).toEqual([]);
+    await appendFile(log, ''); // the original log still reads
+    expect((await jobgraph(['run', file, '--resume', log, '--dry-run'])).code).toBe(0);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * keepOnlyFailed(): after a run that failed, what did not succeed stays (failed, cancelled, never
+ * ran), what succeeded goes with the requirements on it; nested schedulers the same way; a second
+ * run then does only the rest.
+ */
+import { describe, expect, it } from 'vitest';
+import { Job, PureScheduler, Scheduler } from '../src/index.js';
+
+describe('keepOnlyFailed', () => {
+  it('keeps the failed job and what never ran after it; a second run does only those', async () => {
+    let broken = true;
+    const runs: string[] = [];
+    const job = (label: string, work: () => unknown = () => label) =>
+      new Job(
+        () => {
+          runs.push(label);
+          return work();
+        },
+        { label },
+      );
+    const a = job('a');
+    const b = job('b', () => {
+      if (broken) throw new Error('b is broken');
+      return 'b';
+    });
+    b.requires(a);
+    const c = job('c');
+    c.requires(b);
+    const d = job('d');
+    const scheduler = new PureScheduler({ jobs: [a, b, c, d] });
+    expect(await scheduler.run()).toBe(false);
+    expect(runs.sort()).toEqual(['a', 'b', 'd']);
+    scheduler.keepOnlyFailed();
+    expect([...scheduler.jobs].map((j) => j.label)).toEqual(['b', 'c']);
+    // b's requirement on a (done) is gone; c still requires b
+    expect(b.required.size).toBe(0);
+    expect([...c.required]).toEqual([b]);
+    broken = false;
+    runs.length = 0;
+    expect(await scheduler.run()).toBe(true);
+    expect(runs).toEqual(['b', 'c']);
+  });
+
+  it('a nested scheduler that failed keeps its own unfinished jobs; one that succeeded goes', async () => {
+    const fine = new Job(() => 1, { label: 'fine' });
+    const bad = new Job(
+      () => {
+        throw new Error('bad');
+      },
+      { label: 'bad' },
+    );
+    const inner = new Scheduler({ label: 'inner', jobs: [fine, bad] });
+    const ok = new Scheduler({ label: 'ok', jobs: [new Job(() => 2, { label: 'ok-job' })] });
+    inner.requires(ok); // ok is done before inner fails (which aborts the run)
+    const outer = new PureScheduler({ jobs: [inner, ok] });
+    expect(await outer.run()).toBe(false);
+    outer.keepOnlyFailed();
+    expect([...outer.jobs]).toEqual([inner]);
+    expect([...inner.jobs]).toEqual([bad]);
+  });
+
+  it('after a run that succeeded, nothing is left', async () => {
+    const scheduler = new PureScheduler({ jobs: [new Job(() => 1), new Job(() => 2)] });
+    expect(await scheduler.run()).toBe(true);
+    scheduler.keepOnlyFailed();
+    expect(scheduler.size).toBe(0);
+  });
+});
