@@ -25,7 +25,9 @@ function runOnce(args, sink) {
 }
 
 console.log(`node ${process.version}, ${REPEAT} runs a case, medians of run() (the log's flush included)`);
-console.log('case                 without log   with --log (jsonLinesSink)   ratio   peak RSS without / with');
+console.log(
+  'case                 without log   with --log (jsonLinesSink)   ratio   peak RSS without / with',
+);
 let worst = 0;
 for (const args of CASES) {
   const plain = [];

@@ -6,6 +6,7 @@
  */
 module.exports = {
   core: ['base', 'model', 'graph', 'run', 'views', 'scheduler'],
-  // the commands on top of the two kinds of input they read (scenario files, target lists)
-  cli: ['targets', 'scenario', 'cli'],
+  // the commands on top of the two kinds of input they read (scenario files, target lists), and
+  // of the run report (from a run's events: the page, its timeline and pictures, the log's lines)
+  cli: ['targets', 'scenario', 'report', 'cli'],
 };

@@ -1,8 +1,10 @@
 /**
- * @jobgraph/cli: scenario files (the apssh YAML format, validated with zod). The `jobgraph` command
- * comes later.
+ * @jobgraph/cli: scenario files (the apssh YAML format, validated with zod), the run report
+ * (recordRun, writeReport), and the `jobgraph` command (bin/jobgraph.js).
  * @packageDocumentation
  */
+export type { PlannedJob } from './report/plan.js';
+export { type RunRecording, recordRun, writeReport } from './report/write-report.js';
 export { isDurationString, parseDuration } from './scenario/durations.js';
 export { ScenarioError, type ScenarioProblem } from './scenario/errors.js';
 export {

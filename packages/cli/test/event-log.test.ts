@@ -75,7 +75,15 @@ describe('jobgraph run --log', () => {
     const result = await jobgraph(['run', file, '--log', log]);
     expect(result.code).toBe(1);
     const lines = await readLog(log);
-    expect(lines[0]).toMatchObject({ type: 'run:start', jobs: 3 });
+    expect(lines[0]).toMatchObject({
+      type: 'run:plan',
+      jobs: [
+        { id: 'first', required: [], critical: true, forever: false },
+        { id: 'second', required: ['first'] },
+        { id: 'third', required: ['second'] },
+      ],
+    });
+    expect(lines[1]).toMatchObject({ type: 'run:start', jobs: 3 });
     expect(lines.some((line) => line.type === 'run:done' && line.ok === false)).toBe(true);
     const of = (type: string, id: string) =>
       lines.find((line) => line.type === type && (line.job as { id: string } | undefined)?.id === id);

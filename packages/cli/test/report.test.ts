@@ -219,7 +219,14 @@ describe('jobgraph run --report, offline (a LocalNode)', () => {
     for (const event of events) expect(event.time).toMatch(isoTime);
     const of = (type: string, id: string) =>
       events.filter((event) => event.type === type && event.job?.id === id);
-    expect(events[0]?.type).toBe('run:start');
+    // the plan first (the jobs and their requirements, for a report from the log alone), then the run
+    expect(events[0]).toMatchObject({ type: 'run:plan', title: 'scenario.yaml' });
+    expect((events[0] as { jobs?: { id: string }[] }).jobs?.map((job) => job.id)).toEqual([
+      'ok',
+      'bad',
+      'after',
+    ]);
+    expect(events[1]?.type).toBe('run:start');
     expect(events.at(-1)).toMatchObject({ type: 'run:done', ok: false });
     expect(of('job:start', 'ok')).toHaveLength(1);
     expect(of('job:done', 'ok')).toMatchObject([{ result: 0 }]);

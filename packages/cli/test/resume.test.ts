@@ -70,7 +70,8 @@ describe('jobgraph run --resume', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(lines[0]).toMatchObject({ type: 'run:resume', from: first, done: ['first', 'fourth'] });
-    expect(lines[1]).toMatchObject({ type: 'run:start', jobs: 2 });
+    expect(lines[1]).toMatchObject({ type: 'run:plan', jobs: [{ id: 'second' }, { id: 'third' }] });
+    expect(lines[2]).toMatchObject({ type: 'run:start', jobs: 2 });
 
     await clearRuns();
     const again = await jobgraph(['run', file, '--resume', second]);
@@ -97,7 +98,9 @@ describe('jobgraph run --resume', () => {
     await jobgraph(['run', file, '--log', log]);
     await clearRuns();
     const text = await readFile(log, 'utf8');
+    // the plan, then run:start: a log needs its run:start line
     const lines = text.trimEnd().split('\n');
+    const start = lines.find((line) => line.includes('"run:start"')) ?? '';
     const variant = async (name: string, content: string) => {
       const path = join(dir, name);
       await writeFile(path, content);
@@ -107,10 +110,10 @@ describe('jobgraph run --resume', () => {
       'cut.jsonl',
       `${lines.slice(0, 3).join('\n')}\n${(lines[3] ?? '').slice(0, 20)}`,
     );
-    const array = await variant('array.jsonl', `${lines[0]}\n[1, 2]\n`);
+    const array = await variant('array.jsonl', `${start}\n[1, 2]\n`);
     const foreign = await variant(
       'foreign.jsonl',
-      `${lines[0]}\n${JSON.stringify({ time: '2026-01-01T00:00:00.000Z', type: 'job:done', job: { id: 'elsewhere', label: 'x' } })}\n`,
+      `${start}\n${JSON.stringify({ time: '2026-01-01T00:00:00.000Z', type: 'job:done', job: { id: 'elsewhere', label: 'x' } })}\n`,
     );
     const empty = await variant('empty.jsonl', '');
     const cases: [string, string][] = [

@@ -3,6 +3,7 @@
  * one line per problem), an exit code, a stack trace only with `-D`.
  */
 import { CommanderError } from 'commander';
+import { LogError } from '../report/log-file.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { TargetError } from '../targets/errors.js';
 import { EXIT } from './exit-codes.js';
@@ -17,7 +18,12 @@ export class UsageError extends Error {
 
 /** The exit code for an error. */
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError || error instanceof ScenarioError || error instanceof TargetError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof ScenarioError ||
+    error instanceof TargetError ||
+    error instanceof LogError
+  ) {
     return EXIT.usage;
   }
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -1,6 +1,6 @@
 /**
  * The `jobgraph` command: `ssh`, `push` and `pull` on many hosts, `run` and `graph` on scenario
- * files. Sets process.exitCode, never exits.
+ * files, `report` from a run's log. Sets process.exitCode, never exits.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
@@ -123,6 +123,27 @@ Examples:
         import('./options.js'),
       ]);
       done(await graphCommand(scenario, graphOptions(raw), io));
+    });
+
+  program
+    .command('report')
+    .description('write the report page (timeline, job graph, details) of a run from its event log')
+    .argument('<log>', "the event log of a run: its --log FILE.jsonl, or a --report directory's events.jsonl")
+    .option('-o, --output <file>', "the page to write (default: the log's name with .html)")
+    .addOption(debugOption())
+    .addHelpText(
+      'after',
+      `
+The page is one self-contained HTML file (nothing is fetched when it is viewed). A log line that is
+not an event (a cut or edited file) is an error naming the line.
+
+Examples:
+  jobgraph run experiment.yaml --log run.jsonl --log-output; jobgraph report run.jsonl
+  jobgraph report reports/today/events.jsonl -o today.html`,
+    )
+    .action(async (log: string, raw: { output?: string }) => {
+      const { reportCommand } = await import('./report-command.js');
+      done(await reportCommand(log, raw.output, io));
     });
 
   addFanoutCommands(program, io, done);

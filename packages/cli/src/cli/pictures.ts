@@ -4,8 +4,9 @@
 import { extname } from 'node:path';
 import { exportGraph, labelOf, PureScheduler, type Scheduler } from '@jobgraph/core';
 import { topologyAsDotfile, topologyAsPngfile, topologyAsSvgfile } from '@jobgraph/ssh';
+import { dotQuote, FILL } from '../report/graph-style.js';
+import { outcomeOf } from '../report/job-status.js';
 import { UsageError } from './errors.js';
-import { type JobStatus, outcomeOf } from './job-status.js';
 
 type Format = 'svg' | 'png' | 'dot';
 
@@ -41,16 +42,6 @@ export function writeTopology(scheduler: Scheduler, path: string): Promise<strin
   return topologyAsDotfile(scheduler, path);
 }
 
-/** Fill colours of the job graph, by status. */
-const FILL: Record<JobStatus, string> = {
-  done: 'palegreen',
-  failed: 'lightpink',
-  cancelled: 'khaki',
-  idle: 'white',
-  scheduled: 'lightgrey',
-  running: 'lightblue',
-};
-
 /**
  * The DOT of the job graph with each job filled by its status and the status as the label's last
  * line. Core's `toDot()` draws the graph's shape only, so the states are added here: DOT lets a
@@ -71,8 +62,4 @@ function statefulDot(scheduler: PureScheduler): string {
   }
   const close = dot.lastIndexOf('}');
   return `${dot.slice(0, close)}${overrides.map((line) => `${line}\n`).join('')}${dot.slice(close)}`;
-}
-
-function dotQuote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }

@@ -10,19 +10,21 @@
  * DIR/debrief.txt    scheduler.debrief()
  * DIR/jobs.svg       the job graph, coloured by the jobs' states
  * DIR/topology.svg   the SSH nodes and their gateways
+ * DIR/report.html    one self-contained page: outcome, timeline, job graph, topology, each job's details
  * ```
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type AbstractJob, eventRecord, labelOf, plainCopy, type SchedulerEvent } from '@jobgraph/core';
 import type { SshJob } from '@jobgraph/ssh';
+import { type JobStatus, outcomeOf } from '../report/job-status.js';
+import { reportPage } from '../report/write-report.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { messageOf } from './errors.js';
 import { interruptedBy, type StopSignal } from './interrupt.js';
-import { type JobStatus, outcomeOf } from './job-status.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
 
-export type { JobStatus } from './job-status.js';
+export type { JobStatus } from '../report/job-status.js';
 
 /** One job of the scenario in `report.json`. */
 export interface JobReport {
@@ -267,6 +269,11 @@ export class RunRecorder {
     keep(await attempt('debrief.txt', () => writeFile(join(dir, 'debrief.txt'), `${scheduler.debrief()}\n`)));
     keep(await attempt('jobs.svg', () => writeJobGraph(scheduler, join(dir, 'jobs.svg'), { states: true })));
     keep(await attempt('topology.svg', () => writeTopology(scheduler, join(dir, 'topology.svg'))));
+    keep(
+      await attempt('report.html', async () =>
+        writeFile(join(dir, 'report.html'), await reportPage(this.#events.map((line) => JSON.parse(line)))),
+      ),
+    );
     await attempt('report.md', () => writeFile(join(dir, 'report.md'), markdown(report, written)));
     if (failures.length > 0) throw reportError(dir, failures[0]);
   }

@@ -6,9 +6,10 @@
  * requires them. The log is read whole before anything runs: a line that is not an event, or a
  * job the scenario does not have, is an error naming the line.
  */
-import { readFile } from 'node:fs/promises';
+
+import { readLog } from '../report/log-file.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { messageOf, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 
 declare module '@jobgraph/core' {
   interface EventMap {
@@ -43,65 +44,21 @@ export async function resumeFrom(scenario: LoadedScenario, log: string): Promise
 
 /** The ids of the scenario's jobs that `log` shows done. */
 async function doneIn(log: string, scenario: LoadedScenario): Promise<Set<string>> {
-  let text: string;
-  try {
-    text = await readFile(log, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read the log ${log}: ${messageOf(error)}`, { cause: error });
-  }
-  const lines = text.split('\n');
-  // the file ends with a newline: the last piece is empty; anything else there is a cut line
-  if (lines.at(-1) === '') lines.pop();
+  const { records, where } = await readLog(log);
   const done = new Set<string>();
-  let runs = 0;
-  for (const [offset, line] of lines.entries()) {
-    const where = `${log}:${offset + 1}`;
-    const event = parseLine(line, where);
-    if (event.type === 'run:start' && event.path === undefined) runs += 1;
+  for (const [index, event] of records.entries()) {
     if (event.type === 'run:resume') {
-      for (const id of stringList(event.done, where)) done.add(knownId(id, scenario, where));
+      for (const id of stringList(event.done, where(index))) done.add(knownId(id, scenario, where(index)));
       continue;
     }
     // the scenario's own jobs: not those of a nested scheduler (none in a scenario, today)
     if (event.path !== undefined || !event.type.startsWith('job:')) continue;
-    const id = knownId(jobId(event.job, where), scenario, where);
+    const id = knownId(jobId(event.job, where(index)), scenario, where(index));
     if (event.type === 'job:done') done.add(id);
     else if (event.type === 'job:start' || event.type === 'job:failed' || event.type === 'job:cancelled')
       done.delete(id);
   }
-  if (runs === 0)
-    throw new UsageError(`${log}: not a jobgraph event log (no run:start line: expected the file of --log)`);
   return done;
-}
-
-interface LogLine {
-  readonly type: string;
-  readonly path?: unknown;
-  readonly job?: unknown;
-  readonly done?: unknown;
-}
-
-function parseLine(line: string, where: string): LogLine {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    throw new UsageError(`${where}: not a JSON line (${messageOf(error)}): a cut or edited log?`, {
-      cause: error,
-    });
-  }
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    Array.isArray(value) ||
-    typeof (value as { type?: unknown }).type !== 'string' ||
-    typeof (value as { time?: unknown }).time !== 'string'
-  ) {
-    throw new UsageError(
-      `${where}: expected an event (a JSON object with "type" and "time"), got ${preview(line)}`,
-    );
-  }
-  return value as LogLine;
 }
 
 function jobId(job: unknown, where: string): string {
@@ -125,9 +82,4 @@ function knownId(id: string, scenario: LoadedScenario, where: string): string {
     );
   }
   return id;
-}
-
-/** The start of a line, for a message. */
-function preview(line: string): string {
-  return JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
 }

@@ -3,8 +3,10 @@
  * writes the graphs and the report asked for. Ctrl-C aborts the run: jobs cancelled, remote
  * processes killed, connections closed, exit code 130 (SIGTERM and SIGHUP alike: 143, 129).
  */
-import { attachVerboseRenderer, labelOf } from '@jobgraph/core';
+import { basename } from 'node:path';
+import { type AbstractJob, attachVerboseRenderer, labelOf } from '@jobgraph/core';
 import { type AbstractCommand, attachSshEvents, Pull, Push, Run, RunScript, RunString } from '@jobgraph/ssh';
+import { planOf } from '../report/plan.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { EXIT, reportError } from './errors.js';
 import { checkReportDir, EventLog } from './event-log.js';
@@ -118,10 +120,18 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     throw error;
   }
   const { scheduler } = scenario;
+  const recorder = options.report === undefined ? undefined : RunRecorder.attach(scenario, file);
   // before run:start: a resume of this run's log knows what it left out
   if (resumed !== undefined && options.resume !== undefined) {
     scheduler.announce({ type: 'run:resume', from: options.resume, done: resumed });
   }
+  // the jobs and their requirements, for a report made from the log alone (jobgraph report)
+  const ids = new Map([...scenario.jobs].map(([id, job]) => [job as AbstractJob, id]));
+  scheduler.announce({
+    type: 'run:plan',
+    title: scheduler.label ?? basename(file),
+    jobs: planOf(scenario.jobs.values(), (job) => ids.get(job) ?? job.displayId),
+  });
   const controller = new AbortController();
   // remote kills need more time than the library's default to be sent before the connections close
   scheduler.shutdownTimeout = CLI_SHUTDOWN_TIMEOUT_MS;
@@ -129,7 +139,6 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const stopRenderer = options.verbose
     ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
     : undefined;
-  const recorder = options.report === undefined ? undefined : RunRecorder.attach(scenario, file);
   // the connections join the run's events (for the log and the report), until they are closed
   const detachSsh = attachSshEvents(scheduler);
   let ok = false;

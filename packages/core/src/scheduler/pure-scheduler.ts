@@ -36,8 +36,8 @@ import { shutdownJobs } from '../run/shutdown.js';
 import { type DotOptions, toDot } from '../views/dot.js';
 import { exportGraph } from '../views/export.js';
 import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from '../views/listing.js';
-import { describeReason, type VerboseRendererOptions, verboseLines } from '../views/verbose-lines.js';
 import { checkSchedulerOptionKeys, RUN_KEYS, type RunOptions, type SchedulerOptions } from './options.js';
+import { attachVerboseRenderer } from './verbose-renderer.js';
 
 // The run events: declared here, where the scheduler that they carry is defined (the job
 // events are declared with AbstractJob, in model/abstract-job.ts).
@@ -481,59 +481,4 @@ Object.defineProperty(PureScheduler.prototype, JOB_BRAND, { value: false, writab
 /** The scheduler that holds `scheduler` as a job, if any. */
 function enclosing(scheduler: PureScheduler): PureScheduler | undefined {
   return scheduler[kState].owner as PureScheduler | undefined;
-}
-
-/**
- * Subscribes a renderer that writes asynciojobs' verbose lines, one per event, e.g.
- * `000.051  1D + 0R + 1I = 2 DONE    : 1 ⚠ ☉ ☓   <Job `a`> [[ -> 1]] `
- * (what `verbose: true` attaches during a run). It lives here, with the run events whose
- * lines it chooses; the lines themselves are made by views/verbose-lines.ts.
- * @returns a function that unsubscribes.
- *
- * @example
- * ```ts
- * const stop = attachVerboseRenderer(scheduler, { write: (line) => process.stderr.write(line) })
- * await scheduler.run()
- * stop()
- * ```
- */
-export function attachVerboseRenderer(
-  scheduler: PureScheduler,
-  options: VerboseRendererOptions = {},
-): () => void {
-  const lines = verboseLines(scheduler, options);
-  return scheduler.onAny((event) => {
-    if (lines.isNestedVerbose(event)) return;
-    switch (event.type) {
-      case 'run:start':
-        if (event.scheduler === scheduler) lines.restart(event.time);
-        lines.schedulerLine(event, event.scheduler, `SCHEDULER: entering run() with ${event.jobs} jobs`);
-        break;
-      case 'run:timeout':
-        lines.schedulerLine(event, event.scheduler, `SCHEDULER: TIMEOUT occurred after ${event.timeout} ms`);
-        break;
-      case 'run:abort':
-        lines.schedulerLine(
-          event,
-          event.scheduler,
-          `SCHEDULER: Emergency exit: ${describeReason(event.reason)}`,
-        );
-        break;
-      case 'shutdown:start':
-        lines.schedulerLine(event, event.scheduler, 'SCHEDULER: scheduler is shutting down...');
-        break;
-      case 'shutdown:done':
-        if (event.pending > 0) {
-          const { pending, scheduler: owner } = event;
-          lines.schedulerLine(
-            event,
-            owner,
-            `SCHEDULER: WARNING: ${pending}/${owner.size} shutdown() have not returned within timeout`,
-          );
-        }
-        break;
-      default:
-        lines.jobEventLine(event);
-    }
-  });
 }

@@ -1,0 +1,79 @@
+/**
+ * Reading an event log (`jobgraph run --log`, a report's events.jsonl) back: every line must be
+ * an event — a JSON object with a string `type` and `time` —, or the error names the line. Used
+ * by `--resume` and `jobgraph report`.
+ */
+import { readFile } from 'node:fs/promises';
+
+/** A log that cannot be read, or a line of it that is not an event: the command line's mistake (exit code 2). */
+export class LogError extends Error {
+  override name = 'LogError';
+}
+
+function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+}
+
+/** One line of a log, as written (docs/events.schema.json), with where it was. */
+export interface LogRecord {
+  readonly type: string;
+  readonly time: string;
+  readonly [field: string]: unknown;
+}
+
+/** A log read whole: its records, and `where(i)` naming the line of record `i` (`run.jsonl:12`). */
+export interface LogFile {
+  readonly records: readonly LogRecord[];
+  where(index: number): string;
+}
+
+/**
+ * Reads and parses the log at `path`.
+ * @throws LogError `cannot read the log FILE: why`; `FILE:LINE: not a JSON line (…)` or
+ * `FILE:LINE: expected an event …` for a line that is not one; `FILE: not a jobgraph event log
+ * (no run:start line …)`
+ */
+export async function readLog(path: string): Promise<LogFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new LogError(`cannot read the log ${path}: ${messageOf(error)}`, { cause: error });
+  }
+  const lines = text.split('\n');
+  // the file ends with a newline: the last piece is empty; anything else there is a cut line
+  if (lines.at(-1) === '') lines.pop();
+  const records = lines.map((line, offset) => parseLine(line, `${path}:${offset + 1}`));
+  if (!records.some((record) => record.type === 'run:start' && record.path === undefined)) {
+    throw new LogError(`${path}: not a jobgraph event log (no run:start line: expected the file of --log)`);
+  }
+  return { records, where: (index) => `${path}:${index + 1}` };
+}
+
+function parseLine(line: string, where: string): LogRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new LogError(`${where}: not a JSON line (${messageOf(error)}): a cut or edited log?`, {
+      cause: error,
+    });
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    typeof (value as { type?: unknown }).type !== 'string' ||
+    typeof (value as { time?: unknown }).time !== 'string'
+  ) {
+    throw new LogError(
+      `${where}: expected an event (a JSON object with "type" and "time"), got ${preview(line)}`,
+    );
+  }
+  return value as LogRecord;
+}
+
+/** The start of a line, for a message. */
+function preview(line: string): string {
+  return JSON.stringify(line.length > 60 ? `${line.slice(0, 60)}…` : line);
+}

@@ -1,0 +1,264 @@
+/**
+ * What a report shows, gathered from a run's events (the lines of its log): the run's outcome and
+ * span, each job's attempts, commands, last output lines and end, the connections of each node.
+ * Only the scheduler's own jobs are modelled (a nested scheduler is one job, its inside is not
+ * drawn).
+ */
+import type { LogRecord } from './log-file.js';
+import type { PlannedJob } from './plan.js';
+
+/** How a job ended: as report.json's statuses, from its last event. */
+export type JobOutcome = 'done' | 'failed' | 'cancelled' | 'running' | 'never-ran';
+
+/** One command of a job's attempts. */
+export interface CommandModel {
+  readonly index: number;
+  readonly label: string;
+  readonly start: number;
+  end?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  ok?: boolean;
+  bytes?: number;
+}
+
+/** One attempt of a job (retries make several). */
+export interface AttemptModel {
+  readonly attempt: number;
+  readonly start: number;
+  end?: number;
+  /** Why it failed, when a retry followed it or it ended the job. */
+  error?: string;
+}
+
+/** A job of the run. */
+export interface JobModel {
+  readonly id: string;
+  label: string;
+  node?: string;
+  required: readonly string[];
+  critical: boolean;
+  forever: boolean;
+  outcome: JobOutcome;
+  readonly attempts: AttemptModel[];
+  readonly commands: CommandModel[];
+  /** The last output lines (with their stream), when the log has them (`--log-output`, a report's events). */
+  readonly lines: { stream: string; line: string }[];
+  readonly messages: string[];
+  result?: unknown;
+  error?: string;
+  errorCode?: string;
+  /** This job's failure ended the run (critical). */
+  endedRun: boolean;
+}
+
+/** A connection event of a node. */
+export interface ConnectionMark {
+  readonly node: string;
+  readonly time: number;
+  readonly kind: 'connect' | 'close' | 'lost' | 'failed';
+  readonly detail?: string;
+}
+
+/** The whole run. */
+export interface RunModel {
+  /** What the run is: the plan's title (a scenario file's name), else the scheduler's label. */
+  readonly title: string;
+  readonly start: number;
+  readonly end: number;
+  /** What run() resolved to; undefined when the log ends before the run did. */
+  readonly ok: boolean | undefined;
+  readonly why: string;
+  /** The jobs, in the plan's order (then any other job the events name). */
+  readonly jobs: JobModel[];
+  readonly connections: ConnectionMark[];
+  /** The ids of the jobs left out as done by a resume. */
+  readonly resumed: readonly string[];
+}
+
+/** Lines of output kept per job. */
+export const LAST_LINES = 20;
+
+/** Builds the model of the first top-level run in `records` (a log holds one run). */
+export function runModel(records: readonly LogRecord[]): RunModel {
+  const jobs = new Map<string, JobModel>();
+  const connections: ConnectionMark[] = [];
+  let label = 'scheduler';
+  let title: string | undefined;
+  let start: number | undefined;
+  let end: number | undefined;
+  let ok: boolean | undefined;
+  let why = '';
+  let last = 0;
+  let resumed: string[] = [];
+  const jobOf = (record: LogRecord): JobModel | undefined => {
+    const ref = record.job as { id?: unknown; label?: unknown } | undefined;
+    if (typeof ref?.id !== 'string') return undefined;
+    let job = jobs.get(ref.id);
+    if (job === undefined) {
+      job = newJob({
+        id: ref.id,
+        label: typeof ref.label === 'string' ? ref.label : ref.id,
+        ...(typeof record.node === 'string' ? { node: record.node } : {}),
+        required: [],
+        critical: true,
+        forever: false,
+      });
+      jobs.set(ref.id, job);
+    }
+    return job;
+  };
+  for (const record of records) {
+    const time = Date.parse(record.time);
+    if (!Number.isFinite(time)) continue;
+    last = Math.max(last, time);
+    // the scheduler's own events only: a nested scheduler's are inside one of its jobs
+    if (record.path !== undefined) continue;
+    switch (record.type) {
+      case 'run:plan':
+        if (typeof record.title === 'string') title = record.title;
+        for (const planned of (record.jobs as PlannedJob[] | undefined) ?? []) {
+          if (typeof planned?.id === 'string' && !jobs.has(planned.id)) jobs.set(planned.id, newJob(planned));
+        }
+        break;
+      case 'run:resume':
+        resumed = Array.isArray(record.done) ? record.done.filter((id) => typeof id === 'string') : [];
+        break;
+      case 'run:start':
+        if (start === undefined) {
+          start = time;
+          if (typeof record.scheduler === 'string') label = record.scheduler;
+        }
+        break;
+      case 'run:done':
+        end = time;
+        ok = record.ok === true;
+        why = typeof record.why === 'string' ? record.why : '';
+        break;
+      case 'run:abort': {
+        const job = jobOf(record);
+        if (job !== undefined) job.endedRun = true;
+        break;
+      }
+      case 'ssh:connect':
+      case 'ssh:close':
+      case 'ssh:connect-failed':
+        connections.push(connectionMark(record, time));
+        break;
+      default:
+        jobEvent(jobOf(record), record, time);
+    }
+  }
+  const from = start ?? (records.length > 0 ? Date.parse(records[0]?.time ?? '') : 0);
+  const to = end ?? last;
+  return {
+    title: title ?? label,
+    start: from,
+    end: Math.max(to, from),
+    ok,
+    why,
+    jobs: [...jobs.values()],
+    connections,
+    resumed,
+  };
+}
+
+function newJob(planned: PlannedJob): JobModel {
+  return {
+    id: planned.id,
+    label: planned.label,
+    ...(planned.node === undefined ? {} : { node: planned.node }),
+    required: planned.required ?? [],
+    critical: planned.critical !== false,
+    forever: planned.forever === true,
+    outcome: 'never-ran',
+    attempts: [],
+    commands: [],
+    lines: [],
+    messages: [],
+    endedRun: false,
+  };
+}
+
+/** What a job event adds to its job. */
+function jobEvent(job: JobModel | undefined, record: LogRecord, time: number): void {
+  if (job === undefined) return;
+  if (job.node === undefined && typeof record.node === 'string') job.node = record.node;
+  const current = job.attempts.at(-1);
+  switch (record.type) {
+    case 'job:start':
+      job.attempts.push({
+        attempt: typeof record.attempt === 'number' ? record.attempt : job.attempts.length + 1,
+        start: time,
+      });
+      job.outcome = 'running';
+      break;
+    case 'job:retry':
+      if (current !== undefined) {
+        current.end = time;
+        current.error = text(record.error);
+      }
+      break;
+    case 'job:done':
+      if (current !== undefined) current.end = time;
+      job.outcome = 'done';
+      job.result = record.result;
+      break;
+    case 'job:failed':
+      if (current !== undefined) {
+        current.end = time;
+        current.error = text(record.error);
+      }
+      job.outcome = 'failed';
+      job.error = text(record.error);
+      if (typeof record.errorCode === 'string') job.errorCode = record.errorCode;
+      if (typeof record.critical === 'boolean') job.critical = record.critical;
+      break;
+    case 'job:cancelled':
+      if (current !== undefined) current.end = time;
+      job.outcome = 'cancelled';
+      job.error = text(record.reason);
+      break;
+    case 'job:message':
+      job.messages.push(text(record.message));
+      break;
+    case 'cmd:start':
+      job.commands.push({
+        index: typeof record.index === 'number' ? record.index : job.commands.length + 1,
+        label: text(record.command),
+        start: time,
+      });
+      break;
+    case 'cmd:done': {
+      const command = [...job.commands]
+        .reverse()
+        .find((c) => c.index === record.index && c.end === undefined);
+      if (command === undefined) break;
+      command.end = time;
+      command.exitCode = typeof record.exitCode === 'number' ? record.exitCode : null;
+      command.signal = typeof record.signal === 'string' ? record.signal : null;
+      command.ok = record.ok === true;
+      if (typeof record.bytes === 'number') command.bytes = record.bytes;
+      break;
+    }
+    case 'cmd:line':
+      job.lines.push({ stream: text(record.stream), line: text(record.line).replace(/\n$/, '') });
+      if (job.lines.length > LAST_LINES) job.lines.shift();
+      break;
+    default:
+      break;
+  }
+}
+
+function connectionMark(record: LogRecord, time: number): ConnectionMark {
+  const node = text(record.node);
+  if (record.type === 'ssh:connect') return { node, time, kind: 'connect' };
+  if (record.type === 'ssh:connect-failed') return { node, time, kind: 'failed', detail: text(record.error) };
+  return record.lost === true
+    ? { node, time, kind: 'lost', detail: text(record.error) }
+    : { node, time, kind: 'close' };
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+}
