@@ -1,0 +1,137 @@
+/**
+ * The report page from events, without a browser: what the model makes of a log (retries, a log
+ * cut before the end of the run, nested schedulers' events left out), and that nothing a run
+ * prints or names becomes markup in the page.
+ */
+import { describe, expect, it } from 'vitest';
+import { reportHtml } from '../src/report/html.js';
+import type { LogRecord } from '../src/report/log-file.js';
+import { runModel } from '../src/report/run-model.js';
+import { timelineSvg } from '../src/report/timeline.js';
+
+const at = (ms: number) => new Date(Date.UTC(2026, 11, 5, 12, 0, 0) + ms).toISOString();
+const job = (id: string, label = id) => ({ id, label });
+
+/** A run: `a` retried once then done, `b` (on a gateway's target) failed critically; `c` never ran. */
+function records(): LogRecord[] {
+  return [
+    {
+      time: at(0),
+      type: 'run:plan',
+      title: 'exp.yaml',
+      jobs: [
+        { id: 'a', label: 'a', node: 'root@n1', required: [], critical: true, forever: false },
+        {
+          id: 'b',
+          label: '<script>alert(1)</script>',
+          node: 'gw->root@n2',
+          required: ['a'],
+          critical: true,
+          forever: false,
+        },
+        { id: 'c', label: 'c', node: 'root@n1', required: ['b'], critical: true, forever: false },
+      ],
+    },
+    { time: at(0), type: 'run:start', scheduler: 'scheduler', jobs: 3 },
+    { time: at(10), type: 'job:start', job: job('a'), node: 'root@n1', attempt: 1 },
+    { time: at(20), type: 'cmd:start', job: job('a'), node: 'root@n1', command: 'true', index: 1 },
+    { time: at(300), type: 'job:retry', job: job('a'), attempt: 2, error: 'first try' },
+    { time: at(300), type: 'job:start', job: job('a'), attempt: 2 },
+    { time: at(900), type: 'job:done', job: job('a'), result: 0 },
+    { time: at(950), type: 'ssh:connect', node: 'gw->root@n2', direct: false },
+    { time: at(1000), type: 'job:start', job: job('b', '<script>alert(1)</script>'), attempt: 1 },
+    {
+      time: at(1010),
+      type: 'cmd:start',
+      job: job('b'),
+      node: 'gw->root@n2',
+      command: 'echo "</pre><img src=x>"',
+      index: 1,
+    },
+    {
+      time: at(1020),
+      type: 'cmd:line',
+      job: job('b'),
+      node: 'gw->root@n2',
+      stream: 'stdout',
+      line: '<img src=x onerror=alert(2)>\n',
+    },
+    {
+      time: at(1500),
+      type: 'cmd:done',
+      job: job('b'),
+      node: 'gw->root@n2',
+      command: 'x',
+      index: 1,
+      exitCode: 3,
+      signal: null,
+      ok: false,
+    },
+    {
+      time: at(1500),
+      type: 'job:failed',
+      job: job('b'),
+      error: 'Command failed & <b>broke</b>',
+      errorCode: 'ERR_COMMAND_FAILED',
+      critical: true,
+    },
+    { time: at(1500), type: 'run:abort', scheduler: 'scheduler', reason: 'x', job: job('b') },
+    { time: at(1600), type: 'job:start', job: { id: 'inner', label: 'inner' }, attempt: 1, path: ['nested'] },
+    { time: at(1700), type: 'ssh:close', node: 'gw->root@n2', lost: true, error: 'keepalive' },
+    {
+      time: at(1800),
+      type: 'run:done',
+      scheduler: 'scheduler',
+      ok: false,
+      why: 'a CRITICAL job has raised an exception',
+    },
+  ] as LogRecord[];
+}
+
+describe('the report model and page', () => {
+  it('models attempts, commands, the failure that ended the run, connections; leaves nested events out', () => {
+    const model = runModel(records());
+    expect(model.title).toBe('exp.yaml');
+    expect(model.ok).toBe(false);
+    expect(model.end - model.start).toBe(1800);
+    expect(model.jobs.map((j) => [j.id, j.outcome])).toEqual([
+      ['a', 'done'],
+      ['b', 'failed'],
+      ['c', 'never-ran'],
+    ]);
+    const [a, b] = model.jobs;
+    expect(a?.attempts).toEqual([
+      { attempt: 1, start: model.start + 10, end: model.start + 300, error: 'first try' },
+      { attempt: 2, start: model.start + 300, end: model.start + 900 },
+    ]);
+    expect(b).toMatchObject({ endedRun: true, errorCode: 'ERR_COMMAND_FAILED' });
+    expect(b?.commands[0]).toMatchObject({ exitCode: 3, ok: false });
+    expect(model.connections.map((m) => m.kind)).toEqual(['connect', 'lost']);
+  });
+
+  it('a log cut before the run ended: the model says so, the timeline ends at the last event', () => {
+    const cut = records().slice(0, 10);
+    const model = runModel(cut);
+    expect(model.ok).toBeUndefined();
+    expect(model.jobs.find((j) => j.id === 'b')?.outcome).toBe('running');
+    expect(reportHtml(model, { graph: '', topology: '' })).toContain('The log ends before the run did');
+  });
+
+  it('nothing from the run becomes markup: labels, commands, output and errors are text', () => {
+    const model = runModel(records());
+    const page = reportHtml(model, { graph: '', topology: '' });
+    const svg = timelineSvg(model);
+    for (const text of [page, svg]) {
+      expect(text).not.toContain('<script>alert');
+      expect(text).not.toContain('<img src=x');
+      expect(text).not.toContain('<b>broke</b>');
+    }
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).toContain('&lt;img src=x onerror=alert(2)&gt;');
+    expect(page).toContain('Command failed &amp; &lt;b&gt;broke&lt;/b&gt;');
+    // the only scripts are the page's own two
+    expect(page.match(/<script/g)).toHaveLength(2);
+    // one bar per job that ran (a and b; c never ran; the nested job is not one of the run's)
+    expect(svg.match(/<g class="job /g)).toHaveLength(2);
+  });
+});
