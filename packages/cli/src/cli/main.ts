@@ -72,11 +72,23 @@ Examples:
       '--resume <log>',
       'run only what the run logged in LOG (its --log) did not achieve: the jobs that failed, were cancelled or never ran',
     )
-    .option('-v, --verbose', 'print the progress of the jobs on stderr')
+    .option('-v, --verbose', 'print the progress of the jobs on stderr (no live view then)')
+    .option(
+      '--no-live',
+      'plain lines instead of the live view (also without a terminal, NO_COLOR, CI=true, TERM=dumb)',
+    )
+    .option(
+      '--live-lines <n>',
+      'in the live view, the last N lines of output under each running job (default 1: the last one, on its line)',
+    )
     .addOption(debugOption())
     .addHelpText(
       'after',
       `
+On a terminal, the run is shown live: a summary bar, one line per running job (its node, for how
+long, its last line of output), the failures with their error; the commands' output is not printed
+then (keep it with --log FILE --log-output, or --report DIR).
+
 Exit code: 0 when the run succeeded, 1 when it failed, 2 for a bad command line or scenario,
 130 when interrupted with Ctrl-C (the jobs are cancelled and their remote processes killed);
 SIGTERM and SIGHUP do the same, with 143 and 129.

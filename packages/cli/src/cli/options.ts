@@ -36,6 +36,13 @@ export const runOptionsSchema = z
       .refine((file) => file.trim() !== '', '--resume expects the --log file of an earlier run')
       .optional(),
     verbose: z.boolean().default(false),
+    live: z.boolean().default(true),
+    liveLines: z
+      .string()
+      .regex(/^\d+$/, '--live-lines expects a number of lines (1 to 20)')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 20, '--live-lines expects a number of lines (1 to 20)')
+      .optional(),
   })
   // A dry run runs nothing: an empty report would look like a run that did nothing.
   .refine((options) => !(options.dryRun && options.report !== undefined), {
@@ -73,6 +80,9 @@ export interface RunOptions {
   /** The JSON Lines event log (`--log`), if asked for; `logOutput`: with the output lines. */
   readonly log: string | undefined;
   readonly logOutput: boolean;
+  /** The live view on a terminal (`--no-live`: plain lines), and the output lines under each job. */
+  readonly live: boolean;
+  readonly liveLines: number;
   /** The log of an earlier run (`--resume`): its jobs done are left out. */
   readonly resume: string | undefined;
   readonly verbose: boolean;
@@ -97,6 +107,8 @@ export function runOptions(raw: unknown): RunOptions {
     log: options.log,
     logOutput: options.logOutput,
     resume: options.resume,
+    live: options.live,
+    liveLines: options.liveLines ?? 1,
     verbose: options.verbose,
     debug: options.debug,
   };

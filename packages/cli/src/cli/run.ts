@@ -11,6 +11,7 @@ import type { LoadedScenario } from '../scenario/load.js';
 import { EXIT, reportError } from './errors.js';
 import { checkReportDir, EventLog } from './event-log.js';
 import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
+import { attachLiveView, liveViewWanted } from './live-view.js';
 import type { RunOptions } from './options.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
 import { type RunEnd, RunRecorder } from './report.js';
@@ -82,7 +83,9 @@ function idOf(scenario: LoadedScenario, job: unknown): string {
 
 /** Runs `file`. @returns the exit code */
 export async function runCommand(file: string, options: RunOptions, io: Io): Promise<number> {
-  let scenario = await load(file, options.variables);
+  const live = !options.dryRun && liveViewWanted(io.stdout, process.env, options);
+  // with the live view, the nodes print nothing: it shows their output itself
+  let scenario = await load(file, options.variables, { quiet: live });
   let resumed: string[] | undefined;
   if (options.resume !== undefined) {
     try {
@@ -138,7 +141,9 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const interrupt = onInterrupt(controller, io);
   const stopRenderer = options.verbose
     ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
-    : undefined;
+    : live
+      ? attachLiveView(scheduler, { stream: io.stdout, lines: options.liveLines })
+      : undefined;
   // the connections join the run's events (for the log and the report), until they are closed
   const detachSsh = attachSshEvents(scheduler);
   let ok = false;

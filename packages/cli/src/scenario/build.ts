@@ -54,6 +54,16 @@ export interface BuildContext {
   /** The scenario file, for relative paths and the SubdirFormatter's directory. */
   readonly file: string;
   readonly variables: Variables;
+  /** Nodes print nothing on the terminal (a live view shows their output instead). */
+  readonly quiet?: boolean;
+}
+
+/** A formatter that shows nothing: for the nodes of a quiet build. */
+const SILENT: Formatter = { line: () => undefined, event: () => undefined };
+
+/** The formatters that write on the terminal (the default HostFormatter among them). */
+function printsOnTerminal(name: NodeEntry['formatter']): boolean {
+  return name !== 'SubdirFormatter' && name !== 'CaptureFormatter';
 }
 
 function makeFormatter(name: NodeEntry['formatter'], context: BuildContext): Formatter | undefined {
@@ -117,7 +127,10 @@ async function buildNode(
   context: BuildContext,
   gatewayOf: (id: string) => Promise<CommandNode>,
 ): Promise<CommandNode> {
-  const formatter = makeFormatter(entry.formatter, context);
+  const formatter =
+    context.quiet === true && printsOnTerminal(entry.formatter)
+      ? SILENT
+      : makeFormatter(entry.formatter, context);
   if (entry.localnode === true) return new LocalNode(defined({ formatter, verbose: entry.verbose }));
   const gateway = entry.gateway === undefined ? undefined : ((await gatewayOf(entry.gateway)) as SshNode);
   const options = defined({

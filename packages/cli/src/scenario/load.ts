@@ -25,6 +25,12 @@ export interface LoadScenarioOptions {
    * to that path. Only when the file is rendered.
    */
   saveIntermediate?: boolean | string;
+  /**
+   * The nodes print nothing on the terminal: their formatters that would (HostFormatter, the
+   * default, RawFormatter…) are replaced by one that shows nothing; SubdirFormatter and
+   * CaptureFormatter stay. For a live view, which shows the output itself. @default false
+   */
+  quiet?: boolean;
 }
 
 export interface LoadedScenario {
@@ -264,7 +270,7 @@ export async function loadScenario(path: string, options: LoadScenarioOptions = 
     throw new ScenarioError(path, [...(error as ScenarioError).problems, hint], { cause: error });
   }
   const variables = new Variables(options.variables ?? {});
-  const context = { file, variables };
+  const context = { file, variables, ...(options.quiet === true ? { quiet: true } : {}) };
   const nodes = await buildNodes(scenario.nodes, context);
   const { scheduler, jobs } = buildJobs(scenario, nodes, context);
   return { scheduler, nodes, jobs, variables };

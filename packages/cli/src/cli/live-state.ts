@@ -1,0 +1,168 @@
+/**
+ * What the live view shows, kept up to date from the run's events: the counts (done, running,
+ * waiting, failed), the jobs running now (label, node, since when, their last output line, nested
+ * schedulers' jobs under theirs), and the failures with their error. A plain model: the view
+ * (live-view.ts) draws it; tests feed it events.
+ */
+import { type AbstractJob, labelOf, type SchedulerEvent } from '@jobgraph/core';
+
+/** A job running now. */
+export interface RunningJob {
+  readonly job: AbstractJob;
+  readonly id: string;
+  readonly label: string;
+  readonly node: string;
+  readonly since: number;
+  /** Nested schedulers above it (0 for the run's own jobs). */
+  readonly depth: number;
+  /** The nested scheduler it runs in (a job of the run too), if any. */
+  readonly parent: AbstractJob | undefined;
+  readonly forever: boolean;
+  attempt: number;
+  /** The command running now, until it prints. */
+  command?: string;
+  /** Its last lines of output, newest last, without control characters. */
+  readonly lines: string[];
+}
+
+/** A job that failed, kept on screen with its error. */
+export interface FailedJob {
+  readonly id: string;
+  readonly label: string;
+  readonly node: string;
+  readonly error: string;
+  readonly depth: number;
+}
+
+/** The live view's model of a run. */
+export class LiveState {
+  /** Output lines kept per running job. */
+  readonly #keepLines: number;
+  readonly running = new Map<AbstractJob, RunningJob>();
+  readonly failures: FailedJob[] = [];
+  /** The run's own jobs (not forever), and how many of them ended: the progress bar's. */
+  finite = 0;
+  done = 0;
+  failed = 0;
+  cancelled = 0;
+  started: number | undefined;
+  ended: number | undefined;
+  /** Changed since the last frame. */
+  dirty = true;
+
+  constructor(keepLines = 1) {
+    this.#keepLines = Math.max(1, keepLines);
+  }
+
+  /** The run's own jobs that have not started (or are waiting for a slot). */
+  get waiting(): number {
+    let runningFinite = 0;
+    for (const row of this.running.values()) if (row.depth === 0 && !row.forever) runningFinite += 1;
+    return Math.max(0, this.finite - this.done - this.failed - this.cancelled - runningFinite);
+  }
+
+  apply(event: SchedulerEvent): void {
+    const depth = event.path.length;
+    switch (event.type) {
+      case 'run:start':
+        if (depth === 0 && this.started === undefined) {
+          this.started = event.time;
+          this.finite = [...event.scheduler.jobs].filter((job) => !job.forever).length;
+        }
+        break;
+      case 'run:done':
+        if (depth === 0) this.ended = event.time;
+        break;
+      case 'job:start': {
+        const known = this.running.get(event.job);
+        if (known !== undefined) {
+          known.attempt = event.attempt;
+          break;
+        }
+        this.running.set(event.job, {
+          job: event.job,
+          id: event.job.displayId,
+          label: labelOf(event.job),
+          node: nodeOf(event.job),
+          since: event.time,
+          depth,
+          parent: event.path.at(-1),
+          forever: event.job.forever,
+          attempt: event.attempt,
+          lines: [],
+        });
+        break;
+      }
+      case 'job:done':
+        this.#end(event.job, depth, 'done');
+        break;
+      case 'job:cancelled':
+        this.#end(event.job, depth, 'cancelled');
+        break;
+      case 'job:failed':
+        this.#end(event.job, depth, 'failed');
+        this.failures.push({
+          id: event.job.displayId,
+          label: labelOf(event.job),
+          node: nodeOf(event.job),
+          error: oneLine(event.error),
+          depth,
+        });
+        break;
+      case 'cmd:start': {
+        const row = this.running.get(event.job);
+        if (row !== undefined) row.command = event.command;
+        break;
+      }
+      case 'cmd:line': {
+        const row = this.running.get(event.job);
+        if (row === undefined) break;
+        const text = printable(event.line);
+        if (text === '') return;
+        row.lines.push(text);
+        if (row.lines.length > this.#keepLines) row.lines.shift();
+        break;
+      }
+      default:
+        return;
+    }
+    this.dirty = true;
+  }
+
+  #end(job: AbstractJob, depth: number, how: 'done' | 'cancelled' | 'failed'): void {
+    const row = this.running.get(job);
+    this.running.delete(job);
+    // the progress counts the run's own finite jobs; a nested scheduler's are inside one of them
+    if (depth > 0 || (row?.forever ?? job.forever)) return;
+    if (how === 'done') this.done += 1;
+    else if (how === 'failed') this.failed += 1;
+    else this.cancelled += 1;
+  }
+}
+
+/** A job's node as its name, or '' for a job without one. */
+function nodeOf(job: AbstractJob): string {
+  const node = (job as { node?: unknown }).node;
+  return node === undefined || node === null ? '' : String(node);
+}
+
+function oneLine(error: unknown): string {
+  return printable(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * A line as the terminal may show it: without control characters (escape sequences of the remote
+ * output would move the cursor and break the frame), tabs as spaces, trimmed.
+ */
+export function printable(text: string): string {
+  return (
+    text
+      // CSI and OSC sequences, then any other control character
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+      .replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
+      .replace(/\t/g, ' ')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+      .trim()
+  );
+}

@@ -1,0 +1,254 @@
+/**
+ * The live view of `jobgraph run` on a terminal: a summary bar (a progress bar over the run's
+ * finite jobs; done, running, waiting, failed; the time), then one line per running job (its id
+ * and label, its node, for how long, its last line of output; nested schedulers' jobs indented
+ * under theirs, forever jobs marked ∞), then the failures with their error. Redrawn from the
+ * typed events (live-state.ts) at most 10 times a second, and only when something changed (or
+ * the clock's second did). Drawing is log-update's (it rewrites the lines it wrote last); lines are
+ * cut to the terminal's width (cli-truncate) so that none wraps, and to its height.
+ */
+
+import type { PureScheduler } from '@jobgraph/core';
+import ansiEscapes from 'ansi-escapes';
+import cliTruncate from 'cli-truncate';
+import { createLogUpdate } from 'log-update';
+import stringWidth from 'string-width';
+import { LiveState, type RunningJob } from './live-state.js';
+import { colours, type Paint } from './terminal.js';
+
+/** Whether `jobgraph run` draws the live view rather than printing plain lines. */
+export function liveViewWanted(
+  stream: { isTTY?: boolean },
+  env: NodeJS.ProcessEnv,
+  options: { live: boolean; verbose: boolean },
+): boolean {
+  if (!options.live || options.verbose) return false; // --no-live; -v prints its own lines
+  if (stream.isTTY !== true) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.CI === 'true' || env.CI === '1') return false;
+  return env.TERM !== 'dumb';
+}
+
+/** What a frame is drawn for. */
+export interface FrameSize {
+  readonly columns: number;
+  readonly rows: number;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const BAR_WIDTH = 20;
+const MAX_FAILURES = 5;
+
+/** The frame of `state` at `now`, as lines of at most `size.columns` columns, at most `size.rows` of them. */
+export function liveFrame(
+  state: LiveState,
+  now: number,
+  size: FrameSize,
+  paint: Paint,
+  linesUnder = 1,
+): string {
+  const width = Math.max(20, size.columns);
+  const fit = (line: string) => cliTruncate(line, width, { position: 'end' });
+  const failures = state.failures.slice(-MAX_FAILURES).map((failure) => {
+    const indent = '  '.repeat(failure.depth);
+    return fit(
+      `${indent}${paint.red('✖')} ${failure.id.padEnd(4)} ${failure.label}${failure.node === '' ? '' : ` ${paint.dim(failure.node)}`}: ${paint.red(failure.error)}`,
+    );
+  });
+  if (state.failures.length > MAX_FAILURES) {
+    failures.unshift(fit(paint.dim(`  … ${state.failures.length - MAX_FAILURES} earlier failure(s)`)));
+  }
+  // the summary first, failures last: the running jobs give way when the terminal is short (and
+  // only the lines that fit are made: 200 running jobs on a 40-line terminal make 40)
+  const room = Math.max(1, size.rows - 2 - failures.length);
+  const spinner = SPINNER[Math.floor(now / 100) % SPINNER.length] ?? '·';
+  const rows = ordered(state).slice(0, room + 1);
+  // columns as wide as the widest label and node shown, within a share of the width
+  const columns = {
+    label: Math.min(
+      Math.max(8, ...rows.map((row) => row.label.length + (row.attempt > 1 ? 12 : 0))),
+      Math.floor(width / 3),
+    ),
+    node: Math.min(Math.max(0, ...rows.map((row) => row.node.length)), Math.floor(width / 4)),
+  };
+  const shown: string[] = [];
+  let cut = false;
+  for (const row of rows) {
+    if (shown.length >= room) {
+      cut = true;
+      break;
+    }
+    shown.push(fit(runningLine(row, now, spinner, paint, columns)));
+    if (linesUnder > 1) {
+      const indent = ' '.repeat(6 + row.depth * 2);
+      for (const line of row.lines.slice(-linesUnder)) shown.push(fit(paint.dim(`${indent}│ ${line}`)));
+    }
+  }
+  if (cut || shown.length > room) {
+    shown.length = Math.max(0, room - 1);
+    shown.push(fit(paint.dim(`  … and more: ${state.running.size} running in all`)));
+  }
+  return [fit(summaryLine(state, now, paint)), ...shown, ...failures].join('\n');
+}
+
+/** The running jobs, each nested scheduler's jobs right under it. */
+function ordered(state: LiveState): RunningJob[] {
+  const rows = [...state.running.values()];
+  const children = new Map<unknown, RunningJob[]>();
+  for (const row of rows) {
+    const list = children.get(row.parent) ?? [];
+    list.push(row);
+    children.set(row.parent, list);
+  }
+  const result: RunningJob[] = [];
+  const seen = new Set<RunningJob>();
+  const walk = (parent: unknown) => {
+    for (const row of children.get(parent) ?? []) {
+      if (seen.has(row)) continue;
+      seen.add(row);
+      result.push(row);
+      walk(row.job);
+    }
+  };
+  walk(undefined);
+  // a job whose scheduler's row is not there (it cannot be, but never drop one)
+  for (const row of rows) if (!seen.has(row)) result.push(row);
+  return result;
+}
+
+function summaryLine(state: LiveState, now: number, paint: Paint): string {
+  const ended = state.done + state.failed + state.cancelled;
+  const ratio = state.finite === 0 ? 1 : Math.min(1, ended / state.finite);
+  const filled = Math.round(ratio * BAR_WIDTH);
+  const bar = `▕${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}▏`;
+  const parts = [
+    `${state.done}/${state.finite} done`,
+    `${state.running.size} running`,
+    `${state.waiting} waiting`,
+    state.failed > 0 ? paint.red(`${state.failed} failed`) : '0 failed',
+    ...(state.cancelled > 0 ? [`${state.cancelled} cancelled`] : []),
+    clock((state.ended ?? now) - (state.started ?? now)),
+  ];
+  return `${paint.bold('jobgraph')} ${bar} ${parts.join(' · ')}`;
+}
+
+function runningLine(
+  row: RunningJob,
+  now: number,
+  spinner: string,
+  paint: Paint,
+  columns: { label: number; node: number },
+): string {
+  const indent = '  '.repeat(row.depth);
+  const mark = row.forever ? '∞' : spinner;
+  const attempt = row.attempt > 1 ? ` (attempt ${row.attempt})` : '';
+  const label = fitTo(`${row.label}${attempt}`, columns.label - row.depth * 2, 'end');
+  const node = paint.dim(fitTo(row.node, columns.node, 'middle'));
+  const last = row.lines.at(-1) ?? (row.command === undefined ? '' : paint.dim(`$ ${row.command}`));
+  return `${indent}${mark} ${row.id.padEnd(4)} ${label}  ${node}  ${clock(now - row.since).padStart(5)}  ${last}`;
+}
+
+/** `text` cut or padded to `width` columns. */
+function fitTo(text: string, width: number, position: 'end' | 'middle'): string {
+  if (width <= 0) return '';
+  const short = cliTruncate(text, width, { position });
+  return short + ' '.repeat(Math.max(0, width - short.length));
+}
+
+/** The terminal's size now: asked of it when it is a TTY, else what the stream says. */
+function windowSize(stream: NodeJS.WriteStream): [number, number] {
+  try {
+    const [columns, rows] = stream.getWindowSize();
+    if (columns > 0 && rows > 0) return [columns, rows];
+  } catch {
+    // not a TTY (a test's stream): what it says
+  }
+  return [stream.columns ?? 80, stream.rows ?? 24];
+}
+
+/** How many rows `frame` takes on a terminal `columns` wide that re-wraps long lines. */
+export function wrappedRows(frame: string, columns: number): number {
+  if (frame === '') return 0;
+  const width = Math.max(1, columns);
+  return frame
+    .split('\n')
+    .reduce((rows, line) => rows + Math.max(1, Math.ceil(stringWidth(line) / width)), 0);
+}
+
+/** `m:ss`, or `h:mm:ss`. */
+function clock(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+/** Options of {@link attachLiveView}. */
+export interface LiveViewOptions {
+  /** The terminal. */
+  readonly stream: NodeJS.WriteStream;
+  /** Output lines shown under each running job (1: only the last one, on its line). @default 1 */
+  readonly lines?: number;
+  /** The redraw period, in ms (at most 10 frames a second). @default 100 */
+  readonly period?: number;
+}
+
+/**
+ * Draws the live view of `scheduler`'s run on `options.stream` until the returned function is
+ * called, which draws the last frame and leaves it on the screen.
+ */
+export function attachLiveView(scheduler: PureScheduler, options: LiveViewOptions): () => void {
+  const { stream } = options;
+  const linesUnder = Math.max(1, options.lines ?? 1);
+  const state = new LiveState(linesUnder);
+  const paint = colours(stream);
+  const draw = createLogUpdate(stream);
+  let second = -1;
+  /** The frame on the screen, to erase it whole when the terminal is resized. */
+  let lastFrame = '';
+  let lastColumns: number | undefined;
+  /** A SIGWINCH came: the terminal may have been through other sizes since the last frame. */
+  let resized = false;
+  const render = (force = false) => {
+    const now = Date.now();
+    const tick = Math.floor(now / 1000);
+    // a spinner that turns is a change too, but a cheap one: at most every 100 ms, like the rest
+    if (!force && !state.dirty && tick === second && state.running.size === 0) return;
+    state.dirty = false;
+    second = tick;
+    // The size asked of the terminal now (an ioctl): `columns` changes only once Node has handled
+    // SIGWINCH, after the terminal has already re-wrapped the lines on the screen. Most terminals
+    // (tmux, VTE, iTerm2, kitty…) re-wrap them, so after a narrower resize the last frame takes
+    // more rows than log-update counts: it is erased as it stands now, then the new one drawn.
+    const [columns, rows] = windowSize(stream);
+    if (resized || (lastColumns !== undefined && columns !== lastColumns)) {
+      resized = false;
+      // (what a re-wrap pushed above the screen is in the scrollback, out of reach of any redraw)
+      stream.write(ansiEscapes.eraseLines(wrappedRows(lastFrame, columns) + 1));
+      draw.done(); // forgets the old frame (and shows the cursor, which the next frame hides again)
+    }
+    lastColumns = columns;
+    lastFrame = liveFrame(state, now, { columns, rows }, paint, linesUnder);
+    draw(lastFrame);
+  };
+  const stopEvents = scheduler.onAny((event) => state.apply(event));
+  const timer = setInterval(() => render(), Math.max(100, options.period ?? 100));
+  timer.unref();
+  const onResize = () => {
+    resized = true;
+    render(true);
+  };
+  stream.on('resize', onResize);
+  render(true);
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    stopEvents();
+    stream.off('resize', onResize);
+    render(true);
+    draw.done();
+  };
+}
