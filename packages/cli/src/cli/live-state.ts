@@ -147,7 +147,7 @@ function nodeOf(job: AbstractJob): string {
 }
 
 function oneLine(error: unknown): string {
-  return printable(error instanceof Error ? error.message : String(error));
+  return printable((error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' '));
 }
 
 /**
