@@ -3,7 +3,12 @@
  * cut before the end of the run, nested schedulers' events left out), and that nothing a run
  * prints or names becomes markup in the page.
  */
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job, Scheduler } from '@jobgraph/core';
 import { describe, expect, it } from 'vitest';
+import { recordRun, writeReport } from '../src/index.js';
 import { reportHtml } from '../src/report/html.js';
 import type { LogRecord } from '../src/report/log-file.js';
 import { runModel } from '../src/report/run-model.js';
@@ -133,5 +138,27 @@ describe('the report model and page', () => {
     expect(page.match(/<script/g)).toHaveLength(2);
     // one bar per job that ran (a and b; c never ran; the nested job is not one of the run's)
     expect(svg.match(/<g class="job /g)).toHaveLength(2);
+  });
+
+  it('recordRun + writeReport in a script: the page of the run, jobs by their numbers', async () => {
+    const scheduler = new Scheduler({
+      jobs: [new Job(() => 1, { label: 'one' }), new Job(() => 2, { label: 'two' })],
+    });
+    await expect(writeReport(scheduler, tmpdir())).rejects.toThrow(
+      'call recordRun(scheduler) before its run()',
+    );
+    recordRun(scheduler);
+    expect(await scheduler.run()).toBe(true);
+    const dir = join(tmpdir(), `jobgraph-write-report-${process.pid}`);
+    try {
+      const path = await writeReport(scheduler, dir);
+      expect(path).toBe(join(dir, 'report.html'));
+      const page = await readFile(path, 'utf8');
+      expect(page).toContain('<strong>Succeeded</strong>');
+      expect(page.match(/<g class="job /g)).toHaveLength(2);
+      expect(page).toContain('data-job="1"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

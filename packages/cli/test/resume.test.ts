@@ -129,6 +129,13 @@ describe('jobgraph run --resume', () => {
       expect(result.stderr.startsWith(message), result.stderr).toBe(true);
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
     }
+    // jobgraph report reads logs the same way (a job of another scenario is no error there)
+    for (const [path, message] of cases.filter(([path]) => path !== foreign)) {
+      const result = await jobgraph(['report', path, '-o', join(dir, 'never.html')]);
+      expect(result.code, path).toBe(2);
+      expect(result.stderr.startsWith(message), result.stderr).toBe(true);
+    }
+    await expect(readFile(join(dir, 'never.html'))).rejects.toThrow(/ENOENT/);
     expect(await runs()).toEqual([]);
     await appendFile(log, ''); // the original log still reads
     expect((await jobgraph(['run', file, '--resume', log, '--dry-run'])).code).toBe(0);
