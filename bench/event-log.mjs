@@ -27,9 +27,11 @@ function runOnce(args, sink) {
   return { ...JSON.parse(child.stdout.trim().split('\n').pop()), wallMs };
 }
 
-console.log(`node ${process.version}, ${REPEAT} runs a case, medians of run() (the log's flush included)`);
 console.log(
-  'case                 without log   with --log (jsonLinesSink)   ratio   peak RSS without / with',
+  `node ${process.version}, ${REPEAT} runs a case: medians of run() (the log's flush included) and of the whole process`,
+);
+console.log(
+  'case                 run(): without   with log   ratio   whole process: without   with log   ratio   peak RSS without / with',
 );
 let worst = 0;
 let worstWall = 0;
