@@ -106,9 +106,10 @@ describe('jobgraph run --resume', () => {
       await writeFile(path, content);
       return path;
     };
-    const cut = await variant(
-      'cut.jsonl',
-      `${lines.slice(0, 3).join('\n')}\n${(lines[3] ?? '').slice(0, 20)}`,
+    // a line broken in the middle of the file: an edited log
+    const edited = await variant(
+      'edited.jsonl',
+      `${lines[0]}\n${(lines[1] ?? '').slice(0, 20)}\n${lines.slice(2).join('\n')}\n`,
     );
     const array = await variant('array.jsonl', `${start}\n[1, 2]\n`);
     const foreign = await variant(
@@ -117,7 +118,7 @@ describe('jobgraph run --resume', () => {
     );
     const empty = await variant('empty.jsonl', '');
     const cases: [string, string][] = [
-      [cut, `jobgraph: ${cut}:4: not a JSON line (`],
+      [edited, `jobgraph: ${edited}:2: not a JSON line (`],
       [array, `jobgraph: ${array}:2: expected an event (a JSON object with "type" and "time"), got "[1, 2]"`],
       [foreign, `jobgraph: ${foreign}:2: job "elsewhere" is not in the scenario`],
       [empty, `jobgraph: ${empty}: not a jobgraph event log (no run:start line`],
@@ -139,5 +140,23 @@ describe('jobgraph run --resume', () => {
     expect(await runs()).toEqual([]);
     await appendFile(log, ''); // the original log still reads
     expect((await jobgraph(['run', file, '--resume', log, '--dry-run'])).code).toBe(0);
+  });
+
+  it('a log whose last line is cut (the run killed while writing it): that line left out, said, the rest used', async () => {
+    const { dir, file } = await setUp();
+    const log = join(dir, 'run.jsonl');
+    await jobgraph(['run', file, '--log', log]);
+    const lines = (await readFile(log, 'utf8')).trimEnd().split('\n');
+    const cut = join(dir, 'cut.jsonl');
+    await writeFile(cut, `${lines.slice(0, -1).join('\n')}\n${(lines.at(-1) ?? '').slice(0, 25)}`);
+    const plan = await jobgraph(['run', file, '--resume', cut, '--dry-run']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).toBe(
+      `jobgraph: ${cut}:${lines.length}: the last line is cut (the run was stopped while writing it): left out\n`,
+    );
+    expect(plan.stdout).toContain('2 job(s) done there left out: first, fourth');
+    const page = await jobgraph(['report', cut, '-o', join(dir, 'cut.html')]);
+    expect(page.code, page.stderr).toBe(0);
+    expect(page.stderr).toContain('the last line is cut');
   });
 });

@@ -136,6 +136,30 @@ describe('jsonLinesSink', () => {
     });
   });
 
+  it('a job with a node and an event with its own node (cmd:*): one "node" key, the event\'s, as eventRecord has it', async () => {
+    const job = new Job(
+      (ctx) => {
+        ctx.emit({ type: 'cmd:start', node: 'root@fit01', command: 'ls', index: 1 } as never);
+        ctx.emit({
+          type: 'cmd:done',
+          node: 'gw->root@fit01',
+          command: 'ls',
+          index: 1,
+          exitCode: 0,
+          signal: null,
+          ok: true,
+        } as never);
+        return 0;
+      },
+      { label: 'ls' },
+    );
+    Object.assign(job, { node: { toString: () => 'root@fit01' } });
+    const log = await logOf(new PureScheduler({ jobs: [job] }));
+    const start = log.find((line) => line.type === 'cmd:start');
+    expect(Object.keys(start ?? {}).filter((key) => key === 'node')).toHaveLength(1);
+    expect(log.find((line) => line.type === 'cmd:done')).toMatchObject({ node: 'gw->root@fit01' });
+  });
+
   it('cmd:line events are left out by default, written with output: true', async () => {
     const printing = () =>
       new Job(

@@ -17,7 +17,8 @@ export function defaultPagePath(log: string): string {
 export async function reportCommand(log: string, output: string | undefined, io: Io): Promise<number> {
   if (output !== undefined && output.trim() === '')
     throw new UsageError('-o/--output expects a file name (FILE.html)');
-  const { records } = await readLog(log);
+  const { records, cut } = await readLog(log);
+  if (cut !== undefined) io.stderr.write(`jobgraph: ${cut}\n`);
   const page = await reportPage(records);
   const path = output ?? defaultPagePath(log);
   try {

@@ -31,8 +31,12 @@ export interface Resumed {
  * event of a jobgraph log, or that names a job the scenario does not have; `FILE: …` for a file
  * without any run in it
  */
-export async function resumeFrom(scenario: LoadedScenario, log: string): Promise<Resumed> {
-  const done = await doneIn(log, scenario);
+export async function resumeFrom(
+  scenario: LoadedScenario,
+  log: string,
+  warn: (line: string) => void = () => undefined,
+): Promise<Resumed> {
+  const done = await doneIn(log, scenario, warn);
   const kept = new Map([...scenario.jobs].filter(([id]) => !done.has(id)));
   // keepOnly drops the requirements on the jobs left out: done already
   scenario.scheduler.keepOnly(kept.values());
@@ -43,8 +47,13 @@ export async function resumeFrom(scenario: LoadedScenario, log: string): Promise
 }
 
 /** The ids of the scenario's jobs that `log` shows done. */
-async function doneIn(log: string, scenario: LoadedScenario): Promise<Set<string>> {
-  const { records, where } = await readLog(log);
+async function doneIn(
+  log: string,
+  scenario: LoadedScenario,
+  warn: (line: string) => void,
+): Promise<Set<string>> {
+  const { records, where, cut } = await readLog(log);
+  if (cut !== undefined) warn(cut);
   const done = new Set<string>();
   for (const [index, event] of records.entries()) {
     if (event.type === 'run:resume') {

@@ -89,7 +89,9 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   let resumed: string[] | undefined;
   if (options.resume !== undefined) {
     try {
-      ({ scenario, done: resumed } = await resumeFrom(scenario, options.resume));
+      ({ scenario, done: resumed } = await resumeFrom(scenario, options.resume, (line) =>
+        io.stderr.write(`jobgraph: ${line}\n`),
+      ));
     } catch (error) {
       await closeAll(scenario);
       throw error;

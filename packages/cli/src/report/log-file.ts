@@ -25,6 +25,11 @@ export interface LogRecord {
 export interface LogFile {
   readonly records: readonly LogRecord[];
   where(index: number): string;
+  /**
+   * The last line was cut (the run was stopped while writing it: a kill, a full disk), and left
+   * out: `FILE:N: …` to tell the user.
+   */
+  readonly cut?: string;
 }
 
 /**
@@ -41,13 +46,28 @@ export async function readLog(path: string): Promise<LogFile> {
     throw new LogError(`cannot read the log ${path}: ${messageOf(error)}`, { cause: error });
   }
   const lines = text.split('\n');
-  // the file ends with a newline: the last piece is empty; anything else there is a cut line
+  // the file ends with a newline: the last piece is empty; anything else there is a cut line,
+  // which a run stopped while writing leaves (it writes in batches): left out, and said
+  let cut: string | undefined;
   if (lines.at(-1) === '') lines.pop();
+  else if (lines.length > 0 && !parses(lines.at(-1) ?? '')) {
+    cut = `${path}:${lines.length}: the last line is cut (the run was stopped while writing it): left out`;
+    lines.pop();
+  }
   const records = lines.map((line, offset) => parseLine(line, `${path}:${offset + 1}`));
   if (!records.some((record) => record.type === 'run:start' && record.path === undefined)) {
     throw new LogError(`${path}: not a jobgraph event log (no run:start line: expected the file of --log)`);
   }
-  return { records, where: (index) => `${path}:${index + 1}` };
+  return { records, where: (index) => `${path}:${index + 1}`, ...(cut === undefined ? {} : { cut }) };
+}
+
+function parses(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseLine(line: string, where: string): LogRecord {

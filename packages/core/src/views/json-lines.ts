@@ -114,15 +114,12 @@ export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {
 /**
  * Writes events as JSON lines, the same text as `JSON.stringify(eventRecord(event))`, without
  * the intermediate object, and with what repeats cached: the ISO time of a millisecond, a job's
- * `"job":{…},"node":…` while its id, label and node stay the same. A 10,000-job run has 20,000
+ * `"job":{…}` while its id and label stay the same. A 10,000-job run has 20,000
  * events: the log must cost little beside the run itself (bench/event-log.mjs).
  */
 class LineFormatter {
   readonly #idOf: (job: AbstractJob) => string;
-  readonly #jobs = new WeakMap<
-    AbstractJob,
-    { id: string; label: string; node: string | undefined; text: string }
-  >();
+  readonly #jobs = new WeakMap<AbstractJob, { id: string; label: string; text: string }>();
   #time = Number.NaN;
   #iso = '';
   /** `","type":"job:start"` by type, `,"attempt":` by key: the JSON of names, made once. */
@@ -141,11 +138,24 @@ class LineFormatter {
     let line = `{"time":"${this.#iso}${fragment(this.#types, event.type, ['","type":', ''])}`;
     if (event.path.length > 0) line += `,"path":${JSON.stringify(event.path.map(schedulerName))}`;
     if ('scheduler' in event) line += `,"scheduler":${JSON.stringify(schedulerName(event.scheduler))}`;
-    if ('job' in event) line += this.#job(event.job);
     const fields = event as unknown as Record<string, unknown>;
+    // the job, then its node: the event's own `node` when it has one (as eventRecord's key, kept in
+    // its place and given the event's value), else the job's
+    let nodeWritten = false;
+    if ('job' in event) {
+      line += this.#job(event.job);
+      const own = fields.node;
+      const node = own === undefined ? nodeOf(event.job) : own;
+      const text = typeof node === 'string' ? JSON.stringify(node) : jsonOf(plain(node, this.#idOf));
+      if (text !== undefined) {
+        line += `,"node":${text}`;
+        nodeWritten = true;
+      }
+    }
     for (const key in fields) {
       if (key === 'type' || key === 'time' || key === 'path' || key === 'job' || key === 'scheduler')
         continue;
+      if (key === 'node' && nodeWritten) continue;
       const value = fields[key];
       // numbers, booleans and strings as they are; the rest through plain()
       const text =
@@ -163,16 +173,14 @@ class LineFormatter {
     return `${line}}`;
   }
 
-  /** `,"job":{"id":…,"label":…}` and `,"node":…` when the job has a node. */
+  /** `,"job":{"id":…,"label":…}`, made again only when the job's id or label changed. */
   #job(job: AbstractJob): string {
     const id = this.#idOf(job);
     const label = labelOf(job);
-    const node = nodeOf(job);
     const known = this.#jobs.get(job);
-    if (known !== undefined && known.id === id && known.label === label && known.node === node)
-      return known.text;
-    const text = `,"job":${JSON.stringify({ id, label })}${node === undefined ? '' : `,"node":${JSON.stringify(node)}`}`;
-    this.#jobs.set(job, { id, label, node, text });
+    if (known !== undefined && known.id === id && known.label === label) return known.text;
+    const text = `,"job":${JSON.stringify({ id, label })}`;
+    this.#jobs.set(job, { id, label, text });
     return text;
   }
 }
