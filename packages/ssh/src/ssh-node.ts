@@ -32,7 +32,7 @@ import { kNodeListeners, type NodeEventListener } from './ssh-node/node-events.j
 import { type OptionRules, parseSshNodeOptions, SSH_NODE_OPTION_RULES } from './ssh-node/option-rules.js';
 import { killOrphans, type Orphan, runRemoteCommand } from './ssh-node/remote-command.js';
 import { lazySsh2Transport } from './transport/lazy-ssh2.js';
-import type { SftpSession, Transport } from './transport/transport.js';
+import type { Connection, SftpSession, Transport } from './transport/transport.js';
 
 /** Options of {@link SshNode}. */
 export interface SshNodeOptions {
@@ -143,6 +143,8 @@ export class SshNode implements CommandNode {
   readonly [kNodeListeners] = new Set<NodeEventListener>();
   /** Commands a dropped connection may have left running, killed before the next one runs. */
   readonly #orphans: Orphan[] = [];
+  /** The kill of orphans under way: every command waits for it (one kill at a time, never skipped). */
+  #orphanKill: Promise<void> | undefined;
   /** Keep the connections open after runs (`keepConnection`). */
   #kept = false;
   #fs: RemoteFs | undefined;
@@ -415,6 +417,19 @@ export class SshNode implements CommandNode {
     }
   }
 
+  /** Kills the commands a dropped connection left, before this command; concurrent commands wait for it too. */
+  #killOrphans(connection: Connection): Promise<void> | undefined {
+    if (this.#orphans.length > 0) {
+      const before = this.#orphanKill ?? Promise.resolve();
+      const kill = before.then(() => killOrphans(connection, this.#orphans, this.toString()));
+      this.#orphanKill = kill;
+      void kill.then(() => {
+        if (this.#orphanKill === kill) this.#orphanKill = undefined;
+      });
+    }
+    return this.#orphanKill;
+  }
+
   /**
    * Subscribes to the node's connection and session events (`connecting`, `connected`,
    * `connect-failed`, `disconnected` — with the error as `detail` when the connection was lost —,
@@ -444,7 +459,7 @@ export class SshNode implements CommandNode {
     checkRunOptions(request);
     request.signal?.throwIfAborted();
     return this.#pool.command(request.signal, async ({ connection, budget }) => {
-      if (this.#orphans.length > 0) await killOrphans(connection, this.#orphans, this.toString());
+      await this.#killOrphans(connection);
       return runRemoteCommand(
         { node: this, connection, budget, openTimeout: this.connectTimeout, orphans: this.#orphans },
         command,

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { Scheduler, type SchedulerEvent } from '@jobgraph/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachSshEvents, closeSshInScheduler, Pull, Push, SshJob, SshNode } from '../src/index.js';
-import { bed, closeAfterEach, common, gatewayNode, loopbackNode, targetNode } from './bed.js';
+import {
+  bed,
+  closeAfterEach,
+  common,
+  gatewayNode,
+  loopbackNode,
+  RecordingFormatter,
+  targetNode,
+} from './bed.js';
 
 const track = closeAfterEach();
 let dir = '';
@@ -68,6 +76,29 @@ describe('attachSshEvents', () => {
     await direct.run('true', { printStdout: false });
     await direct.close();
     expect(events.length).toBe(count);
+  });
+
+  it('two node objects sharing a connection and a formatter: each gets its ssh:connect and ssh:close', async () => {
+    const formatter = new RecordingFormatter();
+    const one = track(loopbackNode({ formatter }));
+    const two = track(loopbackNode({ formatter }));
+    // the second node joins the connection once it is open (its job requires the first one's)
+    const first = new SshJob({ node: one, command: 'true' });
+    const scheduler = new Scheduler({
+      jobs: [first, new SshJob({ node: two, command: 'true', required: first })],
+    });
+    const events: SchedulerEvent[] = [];
+    scheduler.onAny((event) => events.push(event));
+    const stop = attachSshEvents(scheduler);
+    expect(await scheduler.run()).toBe(true);
+    await closeSshInScheduler(scheduler);
+    stop();
+    // one connection (the registry shares it), two nodes, one formatter: the node events go to
+    // each node, the formatter hears each once
+    expect(one.connectionCount + two.connectionCount).toBeGreaterThan(0);
+    const kinds = pick(events, 'ssh:').map((event) => event.type);
+    expect(kinds.filter((kind) => kind === 'ssh:connect')).toHaveLength(2);
+    expect(kinds.filter((kind) => kind === 'ssh:close')).toHaveLength(2);
   });
 
   it('a refused port: ssh:connect-failed with the one-line error, beside the job:failed', async () => {

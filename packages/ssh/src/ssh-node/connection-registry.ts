@@ -21,7 +21,7 @@
 
 import type { SftpSession } from '../transport/transport.js';
 import { ConnectionLifecycle, type ConnectionSettings, type ConnectionSite } from './connection-lifecycle.js';
-import { type EventSource, fanOut, nodeEvent } from './node-events.js';
+import { type EventSource, fanOut, nodeEvent, nodeListenersEvent } from './node-events.js';
 
 /** What it takes to open the connection of a key, for the first node that needs it. */
 export type OpenSettings = Omit<ConnectionSettings, 'node' | 'onOpen'> & {
@@ -95,9 +95,10 @@ export class SharedConnection {
     const heard = this.#sharesFormatter(user);
     this.#users.add(user);
     if (this.lifecycle.isOpen) user.saw(this, this.lifecycle.openedCount);
-    if (heard) return;
-    if (this.lifecycle.isOpen) nodeEvent(user.node, 'connected', { direct: this.#direct });
-    else if (this.lifecycle.isConnecting) nodeEvent(user.node, 'connecting', { direct: this.#direct });
+    // a formatter that heard it already is not told twice; the node's own listeners are
+    const tell = heard ? nodeListenersEvent : nodeEvent;
+    if (this.lifecycle.isOpen) tell(user.node, 'connected', { direct: this.#direct });
+    else if (this.lifecycle.isConnecting) tell(user.node, 'connecting', { direct: this.#direct });
   }
 
   /**
@@ -110,7 +111,10 @@ export class SharedConnection {
     if (!this.#users.delete(user)) return this.#closing ?? Promise.resolve();
     this.lifecycle.closeSftp(user);
     if (this.#users.size > 0) {
-      if (this.lifecycle.isOpen && !this.#sharesFormatter(user)) nodeEvent(user.node, 'disconnected');
+      if (this.lifecycle.isOpen) {
+        if (this.#sharesFormatter(user)) nodeListenersEvent(user.node, 'disconnected');
+        else nodeEvent(user.node, 'disconnected');
+      }
       return Promise.resolve();
     }
     this.#lastAudience = [user.node];

@@ -34,6 +34,14 @@ export function nodeEvent(node: EventSource, kind: NodeEventKind, extra: EventDe
   tellListeners(node, event);
 }
 
+/**
+ * Hands an event to the node's own listeners only: for a node whose formatter was told already
+ * (it shares it with another node), whose listeners must hear it all the same.
+ */
+export function nodeListenersEvent(node: EventSource, kind: NodeEventKind, extra: EventDetail = {}): void {
+  tellListeners(node, { kind, node, time: new Date(), ...extra });
+}
+
 /** Hands an event to the node's own listeners (each one's failure dropped, as a formatter's). */
 function tellListeners(node: EventSource, event: NodeEvent): void {
   const listeners = node[kNodeListeners];

@@ -159,7 +159,8 @@ async function follow(
   let cancelled = false;
   let killing: Promise<void> | undefined;
   const kill = () => {
-    if (pid !== undefined) killing ??= killProcessGroup(connection, killScript(pid), node.toString(), sudo);
+    if (pid !== undefined)
+      killing ??= killProcessGroup(connection, killScript(pid), node.toString(), sudo).then(() => undefined);
   };
   const onFrame = (tag: string, payload: string) => {
     if (tag === SUDO_TAG) {
@@ -213,14 +214,16 @@ async function follow(
     errLines.end();
     nodeEvent(node, 'session-stop', { detail: label });
   }
+  const lost = status.code === null && status.signal === null && connection.closed;
+  // its guard ends it once sshd notices; the next connection makes sure of it (also when it was
+  // being cancelled: a kill over a connection already gone never ran)
+  if (lost && pid !== undefined && tag !== undefined) site.orphans?.push({ pid, tag, sudo });
   if (cancelled) throw signal?.reason;
   if (sudo !== undefined && verdict !== undefined && verdict !== 'ok') {
     throw sudoError(verdict, node.toString(), label, sudo);
   }
   if (input?.error !== undefined) throw stdinError(node.toString(), label, input.error);
-  if (status.code === null && status.signal === null && connection.closed) {
-    // its guard ends it once sshd notices; the next connection makes sure of it
-    if (pid !== undefined && tag !== undefined) site.orphans?.push({ pid, tag, sudo });
+  if (lost) {
     throw new SshError(
       SshErrorCode.CHANNEL,
       `Connection to ${node.toString()} lost while running: ${label}`,
@@ -264,27 +267,30 @@ function withIdleStop(
  * never throws.
  */
 export async function killOrphans(connection: Connection, orphans: Orphan[], node: string): Promise<void> {
+  const missed: Orphan[] = [];
   await Promise.all(
-    orphans
-      .splice(0)
-      .map((orphan) =>
-        killProcessGroup(connection, orphanKillScript(orphan.pid, orphan.tag), node, orphan.sudo),
-      ),
+    orphans.splice(0).map(async (orphan) => {
+      const script = orphanKillScript(orphan.pid, orphan.tag);
+      if (!(await killProcessGroup(connection, script, node, orphan.sudo))) missed.push(orphan);
+    }),
   );
+  // the connection went too before the kill could run: the next one tries again
+  orphans.push(...missed);
 }
 
 /**
  * Runs a kill script over a new channel; bounded, never throws. The kill
  * channel does not wait for a slot of the budget (the budget stays below sshd's
  * MaxSessions, so there is room; a refusal is retried).
+ * @returns whether the script ran to its end (false: no channel, the connection gone, 10 s passed)
  */
 async function killProcessGroup(
   connection: Connection,
   kill: string,
   node: string,
   sudo: SudoOptions | undefined,
-): Promise<void> {
-  if (connection.closed) return;
+): Promise<boolean> {
+  if (connection.closed) return false;
   // a command run under sudo belongs to root (or its sudo user): only sudo may signal it
   const script = sudo === undefined ? kill : underSudo(kill, sudo);
   const password = sudo === undefined ? undefined : passwordLine(sudo);
@@ -298,15 +304,17 @@ async function killProcessGroup(
     channel.stdout.resume();
     channel.stderr.resume();
     await channel.exit;
+    return !connection.closed;
   })();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 10_000);
+  const ran = await Promise.race([
+    work.catch(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 10_000);
     }),
   ]);
   clearTimeout(timer);
+  return ran;
 }
 
 /**
