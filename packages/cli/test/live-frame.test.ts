@@ -96,6 +96,25 @@ describe('the live frame', () => {
     }
   });
 
+  it('a very short terminal with many failures: the frame still fits (summary first), labels without control codes', () => {
+    const top = new PureScheduler({});
+    const state = new LiveState();
+    state.apply(event('run:start', { scheduler: top, jobs: 10 }));
+    for (let i = 0; i < 8; i++) {
+      const job = new Job(() => i, { label: `bad\u001b[2J${i}` });
+      state.apply(event('job:start', { job, attempt: 1 }));
+      state.apply(event('job:failed', { job, error: new Error('no'), critical: false }));
+    }
+    const running = new Job(() => 1, { label: 'still \u001b[31mrunning' });
+    state.apply(event('job:start', { job: running, attempt: 1 }));
+    for (const rows of [3, 5, 8]) {
+      const lines = liveFrame(state, T0, { columns: 50, rows }, plain).split('\n');
+      expect(lines.length).toBeLessThanOrEqual(rows - 1);
+      expect(lines[0]).toMatch(/^jobgraph /);
+      for (const line of lines) expect(line).not.toContain('\u001b');
+    }
+  });
+
   it('printable(): control sequences and characters out, tabs as spaces', () => {
     expect(printable('\u001b[1;32mok\u001b[0m\tdone\u0007\r')).toBe('ok done');
     expect(printable('\u001b]0;title\u0007text')).toBe('text');

@@ -122,6 +122,22 @@ describe('the report model and page', () => {
     expect(reportHtml(model, { graph: '', topology: '' })).toContain('The log ends before the run did');
   });
 
+  it('a plan line from elsewhere (fields missing or of another type): the page is made all the same', () => {
+    const odd = [
+      {
+        time: at(0),
+        type: 'run:plan',
+        jobs: [{ id: 'x', label: 42, required: 'a' }, { label: 'no id' }, 'junk', null],
+      },
+      { time: at(0), type: 'run:start', scheduler: 'scheduler', jobs: 1 },
+      { time: at(5), type: 'job:start', job: { id: 7 }, attempt: 1 },
+      { time: at(9), type: 'run:done', scheduler: 'scheduler', ok: true, why: 'FINE' },
+    ] as LogRecord[];
+    const model = runModel(odd);
+    expect(model.jobs).toMatchObject([{ id: 'x', label: 'x', required: [] }]);
+    expect(reportHtml(model, { graph: '', topology: '' })).toContain('<strong>Succeeded</strong>');
+  });
+
   it('nothing from the run becomes markup: labels, commands, output and errors are text', () => {
     const model = runModel(records());
     const page = reportHtml(model, { graph: '', topology: '' });

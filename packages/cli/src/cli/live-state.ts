@@ -82,8 +82,8 @@ export class LiveState {
         this.running.set(event.job, {
           job: event.job,
           id: event.job.displayId,
-          label: labelOf(event.job),
-          node: nodeOf(event.job),
+          label: printable(labelOf(event.job)),
+          node: printable(nodeOf(event.job)),
           since: event.time,
           depth,
           parent: event.path.at(-1),
@@ -103,15 +103,15 @@ export class LiveState {
         this.#end(event.job, depth, 'failed');
         this.failures.push({
           id: event.job.displayId,
-          label: labelOf(event.job),
-          node: nodeOf(event.job),
+          label: printable(labelOf(event.job)),
+          node: printable(nodeOf(event.job)),
           error: oneLine(event.error),
           depth,
         });
         break;
       case 'cmd:start': {
         const row = this.running.get(event.job);
-        if (row !== undefined) row.command = event.command;
+        if (row !== undefined) row.command = printable(event.command);
         break;
       }
       case 'cmd:line': {

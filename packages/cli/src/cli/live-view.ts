@@ -51,7 +51,7 @@ export function liveFrame(
   paint: Paint,
   linesUnder = 1,
 ): string {
-  const width = Math.max(20, size.columns);
+  const width = Math.max(1, size.columns);
   const fit = (line: string) =>
     fitsAsIs(line, width) ? line : cliTruncate(line, width, { position: 'end' });
   const failures = state.failures.slice(-MAX_FAILURES).map((failure) => {
@@ -63,9 +63,12 @@ export function liveFrame(
   if (state.failures.length > MAX_FAILURES) {
     failures.unshift(fit(paint.dim(`  … ${state.failures.length - MAX_FAILURES} earlier failure(s)`)));
   }
-  // the summary first, failures last: the running jobs give way when the terminal is short (and
-  // only the lines that fit are made: 200 running jobs on a 40-line terminal make 40)
-  const room = Math.max(1, size.rows - 2 - failures.length);
+  // The summary first, failures last: the running jobs give way when the terminal is short (and
+  // only the lines that fit are made: 200 running jobs on a 40-line terminal make 40). The summary
+  // and the cursor's line take two rows; on a very short terminal the oldest failures give way too.
+  const height = Math.max(0, size.rows - 2);
+  if (failures.length > height) failures.splice(0, failures.length - height);
+  const room = height - failures.length;
   const spinner = SPINNER[Math.floor(now / 100) % SPINNER.length] ?? '·';
   const rows = ordered(state).slice(0, room + 1);
   // columns as wide as the widest label and node shown, within a share of the width
@@ -91,7 +94,7 @@ export function liveFrame(
   }
   if (cut || shown.length > room) {
     shown.length = Math.max(0, room - 1);
-    shown.push(fit(paint.dim(`  … and more: ${state.running.size} running in all`)));
+    if (room > 0) shown.push(fit(paint.dim(`  … and more: ${state.running.size} running in all`)));
   }
   return [fit(summaryLine(state, now, paint)), ...shown, ...failures].join('\n');
 }

@@ -117,8 +117,9 @@ export function runModel(records: readonly LogRecord[]): RunModel {
     switch (record.type) {
       case 'run:plan':
         if (typeof record.title === 'string') title = record.title;
-        for (const planned of (record.jobs as PlannedJob[] | undefined) ?? []) {
-          if (typeof planned?.id === 'string' && !jobs.has(planned.id)) jobs.set(planned.id, newJob(planned));
+        for (const planned of Array.isArray(record.jobs) ? record.jobs : []) {
+          const job = plannedJob(planned);
+          if (job !== undefined && !jobs.has(job.id)) jobs.set(job.id, newJob(job));
         }
         break;
       case 'run:resume':
@@ -160,6 +161,23 @@ export function runModel(records: readonly LogRecord[]): RunModel {
     jobs: [...jobs.values()],
     connections,
     resumed,
+  };
+}
+
+/** A job of a `run:plan` line, its fields checked (a log from elsewhere, or edited); undefined without an id. */
+function plannedJob(value: unknown): PlannedJob | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { id, label, node, required, critical, forever } = value as Record<string, unknown>;
+  if (typeof id !== 'string') return undefined;
+  return {
+    id,
+    label: typeof label === 'string' ? label : id,
+    ...(typeof node === 'string' ? { node } : {}),
+    required: Array.isArray(required)
+      ? required.filter((item): item is string => typeof item === 'string')
+      : [],
+    critical: critical !== false,
+    forever: forever === true,
   };
 }
 
