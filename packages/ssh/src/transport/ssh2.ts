@@ -49,12 +49,15 @@ class Ssh2Connection implements Connection {
   #closed = false;
   readonly #closeListeners: Array<(error: Error | undefined) => void> = [];
   #lastError: Error | undefined;
+  /** The error or end that came before our close() (none when we closed a healthy connection). */
+  #lostBeforeClose: Error | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(client: Client) {
     this.#client = client;
     client.on('error', (error: Error) => {
       this.#lastError = error;
+      if (this.#closing === undefined) this.#lostBeforeClose ??= error;
     });
     client.on('close', () => {
       this.#closed = true;
@@ -66,6 +69,7 @@ class Ssh2Connection implements Connection {
     // half open), which would leave every command on the node waiting for good.
     client.on('end', () => {
       this.#lastError ??= new Error('the connection was ended by the other side');
+      if (this.#closing === undefined) this.#lostBeforeClose ??= this.#lastError;
       client.destroy();
     });
   }
@@ -79,9 +83,12 @@ class Ssh2Connection implements Connection {
     else this.#closeListeners.push(listener);
   }
 
-  /** Why the connection closed: none when we closed it (the server's end that follows is no loss). */
+  /**
+   * Why the connection closed: none when we closed it (the server's end that follows is no
+   * loss), unless it had failed before we did (a keepalive unanswered, a reset).
+   */
   #cause(): Error | undefined {
-    return this.#closing === undefined ? this.#lastError : undefined;
+    return this.#closing === undefined ? this.#lastError : this.#lostBeforeClose;
   }
 
   onX11(handler: (stream: Duplex) => void): void {
