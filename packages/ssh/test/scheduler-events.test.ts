@@ -33,6 +33,20 @@ function pick(events: SchedulerEvent[], prefix: string): Record<string, unknown>
     .map(({ time: _time, path: _path, ...rest }) => rest as Record<string, unknown>);
 }
 
+/**
+ * Runs `scheduler` (it must succeed) with attachSshEvents, then closes its connections (the jobs
+ * released them at the end of the run: this waits for them to be closed). @returns every event
+ */
+async function runWithSshEvents(scheduler: Scheduler): Promise<SchedulerEvent[]> {
+  const events: SchedulerEvent[] = [];
+  scheduler.onAny((event) => events.push(event));
+  const stop = attachSshEvents(scheduler);
+  expect(await scheduler.run()).toBe(true);
+  await closeSshInScheduler(scheduler);
+  stop();
+  return events;
+}
+
 describe('attachSshEvents', () => {
   it('a direct node and a target behind the gateway: ssh:connect (direct or not), then ssh:close, each once', async () => {
     const gateway = track(gatewayNode());
@@ -41,13 +55,7 @@ describe('attachSshEvents', () => {
     const scheduler = new Scheduler({
       jobs: [new SshJob({ node: direct, command: 'true' }), new SshJob({ node: target, command: 'true' })],
     });
-    const events: SchedulerEvent[] = [];
-    scheduler.onAny((event) => events.push(event));
-    const stop = attachSshEvents(scheduler);
-    expect(await scheduler.run()).toBe(true);
-    // the jobs released their connections at the end of the run; this waits for them to be closed
-    await closeSshInScheduler(scheduler);
-    stop();
+    const events = await runWithSshEvents(scheduler);
     const ssh = pick(events, 'ssh:');
     expect(ssh.filter((event) => event.type === 'ssh:connect')).toEqual(
       expect.arrayContaining([
@@ -87,12 +95,7 @@ describe('attachSshEvents', () => {
     const scheduler = new Scheduler({
       jobs: [first, new SshJob({ node: two, command: 'true', required: first })],
     });
-    const events: SchedulerEvent[] = [];
-    scheduler.onAny((event) => events.push(event));
-    const stop = attachSshEvents(scheduler);
-    expect(await scheduler.run()).toBe(true);
-    await closeSshInScheduler(scheduler);
-    stop();
+    const events = await runWithSshEvents(scheduler);
     // one connection (the registry shares it), two nodes, one formatter: the node events go to
     // each node, the formatter hears each once
     expect(one.connectionCount + two.connectionCount).toBeGreaterThan(0);
