@@ -1,7 +1,8 @@
-// What the benchmark drivers share: medians, the test bed's CLI, big random files and their sha256.
+// What the benchmark drivers share: medians, the test bed's CLI, a timed child process, big random
+// files and their sha256.
 import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +13,60 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** GNU time, when installed: {@link timed} measures peak RSS and CPU with it. */
+export const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** The child process being timed, if any. */
+let running;
+
+/**
+ * Runs a command, timing it from spawn to exit; with GNU time, its peak RSS (KB) and CPU (user +
+ * system seconds, children included). It runs in a process group of its own, so that
+ * {@link killTimed} ends it and its children (GNU time's child, sftp's jump ssh) alike.
+ * @returns `{ stdout, wallMs, rssKb?, cpuS? }`; rejects when it exits with another status than 0
+ */
+export function timed(command, args, { env = process.env, tmp }) {
+  const rssFile = gnuTime ? join(tmp, 'rss.txt') : undefined;
+  const [file, argv] = gnuTime
+    ? [gnuTime, ['-f', '%M %U %S', '-o', rssFile, command, ...args]]
+    : [command, args];
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running = child;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => {
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      running = undefined;
+      if (status !== 0) {
+        reject(new Error(`${command} ${args.join(' ')} failed (exit ${status}): ${stdout}${stderr}`));
+        return;
+      }
+      const [rssKb, user, sys] = rssFile
+        ? readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number)
+        : [];
+      resolve({ stdout, wallMs, rssKb, cpuS: user === undefined ? undefined : user + sys });
+    });
+  });
+}
+
+/** Ends the command {@link timed} is running, if any, with its children (an interrupted benchmark). */
+export function killTimed() {
+  try {
+    if (running?.pid !== undefined) process.kill(-running.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
 }
 
 /** Runs the test bed's CLI (`start` and `info` print the TestbedInfo JSON on stdout). */

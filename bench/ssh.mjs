@@ -6,52 +6,16 @@
 // Run it with `npx -y pnpm@10 bench:ssh` (builds the packages first).
 // Env: BENCH_REPEAT (default 5), BENCH_KEY = rsa (default, RSA-3072 as in apssh's figures) | ed25519,
 //      BENCH_TMPDIR = where the 200 MiB files go (default /dev/shm if present, else the OS temp dir).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeFile, median, sha256, testbed } from './common.mjs';
+import { killTimed, makeFile, median, sha256, testbed, timed } from './common.mjs';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const KEY = process.env.BENCH_KEY ?? 'rsa';
 const MIB = 200;
 const caseScript = fileURLToPath(new URL('./ssh-case.mjs', import.meta.url));
-const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-/** The child process being timed, if any (killed if the benchmark is interrupted). */
-let running;
-
-/** Runs a command, timing it from spawn to exit; peak RSS from GNU time when there is one. */
-function timed(command, args, options) {
-  const rssFile = gnuTime ? join(options.tmp, 'rss.txt') : undefined;
-  const [file, argv] = gnuTime ? [gnuTime, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, args];
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(file, argv, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    running = child;
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => {
-      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      running = undefined;
-      if (status !== 0) {
-        reject(new Error(`${command} ${args.join(' ')} failed (exit ${status}): ${stderr}`));
-        return;
-      }
-      const rssKb = rssFile ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : undefined;
-      resolve({ stdout, wallMs, rssKb });
-    });
-  });
-}
-
 const tmp = mkdtempSync(
   join(process.env.BENCH_TMPDIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir()), 'jobgraph-bench-ssh-'),
 );
@@ -65,7 +29,7 @@ const cleanup = async () => {
 };
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    running?.kill();
+    killTimed();
     void cleanup().finally(() => process.exit(130));
   });
 }

@@ -11,13 +11,12 @@
 // One case alone: node bench/transfer-gateway.mjs case <bed info.json> <dir>
 //   (pushes <dir>/source.bin to <dir>/remote.bin on t1 through gw, pulls it to <dir>/back.bin;
 //    prints one JSON line)
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { makeFile, median, sha256, testbed } from './common.mjs';
+import { gnuTime, killTimed, makeFile, median, sha256, testbed, timed } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -79,58 +78,12 @@ const MIB = Number(process.env.BENCH_MIB ?? 1024);
 const SFTP_FIRST = process.env.BENCH_SFTP_FIRST === '1'; // sftp before jobgraph in each round
 const RSS_TARGET_MB = 200;
 const RATIO_TARGET = 1.3;
-const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-/** The child process being timed, if any (killed if the benchmark is interrupted). */
-let running;
-
-/** Runs a command, timing it from spawn to exit; peak RSS from GNU time when there is one. */
-function timed(command, args, tmp) {
-  const rssFile = gnuTime ? join(tmp, 'rss.txt') : undefined;
-  const [file, argv] = gnuTime
-    ? [gnuTime, ['-f', '%M %U %S', '-o', rssFile, command, ...args]]
-    : [command, args];
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    // a process group of its own, so that an interrupted run kills the timed process and its
-    // children (GNU time's child, sftp's jump ssh), not only the first of them
-    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    running = child;
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => {
-      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      running = undefined;
-      if (status !== 0) {
-        reject(new Error(`${command} ${args.join(' ')} failed (exit ${status}): ${stdout}${stderr}`));
-        return;
-      }
-      // GNU time: peak RSS (KB), user and system CPU seconds of the process and its children
-      const [rssKb, user, sys] = rssFile
-        ? readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number)
-        : [];
-      resolve({ stdout, wallMs, rssKb, cpuS: user === undefined ? undefined : user + sys });
-    });
-  });
-}
-
 const base = process.env.BENCH_TMPDIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 const tmp = mkdtempSync(join(base, 'jobgraph-bench-transfer-'));
 const cleanup = () => rmSync(tmp, { recursive: true, force: true });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    try {
-      if (running?.pid !== undefined) process.kill(-running.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
+    killTimed();
     cleanup();
     process.exit(130);
   });
@@ -209,14 +162,16 @@ try {
   };
 
   const runOurs = async () => {
-    const { stdout, wallMs, rssKb, cpuS } = await timed(process.execPath, [self, 'case', bedInfo, tmp], tmp);
+    const { stdout, wallMs, rssKb, cpuS } = await timed(process.execPath, [self, 'case', bedInfo, tmp], {
+      tmp,
+    });
     const result = JSON.parse(stdout.trim().split('\n').pop());
     if (!result.ok) throw new Error(`jobgraph: the job failed: ${stdout}`);
     await checkCopies('jobgraph');
     return { ...result, wallMs, cpuS, rssMb: (rssKb ?? result.maxRssKb) / 1024 };
   };
   const runSftp = async () => {
-    const { wallMs, rssKb, cpuS } = await timed('sftp', sftpArgs, tmp);
+    const { wallMs, rssKb, cpuS } = await timed('sftp', sftpArgs, { tmp });
     await checkCopies('sftp -J');
     return { ok: true, wallMs, cpuS, rssMb: rssKb === undefined ? Number.NaN : rssKb / 1024 };
   };
