@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { type AbstractJob, eventRecord, labelOf, plainCopy, type SchedulerEvent } from '@jobgraph/core';
 import type { SshJob } from '@jobgraph/ssh';
 import { type JobStatus, outcomeOf } from '../report/job-status.js';
+import type { LogRecord } from '../report/log-file.js';
 import { reportPage } from '../report/write-report.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { messageOf } from './errors.js';
@@ -101,15 +102,15 @@ const STDERR_PREFIX = '[stderr] ';
  * Records a run for its report: subscribe with {@link RunRecorder.attach} before `run()`, call
  * {@link RunRecorder.stop} when it returns, then {@link RunRecorder.write}.
  *
- * Events are serialised as they come (an event holds live jobs and errors, whose labels may change
- * later), and kept in memory until the run ends: the report directory is only touched once the run
+ * Events are copied as they come, as the plain records of their log lines (an event holds live jobs
+ * and errors, whose labels may change later), and kept in memory until the run ends: the report directory is only touched once the run
  * is over, so that it cannot disturb the run.
  */
 export class RunRecorder {
   readonly #scenario: LoadedScenario;
   readonly #file: string;
   readonly #ids = new Map<AbstractJob, string>();
-  readonly #events: string[] = [];
+  readonly #events: LogRecord[] = [];
   readonly #output = new Map<AbstractJob, string[]>();
   readonly #timings = new Map<AbstractJob, Timing>();
   readonly #start = Date.now();
@@ -139,7 +140,7 @@ export class RunRecorder {
   }
 
   #record(event: SchedulerEvent): void {
-    this.#events.push(JSON.stringify(eventRecord(event, this.#logOptions)));
+    this.#events.push(eventRecord(event, this.#logOptions) as LogRecord);
     // Nested schedulers' jobs are not jobs of the scenario: their timings would not be reported.
     if (event.path.length > 0) return;
     switch (event.type) {
@@ -271,7 +272,7 @@ export class RunRecorder {
     keep(await attempt('topology.svg', () => writeTopology(scheduler, join(dir, 'topology.svg'))));
     keep(
       await attempt('report.html', async () =>
-        writeFile(join(dir, 'report.html'), await reportPage(this.#events.map((line) => JSON.parse(line)))),
+        writeFile(join(dir, 'report.html'), await reportPage(this.#events)),
       ),
     );
     await attempt('report.md', () => writeFile(join(dir, 'report.md'), markdown(report, written)));
@@ -311,8 +312,8 @@ function jsonText(value: unknown): string {
 }
 
 /** The lines one by one: writeFile takes an iterable, so the whole log is never one string. */
-function* jsonLines(lines: readonly string[]): Generator<string> {
-  for (const line of lines) yield `${line}\n`;
+function* jsonLines(records: readonly LogRecord[]): Generator<string> {
+  for (const record of records) yield `${JSON.stringify(record)}\n`;
 }
 
 /** `report.md`: the outcome, a table of the jobs, links to the files written. */
