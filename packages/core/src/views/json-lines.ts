@@ -113,13 +113,12 @@ export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {
 
 /**
  * Writes events as JSON lines, the same text as `JSON.stringify(eventRecord(event))`, without
- * the intermediate object, and with what repeats cached: the ISO time of a millisecond, a job's
- * `"job":{…}` while its id and label stay the same. A 10,000-job run has 20,000
- * events: the log must cost little beside the run itself (bench/event-log.mjs).
+ * the intermediate object, and with what repeats cached: the ISO time of a millisecond, the JSON
+ * of types and keys. A 10,000-job run has 20,000 events: the log must cost little beside the run
+ * itself (bench/event-log.mjs).
  */
 class LineFormatter {
   readonly #idOf: (job: AbstractJob) => string;
-  readonly #jobs = new WeakMap<AbstractJob, { id: string; label: string; text: string }>();
   #time = Number.NaN;
   #iso = '';
   /** `","type":"job:start"` by type, `,"attempt":` by key: the JSON of names, made once. */
@@ -173,15 +172,12 @@ class LineFormatter {
     return `${line}}`;
   }
 
-  /** `,"job":{"id":…,"label":…}`, made again only when the job's id or label changed. */
+  /**
+   * `,"job":{"id":…,"label":…}`, made anew for each line: a cache by job (a WeakMap) cost more
+   * than it saved, its entries kept alive for the run and walked by every garbage collection.
+   */
   #job(job: AbstractJob): string {
-    const id = this.#idOf(job);
-    const label = labelOf(job);
-    const known = this.#jobs.get(job);
-    if (known !== undefined && known.id === id && known.label === label) return known.text;
-    const text = `,"job":${JSON.stringify({ id, label })}`;
-    this.#jobs.set(job, { id, label, text });
-    return text;
+    return `,"job":{"id":${JSON.stringify(this.#idOf(job))},"label":${JSON.stringify(labelOf(job))}}`;
   }
 }
 
