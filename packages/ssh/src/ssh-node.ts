@@ -29,7 +29,13 @@ import { registry } from './ssh-node/connection-registry.js';
 import { Credentials } from './ssh-node/credentials.js';
 import { throughGateway } from './ssh-node/gateway-tunnel.js';
 import { kNodeListeners, type NodeEventListener } from './ssh-node/node-events.js';
-import { type OptionRules, parseSshNodeOptions, SSH_NODE_OPTION_RULES } from './ssh-node/option-rules.js';
+import {
+  DEFAULT_IDLE_CLOSE,
+  DEFAULT_MAX_CONNECTIONS,
+  type OptionRules,
+  parseSshNodeOptions,
+  SSH_NODE_OPTION_RULES,
+} from './ssh-node/option-rules.js';
 import { killOrphans, type Orphan, runRemoteCommand } from './ssh-node/remote-command.js';
 import { lazySsh2Transport } from './transport/lazy-ssh2.js';
 import type { Connection, SftpSession, Transport } from './transport/transport.js';
@@ -85,6 +91,22 @@ export interface SshNodeOptions {
    */
   connections?: number;
   /**
+   * Up to this many connections to the destination (1 to 64, at least `connections`): when every
+   * open connection has `maxSessions` channels in use, a command opens another connection (through
+   * the same gateways) instead of waiting for a channel — as OpenSSH users open a second
+   * ControlMaster connection. Connections opened so close once idle for `idleClose` ms. Commands
+   * wait for a channel only beyond `maxConnections × maxSessions`. 1: never more than `connections`.
+   * @default 4 (or `connections` when larger)
+   * @example `new SshNode({ hostname: 'h', maxSessions: 8 })   // 12 concurrent commands: 8 + 4 on a second connection`
+   */
+  maxConnections?: number;
+  /**
+   * How long a connection opened for the overflow (see `maxConnections`) stays open with no
+   * command of this node, in ms; 0 closes it as soon as its last command ends.
+   * @default 5000
+   */
+  idleClose?: number;
+  /**
    * Share the connection(s) with every other SshNode object that names the same destination with
    * the same credentials and settings (host, port, username, gateway's connection, keys, agent,
    * password, hostKeyPolicy, knownHosts, connectTimeout, keepaliveInterval, maxSessions,
@@ -136,6 +158,8 @@ export class SshNode implements CommandNode {
   readonly keepaliveInterval: number;
   readonly maxSessions: number;
   readonly connections: number;
+  readonly maxConnections: number;
+  readonly idleClose: number;
   readonly shareConnection: boolean;
   /** The node's connections: used through the registry of shared connections, picked per command. */
   readonly #pool: ConnectionPool;
@@ -170,6 +194,8 @@ export class SshNode implements CommandNode {
     this.keepaliveInterval = options.keepaliveInterval ?? 15_000;
     this.maxSessions = options.maxSessions ?? 8;
     this.connections = options.connections ?? 1;
+    this.maxConnections = options.maxConnections ?? Math.max(DEFAULT_MAX_CONNECTIONS, this.connections);
+    this.idleClose = options.idleClose ?? DEFAULT_IDLE_CLOSE;
     this.shareConnection = options.shareConnection ?? true;
     this.#givenKeys = options.keys === undefined ? undefined : [...options.keys];
     this.#givenAgent = options.agent;
@@ -249,8 +275,8 @@ export class SshNode implements CommandNode {
       transport,
     };
     const keys = this.shareConnection
-      ? Array.from({ length: this.connections }, (_, lane) => sharedConnectionKey(identity, lane))
-      : privateConnectionKeys(this.connections);
+      ? Array.from({ length: this.maxConnections }, (_, lane) => sharedConnectionKey(identity, lane))
+      : privateConnectionKeys(this.maxConnections);
     const dial =
       gateway === undefined
         ? undefined
@@ -265,6 +291,8 @@ export class SshNode implements CommandNode {
       keys,
       registry,
       gateway,
+      spread: this.connections,
+      idleClose: this.idleClose,
       open: () => ({
         name: this,
         depth: this.distance(),
@@ -330,6 +358,11 @@ export class SshNode implements CommandNode {
    */
   get connectionCount(): number {
     return this.#pool.openedCount;
+  }
+
+  /** Connections of this node open (or opening) now. */
+  get openConnections(): number {
+    return this.#pool.openNow;
   }
 
   /** Session channels in use on the node's connections (commands and SFTP; on a shared connection, every node's). */

@@ -50,8 +50,8 @@ describe('SshNode on the loopback sshd', () => {
     expect((await node.run('true')).exitCode).toBe(0);
   });
 
-  it('runs 100 concurrent commands on one connection: none is refused (MaxSessions 10)', async () => {
-    const node = track(loopbackNode());
+  it('runs 100 concurrent commands on one connection (maxConnections 1): none is refused (MaxSessions 10)', async () => {
+    const node = track(loopbackNode({ maxConnections: 1 }));
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) => node.run(`sleep 0.05; echo ${i}`)),
     );

@@ -198,7 +198,8 @@ describe('a dropped connection (its sshd process killed)', () => {
   });
 
   it('with maxSessions 1: the running command fails (connection lost), the 3 queued ones run on a new connection', async () => {
-    const node = track(loopbackNode({ maxSessions: 1 }));
+    // one connection at most: the others queue for its one channel
+    const node = track(loopbackNode({ maxSessions: 1, maxConnections: 1 }));
     const running = node
       .run(`echo "group $$"; ${waiting('running')}; sleep 300`)
       .catch((error: unknown) => error);
@@ -225,7 +226,7 @@ describe('a dropped connection (its sshd process killed)', () => {
   });
 
   it('commands queued when the node is closed fail at once rather than reconnect', async () => {
-    const node = track(loopbackNode({ maxSessions: 1 }));
+    const node = track(loopbackNode({ maxSessions: 1, maxConnections: 1 }));
     const running = node.run(waiting('running', newFlag().path)).catch((error: unknown) => error);
     await until(() => servedOn(recorder(node)).has('running'));
     const queued = node.run('echo never').catch((error: unknown) => error);

@@ -271,6 +271,8 @@ const SETTINGS = new Set([
   'keepaliveInterval',
   'maxSessions',
   'connections',
+  'maxConnections',
+  'idleClose',
   'shareConnection',
   'formatter',
   'verbose',

@@ -37,6 +37,8 @@ export interface FleetHostJSON {
   maxSessions?: number;
   /** Connections to the host (a host listed n times: n). */
   connections?: number;
+  maxConnections?: number;
+  idleClose?: number;
   shareConnection?: boolean;
   verbose?: boolean;
   gateway?: FleetHostJSON;
@@ -95,6 +97,8 @@ function fromNode(node: SshNode, host: string, gateway = false): FleetHostJSON {
     keepaliveInterval: node.keepaliveInterval,
     maxSessions: node.maxSessions,
     ...(node.connections === 1 ? {} : { connections: node.connections }),
+    maxConnections: node.maxConnections,
+    idleClose: node.idleClose,
     ...(node.shareConnection ? {} : { shareConnection: false }),
     verbose: node.verbose,
     ...(node.gateway === undefined ? {} : { gateway: fromNode(node.gateway, host, true) }),
@@ -118,6 +122,8 @@ function fromSettings(settings: HostOptions, defaults: HostSettings, name: strin
     'keepaliveInterval',
     'maxSessions',
     'connections',
+    'maxConnections',
+    'idleClose',
     'shareConnection',
     'verbose',
   ] as const) {

@@ -118,6 +118,11 @@ export class ConnectionLifecycle {
     return this.#holds;
   }
 
+  /** SFTP sessions on the connection (opened or opening): each holds a channel slot. */
+  get sftpSessions(): number {
+    return this.#sftp.size;
+  }
+
   /** Connections opened so far (a reconnection counts). */
   get openedCount(): number {
     return this.#opened;

@@ -1,8 +1,15 @@
 /**
- * A node's connections to its destination (`connections: n`, as ssh_utilities' pool): up to n,
- * opened lazily, each with its own channel budget. A command goes to the live connection with
- * the fewest commands; another one is opened (up to n) when every live one already has a command,
- * so n concurrent commands spread over n connections. SFTP, transfers and tunnels use the first.
+ * A node's connections to its destination, each with its own channel budget, opened lazily:
+ *
+ * - the first `connections: n` lanes spread commands (as ssh_utilities' pool): a command goes to
+ *   the live one with the fewest commands; another is opened when every live one already has a
+ *   command, so n concurrent commands spread over n connections;
+ * - the lanes after them, up to `maxConnections`, take the overflow (as OpenSSH's ControlMaster
+ *   users do by hand): one opens only when every live connection's channel budget is full, rather
+ *   than making the command wait for a channel; it closes once idle for `idleClose` ms. Beyond
+ *   `maxConnections × maxSessions`, commands queue.
+ *
+ * SFTP, transfers and tunnels use the first lane.
  *
  * Each connection is a {@link ConnectionUse} of a shared connection (connection-registry.ts): two
  * node objects of one key, each with `connections: 2`, share both connections.
@@ -16,6 +23,7 @@ import {
   type ConnectionRegistry,
   ConnectionUse,
   type OpenSettings,
+  type SharedConnection,
   type TunnelEnd,
 } from './connection-registry.js';
 import type { EventSource } from './node-events.js';
@@ -34,12 +42,18 @@ export interface PoolSettings {
   readonly registry: ConnectionRegistry;
   /** The pool of the node's gateway: it becomes a user whenever this node does. */
   readonly gateway?: ConnectionPool | undefined;
+  /** How many of the lanes (the first ones) spread commands; the others take the overflow. */
+  readonly spread: number;
+  /** How long an overflow connection stays open with no command, in ms. */
+  readonly idleClose: number;
 }
 
 /** The connections of one node. */
 export class ConnectionPool {
   readonly #settings: PoolSettings;
   readonly #lanes: readonly ConnectionUse[];
+  /** The timer that closes each overflow lane once idle (none for the spreading lanes). */
+  readonly #idleTimers: (ReturnType<typeof setTimeout> | undefined)[];
 
   constructor(settings: PoolSettings) {
     this.#settings = settings;
@@ -56,6 +70,7 @@ export class ConnectionPool {
           onAttach: gateway === undefined ? undefined : () => gateway.first.join(),
         }),
     );
+    this.#idleTimers = this.#lanes.map(() => undefined);
   }
 
   /** The first connection: SFTP, transfers, tunnels, `connect()`. */
@@ -74,22 +89,40 @@ export class ConnectionPool {
   }
 
   /**
-   * The connection for the next command: the live one with the fewest commands, or the first
-   * one not live when every live one has a command (or none is live).
+   * The lane of the next command. Among the spreading lanes: the live one with the fewest
+   * commands, or the first one not live when every live one has a command (or none is live). When
+   * that one's channel budget is full: the first live overflow lane with room, else the first one
+   * not live (it opens), else the least busy lane of all (the command queues there).
    */
-  pick(): ConnectionUse {
-    let best: { use: ConnectionUse; commands: number } | undefined;
-    let idle: ConnectionUse | undefined;
-    for (const use of this.#lanes) {
-      const entry = use.peek();
+  pick(): number {
+    const spread = this.#settings.spread;
+    let best: { lane: number; commands: number } | undefined;
+    let idle: number | undefined;
+    for (let lane = 0; lane < spread; lane++) {
+      const entry = this.#lanes[lane]?.peek();
       if (entry === undefined || !entry.live) {
-        idle ??= use;
+        idle ??= lane;
         continue;
       }
-      if (best === undefined || entry.commands < best.commands) best = { use, commands: entry.commands };
+      if (best === undefined || entry.commands < best.commands) best = { lane, commands: entry.commands };
     }
-    if (best === undefined) return idle ?? this.first;
-    return best.commands > 0 && idle !== undefined ? idle : best.use;
+    if (best === undefined) return idle ?? 0;
+    if (best.commands > 0 && idle !== undefined) return idle;
+    if (hasRoom(this.#lanes[best.lane]?.peek())) return best.lane;
+    let closed: number | undefined;
+    for (let lane = spread; lane < this.#lanes.length; lane++) {
+      const entry = this.#lanes[lane]?.peek();
+      if (entry === undefined || !entry.live) closed ??= lane;
+      else if (hasRoom(entry)) return lane;
+    }
+    if (closed !== undefined) return closed;
+    // every connection is full: wait on the one with the fewest commands
+    let least = best;
+    for (let lane = spread; lane < this.#lanes.length; lane++) {
+      const commands = this.#lanes[lane]?.peek()?.commands ?? 0;
+      if (commands < least.commands) least = { lane, commands };
+    }
+    return least.lane;
   }
 
   /**
@@ -98,9 +131,11 @@ export class ConnectionPool {
    */
   async command<T>(signal: AbortSignal | undefined, work: (site: ConnectionSite) => Promise<T>): Promise<T> {
     let release: (() => void) | undefined;
+    let lane = 0;
     try {
       for (let moves = 0; ; moves++) {
-        const use = this.pick();
+        lane = this.pick();
+        const use = this.#lanes[lane] as ConnectionUse;
         // the new hold before the old one goes: letting go might close what the command moves to
         const held = use.hold(true);
         release?.();
@@ -113,16 +148,44 @@ export class ConnectionPool {
       }
     } finally {
       release?.();
+      this.#closeWhenIdle(lane);
+    }
+  }
+
+  /** An overflow lane with no command of this node left: closed after `idleClose` ms, unless a command comes meanwhile. */
+  #closeWhenIdle(lane: number): void {
+    if (lane < this.#settings.spread) return;
+    const use = this.#lanes[lane] as ConnectionUse;
+    // this node's own commands: another node sharing the connection has a timer of its own, and
+    // the connection closes once no node uses it
+    if (use.holds > 0) return;
+    clearTimeout(this.#idleTimers[lane]);
+    const timer = setTimeout(() => {
+      this.#idleTimers[lane] = undefined;
+      // a command that came and went meanwhile started a timer of its own
+      if (use.holds === 0) use.releaseWhenIdle();
+    }, this.#settings.idleClose);
+    // the timer alone must not keep a script alive
+    timer.unref();
+    this.#idleTimers[lane] = timer;
+  }
+
+  #clearIdleTimers(): void {
+    for (const [lane, timer] of this.#idleTimers.entries()) {
+      clearTimeout(timer);
+      this.#idleTimers[lane] = undefined;
     }
   }
 
   /** Stops using every connection once idle (the end of a run). */
   releaseWhenIdle(): void {
+    this.#clearIdleTimers();
     for (const use of this.#lanes) use.releaseWhenIdle();
   }
 
   /** Stops using every connection now; those left without user close (bounded). */
   async close(): Promise<void> {
+    this.#clearIdleTimers();
     await Promise.all(this.#lanes.map((use) => use.close()));
   }
 
@@ -136,8 +199,18 @@ export class ConnectionPool {
     return this.#lanes.reduce((sum, use) => sum + use.openedCount, 0);
   }
 
+  /** Connections of the node open now (or opening). */
+  get openNow(): number {
+    return this.#lanes.filter((use) => use.attached && (use.peek()?.live ?? false)).length;
+  }
+
   /** Session channels in use on the node's connections. */
   get sessionsInUse(): number {
     return this.#lanes.reduce((sum, use) => sum + use.sessionsInUse, 0);
   }
+}
+
+/** Whether a connection has a free channel for one more command (its commands and SFTP sessions counted). */
+function hasRoom(entry: SharedConnection | undefined): boolean {
+  return entry !== undefined && entry.occupancy < entry.lifecycle.budget.size;
 }

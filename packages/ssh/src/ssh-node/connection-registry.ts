@@ -84,6 +84,11 @@ export class SharedConnection {
     return this.#commands;
   }
 
+  /** Channel slots taken or wanted: its commands (running or on their way) and its SFTP sessions. */
+  get occupancy(): number {
+    return this.#commands + this.lifecycle.sftpSessions;
+  }
+
   /** Whether the connection is open, being opened, or has commands on their way to it. */
   get live(): boolean {
     return this.lifecycle.isOpen || this.lifecycle.isConnecting || this.#commands > 0;
@@ -220,6 +225,11 @@ export class ConnectionUse {
   /** The node uses the connection and it is open. */
   get isConnected(): boolean {
     return this.attached && (this.#entry?.lifecycle.isOpen ?? false);
+  }
+
+  /** Holds taken through this use (this node's commands, transfers…) and not released. */
+  get holds(): number {
+    return this.#holds;
   }
 
   /** Connections this node has used, a reconnection counting as one more. */

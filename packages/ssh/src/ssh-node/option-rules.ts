@@ -25,7 +25,13 @@ const finiteAtLeast =
     value >= min &&
     (!integer || Number.isInteger(value));
 
-/** The most connections one node may keep to its destination (`connections`). */
+/** Connections a node may open for the overflow, beyond `connections`, unless told (`maxConnections`). */
+export const DEFAULT_MAX_CONNECTIONS = 4;
+
+/** How long an overflow connection stays open with no command, unless told (`idleClose`), in ms. */
+export const DEFAULT_IDLE_CLOSE = 5_000;
+
+/** The most connections one node may keep to its destination (`connections`, `maxConnections`). */
 export const MAX_CONNECTIONS = 64;
 
 /**
@@ -61,6 +67,14 @@ export const SSH_NODE_OPTION_RULES = {
   connections: [
     (value) => finiteAtLeast(1, true)(value) && (value as number) <= MAX_CONNECTIONS,
     `an integer from 1 to ${MAX_CONNECTIONS}`,
+  ],
+  maxConnections: [
+    (value) => finiteAtLeast(1, true)(value) && (value as number) <= MAX_CONNECTIONS,
+    `an integer from 1 to ${MAX_CONNECTIONS}`,
+  ],
+  idleClose: [
+    (value) => finiteAtLeast(0)(value) && (value as number) <= MAX_DURATION,
+    `a number of milliseconds from 0 to ${MAX_DURATION}`,
   ],
   shareConnection: [(value) => typeof value === 'boolean', 'a boolean'],
   formatter: [
@@ -104,6 +118,10 @@ export function parseSshNodeOptions<Options extends { hostname: string }>(
     if (rule === undefined) throw invalid(name, 'unknown option');
     if (value !== undefined && !rule[0](value))
       throw invalid(name, `expected ${rule[1]}, got ${shown(value)}`);
+  }
+  const { connections, maxConnections } = given;
+  if (typeof connections === 'number' && typeof maxConnections === 'number' && maxConnections < connections) {
+    throw invalid('maxConnections', `expected at least connections (${connections}), got ${maxConnections}`);
   }
   return { ...given } as Options;
 }
