@@ -1,8 +1,16 @@
 // What the benchmark drivers share: medians, the test bed's CLI, a timed child process, big random
-// files and their sha256.
-import { spawn } from 'node:child_process';
+// files and their sha256, the CPU time an sshd spent.
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,4 +121,53 @@ export function makeFile(path, mib) {
   const chunk = Buffer.allocUnsafe(1 << 20);
   for (let i = 0; i < mib; i++) writeSync(fd, randomFillSync(chunk));
   closeSync(fd);
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * The CPU time (ms, user + system) a process has used, with that of the children it has reaped:
+ * for an sshd listener, every connection it served that has ended (their sessions and the
+ * commands they ran included), read from /proc/<pid>/stat (utime, stime, cutime, cstime).
+ */
+export function cpuWithChildrenMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the fields after the command name (which may hold spaces), from field 3 (state) on
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index]), 0);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** The pids of the processes whose parent is `pid`. */
+function childrenOf(pid) {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/**
+ * Waits (at most `limit` ms) until `pid` has no child left: the connections it served have all
+ * ended and been reaped, so that their CPU time is in its own ({@link cpuWithChildrenMs}).
+ */
+export async function childrenReaped(pid, limit = 10_000) {
+  const deadline = Date.now() + limit;
+  while (childrenOf(pid).length > 0) {
+    if (Date.now() > deadline) throw new Error(`sshd ${pid} still has children after ${limit} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -1,9 +1,11 @@
 /**
  * Private keys: explicit files, passphrase-protected files, and the default files
  * `~/.ssh/id_ed25519`, `id_ecdsa`, `id_rsa` — read and parsed once per process and
- * shared by every node (apssh re-reads them for each node: 4 s for 50 nodes).
+ * shared by every node (apssh re-reads them for each node: 4 s for 50 nodes). A key file
+ * given to nodes by path is parsed once too, and again only if the file changes.
  */
-import { readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
@@ -139,11 +141,54 @@ export async function resolveKeys(specs: readonly KeySpec[], transport: Transpor
       if (typeof spec === 'string') {
         return spec.includes('PRIVATE KEY-----')
           ? transport.parseKey(spec, undefined, 'a key given as text')
-          : importPrivateKey(spec, undefined, transport);
+          : sharedKeyFile(spec, undefined, transport);
       }
-      return importPrivateKey(spec.path, spec.passphrase, transport);
+      return sharedKeyFile(spec.path, spec.passphrase, transport);
     }),
   );
+}
+
+/** Key files parsed so far, by transport, then by path and passphrase: the file's stamp and the key. */
+const keyFiles = new WeakMap<Transport, Map<string, { stamp: string; key: Promise<PrivateKey> }>>();
+
+/** Salt of the passphrases' digests in {@link keyFiles}' keys: no passphrase is kept as it was given. */
+const SALT = randomBytes(16);
+
+/**
+ * A key file as {@link importPrivateKey} loads it, parsed once per process for every node that
+ * names it (50 nodes given one RSA key's path: one parse, not 50), and again when the file
+ * changed (its inode, size or mtime). A failed load is not kept: the next node tries again.
+ */
+async function sharedKeyFile(
+  file: string,
+  passphrase: string | undefined,
+  transport: Transport,
+): Promise<PrivateKey> {
+  const path = expandHome(file);
+  let stamp: string;
+  try {
+    const info = await stat(path);
+    stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
+  } catch {
+    // importPrivateKey says what is wrong with it
+    return importPrivateKey(path, passphrase, transport);
+  }
+  const secret =
+    passphrase === undefined ? '' : createHash('sha256').update(SALT).update(passphrase).digest('hex');
+  const id = `${path}\0${secret}`;
+  let files = keyFiles.get(transport);
+  if (files === undefined) {
+    files = new Map();
+    keyFiles.set(transport, files);
+  }
+  const known = files.get(id);
+  if (known !== undefined && known.stamp === stamp) return known.key;
+  const key = importPrivateKey(path, passphrase, transport);
+  files.set(id, { stamp, key });
+  key.catch(() => {
+    if (files.get(id)?.key === key) files.delete(id);
+  });
+  return key;
 }
 
 /**
