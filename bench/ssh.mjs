@@ -260,7 +260,7 @@ try {
     `node ${process.version}, ${REPEAT} runs per case (medians; RSS = max peak); loopback sshd :${bed.loopback.port}, ${keyBits} client key`,
   );
   console.log(
-    `${'case'.padEnd(30)}${pad('wall ms', 8)}${pad('client', 8)}${pad('sshd', 7)}${pad('floor', 13)}${pad('×floor', 8)}${pad('RSS MB', 7)}  details`,
+    `${'case'.padEnd(30)}${pad('wall ms', 8)}${pad('client', 8)}${pad('sshd', 7)}${pad('floor', 16)}${pad('×floor', 8)}${pad('RSS MB', 7)}  details`,
   );
   const rows = new Map();
   for (const [index, item] of CASES.entries()) {
@@ -298,7 +298,7 @@ try {
     if (item.target !== undefined)
       details.push(`target ≤ ${item.target}× floor: ${row.ratio <= item.target ? 'met' : 'MISSED'}`);
     console.log(
-      `${item.name.padEnd(30)}${pad(fmt(row.wall), 8)}${pad(fmt(row.client), 8)}${pad(fmt(row.sshd), 7)}${pad(`${fmt(floor)} ${bound}`, 13)}${pad(fmt(row.ratio, 2), 8)}${pad(fmt(row.rss), 7)}  ${details.join(', ')}${row.ok ? '' : '  FAILED'}`,
+      `${item.name.padEnd(30)}${pad(fmt(row.wall), 8)}${pad(fmt(row.client), 8)}${pad(fmt(row.sshd), 7)}${pad(`${fmt(floor)} ${bound}`, 16)}${pad(fmt(row.ratio, 2), 8)}${pad(fmt(row.rss), 7)}  ${details.join(', ')}${row.ok ? '' : '  FAILED'}`,
     );
   }
   const verdicts = [];
