@@ -7,7 +7,7 @@
  */
 import { Scheduler } from '@jobgraph/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeAll, SshJob, SshNode } from '../src/index.js';
+import { closeAll, closeSshInScheduler, SshJob, SshNode, topologyDot } from '../src/index.js';
 import { bed, closeAfterEach, common, gatewayNode, loopbackNode, recorder, targetNode } from './bed.js';
 import { flagFiles, loopbackConnections, served, until, waiting } from './probes.js';
 
@@ -127,6 +127,25 @@ describe('overflow connections', () => {
       expect.objectContaining({ code: 'ERR_SSH_CHANNEL' }),
       expect.objectContaining({ code: 'ERR_SSH_CHANNEL' }),
     ]);
+  });
+
+  it('keepConnection: the overflow connections stay after the run; the topology shows the node once; closeSshInScheduler closes them all', async () => {
+    const flag = newFlag();
+    const gateway = gatewayNode();
+    const node = targetNode(0, gateway, { maxSessions: 1, idleClose: 60_000 });
+    const scheduler = new Scheduler({ critical: false });
+    for (const tag of ['k0', 'k1', 'k2'])
+      new SshJob({ node, command: waiting(tag, flag.path), scheduler, keepConnection: true });
+    const run = scheduler.run();
+    await until(() => started(node) === 3);
+    await flag.raise();
+    expect(await run).toBe(true);
+    expect([node.openConnections, node.connectionCount, gateway.connectionCount]).toEqual([3, 3, 1]);
+    // one node, one gateway: the connections are not nodes
+    const dot = topologyDot(scheduler);
+    expect(dot.match(/->/g)).toHaveLength(2);
+    await closeSshInScheduler(scheduler);
+    expect([node.openConnections, node.isConnected(), gateway.isConnected()]).toEqual([0, false, false]);
   });
 
   it('refuses a maxConnections outside 1–64 or below connections, and an idleClose that is not a duration', () => {
