@@ -36,9 +36,9 @@ import {
   parseSshNodeOptions,
   SSH_NODE_OPTION_RULES,
 } from './ssh-node/option-rules.js';
-import { killOrphans, type Orphan, runRemoteCommand } from './ssh-node/remote-command.js';
+import { Orphans, runRemoteCommand } from './ssh-node/remote-command.js';
 import { lazySsh2Transport } from './transport/lazy-ssh2.js';
-import type { Connection, SftpSession, Transport } from './transport/transport.js';
+import type { SftpSession, Transport } from './transport/transport.js';
 
 /** Options of {@link SshNode}. */
 export interface SshNodeOptions {
@@ -166,9 +166,7 @@ export class SshNode implements CommandNode {
   /** The listeners of {@link SshNode.onEvent} (node-events.ts tells them). */
   readonly [kNodeListeners] = new Set<NodeEventListener>();
   /** Commands a dropped connection may have left running, killed before the next one runs. */
-  readonly #orphans: Orphan[] = [];
-  /** The kill of orphans under way: every command waits for it (one kill at a time, never skipped). */
-  #orphanKill: Promise<void> | undefined;
+  readonly #orphans = new Orphans();
   /** Keep the connections open after runs (`keepConnection`). */
   #kept = false;
   #fs: RemoteFs | undefined;
@@ -450,19 +448,6 @@ export class SshNode implements CommandNode {
     }
   }
 
-  /** Kills the commands a dropped connection left, before this command; concurrent commands wait for it too. */
-  #killOrphans(connection: Connection): Promise<void> | undefined {
-    if (this.#orphans.length > 0) {
-      const before = this.#orphanKill ?? Promise.resolve();
-      const kill = before.then(() => killOrphans(connection, this.#orphans, this.toString()));
-      this.#orphanKill = kill;
-      void kill.then(() => {
-        if (this.#orphanKill === kill) this.#orphanKill = undefined;
-      });
-    }
-    return this.#orphanKill;
-  }
-
   /**
    * Subscribes to the node's connection and session events (`connecting`, `connected`,
    * `connect-failed`, `disconnected` — with the error as `detail` when the connection was lost —,
@@ -492,7 +477,8 @@ export class SshNode implements CommandNode {
     checkRunOptions(request);
     request.signal?.throwIfAborted();
     return this.#pool.command(request.signal, async ({ connection, budget }) => {
-      await this.#killOrphans(connection);
+      // commands a dropped connection left are killed first; concurrent commands wait for it too
+      await this.#orphans.killBefore(connection, this.toString());
       return runRemoteCommand(
         { node: this, connection, budget, openTimeout: this.connectTimeout, orphans: this.#orphans },
         command,

@@ -41,8 +41,8 @@ export interface CommandSite {
   readonly budget: SessionBudget;
   /** How long the server may keep refusing the channel, in ms. */
   readonly openTimeout: number;
-  /** Where a command that a dropped connection may have left running is noted ({@link killOrphans}). */
-  readonly orphans?: Orphan[];
+  /** Where a command that a dropped connection may have left running is noted. */
+  readonly orphans?: Orphans;
 }
 
 /** A command whose connection dropped while it ran, which its host may not know yet. */
@@ -217,7 +217,7 @@ async function follow(
   const lost = status.code === null && status.signal === null && connection.closed;
   // its guard ends it once sshd notices; the next connection makes sure of it (also when it was
   // being cancelled: a kill over a connection already gone never ran)
-  if (lost && pid !== undefined && tag !== undefined) site.orphans?.push({ pid, tag, sudo });
+  if (lost && pid !== undefined && tag !== undefined) site.orphans?.note({ pid, tag, sudo });
   if (cancelled) throw signal?.reason;
   if (sudo !== undefined && verdict !== undefined && verdict !== 'ok') {
     throw sudoError(verdict, node.toString(), label, sudo);
@@ -261,21 +261,45 @@ function withIdleStop(
 }
 
 /**
- * Kills, over a new connection to their host, the commands that a dropped connection may have
- * left running there (a cut link that sshd has not noticed): those still carrying their tag.
- * Done before the next command, so that a retry never runs beside its first attempt. Bounded,
- * never throws.
+ * The commands of a node that a dropped connection may have left running on its host (a cut link
+ * that sshd has not noticed), killed over the next connection before the node's next command, so
+ * that a retry never runs beside its first attempt: those still carrying their tag.
  */
-export async function killOrphans(connection: Connection, orphans: Orphan[], node: string): Promise<void> {
-  const missed: Orphan[] = [];
-  await Promise.all(
-    orphans.splice(0).map(async (orphan) => {
-      const script = orphanKillScript(orphan.pid, orphan.tag);
-      if (!(await killProcessGroup(connection, script, node, orphan.sudo))) missed.push(orphan);
-    }),
-  );
-  // the connection went too before the kill could run: the next one tries again
-  orphans.push(...missed);
+export class Orphans {
+  readonly #list: Orphan[] = [];
+  /** The kill under way: every command waits for it (one kill at a time, never skipped). */
+  #kill: Promise<void> | undefined;
+
+  /** Notes a command that its dropped connection may have left running. */
+  note(orphan: Orphan): void {
+    this.#list.push(orphan);
+  }
+
+  /** Kills the noted commands over `connection`, if any: the kill under way, for a command to wait for. */
+  killBefore(connection: Connection, node: string): Promise<void> | undefined {
+    if (this.#list.length > 0) {
+      const before = this.#kill ?? Promise.resolve();
+      const kill = before.then(() => this.#killAll(connection, node));
+      this.#kill = kill;
+      void kill.then(() => {
+        if (this.#kill === kill) this.#kill = undefined;
+      });
+    }
+    return this.#kill;
+  }
+
+  /** Bounded, never throws. */
+  async #killAll(connection: Connection, node: string): Promise<void> {
+    const missed: Orphan[] = [];
+    await Promise.all(
+      this.#list.splice(0).map(async (orphan) => {
+        const script = orphanKillScript(orphan.pid, orphan.tag);
+        if (!(await killProcessGroup(connection, script, node, orphan.sudo))) missed.push(orphan);
+      }),
+    );
+    // the connection went too before the kill could run: the next one tries again
+    this.#list.push(...missed);
+  }
 }
 
 /**
