@@ -157,7 +157,7 @@ const SALT = randomBytes(16);
 /**
  * A key file as {@link importPrivateKey} loads it, parsed once per process for every node that
  * names it (50 nodes given one RSA key's path: one parse, not 50), and again when the file
- * changed (its inode, size or mtime). A failed load is not kept: the next node tries again.
+ * changed (its inode, size, mtime or ctime: a chmod too). A failed load is not kept: the next node tries again.
  */
 async function sharedKeyFile(
   file: string,
@@ -168,7 +168,7 @@ async function sharedKeyFile(
   let stamp: string;
   try {
     const info = await stat(path);
-    stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
+    stamp = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
   } catch {
     // importPrivateKey says what is wrong with it
     return importPrivateKey(path, passphrase, transport);

@@ -91,11 +91,14 @@ export interface SshNodeOptions {
    */
   connections?: number;
   /**
-   * Up to this many connections to the destination (1 to 64, at least `connections`): when every
+   * Up to this many connections to the destination (1 to 64; less than `connections` counts as `connections`): when every
    * open connection has `maxSessions` channels in use, a command opens another connection (through
    * the same gateways) instead of waiting for a channel — as OpenSSH users open a second
    * ControlMaster connection. Connections opened so close once idle for `idleClose` ms. Commands
-   * wait for a channel only beyond `maxConnections × maxSessions`. 1: never more than `connections`.
+   * wait for a channel only beyond `maxConnections × maxSessions`. 1 (or `connections`): no overflow
+   * connection, commands wait for a channel. An overflow connection that cannot be opened (a server
+   * that takes one connection per user) is no failure: the command waits for a channel on the open
+   * ones, and no overflow connection is tried for a minute.
    * @default 4 (or `connections` when larger)
    * @example `new SshNode({ hostname: 'h', maxSessions: 8 })   // 12 concurrent commands: 8 + 4 on a second connection`
    */
@@ -121,6 +124,14 @@ export interface SshNodeOptions {
    * ```
    */
   shareConnection?: boolean;
+  /**
+   * When this node is a gateway: run `true` once on its connection before the first tunnel, so
+   * that its sshd sends without Nagle's delay (OpenSSH turns it off only when a session runs a
+   * command; without it, overlapping commands through the gateway waited ~40 ms each for delayed
+   * ACKs). `false` for a jump host where no command may run (a `ForceCommand`, recorded sessions).
+   * @default true
+   */
+  tunnelNoDelay?: boolean;
   /** How output and events are shown. @default a HostFormatter */
   formatter?: Formatter;
   /** Show connection and session events. @default false */
@@ -160,6 +171,7 @@ export class SshNode implements CommandNode {
   readonly connections: number;
   readonly maxConnections: number;
   readonly idleClose: number;
+  readonly tunnelNoDelay: boolean;
   readonly shareConnection: boolean;
   /** The node's connections: used through the registry of shared connections, picked per command. */
   readonly #pool: ConnectionPool;
@@ -170,9 +182,8 @@ export class SshNode implements CommandNode {
   /** Keep the connections open after runs (`keepConnection`). */
   #kept = false;
   #fs: RemoteFs | undefined;
-  /** The `keys` and `agent` options as given (for {@link keyPaths}, {@link keysInMemory}, {@link agent}). */
-  readonly #givenKeys: readonly KeySpec[] | undefined;
-  readonly #givenAgent: string | false | undefined;
+  /** The keys, agent and password, as given. */
+  readonly #credentials: Credentials;
 
   constructor(options: SshNodeOptions);
   constructor(hostname: string, options?: Omit<SshNodeOptions, 'hostname'>);
@@ -192,12 +203,14 @@ export class SshNode implements CommandNode {
     this.keepaliveInterval = options.keepaliveInterval ?? 15_000;
     this.maxSessions = options.maxSessions ?? 8;
     this.connections = options.connections ?? 1;
-    this.maxConnections = options.maxConnections ?? Math.max(DEFAULT_MAX_CONNECTIONS, this.connections);
+    // never fewer than `connections` (a Fleet host listed twice with maxConnections 1 in its defaults)
+    this.maxConnections = Math.max(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, this.connections);
     this.idleClose = options.idleClose ?? DEFAULT_IDLE_CLOSE;
+    this.tunnelNoDelay = options.tunnelNoDelay ?? true;
     this.shareConnection = options.shareConnection ?? true;
-    this.#givenKeys = options.keys === undefined ? undefined : [...options.keys];
-    this.#givenAgent = options.agent;
-    this.#pool = this.#makePool(options);
+    const transport = options.transport ?? lazySsh2Transport;
+    this.#credentials = new Credentials(options.keys, options.agent, options.password, transport);
+    this.#pool = this.#makePool(options, transport);
     this.formatter = options.formatter ?? new HostFormatter({ verbose: this.verbose });
     this.formatter.attach?.(this);
   }
@@ -253,9 +266,8 @@ export class SshNode implements CommandNode {
     return new SshNode({ ...fromConfig, ...(gateway === undefined ? {} : { gateway }), ...explicit });
   }
 
-  #makePool(options: SshNodeOptions): ConnectionPool {
-    const transport = options.transport ?? lazySsh2Transport;
-    const credentials = new Credentials(options.keys, options.agent, options.password, transport);
+  #makePool(options: SshNodeOptions, transport: Transport): ConnectionPool {
+    const credentials = this.#credentials;
     const gateway = this.gateway === undefined ? undefined : this.gateway.#pool;
     const identity = {
       host: this.hostname,
@@ -283,6 +295,7 @@ export class SshNode implements CommandNode {
             this.hostname,
             this.port,
             () => this.toString(),
+            this.gateway?.tunnelNoDelay,
           );
     return new ConnectionPool({
       node: this,
@@ -333,21 +346,17 @@ export class SshNode implements CommandNode {
    * keys were given (the default keys), or when one was given in memory ({@link keysInMemory}).
    */
   get keyPaths(): readonly string[] | undefined {
-    const keys = this.#givenKeys;
-    if (keys === undefined || keys.length === 0 || this.keysInMemory) return undefined;
-    return keys.map((key) => (typeof key === 'string' ? key : (key as { path: string }).path));
+    return this.#credentials.keyPaths;
   }
 
   /** Whether a key was given in memory (key text, bytes, a loaded key, as `fromSshConfig` gives): it has no path to write down. */
   get keysInMemory(): boolean {
-    return (this.#givenKeys ?? []).some((key) =>
-      typeof key === 'string' ? key.includes('PRIVATE KEY-----') : Buffer.isBuffer(key) || !('path' in key),
-    );
+    return this.#credentials.keysInMemory;
   }
 
   /** The `agent` option as given: a socket path, false for none, undefined for the default (`$SSH_AUTH_SOCK`). */
   get agent(): string | false | undefined {
-    return this.#givenAgent;
+    return this.#credentials.givenAgent;
   }
 
   /**

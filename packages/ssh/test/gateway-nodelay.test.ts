@@ -6,9 +6,11 @@
  * ratio with a wide margin (the stall made it ~15×): overlapping commands through the gateway
  * against the same commands run on the gateway itself, each on a fresh connection.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, type SshNode } from '../src/index.js';
-import { closeAfterEach, gatewayNode, targetNode } from './bed.js';
+import { bed, closeAfterEach, gatewayNode, targetNode } from './bed.js';
+import { until } from './probes.js';
 
 afterAll(() => closeAll());
 const track = closeAfterEach();
@@ -31,5 +33,35 @@ describe('commands through a gateway that runs no command of its own', () => {
     await closeAll();
     const tunnelled = await overlapping(track(targetNode(0, track(gatewayNode()))));
     expect(tunnelled / direct).toBeLessThan(4);
+  });
+});
+
+describe('the `true` run on a gateway connection', () => {
+  /** Sessions that ran a command on the gateway's sshd since `from` (its log, LogLevel VERBOSE). */
+  const sessionsSince = async (from: number) =>
+    ((await readFile(bed.gateway.log, 'utf8')).slice(from).match(/Starting session: command for /g) ?? [])
+      .length;
+
+  it('runs once per gateway connection, before its first tunnel; tunnelNoDelay: false skips it', async () => {
+    for (const [tunnelNoDelay, expected] of [
+      [true, 1],
+      [false, 0],
+    ] as const) {
+      await closeAll();
+      const from = (await stat(bed.gateway.log)).size;
+      const gateway = track(gatewayNode({ tunnelNoDelay }));
+      const targets = [track(targetNode(0, gateway)), track(targetNode(1, gateway))];
+      await Promise.all(targets.map((target) => target.run('true')));
+      await until(async () => (await sessionsSince(from)) >= expected);
+      // the two tunnels are on one gateway connection: one `true` at most
+      expect(await sessionsSince(from)).toBe(expected);
+      expect(gateway.connectionCount).toBe(1);
+    }
+  });
+
+  it('refuses a tunnelNoDelay that is not a boolean', () => {
+    expect(() => gatewayNode({ tunnelNoDelay: 'no' as never })).toThrow(
+      'Invalid SshNode option tunnelNoDelay: expected a boolean, got "no"',
+    );
   });
 });

@@ -8,6 +8,8 @@
 import { Scheduler } from '@jobgraph/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAll, closeSshInScheduler, SshJob, SshNode, topologyDot } from '../src/index.js';
+import { lazySsh2Transport } from '../src/transport/lazy-ssh2.js';
+import type { Transport } from '../src/transport/transport.js';
 import { bed, closeAfterEach, common, gatewayNode, loopbackNode, recorder, targetNode } from './bed.js';
 import { flagFiles, loopbackConnections, served, until, waiting } from './probes.js';
 
@@ -148,7 +150,41 @@ describe('overflow connections', () => {
     expect([node.openConnections, node.isConnected(), gateway.isConnected()]).toEqual([0, false, false]);
   });
 
-  it('refuses a maxConnections outside 1–64 or below connections, and an idleClose that is not a duration', () => {
+  it('a server that takes one connection only: the overflow connection fails, the command waits for a channel and runs; no second try soon after', async () => {
+    let connects = 0;
+    // the real sshd, behind a transport that refuses every connection after the first (as a
+    // server limiting its logins per user would)
+    const transport: Transport = {
+      ...lazySsh2Transport,
+      connect: (request) =>
+        ++connects === 1
+          ? lazySsh2Transport.connect(request)
+          : Promise.reject(new Error('Connection refused')),
+    };
+    const node = track(loopbackNode({ maxSessions: 1, transport }));
+    for (const round of [1, 2]) {
+      const flag = newFlag();
+      const runs = ['a', 'b'].map((tag) => node.run(waiting(`${tag}${round}`, flag.path)));
+      await until(() => started(node) === 2 * round - 1);
+      await flag.raise();
+      expect((await Promise.all(runs)).map((result) => result.exitCode)).toEqual([0, 0]);
+    }
+    // one refused overflow connection, then none tried: the second round queued at once
+    expect(connects).toBe(2);
+    expect(node.connectionCount).toBe(1);
+    expect(recorder(node).events.filter((event) => event.kind === 'connect-failed')).toHaveLength(1);
+    expect(spread(recorder(node).stdout())).toEqual([4]);
+  });
+
+  it('a spreading lane whose one channel holds the SFTP session: the command opens the next spreading lane, not an overflow one', async () => {
+    const node = track(loopbackNode({ connections: 2, maxSessions: 1, maxConnections: 2 }));
+    await node.fs.writeFile(`${newFlag().path}-sftp.txt`, 'the first channel is SFTP\n');
+    const result = await node.run(waiting('after-sftp'));
+    expect(result.exitCode).toBe(0);
+    expect(node.connectionCount).toBe(2);
+  });
+
+  it('refuses a maxConnections outside 1–64 and an idleClose that is not a duration; a maxConnections below connections counts as connections', () => {
     const make = (extra: Record<string, unknown>) => () =>
       new SshNode({ hostname: bed.loopback.hostname, ...common(), ...extra } as never);
     for (const value of [0, 65, 1.5, '2']) {
@@ -156,9 +192,7 @@ describe('overflow connections', () => {
         /^Invalid SshNode option maxConnections: expected an integer from 1 to 64, got /,
       );
     }
-    expect(make({ connections: 3, maxConnections: 2 })).toThrow(
-      'Invalid SshNode option maxConnections: expected at least connections (3), got 2',
-    );
+    expect(new SshNode('h', { connections: 3, maxConnections: 2 }).maxConnections).toBe(3);
     for (const value of [-1, Number.NaN, '5s']) {
       expect(make({ idleClose: value })).toThrow(
         /^Invalid SshNode option idleClose: expected a number of milliseconds from 0 to /,

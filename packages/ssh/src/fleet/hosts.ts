@@ -273,6 +273,7 @@ const SETTINGS = new Set([
   'connections',
   'maxConnections',
   'idleClose',
+  'tunnelNoDelay',
   'shareConnection',
   'formatter',
   'verbose',

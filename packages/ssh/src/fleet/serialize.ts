@@ -39,6 +39,7 @@ export interface FleetHostJSON {
   connections?: number;
   maxConnections?: number;
   idleClose?: number;
+  tunnelNoDelay?: boolean;
   shareConnection?: boolean;
   verbose?: boolean;
   gateway?: FleetHostJSON;
@@ -99,6 +100,7 @@ function fromNode(node: SshNode, host: string, gateway = false): FleetHostJSON {
     ...(node.connections === 1 ? {} : { connections: node.connections }),
     maxConnections: node.maxConnections,
     idleClose: node.idleClose,
+    ...(node.tunnelNoDelay ? {} : { tunnelNoDelay: false }),
     ...(node.shareConnection ? {} : { shareConnection: false }),
     verbose: node.verbose,
     ...(node.gateway === undefined ? {} : { gateway: fromNode(node.gateway, host, true) }),
@@ -124,6 +126,7 @@ function fromSettings(settings: HostOptions, defaults: HostSettings, name: strin
     'connections',
     'maxConnections',
     'idleClose',
+    'tunnelNoDelay',
     'shareConnection',
     'verbose',
   ] as const) {

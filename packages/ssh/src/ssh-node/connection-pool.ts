@@ -17,6 +17,7 @@
  * A command waiting for a channel slot when its connection drops moves to the next connection
  * (a reconnection), instead of failing: it had not started.
  */
+import { SshError, SshErrorCode } from '../errors.js';
 import { SlotWithdrawnError } from '../session-budget.js';
 import type { ConnectionSite } from './connection-lifecycle.js';
 import {
@@ -30,6 +31,9 @@ import type { EventSource } from './node-events.js';
 
 /** How many times a command waiting for a slot follows its dropped connection to a new one. */
 const MOVES = 5;
+
+/** How long no overflow connection is tried after one failed to open, in ms. */
+export const OVERFLOW_PAUSE = 60_000;
 
 /** What a pool is made of. */
 export interface PoolSettings {
@@ -54,6 +58,8 @@ export class ConnectionPool {
   readonly #lanes: readonly ConnectionUse[];
   /** The timer that closes each overflow lane once idle (none for the spreading lanes). */
   readonly #idleTimers: (ReturnType<typeof setTimeout> | undefined)[];
+  /** Until when no overflow connection is opened: one failed to open (`Date.now()` ms). */
+  #overflowRefusedUntil = 0;
 
   constructor(settings: PoolSettings) {
     this.#settings = settings;
@@ -89,59 +95,87 @@ export class ConnectionPool {
   }
 
   /**
-   * The lane of the next command. Among the spreading lanes: the live one with the fewest
-   * commands, or the first one not live when every live one has a command (or none is live). When
-   * that one's channel budget is full: the first live overflow lane with room, else the first one
-   * not live (it opens), else the least busy lane of all (the command queues there).
+   * The lane of the next command, and whether it has to be opened. Among the spreading lanes: the
+   * live one with the fewest commands, or the first one not live when every live one has a
+   * command (or none is live). When that one has no free channel (its commands and SFTP sessions
+   * counted): another live spreading lane with room, else a spreading lane not live, else the first
+   * live overflow lane with room, else the first overflow lane not live (unless overflow
+   * connections were refused lately), else the busiest-free lane of all, where the command queues.
    */
-  pick(): number {
+  pick(): { lane: number; opens: boolean } {
     const spread = this.#settings.spread;
-    let best: { lane: number; commands: number } | undefined;
+    const lanes = this.#lanes.map((use) => use.peek());
+    const live = (lane: number) => lanes[lane]?.live === true;
+    let best: number | undefined;
     let idle: number | undefined;
     for (let lane = 0; lane < spread; lane++) {
-      const entry = this.#lanes[lane]?.peek();
-      if (entry === undefined || !entry.live) {
-        idle ??= lane;
-        continue;
-      }
-      if (best === undefined || entry.commands < best.commands) best = { lane, commands: entry.commands };
+      if (!live(lane)) idle ??= lane;
+      else if (best === undefined || commandsOn(lanes[lane]) < commandsOn(lanes[best])) best = lane;
     }
-    if (best === undefined) return idle ?? 0;
-    if (best.commands > 0 && idle !== undefined) return idle;
-    if (hasRoom(this.#lanes[best.lane]?.peek())) return best.lane;
-    let closed: number | undefined;
-    for (let lane = spread; lane < this.#lanes.length; lane++) {
-      const entry = this.#lanes[lane]?.peek();
-      if (entry === undefined || !entry.live) closed ??= lane;
-      else if (hasRoom(entry)) return lane;
+    if (best === undefined) return { lane: idle ?? 0, opens: true };
+    if (commandsOn(lanes[best]) > 0 && idle !== undefined) return { lane: idle, opens: true };
+    if (hasRoom(lanes[best])) return { lane: best, opens: false };
+    const roomy = this.#leastOccupied(0, spread, (lane) => live(lane) && hasRoom(lanes[lane]));
+    if (roomy !== undefined) return { lane: roomy, opens: false };
+    if (idle !== undefined) return { lane: idle, opens: true };
+    for (let lane = spread; lane < lanes.length; lane++) {
+      if (live(lane) && hasRoom(lanes[lane])) return { lane, opens: false };
     }
-    if (closed !== undefined) return closed;
+    if (Date.now() >= this.#overflowRefusedUntil) {
+      for (let lane = spread; lane < lanes.length; lane++) if (!live(lane)) return { lane, opens: true };
+    }
     // every connection is full: wait on the one with the fewest commands
-    let least = best;
-    for (let lane = spread; lane < this.#lanes.length; lane++) {
-      const commands = this.#lanes[lane]?.peek()?.commands ?? 0;
-      if (commands < least.commands) least = { lane, commands };
+    const least = this.#leastOccupied(0, lanes.length, live, commandsOn) ?? best;
+    return { lane: least, opens: false };
+  }
+
+  /** The lane from `from` to `to` (excluded) that `accepts`, with the fewest channels taken (or `by`). */
+  #leastOccupied(
+    from: number,
+    to: number,
+    accepts: (lane: number) => boolean,
+    by: (entry: SharedConnection | undefined) => number = (entry) => entry?.occupancy ?? 0,
+  ): number | undefined {
+    let found: number | undefined;
+    for (let lane = from; lane < to; lane++) {
+      if (!accepts(lane)) continue;
+      if (found === undefined || by(this.#lanes[lane]?.peek()) < by(this.#lanes[found]?.peek())) found = lane;
     }
-    return least.lane;
+    return found;
   }
 
   /**
    * Runs a command's `work` on a connection (opened if need be), held meanwhile. A command turned
    * away while it waited for a channel slot, its connection having dropped, is given the next one.
+   * An overflow connection that cannot be opened (a server that takes one connection per user,
+   * say) is no failure of the command: it waits for a channel on the open ones, and no other
+   * overflow connection is tried for {@link OVERFLOW_PAUSE} ms.
    */
   async command<T>(signal: AbortSignal | undefined, work: (site: ConnectionSite) => Promise<T>): Promise<T> {
     let release: (() => void) | undefined;
     let lane = 0;
     try {
       for (let moves = 0; ; moves++) {
-        lane = this.pick();
+        const left = lane;
+        const picked = this.pick();
+        lane = picked.lane;
         const use = this.#lanes[lane] as ConnectionUse;
         // the new hold before the old one goes: letting go might close what the command moves to
         const held = use.hold(true);
         release?.();
         release = held;
+        if (moves > 0) this.#closeWhenIdle(left);
+        let site: ConnectionSite;
         try {
-          return await work(await use.site(signal));
+          site = await use.site(signal);
+        } catch (error) {
+          if (!(picked.opens && lane >= this.#settings.spread && isConnectFailure(error)) || moves >= MOVES)
+            throw error;
+          this.#overflowRefusedUntil = Date.now() + OVERFLOW_PAUSE;
+          continue;
+        }
+        try {
+          return await work(site);
         } catch (error) {
           if (!(error instanceof SlotWithdrawnError && error.movable) || moves >= MOVES) throw error;
         }
@@ -201,13 +235,30 @@ export class ConnectionPool {
 
   /** Connections of the node open now (or opening). */
   get openNow(): number {
-    return this.#lanes.filter((use) => use.attached && (use.peek()?.live ?? false)).length;
+    return this.#lanes.filter(
+      (use) => use.isConnected || (use.attached && use.peek()?.lifecycle.isConnecting),
+    ).length;
   }
 
   /** Session channels in use on the node's connections. */
   get sessionsInUse(): number {
     return this.#lanes.reduce((sum, use) => sum + use.sessionsInUse, 0);
   }
+}
+
+/** Commands holding a connection or on their way to it (none when it is not there). */
+function commandsOn(entry: SharedConnection | undefined): number {
+  return entry?.commands ?? 0;
+}
+
+/**
+ * An error of opening a connection (not of a command on it): the server refused it or could not
+ * be reached. A host key refused is not one: that must fail loudly, never be worked around.
+ */
+function isConnectFailure(error: unknown): boolean {
+  return (
+    error instanceof SshError && (error.code === SshErrorCode.CONNECT || error.code === SshErrorCode.AUTH)
+  );
 }
 
 /** Whether a connection has a free channel for one more command (its commands and SFTP sessions counted). */

@@ -12,6 +12,8 @@ export class Credentials {
   readonly agent: string | undefined;
   /** The password to try last, if any. */
   readonly password: string | undefined;
+  /** The `agent` option as given: a socket, false for none, undefined for the default. */
+  readonly givenAgent: string | false | undefined;
   readonly #specs: readonly KeySpec[] | undefined;
   readonly #transport: Transport;
   #keys: Promise<PrivateKey[]> | undefined;
@@ -26,10 +28,25 @@ export class Credentials {
     password: string | undefined,
     transport: Transport,
   ) {
-    this.#specs = specs;
+    this.#specs = specs === undefined ? undefined : [...specs];
+    this.givenAgent = agent;
     this.agent = agent === false ? undefined : (agent ?? process.env.SSH_AUTH_SOCK);
     this.password = password;
     this.#transport = transport;
+  }
+
+  /** The key files given, by path, in order; undefined with no keys given, or one given in memory. */
+  get keyPaths(): readonly string[] | undefined {
+    const keys = this.#specs;
+    if (keys === undefined || keys.length === 0 || this.keysInMemory) return undefined;
+    return keys.map((key) => (typeof key === 'string' ? key : (key as { path: string }).path));
+  }
+
+  /** Whether a key was given in memory: key text, bytes, a loaded key. */
+  get keysInMemory(): boolean {
+    return (this.#specs ?? []).some((key) =>
+      typeof key === 'string' ? key.includes('PRIVATE KEY-----') : Buffer.isBuffer(key) || !('path' in key),
+    );
   }
 
   /** Whether the node relies on the default key files (no `keys` given). */

@@ -20,6 +20,7 @@ export function throughGateway(
   host: string,
   port: number,
   forWhom: () => string,
+  noDelay = true,
 ): Dial {
   return async (signal) => {
     const end = gateway();
@@ -37,7 +38,7 @@ export function throughGateway(
           { cause: error, node: forWhom() },
         );
       });
-      await noDelayOn(connection);
+      if (noDelay) await noDelayOn(connection, signal);
       try {
         stream = await connection.forwardOut(host, port);
       } catch (error) {
@@ -78,37 +79,51 @@ const NO_DELAY_LIMIT = 2_000;
  * acknowledged — and Linux delays ACKs up to 40 ms: commands through the gateway, when several ran
  * at once, took ~44 ms each instead of ~3 (bench/README.md). One `true` on the gateway connection,
  * once, before its first tunnel, turns it on. Best effort: a gateway that refuses sessions or
- * whose shell is `nologin` is used as before.
+ * whose shell is `nologin` is used as before. (A forced command — `ForceCommand`, `command=` in
+ * authorized_keys — runs instead of `true`: the gateway node's `tunnelNoDelay: false` skips it.)
+ * `signal` stops this caller's wait, not the command.
  */
-function noDelayOn(connection: Connection): Promise<void> {
+function noDelayOn(connection: Connection, signal: AbortSignal): Promise<void> {
   let done = noDelayDone.get(connection);
   if (done === undefined) {
     done = runTrue(connection);
     noDelayDone.set(connection, done);
   }
-  return done;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void done.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 async function runTrue(connection: Connection): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let late = false;
   let channel: Awaited<ReturnType<Connection['exec']>> | undefined;
   const exited = (async () => {
     channel = await connection.exec('true', {});
+    // opened after we stopped waiting: nobody will close it but us
+    if (late) channel.close();
     channel.stdout.resume();
     channel.stderr.resume();
     await channel.exit;
   })();
   // the channel's opening and the command are bounded by the connection, not by us: we wait
-  // NO_DELAY_LIMIT at most, then close the channel if it is open
-  const late = new Promise<void>((resolve) => {
+  // NO_DELAY_LIMIT at most, then close the channel (now, or as soon as it opens)
+  const tooLong = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, NO_DELAY_LIMIT);
   });
   try {
-    await Promise.race([exited, late]);
+    await Promise.race([exited, tooLong]);
   } catch {
     // refused, or the connection went: the tunnel's own opening will say what is wrong
   } finally {
     clearTimeout(timer);
+    late = true;
     channel?.close();
   }
   exited.catch(() => undefined);

@@ -76,6 +76,7 @@ export const SSH_NODE_OPTION_RULES = {
     (value) => finiteAtLeast(0)(value) && (value as number) <= MAX_DURATION,
     `a number of milliseconds from 0 to ${MAX_DURATION}`,
   ],
+  tunnelNoDelay: [(value) => typeof value === 'boolean', 'a boolean'],
   shareConnection: [(value) => typeof value === 'boolean', 'a boolean'],
   formatter: [
     (value) => typeof value === 'object' && value !== null && typeof (value as Formatter).line === 'function',
@@ -118,10 +119,6 @@ export function parseSshNodeOptions<Options extends { hostname: string }>(
     if (rule === undefined) throw invalid(name, 'unknown option');
     if (value !== undefined && !rule[0](value))
       throw invalid(name, `expected ${rule[1]}, got ${shown(value)}`);
-  }
-  const { connections, maxConnections } = given;
-  if (typeof connections === 'number' && typeof maxConnections === 'number' && maxConnections < connections) {
-    throw invalid('maxConnections', `expected at least connections (${connections}), got ${maxConnections}`);
   }
   return { ...given } as Options;
 }
