@@ -16,6 +16,8 @@ import { createRequire } from 'node:module';
 import type Nunjucks from 'nunjucks';
 import type { Environment } from 'nunjucks';
 import { DeferredError, DeferredErrorCode } from './errors.js';
+import { addJinjaFiltersAndTests } from './jinja-filters.js';
+import { pythonStr, stringMethod } from './python-methods.js';
 
 /** Single-quotes a value for a POSIX shell: `it's` → `'it'\''s'`. */
 export function shquote(value: unknown): string {
@@ -25,7 +27,13 @@ export function shquote(value: unknown): string {
 /** nunjucks' parser and runtime: public in the package, absent from its type definitions. */
 interface Internals {
   parser: { parse(src: string, extensions: unknown[], options: object): unknown };
-  runtime: { contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown };
+  runtime: {
+    contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown;
+    memberLookup(obj: unknown, name: unknown, ...rest: unknown[]): unknown;
+    suppressValue(value: unknown, autoescape: boolean): unknown;
+    ensureDefined(value: unknown, lineno: number, colno: number): unknown;
+  };
+  installJinjaCompat(): void;
 }
 
 /**
@@ -56,6 +64,25 @@ function nunjucksEngine(): Engine {
   if (engine !== undefined) return engine;
   const nunjucks = createRequire(import.meta.url)('nunjucks') as typeof Nunjucks;
   const internals = nunjucks as unknown as Internals;
+  // Jinja2's Python: True/False/None, slices, dict and list methods (nunjucks' own compat), and
+  // str methods (ours) — installed before the lookup below, which must not see True as missing
+  internals.installJinjaCompat();
+  const member = internals.runtime.memberLookup;
+  internals.runtime.memberLookup = function memberLookup(obj, name, ...rest) {
+    if (typeof obj === 'string' && rest.length < 2) {
+      const method = stringMethod(obj, name);
+      if (method !== undefined) return method;
+    }
+    return member.call(this, obj, name, ...rest);
+  };
+  // printed as Python prints them: True, False, None (a strict render prints None, as Jinja does:
+  // only an undefined value is an error)
+  const suppress = internals.runtime.suppressValue;
+  internals.runtime.suppressValue = (value, autoescape) =>
+    suppress(typeof value === 'boolean' || value === null ? pythonStr(value) : value, autoescape);
+  const ensure = internals.runtime.ensureDefined;
+  internals.runtime.ensureDefined = (value, lineno, colno) =>
+    value === null ? value : ensure(value, lineno, colno);
   const lookup = internals.runtime.contextOrFrameLookup;
   internals.runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, name) {
     const value = lookup.call(this, context, frame, name);
@@ -67,9 +94,11 @@ function nunjucksEngine(): Engine {
   };
   const strict = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
   strict.addFilter('shquote', shquote);
+  addJinjaFiltersAndTests(strict);
   strictFilters(strict);
   const lenient = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
   lenient.addFilter('shquote', shquote);
+  addJinjaFiltersAndTests(lenient);
   lenientFilters(lenient);
   engine = { parser: internals.parser, strict, lenient };
   return engine;

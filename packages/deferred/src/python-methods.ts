@@ -1,0 +1,189 @@
+/**
+ * Python's `str` methods, as Jinja2 templates call them on strings (`host.upper()`,
+ * `line.split(':')`, `'{}-{}'.format(a, b)`): nunjucks looks members up on JavaScript strings,
+ * which have other names (`toUpperCase`) or other meanings (`'a b'.split()` does not split,
+ * `replace` replaces only the first). These follow Python's semantics.
+ */
+
+/** nunjucks' keyword arguments (`f(x, sep=',')`): a last argument marked `__keywords`. */
+export function splitKeywords(args: readonly unknown[]): {
+  positional: unknown[];
+  keywords: Record<string, unknown>;
+} {
+  const last = args.at(-1);
+  if (typeof last === 'object' && last !== null && Object.hasOwn(last, '__keywords')) {
+    const { __keywords: _marker, ...keywords } = last as Record<string, unknown>;
+    return { positional: args.slice(0, -1), keywords };
+  }
+  return { positional: [...args], keywords: {} };
+}
+
+const WHITESPACE = ' \t\n\r\f\v';
+
+function stripChars(text: string, chars: unknown, left: boolean, right: boolean): string {
+  const set = typeof chars === 'string' ? chars : WHITESPACE;
+  let start = 0;
+  let end = text.length;
+  if (left) while (start < end && set.includes(text.charAt(start))) start++;
+  if (right) while (end > start && set.includes(text.charAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+/** Python's `str.split(sep=None, maxsplit=-1)`. */
+function pythonSplit(text: string, sep: unknown, maxsplit: unknown): string[] {
+  const limit = typeof maxsplit === 'number' && maxsplit >= 0 ? maxsplit : Number.POSITIVE_INFINITY;
+  if (sep === undefined || sep === null) {
+    // runs of whitespace, none at the ends
+    const words: string[] = [];
+    let rest = text.replace(/^\s+/, '');
+    while (rest.length > 0) {
+      if (words.length === limit) {
+        words.push(rest);
+        break;
+      }
+      const match = /\s+/.exec(rest);
+      if (match === null) {
+        words.push(rest);
+        break;
+      }
+      words.push(rest.slice(0, match.index));
+      rest = rest.slice(match.index + match[0].length);
+    }
+    return words;
+  }
+  const separator = String(sep);
+  if (separator === '') throw new Error('empty separator');
+  const parts: string[] = [];
+  let rest = text;
+  for (let at = rest.indexOf(separator); at >= 0 && parts.length < limit; at = rest.indexOf(separator)) {
+    parts.push(rest.slice(0, at));
+    rest = rest.slice(at + separator.length);
+  }
+  parts.push(rest);
+  return parts;
+}
+
+/** `str.format`: `{}`, `{0}`, `{name}`, `{{` and `}}`; no format specs. */
+function pythonFormat(text: string, args: readonly unknown[]): string {
+  const { positional, keywords } = splitKeywords(args);
+  let next = 0;
+  return text.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (whole, field: string | undefined) => {
+    if (whole === '{{') return '{';
+    if (whole === '}}') return '}';
+    const name = (field ?? '').split(/[:!]/)[0] ?? '';
+    const value =
+      name === '' ? positional[next++] : /^\d+$/.test(name) ? positional[Number(name)] : keywords[name];
+    if (value === undefined) throw new Error(`format: no value for {${name}}`);
+    return pythonStr(value);
+  });
+}
+
+/** How Python's `str()` shows a value: what `format` and `%` insert. */
+export function pythonStr(value: unknown): string {
+  if (value === null) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  return String(value);
+}
+
+const matchesAny = (text: string, what: unknown, test: (text: string, part: string) => boolean): boolean =>
+  Array.isArray(what) ? what.some((part) => test(text, String(part))) : test(text, String(what));
+
+/** The methods, called with the string as `this`. */
+const STRING_METHODS: Record<string, (this: string, ...args: unknown[]) => unknown> = {
+  upper() {
+    return this.toUpperCase();
+  },
+  lower() {
+    return this.toLowerCase();
+  },
+  strip(chars) {
+    return stripChars(this, chars, true, true);
+  },
+  lstrip(chars) {
+    return stripChars(this, chars, true, false);
+  },
+  rstrip(chars) {
+    return stripChars(this, chars, false, true);
+  },
+  split(...args) {
+    const { positional, keywords } = splitKeywords(args);
+    return pythonSplit(this, positional[0] ?? keywords.sep, positional[1] ?? keywords.maxsplit);
+  },
+  splitlines() {
+    const lines = this.split(/\r\n|\r|\n/);
+    if (lines.at(-1) === '') lines.pop();
+    return lines;
+  },
+  startswith(prefix) {
+    return matchesAny(this, prefix, (text, part) => text.startsWith(part));
+  },
+  endswith(suffix) {
+    return matchesAny(this, suffix, (text, part) => text.endsWith(part));
+  },
+  replace(old, replacement, count) {
+    const from = String(old);
+    const to = String(replacement);
+    const limit = typeof count === 'number' && count >= 0 ? count : Number.POSITIVE_INFINITY;
+    if (from === '') return this;
+    const parts = this.split(from);
+    if (parts.length - 1 <= limit) return parts.join(to);
+    return parts.slice(0, limit + 1).join(to) + from + parts.slice(limit + 1).join(from);
+  },
+  format(...args) {
+    return pythonFormat(this, args);
+  },
+  capitalize() {
+    return this.charAt(0).toUpperCase() + this.slice(1).toLowerCase();
+  },
+  title() {
+    return this.toLowerCase().replace(
+      /(^|[^A-Za-z])([a-z])/g,
+      (_all, before: string, letter: string) => before + letter.toUpperCase(),
+    );
+  },
+  join(items) {
+    return (Array.isArray(items) ? items : [...String(items)]).map(String).join(this);
+  },
+  find(sub) {
+    return this.indexOf(String(sub));
+  },
+  count(sub) {
+    const part = String(sub);
+    return part === '' ? this.length + 1 : this.split(part).length - 1;
+  },
+  zfill(width) {
+    const sign = /^[+-]/.test(this) ? this.charAt(0) : '';
+    return sign + this.slice(sign.length).padStart(Number(width) - sign.length, '0');
+  },
+  ljust(width, fill = ' ') {
+    return this.padEnd(Number(width), String(fill));
+  },
+  rjust(width, fill = ' ') {
+    return this.padStart(Number(width), String(fill));
+  },
+  isdigit() {
+    return /^\d+$/.test(this);
+  },
+  isalpha() {
+    return /^[A-Za-z]+$/.test(this);
+  },
+  isalnum() {
+    return /^[A-Za-z0-9]+$/.test(this);
+  },
+  isspace() {
+    return /^\s+$/.test(this);
+  },
+  islower() {
+    return /[a-z]/.test(this) && this === this.toLowerCase();
+  },
+  isupper() {
+    return /[A-Z]/.test(this) && this === this.toUpperCase();
+  },
+};
+
+/** The Python method `name` of a string, bound to it; undefined when Python's `str` has none of that name here. */
+export function stringMethod(text: string, name: unknown): ((...args: unknown[]) => unknown) | undefined {
+  if (typeof name !== 'string' || !Object.hasOwn(STRING_METHODS, name)) return undefined;
+  return (STRING_METHODS[name] as (this: string, ...args: unknown[]) => unknown).bind(text);
+}
