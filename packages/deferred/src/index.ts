@@ -6,5 +6,5 @@
 export { Capture } from './capture.js';
 export { Deferred } from './deferred.js';
 export { DeferredError, DeferredErrorCode } from './errors.js';
-export { renderTemplate, shquote } from './render.js';
+export { type RenderOptions, renderTemplate, shquote } from './render.js';
 export { Variables } from './variables.js';

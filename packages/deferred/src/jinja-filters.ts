@@ -5,7 +5,7 @@
  * nunjucks as a last object marked `__keywords`.
  */
 import type { Environment } from 'nunjucks';
-import { pythonStr, splitKeywords } from './python-methods.js';
+import { printf, pythonStr, splitKeywords } from './python-methods.js';
 
 type Filter = (this: FilterContext, ...args: unknown[]) => unknown;
 interface FilterContext {
@@ -66,20 +66,6 @@ function pythonJson(value: unknown, indent: number | undefined, depth = 0): stri
       `${pythonJson(key, indent)}: ${pythonJson((value as Record<string, unknown>)[key], indent, depth + 1)}`,
   );
   return `{${inner}${entries.join(comma + inner)}${outer}}`;
-}
-
-/** printf-style `%s`, `%d`, `%i`, `%f`, `%r`, `%%` (Jinja's `format` filter, Python's `%`). */
-function printf(template: string, args: unknown[]): string {
-  let next = 0;
-  return template.replace(/%(\.\d+)?([sdifr%])/g, (_all, precision: string | undefined, kind: string) => {
-    if (kind === '%') return '%';
-    if (next >= args.length) throw new Error('format: not enough arguments for the format string');
-    const value = args[next++];
-    if (kind === 'd' || kind === 'i') return String(Math.trunc(Number(value)));
-    if (kind === 'f') return Number(value).toFixed(precision === undefined ? 6 : Number(precision.slice(1)));
-    if (kind === 'r') return typeof value === 'string' ? `'${value}'` : pythonStr(value);
-    return pythonStr(value);
-  });
 }
 
 /** Filters with Jinja2's names, arguments and results. */

@@ -187,3 +187,46 @@ export function stringMethod(text: string, name: unknown): ((...args: unknown[])
   if (typeof name !== 'string' || !Object.hasOwn(STRING_METHODS, name)) return undefined;
   return (STRING_METHODS[name] as (this: string, ...args: unknown[]) => unknown).bind(text);
 }
+
+/**
+ * printf-style formatting, as Python's `%` and Jinja's `format` filter do it: `%s`, `%d`, `%i`,
+ * `%f` (`%.2f`), `%r`, `%%`, and `%(name)s` from a mapping.
+ */
+export function printf(template: string, args: unknown[] | Record<string, unknown>): string {
+  let next = 0;
+  return template.replace(
+    /%(?:\((\w+)\))?(\.\d+)?([sdifr%])/g,
+    (_all, key: string | undefined, precision: string | undefined, kind: string) => {
+      if (kind === '%') return '%';
+      let value: unknown;
+      if (key !== undefined) {
+        if (Array.isArray(args) || !Object.hasOwn(args, key))
+          throw new Error(`format: no value for %(${key})`);
+        value = args[key];
+      } else {
+        const list = Array.isArray(args) ? args : [args];
+        if (next >= list.length) throw new Error('format: not enough arguments for the format string');
+        value = list[next++];
+      }
+      if (kind === 'd' || kind === 'i') return String(Math.trunc(Number(value)));
+      if (kind === 'f')
+        return Number(value).toFixed(precision === undefined ? 6 : Number(precision.slice(1)));
+      if (kind === 'r') return typeof value === 'string' ? `'${value}'` : pythonStr(value);
+      return pythonStr(value);
+    },
+  );
+}
+
+/** Python's `%`: string formatting for a string on the left, else the modulo with the divisor's sign. */
+export function pythonModulo(left: unknown, right: unknown): unknown {
+  if (typeof left === 'string') {
+    const args = Array.isArray(right)
+      ? right
+      : right !== null && typeof right === 'object'
+        ? (right as Record<string, unknown>)
+        : [right];
+    return printf(left, args);
+  }
+  const [a, b] = [Number(left), Number(right)];
+  return a - b * Math.floor(a / b);
+}

@@ -1,172 +1,19 @@
 /**
- * Jinja-style rendering with nunjucks: the only module that uses it.
+ * Jinja2 rendering (the engine: engine.ts, nunjucks made to read Jinja2):
  *
  * - autoescape is OFF: templates are shell commands, `&&`, `<` and quotes must pass intact
  *   (nunjucks escapes HTML by default);
  * - strict rendering names the variable that is missing (nunjucks' own error does not);
  * - lenient rendering leaves a missing variable visible as `{{ name }}`, as Jinja's
  *   DebugUndefined does for apssh, so that labels, graphs and dry runs show the template;
- * - a `shquote` filter quotes a value for a POSIX shell.
- *
- * nunjucks (25 modules, ~15–20 ms) is loaded by the first render or parse, not on import: a
- * script that never renders a template does not pay for it. It is CommonJS, so a synchronous
- * `require` loads it, and rendering stays synchronous.
+ * - a `shquote` filter quotes a value for a POSIX shell;
+ * - `{% include %}` reads files from the search path a caller gives (a scenario's directory).
  */
-import { createRequire } from 'node:module';
-import type Nunjucks from 'nunjucks';
-import type { Environment } from 'nunjucks';
+import { environments, FOR_MISSING, noteLookups, parse } from './engine.js';
 import { DeferredError, DeferredErrorCode } from './errors.js';
-import { addJinjaFiltersAndTests } from './jinja-filters.js';
-import { pythonStr, stringMethod } from './python-methods.js';
+import { placeholder } from './placeholder.js';
 
-/** Single-quotes a value for a POSIX shell: `it's` → `'it'\''s'`. */
-export function shquote(value: unknown): string {
-  return `'${String(value).replace(/'/g, `'\\''`)}'`;
-}
-
-/** nunjucks' parser and runtime: public in the package, absent from its type definitions. */
-interface Internals {
-  parser: { parse(src: string, extensions: unknown[], options: object): unknown };
-  runtime: {
-    contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown;
-    memberLookup(obj: unknown, name: unknown, ...rest: unknown[]): unknown;
-    suppressValue(value: unknown, autoescape: boolean): unknown;
-    ensureDefined(value: unknown, lineno: number, colno: number): unknown;
-  };
-  installJinjaCompat(): void;
-}
-
-/**
- * The names looked up without a value during the render in progress (renders are synchronous).
- * nunjucks copies the context it is given, so a Proxy cannot observe lookups: its runtime's
- * lookup function is wrapped instead. Outside our renders the wrapper only passes through.
- */
-let lookups: Lookups | undefined;
-interface Lookups {
-  /** Every name looked up in vain. */
-  readonly missing: Set<string>;
-  /** The name of the latest lookup, if it found nothing: what a failing expression used. */
-  last: string | undefined;
-}
-
-/** What the first render sets up: nunjucks' parser and our two environments. */
-interface Engine {
-  readonly parser: Internals['parser'];
-  /** A missing value throws. */
-  readonly strict: Environment;
-  /** Missing values are placeholders. */
-  readonly lenient: Environment;
-}
-let engine: Engine | undefined;
-
-/** Loads nunjucks and sets up the environments, on the first call. */
-function nunjucksEngine(): Engine {
-  if (engine !== undefined) return engine;
-  const nunjucks = createRequire(import.meta.url)('nunjucks') as typeof Nunjucks;
-  const internals = nunjucks as unknown as Internals;
-  // Jinja2's Python: True/False/None, slices, dict and list methods (nunjucks' own compat), and
-  // str methods (ours) — installed before the lookup below, which must not see True as missing
-  internals.installJinjaCompat();
-  const member = internals.runtime.memberLookup;
-  internals.runtime.memberLookup = function memberLookup(obj, name, ...rest) {
-    if (typeof obj === 'string' && rest.length < 2) {
-      const method = stringMethod(obj, name);
-      if (method !== undefined) return method;
-    }
-    return member.call(this, obj, name, ...rest);
-  };
-  // printed as Python prints them: True, False, None (a strict render prints None, as Jinja does:
-  // only an undefined value is an error)
-  const suppress = internals.runtime.suppressValue;
-  internals.runtime.suppressValue = (value, autoescape) =>
-    suppress(typeof value === 'boolean' || value === null ? pythonStr(value) : value, autoescape);
-  const ensure = internals.runtime.ensureDefined;
-  internals.runtime.ensureDefined = (value, lineno, colno) =>
-    value === null ? value : ensure(value, lineno, colno);
-  const lookup = internals.runtime.contextOrFrameLookup;
-  internals.runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, name) {
-    const value = lookup.call(this, context, frame, name);
-    if (lookups !== undefined) {
-      lookups.last = value === undefined ? name : undefined;
-      if (value === undefined) lookups.missing.add(name);
-    }
-    return value;
-  };
-  const strict = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
-  strict.addFilter('shquote', shquote);
-  addJinjaFiltersAndTests(strict);
-  strictFilters(strict);
-  const lenient = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
-  lenient.addFilter('shquote', shquote);
-  addJinjaFiltersAndTests(lenient);
-  lenientFilters(lenient);
-  engine = { parser: internals.parser, strict, lenient };
-  return engine;
-}
-
-/** nunjucks' syntax tree of a template. @throws when the template is malformed */
-function parse(template: string): unknown {
-  return nunjucksEngine().parser.parse(template, [], {});
-}
-
-/** Filters that are meant for missing values. */
-const FOR_MISSING = new Set(['default', 'd']);
-
-/** A filter was given an undefined value (strict rendering). */
-class UndefinedInFilter extends Error {
-  readonly filter: string;
-  constructor(filter: string) {
-    super(`an undefined value reached the filter "${filter}"`);
-    this.filter = filter;
-  }
-}
-
-type Filter = (this: unknown, ...args: unknown[]) => unknown;
-type FilterMap = Record<string, Filter>;
-
-/**
- * nunjucks' filters turn `undefined` into '' or 'undefined' (`{{ typo | shquote }}` would run
- * `echo 'undefined'`): in strict rendering, a filter given an undefined value fails, as Jinja's
- * StrictUndefined does; `default` is the exception.
- */
-function strictFilters(env: Environment): void {
-  const filters = (env as unknown as { filters: FilterMap }).filters;
-  for (const [name, filter] of Object.entries(filters)) {
-    if (FOR_MISSING.has(name)) continue;
-    filters[name] = function strict(this: unknown, ...args: unknown[]) {
-      if (args.some((arg) => arg === undefined)) throw new UndefinedInFilter(name);
-      return filter.apply(this, args);
-    };
-  }
-}
-
-/**
- * In lenient rendering, a filter given a placeholder gives back the placeholder of the whole
- * expression (`{{ pods | upper }}` stays `{{ pods | upper }}`); `default` and `is defined` see a
- * placeholder as the missing value it stands for.
- */
-function lenientFilters(env: Environment): void {
-  const filters = (env as unknown as { filters: FilterMap }).filters;
-  for (const [name, filter] of Object.entries(filters)) {
-    filters[name] = function lenient(this: unknown, ...args: unknown[]) {
-      const [value, ...rest] = args;
-      if (FOR_MISSING.has(name) && isPlaceholder(value)) return filter.apply(this, [undefined, ...rest]);
-      if (!args.some(isPlaceholder)) return filter.apply(this, args);
-      const shown = rest.length === 0 ? name : `${name}(${rest.map(expressionText).join(', ')})`;
-      return placeholder(`${expressionText(value)} | ${shown}`, false);
-    };
-  }
-  const tests = (env as unknown as { tests: FilterMap }).tests;
-  const defined = tests.defined;
-  tests.defined = (value: unknown) => !isPlaceholder(value) && defined?.(value) === true;
-  tests.undefined = (value: unknown) => isPlaceholder(value) || value === undefined;
-}
-
-/** How a filter argument reads in a placeholder. */
-function expressionText(value: unknown): string {
-  if (isPlaceholder(value)) return value[PLACEHOLDER];
-  return typeof value === 'string' ? `'${value.replace(/'/g, "\\'")}'` : String(value);
-}
+export { shquote } from './shquote.js';
 
 /**
  * The names a template reads from its context, in order of appearance: loop variables,
@@ -220,18 +67,15 @@ function collectLocal(node: unknown, into: Set<string>): void {
  * Renders strictly: a missing variable that is printed, filtered or looked into throws
  * `ERR_UNDEFINED_VARIABLE` naming it; a malformed template throws `ERR_TEMPLATE`.
  */
-export function renderStrict(template: string, values: Record<string, unknown>): string {
-  const seen: Lookups = { missing: new Set(), last: undefined };
-  // a value may render a template of its own (a Deferred in Variables): restore, not reset
-  const outer = lookups;
-  lookups = seen;
+export function renderStrict(template: string, values: Record<string, unknown>, searchPath = ''): string {
+  const { seen, end } = noteLookups();
   let output: string;
   try {
-    output = nunjucksEngine().strict.renderString(template, values);
+    output = environments(searchPath).strict.renderString(template, values);
   } catch (error) {
     throw strictError(template, seen.last, error);
   } finally {
-    lookups = outer;
+    end();
   }
   // Operators are plain JavaScript in nunjucks: `{{ missing + 1 }}` prints NaN, `missing ~ 'x'`
   // prints undefinedx. A missing name used as an operand, with such output, is that mistake;
@@ -362,10 +206,10 @@ function isMalformed(template: string): boolean {
  * `{{ name.attr }}`, filters of it as `{{ name | upper }}`); a template that cannot render
  * comes back as it is.
  */
-export function renderLenient(template: string, values: Record<string, unknown>): string {
+export function renderLenient(template: string, values: Record<string, unknown>, searchPath = ''): string {
   // First as Jinja would: `default` and `is defined` see missing names as undefined.
   try {
-    return renderStrict(template, values);
+    return renderStrict(template, values, searchPath);
   } catch {
     // some name is missing where it is used: show it as {{ name }}
   }
@@ -373,42 +217,10 @@ export function renderLenient(template: string, values: Record<string, unknown>)
   for (const name of contextNames(template))
     if (values[name] === undefined) context[name] = placeholder(name);
   try {
-    return nunjucksEngine().lenient.renderString(template, { ...context, ...values });
+    return environments(searchPath).lenient.renderString(template, { ...context, ...values });
   } catch {
     return template;
   }
-}
-
-/** The key under which a placeholder tells the expression it stands for. */
-const PLACEHOLDER = Symbol('jobgraph.placeholder');
-
-function isPlaceholder(value: unknown): value is { [PLACEHOLDER]: string } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Record<symbol, unknown>)[PLACEHOLDER] === 'string'
-  );
-}
-
-/**
- * What a missing variable renders as: its own `{{ name }}`, attributes included (when
- * `attributes`, `{{ pod.name }}`).
- */
-function placeholder(path: string, attributes = true): unknown {
-  const text = `{{ ${path} }}`;
-  return new Proxy(
-    {},
-    {
-      get(_target, name) {
-        if (name === PLACEHOLDER) return path;
-        if (name === 'toString' || name === 'valueOf') return () => text;
-        if (name === Symbol.toPrimitive) return () => text;
-        if (typeof name === 'symbol' || name === 'then' || name === 'toJSON' || name === 'length')
-          return undefined;
-        return attributes ? placeholder(`${path}.${name}`) : undefined;
-      },
-    },
-  );
 }
 
 function oneLine(template: string): string {
@@ -420,18 +232,30 @@ function why(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** Options of {@link renderTemplate}. */
+export interface RenderOptions {
+  /** Where `{% include 'x' %}` and `{% import 'x' as m %}` find `x`: a scenario's directory. @default none (no file can be included) */
+  readonly searchPath?: string;
+}
+
 /**
- * Renders any text (a whole scenario file, say) with plain values: `strict` throws
- * `ERR_UNDEFINED_VARIABLE` on a missing name, `lenient` keeps it as `{{ name }}`.
+ * Renders any text (a whole scenario file, say) with plain values, as Jinja2 does (see the
+ * compatibility table in the package's README): `strict` throws `ERR_UNDEFINED_VARIABLE` on a
+ * missing name, `lenient` keeps it as `{{ name }}`.
  * @example
  * ```ts
  * renderTemplate('gateway: {{ gateway }}', { gateway: 'faraday' }, 'strict')   // 'gateway: faraday'
+ * renderTemplate("{{ nodes.values() | join(' ') }}", { nodes: { a: 'fit01', b: 'fit02' } })   // 'fit01 fit02'
  * ```
  */
 export function renderTemplate(
   template: string,
   values: Record<string, unknown>,
   mode: 'strict' | 'lenient' = 'strict',
+  options: RenderOptions = {},
 ): string {
-  return mode === 'strict' ? renderStrict(template, values) : renderLenient(template, values);
+  const searchPath = options.searchPath ?? '';
+  return mode === 'strict'
+    ? renderStrict(template, values, searchPath)
+    : renderLenient(template, values, searchPath);
 }

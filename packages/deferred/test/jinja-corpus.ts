@@ -262,6 +262,12 @@ export const CORPUS: readonly CorpusCase[] = [
   },
   // expressions
   {
+    name: "Python's % formatting, with a tuple and a mapping; % of negative numbers",
+    template: "{{ '%s@%s' % (user, host) }} {{ '%d%%' % 42 }} {{ '%(h)s' % {'h': host} }} {{ -7 % 3 }}",
+    context: { user: 'root', host: 'fit01' },
+    expected: 'root@fit01 42% fit01 2',
+  },
+  {
     name: 'inline if, ~, arithmetic',
     template: "{{ 'on' if flag else 'off' }} {{ 'fit' ~ 1 }} {{ 7 // 2 }} {{ 2 ** 3 }} {{ 7 % 3 }}",
     context: { flag: false },
