@@ -25,6 +25,7 @@ interface Internals {
   };
   installJinjaCompat(): void;
   compiler: { Compiler: { prototype: Record<string, unknown> } };
+  nodes: { Symbol: { prototype: { value?: unknown; toString(): string } } };
 }
 
 /**
@@ -86,6 +87,11 @@ function nunjucksEngine(): Engine {
     this._emit(',');
     this.compile(node.right, frame);
     this._emit(')');
+  };
+  // `{% for a, b in … %}` sets its variables in the frame under the name `"${symbol}"` (a nunjucks
+  // bug): "[object Object]", so an `{% include %}` in the loop could not see them, as Jinja2's does
+  internals.nodes.Symbol.prototype.toString = function toString(this: { value?: unknown }) {
+    return String(this.value);
   };
   // a tuple `(a, b)` as a list (nunjucks compiles it to JavaScript's comma operator: b)
   const groupAsIs = internals.compiler.Compiler.prototype.compileGroup as (...args: unknown[]) => void;

@@ -232,6 +232,66 @@ function why(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** Where a name is read as the list of a `for` loop. */
+export interface LoopSource {
+  readonly name: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based. */
+  readonly column: number;
+}
+
+/**
+ * The context names that `for` loops of a template iterate over (`nodes` in `{% for f, h in
+ * nodes.items() %}`), where they are: a lenient render cannot keep such a loop for later when the
+ * name is missing, so a caller may want to say so. Loop variables of enclosing loops are left out.
+ */
+export function loopSources(template: string): LoopSource[] {
+  const found: LoopSource[] = [];
+  const local = new Set<string>();
+  type Node = {
+    typename?: string;
+    value?: unknown;
+    target?: unknown;
+    lineno?: number;
+    colno?: number;
+    arr?: unknown;
+    name?: unknown;
+  };
+  const root = (node: unknown): Node | undefined => {
+    const typed = node as Node | null;
+    if (typed?.typename === 'Symbol') return typed;
+    if (typed?.typename === 'LookupVal' || typed?.typename === 'FunCall')
+      return root(typed.target ?? (typed as { name?: unknown }).name);
+    if (typed?.typename === 'Filter')
+      return root((typed as { args?: { children?: unknown[] } }).args?.children?.[0]);
+    return undefined;
+  };
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    const typed = node as Node;
+    if (typed.typename === 'For') {
+      const symbol = root(typed.arr);
+      if (symbol !== undefined && typeof symbol.value === 'string' && !local.has(symbol.value)) {
+        found.push({ name: symbol.value, line: (symbol.lineno ?? 0) + 1, column: (symbol.colno ?? 0) + 1 });
+      }
+      collectLocal(typed.name, local);
+    }
+    if (typed.typename === 'Set') collectLocal((typed as { targets?: unknown }).targets, local);
+    for (const [key, value] of Object.entries(node)) if (key !== 'lineno' && key !== 'colno') walk(value);
+  };
+  try {
+    walk(parse(template));
+  } catch {
+    return [];
+  }
+  return found;
+}
+
 /** Options of {@link renderTemplate}. */
 export interface RenderOptions {
   /** Where `{% include 'x' %}` and `{% import 'x' as m %}` find `x`: a scenario's directory. @default none (no file can be included) */

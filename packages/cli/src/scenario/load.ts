@@ -4,14 +4,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Scheduler } from '@jobgraph/core';
-import { renderTemplate, Variables } from '@jobgraph/deferred';
+import { Variables } from '@jobgraph/deferred';
 import type { CommandNode, SshJob } from '@jobgraph/ssh';
 import { LineCounter, parseDocument } from 'yaml';
 import { buildJobs, buildNodes } from './build.js';
 import { checkReferences, checkRunTimeTemplates } from './checks.js';
 import { ScenarioError, type ScenarioProblem } from './errors.js';
 import { comparePaths, describeIssue } from './issues.js';
+import { renderOrThrow, TEMPLATE_SYNTAX } from './pre-render.js';
 import { type ScenarioFile, scenarioSchema } from './schema.js';
+
+export { TEMPLATE_SYNTAX } from './pre-render.js';
 
 export interface LoadScenarioOptions {
   /**
@@ -107,80 +110,6 @@ export async function parseScenario(
   problems.sort((a, b) => comparePaths(a.path, b.path));
   if (problems.length > 0 || !parsed.success) throw new ScenarioError(file, problems);
   return parsed.data;
-}
-
-/**
- * Renders `text` leniently (undefined names stay as `{{ name }}`). The lenient renderer gives the text
- * back unchanged when the template is broken: a strict render then tells why.
- */
-function renderOrThrow(file: string, text: string, values: Record<string, unknown>): string {
-  const rendered = renderTemplate(text, values, 'lenient');
-  if (rendered !== text || !TEMPLATE_SYNTAX.test(text)) return rendered;
-  try {
-    renderTemplate(text, values, 'strict');
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_UNDEFINED_VARIABLE') {
-      throw new ScenarioError(
-        file,
-        [{ file, path: '(root)', message: templateErrorText(file, text, error) }],
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-  return rendered;
-}
-
-/** What opens a Jinja tag, expression or comment: text holding it is read as a template. */
-export const TEMPLATE_SYNTAX = /\{\{|\{%|\{#/;
-
-/** `template error at x.yaml.j2:11:4: unknown block tag: endfo`, from what nunjucks says. */
-function templateErrorText(file: string, text: string, error: unknown): string {
-  const cause = (error as { cause?: unknown }).cause ?? error;
-  const message = (cause instanceof Error ? cause.message : String(cause)).replace(/\s*\n\s*/g, ' ');
-  const located = /\[Line (\d+), Column (\d+)\]\s*(.*)$/.exec(message);
-  if (located !== null) return `template error at ${file}:${located[1]}:${located[2]}: ${located[3]}`;
-  let reason = message.replace(/^\(unknown path\)\s*(Error: )?/, '');
-  if (/expected end of comment/.test(reason) && text.includes('${#')) {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, quoted for the user
-    reason += ' ({# opens a Jinja comment: write a shell ${#name} as {% raw %}${#name}{% endraw %})';
-  }
-  const offset = errorOffset(text, reason);
-  if (offset === undefined) return `template error: ${reason}`;
-  const before = text.slice(0, offset).split('\n');
-  return `template error at ${file}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}: ${reason}`;
-}
-
-/** Where the text opens a tag it never closes: the first `open` with no `close` before the next tag. */
-function unclosed(text: string, open: string, close: string): number | undefined {
-  for (let at = text.indexOf(open); at >= 0; at = text.indexOf(open, at + open.length)) {
-    const end = text.indexOf(close, at + open.length);
-    const next = text.slice(at + open.length).search(/\{[{%#]/);
-    if (end < 0 || (next >= 0 && at + open.length + next < end)) return at;
-  }
-  return undefined;
-}
-
-/**
- * Where nunjucks' error lies, for the errors it gives no line for: an unknown filter (its first
- * use), a tag left open. undefined when the text does not tell.
- */
-function errorOffset(text: string, reason: string): number | undefined {
-  const filter = /^filter not found: (\w+)/.exec(reason)?.[1];
-  if (filter !== undefined) {
-    // inside a tag only: `dmesg | head` in a command is a shell pipe, not a filter
-    const use = new RegExp(`\\|\\s*${filter}\\b`);
-    for (const tag of text.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)) {
-      const found = use.exec(tag[0]);
-      if (found !== null) return (tag.index ?? 0) + found.index + found[0].length - filter.length;
-    }
-    return undefined;
-  }
-  if (/expected variable end/.test(reason)) return unclosed(text, '{{', '}}');
-  if (/expected block end/.test(reason)) return unclosed(text, '{%', '%}');
-  if (/expected end of comment/.test(reason)) return unclosed(text, '{#', '#}');
-  return undefined;
 }
 
 /**

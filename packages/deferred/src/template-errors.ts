@@ -1,0 +1,56 @@
+/**
+ * What a template error means for someone who wrote Jinja2: nunjucks' messages name its own
+ * internals (`parseAggregate: expected comma after expression`, ``Unable to call `x["keys"]` ``);
+ * these say which Jinja2 construct is not supported, and what to write instead.
+ */
+
+/** One kind of error, recognised by nunjucks' message (and the template), and what to tell. */
+interface Hint {
+  readonly when: RegExp;
+  readonly also?: RegExp;
+  readonly say: (match: RegExpExecArray) => string;
+}
+
+const HINTS: readonly Hint[] = [
+  {
+    when: /unknown block tag: do\b/,
+    say: () => '{% do … %} (a Jinja2 extension) is not supported: write {% set _ = … %}',
+  },
+  {
+    when: /parseAggregate: expected comma after expression/,
+    also: /\[[^\]]*\bfor\b[^\]]*\bin\b/,
+    say: () =>
+      'a list comprehension ([x for x in …]) is not supported: build the list with a for loop and append, or use map/select filters',
+  },
+  {
+    when: /expected block end in if statement|unexpected token: in/,
+    also: /\bis\s+(not\s+)?in\b/,
+    say: () => 'the test `is in` is not supported: write `x in y` (or `x not in y`)',
+  },
+  {
+    when: /Unable to call `(\w+)\["(\w+)"\]`, which is undefined or falsey/,
+    say: (match) =>
+      `${match[1]}.${match[2]}() is not supported: ${match[1]} is undefined, or has no method ${match[2]} (see the Jinja2 table in @jobgraph/deferred's README)`,
+  },
+  {
+    when: /Unable to call `(\w+)`, which is undefined or falsey/,
+    say: (match) => `${match[1]}() is not defined (a macro or function of that name?)`,
+  },
+];
+
+/**
+ * nunjucks' error message (one line, `[Line x, Column y]` and `Error:` taken off) said in Jinja2's
+ * terms when it is a construct jobgraph does not support; else the message as it is.
+ */
+export function explainTemplateError(message: string, template: string): string {
+  const reason = message
+    .replace(/^\(unknown path\)\s*/, '')
+    .replace(/\[Line \d+, Column \d+\]\s*/, '')
+    .replace(/^(Template render error: )?(Error: )?/, '')
+    .trim();
+  for (const hint of HINTS) {
+    const match = hint.when.exec(reason);
+    if (match !== null && (hint.also === undefined || hint.also.test(template))) return hint.say(match);
+  }
+  return reason;
+}
