@@ -90,7 +90,7 @@ function nunjucksEngine(): Engine {
   };
   // `{% for a, b in … %}` sets its variables in the frame under the name `"${symbol}"` (a nunjucks
   // bug): "[object Object]", so an `{% include %}` in the loop could not see them, as Jinja2's does
-  internals.nodes.Symbol.prototype.toString = function toString(this: { value?: unknown }) {
+  internals.nodes.Symbol.prototype.toString = function symbolName(this: { value?: unknown }) {
     return String(this.value);
   };
   // a tuple `(a, b)` as a list (nunjucks compiles it to JavaScript's comma operator: b)

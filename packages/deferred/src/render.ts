@@ -12,6 +12,7 @@
 import { environments, FOR_MISSING, noteLookups, parse } from './engine.js';
 import { DeferredError, DeferredErrorCode } from './errors.js';
 import { placeholder } from './placeholder.js';
+import { explainTemplateError, templateErrorPosition } from './template-errors.js';
 
 export { shquote } from './shquote.js';
 
@@ -68,6 +69,10 @@ function collectLocal(node: unknown, into: Set<string>): void {
  * `ERR_UNDEFINED_VARIABLE` naming it; a malformed template throws `ERR_TEMPLATE`.
  */
 export function renderStrict(template: string, values: Record<string, unknown>, searchPath = ''): string {
+  // a loop over a missing name iterates nothing in nunjucks; Jinja2's StrictUndefined refuses it
+  for (const loop of loopSources(template)) {
+    if (values[loop.name] === undefined) throw undefinedVariable(template, loop.name, undefined);
+  }
   const { seen, end } = noteLookups();
   let output: string;
   try {
@@ -169,10 +174,13 @@ function strictError(template: string, name: string | undefined, error: unknown)
   if (!broken && name !== undefined) return undefinedVariable(template, name, error);
   const reason = isOutputOfUndefined(error)
     ? 'an undefined value is printed (an attribute or key that does not exist?)'
-    : why(error);
+    : explainTemplateError(why(error), template);
+  // nunjucks' position, as a reader counts (it is there for most errors)
+  const at = templateErrorPosition(why(error));
+  const where = at === undefined ? '' : ` at line ${at.line}, column ${at.column}`;
   return new DeferredError(
     DeferredErrorCode.TEMPLATE,
-    `Cannot render template ${oneLine(template)}: ${reason}`,
+    `Cannot render template ${oneLine(template)}${where}: ${reason}`,
     {
       cause: error,
     },
@@ -276,7 +284,12 @@ export function loopSources(template: string): LoopSource[] {
     const typed = node as Node;
     if (typed.typename === 'For') {
       const symbol = root(typed.arr);
-      if (symbol !== undefined && typeof symbol.value === 'string' && !local.has(symbol.value)) {
+      if (
+        symbol !== undefined &&
+        typeof symbol.value === 'string' &&
+        !local.has(symbol.value) &&
+        !isGlobal(symbol.value)
+      ) {
         found.push({ name: symbol.value, line: (symbol.lineno ?? 0) + 1, column: (symbol.colno ?? 0) + 1 });
       }
       collectLocal(typed.name, local);
@@ -290,6 +303,12 @@ export function loopSources(template: string): LoopSource[] {
     return [];
   }
   return found;
+}
+
+/** A name the environment gives a value of its own (`range`, `cycler`, `joiner`). */
+function isGlobal(name: string): boolean {
+  const globals = (environments().strict as unknown as { globals: Record<string, unknown> }).globals;
+  return Object.hasOwn(globals, name);
 }
 
 /** Options of {@link renderTemplate}. */

@@ -54,3 +54,15 @@ export function explainTemplateError(message: string, template: string): string 
   }
   return reason;
 }
+
+/**
+ * Where nunjucks' error lies, 1-based, when its message says: `[Line x, Column y]`. nunjucks
+ * counts from 1 for its own errors (parse errors, an undefined value printed) but from 0 for the
+ * JavaScript errors its runtime wraps (`Error: …`, a call of a missing method): those are moved on by one.
+ */
+export function templateErrorPosition(message: string): { line: number; column: number } | undefined {
+  const at = /\[Line (\d+), Column (\d+)\]\s*(Error: )?/.exec(message);
+  if (at === null) return undefined;
+  const shift = at[3] === undefined ? 0 : 1;
+  return { line: Number(at[1]) + shift, column: Number(at[2]) + shift };
+}

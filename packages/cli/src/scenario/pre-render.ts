@@ -4,7 +4,7 @@
  * scenario's directory; and the errors said with the file, line and column, in Jinja2's terms.
  */
 import { dirname } from 'node:path';
-import { explainTemplateError, loopSources, renderTemplate } from '@jobgraph/deferred';
+import { explainTemplateError, loopSources, renderTemplate, templateErrorPosition } from '@jobgraph/deferred';
 import { ScenarioError } from './errors.js';
 
 /**
@@ -49,9 +49,9 @@ export const TEMPLATE_SYNTAX = /\{\{|\{%|\{#/;
 function templateErrorText(file: string, text: string, error: unknown): string {
   const cause = (error as { cause?: unknown }).cause ?? error;
   const message = (cause instanceof Error ? cause.message : String(cause)).replace(/\s*\n\s*/g, ' ');
-  const located = /\[Line (\d+), Column (\d+)\]\s*(.*)$/.exec(message);
-  if (located !== null)
-    return `template error at ${file}:${located[1]}:${located[2]}: ${explainTemplateError(located[3] ?? '', text)}`;
+  const at = templateErrorPosition(message);
+  if (at !== undefined)
+    return `template error at ${file}:${at.line}:${at.column}: ${explainTemplateError(message, text)}`;
   let reason = explainTemplateError(message, text);
   if (/expected end of comment/.test(reason) && text.includes('${#')) {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, quoted for the user
