@@ -11,7 +11,7 @@ import type Nunjucks from 'nunjucks';
 import type { Environment } from 'nunjucks';
 import { addJinjaFiltersAndTests } from './jinja-filters.js';
 import { expressionText, isPlaceholder, placeholder } from './placeholder.js';
-import { pythonModulo, pythonStr, stringMethod } from './python-methods.js';
+import { pythonModulo, pythonMultiply, pythonStr, stringMethod } from './python-methods.js';
 import { shquote } from './shquote.js';
 
 /** nunjucks' parser and runtime: public in the package, absent from its type definitions. */
@@ -74,20 +74,25 @@ function nunjucksEngine(): Engine {
     }
     return member.call(this, obj, name, ...rest);
   };
-  // `%` as Python's: `'%s-%s' % (a, b)` formats (nunjucks compiles it to JavaScript's `%`)
   const runtime = internals.runtime as unknown as Record<string, unknown>;
   runtime.pythonModulo = pythonModulo;
-  internals.compiler.Compiler.prototype.compileMod = function compileMod(
-    this: { _emit(code: string): void; compile(node: unknown, frame: unknown): void },
-    node: { left: unknown; right: unknown },
-    frame: unknown,
-  ) {
-    this._emit('runtime.pythonModulo(');
-    this.compile(node.left, frame);
-    this._emit(',');
-    this.compile(node.right, frame);
-    this._emit(')');
-  };
+  runtime.pythonMultiply = pythonMultiply;
+  // `%` and `*` as Python's: `'%s-%s' % (a, b)` formats, `'-' * 20` repeats (nunjucks compiles
+  // them to JavaScript's operators)
+  const asCall = (helper: string) =>
+    function compileOperator(
+      this: { _emit(code: string): void; compile(node: unknown, frame: unknown): void },
+      node: { left: unknown; right: unknown },
+      frame: unknown,
+    ) {
+      this._emit(`runtime.${helper}(`);
+      this.compile(node.left, frame);
+      this._emit(',');
+      this.compile(node.right, frame);
+      this._emit(')');
+    };
+  internals.compiler.Compiler.prototype.compileMod = asCall('pythonModulo');
+  internals.compiler.Compiler.prototype.compileMul = asCall('pythonMultiply');
   // `{% for a, b in … %}` sets its variables in the frame under the name `"${symbol}"` (a nunjucks
   // bug): "[object Object]", so an `{% include %}` in the loop could not see them, as Jinja2's does
   internals.nodes.Symbol.prototype.toString = function symbolName(this: { value?: unknown }) {

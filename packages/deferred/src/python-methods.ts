@@ -190,13 +190,22 @@ export function stringMethod(text: string, name: unknown): ((...args: unknown[])
 
 /**
  * printf-style formatting, as Python's `%` and Jinja's `format` filter do it: `%s`, `%d`, `%i`,
- * `%f` (`%.2f`), `%r`, `%%`, and `%(name)s` from a mapping.
+ * `%f`, `%r`, `%%`, with flags (`-`, `0`, `+`, space), a width and a precision (`%-8s`, `%5.1f`),
+ * and `%(name)s` from a mapping.
  */
 export function printf(template: string, args: unknown[] | Record<string, unknown>): string {
   let next = 0;
+  const pattern = /%(?:\((\w+)\))?([-+ 0]*)(\d+)?(?:\.(\d+))?([sdifr%])/g;
   return template.replace(
-    /%(?:\((\w+)\))?(\.\d+)?([sdifr%])/g,
-    (_all, key: string | undefined, precision: string | undefined, kind: string) => {
+    pattern,
+    (
+      _all,
+      key: string | undefined,
+      flags: string,
+      width: string | undefined,
+      precision: string | undefined,
+      kind: string,
+    ) => {
       if (kind === '%') return '%';
       let value: unknown;
       if (key !== undefined) {
@@ -208,13 +217,34 @@ export function printf(template: string, args: unknown[] | Record<string, unknow
         if (next >= list.length) throw new Error('format: not enough arguments for the format string');
         value = list[next++];
       }
-      if (kind === 'd' || kind === 'i') return String(Math.trunc(Number(value)));
-      if (kind === 'f')
-        return Number(value).toFixed(precision === undefined ? 6 : Number(precision.slice(1)));
-      if (kind === 'r') return typeof value === 'string' ? `'${value}'` : pythonStr(value);
-      return pythonStr(value);
+      let text: string;
+      if (kind === 'd' || kind === 'i') text = String(Math.trunc(Number(value)));
+      else if (kind === 'f') text = Number(value).toFixed(precision === undefined ? 6 : Number(precision));
+      else if (kind === 'r') text = typeof value === 'string' ? `'${value}'` : pythonStr(value);
+      else text = precision === undefined ? pythonStr(value) : pythonStr(value).slice(0, Number(precision));
+      const numeric = kind !== 's' && kind !== 'r';
+      if (numeric && !text.startsWith('-') && (flags.includes('+') || flags.includes(' ')))
+        text = (flags.includes('+') ? '+' : ' ') + text;
+      const size = width === undefined ? 0 : Number(width);
+      if (text.length >= size) return text;
+      if (flags.includes('-')) return text.padEnd(size);
+      if (flags.includes('0') && numeric) {
+        const sign = /^[-+ ]/.test(text) ? text.charAt(0) : '';
+        return sign + text.slice(sign.length).padStart(size - sign.length, '0');
+      }
+      return text.padStart(size);
     },
   );
+}
+
+/** Python's `*`: a string or a list repeated, else the product. */
+export function pythonMultiply(left: unknown, right: unknown): unknown {
+  const times = (count: number) => Math.max(0, Math.trunc(count));
+  if (typeof left === 'string' && typeof right === 'number') return left.repeat(times(right));
+  if (typeof right === 'string' && typeof left === 'number') return right.repeat(times(left));
+  if (Array.isArray(left) && typeof right === 'number')
+    return Array.from({ length: times(right) }, () => left).flat();
+  return Number(left) * Number(right);
 }
 
 /** Python's `%`: string formatting for a string on the left, else the modulo with the divisor's sign. */

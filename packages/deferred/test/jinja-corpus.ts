@@ -262,6 +262,67 @@ export const CORPUS: readonly CorpusCase[] = [
   },
   // expressions
   {
+    name: 'string and list repetition',
+    template: "{{ '-' * 5 }} {{ [0] * 3 | length }}",
+    context: {},
+    expected: '----- 3',
+  },
+  {
+    name: 'printf flags, width and precision',
+    template: "{{ '%5.1f|%-4s|%03d|%+d' % (3.14159, 'a', 7, 2) }}",
+    context: {},
+    expected: '  3.1|a   |007|+2',
+  },
+  {
+    name: 'reversed slice',
+    template: '{{ l[::-1] | join(",") }}',
+    context: { l: [1, 2, 3] },
+    expected: '3,2,1',
+  },
+  {
+    name: 'for … else',
+    template: '{% for x in l %}{{ x }}{% else %}empty{% endfor %}',
+    context: { l: [] },
+    expected: 'empty',
+  },
+  {
+    name: 'whitespace control',
+    template: 'a {%- if true %} b {% endif -%} c',
+    context: {},
+    expected: 'a b c',
+  },
+  {
+    name: 'loop.length, revindex, index0',
+    template: '{% for x in l %}{{ loop.length }}{{ loop.revindex }}{{ loop.index0 }} {% endfor %}',
+    context: { l: [1, 2] },
+    expected: '220 211 ',
+  },
+  {
+    name: 'call and caller()',
+    template: '{% macro w() %}<{{ caller() }}>{% endmacro %}{% call w() %}in{% endcall %}',
+    context: {},
+    expected: '<in>',
+  },
+  {
+    name: 'sum, reverse, round, abs, center, wordcount, title, capitalize',
+    template:
+      '{{ l | sum }} {{ l | reverse | join }} {{ 2.567 | round(2) }} {{ -3 | abs }} [{{ "ab" | center(6) }}] {{ "a b c" | wordcount }} {{ "hello world" | title }} {{ "hELLO" | capitalize }}',
+    context: { l: [1, 2, 3] },
+    expected: '6 321 2.57 3 [  ab  ] 3 Hello World Hello',
+  },
+  {
+    name: 'select and reject with a test, is divisibleby',
+    template: '{{ l | select("odd") | join }} {{ l | reject("even") | join }} {{ 3 is divisibleby(3) }}',
+    context: { l: [1, 2, 3] },
+    expected: '13 13 True',
+  },
+  {
+    name: 'tojson with indent',
+    template: '{{ d | tojson(indent=2) }}',
+    context: { d: { b: 1, a: [1, 'x'] } },
+    expected: '{\n  "a": [\n    1,\n    "x"\n  ],\n  "b": 1\n}',
+  },
+  {
     name: "Python's % formatting, with a tuple and a mapping; % of negative numbers",
     template: "{{ '%s@%s' % (user, host) }} {{ '%d%%' % 42 }} {{ '%(h)s' % {'h': host} }} {{ -7 % 3 }}",
     context: { user: 'root', host: 'fit01' },
