@@ -263,7 +263,7 @@ export const CORPUS: readonly CorpusCase[] = [
   // expressions
   {
     name: 'string and list repetition',
-    template: "{{ '-' * 5 }} {{ [0] * 3 | length }}",
+    template: "{{ '-' * 5 }} {{ ([0] * 3) | length }}",
     context: {},
     expected: '----- 3',
   },
