@@ -72,6 +72,14 @@ function nunjucksEngine(): Engine {
       const method = stringMethod(obj, name);
       if (method !== undefined) return method;
     }
+    // a negative index counts from the end, as in Python: `hosts[-1]`
+    if (
+      (Array.isArray(obj) || typeof obj === 'string') &&
+      typeof name === 'number' &&
+      name < 0 &&
+      rest.length < 2
+    )
+      return member.call(this, obj, obj.length + name, ...rest);
     return member.call(this, obj, name, ...rest);
   };
   const runtime = internals.runtime as unknown as Record<string, unknown>;

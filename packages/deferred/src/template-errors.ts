@@ -28,6 +28,16 @@ const HINTS: readonly Hint[] = [
     say: () => 'the test `is in` is not supported: write `x in y` (or `x not in y`)',
   },
   {
+    when: /expected name as lookup value, got (\d+)/,
+    say: (match) => `an index after a dot (x.${match[1]}) is not supported: write x[${match[1]}]`,
+  },
+  {
+    when: /expected block end in set statement/,
+    also: /\{%-?\s*set\s+\w+\s*,/,
+    say: () =>
+      'assigning several names at once ({% set a, b = … %}) is not supported: one {% set %} per name',
+  },
+  {
     when: /Unable to call `(\w+)\["(\w+)"\]`, which is undefined or falsey/,
     say: (match) =>
       `${match[1]}.${match[2]}() is not supported: ${match[1]} is undefined, or has no method ${match[2]} (see the Jinja2 table in @jobgraph/deferred's README)`,

@@ -274,6 +274,12 @@ export const CORPUS: readonly CorpusCase[] = [
     expected: '  3.1|a   |007|+2',
   },
   {
+    name: 'negative indexes',
+    template: "{{ l[-1] }} {{ 'fit01'[-2:] }} {{ l[-2] }}",
+    context: { l: [1, 2, 3] },
+    expected: '3 01 2',
+  },
+  {
     name: 'reversed slice',
     template: '{{ l[::-1] | join(",") }}',
     context: { l: [1, 2, 3] },
