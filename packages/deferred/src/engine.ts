@@ -72,6 +72,9 @@ function nunjucksEngine(): Engine {
       const method = stringMethod(obj, name);
       if (method !== undefined) return method;
     }
+    // a slice of a string is a string, as in Python (nunjucks' compat gives a list of characters)
+    if (typeof obj === 'string' && rest.length === 2)
+      return (member.call(this, obj, name, ...rest) as unknown[]).join('');
     // a negative index counts from the end, as in Python: `hosts[-1]`
     if (
       (Array.isArray(obj) || typeof obj === 'string') &&
