@@ -30,9 +30,9 @@ const keyPath = bed.keys[process.env.BENCH_KEY ?? 'rsa'];
 if (keyPath === undefined) throw new Error(`no key ${process.env.BENCH_KEY} in the bed`);
 
 /** A node on the bed's loopback sshd, as a user would write it (strict host-key checking). */
-const loopbackNode = (keys, shareConnection = true) =>
+const loopbackNode = (keys, extra = {}) =>
   new SshNode({
-    shareConnection,
+    ...extra,
     hostname: bed.loopback.hostname,
     port: bed.loopback.port,
     username: 'root',
@@ -92,7 +92,7 @@ if (kind === 'import') {
   const jobs = Array.from(
     { length: count },
     // 50 connections, as apssh opens: nodes of one destination would otherwise share one
-    () => new SshJob({ node: loopbackNode(keys, false), command: 'true', scheduler }),
+    () => new SshJob({ node: loopbackNode(keys, { shareConnection: false }), command: 'true', scheduler }),
   );
   const t1 = performance.now();
   const ok = await scheduler.run();
@@ -137,16 +137,7 @@ if (kind === 'import') {
   const seconds = arg ?? '1';
   const maxConnections = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
   const keys = await loadPrivateKeys([keyPath]);
-  const node = new SshNode({
-    hostname: bed.loopback.hostname,
-    port: bed.loopback.port,
-    username: 'root',
-    keys,
-    knownHosts: bed.knownHosts,
-    hostKeyPolicy: 'strict',
-    agent: false,
-    ...(maxConnections === undefined ? {} : { maxConnections }),
-  });
+  const node = loopbackNode(keys, maxConnections === undefined ? {} : { maxConnections });
   const scheduler = new Scheduler({ critical: false });
   const jobs = Array.from(
     { length: count },

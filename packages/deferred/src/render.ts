@@ -17,6 +17,21 @@ import { explainTemplateError, templateErrorPosition } from './template-errors.j
 export { shquote } from './shquote.js';
 
 /**
+ * Calls `visit` on every node of a syntax tree, parents first (positions and type names are
+ * not nodes); `visit` returning false skips the node's children.
+ */
+function eachNode(node: unknown, visit: (node: Record<string, unknown>) => boolean | undefined): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const item of node) eachNode(item, visit);
+    return;
+  }
+  if (visit(node as Record<string, unknown>) === false) return;
+  for (const [key, value] of Object.entries(node))
+    if (key !== 'lineno' && key !== 'colno') eachNode(value, visit);
+}
+
+/**
  * The names a template reads from its context, in order of appearance: loop variables,
  * `set` targets and filter names are not context variables and are left out. (nunjucks
  * copies the context it is given, so a Proxy cannot observe its lookups.)
@@ -140,12 +155,7 @@ function namesByUse(template: string): { operands: Set<string>; guarded: Set<str
       for (const op of typed.ops ?? []) tested(op.expr);
     }
   };
-  const walk = (node: unknown): void => {
-    if (node === null || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const item of node) walk(item);
-      return;
-    }
+  const visit = (node: Record<string, unknown>): undefined => {
     const typed = node as Node;
     if (typed.typename !== undefined && ARITHMETIC.has(typed.typename)) {
       for (const operand of [typed.left, typed.right, typed.target]) {
@@ -159,10 +169,10 @@ function namesByUse(template: string): { operands: Set<string>; guarded: Set<str
       const name = root(typed.args?.children?.[0]);
       if (name !== undefined) guarded.add(name);
     }
-    for (const [key, value] of Object.entries(node)) if (key !== 'lineno' && key !== 'colno') walk(value);
+    return undefined;
   };
   try {
-    walk(parse(template));
+    eachNode(parse(template), visit);
   } catch {
     // a template that does not parse has already failed to render
   }
@@ -275,12 +285,7 @@ export function loopSources(template: string): LoopSource[] {
       return root((typed as { args?: { children?: unknown[] } }).args?.children?.[0]);
     return undefined;
   };
-  const walk = (node: unknown): void => {
-    if (node === null || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const item of node) walk(item);
-      return;
-    }
+  const visit = (node: Record<string, unknown>): undefined => {
     const typed = node as Node;
     if (typed.typename === 'For') {
       const symbol = root(typed.arr);
@@ -295,10 +300,10 @@ export function loopSources(template: string): LoopSource[] {
       collectLocal(typed.name, local);
     }
     if (typed.typename === 'Set') collectLocal((typed as { targets?: unknown }).targets, local);
-    for (const [key, value] of Object.entries(node)) if (key !== 'lineno' && key !== 'colno') walk(value);
+    return undefined;
   };
   try {
-    walk(parse(template));
+    eachNode(parse(template), visit);
   } catch {
     return [];
   }
