@@ -1,32 +1,25 @@
 /**
- * The template engine: nunjucks, loaded by the first render or parse (25 modules, ~15–20 ms: a
- * script that never renders a template does not pay for it), made to read Jinja2 — nunjucks'
- * own compat (True/False/None, slices, dict and list methods), Python's str methods, `%` and
- * tuples as Python's, True/False/None printed as Python prints them, Jinja2's filters and tests
- * (jinja-filters.ts) — and its environments: strict (a missing value throws) and lenient
- * (missing values are placeholders), per search path of `{% include %}`.
+ * The template engine: a private nunjucks, loaded by the first render or parse (25 modules,
+ * ~15–20 ms: a script that never renders a template does not pay for it), made to read Jinja2
+ * by python-syntax.ts (its runtime and compiler patched) and jinja-filters.ts (Jinja2's filters
+ * and tests); and its environments — strict (a missing value throws) and lenient (missing values
+ * are placeholders) — per search path of `{% include %}`.
  */
 import { createRequire } from 'node:module';
+import { dirname, sep } from 'node:path';
 import type Nunjucks from 'nunjucks';
 import type { Environment } from 'nunjucks';
 import { addJinjaFiltersAndTests } from './jinja-filters.js';
 import { expressionText, isPlaceholder, placeholder } from './placeholder.js';
-import { pythonModulo, pythonMultiply, pythonStr, stringMethod } from './python-methods.js';
+import { pythonTruth } from './python-methods.js';
+import {
+  LOOP_GLOBAL,
+  loopList,
+  type NunjucksInternals,
+  patchNunjucks,
+  TRUTH_GLOBAL,
+} from './python-syntax.js';
 import { shquote } from './shquote.js';
-
-/** nunjucks' parser and runtime: public in the package, absent from its type definitions. */
-interface Internals {
-  parser: { parse(src: string, extensions: unknown[], options: object): unknown };
-  runtime: {
-    contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown;
-    memberLookup(obj: unknown, name: unknown, ...rest: unknown[]): unknown;
-    suppressValue(value: unknown, autoescape: boolean): unknown;
-    ensureDefined(value: unknown, lineno: number, colno: number): unknown;
-  };
-  installJinjaCompat(): void;
-  compiler: { Compiler: { prototype: Record<string, unknown> } };
-  nodes: { Symbol: { prototype: { value?: unknown; toString(): string } } };
-}
 
 /**
  * The names looked up without a value during the render in progress (renders are synchronous).
@@ -52,81 +45,36 @@ export interface Environments {
 /** What the first render sets up: nunjucks, patched, and its parser. */
 interface Engine {
   readonly nunjucks: typeof Nunjucks;
-  readonly parser: Internals['parser'];
+  readonly parser: NunjucksInternals['parser'];
   /** By search path of `{% include %}` ('' for none). */
   readonly environments: Map<string, Environments>;
 }
 let engine: Engine | undefined;
 
+/**
+ * A nunjucks of our own: the patches of python-syntax.ts change its runtime and compiler, which
+ * are shared by every user of one loaded copy. Loaded with nunjucks' modules out of Node's
+ * require cache, then put back as they were: a script's own `require('nunjucks')`, before or
+ * after, gets the copy it would have had, unpatched.
+ */
+function privateNunjucks(): typeof Nunjucks {
+  const require = createRequire(import.meta.url);
+  const home = dirname(require.resolve('nunjucks/package.json'));
+  const inHome = (key: string) => key.startsWith(`${home}${sep}`);
+  const theirs = Object.entries(require.cache).filter(([key]) => inHome(key));
+  for (const [key] of theirs) delete require.cache[key];
+  const ours = require('nunjucks') as typeof Nunjucks;
+  for (const key of Object.keys(require.cache)) if (inHome(key)) delete require.cache[key];
+  for (const [key, module] of theirs) require.cache[key] = module;
+  return ours;
+}
+
 /** Loads nunjucks and sets up the environments, on the first call. */
 function nunjucksEngine(): Engine {
   if (engine !== undefined) return engine;
-  const nunjucks = createRequire(import.meta.url)('nunjucks') as typeof Nunjucks;
-  const internals = nunjucks as unknown as Internals;
-  // Jinja2's Python: True/False/None, slices, dict and list methods (nunjucks' own compat), and
-  // str methods (ours) — installed before the lookup below, which must not see True as missing
-  internals.installJinjaCompat();
-  const member = internals.runtime.memberLookup;
-  internals.runtime.memberLookup = function memberLookup(obj, name, ...rest) {
-    if (typeof obj === 'string' && rest.length < 2) {
-      const method = stringMethod(obj, name);
-      if (method !== undefined) return method;
-    }
-    // a slice of a string is a string, as in Python (nunjucks' compat gives a list of characters)
-    if (typeof obj === 'string' && rest.length === 2)
-      return (member.call(this, obj, name, ...rest) as unknown[]).join('');
-    // a negative index counts from the end, as in Python: `hosts[-1]`
-    if (
-      (Array.isArray(obj) || typeof obj === 'string') &&
-      typeof name === 'number' &&
-      name < 0 &&
-      rest.length < 2
-    )
-      return member.call(this, obj, obj.length + name, ...rest);
-    return member.call(this, obj, name, ...rest);
-  };
-  const runtime = internals.runtime as unknown as Record<string, unknown>;
-  runtime.pythonModulo = pythonModulo;
-  runtime.pythonMultiply = pythonMultiply;
-  // `%` and `*` as Python's: `'%s-%s' % (a, b)` formats, `'-' * 20` repeats (nunjucks compiles
-  // them to JavaScript's operators)
-  const asCall = (helper: string) =>
-    function compileOperator(
-      this: { _emit(code: string): void; compile(node: unknown, frame: unknown): void },
-      node: { left: unknown; right: unknown },
-      frame: unknown,
-    ) {
-      this._emit(`runtime.${helper}(`);
-      this.compile(node.left, frame);
-      this._emit(',');
-      this.compile(node.right, frame);
-      this._emit(')');
-    };
-  internals.compiler.Compiler.prototype.compileMod = asCall('pythonModulo');
-  internals.compiler.Compiler.prototype.compileMul = asCall('pythonMultiply');
-  // `{% for a, b in … %}` sets its variables in the frame under the name `"${symbol}"` (a nunjucks
-  // bug): "[object Object]", so an `{% include %}` in the loop could not see them, as Jinja2's does
-  internals.nodes.Symbol.prototype.toString = function symbolName(this: { value?: unknown }) {
-    return String(this.value);
-  };
-  // a tuple `(a, b)` as a list (nunjucks compiles it to JavaScript's comma operator: b)
-  const groupAsIs = internals.compiler.Compiler.prototype.compileGroup as (...args: unknown[]) => void;
-  internals.compiler.Compiler.prototype.compileGroup = function compileGroup(
-    this: { _compileAggregate(node: unknown, frame: unknown, start: string, end: string): void },
-    node: { children: unknown[] },
-    frame: unknown,
-  ) {
-    if (node.children.length > 1) this._compileAggregate(node, frame, '[', ']');
-    else groupAsIs.call(this, node, frame);
-  };
-  // printed as Python prints them: True, False, None (a strict render prints None, as Jinja does:
-  // only an undefined value is an error)
-  const suppress = internals.runtime.suppressValue;
-  internals.runtime.suppressValue = (value, autoescape) =>
-    suppress(typeof value === 'boolean' || value === null ? pythonStr(value) : value, autoescape);
-  const ensure = internals.runtime.ensureDefined;
-  internals.runtime.ensureDefined = (value, lineno, colno) =>
-    value === null ? value : ensure(value, lineno, colno);
+  const nunjucks = privateNunjucks();
+  const internals = nunjucks as unknown as NunjucksInternals;
+  patchNunjucks(internals);
   const lookup = internals.runtime.contextOrFrameLookup;
   internals.runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, name) {
     const value = lookup.call(this, context, frame, name);
@@ -151,10 +99,14 @@ export function environments(searchPath = ''): Environments {
     const loader = () =>
       searchPath === '' ? null : new nunjucks.FileSystemLoader(searchPath, { noCache: true });
     const strict = new nunjucks.Environment(loader(), { autoescape: false, throwOnUndefined: true });
+    strict.addGlobal(LOOP_GLOBAL, loopList);
+    strict.addGlobal(TRUTH_GLOBAL, pythonTruth);
     strict.addFilter('shquote', shquote);
     addJinjaFiltersAndTests(strict);
     strictFilters(strict);
     const lenient = new nunjucks.Environment(loader(), { autoescape: false, throwOnUndefined: false });
+    lenient.addGlobal(LOOP_GLOBAL, loopList);
+    lenient.addGlobal(TRUTH_GLOBAL, pythonTruth);
     lenient.addFilter('shquote', shquote);
     addJinjaFiltersAndTests(lenient);
     lenientFilters(lenient);

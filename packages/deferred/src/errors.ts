@@ -22,10 +22,17 @@ export class DeferredError extends Error {
   readonly code: DeferredErrorCode;
   /** The variable that had no value, for `ERR_UNDEFINED_VARIABLE`. */
   readonly variable: string | undefined;
+  /** Where in the template, 1-based, when it is known (a `for` loop over an undefined value). */
+  readonly position: { readonly line: number; readonly column: number } | undefined;
 
-  constructor(code: DeferredErrorCode, message: string, options: ErrorOptions & { variable?: string } = {}) {
+  constructor(
+    code: DeferredErrorCode,
+    message: string,
+    options: ErrorOptions & { variable?: string; position?: { line: number; column: number } } = {},
+  ) {
     super(message, options);
     this.code = code;
     this.variable = options.variable;
+    this.position = options.position;
   }
 }

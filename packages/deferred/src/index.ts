@@ -6,6 +6,6 @@
 export { Capture } from './capture.js';
 export { Deferred } from './deferred.js';
 export { DeferredError, DeferredErrorCode } from './errors.js';
-export { type LoopSource, loopSources, type RenderOptions, renderTemplate, shquote } from './render.js';
+export { type RenderOptions, renderTemplate, shquote } from './render.js';
 export { explainTemplateError, templateErrorPosition } from './template-errors.js';
 export { Variables } from './variables.js';

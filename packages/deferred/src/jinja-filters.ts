@@ -109,6 +109,10 @@ const FILTERS: Record<string, Filter> = {
       return true;
     });
   },
+  list(value) {
+    // a dict's keys, a string's characters (nunjucks' own gives {key, value} objects for a dict)
+    return [...toList(value)];
+  },
   items(value) {
     if (value === null || value === undefined) return [];
     if (typeof value !== 'object' || Array.isArray(value)) throw new Error('items: expected a mapping');

@@ -1,7 +1,8 @@
 /**
- * Placeholders: what a missing variable is in a lenient render — an object that prints as its
- * own `{{ name }}` (attributes of it as `{{ name.attr }}`), so that labels, graphs and dry runs
- * show the template where a value is not known yet.
+ * Placeholders: what a missing variable is in a lenient render — a value that prints as its
+ * own `{{ name }}` (attributes of it as `{{ name.attr }}`, calls as `{{ name.items() }}`), so
+ * that labels, graphs and dry runs show the template where a value is not known yet. A function
+ * (a Proxy of one), so that a method called on it (`nodes.items()`) gives a placeholder too.
  */
 
 /** The key under which a placeholder tells the expression it stands for. */
@@ -9,7 +10,7 @@ export const PLACEHOLDER = Symbol('jobgraph.placeholder');
 
 export function isPlaceholder(value: unknown): value is { [PLACEHOLDER]: string } {
   return (
-    typeof value === 'object' &&
+    (typeof value === 'object' || typeof value === 'function') &&
     value !== null &&
     typeof (value as Record<symbol, unknown>)[PLACEHOLDER] === 'string'
   );
@@ -21,19 +22,21 @@ export function isPlaceholder(value: unknown): value is { [PLACEHOLDER]: string 
  */
 export function placeholder(path: string, attributes = true): unknown {
   const text = `{{ ${path} }}`;
-  return new Proxy(
-    {},
-    {
-      get(_target, name) {
-        if (name === PLACEHOLDER) return path;
-        if (name === 'toString' || name === 'valueOf') return () => text;
-        if (name === Symbol.toPrimitive) return () => text;
-        if (typeof name === 'symbol' || name === 'then' || name === 'toJSON' || name === 'length')
-          return undefined;
-        return attributes ? placeholder(`${path}.${name}`) : undefined;
-      },
+  return new Proxy(() => undefined, {
+    apply(_target, _this, args: unknown[]) {
+      return placeholder(`${path}(${args.map(expressionText).join(', ')})`, attributes);
     },
-  );
+    get(target, name) {
+      if (name === PLACEHOLDER) return path;
+      // a call goes through them (`f.apply(…)`, as nunjucks calls): the trap above answers it
+      if (name === 'apply' || name === 'call' || name === 'bind') return Reflect.get(target, name);
+      if (name === 'toString' || name === 'valueOf') return () => text;
+      if (name === Symbol.toPrimitive) return () => text;
+      if (typeof name === 'symbol' || name === 'then' || name === 'toJSON' || name === 'length')
+        return undefined;
+      return attributes ? placeholder(`${path}.${name}`) : undefined;
+    },
+  });
 }
 
 /** How a filter argument reads in a placeholder. */

@@ -5,6 +5,8 @@
  * `replace` replaces only the first). These follow Python's semantics.
  */
 
+import { isPlaceholder } from './placeholder.js';
+
 /** nunjucks' keyword arguments (`f(x, sep=',')`): a last argument marked `__keywords`. */
 export function splitKeywords(args: readonly unknown[]): {
   positional: unknown[];
@@ -83,6 +85,7 @@ export function pythonStr(value: unknown): string {
   if (value === null) return 'None';
   if (value === true) return 'True';
   if (value === false) return 'False';
+  if (Array.isArray(value) || isDict(value)) return pythonRepr(value);
   return String(value);
 }
 
@@ -185,7 +188,57 @@ const STRING_METHODS: Record<string, (this: string, ...args: unknown[]) => unkno
 /** The Python method `name` of a string, bound to it; undefined when Python's `str` has none of that name here. */
 export function stringMethod(text: string, name: unknown): ((...args: unknown[]) => unknown) | undefined {
   if (typeof name !== 'string' || !Object.hasOwn(STRING_METHODS, name)) return undefined;
-  return (STRING_METHODS[name] as (this: string, ...args: unknown[]) => unknown).bind(text);
+  const method = STRING_METHODS[name] as (this: string, ...args: unknown[]) => unknown;
+  return (...args: unknown[]) => {
+    // an undefined argument is a missing variable: never a silent default
+    if (args.some((arg) => arg === undefined)) throw new Error(`an undefined value given to ${name}()`);
+    return method.apply(text, args);
+  };
+}
+
+/** Throws when an operand is undefined (a missing variable or attribute): never printed as "undefined". */
+function defined(operator: string, ...operands: unknown[]): void {
+  if (operands.some((operand) => operand === undefined))
+    throw new Error(`an undefined value used with ${operator}`);
+}
+
+/** A dict as templates see one: a plain object, not a lenient render's placeholder. */
+function isDict(value: unknown): value is Record<string, unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !isPlaceholder(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
+}
+
+/** Python's truth: empty strings, lists and dicts, 0, None and False are false. */
+export function pythonTruth(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (isDict(value)) return Object.keys(value).length > 0;
+  return Boolean(value);
+}
+
+/** `~`: each side as Python's `str()` shows it. */
+export function pythonConcat(left: unknown, right: unknown): string {
+  defined('~', left, right);
+  return pythonStr(left) + pythonStr(right);
+}
+
+/** How Python's `repr()` shows a value inside a list or dict. */
+function innerRepr(value: unknown): string {
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return pythonRepr(value);
+}
+
+/** How Python prints a value: lists `[1, 'a']`, dicts `{'k': 1}`, True, None. */
+export function pythonRepr(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(innerRepr).join(', ')}]`;
+  if (isDict(value))
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${innerRepr(key)}: ${innerRepr(item)}`)
+      .join(', ')}}`;
+  return pythonStr(value);
 }
 
 /**
@@ -195,6 +248,9 @@ export function stringMethod(text: string, name: unknown): ((...args: unknown[])
  */
 export function printf(template: string, args: unknown[] | Record<string, unknown>): string {
   let next = 0;
+  const unsupported = /%(?:\(\w+\))?[-+ 0#]*\d*(?:\.\d+)?([^-+ 0#\d.(sdifr%])/.exec(template);
+  if (unsupported !== null)
+    throw new Error(`format: the conversion %${unsupported[1]} is not supported (%s, %d, %i, %f, %r are)`);
   const pattern = /%(?:\((\w+)\))?([-+ 0]*)(\d+)?(?:\.(\d+))?([sdifr%])/g;
   return template.replace(
     pattern,
@@ -217,6 +273,7 @@ export function printf(template: string, args: unknown[] | Record<string, unknow
         if (next >= list.length) throw new Error('format: not enough arguments for the format string');
         value = list[next++];
       }
+      if (value === undefined) throw new Error('format: an undefined value');
       let text: string;
       if (kind === 'd' || kind === 'i') text = String(Math.trunc(Number(value)));
       else if (kind === 'f') text = Number(value).toFixed(precision === undefined ? 6 : Number(precision));
@@ -239,6 +296,7 @@ export function printf(template: string, args: unknown[] | Record<string, unknow
 
 /** Python's `*`: a string or a list repeated, else the product. */
 export function pythonMultiply(left: unknown, right: unknown): unknown {
+  defined('*', left, right);
   const times = (count: number) => Math.max(0, Math.trunc(count));
   if (typeof left === 'string' && typeof right === 'number') return left.repeat(times(right));
   if (typeof right === 'string' && typeof left === 'number') return right.repeat(times(left));
@@ -249,6 +307,7 @@ export function pythonMultiply(left: unknown, right: unknown): unknown {
 
 /** Python's `%`: string formatting for a string on the left, else the modulo with the divisor's sign. */
 export function pythonModulo(left: unknown, right: unknown): unknown {
+  defined('%', left, right);
   if (typeof left === 'string') {
     const args = Array.isArray(right)
       ? right

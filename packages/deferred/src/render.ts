@@ -11,7 +11,8 @@
  */
 import { environments, FOR_MISSING, noteLookups, parse } from './engine.js';
 import { DeferredError, DeferredErrorCode } from './errors.js';
-import { placeholder } from './placeholder.js';
+import { isPlaceholder, placeholder } from './placeholder.js';
+import { type LoopOverUndefined, takeLoopFailure, withMissingLoopList } from './python-syntax.js';
 import { explainTemplateError, templateErrorPosition } from './template-errors.js';
 
 export { shquote } from './shquote.js';
@@ -84,14 +85,12 @@ function collectLocal(node: unknown, into: Set<string>): void {
  * `ERR_UNDEFINED_VARIABLE` naming it; a malformed template throws `ERR_TEMPLATE`.
  */
 export function renderStrict(template: string, values: Record<string, unknown>, searchPath = ''): string {
-  // a loop over a missing name iterates nothing in nunjucks; Jinja2's StrictUndefined refuses it
-  for (const loop of loopSources(template)) {
-    if (values[loop.name] === undefined) throw undefinedVariable(template, loop.name, undefined);
-  }
   const { seen, end } = noteLookups();
   let output: string;
   try {
-    output = environments(searchPath).strict.renderString(template, values);
+    output = withMissingLoopList('error', () =>
+      environments(searchPath).strict.renderString(template, copyOf(values)),
+    );
   } catch (error) {
     throw strictError(template, seen.last, error);
   } finally {
@@ -180,6 +179,9 @@ function namesByUse(template: string): { operands: Set<string>; guarded: Set<str
 }
 
 function strictError(template: string, name: string | undefined, error: unknown): DeferredError {
+  // a for loop over an undefined value (python-syntax.ts): the variable and where the loop is
+  const loop = takeLoopFailure();
+  if (loop !== undefined) return loopError(template, loop, error);
   const broken = isMalformed(template) || /filter not found/.test(why(error));
   if (!broken && name !== undefined) return undefinedVariable(template, name, error);
   const reason = isOutputOfUndefined(error)
@@ -224,7 +226,12 @@ function isMalformed(template: string): boolean {
  * `{{ name.attr }}`, filters of it as `{{ name | upper }}`); a template that cannot render
  * comes back as it is.
  */
-export function renderLenient(template: string, values: Record<string, unknown>, searchPath = ''): string {
+export function renderLenient(
+  template: string,
+  values: Record<string, unknown>,
+  searchPath = '',
+  missingLoops: 'error' | 'empty' = 'empty',
+): string {
   // First as Jinja would: `default` and `is defined` see missing names as undefined.
   try {
     return renderStrict(template, values, searchPath);
@@ -235,10 +242,43 @@ export function renderLenient(template: string, values: Record<string, unknown>,
   for (const name of contextNames(template))
     if (values[name] === undefined) context[name] = placeholder(name);
   try {
-    return environments(searchPath).lenient.renderString(template, { ...context, ...values });
-  } catch {
+    return withMissingLoopList(missingLoops, () =>
+      environments(searchPath).lenient.renderString(template, { ...context, ...copyOf(values) }),
+    );
+  } catch (error) {
+    const loop = takeLoopFailure();
+    // a loop cannot be shown as a placeholder: with 'error', the caller wants to know
+    if (loop !== undefined) throw loopError(template, loop, error);
     return template;
   }
+}
+
+/** The error of a `for` loop over an undefined value: the variable, and where the loop is. */
+function loopError(template: string, loop: LoopOverUndefined, cause: unknown): DeferredError {
+  return new DeferredError(
+    DeferredErrorCode.UNDEFINED_VARIABLE,
+    `Undefined variable "${loop.variable}" in a for loop at line ${loop.line}, column ${loop.column} of template: ${oneLine(template)}`,
+    { cause, variable: loop.variable, position: { line: loop.line, column: loop.column } },
+  );
+}
+
+/**
+ * The values a render is given: lists and plain objects copied (as deep as they go), so that a
+ * template calling `hosts.append(…)` changes neither the caller's values nor the next render's.
+ */
+function copyOf<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyOf) as T;
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !isPlaceholder(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = copyOf(item);
+    return copy as T;
+  }
+  return value;
 }
 
 function oneLine(template: string): string {
@@ -250,74 +290,14 @@ function why(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim();
 }
 
-/** Where a name is read as the list of a `for` loop. */
-export interface LoopSource {
-  readonly name: string;
-  /** 1-based. */
-  readonly line: number;
-  /** 1-based. */
-  readonly column: number;
-}
-
-/**
- * The context names that `for` loops of a template iterate over (`nodes` in `{% for f, h in
- * nodes.items() %}`), where they are: a lenient render cannot keep such a loop for later when the
- * name is missing, so a caller may want to say so. Loop variables of enclosing loops are left out.
- */
-export function loopSources(template: string): LoopSource[] {
-  const found: LoopSource[] = [];
-  const local = new Set<string>();
-  type Node = {
-    typename?: string;
-    value?: unknown;
-    target?: unknown;
-    lineno?: number;
-    colno?: number;
-    arr?: unknown;
-    name?: unknown;
-  };
-  const root = (node: unknown): Node | undefined => {
-    const typed = node as Node | null;
-    if (typed?.typename === 'Symbol') return typed;
-    if (typed?.typename === 'LookupVal' || typed?.typename === 'FunCall')
-      return root(typed.target ?? (typed as { name?: unknown }).name);
-    if (typed?.typename === 'Filter')
-      return root((typed as { args?: { children?: unknown[] } }).args?.children?.[0]);
-    return undefined;
-  };
-  const visit = (node: Record<string, unknown>): undefined => {
-    const typed = node as Node;
-    if (typed.typename === 'For') {
-      const symbol = root(typed.arr);
-      if (
-        symbol !== undefined &&
-        typeof symbol.value === 'string' &&
-        !local.has(symbol.value) &&
-        !isGlobal(symbol.value)
-      ) {
-        found.push({ name: symbol.value, line: (symbol.lineno ?? 0) + 1, column: (symbol.colno ?? 0) + 1 });
-      }
-      collectLocal(typed.name, local);
-    }
-    if (typed.typename === 'Set') collectLocal((typed as { targets?: unknown }).targets, local);
-    return undefined;
-  };
-  try {
-    eachNode(parse(template), visit);
-  } catch {
-    return [];
-  }
-  return found;
-}
-
-/** A name the environment gives a value of its own (`range`, `cycler`, `joiner`). */
-function isGlobal(name: string): boolean {
-  const globals = (environments().strict as unknown as { globals: Record<string, unknown> }).globals;
-  return Object.hasOwn(globals, name);
-}
-
 /** Options of {@link renderTemplate}. */
 export interface RenderOptions {
+  /**
+   * In a lenient render, a `for` loop over a name without a value: `'empty'` goes over nothing,
+   * `'error'` throws `ERR_UNDEFINED_VARIABLE` with the loop's `position` (a scenario's pre-render:
+   * a loop cannot wait for run time). A strict render always throws. @default 'empty'
+   */
+  readonly missingLoops?: 'error' | 'empty';
   /** Where `{% include 'x' %}` and `{% import 'x' as m %}` find `x`: a scenario's directory. @default none (no file can be included) */
   readonly searchPath?: string;
 }
@@ -341,5 +321,5 @@ export function renderTemplate(
   const searchPath = options.searchPath ?? '';
   return mode === 'strict'
     ? renderStrict(template, values, searchPath)
-    : renderLenient(template, values, searchPath);
+    : renderLenient(template, values, searchPath, options.missingLoops);
 }

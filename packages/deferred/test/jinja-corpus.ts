@@ -49,6 +49,25 @@ export const CORPUS: readonly CorpusCase[] = [
     context: { nodes },
     expected: 'fit01 fit02',
   },
+  {
+    name: 'a for loop over a dict with one variable goes over its keys',
+    template: '{% for f in nodes %}{{ f }} {% endfor %}{{ nodes | list | join(",") }}',
+    context: { nodes },
+    expected: 'amf gnb ue amf,gnb,ue',
+  },
+  {
+    name: "Python's truth: empty lists and dicts are false; and/or give an operand",
+    template:
+      "{% if l %}full{% else %}empty{% endif %} {% if not d %}none{% endif %} {{ l or 'x' }} {{ d or 'e' }} {{ 'a' and 'b' }} {{ 'y' if l else 'n' }}",
+    context: { l: [], d: {} },
+    expected: 'empty none x e b n',
+  },
+  {
+    name: 'lists, dicts, True and None printed as Python prints them',
+    template: "{{ l }} {{ d }} {{ 'a' ~ True ~ None }} {{ 'host: %s' % l[1] }}",
+    context: { l: [1, 'a', true, null], d: { k: 'v' } },
+    expected: "[1, 'a', True, None] {'k': 'v'} aTrueNone host: a",
+  },
   // lists
   {
     name: 'list.append through set',

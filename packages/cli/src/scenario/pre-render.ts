@@ -4,7 +4,7 @@
  * scenario's directory; and the errors said with the file, line and column, in Jinja2's terms.
  */
 import { dirname } from 'node:path';
-import { explainTemplateError, loopSources, renderTemplate, templateErrorPosition } from '@jobgraph/deferred';
+import { explainTemplateError, renderTemplate, templateErrorPosition } from '@jobgraph/deferred';
 import { ScenarioError } from './errors.js';
 
 /**
@@ -16,20 +16,34 @@ export function renderOrThrow(file: string, text: string, values: Record<string,
   const fail = (message: string, cause?: unknown): never => {
     throw new ScenarioError(file, [{ file, path: '(root)', message }], cause === undefined ? {} : { cause });
   };
-  for (const loop of loopSources(text)) {
-    if (values[loop.name] === undefined) {
+  const options = { searchPath: dirname(file), missingLoops: 'error' } as const;
+  const loopFailure = (error: unknown) => {
+    const { code, position, variable } = error as {
+      code?: unknown;
+      position?: { line: number; column: number };
+      variable?: string;
+    };
+    // a for loop cannot wait for run time: its list must have a value now
+    if (code === 'ERR_UNDEFINED_VARIABLE' && position !== undefined) {
       fail(
-        `template error at ${file}:${loop.line}:${loop.column}: undefined variable "${loop.name}" in a for loop (give it a value: --var ${loop.name}=…)`,
+        `template error at ${file}:${position.line}:${position.column}: undefined variable "${variable}" in a for loop (give it a value: --var ${variable}=…)`,
+        error,
       );
     }
+    return code;
+  };
+  let rendered: string;
+  try {
+    rendered = renderTemplate(text, values, 'lenient', options);
+  } catch (error) {
+    loopFailure(error);
+    throw error;
   }
-  const options = { searchPath: dirname(file) };
-  const rendered = renderTemplate(text, values, 'lenient', options);
   if (rendered !== text || !TEMPLATE_SYNTAX.test(text)) return rendered;
   try {
     renderTemplate(text, values, 'strict', options);
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_UNDEFINED_VARIABLE') {
+    if (loopFailure(error) !== 'ERR_UNDEFINED_VARIABLE') {
       throw new ScenarioError(
         file,
         [{ file, path: '(root)', message: templateErrorText(file, text, error) }],
@@ -50,13 +64,18 @@ function templateErrorText(file: string, text: string, error: unknown): string {
   const cause = (error as { cause?: unknown }).cause ?? error;
   const message = (cause instanceof Error ? cause.message : String(cause)).replace(/\s*\n\s*/g, ' ');
   const at = templateErrorPosition(message);
+  // an error in an included file: nunjucks names that file
+  const included = [...message.matchAll(/\((\/[^()]*)\)/g)].at(-1)?.[1];
+  const where = included ?? file;
   if (at !== undefined)
-    return `template error at ${file}:${at.line}:${at.column}: ${explainTemplateError(message, text)}`;
+    return `template error at ${where}:${at.line}:${at.column}: ${explainTemplateError(message, text)}`;
   let reason = explainTemplateError(message, text);
   if (/expected end of comment/.test(reason) && text.includes('${#')) {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, quoted for the user
     reason += ' ({# opens a Jinja comment: write a shell ${#name} as {% raw %}${#name}{% endraw %})';
   }
+  // nunjucks gives no line for an error inside an included file: its name, at least
+  if (included !== undefined) return `template error in ${included} (included): ${reason}`;
   const offset = errorOffset(text, reason);
   if (offset === undefined) return `template error: ${reason}`;
   const before = text.slice(0, offset).split('\n');

@@ -1,0 +1,66 @@
+/**
+ * What the Jinja2 layer must not do (issue 15's review): change the nunjucks of other code in the
+ * process, let a template reach JavaScript's prototypes, change the caller's values, or print a
+ * missing value as "undefined" through the Python helpers.
+ */
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { Deferred, renderTemplate, Variables } from '../src/index.js';
+
+describe('the Jinja2 layer is contained', () => {
+  it("leaves another nunjucks of the process as it is (jobgraph's patches are on a copy of its own)", () => {
+    renderTemplate("{{ True }} {{ '%s' % 'x' }}", {});
+    const nunjucks = createRequire(import.meta.url)('nunjucks') as {
+      Environment: new () => { renderString(text: string, values: object): string };
+    };
+    expect(
+      new nunjucks.Environment().renderString('{{ flag }} {{ 7 % 3 }} {{ (1, 2) }}', { flag: true }),
+    ).toBe('true 1 2');
+    expect(renderTemplate('{{ flag }} {{ -7 % 3 }} {{ (1, 2) }}', { flag: true })).toBe('True 2 [1, 2]');
+  });
+
+  it('lets no template reach a prototype or a constructor', () => {
+    for (const template of [
+      "{% set _ = x.__proto__.update({'polluted': 'yes'}) %}",
+      "{% set _ = x.constructor.assign(x.constructor.prototype, {'polluted': 'yes'}) %}",
+      "{{ x.get('constructor', 'none') }}",
+    ]) {
+      try {
+        renderTemplate(template, { x: {} });
+      } catch {
+        // refused is fine too: what matters is below
+      }
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // the name is not there: the default, and nothing printed for it
+    expect(
+      renderTemplate("{{ x.get('constructor', 'none') }}[{{ x.constructor }}]", { x: {} }, 'lenient'),
+    ).toBe('none[]');
+  });
+
+  it("changes neither the caller's values nor the next render's", () => {
+    const hosts = ['h1'];
+    const template = "{% set _ = hosts.append('h2') %}{{ hosts | join(',') }}";
+    expect(renderTemplate(template, { hosts })).toBe('h1,h2');
+    expect(renderTemplate(template, { hosts }, 'lenient')).toBe('h1,h2');
+    const deferred = new Deferred(template, new Variables({ hosts }));
+    expect(String(deferred)).toBe('h1,h2');
+    expect(deferred.render()).toBe('h1,h2');
+    expect(hosts).toEqual(['h1']);
+  });
+
+  it('never prints a missing value through the Python helpers (str methods, ~, %, *)', () => {
+    for (const template of [
+      "{{ ('x' ~ missing).upper() }}",
+      '{{ host.split(sep) }}',
+      '{{ host.startswith(prefix) }}',
+      "{{ '%s' % missing }}",
+      "{{ '-' * missing }}",
+      '{{ pod.name ~ "-log" }}',
+    ]) {
+      expect(() => renderTemplate(template, { host: 'fit01', pod: {} }), template).toThrow(
+        expect.objectContaining({ code: expect.stringMatching(/^ERR_(UNDEFINED_VARIABLE|TEMPLATE)$/) }),
+      );
+    }
+  });
+});
