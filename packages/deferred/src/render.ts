@@ -85,6 +85,7 @@ function collectLocal(node: unknown, into: Set<string>): void {
  * `ERR_UNDEFINED_VARIABLE` naming it; a malformed template throws `ERR_TEMPLATE`.
  */
 export function renderStrict(template: string, values: Record<string, unknown>, searchPath = ''): string {
+  refuseIsIn(template);
   const { seen, end } = noteLookups();
   let output: string;
   try {
@@ -250,6 +251,27 @@ export function renderLenient(
     // a loop cannot be shown as a placeholder: with 'error', the caller wants to know
     if (loop !== undefined) throw loopError(template, loop, error);
     return template;
+  }
+}
+
+/**
+ * `x is in [1, 2]` parses in nunjucks as a test named `undefined` (always false): refused, as the
+ * form it cannot parse (`x is in y`) is, rather than silently false.
+ */
+function refuseIsIn(template: string): void {
+  for (const tag of template.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)) {
+    const found = /\bis\s+(not\s+)?in\b/.exec(tag[0]);
+    if (found === null) continue;
+    const before = template.slice(0, (tag.index ?? 0) + found.index).split('\n');
+    const [line, column] = [before.length, (before.at(-1)?.length ?? 0) + 1];
+    const reason = explainTemplateError('expected block end in if statement', tag[0]);
+    // the cause says where as nunjucks says it, for callers that read nunjucks' positions
+    const cause = new Error(`(unknown path) [Line ${line}, Column ${column}] ${reason}`);
+    throw new DeferredError(
+      DeferredErrorCode.TEMPLATE,
+      `Cannot render template ${oneLine(template)} at line ${line}, column ${column}: ${reason}`,
+      { cause },
+    );
   }
 }
 
