@@ -104,11 +104,6 @@ describe('what stays unsupported, and mistakes, fail in one line', () => {
     ],
     ['{% do %}', '{% do hosts.append(1) %}', /:9:\d+: \{% do … %\} \(a Jinja2 extension\) is not supported/],
     [
-      'the test is in',
-      "{% if 'x' is in hosts %}x{% endif %}",
-      /:9:\d+: the test `is in` is not supported: write `x in y`/,
-    ],
-    [
       'a method Python has and jobgraph not',
       '{{ hosts.copy() }}',
       /:9:\d+: hosts\.copy\(\) is not supported/,

@@ -84,8 +84,8 @@ function collectLocal(node: unknown, into: Set<string>): void {
  * Renders strictly: a missing variable that is printed, filtered or looked into throws
  * `ERR_UNDEFINED_VARIABLE` naming it; a malformed template throws `ERR_TEMPLATE`.
  */
-export function renderStrict(template: string, values: Record<string, unknown>, searchPath = ''): string {
-  refuseIsIn(template);
+export function renderStrict(source: string, values: Record<string, unknown>, searchPath = ''): string {
+  const template = withInOperator(source);
   const { seen, end } = noteLookups();
   let output: string;
   try {
@@ -239,12 +239,12 @@ export function renderLenient(
   } catch {
     // some name is missing where it is used: show it as {{ name }}
   }
+  const source = withInOperator(template);
   const context: Record<string, unknown> = {};
-  for (const name of contextNames(template))
-    if (values[name] === undefined) context[name] = placeholder(name);
+  for (const name of contextNames(source)) if (values[name] === undefined) context[name] = placeholder(name);
   try {
     return withMissingLoopList(missingLoops, () =>
-      environments(searchPath).lenient.renderString(template, { ...context, ...copyOf(values) }),
+      environments(searchPath).lenient.renderString(source, { ...context, ...copyOf(values) }),
     );
   } catch (error) {
     const loop = takeLoopFailure();
@@ -255,24 +255,27 @@ export function renderLenient(
 }
 
 /**
- * `x is in [1, 2]` parses in nunjucks as a test named `undefined` (always false): refused, as the
- * form it cannot parse (`x is in y`) is, rather than silently false.
+ * Jinja2's test `in` written as a test (`x is in y`, `x is not in y`) as the operator it is the
+ * same as (`x in y`, `x not in y`): nunjucks cannot parse the first form, and reads `x is in
+ * [1, 2]` as an always-false test. Inside tags only, outside quoted strings; the same length, so
+ * that error positions stay right. (Files read by `{% include %}` are not rewritten.)
  */
-function refuseIsIn(template: string): void {
-  for (const tag of template.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)) {
-    const found = /\bis\s+(not\s+)?in\b/.exec(tag[0]);
-    if (found === null) continue;
-    const before = template.slice(0, (tag.index ?? 0) + found.index).split('\n');
-    const [line, column] = [before.length, (before.at(-1)?.length ?? 0) + 1];
-    const reason = explainTemplateError('expected block end in if statement', tag[0]);
-    // the cause says where as nunjucks says it, for callers that read nunjucks' positions
-    const cause = new Error(`(unknown path) [Line ${line}, Column ${column}] ${reason}`);
-    throw new DeferredError(
-      DeferredErrorCode.TEMPLATE,
-      `Cannot render template ${oneLine(template)} at line ${line}, column ${column}: ${reason}`,
-      { cause },
-    );
-  }
+export function withInOperator(template: string): string {
+  if (!/\bis\s+(not\s+)?in\b/.test(template)) return template;
+  return template.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) =>
+    tag
+      .split(/('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/)
+      .map((part, index) =>
+        index % 2 === 1
+          ? part
+          : part
+              .replace(/\bis(\s+)not(\s+)in\b/g, (all, a: string, b: string) =>
+                `not${a}in${b}`.padEnd(all.length),
+              )
+              .replace(/\bis(\s+)in\b/g, (all, a: string) => `in${a}`.padEnd(all.length)),
+      )
+      .join(''),
+  );
 }
 
 /** The error of a `for` loop over an undefined value: the variable, and where the loop is. */

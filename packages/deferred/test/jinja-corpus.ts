@@ -268,6 +268,13 @@ export const CORPUS: readonly CorpusCase[] = [
     expected: 'True True fit',
   },
   {
+    name: 'the in test written as a test: is in, is not in',
+    template:
+      "{% if 'a' is in hosts %}a{% endif %}{% if 'z' is not in hosts %}z{% endif %}{{ 1 is in [1, 2] }} {{ 'is in' }}",
+    context: { hosts: ['a', 'b'] },
+    expected: 'azTrue is in',
+  },
+  {
     name: 'the in test, through select',
     template: "{{ l | select('in', ['a', 'c']) | join(',') }}",
     context: { l: ['a', 'b', 'c'] },
