@@ -109,6 +109,10 @@ const FILTERS: Record<string, Filter> = {
       return true;
     });
   },
+  count(value) {
+    // Jinja2's other name of length
+    return (this.env.getFilter('length') as Filter).call(this, value);
+  },
   list(value) {
     // a dict's keys, a string's characters (nunjucks' own gives {key, value} objects for a dict)
     return [...toList(value)];
