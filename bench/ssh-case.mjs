@@ -29,18 +29,18 @@ const bed = JSON.parse(readFileSync(process.env.BENCH_BED_INFO ?? '/tmp/jobgraph
 const keyPath = bed.keys[process.env.BENCH_KEY ?? 'rsa'];
 if (keyPath === undefined) throw new Error(`no key ${process.env.BENCH_KEY} in the bed`);
 
-/** A node on the bed's loopback sshd, as a user would write it (strict host-key checking). */
+/** How every node of the bed is reached, as a user would write it (strict host-key checking). */
+const access = (keys) => ({
+  username: 'root',
+  keys,
+  knownHosts: bed.knownHosts,
+  hostKeyPolicy: 'strict',
+  agent: false,
+});
+
+/** A node on the bed's loopback sshd. */
 const loopbackNode = (keys, extra = {}) =>
-  new SshNode({
-    ...extra,
-    hostname: bed.loopback.hostname,
-    port: bed.loopback.port,
-    username: 'root',
-    keys,
-    knownHosts: bed.knownHosts,
-    hostKeyPolicy: 'strict',
-    agent: false,
-  });
+  new SshNode({ ...extra, hostname: bed.loopback.hostname, port: bed.loopback.port, ...access(keys) });
 
 const t0 = performance.now();
 const result = { case: kind, variant };
@@ -156,13 +156,7 @@ if (kind === 'import') {
   const targets = Number(variant ?? 3);
   const count = Number(arg ?? 20);
   const keys = await loadPrivateKeys([keyPath]);
-  const common = {
-    username: 'root',
-    keys,
-    knownHosts: bed.knownHosts,
-    hostKeyPolicy: 'strict',
-    agent: false,
-  };
+  const common = access(keys);
   const gateway = new SshNode({ hostname: bed.gateway.hostname, port: bed.gateway.port, ...common });
   // the bed has two targets: a third is the first again, on connections of its own
   const nodes = Array.from({ length: targets }, (_, index) => {
@@ -198,14 +192,7 @@ if (kind === 'import') {
       port: bed.loopback.port,
     })),
     {
-      defaults: {
-        username: 'root',
-        keys,
-        knownHosts: bed.knownHosts,
-        hostKeyPolicy: 'strict',
-        agent: false,
-        shareConnection: false,
-      },
+      defaults: { ...access(keys), shareConnection: false },
     },
   );
   const t1 = performance.now();

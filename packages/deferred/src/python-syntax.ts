@@ -168,29 +168,17 @@ export function patchNunjucks(nunjucks: NunjucksInternals): void {
   compiler.compileMul = asCall('pythonMultiply');
   compiler.compileConcat = asCall('pythonConcat');
 
-  // Python's truth: `and`/`or` give one of their operands, chosen by it
-  compiler.compileOr = function compileOr(
-    this: CompilerThis,
-    node: { left: unknown; right: unknown },
-    frame: unknown,
-  ) {
-    this._emit('(function(l){return runtime.pythonTruth(l)?l:(');
-    this.compile(node.right, frame);
-    this._emit(');})(');
-    this.compile(node.left, frame);
-    this._emit(')');
-  };
-  compiler.compileAnd = function compileAnd(
-    this: CompilerThis,
-    node: { left: unknown; right: unknown },
-    frame: unknown,
-  ) {
-    this._emit('(function(l){return !runtime.pythonTruth(l)?l:(');
-    this.compile(node.right, frame);
-    this._emit(');})(');
-    this.compile(node.left, frame);
-    this._emit(')');
-  };
+  // Python's truth: `or` gives its left operand when true, `and` when false; else the right one
+  const shortCircuit = (keepLeftWhenTrue: boolean) =>
+    function compileBoolean(this: CompilerThis, node: { left: unknown; right: unknown }, frame: unknown) {
+      this._emit(`(function(l){return ${keepLeftWhenTrue ? '' : '!'}runtime.pythonTruth(l)?l:(`);
+      this.compile(node.right, frame);
+      this._emit(');})(');
+      this.compile(node.left, frame);
+      this._emit(')');
+    };
+  compiler.compileOr = shortCircuit(true);
+  compiler.compileAnd = shortCircuit(false);
   compiler.compileNot = function compileNot(this: CompilerThis, node: { target: unknown }, frame: unknown) {
     this._emit('!runtime.pythonTruth(');
     this.compile(node.target, frame);
