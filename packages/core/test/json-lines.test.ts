@@ -178,6 +178,34 @@ describe('jsonLinesSink', () => {
     });
   });
 
+  it('the run loop’s job events, written the quick way, read as the general way writes them; one with more keys keeps them', async () => {
+    const withNode = new Job(() => ({ rows: [1, 2] }), { label: 'has a node' });
+    Object.assign(withNode, { node: { toString: () => 'root@fit02' } });
+    const emitter = new Job(
+      (ctx) => {
+        // a job may emit the scheduler's own types, with keys of its own: the general way writes them
+        ctx.emit({ type: 'job:start', attempt: 7, note: 'mine' } as never);
+        ctx.emit({ type: 'job:done', result: undefined, extra: 1 } as never);
+        return undefined;
+      },
+      { label: 'emitter' },
+    );
+    const waiting = new Job(() => 'late', { label: 'waits for a slot' });
+    // a window of 1: job:scheduled events too
+    const log = await logOf(new PureScheduler({ jobs: [withNode, emitter, waiting], jobsWindow: 1 }));
+    expect(log.filter((line) => line.type === 'job:scheduled').length).toBeGreaterThan(0);
+    expect(log.find((line) => line.type === 'job:done' && line.node === 'root@fit02')).toMatchObject({
+      job: { label: 'has a node' },
+      result: { rows: [1, 2] },
+    });
+    expect(log.find((line) => line.type === 'job:start' && line.attempt === 7)).toMatchObject({
+      note: 'mine',
+    });
+    expect(log.find((line) => line.type === 'job:done' && line.extra === 1)).toMatchObject({
+      job: { label: 'emitter' },
+    });
+  });
+
   it('holds lines until the turn ends, the run ends, or flush()', async () => {
     const written: string[] = [];
     const sink = jsonLinesSink({ write: (chunk: string) => written.push(chunk) });

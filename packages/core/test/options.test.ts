@@ -391,6 +391,38 @@ describe('events', () => {
     ]);
   });
 
+  it('an event goes to the listeners there were when it was dispatched; subscribing twice counts once', async () => {
+    const scheduler = new PureScheduler({
+      jobs: [new Job(() => 1, { label: 'a' }), new Job(() => 2, { label: 'b' })],
+    });
+    const seen: string[] = [];
+    let stopLate: (() => void) | undefined;
+    const late = (event: SchedulerEvent) => seen.push(`late ${event.type}`);
+    const first = (event: SchedulerEvent) => {
+      seen.push(`first ${event.type}`);
+      // subscribing from inside a dispatch: heard from the next event on, not this one
+      if (event.type === 'run:start') stopLate = scheduler.onAny(late);
+      if (event.type === 'run:done') stopFirst();
+    };
+    const stopFirst = scheduler.onAny(first);
+    const stopAgain = scheduler.onAny(first);
+    const typed = (event: SchedulerEvent) => seen.push(`typed ${event.type}`);
+    const stopTyped = scheduler.on('job:done', typed);
+    scheduler.on('job:done', typed);
+    expect(await drive(scheduler.run())).toBe(true);
+    expect(seen.filter((line) => line === 'first run:start')).toHaveLength(1);
+    expect(seen).not.toContain('late run:start');
+    expect(seen).toContain('late run:done');
+    expect(seen.filter((line) => line === 'typed job:done')).toHaveLength(2);
+    // `first` unsubscribed itself on run:done; the second unsubscribe of it does nothing
+    stopAgain();
+    stopLate?.();
+    stopTyped();
+    seen.length = 0;
+    expect(await drive(scheduler.run())).toBe(true);
+    expect(seen).toEqual([]);
+  });
+
   it('a listener that throws does not break the run: the others get a listener:error event', async () => {
     const warning = vi.spyOn(process, 'emitWarning');
     const scheduler = new PureScheduler({ jobs: [new SleepJob(10)] });

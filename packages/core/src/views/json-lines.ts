@@ -134,6 +134,8 @@ class LineFormatter {
       this.#time = event.time;
       this.#iso = new Date(event.time).toISOString();
     }
+    const quick = this.#runLoopLine(event);
+    if (quick !== undefined) return quick;
     let line = `{"time":"${this.#iso}${fragment(this.#types, event.type, ['","type":', ''])}`;
     if (event.path.length > 0) line += `,"path":${JSON.stringify(event.path.map(schedulerName))}`;
     if ('scheduler' in event) line += `,"scheduler":${JSON.stringify(schedulerName(event.scheduler))}`;
@@ -170,6 +172,39 @@ class LineFormatter {
       }
     }
     return `${line}}`;
+  }
+
+  /**
+   * The line of one of the run loop's own `job:scheduled`, `job:start` and `job:done` events (two
+   * or three a job: most of a log), written straight, with no walk of the event's fields;
+   * undefined for any other event. The run loop builds these outside nested schedulers with
+   * exactly their type's keys; one with any other key (a job's `ctx.emit()` may add some) takes
+   * the general way, so that the text is the same either way.
+   */
+  #runLoopLine(event: SchedulerEvent): string | undefined {
+    if (event.path.length > 0) return undefined;
+    let tail: string;
+    switch (event.type) {
+      case 'job:scheduled':
+        if (Object.keys(event).length !== 4) return undefined;
+        tail = '';
+        break;
+      case 'job:start':
+        if (!Number.isFinite(event.attempt) || Object.keys(event).length !== 5) return undefined;
+        tail = `,"attempt":${event.attempt}`;
+        break;
+      case 'job:done': {
+        if (Object.keys(event).length !== 5) return undefined;
+        const result = event.result === undefined ? undefined : jsonOf(plain(event.result, this.#idOf));
+        tail = result === undefined ? '' : `,"result":${result}`;
+        break;
+      }
+      default:
+        return undefined;
+    }
+    const node = nodeOf(event.job);
+    const nodeText = node === undefined ? '' : `,"node":${JSON.stringify(node)}`;
+    return `{"time":"${this.#iso}","type":"${event.type}"${this.#job(event.job)}${nodeText}${tail}}`;
   }
 
   /**
