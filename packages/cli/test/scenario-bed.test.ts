@@ -4,9 +4,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CommandNode } from '@jobgraph/ssh';
+import type { CommandNode, SshNode } from '@jobgraph/ssh';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bed } from '../../ssh/test/bed.js';
+import { loopbackConnections, until } from '../../ssh/test/probes.js';
 import { loadScenario } from '../src/index.js';
 
 const temps: string[] = [];
@@ -86,6 +87,47 @@ jobs:
     expect(answer).toMatch(/^from-.+-42$/);
     expect(variables.get('echoed')).toBe(`got ${String(answer)}`);
     expect((await readFile(join(dir, 'written.txt'), 'utf8')).trim()).toBe(String(answer).toUpperCase());
+  });
+
+  it('a node with maxSessions 1 and maxConnections 2: of 3 jobs, 2 run at once on 2 connections (counted on sshd), the third waits', async () => {
+    // the connections of the tests above are closed first: `ss` then sees only this node's
+    await Promise.all(opened.splice(0).map((node) => node.close()));
+    const dir = await tempDir();
+    const flag = join(dir, 'go');
+    const file = join(dir, 'budget.yaml');
+    const job = (index: number) => `  - id: w${index}
+    node: busy
+    commands:
+      - type: Run
+        command: "i=0; while [ ! -e ${flag} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"
+`;
+    await writeFile(
+      file,
+      `nodes:
+  - id: busy
+    hostname: ${bed.loopback.hostname}
+    port: ${bed.loopback.port}
+    maxSessions: 1
+    maxConnections: 2
+    idleClose: 0
+${access()}
+jobs:
+${[0, 1, 2].map(job).join('')}`,
+    );
+    const { scheduler, nodes } = await loadScenario(file);
+    opened.push(...nodes.values());
+    const node = nodes.get('busy') as SshNode;
+    const run = scheduler.run();
+    await until(() => node.sessionsInUse === 2);
+    expect(node.openConnections).toBe(2);
+    expect(await loopbackConnections()).toBe(2);
+    // the third has no channel: without maxConnections it would have opened a third connection
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(node.connectionCount).toBe(2);
+    expect(node.sessionsInUse).toBe(2);
+    await writeFile(flag, '');
+    expect(await run).toBe(true);
+    expect(node.connectionCount).toBe(2);
   });
 
   it('examples/scenarios/gateway-experiment.yaml.j2 runs on the bed', async () => {

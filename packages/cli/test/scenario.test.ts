@@ -89,6 +89,52 @@ describe('apssh loader tests', () => {
   });
 });
 
+describe('nodes', () => {
+  it('take the connection budget of SshNode: sessions, overflow connections, handshakes, keepalive', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-budget-'));
+    temps.push(dir);
+    const file = join(dir, 'budget.yaml');
+    await writeFile(
+      file,
+      [
+        'nodes:',
+        '  - { id: gw, hostname: faraday, tunnelNoDelay: false }',
+        '  - id: n1',
+        '    hostname: fit01',
+        '    gateway: gw',
+        '    maxSessions: 2',
+        '    maxConnections: 3',
+        '    idleClose: 0',
+        '    maxHandshakes: 4',
+        '    keepaliveInterval: 1m',
+        '    shareConnection: false',
+        '  - { id: n2, hostname: fit02, idleClose: 2s, keepaliveInterval: 0 }',
+        'jobs:',
+        '  - { id: j1, node: n1, commands: [{ type: Run, command: "true" }] }',
+        '',
+      ].join('\n'),
+    );
+    const { nodes } = await loadScenario(file);
+    const n1 = nodes.get('n1') as SshNode;
+    expect({
+      maxSessions: n1.maxSessions,
+      maxConnections: n1.maxConnections,
+      idleClose: n1.idleClose,
+      keepaliveInterval: n1.keepaliveInterval,
+      shareConnection: n1.shareConnection,
+    }).toEqual({
+      maxSessions: 2,
+      maxConnections: 3,
+      idleClose: 0,
+      keepaliveInterval: 60_000,
+      shareConnection: false,
+    });
+    expect((nodes.get('gw') as SshNode).tunnelNoDelay).toBe(false);
+    const n2 = nodes.get('n2') as SshNode;
+    expect([n2.idleClose, n2.keepaliveInterval, n2.maxSessions, n2.maxConnections]).toEqual([2000, 0, 8, 4]);
+  });
+});
+
 describe('commands', () => {
   it('a Run command is split on whitespace as apssh does; templates become Deferred', async () => {
     const { jobs, variables } = await loadScenario(fixture('loader2.yaml.j2'), {
@@ -266,6 +312,13 @@ const MALFORMED: Record<string, string[]> = {
   ],
   'commands-empty.yaml': ['jobs[0].commands: expected at least 1 item, got an empty list'],
   'commands-not-list.yaml': ['jobs[0].commands: expected a list, got "echo hi"'],
+  'connection-budget.yaml': [
+    'nodes[0].keepaliveInterval: expected a duration like "30s", "500ms", "2m" or "1h", got "often"',
+    'nodes[0].maxSessions: expected a number >= 1, got 0',
+    'nodes[0].maxConnections: expected a number <= 64, got 65',
+    'nodes[0].idleClose: expected a number >= 0, got -1',
+    'nodes[1].maxConnections: not allowed on a localnode',
+  ],
   'critical-not-boolean.yaml': ['jobs[0].critical: expected a boolean (true or false), got "maybe"'],
   'duplicate-job-id.yaml': ['jobs[1].id: duplicate job id "j1" (first defined at jobs[0])'],
   'duplicate-node-id.yaml': ['nodes[1].id: duplicate node id "n1" (first defined at nodes[0])'],

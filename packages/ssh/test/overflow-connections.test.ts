@@ -184,6 +184,29 @@ describe('overflow connections', () => {
     expect(node.connectionCount).toBe(2);
   });
 
+  it('maxSessions 1, the first connection’s channel held by SFTP: 3 concurrent commands queue on the overflow connection, not behind the SFTP session', async () => {
+    const node = track(loopbackNode({ maxSessions: 1, maxConnections: 2 }));
+    await node.fs.writeFile(`${newFlag().path}-sftp-first.txt`, 'the first channel is SFTP\n');
+    // before the fix, the 2nd and 3rd waited on the first connection (no command there) for good
+    const results = await Promise.all(['q1', 'q2', 'q3'].map((tag) => node.run(waiting(tag))));
+    expect(results.map((result) => result.exitCode)).toEqual([0, 0, 0]);
+    expect(node.connectionCount).toBe(2);
+    expect(spread(recorder(node).stdout())).toEqual([3]);
+  });
+
+  it('maxSessions 1 and maxConnections 1 with the SFTP session open: a command fails at once with what to change, and runs after resetSftp()', async () => {
+    const node = track(loopbackNode({ maxSessions: 1, maxConnections: 1 }));
+    await node.fs.writeFile(`${newFlag().path}-sftp-only.txt`, 'the only channel is SFTP\n');
+    await expect(node.run('true')).rejects.toMatchObject({
+      code: 'ERR_SSH_CHANNEL',
+      message: expect.stringMatching(
+        /^Cannot run a command on .+: SFTP sessions hold every channel of its connections \(maxSessions 1\) and maxConnections is 1; raise maxSessions or maxConnections, or call resetSftp\(\) first$/,
+      ),
+    });
+    node.resetSftp();
+    expect((await node.run('true')).exitCode).toBe(0);
+  });
+
   it('refuses a maxConnections outside 1–64 and an idleClose that is not a duration; a maxConnections below connections counts as connections', () => {
     const make = (extra: Record<string, unknown>) => () =>
       new SshNode({ hostname: bed.loopback.hostname, ...common(), ...extra } as never);

@@ -141,6 +141,14 @@ async function buildNode(
     knownHosts: entry.knownHosts === undefined ? undefined : local(entry.knownHosts, context),
     hostKeyPolicy: entry.hostKeyPolicy,
     connectTimeout: entry.connectTimeout === undefined ? undefined : parseDuration(entry.connectTimeout),
+    keepaliveInterval:
+      entry.keepaliveInterval === undefined ? undefined : parseDuration(entry.keepaliveInterval),
+    maxSessions: entry.maxSessions,
+    maxConnections: entry.maxConnections,
+    idleClose: entry.idleClose === undefined ? undefined : parseDuration(entry.idleClose),
+    maxHandshakes: entry.maxHandshakes,
+    shareConnection: entry.shareConnection,
+    tunnelNoDelay: entry.tunnelNoDelay,
     formatter,
     verbose: entry.verbose,
   }) satisfies Omit<SshNodeOptions, 'hostname'>;

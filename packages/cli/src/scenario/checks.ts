@@ -101,7 +101,18 @@ export function checkReferences(data: unknown): Problem[] {
       for (const key of ['hostname', 'username', 'gateway', 'port', 'keys', 'sshConfig', 'sshConfigFile']) {
         if (entry[key] !== undefined) at(['nodes', index, key], 'not allowed on a localnode');
       }
-      for (const key of ['hostKeyPolicy', 'knownHosts', 'connectTimeout']) {
+      for (const key of [
+        'hostKeyPolicy',
+        'knownHosts',
+        'connectTimeout',
+        'keepaliveInterval',
+        'maxSessions',
+        'maxConnections',
+        'idleClose',
+        'maxHandshakes',
+        'shareConnection',
+        'tunnelNoDelay',
+      ]) {
         if (entry[key] !== undefined) at(['nodes', index, key], 'not allowed on a localnode');
       }
       continue;

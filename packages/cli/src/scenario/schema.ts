@@ -30,21 +30,31 @@ function millisecondsOf(value: string | number): number | undefined {
   }
 }
 
-const duration = z
-  .union([
-    z.number().nonnegative().describe('milliseconds'),
-    z.string().regex(DURATION_PATTERN, { error: 'expected a duration like "30s", "500ms", "2m" or "1h"' }),
-  ])
-  // 0 would end the job (or the run) before it starts; leaving the key out means no limit
-  .refine((value) => (millisecondsOf(value) ?? 1) > 0, {
-    error: (issue) =>
-      `expected a duration above 0 (leave it out for no limit), got ${JSON.stringify(issue.input)}`,
-  })
-  .refine((value) => (millisecondsOf(value) ?? 0) <= LONGEST_MS, {
-    error: (issue) =>
-      `expected a duration of at most 596h (${LONGEST_MS} ms, the longest a timer waits), got ${JSON.stringify(issue.input)}`,
-  })
-  .describe('A duration: "500ms", "30s", "2m", "1h", or a number of milliseconds');
+/**
+ * A duration; `zero` says what 0 means where it is allowed (a keepalive turned off, a connection
+ * closed at once). Elsewhere 0 would end the job (or the run) before it starts, and leaving the
+ * key out means no limit.
+ */
+function durationSchema(zero?: string) {
+  return z
+    .union([
+      z.number().nonnegative().describe('milliseconds'),
+      z.string().regex(DURATION_PATTERN, { error: 'expected a duration like "30s", "500ms", "2m" or "1h"' }),
+    ])
+    .refine((value) => zero !== undefined || (millisecondsOf(value) ?? 1) > 0, {
+      error: (issue) =>
+        `expected a duration above 0 (leave it out for no limit), got ${JSON.stringify(issue.input)}`,
+    })
+    .refine((value) => (millisecondsOf(value) ?? 0) <= LONGEST_MS, {
+      error: (issue) =>
+        `expected a duration of at most 596h (${LONGEST_MS} ms, the longest a timer waits), got ${JSON.stringify(issue.input)}`,
+    })
+    .describe(
+      `A duration: "500ms", "30s", "2m", "1h", or a number of milliseconds${zero === undefined ? '' : `; 0: ${zero}`}`,
+    );
+}
+
+const duration = durationSchema();
 
 const stringOrList = z.union([z.string(), z.array(z.string())]);
 const arg = z.union([z.string(), z.number()]);
@@ -169,6 +179,39 @@ export const nodeSchema = z.strictObject({
   hostKeyPolicy: z.enum(['strict', 'accept-new', 'off']).optional().describe('Host key checking'),
   knownHosts: z.string().optional().describe('The known_hosts file, relative to the scenario file'),
   connectTimeout: duration.optional().describe('How long a connection may take'),
+  keepaliveInterval: durationSchema('no keepalive')
+    .optional()
+    .describe('Keepalive period; 3 missed answers end the connection; default 15s'),
+  maxSessions: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('At most this many commands (and SFTP sessions) at once on each connection; default 8'),
+  maxConnections: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('Up to this many connections, opened when every open one is full; default 4'),
+  idleClose: durationSchema('closed as soon as its last command ends')
+    .optional()
+    .describe('How long a connection opened for the overflow stays open with no command; default 5s'),
+  maxHandshakes: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('At most this many handshakes at once to the destination (sshd MaxStartups); default 8'),
+  shareConnection: z
+    .boolean()
+    .optional()
+    .describe('Share the connections with the other nodes of the same destination; default true'),
+  tunnelNoDelay: z
+    .boolean()
+    .optional()
+    .describe('As a gateway: run `true` once so that its sshd sends without delay; default true'),
 });
 
 export const jobSchema = z.strictObject({

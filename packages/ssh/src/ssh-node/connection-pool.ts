@@ -100,9 +100,11 @@ export class ConnectionPool {
    * command (or none is live). When that one has no free channel (its commands and SFTP sessions
    * counted): another live spreading lane with room, else a spreading lane not live, else the first
    * live overflow lane with room, else the first overflow lane not live (unless overflow
-   * connections were refused lately), else the busiest-free lane of all, where the command queues.
+   * connections were refused lately), else the live lane with the fewest commands where a command
+   * can have a channel at all, where the command queues. `stuck` when there is none: every channel
+   * of every connection it may use is held by an SFTP session.
    */
-  pick(): { lane: number; opens: boolean } {
+  pick(): { lane: number; opens: boolean; stuck?: true } {
     const spread = this.#settings.spread;
     const lanes = this.#lanes.map((use) => use.peek());
     const live = (lane: number) => lanes[lane]?.live === true;
@@ -124,9 +126,16 @@ export class ConnectionPool {
     if (Date.now() >= this.#overflowRefusedUntil) {
       for (let lane = spread; lane < lanes.length; lane++) if (!live(lane)) return { lane, opens: true };
     }
-    // every connection is full: wait on the one with the fewest commands
-    const least = this.#leastOccupied(0, lanes.length, live, commandsOn) ?? best;
-    return { lane: least, opens: false };
+    // every connection is full: wait on the one with the fewest commands, among those where a
+    // command can have a channel at all (an SFTP session keeps its channel while it is open: a
+    // connection whose every channel is an SFTP session's would make the command wait for good)
+    const least = this.#leastOccupied(
+      0,
+      lanes.length,
+      (lane) => live(lane) && servesCommands(lanes[lane]),
+      commandsOn,
+    );
+    return least === undefined ? { lane: best, opens: false, stuck: true } : { lane: least, opens: false };
   }
 
   /** The lane from `from` to `to` (excluded) that `accepts`, with the fewest channels taken (or `by`). */
@@ -158,6 +167,7 @@ export class ConnectionPool {
       for (let moves = 0; ; moves++) {
         const left = lane;
         const picked = this.pick();
+        if (picked.stuck === true) throw this.#stuck(picked.lane);
         lane = picked.lane;
         const use = this.#lanes[lane] as ConnectionUse;
         // the new hold before the old one goes: letting go might close what the command moves to
@@ -184,6 +194,21 @@ export class ConnectionPool {
       release?.();
       this.#closeWhenIdle(lane);
     }
+  }
+
+  /** Why a command cannot run: SFTP sessions hold every channel it could have. */
+  #stuck(lane: number): SshError {
+    const node = this.#settings.node.toString();
+    const size = this.#lanes[lane]?.peek()?.lifecycle.budget.size ?? 0;
+    const more =
+      this.#lanes.length > this.#settings.spread
+        ? 'the server refused another connection lately'
+        : `maxConnections is ${this.#lanes.length}`;
+    return new SshError(
+      SshErrorCode.CHANNEL,
+      `Cannot run a command on ${node}: SFTP sessions hold every channel of its connections (maxSessions ${size}) and ${more}; raise maxSessions or maxConnections, or call resetSftp() first`,
+      { node },
+    );
   }
 
   /** An overflow lane with no command of this node left: closed after `idleClose` ms, unless a command comes meanwhile. */
@@ -259,6 +284,11 @@ function isConnectFailure(error: unknown): boolean {
   return (
     error instanceof SshError && (error.code === SshErrorCode.CONNECT || error.code === SshErrorCode.AUTH)
   );
+}
+
+/** Whether a command may ever have a channel there: not every channel is an SFTP session's. */
+function servesCommands(entry: SharedConnection | undefined): boolean {
+  return entry !== undefined && entry.lifecycle.sftpSessions < entry.lifecycle.budget.size;
 }
 
 /** Whether a connection has a free channel for one more command (its commands and SFTP sessions counted). */
