@@ -81,13 +81,15 @@ describe('a scenario in apssh style', () => {
     expect(dry.stdout).not.toMatch(/undefined|\[object Object\]/);
   });
 
-  it('includes and imports files next to the scenario, loop variables included', async () => {
+  it('includes and imports files next to the scenario, loop variables and `is in` included', async () => {
     const { jobs, nodes } = await loadScenario(join(fixtures, 'with-include.yaml.j2'), {
       variables: { gateway: 'faraday', nodes: { amf: 'fit01', gnb: 'fit02' } },
     });
     expect([...nodes.keys()]).toEqual(['faraday', 'amf', 'gnb']);
     expect(String(nodes.get('amf'))).toBe('root@faraday->root@fit01');
     expect(jobs.get('gnb_up')?.commands[0]?.labelLine()).toBe('ip link set gnb up');
+    // the included file's `is not in`, rewritten as the template's own
+    expect([nodes.get('amf')?.verbose, nodes.get('gnb')?.verbose]).toEqual([true, false]);
   });
 });
 

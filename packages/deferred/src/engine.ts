@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import type Nunjucks from 'nunjucks';
 import type { Environment } from 'nunjucks';
+import { withInOperator } from './in-operator.js';
 import { addJinjaFiltersAndTests } from './jinja-filters.js';
 import { expressionText, isPlaceholder, placeholder } from './placeholder.js';
 import { pythonTruth } from './python-methods.js';
@@ -96,8 +97,7 @@ export function environments(searchPath = ''): Environments {
   const { nunjucks, environments: made } = nunjucksEngine();
   let found = made.get(searchPath);
   if (found === undefined) {
-    const loader = () =>
-      searchPath === '' ? null : new nunjucks.FileSystemLoader(searchPath, { noCache: true });
+    const loader = () => (searchPath === '' ? null : rewritingLoader(nunjucks, searchPath));
     const strict = new nunjucks.Environment(loader(), { autoescape: false, throwOnUndefined: true });
     strict.addGlobal(LOOP_GLOBAL, loopList);
     strict.addGlobal(TRUTH_GLOBAL, pythonTruth);
@@ -114,6 +114,21 @@ export function environments(searchPath = ''): Environments {
     made.set(searchPath, found);
   }
   return found;
+}
+
+/**
+ * A loader of the files under `searchPath` (read anew at each render) that rewrites each file's
+ * `x is in y` as the template's own (in-operator.ts).
+ */
+function rewritingLoader(nunjucks: typeof Nunjucks, searchPath: string): Nunjucks.FileSystemLoader {
+  const loader = new nunjucks.FileSystemLoader(searchPath, { noCache: true });
+  const read = loader.getSource.bind(loader);
+  loader.getSource = (name: string) => {
+    const source = read(name);
+    if (source !== null && source !== undefined) source.src = withInOperator(source.src);
+    return source;
+  };
+  return loader;
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import { environments, FOR_MISSING, noteLookups, parse } from './engine.js';
 import { DeferredError, DeferredErrorCode } from './errors.js';
+import { withInOperator } from './in-operator.js';
 import { isPlaceholder, placeholder } from './placeholder.js';
 import { type LoopOverUndefined, takeLoopFailure, withMissingLoopList } from './python-syntax.js';
 import { explainTemplateError, templateErrorPosition } from './template-errors.js';
@@ -252,30 +253,6 @@ export function renderLenient(
     if (loop !== undefined) throw loopError(template, loop, error);
     return template;
   }
-}
-
-/**
- * Jinja2's test `in` written as a test (`x is in y`, `x is not in y`) as the operator it is the
- * same as (`x in y`, `x not in y`): nunjucks cannot parse the first form, and reads `x is in
- * [1, 2]` as an always-false test. Inside tags only, outside quoted strings; the same length, so
- * that error positions stay right. (Files read by `{% include %}` are not rewritten.)
- */
-export function withInOperator(template: string): string {
-  if (!/\bis\s+(not\s+)?in\b/.test(template)) return template;
-  return template.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) =>
-    tag
-      .split(/('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/)
-      .map((part, index) =>
-        index % 2 === 1
-          ? part
-          : part
-              .replace(/\bis(\s+)not(\s+)in\b/g, (all, a: string, b: string) =>
-                `not${a}in${b}`.padEnd(all.length),
-              )
-              .replace(/\bis(\s+)in\b/g, (all, a: string) => `in${a}`.padEnd(all.length)),
-      )
-      .join(''),
-  );
 }
 
 /** The error of a `for` loop over an undefined value: the variable, and where the loop is. */
