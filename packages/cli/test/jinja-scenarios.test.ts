@@ -8,6 +8,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SshNode } from '@jobgraph/ssh';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/index.js';
 import { jobgraph, root, tempDir } from './binary.js';
@@ -89,7 +90,7 @@ describe('a scenario in apssh style', () => {
     expect(String(nodes.get('amf'))).toBe('root@faraday->root@fit01');
     expect(jobs.get('gnb_up')?.commands[0]?.labelLine()).toBe('ip link set gnb up');
     // the included file's `is not in`, rewritten as the template's own
-    expect([nodes.get('amf')?.verbose, nodes.get('gnb')?.verbose]).toEqual([true, false]);
+    expect(['amf', 'gnb'].map((id) => (nodes.get(id) as SshNode).verbose)).toEqual([true, false]);
   });
 });
 
@@ -123,6 +124,44 @@ describe('what stays unsupported, and mistakes, fail in one line', () => {
     expect(lines[1]).toMatch(expected);
     expect(lines[1]).toContain(`template error at ${file}:`);
     expect(outcome.stderr).not.toMatch(/\n\s+at |undefined or falsey|parseAggregate/);
+  });
+
+  it('an error in an included or imported file is placed in that file, and nothing crashes', async () => {
+    const dir = await tempDir('jobgraph-jinja-');
+    await writeFile(join(dir, 'syntax.j2'), 'line one\n{{ 1 + }}\n');
+    await writeFile(join(dir, 'filter.j2'), '  - id: b\n    hostname: "{{ gateway | nosuch }}"\n');
+    await writeFile(join(dir, 'open.j2'), '  - id: c\n{% if gateway %}\n    hostname: h\n');
+    const head = 'nodes:\n  - id: a\n    hostname: h\n';
+    const cases: [string, string][] = [
+      // nunjucks threw this one in a later tick, after the render had returned null: a crash
+      ['{% include "syntax.j2" %}', `template error at ${join(dir, 'syntax.j2')}:2:8: unexpected token: }}`],
+      [
+        '{% import "syntax.j2" as m %}',
+        `template error at ${join(dir, 'syntax.j2')}:2:8: unexpected token: }}`,
+      ],
+      [
+        '{% include "filter.j2" %}',
+        `template error at ${join(dir, 'filter.j2')}:2:29: filter not found: nosuch`,
+      ],
+      [
+        '{% include "open.j2" %}',
+        `template error in ${join(dir, 'open.j2')} (included): parseIf: expected elif, else, or endif, got end of file`,
+      ],
+      [
+        '{% include "nope.j2" %}',
+        `template error at ${join(dir, 'main.yaml.j2')}:4:1: template not found: nope.j2 (include and import read files from ${dir}, the scenario's directory)`,
+      ],
+    ];
+    for (const [tag, expected] of cases) {
+      const file = join(dir, 'main.yaml.j2');
+      await writeFile(file, `${head}${tag}\njobs: []\n`);
+      const outcome = await jobgraph(['run', file, '--var', 'gateway=gw', '--dry-run']);
+      expect(outcome.code, tag).toBe(2);
+      expect(outcome.stderr.trim().split('\n'), tag).toEqual([
+        `jobgraph: ${file}: 1 problem`,
+        `  (root): ${expected}`,
+      ]);
+    }
   });
 
   it('a loop over a variable given no value names it, where it is used', async () => {

@@ -118,14 +118,24 @@ export function environments(searchPath = ''): Environments {
 
 /**
  * A loader of the files under `searchPath` (read anew at each render) that rewrites each file's
- * `x is in y` as the template's own (in-operator.ts).
+ * `x is in y` as the template's own (in-operator.ts), and parses it at once: nunjucks reports a
+ * syntax error of an included file only after a synchronous render has returned (null), by an
+ * exception in a later tick that nothing can catch. Thrown from here, the error is the render's,
+ * naming the file and the line as nunjucks names them for the template itself.
  */
 function rewritingLoader(nunjucks: typeof Nunjucks, searchPath: string): Nunjucks.FileSystemLoader {
+  const internals = nunjucks as unknown as NunjucksInternals;
   const loader = new nunjucks.FileSystemLoader(searchPath, { noCache: true });
   const read = loader.getSource.bind(loader);
   loader.getSource = (name: string) => {
     const source = read(name);
-    if (source !== null && source !== undefined) source.src = withInOperator(source.src);
+    if (source === null || source === undefined) return source;
+    source.src = withInOperator(source.src);
+    try {
+      internals.parser.parse(source.src, [], {});
+    } catch (error) {
+      throw internals.lib._prettifyError(source.path, false, error);
+    }
     return source;
   };
   return loader;

@@ -34,6 +34,8 @@ export interface NunjucksInternals {
   };
   installJinjaCompat(): void;
   compiler: { Compiler: { prototype: Record<string, unknown> } };
+  /** An error as nunjucks reports it: `(path) [Line l, Column c]` before its message. */
+  lib: { _prettifyError(path: string, withInternals: boolean, error: unknown): Error };
   nodes: {
     FunCall: NodeClass;
     NodeList: NodeClass;

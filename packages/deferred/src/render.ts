@@ -14,7 +14,7 @@ import { DeferredError, DeferredErrorCode } from './errors.js';
 import { withInOperator } from './in-operator.js';
 import { isPlaceholder, placeholder } from './placeholder.js';
 import { type LoopOverUndefined, takeLoopFailure, withMissingLoopList } from './python-syntax.js';
-import { explainTemplateError, templateErrorPosition } from './template-errors.js';
+import { explainTemplateError, includedTemplate, templateErrorPosition } from './template-errors.js';
 
 export { shquote } from './shquote.js';
 
@@ -191,7 +191,8 @@ function strictError(template: string, name: string | undefined, error: unknown)
     : explainTemplateError(why(error), template);
   // nunjucks' position, as a reader counts (it is there for most errors)
   const at = templateErrorPosition(why(error));
-  const where = at === undefined ? '' : ` at line ${at.line}, column ${at.column}`;
+  const file = includedTemplate(why(error));
+  const where = `${file === undefined ? '' : ` in ${file}`}${at === undefined ? '' : ` at line ${at.line}, column ${at.column}`}`;
   return new DeferredError(
     DeferredErrorCode.TEMPLATE,
     `Cannot render template ${oneLine(template)}${where}: ${reason}`,

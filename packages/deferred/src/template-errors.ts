@@ -49,14 +49,16 @@ const HINTS: readonly Hint[] = [
 ];
 
 /**
- * nunjucks' error message (one line, `[Line x, Column y]` and `Error:` taken off) said in Jinja2's
+ * nunjucks' error message (one line; `[Line x, Column y]`, `Error:` and the paths of the templates
+ * it went through taken off) said in Jinja2's
  * terms when it is a construct jobgraph does not support; else the message as it is.
  */
 export function explainTemplateError(message: string, template: string): string {
+  // nunjucks wraps an error once per template it goes through (an included file's, then the
+  // template's): `(unknown path) Template render error: (/dir/part.j2) [Line 2, Column 8] Error: …`
   const reason = message
-    .replace(/^\(unknown path\)\s*/, '')
-    .replace(/\[Line \d+, Column \d+\]\s*/, '')
-    .replace(/^(Template render error: )?(Error: )?/, '')
+    .replace(/\[Line \d+, Column \d+\]\s*/g, '')
+    .replace(/^(?:\((?:unknown path|\/[^()]*)\)\s*|Template render error:\s*|Error:\s*)+/, '')
     .trim();
   for (const hint of HINTS) {
     const match = hint.when.exec(reason);
@@ -75,4 +77,12 @@ export function templateErrorPosition(message: string): { line: number; column: 
   if (at === null) return undefined;
   const shift = at[3] === undefined ? 0 : 1;
   return { line: Number(at[1]) + shift, column: Number(at[2]) + shift };
+}
+
+/**
+ * The file of an included (or imported) template an error comes from, as nunjucks names it in
+ * the message (`(/dir/part.j2)`, the innermost last); undefined for an error of the template itself.
+ */
+export function includedTemplate(message: string): string | undefined {
+  return [...message.matchAll(/\((\/[^()]*)\)/g)].at(-1)?.[1];
 }

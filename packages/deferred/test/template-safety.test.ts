@@ -3,7 +3,10 @@
  * process, let a template reach JavaScript's prototypes, change the caller's values, or print a
  * missing value as "undefined" through the Python helpers.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Deferred, renderTemplate, Variables } from '../src/index.js';
 
@@ -17,6 +20,34 @@ describe('the Jinja2 layer is contained', () => {
       new nunjucks.Environment().renderString('{{ flag }} {{ 7 % 3 }} {{ (1, 2) }}', { flag: true }),
     ).toBe('true 1 2');
     expect(renderTemplate('{{ flag }} {{ -7 % 3 }} {{ (1, 2) }}', { flag: true })).toBe('True 2 [1, 2]');
+  });
+
+  it('a syntax error in an included file is thrown by the render itself (nunjucks threw it in a later tick: a crash)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobgraph-include-'));
+    try {
+      writeFileSync(join(dir, 'broken.j2'), 'one\n{{ 1 + }}\n');
+      writeFileSync(join(dir, 'fine.j2'), "{{ 'a' is in ['a'] }}");
+      const uncaught: unknown[] = [];
+      const onUncaught = (error: unknown) => uncaught.push(error);
+      process.on('uncaughtException', onUncaught);
+      try {
+        expect(() => renderTemplate("{% include 'broken.j2' %}", {}, 'strict', { searchPath: dir })).toThrow(
+          /^Cannot render template \{% include 'broken\.j2' %\} in \/.+\/broken\.j2 at line 2, column 8: unexpected token: }}$/,
+        );
+        // lenient gives a broken template back as it is (before: null)
+        expect(renderTemplate("{% include 'broken.j2' %}", {}, 'lenient', { searchPath: dir })).toBe(
+          "{% include 'broken.j2' %}",
+        );
+        // a later tick, where nunjucks used to throw
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      } finally {
+        process.off('uncaughtException', onUncaught);
+      }
+      expect(uncaught).toEqual([]);
+      expect(renderTemplate("{% include 'fine.j2' %}", {}, 'strict', { searchPath: dir })).toBe('True');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lets no template reach a prototype or a constructor', () => {

@@ -3,8 +3,14 @@
  * name given no value stays `{{ name }}` for run time (a Deferred); `{% include %}` read from the
  * scenario's directory; and the errors said with the file, line and column, in Jinja2's terms.
  */
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { explainTemplateError, renderTemplate, templateErrorPosition } from '@jobgraph/deferred';
+import {
+  explainTemplateError,
+  includedTemplate,
+  renderTemplate,
+  templateErrorPosition,
+} from '@jobgraph/deferred';
 import { ScenarioError } from './errors.js';
 
 /**
@@ -59,27 +65,43 @@ export function renderOrThrow(file: string, text: string, values: Record<string,
 /** What opens a Jinja tag, expression or comment: text holding it is read as a template. */
 export const TEMPLATE_SYNTAX = /\{\{|\{%|\{#/;
 
-/** `template error at x.yaml.j2:11:4: unknown block tag: endfo`, from what nunjucks says. */
+/**
+ * `template error at x.yaml.j2:11:4: unknown block tag: endfo`, from what nunjucks says. An error
+ * in an included file is placed in that file (nunjucks names it), with its line when nunjucks
+ * gives one, or when the file's text tells (an unknown filter, a tag left open).
+ */
 function templateErrorText(file: string, text: string, error: unknown): string {
   const cause = (error as { cause?: unknown }).cause ?? error;
   const message = (cause instanceof Error ? cause.message : String(cause)).replace(/\s*\n\s*/g, ' ');
   const at = templateErrorPosition(message);
-  // an error in an included file: nunjucks names that file
-  const included = [...message.matchAll(/\((\/[^()]*)\)/g)].at(-1)?.[1];
+  const included = includedTemplate(message);
   const where = included ?? file;
+  const source = included === undefined ? text : textOf(included);
   if (at !== undefined)
-    return `template error at ${where}:${at.line}:${at.column}: ${explainTemplateError(message, text)}`;
-  let reason = explainTemplateError(message, text);
-  if (/expected end of comment/.test(reason) && text.includes('${#')) {
+    return `template error at ${where}:${at.line}:${at.column}: ${explainTemplateError(message, source)}`;
+  let reason = explainTemplateError(message, source);
+  if (/expected end of comment/.test(reason) && source.includes('${#')) {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, quoted for the user
     reason += ' ({# opens a Jinja comment: write a shell ${#name} as {% raw %}${#name}{% endraw %})';
   }
-  // nunjucks gives no line for an error inside an included file: its name, at least
-  if (included !== undefined) return `template error in ${included} (included): ${reason}`;
-  const offset = errorOffset(text, reason);
-  if (offset === undefined) return `template error: ${reason}`;
-  const before = text.slice(0, offset).split('\n');
-  return `template error at ${file}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}: ${reason}`;
+  if (/^template not found: /.test(reason))
+    reason += ` (include and import read files from ${dirname(file)}, the scenario's directory)`;
+  const offset = errorOffset(source, reason);
+  if (offset === undefined)
+    return included === undefined
+      ? `template error: ${reason}`
+      : `template error in ${included} (included): ${reason}`;
+  const before = source.slice(0, offset).split('\n');
+  return `template error at ${where}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}: ${reason}`;
+}
+
+/** The text of an included file, to place its error in; empty when it cannot be read (any more). */
+function textOf(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** Where the text opens a tag it never closes: the first `open` with no `close` before the next tag. */
@@ -94,7 +116,7 @@ function unclosed(text: string, open: string, close: string): number | undefined
 
 /**
  * Where nunjucks' error lies, for the errors it gives no line for: an unknown filter (its first
- * use), a tag left open. undefined when the text does not tell.
+ * use), a tag left open, a file to include that is not there. undefined when the text does not tell.
  */
 function errorOffset(text: string, reason: string): number | undefined {
   const filter = /^filter not found: (\w+)/.exec(reason)?.[1];
@@ -106,6 +128,12 @@ function errorOffset(text: string, reason: string): number | undefined {
       if (found !== null) return (tag.index ?? 0) + found.index + found[0].length - filter.length;
     }
     return undefined;
+  }
+  const missing = /^template not found: (.+?) \(/.exec(reason)?.[1];
+  if (missing !== undefined) {
+    const name = missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const use = new RegExp(`\\{%-?\\s*(?:include|import|from)\\s+['"]${name}['"]`).exec(text);
+    return use === null ? undefined : use.index;
   }
   if (/expected variable end/.test(reason)) return unclosed(text, '{{', '}}');
   if (/expected block end/.test(reason)) return unclosed(text, '{%', '%}');
