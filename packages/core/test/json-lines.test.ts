@@ -186,6 +186,9 @@ describe('jsonLinesSink', () => {
         // a job may emit the scheduler's own types, with keys of its own: the general way writes them
         ctx.emit({ type: 'job:start', attempt: 7, note: 'mine' } as never);
         ctx.emit({ type: 'job:done', result: undefined, extra: 1 } as never);
+        // as many keys as the run loop's, not the same ones
+        ctx.emit({ type: 'job:done', other: 2 } as never);
+        ctx.emit({ type: 'job:start', attempt: 3, node: 'its own node' } as never);
         return undefined;
       },
       { label: 'emitter' },
@@ -203,6 +206,12 @@ describe('jsonLinesSink', () => {
     });
     expect(log.find((line) => line.type === 'job:done' && line.extra === 1)).toMatchObject({
       job: { label: 'emitter' },
+    });
+    expect(log.find((line) => line.type === 'job:done' && line.other === 2)).toMatchObject({
+      job: { label: 'emitter' },
+    });
+    expect(log.find((line) => line.type === 'job:start' && line.attempt === 3)).toMatchObject({
+      node: 'its own node',
     });
   });
 

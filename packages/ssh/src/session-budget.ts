@@ -16,20 +16,30 @@ import { ChannelRefusedError } from './transport/transport.js';
 export class SlotWithdrawnError extends SshError {
   readonly movable: boolean;
 
-  constructor(node: string, movable: boolean) {
+  /** @param why - what happened, when not the connection's loss or close */
+  constructor(node: string, movable: boolean, why?: string) {
     super(
       SshErrorCode.CHANNEL,
-      movable
-        ? `Connection to ${node} lost while the command waited for a channel`
-        : `Connection to ${node} closed before the command could start`,
+      why ??
+        (movable
+          ? `Connection to ${node} lost while the command waited for a channel`
+          : `Connection to ${node} closed before the command could start`),
       { node },
     );
     this.movable = movable;
   }
 }
 
+/**
+ * Who takes a slot: a command holds it until it ends; an SFTP session for as long as it is open
+ * (it is reused by every file command), so that slots all held by SFTP sessions never come free
+ * for a command.
+ */
+export type SlotHolder = 'command' | 'sftp';
+
 /** One waiter: how to grant it a slot, and how to turn it away. */
 interface Waiter {
+  readonly holder: SlotHolder;
   readonly grant: () => void;
   readonly refuse: (reason: SlotWithdrawnError) => void;
 }
@@ -40,13 +50,23 @@ interface Waiter {
  */
 export class SessionBudget {
   readonly size: number;
+  /** The connection's node, as messages name it. */
+  readonly #node: string;
   #free: number;
+  /** Slots held by SFTP sessions. */
+  #sftp = 0;
   readonly #waiting: Waiter[] = [];
   #closed: SlotWithdrawnError | undefined;
 
-  constructor(size: number) {
+  constructor(size: number, node: string) {
     this.size = size;
+    this.#node = node;
     this.#free = size;
+  }
+
+  /** Whether SFTP sessions hold every slot: a command would wait until one of them closes. */
+  get takenBySftp(): boolean {
+    return this.#sftp >= this.size;
   }
 
   /** Slots in use. */
@@ -56,20 +76,24 @@ export class SessionBudget {
 
   /**
    * Waits for a slot; resolves with its release function (idempotent).
-   * Rejects with the signal's reason if it aborts while waiting.
+   * Rejects with the signal's reason if it aborts while waiting. A command is turned away (a
+   * movable {@link SlotWithdrawnError}: it may choose another connection) when SFTP sessions hold
+   * every slot, or come to while it waits.
    */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(holder: SlotHolder, signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
     if (this.#closed !== undefined) return Promise.reject(this.#closed);
     if (this.#free > 0) {
       this.#free--;
-      return Promise.resolve(this.#releaser());
+      return Promise.resolve(this.#taken(holder));
     }
+    if (holder === 'command' && this.takenBySftp) return Promise.reject(this.#sftpTookAll());
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
+        holder,
         grant: () => {
           signal?.removeEventListener('abort', onAbort);
-          resolve(this.#releaser());
+          resolve(this.#taken(holder));
         },
         refuse: (reason) => {
           signal?.removeEventListener('abort', onAbort);
@@ -97,11 +121,37 @@ export class SessionBudget {
     for (const waiter of this.#waiting.splice(0)) waiter.refuse(reason);
   }
 
-  #releaser(): () => void {
+  /** A slot given to `holder`: its release function; the commands waiting are turned away once SFTP sessions hold every slot. */
+  #taken(holder: SlotHolder): () => void {
+    if (holder === 'sftp' && ++this.#sftp >= this.size) {
+      const commands = this.#waiting.filter((waiter) => waiter.holder === 'command');
+      if (commands.length > 0) {
+        this.#waiting.splice(
+          0,
+          this.#waiting.length,
+          ...this.#waiting.filter((waiter) => waiter.holder === 'sftp'),
+        );
+        const reason = this.#sftpTookAll();
+        for (const waiter of commands) waiter.refuse(reason);
+      }
+    }
+    return this.#releaser(holder);
+  }
+
+  #sftpTookAll(): SlotWithdrawnError {
+    return new SlotWithdrawnError(
+      this.#node,
+      true,
+      `SFTP sessions hold every channel of the connection to ${this.#node}`,
+    );
+  }
+
+  #releaser(holder: SlotHolder): () => void {
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      if (holder === 'sftp') this.#sftp--;
       const next = this.#waiting.shift();
       if (next) next.grant();
       else this.#free++;

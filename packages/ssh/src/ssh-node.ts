@@ -221,7 +221,7 @@ export class SshNode implements CommandNode {
    * Each node takes HostName, User (else `options.username`, else root), Port, its
    * IdentityFiles (missing or encrypted ones skipped; none left: the default key policy),
    * IdentitiesOnly, UserKnownHostsFile, StrictHostKeyChecking and ConnectTimeout from the
-   * config; every node shares `formatter`, `verbose` and `transport`. The caller's
+   * config; every node shares `formatter`, `verbose`, `transport` and `tunnelNoDelay`. The caller's
    * options win over the config for the target. A `gateway` given replaces the config's
    * ProxyJump route (and ProxyCommand), as `ssh -J` does: the alias is then resolved with
    * `proxied: true` (not canonicalized, unless CanonicalizeHostName always). Nothing connects
@@ -253,10 +253,12 @@ export class SshNode implements CommandNode {
       ...(file === undefined ? {} : { file }),
       proxied: explicit.gateway !== undefined,
     });
-    const shared: Pick<SshNodeOptions, 'formatter' | 'verbose' | 'transport'> = {};
-    if (explicit.formatter !== undefined) shared.formatter = explicit.formatter;
-    if (explicit.verbose !== undefined) shared.verbose = explicit.verbose;
-    if (explicit.transport !== undefined) shared.transport = explicit.transport;
+    // the hops (ProxyJump) take how nodes show, and whether a jump host may run the one command
+    // that turns Nagle off (tunnelNoDelay); the rest of the options is the target's
+    const forHops = (['formatter', 'verbose', 'transport', 'tunnelNoDelay'] as const).filter(
+      (key) => explicit[key] !== undefined,
+    );
+    const shared = Object.fromEntries(forHops.map((key) => [key, explicit[key]])) as Partial<SshNodeOptions>;
     let gateway: SshNode | undefined;
     for (const hop of explicit.gateway === undefined ? target.jump : []) {
       const hopOptions = await configNodeOptions(hop, explicit.username, explicit.transport);

@@ -200,7 +200,7 @@ describe('overflow connections', () => {
     await expect(node.run('true')).rejects.toMatchObject({
       code: 'ERR_SSH_CHANNEL',
       message: expect.stringMatching(
-        /^Cannot run a command on .+: SFTP sessions hold every channel of its connections \(maxSessions 1\) and maxConnections is 1; raise maxSessions or maxConnections, or call resetSftp\(\) first$/,
+        /^Cannot run a command on .+: SFTP sessions hold every channel of its connection \(maxSessions 1\), and maxConnections is 1; raise maxSessions or maxConnections, or call resetSftp\(\) on the node whose file commands are done$/,
       ),
     });
     node.resetSftp();

@@ -495,7 +495,7 @@ describe('SshNode.fromSshConfig', () => {
     expect(gw?.gateway).toBeUndefined();
   });
 
-  it('lets the caller’s options win for the target, and share formatter and verbose with the hops', async () => {
+  it('lets the caller’s options win for the target, and share formatter, verbose and tunnelNoDelay with the hops', async () => {
     const formatter = { line: () => undefined, event: () => undefined };
     const node = await SshNode.fromSshConfig('target', {
       file: await config(...lines),
@@ -504,7 +504,12 @@ describe('SshNode.fromSshConfig', () => {
       verbose: true,
       formatter,
       hostKeyPolicy: 'off',
+      tunnelNoDelay: false,
+      maxSessions: 3,
     });
+    // tunnelNoDelay is about the jump hosts; maxSessions is the target's alone
+    expect([node.gateway?.tunnelNoDelay, node.gateway?.gateway?.tunnelNoDelay]).toEqual([false, false]);
+    expect([node.maxSessions, node.gateway?.maxSessions]).toEqual([3, 8]);
     expect(node.toString()).toBe(
       'gwuser@gw.example.org:2222->alice@relay.example.org:2300->alice@target:2023',
     );

@@ -94,13 +94,15 @@ export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {
   if (path.length > 0) record.path = path.map(schedulerName);
   if ('scheduler' in payload) record.scheduler = schedulerName(payload.scheduler);
   // The job and its node first, for a reader's eye: the event's own fields come after them.
+  // (the event's own node when it has one, as a command's events do; else its job's)
   if ('job' in payload) {
     record.job = plain(payload.job, idOf);
-    const node = nodeOf(payload.job);
+    const own = (payload as { node?: unknown }).node;
+    const node = own === undefined ? nodeOf(payload.job) : plain(own, idOf);
     if (node !== undefined) record.node = node;
   }
   for (const [key, value] of Object.entries(payload)) {
-    if (key === 'scheduler') continue;
+    if (key === 'scheduler' || (key === 'node' && 'job' in payload)) continue;
     const copy = plain(value, idOf);
     if (copy !== undefined) record[key] = copy;
     if (key === 'error' || key === 'reason') {
@@ -178,11 +180,11 @@ class LineFormatter {
    * The line of one of the run loop's own `job:scheduled`, `job:start` and `job:done` events (two
    * or three a job: most of a log), written straight, with no walk of the event's fields;
    * undefined for any other event. The run loop builds these outside nested schedulers with
-   * exactly their type's keys; one with any other key (a job's `ctx.emit()` may add some) takes
-   * the general way, so that the text is the same either way.
+   * exactly their type's keys; one with any other key, or without one of them (a job's
+   * `ctx.emit()` may send anything), takes the general way, so that the text is the same either way.
    */
   #runLoopLine(event: SchedulerEvent): string | undefined {
-    if (event.path.length > 0) return undefined;
+    if (event.path.length > 0 || !('job' in event)) return undefined;
     let tail: string;
     switch (event.type) {
       case 'job:scheduled':
@@ -194,7 +196,7 @@ class LineFormatter {
         tail = `,"attempt":${event.attempt}`;
         break;
       case 'job:done': {
-        if (Object.keys(event).length !== 5) return undefined;
+        if (!('result' in event) || Object.keys(event).length !== 5) return undefined;
         const result = event.result === undefined ? undefined : jsonOf(plain(event.result, this.#idOf));
         tail = result === undefined ? '' : `,"result":${result}`;
         break;

@@ -95,7 +95,7 @@ export class ConnectionLifecycle {
 
   constructor(settings: ConnectionSettings) {
     this.#settings = settings;
-    this.#budget = new SessionBudget(settings.maxSessions);
+    this.#budget = new SessionBudget(settings.maxSessions, settings.node.toString());
   }
 
   /** The node, as messages name it. */
@@ -118,9 +118,19 @@ export class ConnectionLifecycle {
     return this.#holds;
   }
 
-  /** SFTP sessions on the connection (opened or opening): each holds a channel slot. */
+  /**
+   * SFTP sessions on the connection, open or opening: each holds (or waits for) a channel slot.
+   * Not one that ended by itself, failed to open or was abandoned: it holds none.
+   */
   get sftpSessions(): number {
-    return this.#sftp.size;
+    let active = 0;
+    for (const session of this.#sftp.values()) if (session.active) active++;
+    return active;
+  }
+
+  /** Whether an SFTP session holding a slot here (open or opening) is `user`'s. */
+  hasSftpOf(user: SftpUser): boolean {
+    return this.#sftp.get(user)?.active === true;
   }
 
   /** Connections opened so far (a reconnection counts). */
@@ -260,7 +270,7 @@ export class ConnectionLifecycle {
         attempt: (timeout) => this.#attempt(keys, timeout, abandon),
       });
       this.#opened++;
-      const budget = new SessionBudget(this.#settings.maxSessions);
+      const budget = new SessionBudget(this.#settings.maxSessions, this.name);
       const site: ConnectionSite = { connection, budget };
       this.#site = site;
       this.#budget = budget;

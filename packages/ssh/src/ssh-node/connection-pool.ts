@@ -60,6 +60,8 @@ export class ConnectionPool {
   readonly #idleTimers: (ReturnType<typeof setTimeout> | undefined)[];
   /** Until when no overflow connection is opened: one failed to open (`Date.now()` ms). */
   #overflowRefusedUntil = 0;
+  /** Why the last overflow connection could not be opened. */
+  #overflowRefusal: unknown;
 
   constructor(settings: PoolSettings) {
     this.#settings = settings;
@@ -182,6 +184,11 @@ export class ConnectionPool {
           if (!(picked.opens && lane >= this.#settings.spread && isConnectFailure(error)) || moves >= MOVES)
             throw error;
           this.#overflowRefusedUntil = Date.now() + OVERFLOW_PAUSE;
+          this.#overflowRefusal = error;
+          // let go of the lane that failed: held, it would count as live, be picked again and
+          // dialled again within the pause
+          release();
+          release = undefined;
           continue;
         }
         try {
@@ -200,14 +207,19 @@ export class ConnectionPool {
   #stuck(lane: number): SshError {
     const node = this.#settings.node.toString();
     const size = this.#lanes[lane]?.peek()?.lifecycle.budget.size ?? 0;
-    const more =
-      this.#lanes.length > this.#settings.spread
-        ? 'the server refused another connection lately'
-        : `maxConnections is ${this.#lanes.length}`;
+    const own = this.#lanes.some((use) => use.peek()?.lifecycle.hasSftpOf(use) === true);
+    const holders = own
+      ? `SFTP sessions hold every channel of its connection (maxSessions ${size})`
+      : `the SFTP sessions of other node objects sharing its connection hold all its channels (maxSessions ${size})`;
+    const refused = this.#lanes.length > this.#settings.spread;
+    const more = refused
+      ? 'the server refused another connection (none is tried for a minute)'
+      : `maxConnections is ${this.#lanes.length}`;
+    const advice = refused ? 'raise maxSessions' : 'raise maxSessions or maxConnections';
     return new SshError(
       SshErrorCode.CHANNEL,
-      `Cannot run a command on ${node}: SFTP sessions hold every channel of its connections (maxSessions ${size}) and ${more}; raise maxSessions or maxConnections, or call resetSftp() first`,
-      { node },
+      `Cannot run a command on ${node}: ${holders}, and ${more}; ${advice}, or call resetSftp() on the node whose file commands are done`,
+      { node, ...(refused && this.#overflowRefusal !== undefined ? { cause: this.#overflowRefusal } : {}) },
     );
   }
 
@@ -288,7 +300,7 @@ function isConnectFailure(error: unknown): boolean {
 
 /** Whether a command may ever have a channel there: not every channel is an SFTP session's. */
 function servesCommands(entry: SharedConnection | undefined): boolean {
-  return entry !== undefined && entry.lifecycle.sftpSessions < entry.lifecycle.budget.size;
+  return entry !== undefined && !entry.lifecycle.budget.takenBySftp;
 }
 
 /** Whether a connection has a free channel for one more command (its commands and SFTP sessions counted). */

@@ -64,7 +64,7 @@ export async function runRemoteCommand(
   request: RunRequest,
 ): Promise<CommandResult> {
   const { node, connection, budget } = site;
-  const release = await budget.acquire(request.signal);
+  const release = await budget.acquire('command', request.signal);
   const tag = guarded(request) ? runTag() : undefined;
   let channel: ExecChannel;
   try {

@@ -39,6 +39,11 @@ export class UserSftpSession {
     this.#openTimeout = openTimeout;
   }
 
+  /** Whether the session is open or opening, holding (or waiting for) a channel slot. */
+  get active(): boolean {
+    return this.#opening !== undefined;
+  }
+
   /** The session, opened on `connection` with a slot of `budget` unless one is open or opening. */
   get(connection: Connection, budget: SessionBudget, signal?: AbortSignal): Promise<SftpSession> {
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -129,7 +134,7 @@ export class UserSftpSession {
     signal: AbortSignal,
   ): Promise<{ session: SftpSession; release: () => void }> {
     const node = this.#node.toString();
-    const release = await budget.acquire(signal);
+    const release = await budget.acquire('sftp', signal);
     try {
       const session = await openWithRetry(() => connection.sftp(), node, this.#openTimeout, signal);
       nodeEvent(this.#node, 'sftp-start');

@@ -1,0 +1,62 @@
+/**
+ * EventHub (model/event-hub.ts), the emitter behind `on()` and `onAny()`: `active` counts each
+ * listener once, however it was subscribed and unsubscribed (the run loop builds no event when it
+ * is false), and a dispatch goes to the listeners there were when it started.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SchedulerEvent } from '../src/index.js';
+import { EventHub } from '../src/model/event-hub.js';
+
+const message = (text: string): SchedulerEvent =>
+  ({ type: 'job:message', message: text, time: 0, path: [] }) as unknown as SchedulerEvent;
+
+describe('EventHub', () => {
+  it('is active while a listener is subscribed: twice the same counts once, unsubscribing twice does nothing', () => {
+    const hub = new EventHub();
+    const listener = () => undefined;
+    expect(hub.active).toBe(false);
+    const offA = hub.on('job:message', listener);
+    const offB = hub.on('job:message', listener);
+    const offAnyA = hub.onAny(listener);
+    const offAnyB = hub.onAny(listener);
+    expect(hub.active).toBe(true);
+    offA();
+    // the typed subscription is gone (once, whichever function removes it); the any one stays
+    offB();
+    expect(hub.active).toBe(true);
+    offAnyB();
+    expect(hub.active).toBe(false);
+    offAnyA();
+    offA();
+    expect(hub.active).toBe(false);
+    hub.onAny(listener);
+    expect(hub.active).toBe(true);
+  });
+
+  it('a listener added or removed during a dispatch: the event goes to those there were when it started', () => {
+    const hub = new EventHub();
+    const heard: string[] = [];
+    const late = (event: SchedulerEvent) => heard.push(`late ${(event as { message?: string }).message}`);
+    let offSecond: () => void = () => undefined;
+    hub.onAny((event) => {
+      heard.push(`first ${(event as { message?: string }).message}`);
+      hub.onAny(late);
+      offSecond();
+    });
+    offSecond = hub.onAny((event) => heard.push(`second ${(event as { message?: string }).message}`));
+    hub.dispatch(message('a'));
+    hub.dispatch(message('b'));
+    expect(heard).toEqual(['first a', 'second a', 'first b', 'late b']);
+  });
+
+  it('a listener that throws: the others still hear the event, and a listener:error follows', () => {
+    const hub = new EventHub();
+    const heard: string[] = [];
+    hub.on('job:message', () => {
+      throw new Error('broken listener');
+    });
+    hub.onAny((event) => heard.push(event.type));
+    hub.dispatch(message('x'));
+    expect(heard).toEqual(['listener:error', 'job:message']);
+  });
+});
