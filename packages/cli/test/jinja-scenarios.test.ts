@@ -148,6 +148,14 @@ describe('what stays unsupported, and mistakes, fail in one line', () => {
         `template error in ${join(dir, 'open.j2')} (included): parseIf: expected elif, else, or endif, got end of file`,
       ],
       [
+        '{% include "main.yaml.j2" %}',
+        `template error in ${join(dir, 'main.yaml.j2')} (included): templates included 100 deep: does ${join(dir, 'main.yaml.j2')} include itself?`,
+      ],
+      [
+        '{% extends "nope.j2" %}',
+        `template error at ${join(dir, 'main.yaml.j2')}:4:1: template not found: nope.j2 (include and import read files from ${dir}, the scenario's directory)`,
+      ],
+      [
         '{% include "nope.j2" %}',
         `template error at ${join(dir, 'main.yaml.j2')}:4:1: template not found: nope.j2 (include and import read files from ${dir}, the scenario's directory)`,
       ],

@@ -85,8 +85,39 @@ function nunjucksEngine(): Engine {
     }
     return value;
   };
+  limitIncludeDepth(nunjucks);
   engine = { nunjucks, parser: internals.parser, environments: new Map() };
   return engine;
+}
+
+/** The deepest `{% include %}`s may nest: deeper, a file includes itself, directly or not. */
+export const MAX_INCLUDE_DEPTH = 100;
+
+/**
+ * Makes a template that includes itself (directly or through others) fail at once, naming the
+ * file: nunjucks would go on until the stack overflows, seconds later. The nesting is read from the
+ * frame an included template is rendered in: each template's render makes one top-level frame,
+ * below the one of the template that includes it.
+ */
+function limitIncludeDepth(nunjucks: typeof Nunjucks): void {
+  type Frame = { parent?: Frame | null; topLevel?: boolean };
+  const template = nunjucks.Template.prototype as unknown as {
+    render(this: { path?: string }, context: unknown, parentFrame?: unknown, ...rest: unknown[]): unknown;
+  };
+  const render = template.render;
+  template.render = function limitedRender(context, parentFrame, ...rest) {
+    let depth = 0;
+    if (typeof parentFrame === 'object' && parentFrame !== null) {
+      for (let frame: Frame | null | undefined = parentFrame as Frame; frame; frame = frame.parent)
+        if (frame.topLevel === true) depth++;
+    }
+    if (depth >= MAX_INCLUDE_DEPTH) {
+      throw new Error(
+        `templates included ${MAX_INCLUDE_DEPTH} deep: does ${this.path ?? 'a template'} include itself?`,
+      );
+    }
+    return render.call(this, context, parentFrame, ...rest);
+  };
 }
 
 /**

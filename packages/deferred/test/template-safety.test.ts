@@ -22,7 +22,7 @@ describe('the Jinja2 layer is contained', () => {
     expect(renderTemplate('{{ flag }} {{ -7 % 3 }} {{ (1, 2) }}', { flag: true })).toBe('True 2 [1, 2]');
   });
 
-  it('a syntax error in an included file is thrown by the render itself (nunjucks threw it in a later tick: a crash)', async () => {
+  it('a syntax error in an included file is thrown by the render itself (nunjucks threw it in a later tick: a crash); a file including itself fails at once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jobgraph-include-'));
     try {
       writeFileSync(join(dir, 'broken.j2'), 'one\n{{ 1 + }}\n');
@@ -45,6 +45,20 @@ describe('the Jinja2 layer is contained', () => {
       }
       expect(uncaught).toEqual([]);
       expect(renderTemplate("{% include 'fine.j2' %}", {}, 'strict', { searchPath: dir })).toBe('True');
+      // a file that includes itself fails at the 100th level (nunjucks went on to a stack overflow, seconds later)
+      writeFileSync(join(dir, 'self.j2'), "{% include 'self.j2' %}");
+      expect(() => renderTemplate("{% include 'self.j2' %}", {}, 'strict', { searchPath: dir })).toThrow(
+        /templates included 100 deep: does \/.+\/self\.j2 include itself\?$/,
+      );
+      // a chain of files including each other, in loops, renders
+      writeFileSync(join(dir, 'c1.j2'), "{% for i in [1, 2] %}{% include 'c2.j2' %}{% endfor %}");
+      writeFileSync(join(dir, 'c2.j2'), "{% for j in [1] %}<{% include 'c3.j2' %}>{% endfor %}");
+      writeFileSync(join(dir, 'c3.j2'), '{{ i }}');
+      expect(renderTemplate("{% include 'c1.j2' %}", {}, 'strict', { searchPath: dir })).toBe('<1><2>');
+      // 150 includes side by side are no nesting
+      writeFileSync(join(dir, 'leaf.j2'), 'x');
+      const siblings = "{% include 'leaf.j2' %}".repeat(150);
+      expect(renderTemplate(siblings, {}, 'strict', { searchPath: dir })).toBe('x'.repeat(150));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -132,7 +132,7 @@ function errorOffset(text: string, reason: string): number | undefined {
   const missing = /^template not found: (.+?) \(/.exec(reason)?.[1];
   if (missing !== undefined) {
     const name = missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const use = new RegExp(`\\{%-?\\s*(?:include|import|from)\\s+['"]${name}['"]`).exec(text);
+    const use = new RegExp(`\\{%-?\\s*(?:include|import|from|extends)\\s+['"]${name}['"]`).exec(text);
     return use === null ? undefined : use.index;
   }
   if (/expected variable end/.test(reason)) return unclosed(text, '{{', '}}');
