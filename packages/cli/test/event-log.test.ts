@@ -125,6 +125,11 @@ describe('jobgraph run --log', () => {
         join(blocker, 'report'),
         `jobgraph: cannot write the report in ${join(blocker, 'report')}: `,
       ],
+      [
+        '--report',
+        blocker,
+        `jobgraph: cannot write the report in ${blocker}: it exists and is not a directory\n`,
+      ],
     ] as const) {
       const result = await jobgraph(['run', file, option, path]);
       expect(result.code).toBe(2);
@@ -133,6 +138,22 @@ describe('jobgraph run --log', () => {
       expect(result.stdout).toBe('');
       await expect(stat(marker)).rejects.toThrow(/ENOENT/);
     }
+  });
+
+  it('a --log whose writes fail during the run (a full disk: /dev/full): the run goes on, then one line says so, exit 1', async () => {
+    const { dir } = await setUp();
+    const marker = join(dir, 'done');
+    const file = join(dir, 'fine.yaml');
+    await writeFile(
+      file,
+      `nodes: [{ id: local, localnode: true }]\njobs: [{ id: only, node: local, commands: [{ type: Run, command: touch ${marker} }] }]\n`,
+    );
+    const result = await jobgraph(['run', file, '--log', '/dev/full']);
+    // the scenario ran and succeeded; the lost log alone makes the exit code 1
+    await expect(stat(marker)).resolves.toBeDefined();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^jobgraph: cannot write the log \/dev\/full: .*ENOSPC|no space/im);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('--log-output without --log, --log with --dry-run, an empty --log: usage errors', async () => {

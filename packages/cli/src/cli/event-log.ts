@@ -60,8 +60,15 @@ export class EventLog {
     if (this.#error === undefined) this.#flush();
     await new Promise<void>((resolve) => {
       if (this.#stream.closed) resolve();
-      else this.#stream.end(() => resolve());
-      this.#stream.once('error', () => resolve());
+      // A write that fails at the end is told to this callback before the stream's 'error' event
+      // (a stream that failed earlier: "destroyed", the 'error' event then says why): the event
+      // is waited for, one turn, so that the real cause is the one reported.
+      else
+        this.#stream.end((error?: Error | null) => {
+          if (error && (error as { code?: string }).code !== 'ERR_STREAM_DESTROYED') this.#error ??= error;
+          setImmediate(resolve);
+        });
+      this.#stream.once('error', () => setImmediate(resolve));
     });
     return this.#error === undefined
       ? undefined
@@ -78,6 +85,9 @@ export async function checkReportDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK | constants.X_OK);
   } catch (error) {
-    throw new UsageError(`cannot write the report in ${dir}: ${messageOf(error)}`, { cause: error });
+    // mkdir's EEXIST says only that something is there: say what
+    const why =
+      (error as { code?: string }).code === 'EEXIST' ? 'it exists and is not a directory' : messageOf(error);
+    throw new UsageError(`cannot write the report in ${dir}: ${why}`, { cause: error });
   }
 }
