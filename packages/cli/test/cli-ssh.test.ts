@@ -207,6 +207,15 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
       ['ssh', '-t', 'h', '-k', '/nonexistent/key', 'id'],
       '-k: Cannot load the private key /nonexistent/key: no such file',
     ],
+    // a device that never ends was read until memory ran out
+    [
+      ['ssh', '-t', 'h', '-k', '/dev/zero', 'id'],
+      '-k: Cannot load the private key /dev/zero: larger than 1 MiB (a device or a pipe?)',
+    ],
+    [
+      ['ssh', '-t', 'h', '--host-args', '/dev/zero', 'echo {0}'],
+      '--host-args /dev/zero: cannot read it: larger than 64 MiB (a device or a pipe?)',
+    ],
     [['push', '-t', 'h', 'a.txt', '/tmp/'], '/tmp/ is not remote: it should start with @:'],
     [['push', '-t', 'h', '@:a', '@:/tmp/'], '@:a: only the last path is remote when pushing'],
     [['pull', '-t', 'h', 'a.txt', 'here/'], 'a.txt is not remote: it should start with @:'],

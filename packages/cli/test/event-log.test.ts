@@ -130,6 +130,8 @@ describe('jobgraph run --log', () => {
         blocker,
         `jobgraph: cannot write the report in ${blocker}: it exists and is not a directory\n`,
       ],
+      // root may write there by its permissions; Node's recursive mkdir then looped for good
+      ['--report', '/proc', 'jobgraph: cannot write the report in /proc: '],
     ] as const) {
       const result = await jobgraph(['run', file, option, path]);
       expect(result.code).toBe(2);

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export { FileTooLargeError, readBounded, readBoundedSync } from './base/bounded-read.js';
 export {
   CoreErrorCode,
   CycleError,

@@ -5,9 +5,10 @@
  * given to nodes by path is parsed once too, and again only if the file changes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { readBounded } from '@jobgraph/core';
 import { messageOf, SshError, SshErrorCode } from './errors.js';
 import { isSsh2LoadFailure, lazySsh2Transport } from './transport/lazy-ssh2.js';
 import type { AgentKey, PrivateKey, Transport } from './transport/transport.js';
@@ -30,6 +31,9 @@ function isPrivateKey(value: unknown): value is PrivateKey {
   return typeof value === 'object' && value !== null && 'source' in value && 'key' in value;
 }
 
+/** The largest private key file read (an RSA-16384 key in PEM is ~13 KiB). */
+const MAX_KEY_FILE_BYTES = 1024 * 1024;
+
 /**
  * Reads and parses one private key file.
  * @throws SshError `ERR_SSH_KEY` when the file is missing, unreadable, encrypted without passphrase, or malformed;
@@ -48,7 +52,7 @@ export async function importPrivateKey(
   const path = expandHome(file);
   let data: Buffer;
   try {
-    data = await readFile(path);
+    data = await readBounded(path, MAX_KEY_FILE_BYTES);
   } catch (error) {
     const why = (error as { code?: string }).code === 'ENOENT' ? 'no such file' : messageOf(error);
     throw new SshError(SshErrorCode.KEY, `Cannot load the private key ${path}: ${why}`, { cause: error });

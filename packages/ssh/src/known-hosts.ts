@@ -6,8 +6,10 @@
  * (unknown hosts accepted and recorded, changed keys refused), `off`.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readBoundedSync } from '@jobgraph/core';
+import { messageOf, SshError, SshErrorCode } from './errors.js';
 
 /** What to do with the server's host key. */
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'off';
@@ -44,6 +46,9 @@ function parseKnownHosts(text: string): KnownHostLine[] {
   return entries;
 }
 
+/** The largest known_hosts file read (a line is ~100 bytes: ~600,000 hosts). */
+const MAX_KNOWN_HOSTS_BYTES = 64 * 1024 * 1024;
+
 function readKnownHosts(path: string): KnownHostLine[] {
   let stats: { mtimeMs: number; size: number };
   try {
@@ -53,7 +58,19 @@ function readKnownHosts(path: string): KnownHostLine[] {
   }
   const cached = cache.get(path);
   if (cached && cached.mtimeMs === stats.mtimeMs && cached.size === stats.size) return cached.lines;
-  const lines = parseKnownHosts(readFileSync(path, 'utf8'));
+  let text: string;
+  try {
+    text = readBoundedSync(path, MAX_KNOWN_HOSTS_BYTES).toString('utf8');
+  } catch (error) {
+    throw new SshError(
+      SshErrorCode.HOST_KEY,
+      `Cannot read the known_hosts file ${path}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const lines = parseKnownHosts(text);
   cache.set(path, { mtimeMs: stats.mtimeMs, size: stats.size, lines });
   return lines;
 }

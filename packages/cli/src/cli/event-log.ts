@@ -6,7 +6,8 @@
  */
 
 import type { WriteStream } from 'node:fs';
-import { access, constants, mkdir, open } from 'node:fs/promises';
+import { access, constants, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type AbstractJob, jsonLinesSink } from '@jobgraph/core';
 import type { LoadedScenario } from '../scenario/load.js';
 import { messageOf, UsageError } from './errors.js';
@@ -84,6 +85,10 @@ export async function checkReportDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK | constants.X_OK);
+    // a file written and removed: permissions alone do not tell (root may "write" in /proc)
+    const probe = join(dir, `.jobgraph-write-check-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
   } catch (error) {
     // mkdir's EEXIST says only that something is there: say what
     const why =

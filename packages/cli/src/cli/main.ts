@@ -1,6 +1,7 @@
 /**
  * The `jobgraph` command: `ssh`, `push` and `pull` on many hosts, `run` and `graph` on scenario
- * files, `report` from a run's log. Sets process.exitCode, never exits.
+ * files, `report` from a run's log. Sets process.exitCode; exits itself only when something still
+ * holds the process a second after the command ended.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
@@ -191,6 +192,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
   return code;
 }
 
+/** How long the process may stay after the command ended, for what it still has in hand, in ms. */
+const LEFTOVER_GRACE_MS = 1_000;
+
 function defaultIo(): Io {
   // `jobgraph ssh -L … | head -1`: a reader that goes away must not crash the command with an
   // unhandled EPIPE; what is left to print is dropped, the run goes on and ends as usual.
@@ -199,3 +203,7 @@ function defaultIo(): Io {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+// Everything the command does is done: what could still keep the process alive is a leftover
+// (a host name lookup queued in libuv's thread pool for minutes when DNS is slow). Leave a
+// moment for the loop to end by itself, then leave; the timer itself keeps nothing alive.
+setTimeout(() => process.exit(), LEFTOVER_GRACE_MS).unref();

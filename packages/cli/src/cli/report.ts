@@ -255,7 +255,14 @@ export class RunRecorder {
       throw reportError(dir, error);
     }
     const outputs = outputNames(this.#scenario.jobs, this.#output);
-    if (outputs.size > 0) await attempt('output', () => mkdir(join(dir, 'output'), { recursive: true }));
+    // not `recursive`: `dir` exists by now, and Node's recursive mkdir loops for good where mkdir
+    // answers ENOENT for a directory that is there (/proc)
+    if (outputs.size > 0)
+      await attempt('output', () =>
+        mkdir(join(dir, 'output')).catch((error: unknown) => {
+          if ((error as { code?: string }).code !== 'EEXIST') throw error;
+        }),
+      );
     const report = this.#report(end, outputs);
     const written: string[] = [];
     const keep = (name: string | undefined) => {

@@ -4,7 +4,7 @@
  * check of `--encoding`. Each problem is a one-line UsageError naming the option; a secret read
  * from a file never appears in one.
  */
-import { readFile } from 'node:fs/promises';
+import { readBounded } from '@jobgraph/core';
 import type { HostArg } from '@jobgraph/ssh';
 import { parseDocument } from 'yaml';
 import type { Target } from '../targets/resolve.js';
@@ -25,10 +25,13 @@ function whyUnreadable(error: unknown): string {
   }
 }
 
+/** The largest file an option names that is read (host arguments, a password). */
+const MAX_OPTION_FILE_BYTES = 64 * 1024 * 1024;
+
 /** The bytes of a file an option names. @throws UsageError naming the option and the file */
 export async function readOptionFile(option: string, path: string): Promise<Buffer> {
   try {
-    return await readFile(path);
+    return await readBounded(path, MAX_OPTION_FILE_BYTES);
   } catch (error) {
     throw new UsageError(`${option} ${path}: cannot read it: ${whyUnreadable(error)}`, { cause: error });
   }

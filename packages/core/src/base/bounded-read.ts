@@ -1,0 +1,65 @@
+/**
+ * Reading a small input file — a private key, a known_hosts file, a file an option names — with
+ * a bound on its size: a path naming a device or a pipe (`/dev/zero`, `<(yes)`) was read until
+ * memory ran out (gigabytes, then a native abort), where it should be a one-line error.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+/** How much is read at a time. */
+const CHUNK = 64 * 1024;
+
+/** The file holds more than the bound: `larger than 1 MiB (a device or a pipe?)`. */
+export class FileTooLargeError extends Error {
+  readonly maxBytes: number;
+  constructor(maxBytes: number) {
+    super(`larger than ${mebibytes(maxBytes)} (a device or a pipe?)`);
+    this.maxBytes = maxBytes;
+  }
+}
+
+function mebibytes(bytes: number): string {
+  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`;
+}
+
+/**
+ * The bytes of the file at `path`, at most `maxBytes` of them.
+ * @throws FileTooLargeError when it holds more; the errors of `open` and `read` as they are
+ * @example `const key = await readBounded('~/.ssh/id_ed25519', 1024 * 1024)`
+ */
+export async function readBounded(path: string, maxBytes: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      total += bytesRead;
+      if (total > maxBytes) throw new FileTooLargeError(maxBytes);
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The same, synchronously (a known_hosts file, read while a host key is checked). */
+export function readBoundedSync(path: string, maxBytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const bytesRead = readSync(fd, chunk, 0, CHUNK, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      total += bytesRead;
+      if (total > maxBytes) throw new FileTooLargeError(maxBytes);
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
