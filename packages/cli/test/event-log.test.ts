@@ -170,10 +170,32 @@ describe('jobgraph run --log', () => {
         'jobgraph: --log cannot be used with --dry-run: a dry run has no events\n',
       ],
       [['--log', ''], 'jobgraph: --log expects a file name (FILE.jsonl)\n'],
+      // the report's own events.jsonl would replace the log; or the log would be the report's directory
+      [
+        ['--log', 'out/events.jsonl', '--report', 'out'],
+        'jobgraph: --log out/events.jsonl: --report out writes a file of that name: put the log elsewhere\n',
+      ],
+      [
+        ['--log', 'same', '--report', 'same'],
+        "jobgraph: --log same and --report same: the report's directory would be the log's file\n",
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await jobgraph(['run', file, ...args]);
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 2, stderr: message });
     }
+  });
+
+  it('jobgraph report LOG -o LOG: refused, the log kept', async () => {
+    const { dir, file } = await setUp();
+    const log = join(dir, 'run.jsonl');
+    await jobgraph(['run', file, '--log', log]);
+    const before = await readFile(log, 'utf8');
+    const result = await jobgraph(['report', log, '-o', log]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: `jobgraph: -o ${log}: that is the log itself: the page would replace it\n`,
+    });
+    expect(await readFile(log, 'utf8')).toBe(before);
   });
 });

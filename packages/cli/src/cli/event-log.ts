@@ -7,7 +7,7 @@
 
 import type { WriteStream } from 'node:fs';
 import { access, constants, mkdir, open, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { type AbstractJob, jsonLinesSink } from '@jobgraph/core';
 import type { LoadedScenario } from '../scenario/load.js';
 import { messageOf, UsageError } from './errors.js';
@@ -75,6 +75,39 @@ export class EventLog {
       ? undefined
       : new Error(`cannot write the log ${this.#path}: ${messageOf(this.#error)}`, { cause: this.#error });
   }
+}
+
+/** The files `--report DIR` writes in DIR (cli/report.ts): `--log` must not be one of them. */
+const REPORT_FILES = [
+  'report.json',
+  'report.md',
+  'events.jsonl',
+  'debrief.txt',
+  'jobs.svg',
+  'topology.svg',
+  'report.html',
+];
+
+/**
+ * `--log` and `--report` that would write the same file (the report's own events.jsonl replacing
+ * the log, or the log where the report's directory goes) are a usage error, before the run.
+ */
+export function checkOutputsApart(log: string | undefined, report: string | undefined): void {
+  if (log === undefined || report === undefined) return;
+  const logPath = resolve(log);
+  const dir = resolve(report);
+  if (logPath === dir || dir.startsWith(`${logPath}${sep}`))
+    throw new UsageError(
+      `--log ${log} and --report ${report}: the report's directory would be the log's file`,
+    );
+  if (dirname(logPath) === dir && REPORT_FILES.includes(basename(logPath)))
+    throw new UsageError(
+      `--log ${log}: --report ${report} writes a file of that name: put the log elsewhere`,
+    );
+  if (dirname(logPath) === join(dir, 'output'))
+    throw new UsageError(
+      `--log ${log}: --report ${report} writes the jobs' output there: put the log elsewhere`,
+    );
 }
 
 /**

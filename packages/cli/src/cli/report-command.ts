@@ -3,6 +3,7 @@
  * (`jobgraph run --log`, or a report directory's events.jsonl).
  */
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { readLog } from '../report/log-file.js';
 import { reportPage } from '../report/write-report.js';
 import { EXIT, messageOf, UsageError } from './errors.js';
@@ -17,6 +18,8 @@ export function defaultPagePath(log: string): string {
 export async function reportCommand(log: string, output: string | undefined, io: Io): Promise<number> {
   if (output !== undefined && output.trim() === '')
     throw new UsageError('-o/--output expects a file name (FILE.html)');
+  if (output !== undefined && resolve(output) === resolve(log))
+    throw new UsageError(`-o ${output}: that is the log itself: the page would replace it`);
   const { records, cut } = await readLog(log);
   if (cut !== undefined) io.stderr.write(`jobgraph: ${cut}\n`);
   const page = await reportPage(records);

@@ -9,7 +9,7 @@ import { type AbstractCommand, attachSshEvents, Pull, Push, Run, RunScript, RunS
 import { planOf } from '../report/plan.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { EXIT, reportError } from './errors.js';
-import { checkReportDir, EventLog } from './event-log.js';
+import { checkOutputsApart, checkReportDir, EventLog } from './event-log.js';
 import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
 import { attachLiveView, liveViewWanted } from './live-view.js';
 import type { RunOptions } from './options.js';
@@ -117,6 +117,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   // the outputs asked for are checked before anything runs: a bad path fails now, not in an hour
   let log: EventLog | undefined;
   try {
+    checkOutputsApart(options.log, options.report);
     if (options.report !== undefined) await checkReportDir(options.report);
     if (options.log !== undefined)
       log = await EventLog.open(options.log, scenario, { output: options.logOutput });
