@@ -117,7 +117,13 @@ describe('jobgraph run --resume', () => {
       `${start}\n${JSON.stringify({ time: '2026-01-01T00:00:00.000Z', type: 'job:done', job: { id: 'elsewhere', label: 'x' } })}\n`,
     );
     const empty = await variant('empty.jsonl', '');
+    // a time the report could not place on its timeline ("Invalid time value", no line, before)
+    const badTime = await variant('bad-time.jsonl', `${start.replace(/"time":"[^"]*"/, '"time":"x"')}\n`);
     const cases: [string, string][] = [
+      [
+        badTime,
+        `jobgraph: ${badTime}:1: "time" is not a date (expected ISO 8601, as --log writes it), got "x"`,
+      ],
       [edited, `jobgraph: ${edited}:2: not a JSON line (`],
       [array, `jobgraph: ${array}:2: expected an event (a JSON object with "type" and "time"), got "[1, 2]"`],
       [foreign, `jobgraph: ${foreign}:2: job "elsewhere" is not in the scenario`],

@@ -323,6 +323,13 @@ const MALFORMED: Record<string, string[]> = {
   'duplicate-job-id.yaml': ['jobs[1].id: duplicate job id "j1" (first defined at jobs[0])'],
   'duplicate-node-id.yaml': ['nodes[1].id: duplicate node id "n1" (first defined at nodes[0])'],
   'empty-file.yaml': ['(root): expected a mapping, got null'],
+  // found only when the jobs were built, in one line with no path, before
+  'empty-paths-bad-exits.yaml': [
+    'jobs[0].commands[0].localpaths: expected at least 1 item, got an empty list',
+    'jobs[0].commands[1].remotepaths: expected at least 1 item, got an empty list',
+    'jobs[0].commands[2].allowedExits[1]: expected a number <= 255, got 999',
+    'jobs[0].commands[2].allowedExits[2]: expected a number >= 0, got -1',
+  ],
   'every-problem-at-once.yaml': [
     'nodes[0].gateway: gateway cycle: gw -> n1 -> gw',
     'nodes[1].port: expected a number >= 1, got 0',
@@ -394,6 +401,9 @@ const MALFORMED: Record<string, string[]> = {
   'unknown-gateway.yaml': ['nodes[0].gateway: unknown node "faraday" (known: n1)'],
   'unknown-top-key.yaml': ['schedular: unknown key; did you mean "scheduler"?'],
   'yaml-duplicate-key.yaml': ['(root): YAML syntax error at <file>:4:5: Map keys must be unique'],
+  'yaml-alias-bomb.yaml': [
+    '(root): YAML error in <file>: Excessive alias count indicates a resource exhaustion attack',
+  ],
   'yaml-syntax-error.yaml': [
     '(root): YAML syntax error at <file>:8:7: Block collections are not allowed within flow collections',
     '(root): YAML syntax error at <file>:9:1: Flow sequence in block collection must be sufficiently indented and end with a ]',

@@ -90,6 +90,12 @@ function parseLine(line: string, where: string): LogRecord {
       `${where}: expected an event (a JSON object with "type" and "time"), got ${preview(line)}`,
     );
   }
+  // the report draws its timeline from these: a time that is not one fails here, naming the line
+  const time = (value as { time: string }).time;
+  if (Number.isNaN(Date.parse(time)))
+    throw new LogError(
+      `${where}: "time" is not a date (expected ISO 8601, as --log writes it), got ${JSON.stringify(time)}`,
+    );
   return value as LogRecord;
 }
 

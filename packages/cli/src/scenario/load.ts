@@ -97,7 +97,20 @@ export async function parseScenario(
       }),
     );
   }
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    data = document.toJS();
+  } catch (error) {
+    // the yaml library's own limit on aliases ("billion laughs"), the one error of toJS()
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ScenarioError(
+      file,
+      [{ file, path: '(root)', message: `YAML error in ${at}${where}: ${message}` }],
+      {
+        cause: error,
+      },
+    );
+  }
   const problems: ScenarioProblem[] = [];
   const parsed = scenarioSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {

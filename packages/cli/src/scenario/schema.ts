@@ -59,6 +59,19 @@ const duration = durationSchema();
 const stringOrList = z.union([z.string(), z.array(z.string())]);
 const arg = z.union([z.string(), z.number()]);
 
+/** What allowedExits holds: exit codes, or signal names (as the commands check them). */
+const allowedExits = z.array(
+  z.union([
+    z.number().int().min(0).max(255),
+    z.string().regex(/^(SIG)?[A-Z][A-Z0-9]*$/, {
+      error: 'expected an exit code (0-255) or a signal name such as TERM',
+    }),
+  ]),
+);
+
+/** One path, or a non-empty list of them (a Push needs something to push). */
+const paths = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
 /** Keys shared by every command. */
 const commandBase = {
   label: z.string().optional().describe('The label shown instead of the command line'),
@@ -67,14 +80,10 @@ const commandBase = {
 /** Keys shared by the commands that run something (Run, RunScript, RunString). */
 const runnable = {
   ...commandBase,
-  allowedExits: z
-    .array(z.union([z.number().int(), z.string().min(1)]))
+  allowedExits: allowedExits
     .optional()
     .describe('Exit codes (or signal names without SIG, such as "TERM") that count as success besides 0'),
-  allowed_exits: z
-    .array(z.union([z.number().int(), z.string().min(1)]))
-    .optional()
-    .describe("allowedExits, under apssh's name"),
+  allowed_exits: allowedExits.optional().describe("allowedExits, under apssh's name"),
   capture: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected a variable name (letters, digits and _)' })
@@ -136,14 +145,14 @@ export const runStringCommandSchema = z.strictObject({
 
 export const pushCommandSchema = z.strictObject({
   type: z.literal('Push'),
-  localpaths: stringOrList.describe('Local file(s), relative to the scenario file'),
+  localpaths: paths.describe('Local file(s), relative to the scenario file'),
   remotepath: z.string().describe('Remote destination'),
   ...transferKeys,
 });
 
 export const pullCommandSchema = z.strictObject({
   type: z.literal('Pull'),
-  remotepaths: stringOrList.describe('Remote file(s)'),
+  remotepaths: paths.describe('Remote file(s)'),
   localpath: z.string().describe('Local destination, relative to the scenario file'),
   ...transferKeys,
 });
