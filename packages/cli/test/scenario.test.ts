@@ -323,6 +323,9 @@ const MALFORMED: Record<string, string[]> = {
   'duplicate-job-id.yaml': ['jobs[1].id: duplicate job id "j1" (first defined at jobs[0])'],
   'duplicate-node-id.yaml': ['nodes[1].id: duplicate node id "n1" (first defined at nodes[0])'],
   'empty-file.yaml': ['(root): expected a mapping, got null'],
+  'env-bad-name.yaml': [
+    'jobs[0].commands[0].env.BAD NAME: expected an environment variable name (letters, digits and _, not first a digit)',
+  ],
   // found only when the jobs were built, in one line with no path, before
   'empty-paths-bad-exits.yaml': [
     'jobs[0].commands[0].localpaths: expected at least 1 item, got an empty list',
@@ -351,6 +354,11 @@ const MALFORMED: Record<string, string[]> = {
   'label-not-string.yaml': ['jobs[0].label: expected a string, got a list'],
   'localnode-with-hostname.yaml': ['nodes[0].hostname: not allowed on a localnode'],
   'missing-jobs.yaml': ['jobs: missing (expected a list)'],
+  // found when connecting, before (the ssh_config file: taken for none, the alias for a host name)
+  'missing-local-files.yaml': [
+    'nodes[0].keys[0]: no such key file: no-such-key',
+    'nodes[1].sshConfigFile: no such ssh config file: /no/such/ssh_config',
+  ],
   'missing-nodes.yaml': ['nodes: missing (expected a list)'],
   'negative-duration.yaml': ['jobs[0].timeout: expected a number >= 0, got -5'],
   'template-outside-command.yaml': [

@@ -197,6 +197,16 @@ function checkCommand(
       if (blank(command.command)) at([...path, 'command'], 'empty command');
       if (Array.isArray(command.argv) && command.argv.length === 0)
         at([...path, 'argv'], 'expected at least 1 item, got an empty list');
+      // what the command would refuse when it runs, said now with its place
+      if (typeof command.env === 'object' && command.env !== null) {
+        for (const name of Object.keys(command.env)) {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            at(
+              [...path, 'env', name],
+              'expected an environment variable name (letters, digits and _, not first a digit)',
+            );
+        }
+      }
       break;
     case 'RunScript':
       if (command.command === undefined && command.local_script === undefined) {

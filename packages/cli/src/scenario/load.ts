@@ -1,8 +1,9 @@
 /**
  * loadScenario: a scenario file (YAML, optionally a Jinja template) → nodes, jobs and a Scheduler.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Scheduler } from '@jobgraph/core';
 import { Variables } from '@jobgraph/deferred';
 import type { CommandNode, SshJob } from '@jobgraph/ssh';
@@ -120,9 +121,38 @@ export async function parseScenario(
   }
   for (const problem of checkReferences(data)) problems.push({ file, ...problem });
   for (const problem of checkRunTimeTemplates(data)) problems.push({ file, ...problem });
+  for (const problem of missingLocalFiles(data, file)) problems.push({ file, ...problem });
   problems.sort((a, b) => comparePaths(a.path, b.path));
   if (problems.length > 0 || !parsed.success) throw new ScenarioError(file, problems);
   return parsed.data;
+}
+
+/**
+ * The nodes' key files and ssh_config files that are not there, found now rather than when the
+ * node connects (an ssh_config file missing was even taken for no file at all).
+ */
+function missingLocalFiles(data: unknown, file: string): { path: string; message: string }[] {
+  const nodes = (data as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  const problems: { path: string; message: string }[] = [];
+  const missing = (path: unknown) =>
+    typeof path === 'string' &&
+    path !== '' &&
+    !existsSync(isAbsolute(path) ? path : resolve(dirname(file), path));
+  nodes.forEach((node: { keys?: unknown; sshConfigFile?: unknown } | null, index) => {
+    if (Array.isArray(node?.keys)) {
+      node.keys.forEach((key, at) => {
+        if (missing(key))
+          problems.push({ path: `nodes[${index}].keys[${at}]`, message: `no such key file: ${String(key)}` });
+      });
+    }
+    if (missing(node?.sshConfigFile))
+      problems.push({
+        path: `nodes[${index}].sshConfigFile`,
+        message: `no such ssh config file: ${String(node?.sshConfigFile)}`,
+      });
+  });
+  return problems;
 }
 
 /**
