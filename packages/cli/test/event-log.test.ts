@@ -114,7 +114,7 @@ describe('jobgraph run --log', () => {
     ]);
   });
 
-  it('a --log or --report that cannot be written: exit 2 before anything runs, one line', async () => {
+  it('a --log, --report or --graph that cannot be written: exit 2 before anything runs, one line', async () => {
     const { dir, marker, file } = await setUp();
     const blocker = join(dir, 'a-file');
     await writeFile(blocker, 'not a directory\n');
@@ -129,6 +129,12 @@ describe('jobgraph run --log', () => {
         '--report',
         blocker,
         `jobgraph: cannot write the report in ${blocker}: it exists and is not a directory\n`,
+      ],
+      // written after the run: its directory is checked before it (it failed after the run)
+      [
+        '--graph',
+        join(dir, 'nodir', 'jobs.svg'),
+        `jobgraph: cannot write --graph ${join(dir, 'nodir', 'jobs.svg')}: no such directory ${join(dir, 'nodir')}\n`,
       ],
       // root may write there by its permissions; Node's recursive mkdir then looped for good
       ['--report', '/proc', 'jobgraph: cannot write the report in /proc: '],

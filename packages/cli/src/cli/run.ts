@@ -9,10 +9,11 @@ import { type AbstractCommand, attachSshEvents, Pull, Push, Run, RunScript, RunS
 import { planOf } from '../report/plan.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { EXIT, reportError } from './errors.js';
-import { checkOutputsApart, checkReportDir, EventLog } from './event-log.js';
+import { EventLog } from './event-log.js';
 import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
 import { attachLiveView, liveViewWanted } from './live-view.js';
 import type { RunOptions } from './options.js';
+import { checkOutputFile, checkOutputsApart, checkReportDir } from './output-paths.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
 import { type RunEnd, RunRecorder } from './report.js';
 import { resumeFrom } from './resume.js';
@@ -118,6 +119,8 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   let log: EventLog | undefined;
   try {
     checkOutputsApart(options.log, options.report);
+    if (options.graph !== undefined) await checkOutputFile('--graph', options.graph);
+    if (options.topology !== undefined) await checkOutputFile('--topology', options.topology);
     if (options.report !== undefined) await checkReportDir(options.report);
     if (options.log !== undefined)
       log = await EventLog.open(options.log, scenario, { output: options.logOutput });
