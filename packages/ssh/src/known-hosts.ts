@@ -35,10 +35,14 @@ function parseKnownHosts(text: string): KnownHostLine[] {
     if (marker === '@cert-authority') return;
     const [hosts, keyType, keyText] = fields;
     if (hosts === undefined || keyType === undefined || keyText === undefined) return;
+    const key = Buffer.from(keyText, 'base64');
+    // a line whose key is not one (bad base64, cut, or another type than it says) is skipped, as
+    // OpenSSH skips it: read as a key, it made the host's real key look "changed"
+    if (keyTypeOf(key) !== keyType) return;
     entries.push({
       patterns: hosts.split(','),
       keyType,
-      key: Buffer.from(keyText, 'base64'),
+      key,
       revoked: marker === '@revoked',
       line: index + 1,
     });
