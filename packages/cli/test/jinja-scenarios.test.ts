@@ -145,7 +145,7 @@ describe('what stays unsupported, and mistakes, fail in one line', () => {
       ],
       [
         '{% include "open.j2" %}',
-        `template error in ${join(dir, 'open.j2')} (included): parseIf: expected elif, else, or endif, got end of file`,
+        `template error at ${join(dir, 'open.j2')}:2:1: parseIf: expected elif, else, or endif, got end of file (this {% if %} is never closed: expected {% endif %})`,
       ],
       [
         '{% include "main.yaml.j2" %}',

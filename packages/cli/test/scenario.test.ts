@@ -275,6 +275,10 @@ const MALFORMED: Record<string, string[]> = {
   // the shell pipe `dmesg | head` on line 9 is not the filter
   'template-filter-after-pipe.yaml.j2': ['(root): template error at <file>:11:33: filter not found: head'],
   'template-unclosed.yaml.j2': ['(root): template error at <file>:9:23: expected variable end'],
+  // nunjucks says only "unexpected end of file"
+  'template-unclosed-for.yaml.j2': [
+    '(root): template error at <file>:3:1: unexpected end of file (this {% for %} is never closed: expected {% endfor %})',
+  ],
   'template-shell-length.yaml.j2': [
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell expansion the message quotes
     '(root): template error at <file>:10:24: expected end of comment, got end of file ({# opens a Jinja comment: write a shell ${#name} as {% raw %}${#name}{% endraw %})',

@@ -86,6 +86,9 @@ function templateErrorText(file: string, text: string, error: unknown): string {
   }
   if (/^template not found: /.test(reason))
     reason += ` (include and import read files from ${dirname(file)}, the scenario's directory)`;
+  const block = /end of file/.test(reason) ? unclosedBlock(source) : undefined;
+  if (block !== undefined)
+    reason += ` (this {% ${block.name} %} is never closed: expected {% end${block.name} %})`;
   const offset = errorOffset(source, reason);
   if (offset === undefined)
     return included === undefined
@@ -114,9 +117,29 @@ function unclosed(text: string, open: string, close: string): number | undefined
   return undefined;
 }
 
+/** The block tags that need an end tag, and theirs. */
+const BLOCKS = ['for', 'if', 'macro', 'call', 'filter', 'raw', 'block'];
+
+/**
+ * Where the text opens a block (`{% for %}`, `{% if %}`, `{% macro %}`…) that it never ends: the
+ * innermost one left open at the end of the text. `{% set x %}…{% endset %}` is counted only in
+ * its block form. undefined when every block is closed.
+ */
+function unclosedBlock(text: string): { index: number; name: string } | undefined {
+  const open: { index: number; name: string }[] = [];
+  for (const tag of text.matchAll(/\{%-?\s*(end)?(\w+)([^%]*)%\}/g)) {
+    const [, end, name = '', rest = ''] = tag;
+    const isBlock = BLOCKS.includes(name) || (name === 'set' && !rest.includes('='));
+    if (!isBlock) continue;
+    if (end === undefined) open.push({ index: tag.index ?? 0, name });
+    else open.pop();
+  }
+  return open.at(-1);
+}
+
 /**
  * Where nunjucks' error lies, for the errors it gives no line for: an unknown filter (its first
- * use), a tag left open, a file to include that is not there. undefined when the text does not tell.
+ * use), a tag or a block left open, a file to include that is not there. undefined when the text does not tell.
  */
 function errorOffset(text: string, reason: string): number | undefined {
   const filter = /^filter not found: (\w+)/.exec(reason)?.[1];
@@ -134,6 +157,10 @@ function errorOffset(text: string, reason: string): number | undefined {
     const name = missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const use = new RegExp(`\\{%-?\\s*(?:include|import|from|extends)\\s+['"]${name}['"]`).exec(text);
     return use === null ? undefined : use.index;
+  }
+  if (/end of file/.test(reason)) {
+    const block = unclosedBlock(text);
+    if (block !== undefined) return block.index;
   }
   if (/expected variable end/.test(reason)) return unclosed(text, '{{', '}}');
   if (/expected block end/.test(reason)) return unclosed(text, '{%', '%}');
