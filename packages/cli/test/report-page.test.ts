@@ -12,6 +12,7 @@ import { recordRun, writeReport } from '../src/index.js';
 import { reportHtml } from '../src/report/html.js';
 import type { LogRecord } from '../src/report/log-file.js';
 import { runModel } from '../src/report/run-model.js';
+import { escapeXml } from '../src/report/text.js';
 import { timelineSvg } from '../src/report/timeline.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 11, 5, 12, 0, 0) + ms).toISOString();
@@ -176,5 +177,11 @@ describe('the report model and page', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('escapeXml', () => {
+  it('markup characters as entities; control characters (not allowed in XML) as their pictures, tab and line ends kept', () => {
+    expect(escapeXml('a\x00b\x1b[31mred\x7f\t\r\n<&>"\'')).toBe('a␀b␛[31mred␡\t\r\n&lt;&amp;&gt;&quot;&#39;');
   });
 });
