@@ -43,6 +43,10 @@ const HINTS: readonly Hint[] = [
       `${match[1]}.${match[2]}() is not supported: ${match[1]} is undefined, or has no method ${match[2]} (see the Jinja2 table in @jobgraph/deferred's README)`,
   },
   {
+    when: /Maximum call stack size exceeded/,
+    say: () => 'a macro that calls itself without end (the stack ran out): give its recursion a way out',
+  },
+  {
     when: /Unable to call `(\w+)`, which is undefined or falsey/,
     say: (match) => `${match[1]}() is not defined (a macro or function of that name?)`,
   },

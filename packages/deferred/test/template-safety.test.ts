@@ -64,6 +64,15 @@ describe('the Jinja2 layer is contained', () => {
     }
   });
 
+  it('a macro that calls itself without end fails at once, saying so (not "Maximum call stack size exceeded")', () => {
+    expect(() => renderTemplate('{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}', {})).toThrow(
+      /: a macro that calls itself without end \(the stack ran out\): give its recursion a way out$/,
+    );
+    // one with a way out renders, deep as it goes
+    const down = '{% macro down(n) %}{% if n > 0 %}{{ down(n - 1) }}{% else %}x{% endif %}{% endmacro %}';
+    expect(renderTemplate(`${down}{{ down(500) }}`, {})).toBe('x');
+  });
+
   it('lets no template reach a prototype or a constructor', () => {
     for (const template of [
       "{% set _ = x.__proto__.update({'polluted': 'yes'}) %}",
