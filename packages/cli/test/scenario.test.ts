@@ -135,6 +135,28 @@ describe('nodes', () => {
   });
 });
 
+describe('local paths', () => {
+  it('~/ is the home directory; a relative path is next to the scenario file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-home-'));
+    temps.push(dir);
+    await writeFile(join(dir, 'id_home'), 'a key\n');
+    await writeFile(join(dir, 'id_here'), 'a key\n');
+    const file = join(dir, 'paths.yaml');
+    await writeFile(
+      file,
+      'nodes:\n  - { id: n, hostname: h, keys: [~/id_home, id_here] }\njobs:\n  - { id: j, node: n, commands: [{ type: Run, command: "true" }] }\n',
+    );
+    const home = process.env.HOME;
+    process.env.HOME = dir;
+    try {
+      const { nodes } = await loadScenario(file);
+      expect((nodes.get('n') as SshNode).keyPaths).toEqual([join(dir, 'id_home'), join(dir, 'id_here')]);
+    } finally {
+      process.env.HOME = home;
+    }
+  });
+});
+
 describe('commands', () => {
   it('a Run command is split on whitespace as apssh does; templates become Deferred', async () => {
     const { jobs, variables } = await loadScenario(fixture('loader2.yaml.j2'), {

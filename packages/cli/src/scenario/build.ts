@@ -1,7 +1,8 @@
 /**
  * Builds nodes, commands and jobs from a validated scenario.
  */
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Scheduler } from '@jobgraph/core';
 import { Capture, Deferred, type Variables } from '@jobgraph/deferred';
 import {
@@ -95,7 +96,13 @@ export function scenarioStem(file: string): string {
 }
 
 function local(path: string, context: BuildContext): string {
-  return isAbsolute(path) ? path : resolve(dirname(context.file), path);
+  return localPath(path, context.file);
+}
+
+/** A local path of a scenario: `~/…` in the home directory, a relative one next to the scenario file. */
+export function localPath(path: string, scenarioFile: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(dirname(scenarioFile), path);
 }
 
 /** The nodes, in the file's order (gateways built first when needed). */

@@ -3,12 +3,12 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Scheduler } from '@jobgraph/core';
 import { Variables } from '@jobgraph/deferred';
 import type { CommandNode, SshJob } from '@jobgraph/ssh';
 import { LineCounter, parseDocument } from 'yaml';
-import { buildJobs, buildNodes } from './build.js';
+import { buildJobs, buildNodes, localPath } from './build.js';
 import { checkReferences, checkRunTimeTemplates } from './checks.js';
 import { ScenarioError, type ScenarioProblem } from './errors.js';
 import { comparePaths, describeIssue } from './issues.js';
@@ -136,9 +136,7 @@ function missingLocalFiles(data: unknown, file: string): { path: string; message
   if (!Array.isArray(nodes)) return [];
   const problems: { path: string; message: string }[] = [];
   const missing = (path: unknown) =>
-    typeof path === 'string' &&
-    path !== '' &&
-    !existsSync(isAbsolute(path) ? path : resolve(dirname(file), path));
+    typeof path === 'string' && path !== '' && !existsSync(localPath(path, file));
   nodes.forEach((node: { keys?: unknown; sshConfigFile?: unknown } | null, index) => {
     if (Array.isArray(node?.keys)) {
       node.keys.forEach((key, at) => {
