@@ -128,20 +128,18 @@ export function environments(searchPath = ''): Environments {
   const { nunjucks, environments: made } = nunjucksEngine();
   let found = made.get(searchPath);
   if (found === undefined) {
-    const loader = () => (searchPath === '' ? null : rewritingLoader(nunjucks, searchPath));
-    const strict = new nunjucks.Environment(loader(), { autoescape: false, throwOnUndefined: true });
-    strict.addGlobal(LOOP_GLOBAL, loopList);
-    strict.addGlobal(TRUTH_GLOBAL, pythonTruth);
-    strict.addFilter('shquote', shquote);
-    addJinjaFiltersAndTests(strict);
-    strictFilters(strict);
-    const lenient = new nunjucks.Environment(loader(), { autoescape: false, throwOnUndefined: false });
-    lenient.addGlobal(LOOP_GLOBAL, loopList);
-    lenient.addGlobal(TRUTH_GLOBAL, pythonTruth);
-    lenient.addFilter('shquote', shquote);
-    addJinjaFiltersAndTests(lenient);
-    lenientFilters(lenient);
-    found = { strict, lenient };
+    // the same engine twice, but for what a missing value does
+    const make = (throwOnUndefined: boolean, modeFilters: (env: Environment) => void) => {
+      const loader = searchPath === '' ? null : rewritingLoader(nunjucks, searchPath);
+      const env = new nunjucks.Environment(loader, { autoescape: false, throwOnUndefined });
+      env.addGlobal(LOOP_GLOBAL, loopList);
+      env.addGlobal(TRUTH_GLOBAL, pythonTruth);
+      env.addFilter('shquote', shquote);
+      addJinjaFiltersAndTests(env);
+      modeFilters(env);
+      return env;
+    };
+    found = { strict: make(true, strictFilters), lenient: make(false, lenientFilters) };
     made.set(searchPath, found);
   }
   return found;

@@ -89,7 +89,7 @@ function templateErrorText(file: string, text: string, error: unknown): string {
   const block = /end of file/.test(reason) ? unclosedBlock(source) : undefined;
   if (block !== undefined)
     reason += ` (this {% ${block.name} %} is never closed: expected {% end${block.name} %})`;
-  const offset = errorOffset(source, reason);
+  const offset = block?.index ?? errorOffset(source, reason);
   if (offset === undefined)
     return included === undefined
       ? `template error: ${reason}`
@@ -139,7 +139,7 @@ function unclosedBlock(text: string): { index: number; name: string } | undefine
 
 /**
  * Where nunjucks' error lies, for the errors it gives no line for: an unknown filter (its first
- * use), a tag or a block left open, a file to include that is not there. undefined when the text does not tell.
+ * use), a tag left open, a file to include that is not there. (A block left open: unclosedBlock.) undefined when the text does not tell.
  */
 function errorOffset(text: string, reason: string): number | undefined {
   const filter = /^filter not found: (\w+)/.exec(reason)?.[1];
@@ -157,10 +157,6 @@ function errorOffset(text: string, reason: string): number | undefined {
     const name = missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const use = new RegExp(`\\{%-?\\s*(?:include|import|from|extends)\\s+['"]${name}['"]`).exec(text);
     return use === null ? undefined : use.index;
-  }
-  if (/end of file/.test(reason)) {
-    const block = unclosedBlock(text);
-    if (block !== undefined) return block.index;
   }
   if (/expected variable end/.test(reason)) return unclosed(text, '{{', '}}');
   if (/expected block end/.test(reason)) return unclosed(text, '{%', '%}');

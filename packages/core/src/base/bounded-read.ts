@@ -23,6 +23,23 @@ function mebibytes(bytes: number): string {
 }
 
 /**
+ * What the reads of one file gave so far: `add` takes the next read (its buffer and how many
+ * bytes it filled) and gives the whole file once a read gives none.
+ * @throws FileTooLargeError past `maxBytes`
+ */
+function accumulator(maxBytes: number): (chunk: Buffer, bytesRead: number) => Buffer | undefined {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  return (chunk, bytesRead) => {
+    if (bytesRead === 0) return Buffer.concat(chunks, total);
+    total += bytesRead;
+    if (total > maxBytes) throw new FileTooLargeError(maxBytes);
+    chunks.push(chunk.subarray(0, bytesRead));
+    return undefined;
+  };
+}
+
+/**
  * The bytes of the file at `path`, at most `maxBytes` of them.
  * @throws FileTooLargeError when it holds more; the errors of `open` and `read` as they are
  * @example `const key = await readBounded('~/.ssh/id_ed25519', 1024 * 1024)`
@@ -30,15 +47,11 @@ function mebibytes(bytes: number): string {
 export async function readBounded(path: string, maxBytes: number): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
+    const add = accumulator(maxBytes);
     for (;;) {
       const chunk = Buffer.allocUnsafe(CHUNK);
-      const { bytesRead } = await handle.read(chunk, 0, CHUNK, null);
-      if (bytesRead === 0) return Buffer.concat(chunks, total);
-      total += bytesRead;
-      if (total > maxBytes) throw new FileTooLargeError(maxBytes);
-      chunks.push(chunk.subarray(0, bytesRead));
+      const whole = add(chunk, (await handle.read(chunk, 0, CHUNK, null)).bytesRead);
+      if (whole !== undefined) return whole;
     }
   } finally {
     await handle.close();
@@ -49,15 +62,11 @@ export async function readBounded(path: string, maxBytes: number): Promise<Buffe
 export function readBoundedSync(path: string, maxBytes: number): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
+    const add = accumulator(maxBytes);
     for (;;) {
       const chunk = Buffer.allocUnsafe(CHUNK);
-      const bytesRead = readSync(fd, chunk, 0, CHUNK, null);
-      if (bytesRead === 0) return Buffer.concat(chunks, total);
-      total += bytesRead;
-      if (total > maxBytes) throw new FileTooLargeError(maxBytes);
-      chunks.push(chunk.subarray(0, bytesRead));
+      const whole = add(chunk, readSync(fd, chunk, 0, CHUNK, null));
+      if (whole !== undefined) return whole;
     }
   } finally {
     closeSync(fd);
