@@ -167,6 +167,12 @@ describe('resolveTargets', () => {
     ]);
   });
 
+  it('writes IPv6 hosts in brackets, so that what it prints reads back as the same target', async () => {
+    const printed = await resolved('[::1]:2222 bob@[fe80::1%eth0] [::1]->[fd00::5]:2200');
+    expect(printed).toEqual([`${me}@[::1]:2222`, 'bob@[fe80::1%eth0]', `${me}@[::1]->${me}@[fd00::5]:2200`]);
+    expect(await resolved(printed.join(' '))).toEqual(printed);
+  });
+
   it('puts -g in front of targets that name no gateway; -l applies to it', async () => {
     expect(await resolved('fit01 gw2->fit02 None->fit03', { gateway: 'faraday', login: 'u' })).toEqual([
       'u@faraday->u@fit01',

@@ -23,6 +23,7 @@ export {
   type ServiceStatusOptions,
 } from './commands/service.js';
 export type { TransferOptions } from './commands/transfer.js';
+export { endpointText, hostText } from './endpoint-text.js';
 export { CommandFailedError, SshError, SshErrorCode } from './errors.js';
 export type { FleetCommand, HostArg, HostArgs } from './fleet/command.js';
 export {

@@ -9,10 +9,11 @@
  * those below it: option-rules, credentials and connection-key at the bottom, then the
  * connection's life (connection-lifecycle, with its users' SFTP sessions), who shares it
  * (connection-registry), a node's connections (connection-pool), gateway-tunnel and
- * remote-command on them.
+ * remote-command on them, and node-pool, which makes a node's pool from its options.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { endpointText } from './endpoint-text.js';
 import type { Formatter } from './formatters/formatter.js';
 import { HostFormatter } from './formatters/terminal.js';
 import { NodeFs } from './fs/node-fs.js';
@@ -23,12 +24,10 @@ import type { HostKeyPolicy } from './known-hosts.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
 import { checkRunOptions } from './run-options.js';
 import { configNodeOptions, resolveSshConfig } from './ssh-config.js';
-import { privateConnectionKeys, sharedConnectionKey } from './ssh-node/connection-key.js';
-import { ConnectionPool } from './ssh-node/connection-pool.js';
-import { registry } from './ssh-node/connection-registry.js';
+import type { ConnectionPool } from './ssh-node/connection-pool.js';
 import { Credentials } from './ssh-node/credentials.js';
-import { throughGateway } from './ssh-node/gateway-tunnel.js';
 import { kNodeListeners, type NodeEventListener } from './ssh-node/node-events.js';
+import { makeNodePool } from './ssh-node/node-pool.js';
 import {
   DEFAULT_IDLE_CLOSE,
   DEFAULT_MAX_CONNECTIONS,
@@ -210,7 +209,16 @@ export class SshNode implements CommandNode {
     this.shareConnection = options.shareConnection ?? true;
     const transport = options.transport ?? lazySsh2Transport;
     this.#credentials = new Credentials(options.keys, options.agent, options.password, transport);
-    this.#pool = this.#makePool(options, transport);
+    const gateway =
+      this.gateway === undefined
+        ? undefined
+        : { pool: this.gateway.#pool, tunnelNoDelay: this.gateway.tunnelNoDelay };
+    this.#pool = makeNodePool(this, gateway, {
+      credentials: this.#credentials,
+      keys: options.keys,
+      maxHandshakes: options.maxHandshakes,
+      transport,
+    });
     this.formatter = options.formatter ?? new HostFormatter({ verbose: this.verbose });
     this.formatter.attach?.(this);
   }
@@ -268,67 +276,9 @@ export class SshNode implements CommandNode {
     return new SshNode({ ...fromConfig, ...(gateway === undefined ? {} : { gateway }), ...explicit });
   }
 
-  #makePool(options: SshNodeOptions, transport: Transport): ConnectionPool {
-    const credentials = this.#credentials;
-    const gateway = this.gateway === undefined ? undefined : this.gateway.#pool;
-    const identity = {
-      host: this.hostname,
-      port: this.port,
-      username: this.username,
-      gateway: gateway?.firstKey,
-      keys: options.keys,
-      agent: credentials.agent,
-      password: credentials.password,
-      hostKeyPolicy: this.hostKeyPolicy,
-      knownHosts: this.knownHosts,
-      connectTimeout: this.connectTimeout,
-      keepaliveInterval: this.keepaliveInterval,
-      maxSessions: this.maxSessions,
-      transport,
-    };
-    const keys = this.shareConnection
-      ? Array.from({ length: this.maxConnections }, (_, lane) => sharedConnectionKey(identity, lane))
-      : privateConnectionKeys(this.maxConnections);
-    const dial =
-      gateway === undefined
-        ? undefined
-        : throughGateway(
-            () => gateway.tunnelEnd(),
-            this.hostname,
-            this.port,
-            () => this.toString(),
-            this.gateway?.tunnelNoDelay,
-          );
-    return new ConnectionPool({
-      node: this,
-      keys,
-      registry,
-      gateway,
-      spread: this.connections,
-      idleClose: this.idleClose,
-      open: () => ({
-        name: this,
-        depth: this.distance(),
-        host: this.hostname,
-        port: this.port,
-        username: this.username,
-        credentials,
-        hostKeyPolicy: this.hostKeyPolicy,
-        knownHosts: this.knownHosts,
-        connectTimeout: this.connectTimeout,
-        keepaliveInterval: this.keepaliveInterval,
-        maxSessions: this.maxSessions,
-        transport,
-        dial,
-        via: gateway?.firstKey,
-        maxHandshakes: options.maxHandshakes,
-      }),
-    });
-  }
-
   /** `user@host`, or `gwuser@gw->user@host` through gateways. */
   toString(): string {
-    const self = `${this.username}@${this.hostname}${this.port === 22 ? '' : `:${this.port}`}`;
+    const self = endpointText(this.username, this.hostname, this.port);
     return this.gateway === undefined ? self : `${this.gateway.toString()}->${self}`;
   }
 

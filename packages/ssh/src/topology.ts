@@ -3,6 +3,7 @@
  * (apssh's `apssh.topology`).
  */
 import { exportGraph, type PureScheduler } from '@jobgraph/core';
+import { endpointText } from './endpoint-text.js';
 import { SshError, SshErrorCode } from './errors.js';
 import { SshJob } from './ssh-job.js';
 import { SshNode } from './ssh-node.js';
@@ -83,8 +84,7 @@ export function topologyDot(scheduler: PureScheduler): string {
   const numbers = new Map<SshNode, number>(ordered.map((node, offset) => [node, offset + 1]));
   const lines = ['digraph apssh{', 'graph[];', box(0, 'Local Node')];
   for (const node of ordered) {
-    const port = node.port === 22 ? '' : `:${node.port}`;
-    lines.push(box(numbers.get(node) ?? 0, `${node.username}@${node.hostname}${port}`));
+    lines.push(box(numbers.get(node) ?? 0, endpointText(node.username, node.hostname, node.port)));
   }
   for (const node of ordered) {
     const from = node.gateway === undefined ? 0 : (numbers.get(node.gateway) ?? 0);

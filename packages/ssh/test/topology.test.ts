@@ -67,6 +67,14 @@ describe('topologyDot (no network)', () => {
     );
   });
 
+  it('writes an IPv6 host in brackets, as the node names itself', () => {
+    const gateway = new SshNode('::1', { port: 2222 });
+    const node = new SshNode('fe80::1', { gateway });
+    expect(node.toString()).toBe('root@[::1]:2222->root@[fe80::1]');
+    const scheduler = new Scheduler({ jobs: [new SshJob({ node, command: 'true' })] });
+    expect(topologyDot(scheduler)).toContain(`${box(1, 'root@[::1]:2222')}\n${box(2, 'root@[fe80::1]')}\n`);
+  });
+
   it('numbers ties in first-seen order (jobs in iterateJobs order), the same text every time', () => {
     const { scheduler } = faraday('fit02-first');
     const dot = topologyDot(scheduler);

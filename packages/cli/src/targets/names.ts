@@ -5,13 +5,13 @@
  * targets of one run would otherwise share it: first the user (`bob@fit01`), then the gateways
  * (`gw->bob@fit01`). Every form is itself a target.
  */
+import { hostText } from '@jobgraph/ssh';
 import { type Hop, type Target, targetText } from './resolve.js';
 
 /** `alias`, `alias:port` when the port is not what the alias alone would give, IPv6 in brackets. */
 function hostPart(hop: Hop): string {
-  const host = hop.alias.includes(':') ? `[${hop.alias}]` : hop.alias;
   const usual = hop.config?.port ?? 22;
-  return hop.port === usual ? host : `${host}:${hop.port}`;
+  return hop.port === usual ? hostText(hop.alias) : `${hostText(hop.alias)}:${hop.port}`;
 }
 
 const levels: ReadonlyArray<(target: Target) => string> = [

@@ -9,7 +9,7 @@
  * User, else the local user, as ssh does. A host behind a written gateway or -g is resolved as
  * `ssh -J` resolves it: its ProxyJump and ProxyCommand ignored, its name not canonicalized.
  */
-import { localUsername, type ResolvedHost, resolveSshConfig } from '@jobgraph/ssh';
+import { endpointText, localUsername, type ResolvedHost, resolveSshConfig } from '@jobgraph/ssh';
 import { TargetError } from './errors.js';
 import { type EndpointSpec, parseTargets, type TargetSpec } from './grammar.js';
 
@@ -46,7 +46,7 @@ export interface ResolveOptions {
 
 /** `user@host` or `user@host:port`, as SshNode prints it. */
 export function hopText(hop: Hop): string {
-  return `${hop.user}@${hop.hostname}${hop.port === 22 ? '' : `:${hop.port}`}`;
+  return endpointText(hop.user, hop.hostname, hop.port);
 }
 
 /** `gwuser@gw->user@host`: the same text as the node's toString(). */

@@ -3,6 +3,7 @@
  * name (`host` or `host:port`, no user, or one given) and the settings it was built with: shown
  * without secrets, kept whole for toJSON.
  */
+import { hostText } from '../endpoint-text.js';
 import { SshError, SshErrorCode } from '../errors.js';
 import { LocalNode } from '../local-node.js';
 import type { CommandNode } from '../node.js';
@@ -131,8 +132,7 @@ export function parseHost(text: string): { username?: string; hostname: string; 
 }
 
 function nameOf(hostname: string, port: number | undefined): string {
-  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-  return port === undefined || port === 22 ? host : `${host}:${port}`;
+  return port === undefined || port === 22 ? hostText(hostname) : `${hostText(hostname)}:${port}`;
 }
 
 /** The name a host will have, before settings are applied. */

@@ -4,6 +4,7 @@
  * gateway's own connection may run through a tunnel of its gateway.
  */
 import type { Duplex } from 'node:stream';
+import { hostText } from '../endpoint-text.js';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type { Connection } from '../transport/transport.js';
 import type { Dial } from './connection-lifecycle.js';
@@ -44,7 +45,7 @@ export function throughGateway(
       } catch (error) {
         throw new SshError(
           SshErrorCode.CONNECT,
-          `Cannot connect to ${forWhom()}: the gateway ${end.name} could not reach ${host}:${port} (${messageOf(error)})`,
+          `Cannot connect to ${forWhom()}: the gateway ${end.name} could not reach ${hostText(host)}:${port} (${messageOf(error)})`,
           { cause: error, node: forWhom() },
         );
       }
