@@ -52,6 +52,7 @@ describe('parseTarget', () => {
     ['fe80::1', /several colons: write an IPv6 address in brackets/],
     ['[::1', /not an IPv6 address in brackets/],
     ['fit/01', /not a host name/],
+    ['10.0.0.256', /not an IPv4 address: expected four numbers from 0 to 255/],
   ])('refuses %s with a message that says why', (text, why) => {
     expect(() => parseTarget(text)).toThrow(TargetError);
     expect(() => parseTarget(text)).toThrow(why);
@@ -70,6 +71,14 @@ describe('lists and ranges', () => {
     expect(expandRanges('fit[1,3,5-7]')).toEqual(['fit1', 'fit3', 'fit5', 'fit6', 'fit7']);
     expect(expandRanges('fit[8-10]')).toEqual(['fit8', 'fit9', 'fit10']);
     expect(expandRanges('fit[01-37]')).toHaveLength(37);
+  });
+
+  it('refuses a range of IPv4 addresses that goes past 255, naming the first address that is none', () => {
+    expect(parseTargets('10.0.0.[254-255]').map((target) => target.endpoint.host)).toEqual([
+      '10.0.0.254',
+      '10.0.0.255',
+    ]);
+    expect(() => parseTargets('10.0.0.[250-300]')).toThrow('"10.0.0.256" is not an IPv4 address');
   });
 
   it('expands shell-style sequences and lists, and combines several groups in reading order', () => {

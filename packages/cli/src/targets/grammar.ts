@@ -37,6 +37,7 @@ export const USER_NAME = /^[A-Za-z0-9._][A-Za-z0-9._$-]*$/;
 const USER = USER_NAME;
 /** Host names, IPv4 addresses and ssh_config aliases. */
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+const DOTTED_QUAD = /^\d+\.\d+\.\d+\.\d+$/;
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*$/;
 
 /**
@@ -83,6 +84,10 @@ export function parseEndpoint(text: string, target: string = text): EndpointSpec
         target,
         `"${host}" is not a host name: expected letters, digits, dots, dashes${hint}`,
       );
+    }
+    // else looked up as a name (a range such as 10.0.0.[1-300] goes past .255)
+    if (DOTTED_QUAD.test(host) && host.split('.').some((part) => Number(part) > 255)) {
+      throw new TargetError(target, `"${host}" is not an IPv4 address: expected four numbers from 0 to 255`);
     }
   }
   let port: number | undefined;
