@@ -63,6 +63,27 @@ describe('onInterrupt', () => {
     }
   });
 
+  it('once the jobs are done, a first signal stops nothing and leaves the exit code to the run; a second one leaves', () => {
+    const { process, written, left, controller, interrupt } = setup();
+    interrupt.jobsDone();
+    process.emit('SIGINT');
+    expect(controller.signal.aborted).toBe(false);
+    expect(interrupt).toMatchObject({ interrupted: false, signal: undefined, exitCode: undefined });
+    expect(written).toEqual([
+      'jobgraph: interrupted after the jobs ended, finishing the log and report… (Ctrl-C again to leave at once)\n',
+    ]);
+    vi.advanceTimersByTime(1000);
+    process.emit('SIGINT');
+    expect(left).toEqual([130]);
+  });
+
+  it('a signal while the jobs ran still counts once they are done', () => {
+    const { process, interrupt } = setup();
+    process.emit('SIGTERM');
+    interrupt.jobsDone();
+    expect(interrupt).toMatchObject({ interrupted: true, signal: 'SIGTERM', exitCode: 143 });
+  });
+
   it('stops listening once disposed', () => {
     const { process, controller, interrupt } = setup();
     interrupt.dispose();

@@ -4,7 +4,9 @@
  * signal's number (130, 143, 129), as a shell reports a command killed by it. A second one,
  * a while later, leaves at once (remote processes may then be left running). A terminal sends
  * SIGINT to the whole process group and the launcher forwards it as well, so one key press may
- * arrive twice within milliseconds: those repeats are ignored.
+ * arrive twice within milliseconds: those repeats are ignored. Once the jobs are done
+ * ({@link Interrupt.jobsDone}), a first signal stops nothing: the log and the report of the run
+ * are finished, and the exit code stays the run's, as report.json records it.
  */
 import { constants } from 'node:os';
 
@@ -30,12 +32,14 @@ export interface InterruptIo {
 
 /** A handler of {@link STOP_SIGNALS}, installed until {@link Interrupt.dispose}. */
 export interface Interrupt {
-  /** Whether a stop signal arrived. */
+  /** Whether a stop signal arrived while the jobs ran. */
   readonly interrupted: boolean;
-  /** The first stop signal, if any. */
+  /** The first stop signal while the jobs ran, if any. */
   readonly signal: StopSignal | undefined;
-  /** 128 + the first signal's number (130 for Ctrl-C), or undefined if none arrived. */
+  /** 128 + that signal's number (130 for Ctrl-C), or undefined if none arrived while the jobs ran. */
   readonly exitCode: number | undefined;
+  /** The jobs are done: a first signal from now on lets the log and report be finished, and is no interrupt of the run. */
+  jobsDone(): void;
   dispose(): void;
 }
 
@@ -53,17 +57,19 @@ export function onInterrupt(
   io: InterruptIo,
   leave: (code: number) => void = (code) => process.exit(code),
 ): Interrupt {
-  let first: { signal: StopSignal; at: number } | undefined;
+  let first: { signal: StopSignal; at: number; late: boolean } | undefined;
+  let done = false;
   const exitCodeOf = (signal: StopSignal) => 128 + constants.signals[signal];
   const handlers = STOP_SIGNALS.map((signal) => {
     const handler = () => {
       const now = Date.now();
       if (first === undefined) {
-        first = { signal, at: now };
+        first = { signal, at: now, late: done };
         const [what, again] =
           signal === 'SIGINT' ? ['interrupted', 'Ctrl-C again'] : [`${signal} received`, 'a second signal'];
-        io.stderr.write(`jobgraph: ${what}, stopping the jobs… (${again} to leave at once)\n`);
-        controller.abort(new Error(interruptedBy(signal)));
+        const doing = done ? ' after the jobs ended, finishing the log and report' : ', stopping the jobs';
+        io.stderr.write(`jobgraph: ${what}${doing}… (${again} to leave at once)\n`);
+        if (!done) controller.abort(new Error(interruptedBy(signal)));
         return;
       }
       if (now - first.at < SAME_PRESS_MS) return;
@@ -73,15 +79,20 @@ export function onInterrupt(
     io.process.on(signal, handler);
     return { signal, handler };
   });
+  const duringJobs = () => (first === undefined || first.late ? undefined : first.signal);
   return {
     get interrupted() {
-      return first !== undefined;
+      return duringJobs() !== undefined;
     },
     get signal() {
-      return first?.signal;
+      return duringJobs();
     },
     get exitCode() {
-      return first === undefined ? undefined : exitCodeOf(first.signal);
+      const signal = duringJobs();
+      return signal === undefined ? undefined : exitCodeOf(signal);
+    },
+    jobsDone: () => {
+      done = true;
     },
     dispose: () => {
       for (const { signal, handler } of handlers) io.process.off(signal, handler);

@@ -166,6 +166,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
         throw error;
       }
     } finally {
+      interrupt.jobsDone();
       stopRenderer?.();
       recorder?.stop();
     }
