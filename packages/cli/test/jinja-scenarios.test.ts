@@ -185,4 +185,19 @@ describe('what stays unsupported, and mistakes, fail in one line', () => {
       `  (root): template error at ${file}:5:16: undefined variable "nodez" in a for loop (give it a value: --var nodez=…)`,
     );
   });
+
+  it('a loop over a variable given no value in an included file is placed in that file', async () => {
+    const dir = await tempDir('jobgraph-jinja-');
+    const file = join(dir, 'main.yaml.j2');
+    await writeFile(file, 'nodes:\n  - id: a\n    hostname: h\njobs:\n{% include "part.j2" %}\n');
+    await writeFile(
+      join(dir, 'part.j2'),
+      '  - id: b\n    node: a\n    commands: [{type: Run, command: "true"}]\n{% for h in hostz %}\n  - id: j_{{ h }}\n{% endfor %}\n',
+    );
+    const outcome = await jobgraph(['run', file, '--dry-run']);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr.trim().split('\n')[1]).toBe(
+      `  (root): template error at ${join(dir, 'part.j2')}:4:13: undefined variable "hostz" in a for loop (give it a value: --var hostz=…)`,
+    );
+  });
 });

@@ -17,18 +17,28 @@ export const DeferredErrorCode = {
 export type DeferredErrorCode = (typeof DeferredErrorCode)[keyof typeof DeferredErrorCode];
 
 /** An error of a template or of its variables. */
+/** A place in a template, 1-based; `file` when it is in an included or imported file. */
+export interface TemplatePosition {
+  readonly line: number;
+  readonly column: number;
+  readonly file?: string;
+}
+
 export class DeferredError extends Error {
   override name = 'DeferredError';
   readonly code: DeferredErrorCode;
   /** The variable that had no value, for `ERR_UNDEFINED_VARIABLE`. */
   readonly variable: string | undefined;
-  /** Where in the template, 1-based, when it is known (a `for` loop over an undefined value). */
-  readonly position: { readonly line: number; readonly column: number } | undefined;
+  /**
+   * Where in the template, 1-based, when it is known (a `for` loop over an undefined value), with
+   * the included or imported file it is in (`file`), if it is in one.
+   */
+  readonly position: TemplatePosition | undefined;
 
   constructor(
     code: DeferredErrorCode,
     message: string,
-    options: ErrorOptions & { variable?: string; position?: { line: number; column: number } } = {},
+    options: ErrorOptions & { variable?: string; position?: TemplatePosition } = {},
   ) {
     super(message, options);
     this.code = code;

@@ -5,7 +5,7 @@
  */
 export { Capture } from './capture.js';
 export { Deferred } from './deferred.js';
-export { DeferredError, DeferredErrorCode } from './errors.js';
+export { DeferredError, DeferredErrorCode, type TemplatePosition } from './errors.js';
 export { type RenderOptions, renderTemplate, shquote } from './render.js';
 export { explainTemplateError, includedTemplate, templateErrorPosition } from './template-errors.js';
 export { Variables } from './variables.js';

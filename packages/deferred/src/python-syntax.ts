@@ -52,11 +52,14 @@ export class LoopOverUndefined extends Error {
   readonly variable: string;
   readonly line: number;
   readonly column: number;
-  constructor(variable: string, line: number, column: number) {
+  /** The included or imported file the loop is in; undefined in the template rendered itself. */
+  readonly file: string | undefined;
+  constructor(variable: string, line: number, column: number, file: string | undefined) {
     super(`undefined variable "${variable}" in a for loop`);
     this.variable = variable;
     this.line = line;
     this.column = column;
+    this.file = file;
   }
 }
 
@@ -109,10 +112,11 @@ export function loopList(
   single: boolean,
   line: number,
   column: number,
+  file: string | null,
 ): unknown {
   if (value === undefined || isPlaceholder(value)) {
     if (missingLoopList === 'empty') return [];
-    lastLoopFailure = new LoopOverUndefined(name, line, column);
+    lastLoopFailure = new LoopOverUndefined(name, line, column, file ?? undefined);
     throw lastLoopFailure;
   }
   return single && isPlainObject(value) ? Object.keys(value) : value;
@@ -214,7 +218,11 @@ export function patchNunjucks(nunjucks: NunjucksInternals): void {
     node: Record<string, unknown>,
     frame: unknown,
   ) => void;
-  compiler.compileFor = function compileFor(this: unknown, node: Record<string, unknown>, frame: unknown) {
+  compiler.compileFor = function compileFor(
+    this: { templateName?: string },
+    node: Record<string, unknown>,
+    frame: unknown,
+  ) {
     if (!node.loopList) {
       const list = node.arr as Record<string, unknown>;
       // where the name is, as a reader counts: `nodes` in `nodes.items()`
@@ -231,6 +239,8 @@ export function patchNunjucks(nunjucks: NunjucksInternals): void {
           literal(node.name instanceof nodes.Symbol),
           literal(line),
           literal(column),
+          // the file being compiled: an included one has its path as name, the rendered text none
+          literal(this.templateName ?? null),
         ]),
       );
       node.loopList = true;

@@ -258,10 +258,16 @@ export function renderLenient(
 
 /** The error of a `for` loop over an undefined value: the variable, and where the loop is. */
 function loopError(template: string, loop: LoopOverUndefined, cause: unknown): DeferredError {
+  const where = loop.file === undefined ? 'of template' : `of ${loop.file}, included by template`;
+  const position = {
+    line: loop.line,
+    column: loop.column,
+    ...(loop.file === undefined ? {} : { file: loop.file }),
+  };
   return new DeferredError(
     DeferredErrorCode.UNDEFINED_VARIABLE,
-    `Undefined variable "${loop.variable}" in a for loop at line ${loop.line}, column ${loop.column} of template: ${oneLine(template)}`,
-    { cause, variable: loop.variable, position: { line: loop.line, column: loop.column } },
+    `Undefined variable "${loop.variable}" in a for loop at line ${loop.line}, column ${loop.column} ${where}: ${oneLine(template)}`,
+    { cause, variable: loop.variable, position },
   );
 }
 

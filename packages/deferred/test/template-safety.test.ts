@@ -64,6 +64,33 @@ describe('the Jinja2 layer is contained', () => {
     }
   });
 
+  it('a for loop over an undefined name in an included file is placed in that file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobgraph-include-'));
+    try {
+      writeFileSync(join(dir, 'part.j2'), 'head\n  {% for x in missing %}{{ x }}{% endfor %}');
+      let caught: unknown;
+      try {
+        renderTemplate("line 1\n{% include 'part.j2' %}", {}, 'strict', { searchPath: dir });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({
+        code: 'ERR_UNDEFINED_VARIABLE',
+        variable: 'missing',
+        position: { line: 2, column: 15, file: join(dir, 'part.j2') },
+      });
+      expect((caught as Error).message).toContain(
+        `at line 2, column 15 of ${join(dir, 'part.j2')}, included by template`,
+      );
+      // in the template itself: no file
+      expect(() => renderTemplate('{% for x in missing %}{% endfor %}', {}, 'strict')).toThrow(
+        /at line 1, column 13 of template: /,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a macro that calls itself without end fails at once, saying so (not "Maximum call stack size exceeded")', () => {
     expect(() => renderTemplate('{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}', {})).toThrow(
       /: a macro that calls itself without end \(the stack ran out\): give its recursion a way out$/,

@@ -9,6 +9,7 @@ import {
   explainTemplateError,
   includedTemplate,
   renderTemplate,
+  type TemplatePosition,
   templateErrorPosition,
 } from '@jobgraph/deferred';
 import { ScenarioError } from './errors.js';
@@ -26,13 +27,13 @@ export function renderOrThrow(file: string, text: string, values: Record<string,
   const loopFailure = (error: unknown) => {
     const { code, position, variable } = error as {
       code?: unknown;
-      position?: { line: number; column: number };
+      position?: TemplatePosition;
       variable?: string;
     };
     // a for loop cannot wait for run time: its list must have a value now
     if (code === 'ERR_UNDEFINED_VARIABLE' && position !== undefined) {
       fail(
-        `template error at ${file}:${position.line}:${position.column}: undefined variable "${variable}" in a for loop (give it a value: --var ${variable}=…)`,
+        `template error at ${position.file ?? file}:${position.line}:${position.column}: undefined variable "${variable}" in a for loop (give it a value: --var ${variable}=…)`,
         error,
       );
     }
