@@ -476,4 +476,27 @@ describe('malformed scenarios', () => {
     });
     expect(existsSync(fixture('no-such-file.yaml'))).toBe(false);
   });
+
+  it('a device that never ends is refused after 16 MiB, not read until memory runs out', async () => {
+    await expect(loadScenario('/dev/zero')).rejects.toMatchObject({
+      problems: [
+        { path: '(root)', message: 'cannot read the file: larger than 16 MiB (a device or a pipe?)' },
+      ],
+    });
+  });
+
+  it('a long value is shown cut in a message, with its length', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-scenario-'));
+    try {
+      const file = join(dir, 'long.yaml');
+      await writeFile(file, 'x'.repeat(100_000));
+      await expect(loadScenario(file)).rejects.toMatchObject({
+        problems: [
+          { path: '(root)', message: `expected a mapping, got "${'x'.repeat(60)}…" (100000 characters)` },
+        ],
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -3,6 +3,7 @@
  * the keys that go together. They run on the raw data, so they report even when the shape is wrong.
  */
 import { formatPath, type PathItem } from './issues.js';
+import { quoted } from './quoted.js';
 
 type Problem = { path: string; message: string };
 type Entry = Record<string, unknown>;
@@ -256,7 +257,7 @@ export function checkRunTimeTemplates(data: unknown): Problem[] {
       if (captured !== undefined) {
         problems.push({
           path: formatPath(path),
-          message: `holds {{ ${captured} }} (${JSON.stringify(value)}), but captures are rendered only in commands (command, argv, args, script_body): here it would be used as written`,
+          message: `holds {{ ${captured} }} (${quoted(value)}), but captures are rendered only in commands (command, argv, args, script_body): here it would be used as written`,
         });
       }
     } else if (Array.isArray(value)) {

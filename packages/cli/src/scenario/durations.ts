@@ -3,6 +3,7 @@
  */
 
 import { MAX_DURATION } from '@jobgraph/core';
+import { quoted } from './quoted.js';
 
 /** The longest duration a timer can wait (2^31 - 1 ms, about 596 h): Node.js fires longer ones at once. */
 export const LONGEST_MS = MAX_DURATION;
@@ -38,9 +39,7 @@ export function parseDuration(value: string | number): number {
   const match = DURATION_PATTERN.exec(value.trim());
   const unit = match?.[2];
   if (match === null || unit === undefined) {
-    throw new RangeError(
-      `Expected a duration like "30s", "500ms", "2m" or "1h", got ${JSON.stringify(value)}`,
-    );
+    throw new RangeError(`Expected a duration like "30s", "500ms", "2m" or "1h", got ${quoted(value)}`);
   }
   return Math.round(Number(match[1]) * (UNIT_MS[unit] ?? 1));
 }

@@ -2,6 +2,7 @@
  * zod issues as scenario problems: a YAML path and a message saying what was expected.
  */
 import type { z } from 'zod';
+import { quoted } from './quoted.js';
 import {
   COMMAND_TYPES,
   jobSchema,
@@ -33,7 +34,7 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quoted(value);
   return String(value);
 }
 

@@ -2,9 +2,9 @@
  * loadScenario: a scenario file (YAML, optionally a Jinja template) → nodes, jobs and a Scheduler.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Scheduler } from '@jobgraph/core';
+import { readBounded, type Scheduler } from '@jobgraph/core';
 import { Variables } from '@jobgraph/deferred';
 import type { CommandNode, SshJob } from '@jobgraph/ssh';
 import { LineCounter, parseDocument } from 'yaml';
@@ -47,6 +47,12 @@ export interface LoadedScenario {
   /** The store of captures and Deferred commands, seeded with `options.variables`. */
   variables: Variables;
 }
+
+/**
+ * The largest scenario file read: one written by hand or by a script is far smaller, and a
+ * device or a pipe that never ends (`/dev/zero`) must be an error, not gigabytes read.
+ */
+const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
 
 /** The header of a rendered scenario (apssh's). */
 export function intermediateHeader(source: string): string {
@@ -200,7 +206,7 @@ export async function loadScenario(path: string, options: LoadScenarioOptions = 
   const file = resolve(path);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readBounded(file, MAX_SCENARIO_BYTES)).toString('utf8');
   } catch (error) {
     throw new ScenarioError(
       path,
