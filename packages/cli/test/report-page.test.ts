@@ -115,6 +115,37 @@ describe('the report model and page', () => {
     expect(model.connections.map((m) => m.kind)).toEqual(['connect', 'lost']);
   });
 
+  it('a command left open when its attempt ended is ended with it, and its own later cmd:done says why', () => {
+    const model = runModel(records());
+    // `a`'s first attempt started a command that the log never ended (logs before commands told their end)
+    expect(model.jobs.find((j) => j.id === 'a')?.commands[0]).toMatchObject({
+      end: model.start + 300,
+      ok: false,
+      error: 'stopped with its job',
+    });
+    const cancelled = runModel([
+      { time: at(0), type: 'run:start', scheduler: 'scheduler', jobs: 1 },
+      { time: at(1), type: 'job:start', job: job('x'), attempt: 1 },
+      { time: at(2), type: 'cmd:start', job: job('x'), command: 'sleep 9', index: 1 },
+      { time: at(5), type: 'job:cancelled', job: job('x'), reason: 'interrupted (Ctrl-C)' },
+      {
+        time: at(7),
+        type: 'cmd:done',
+        job: job('x'),
+        command: 'sleep 9',
+        index: 1,
+        exitCode: null,
+        signal: null,
+        ok: false,
+        error: 'interrupted (Ctrl-C)',
+      },
+      { time: at(9), type: 'run:done', scheduler: 'scheduler', ok: false, why: 'interrupted' },
+    ] as LogRecord[]);
+    const [command] = cancelled.jobs[0]?.commands ?? [];
+    expect(command).toMatchObject({ end: cancelled.start + 7, ok: false, error: 'interrupted (Ctrl-C)' });
+    expect(reportHtml(cancelled, { graph: '', topology: '' })).toContain('stopped: interrupted (Ctrl-C)');
+  });
+
   it('a log cut before the run ended: the model says so, the timeline ends at the last event', () => {
     const cut = records().slice(0, 10);
     const model = runModel(cut);

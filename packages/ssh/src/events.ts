@@ -12,7 +12,9 @@ declare module '@jobgraph/core' {
     'cmd:line': { job: AbstractJob; node: string; stream: 'stdout' | 'stderr'; line: string };
     /**
      * A command ended; `ok` says whether it counts as success (0 or an allowed exit); `bytes`,
-     * for a Push or Pull over SFTP, the file content it copied.
+     * for a Push or Pull over SFTP, the file content it copied. A command that did not end on its
+     * own (cancelled, timed out, its connection lost) ends too, with `ok: false`, no exit code and
+     * the `error` that stopped it: every `cmd:start` has its `cmd:done`.
      */
     'cmd:done': {
       job: AbstractJob;
@@ -23,6 +25,7 @@ declare module '@jobgraph/core' {
       signal: string | null;
       ok: boolean;
       bytes?: number;
+      error?: unknown;
     };
     /** A connection to `node` is up (authenticated); `direct`: false when through a gateway. From attachSshEvents(). */
     'ssh:connect': { node: string; direct: boolean };

@@ -7,7 +7,7 @@ import { Run } from './commands/run.js';
 import { CommandFailedError, SshError, SshErrorCode } from './errors.js';
 import './events.js';
 import { LocalNode } from './local-node.js';
-import { type CommandNode, describeResult } from './node.js';
+import { type CommandNode, type CommandResult, describeResult } from './node.js';
 import { SshNode } from './ssh-node.js';
 
 /** What a job accepts as a command: a command line, a template, or a command object. */
@@ -123,11 +123,20 @@ export class SshJob extends AbstractJob<number> {
       const index = offset + 1;
       const label = item.getLabelLine();
       ctx.emit({ type: 'cmd:start', node: where, command: label, index });
-      const result = await item.execute({
-        node,
-        signal: ctx.signal,
-        onLine: (line) => ctx.emit({ type: 'cmd:line', node: where, stream: line.stream, line: line.linenl }),
-      });
+      let result: CommandResult;
+      try {
+        result = await item.execute({
+          node,
+          signal: ctx.signal,
+          onLine: (line) =>
+            ctx.emit({ type: 'cmd:line', node: where, stream: line.stream, line: line.linenl }),
+        });
+      } catch (error) {
+        // its end is told too, so that the log and the report do not show it running for good
+        const end = { exitCode: null, signal: null, ok: false, error };
+        ctx.emit({ type: 'cmd:done', node: where, command: label, index, ...end });
+        throw error;
+      }
       const ok = item.isSuccess(result);
       ctx.emit({ type: 'cmd:done', node: where, command: label, index, ...result, ok });
       if (ok) continue;

@@ -133,6 +133,19 @@ describe('attachSshEvents', () => {
     expect(await scheduler.run()).toBe(true);
     expect(done.map((event) => (event as { bytes?: number }).bytes)).toEqual([123_457, 123_457]);
   });
+
+  it('a command stopped by a timeout or a cancel has its cmd:done too: not ok, no exit code, what stopped it', async () => {
+    const node = track(loopbackNode());
+    const timed = new SshJob({ node, command: 'sleep 30', timeout: 300, critical: false });
+    const scheduler = new Scheduler({ jobs: [timed], critical: false });
+    const events: SchedulerEvent[] = [];
+    scheduler.onAny((event) => events.push(event));
+    await scheduler.run();
+    const commands = pick(events, 'cmd:');
+    expect(commands.map((event) => event.type)).toEqual(['cmd:start', 'cmd:done']);
+    expect(commands[1]).toMatchObject({ index: 1, command: 'sleep 30', exitCode: null, signal: null, ok: false });
+    expect(commands[1]?.error).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
+  });
 });
 
 describe('node.onEvent', () => {

@@ -170,11 +170,13 @@ function commandRow(command: CommandModel): string {
   const exit =
     command.end === undefined
       ? 'running'
-      : command.signal
-        ? `signal ${command.signal}`
-        : command.exitCode === null || command.exitCode === undefined
-          ? '—'
-          : String(command.exitCode);
+      : command.error !== undefined
+        ? `stopped: ${command.error}`
+        : command.signal
+          ? `signal ${command.signal}`
+          : command.exitCode === null || command.exitCode === undefined
+            ? '—'
+            : String(command.exitCode);
   const duration = command.end === undefined ? '' : seconds(command.end - command.start);
   const state = command.ok === undefined ? '' : command.ok ? 'cmd-ok' : 'cmd-failed';
   return `<tr class="${state}"><td>${command.index}</td><td><code>${esc(command.label)}</code></td><td>${esc(exit)}</td><td>${duration}</td><td>${command.bytes === undefined ? '' : bytesText(command.bytes)}</td></tr>`;

@@ -20,6 +20,8 @@ export interface CommandModel {
   signal?: string | null;
   ok?: boolean;
   bytes?: number;
+  /** What stopped it when it did not end on its own (cancelled, timed out, its connection lost). */
+  error?: string;
 }
 
 /** One attempt of a job (retries make several). */
@@ -203,6 +205,9 @@ function jobEvent(job: JobModel | undefined, record: LogRecord, time: number): v
   if (job === undefined) return;
   if (job.node === undefined && typeof record.node === 'string') job.node = record.node;
   const current = job.attempts.at(-1);
+  // an attempt that ends ends its commands: a log written before commands told their end when
+  // stopped (and one cut short) would show them running for good
+  if (/^job:(retry|done|failed|cancelled)$/.test(record.type)) endCommands(job, time);
   switch (record.type) {
     case 'job:start':
       job.attempts.push({
@@ -248,15 +253,18 @@ function jobEvent(job: JobModel | undefined, record: LogRecord, time: number): v
       });
       break;
     case 'cmd:done': {
+      // (its job's end may have come first: a cancelled job is told before its command stops)
       const command = [...job.commands]
         .reverse()
-        .find((c) => c.index === record.index && c.end === undefined);
+        .find((c) => c.index === record.index && (c.end === undefined || endedWithJob.has(c)));
       if (command === undefined) break;
       command.end = time;
       command.exitCode = typeof record.exitCode === 'number' ? record.exitCode : null;
       command.signal = typeof record.signal === 'string' ? record.signal : null;
       command.ok = record.ok === true;
       if (typeof record.bytes === 'number') command.bytes = record.bytes;
+      if (record.error !== undefined) command.error = text(record.error);
+      endedWithJob.delete(command);
       break;
     }
     case 'cmd:line':
@@ -267,6 +275,20 @@ function jobEvent(job: JobModel | undefined, record: LogRecord, time: number): v
       break;
   }
 }
+
+/** The commands of `job` still open, ended at `time`: not ok, for they did not end on their own. */
+function endCommands(job: JobModel, time: number): void {
+  for (const command of job.commands) {
+    if (command.end !== undefined) continue;
+    command.end = time;
+    command.ok = false;
+    command.error ??= 'stopped with its job';
+    endedWithJob.add(command);
+  }
+}
+
+/** Commands ended by their job's end, whose own `cmd:done` may still come, with what stopped them. */
+const endedWithJob = new WeakSet<CommandModel>();
 
 function connectionMark(record: LogRecord, time: number): ConnectionMark {
   const node = text(record.node);
