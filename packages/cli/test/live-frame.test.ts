@@ -8,7 +8,7 @@
 import { Job, PureScheduler, Scheduler, type SchedulerEvent } from '@jobgraph/core';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { LiveState, printable } from '../src/cli/live-state.js';
+import { LiveState, MAX_SHOWN, printable } from '../src/cli/live-state.js';
 import { liveFrame, wrappedRows } from '../src/cli/live-view.js';
 
 const plain = {
@@ -118,5 +118,67 @@ describe('the live frame', () => {
   it('printable(): control sequences and characters out, tabs as spaces', () => {
     expect(printable('\u001b[1;32mok\u001b[0m\tdone\u0007\r')).toBe('ok done');
     expect(printable('\u001b]0;title\u0007text')).toBe('text');
+  });
+
+  it('printable(): a progress bar drawn with \\r shows its latest state; a huge line is kept short, no character cut in half', () => {
+    expect(printable('\rdownloading   3%\rdownloading  56%\rdownloading 100%')).toBe('downloading 100%');
+    expect(printable('done 50%\r\n')).toBe('done 50%');
+    expect(printable('x'.repeat(3_000_000))).toHaveLength(MAX_SHOWN);
+    const rockets = printable('🚀'.repeat(3_000));
+    expect(rockets.length).toBeLessThanOrEqual(MAX_SHOWN);
+    expect(rockets).toBe('🚀'.repeat(rockets.length / 2));
+  });
+
+  it('lines of emoji, geometric shapes or CJK never take more columns than the terminal has (else a line wraps and frames stay on screen)', () => {
+    const top = new PureScheduler({});
+    const texts = [
+      '🚀'.repeat(40),
+      '◽'.repeat(70),
+      'a漢'.repeat(30),
+      `ok ${'✅'.repeat(30)}`,
+      'ｆｕｌｌ'.repeat(20),
+    ];
+    const state = new LiveState(2);
+    state.apply(event('run:start', { scheduler: top, jobs: texts.length }));
+    for (const text of texts) {
+      const job = new Job(() => 1, { label: text });
+      state.apply(event('job:start', { job, attempt: 1 }));
+      state.apply(event('cmd:line', { job, node: 'n', stream: 'stdout', line: text }));
+      state.apply(event('cmd:line', { job, node: 'n', stream: 'stdout', line: `${text}${text}` }));
+    }
+    for (const columns of [20, 21, 33, 80]) {
+      for (const linesUnder of [1, 2]) {
+        const frame = liveFrame(state, T0, { columns, rows: 30 }, plain, linesUnder);
+        for (const line of frame.split('\n')) expect(stringWidth(line), line).toBeLessThanOrEqual(columns);
+        expect(wrappedRows(frame, columns)).toBe(frame.split('\n').length);
+      }
+    }
+  });
+
+  it('columns line up with wide labels; a nested label has the room its indent leaves; jobs shown by the ids given', () => {
+    const top = new PureScheduler({});
+    const wide = new Job(() => 1, { label: '測試' });
+    const narrow = new Job(() => 1, { label: 'abcd' });
+    const inner = new Job(() => 1, { label: 'work at depth one' });
+    const nested = new Scheduler({ label: 'n', jobs: [inner] });
+    const ids = new Map<unknown, string>([
+      [wide, 'w'],
+      [narrow, 'x'],
+      [nested, 'nest'],
+    ]);
+    const state = new LiveState(1, (job) => ids.get(job));
+    state.apply(event('run:start', { scheduler: top, jobs: 3 }));
+    for (const job of [wide, narrow, nested]) state.apply(event('job:start', { job, attempt: 1 }));
+    state.apply(event('job:start', { job: inner, attempt: 1 }, T0, [nested]));
+    const rows = liveFrame(state, T0 + 3_000, { columns: 90, rows: 20 }, plain)
+      .split('\n')
+      .slice(1);
+    // the clock of each row starts at the same column
+    const clockAt = (row: string) => stringWidth(row.slice(0, row.indexOf('0:03')));
+    expect(new Set(rows.map(clockAt)).size).toBe(1);
+    expect(rows[0]).toMatch(/^. w {4}測試 /);
+    expect(rows[1]).toMatch(/^. x {4}abcd /);
+    expect(rows[2]).toMatch(/^. nest n /);
+    expect(rows[3]).toContain('work at depth one');
   });
 });

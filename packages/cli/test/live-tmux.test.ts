@@ -131,7 +131,8 @@ describe('the live view, in tmux', () => {
     const summary = first[0] ?? '';
     expect(summary).toMatch(SUMMARY);
     expect(summary).toMatch(/1\/4 done · 3 running · 1 waiting · 0 failed/);
-    expect(first.some((line) => /^∞ \d+ +capture .*captured \d+ packets/.test(line))).toBe(true);
+    // jobs by their scenario ids, as the log and the report name them
+    expect(first.some((line) => /^∞ capture +capture .*captured \d+ packets/.test(line))).toBe(true);
     expect(first.filter((line) => SUMMARY.test(line))).toHaveLength(1);
     const sample = (lines: string[]) => Number(/m1 sample (\d+)/.exec(lines.join('\n'))?.[1] ?? 0);
 
@@ -165,12 +166,54 @@ describe('the live view, in tmux', () => {
     const frames = all.filter((line) => /^jobgraph ▕/.test(line));
     expect(frames).toHaveLength(1);
     expect(frames[0]).toMatch(/▕█{20}▏ 3\/4 done · 0 running · 0 waiting · 1 failed/);
-    expect(all.some((line) => /✖ \d+ +collect results .*Command failed with exit code 5/.test(line))).toBe(
-      true,
-    );
+    expect(
+      all.some((line) => /✖ collect +collect results .*Command failed with exit code 5/.test(line)),
+    ).toBe(true);
     expect(all.some((line) => line.startsWith('----- '))).toBe(true);
     // the output was in the view, not printed: no `m1 sample` line outside a job's row
     expect(all.filter((line) => /^\S*\s*m1 sample/.test(line))).toEqual([]);
+  });
+
+  it('Ctrl-C: its message stays above the frame, one frame left; lines of emoji never wrap', async () => {
+    const dir = await tempDir('jobgraph-live-');
+    const file = join(dir, 'scenario.yaml');
+    await writeFile(
+      file,
+      `nodes:
+  - id: local
+    localnode: true
+jobs:
+  - id: wait
+    node: local
+    commands:
+      - type: Run
+        command: sleep 30
+  - id: rockets
+    node: local
+    commands:
+      - type: Run
+        command: i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo "n$i ${'🚀'.repeat(50)}"; sleep 0.1; done
+`,
+    );
+    const session = await tmux(
+      `env -u CI -u NO_COLOR TERM=xterm-256color ${process.execPath} ${bin} run ${file}; echo JGEXIT=$?; sleep 120`,
+      80,
+      20,
+    );
+    await until(session, 'the rockets printing', (lines) => lines.some((line) => / n\d+ 🚀/.test(line)));
+    // frames over frames: still one summary in the screen and its scrollback
+    await until(
+      session,
+      'more rockets',
+      (lines) => Number(/ n(\d+) 🚀/.exec(lines.join('\n'))?.[1] ?? 0) >= 15,
+    );
+    expect((await screen(session, true)).filter((line) => SUMMARY.test(line))).toHaveLength(1);
+    await run('tmux', ['send-keys', '-t', session, 'C-c']);
+    const end = await until(session, 'the end', (lines) => lines.some((line) => line.startsWith('JGEXIT=')));
+    expect(end).toContain('JGEXIT=130');
+    const all = await screen(session, true);
+    expect(all).toContain('jobgraph: interrupted, stopping the jobs… (Ctrl-C again to leave at once)');
+    expect(all.filter((line) => SUMMARY.test(line))).toHaveLength(1);
   });
 
   it('on the same terminal with CI=true: plain lines (the output printed, no frame)', async () => {

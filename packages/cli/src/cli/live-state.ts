@@ -50,8 +50,12 @@ export class LiveState {
   /** Changed since the last frame. */
   dirty = true;
 
-  constructor(keepLines = 1) {
+  /** The id shown for a job: a scenario's own ids (as the log and the report name jobs), else its display id. */
+  readonly #idOf: (job: AbstractJob) => string;
+
+  constructor(keepLines = 1, idOf?: (job: AbstractJob) => string | undefined) {
     this.#keepLines = Math.max(1, keepLines);
+    this.#idOf = (job) => idOf?.(job) ?? job.displayId;
   }
 
   /** The run's own jobs that have not started (or are waiting for a slot). */
@@ -81,7 +85,7 @@ export class LiveState {
         }
         this.running.set(event.job, {
           job: event.job,
-          id: event.job.displayId,
+          id: this.#idOf(event.job),
           label: printable(labelOf(event.job)),
           node: printable(nodeOf(event.job)),
           since: event.time,
@@ -102,7 +106,7 @@ export class LiveState {
       case 'job:failed':
         this.#end(event.job, depth, 'failed');
         this.failures.push({
-          id: event.job.displayId,
+          id: this.#idOf(event.job),
           label: printable(labelOf(event.job)),
           node: printable(nodeOf(event.job)),
           error: oneLine(event.error),
@@ -151,18 +155,37 @@ function oneLine(error: unknown): string {
 }
 
 /**
- * A line as the terminal may show it: without control characters (escape sequences of the remote
- * output would move the cursor and break the frame), tabs as spaces, trimmed.
+ * The most characters of a text kept to show: more than any terminal is wide. A line of output
+ * may be megabytes long; cutting it to the screen's width each frame cost seconds a frame.
+ */
+export const MAX_SHOWN = 1000;
+
+/**
+ * A line as the terminal may show it: what follows its last carriage return (a progress bar
+ * redraws itself with `\r`), without control characters (escape sequences of the remote output
+ * would move the cursor and break the frame), tabs as spaces, trimmed, at most {@link MAX_SHOWN}
+ * characters.
  */
 export function printable(text: string): string {
-  return (
-    text
+  const pieces = text.split('\r');
+  const latest = pieces.findLast((piece) => piece.trim() !== '') ?? '';
+  // escape sequences may take most of it: four times the room before they are removed
+  return cut(
+    cut(latest, 4 * MAX_SHOWN)
       // CSI and OSC sequences, then any other control character
       // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
       .replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
       .replace(/\t/g, ' ')
       // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
       .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-      .trim()
+      .trim(),
+    MAX_SHOWN,
   );
+}
+
+/** The first `length` UTF-16 units of `text`, one fewer rather than half of a character. */
+function cut(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
 }

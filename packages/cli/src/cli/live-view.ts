@@ -11,7 +11,7 @@
  * line of every frame with wrap-ansi, which measured 11 ms a frame: more than the 5 % budget.)
  */
 
-import type { PureScheduler } from '@jobgraph/core';
+import type { AbstractJob, PureScheduler } from '@jobgraph/core';
 import ansiEscapes from 'ansi-escapes';
 import cliCursor from 'cli-cursor';
 import cliTruncate from 'cli-truncate';
@@ -52,8 +52,7 @@ export function liveFrame(
   linesUnder = 1,
 ): string {
   const width = Math.max(1, size.columns);
-  const fit = (line: string) =>
-    fitsAsIs(line, width) ? line : cliTruncate(line, width, { position: 'end' });
+  const fit = (line: string) => cutToWidth(line, width, 'end');
   const failures = state.failures.slice(-MAX_FAILURES).map((failure) => {
     const indent = '  '.repeat(failure.depth);
     return fit(
@@ -73,11 +72,14 @@ export function liveFrame(
   const rows = ordered(state).slice(0, room + 1);
   // columns as wide as the widest label and node shown, within a share of the width
   const columns = {
+    // a nested job's label starts further right: the column holds its indent too
     label: Math.min(
-      Math.max(8, ...rows.map((row) => row.label.length + (row.attempt > 1 ? 12 : 0))),
+      Math.max(8, ...rows.map((row) => row.depth * 2 + textWidth(row.label) + (row.attempt > 1 ? 12 : 0))),
       Math.floor(width / 3),
     ),
-    node: Math.min(Math.max(0, ...rows.map((row) => row.node.length)), Math.floor(width / 4)),
+    node: Math.min(Math.max(0, ...rows.map((row) => textWidth(row.node))), Math.floor(width / 4)),
+    // a scenario's ids are words: as wide as the widest shown, within a share of the width
+    id: Math.min(Math.max(4, ...rows.map((row) => textWidth(row.id))), Math.floor(width / 6)),
   };
   const shown: string[] = [];
   let cut = false;
@@ -100,20 +102,41 @@ export function liveFrame(
 }
 
 /**
- * Characters that may take two columns (CJK, Hangul, fullwidth forms, emoji and the symbol blocks
- * where emoji live, and anything outside the BMP); the rest of what a frame holds (box drawing,
- * braille, arrows, punctuation) takes one.
+ * Text whose characters each take one column, surely: ASCII, Latin, Greek and Cyrillic letters,
+ * and what a frame draws with (punctuation such as … and ·, arrows, ∞, box drawing, blocks,
+ * braille). Anything else may be wide, or take none (emoji, CJK, combining marks, geometric
+ * shapes such as ◽): it is measured.
  */
-const MAY_BE_WIDE =
-  /[\u1100-\u115f\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe6f\uff00-\uff60\uffe0-\uffe6\ud800-\udfff]/;
+const ONE_COLUMN_EACH =
+  /^[\u0020-\u007e\u00a0-\u02ff\u0370-\u03ff\u0400-\u04ff\u2010-\u2027\u2030-\u205e\u2190-\u21ff\u221e\u2500-\u259f\u2800-\u28ff]*$/;
 
 /**
  * Whether `line` is surely no wider than `width` without measuring each character (string-width
- * is most of a frame's cost): no character that may be wide, and no more than `width` of them.
+ * is most of a frame's cost): every character one column, and no more than `width` of them.
  */
 function fitsAsIs(line: string, width: number): boolean {
   const plain = line.includes('\u001b') ? stripAnsi(line) : line;
-  return plain.length <= width && !MAY_BE_WIDE.test(plain);
+  return plain.length <= width && ONE_COLUMN_EACH.test(plain);
+}
+
+/**
+ * `line` cut to at most `width` columns with an ellipsis (cli-truncate; colour codes kept). With
+ * wide characters at the cut, cli-truncate may give one column too many: a line one column too
+ * wide wraps, and every later frame then erases a row too few (stale frames on the screen). It
+ * is cut again, shorter, until it fits.
+ */
+function cutToWidth(line: string, width: number, position: 'end' | 'middle'): string {
+  if (fitsAsIs(line, width)) return line;
+  let short = cliTruncate(line, width, { position });
+  for (let room = width - 1; room > 0 && stringWidth(short) > width; room -= 1) {
+    short = cliTruncate(line, room, { position });
+  }
+  return stringWidth(short) > width ? '' : short;
+}
+
+/** The columns `text` takes (measured only when it may hold a character that is not one column). */
+function textWidth(text: string): number {
+  return ONE_COLUMN_EACH.test(text) ? text.length : stringWidth(text);
 }
 
 /** The running jobs, each nested scheduler's jobs right under it. */
@@ -162,7 +185,7 @@ function runningLine(
   now: number,
   spinner: string,
   paint: Paint,
-  columns: { label: number; node: number },
+  columns: { label: number; node: number; id: number },
 ): string {
   const indent = '  '.repeat(row.depth);
   const mark = row.forever ? '∞' : spinner;
@@ -170,14 +193,16 @@ function runningLine(
   const label = fitTo(`${row.label}${attempt}`, columns.label - row.depth * 2, 'end');
   const node = paint.dim(fitTo(row.node, columns.node, 'middle'));
   const last = row.lines.at(-1) ?? (row.command === undefined ? '' : paint.dim(`$ ${row.command}`));
-  return `${indent}${mark} ${row.id.padEnd(4)} ${label}  ${node}  ${clock(now - row.since).padStart(5)}  ${last}`;
+  const id = fitTo(row.id, columns.id, 'end');
+  return `${indent}${mark} ${id} ${label}  ${node}  ${clock(now - row.since).padStart(5)}  ${last}`;
 }
 
-/** `text` cut or padded to `width` columns. */
+/** `text` cut or padded to `width` columns (wide characters count two). */
 function fitTo(text: string, width: number, position: 'end' | 'middle'): string {
   if (width <= 0) return '';
-  const short = fitsAsIs(text, width) ? text : cliTruncate(text, width, { position });
-  return short + ' '.repeat(Math.max(0, width - short.length));
+  const short = cutToWidth(text, width, position);
+  const used = fitsAsIs(short, width) ? short.length : stringWidth(short);
+  return short + ' '.repeat(Math.max(0, width - used));
 }
 
 /** The terminal's size now: asked of it when it is a TTY, else what the stream says. */
@@ -217,16 +242,33 @@ export interface LiveViewOptions {
   readonly lines?: number;
   /** The redraw period, in ms (at most 10 frames a second). @default 100 */
   readonly period?: number;
+  /** The id shown for a job (a scenario's own ids). @default its display id (`3`, `2.1`) */
+  readonly idOf?: (job: AbstractJob) => string | undefined;
 }
+
+/** What writes text: a stream, or the command line's stderr. */
+export interface TextWriter {
+  write(text: string): unknown;
+}
+
+/**
+ * A live view being drawn: call it to draw the last frame and leave it on the screen. Text for
+ * the terminal meanwhile (a message on stderr) goes through {@link LiveView.above}: written into
+ * the middle of a frame, it would be erased with it, and leave part of the frame on the screen.
+ */
+export type LiveView = (() => void) & {
+  /** A writer to `to` whose text shows above the frame: the frame is erased, the text written, the frame drawn again. */
+  above(to: TextWriter): TextWriter;
+};
 
 /**
  * Draws the live view of `scheduler`'s run on `options.stream` until the returned function is
  * called, which draws the last frame and leaves it on the screen.
  */
-export function attachLiveView(scheduler: PureScheduler, options: LiveViewOptions): () => void {
+export function attachLiveView(scheduler: PureScheduler, options: LiveViewOptions): LiveView {
   const { stream } = options;
   const linesUnder = Math.max(1, options.lines ?? 1);
-  const state = new LiveState(linesUnder);
+  const state = new LiveState(linesUnder, options.idOf);
   const paint = colours(stream);
   const draw = frameWriter(stream);
   let second = -1;
@@ -266,7 +308,7 @@ export function attachLiveView(scheduler: PureScheduler, options: LiveViewOption
   stream.on('resize', onResize);
   render(true);
   let stopped = false;
-  return () => {
+  const stop = () => {
     if (stopped) return;
     stopped = true;
     clearInterval(timer);
@@ -275,6 +317,16 @@ export function attachLiveView(scheduler: PureScheduler, options: LiveViewOption
     render(true);
     draw.done();
   };
+  const above = (to: TextWriter): TextWriter => ({
+    write: (text) => {
+      if (stopped) return to.write(text);
+      draw.clear();
+      const written = to.write(text);
+      render(true);
+      return written;
+    },
+  });
+  return Object.assign(stop, { above });
 }
 
 /** Writes frames over each other: each erases the rows of the last one (ansi-escapes), then writes itself. */
@@ -290,6 +342,12 @@ function frameWriter(stream: NodeJS.WriteStream) {
       rows = frame.split('\n').length + 1;
     },
     {
+      /** Erases the frame on the screen (text goes there next, the frame after it). */
+      clear(): void {
+        stream.write(ansiEscapes.eraseLines(rows));
+        rows = 0;
+        last = undefined;
+      },
       /** The last frame takes `actual` rows now (a resized terminal re-wrapped it): erase them. */
       forget(actual: number): void {
         stream.write(ansiEscapes.eraseLines(actual));

@@ -144,12 +144,19 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const controller = new AbortController();
   // remote kills need more time than the library's default to be sent before the connections close
   scheduler.shutdownTimeout = CLI_SHUTDOWN_TIMEOUT_MS;
-  const interrupt = onInterrupt(controller, io);
+  const view =
+    live && !options.verbose
+      ? attachLiveView(scheduler, {
+          stream: io.stdout,
+          lines: options.liveLines,
+          idOf: (job) => ids.get(job),
+        })
+      : undefined;
   const stopRenderer = options.verbose
     ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
-    : live
-      ? attachLiveView(scheduler, { stream: io.stdout, lines: options.liveLines })
-      : undefined;
+    : view;
+  // a message of Ctrl-C shows above the live view's frame, not erased with it
+  const interrupt = onInterrupt(controller, { ...io, stderr: view?.above(io.stderr) ?? io.stderr });
   // the connections join the run's events (for the log and the report), until they are closed
   const detachSsh = attachSshEvents(scheduler);
   let ok = false;
