@@ -143,7 +143,13 @@ describe('attachSshEvents', () => {
     await scheduler.run();
     const commands = pick(events, 'cmd:');
     expect(commands.map((event) => event.type)).toEqual(['cmd:start', 'cmd:done']);
-    expect(commands[1]).toMatchObject({ index: 1, command: 'sleep 30', exitCode: null, signal: null, ok: false });
+    expect(commands[1]).toMatchObject({
+      index: 1,
+      command: 'sleep 30',
+      exitCode: null,
+      signal: null,
+      ok: false,
+    });
     expect(commands[1]?.error).toMatchObject({ code: 'ERR_JOB_TIMEOUT' });
   });
 });

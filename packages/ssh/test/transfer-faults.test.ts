@@ -409,3 +409,36 @@ describe('replacing an existing file through a temporary', () => {
     expect(await readFile(real, 'utf8')).toBe('through the link\n');
   });
 });
+
+describe('files whose size reads as 0 (/proc, /sys)', () => {
+  it('are copied to their end by Push and Pull, not as empty files', async () => {
+    const expected = await readFile('/proc/version', 'utf8');
+    expect(expected.length).toBeGreaterThan(0);
+    expect((await stat('/proc/version')).size).toBe(0);
+    const pulled = join(dir, 'version-pulled');
+    const pushed = join(dir, 'version-pushed');
+    const job = new SshJob({
+      node: node(),
+      commands: [new Pull('/proc/version', pulled), new Push('/proc/version', pushed)],
+    });
+    const scheduler = new Scheduler({ jobs: [job] });
+    const bytes: number[] = [];
+    scheduler.on('cmd:done', (event) => bytes.push(event.bytes ?? -1));
+    expect(await scheduler.run()).toBe(true);
+    expect(await readFile(pulled, 'utf8')).toBe(expected);
+    expect(await readFile(pushed, 'utf8')).toBe(expected);
+    expect(bytes).toEqual([expected.length, expected.length]);
+    // an empty file stays one
+    await writeFile(join(dir, 'empty'), '');
+    const empty = new SshJob({
+      node: node(),
+      commands: [
+        new Pull(join(dir, 'empty'), join(dir, 'empty-pulled')),
+        new Push(join(dir, 'empty'), join(dir, 'empty-pushed')),
+      ],
+    });
+    expect(await new Scheduler({ jobs: [empty] }).run()).toBe(true);
+    expect(await readFile(join(dir, 'empty-pulled'), 'utf8')).toBe('');
+    expect(await readFile(join(dir, 'empty-pushed'), 'utf8')).toBe('');
+  });
+});

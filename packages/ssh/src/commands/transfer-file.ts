@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
+import { readBounded } from '@jobgraph/core';
 import { SshError, SshErrorCode } from '../errors.js';
 import type { SshNode } from '../ssh-node.js';
 import { type SftpSession, SftpStatusError } from '../transport/transport.js';
@@ -185,11 +186,11 @@ export async function pushFile(
   const temporary = pushTemporary(remote);
   temporaries.add(temporary);
   try {
-    await whileOpen(sftp, sftp.put(local, temporary, { mode }));
+    const bytes = await putFile(sftp, local, temporary, info);
     await finish(temporary);
     await replace(sftp, temporary, remote);
     temporaries.delete(temporary);
-    state.bytes += info.size;
+    state.bytes += bytes;
   } catch (error) {
     // on the same channel when it still works (a full disk); else removeTemporaries() does it
     await within(
@@ -198,6 +199,36 @@ export async function pushFile(
     );
     throw error;
   }
+}
+
+/**
+ * The most a local file whose size reads as 0 may hold: such files (/proc, /sys) are read whole
+ * into memory before they are sent, and they are small.
+ */
+const MAX_SIZELESS_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Copies `local` (`info`: its stat) to `remote`. @returns the bytes sent. A regular file whose size
+ * reads as 0 (/proc, /sys) is read to its end first: ssh2's fastPut trusts the size, and sent
+ * nothing (an empty copy, and a success).
+ */
+async function putFile(sftp: SftpSession, local: string, remote: string, info: Stats): Promise<number> {
+  const mode = info.mode & 0o7777;
+  const content = info.size === 0 && info.isFile() ? await readBounded(local, MAX_SIZELESS_BYTES) : undefined;
+  if (content === undefined || content.length === 0) {
+    await whileOpen(sftp, sftp.put(local, remote, { mode }));
+    return info.size;
+  }
+  const file = await whileOpen(sftp, sftp.open(remote, 'wx', mode));
+  try {
+    for (let offset = 0; offset < content.length; offset += CHUNK) {
+      await whileOpen(sftp, file.write(content.subarray(offset, offset + CHUNK), offset));
+    }
+  } finally {
+    // waited for: a server may report a failed write (quota, disk full) only at close
+    await whileOpen(sftp, file.close());
+  }
+  return content.length;
 }
 
 /**
@@ -294,8 +325,11 @@ export async function pullFile(
       throw new Error(`cannot write ${local}: ${error.code ?? error.message}`, { cause: error });
     });
     const progress = { prefix: have }; // bytes on disk without a hole: what a resume may keep
+    let size = attrs.size;
     try {
-      await readInto(sftp, file, out, progress, attrs.size, remote);
+      // a regular file whose size reads as 0 (/proc, /sys): read to its end (it was copied empty)
+      if (attrs.size === 0 && attrs.type === 'file') size = await readToEnd(sftp, file, out, remote);
+      else await readInto(sftp, file, out, progress, attrs.size, remote);
     } catch (error) {
       await out
         .truncate(progress.prefix)
@@ -320,9 +354,31 @@ export async function pullFile(
       await unlink(partial).catch(() => undefined);
       throw error;
     }
-    stateOf(jobs).bytes += attrs.size - have;
+    stateOf(jobs).bytes += size - have;
   } finally {
     await within(whileOpen(sftp, file.close()), CLEANUP_MS);
+  }
+}
+
+/** Copies `file` into `out` one read after the other until end of file. @returns the bytes copied */
+async function readToEnd(
+  sftp: SftpSession,
+  file: Awaited<ReturnType<SftpSession['open']>>,
+  out: Awaited<ReturnType<typeof open>>,
+  remote: string,
+): Promise<number> {
+  let position = 0;
+  for (;;) {
+    const data = await whileOpen(sftp, file.read(CHUNK, position));
+    if (data.length === 0) return position;
+    await out.write(data, 0, data.length, position);
+    position += data.length;
+    if (position > MAX_SIZELESS_BYTES) {
+      throw new SshError(
+        SshErrorCode.SFTP,
+        `${remote} reads as empty but goes on past ${MAX_SIZELESS_BYTES / 1024 / 1024} MiB: not copied`,
+      );
+    }
   }
 }
 
