@@ -373,6 +373,7 @@ export class SshNode implements CommandNode {
         name: this.toString(),
         timeout: this.connectTimeout,
         session: (signal) => this.sftp(signal),
+        drop: (session) => this.#pool.first.resetSftp(session),
         using: (work) => this.using(work),
       }),
     );

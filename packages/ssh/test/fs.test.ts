@@ -290,6 +290,66 @@ describe('node.fs: a dropped connection', () => {
   });
 });
 
+describe('node.fs: a request the SFTP server never answers (an open of a fifo no one writes)', () => {
+  // OpenSSH's sftp-server answers one request at a time: blocked in open(), it answers nothing else
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync('/tmp/jobgraph-fifo-');
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    writeFileSync(join(dir, 'ok.txt'), 'fine\n');
+  });
+  afterAll(() => {
+    // unblocks the sftp-servers still waiting in open(), then removes it all
+    for (let i = 0; i < 4; i++)
+      execFileSync('sh', ['-c', `timeout 1 sh -c 'echo x > ${join(dir, 'fifo')}' || true`]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** readText of ok.txt, tried until it works (bounded): the node's file access recovered. */
+  async function recovers(node: SshNode): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        return await node.fs.readText(join(dir, 'ok.txt'));
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
+  }
+
+  it('timed out: the stuck session is dropped, the next call opens another', async () => {
+    const node = new SshNode({
+      hostname: '127.0.0.1',
+      port: bed.loopback.port,
+      ...common({ connectTimeout: 1_000 }),
+    });
+    try {
+      const error = await node.fs.readFile(join(dir, 'fifo')).catch((caught: unknown) => caught);
+      expect((error as Error).message).toMatch(/no answer from the SFTP server within 1000 ms$/);
+      expect(await node.fs.readText(join(dir, 'ok.txt'))).toBe('fine\n');
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('given up on by its signal: the session is dropped once it does not answer a check, and file access recovers', async () => {
+    const node = new SshNode({
+      hostname: '127.0.0.1',
+      port: bed.loopback.port,
+      ...common({ connectTimeout: 1_000 }),
+    });
+    try {
+      const signal = AbortSignal.timeout(300);
+      await expect(node.fs.readFile(join(dir, 'fifo'), { signal })).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
+      expect(await recovers(node)).toBe('fine\n');
+    } finally {
+      await node.close();
+    }
+  });
+});
+
 describe('node.fs through a gateway', () => {
   it('a target behind the gateway: writeFile, readText, glob and rm over its own SFTP session', async () => {
     const gateway = new SshNode({ hostname: bed.gateway.hostname, port: bed.gateway.port, ...common() });

@@ -25,6 +25,8 @@ export interface SftpNodeAccess {
   readonly timeout: number;
   /** The node's shared SFTP session (connecting first if needed). */
   session(signal: AbortSignal | undefined): Promise<SftpSession>;
+  /** Closes `session` and forgets it at once, if it is still the node's (the next call opens another). */
+  drop(session: SftpSession): void;
   /** Runs `work` while the node's connection counts as busy. */
   using<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -67,9 +69,14 @@ export class SftpFsBackend implements FsBackend {
   }
 
   async #readFile(request: FsRequest, path: string, maxBytes: number): Promise<Buffer> {
-    const file = await this.#run(request, path, 'open', (session) => session.open(path, 'r'));
+    let used: SftpSession | undefined;
+    const file = await this.#run(request, path, 'open', (session) => {
+      used = session;
+      return session.open(path, 'r');
+    });
+    const session = used as SftpSession;
     try {
-      const attributes = await this.#step(request, path, file.attributes());
+      const attributes = await this.#step(request, path, file.attributes(), session);
       if (attributes.type === 'directory')
         throw fsError(SshErrorCode.REMOTE_IS_DIRECTORY, this.node, request.call, path);
       if (attributes.size > maxBytes) throw tooLarge(this.node, request.call, path, maxBytes);
@@ -78,7 +85,7 @@ export class SftpFsBackend implements FsBackend {
       // up to the size fstat gave (no extra round trip for end-of-file), or to end-of-file when
       // it gave 0 (/proc files and the like)
       while (attributes.size === 0 || position < attributes.size) {
-        const chunk = await this.#step(request, path, file.read(CHUNK, position));
+        const chunk = await this.#step(request, path, file.read(CHUNK, position), session);
         if (chunk.length === 0) break;
         chunks.push(chunk);
         position += chunk.length;
@@ -96,7 +103,12 @@ export class SftpFsBackend implements FsBackend {
   }
 
   async #writeNew(request: FsRequest, path: string, data: Buffer): Promise<void> {
-    const file = await this.#run(request, path, 'open', (session) => session.open(path, 'wx', 0o600));
+    let used: SftpSession | undefined;
+    const file = await this.#run(request, path, 'open', (session) => {
+      used = session;
+      return session.open(path, 'wx', 0o600);
+    });
+    const session = used as SftpSession;
     let closed = false;
     try {
       // WRITES_IN_FLIGHT requests at once, as fastPut does: one at a time, a large file would
@@ -104,7 +116,12 @@ export class SftpFsBackend implements FsBackend {
       const inFlight = new Set<Promise<void>>();
       for (let offset = 0; offset < data.length; offset += CHUNK) {
         request.signal?.throwIfAborted();
-        const write = this.#step(request, path, file.write(data.subarray(offset, offset + CHUNK), offset));
+        const write = this.#step(
+          request,
+          path,
+          file.write(data.subarray(offset, offset + CHUNK), offset),
+          session,
+        );
         inFlight.add(write);
         write.then(
           () => inFlight.delete(write),
@@ -115,7 +132,7 @@ export class SftpFsBackend implements FsBackend {
       await Promise.all(inFlight);
       closed = true;
       // waited for: a server may report a failed write (quota, disk full) only at close
-      await this.#step(request, path, file.close());
+      await this.#step(request, path, file.close(), session);
     } finally {
       if (!closed) file.close().catch(() => undefined);
     }
@@ -157,6 +174,7 @@ export class SftpFsBackend implements FsBackend {
       try {
         return await within(work(session), timeout, request.signal, () => this.#timedOut(request, path));
       } catch (caught) {
+        this.#afterGivingUp(session, request, caught);
         if (caught instanceof SshError || request.signal?.aborted) throw caught;
         const error = asStatusError(caught);
         let code = codeOfStatus(error) ?? (await this.#diagnose(session, error, operation, path, other));
@@ -180,11 +198,12 @@ export class SftpFsBackend implements FsBackend {
     });
   }
 
-  /** A request on an open file: bounded and abortable, failures as ERR_REMOTE_IO. */
-  async #step<T>(request: FsRequest, path: string, work: Promise<T>): Promise<T> {
+  /** A request on an open file of `session`: bounded and abortable, failures as ERR_REMOTE_IO. */
+  async #step<T>(request: FsRequest, path: string, work: Promise<T>, session: SftpSession): Promise<T> {
     try {
       return await within(work, this.#access.timeout, request.signal, () => this.#timedOut(request, path));
     } catch (caught) {
+      this.#afterGivingUp(session, request, caught);
       if (caught instanceof SshError || request.signal?.aborted) throw caught;
       const error = asStatusError(caught);
       const code = codeOfStatus(error) ?? SshErrorCode.REMOTE_IO;
@@ -200,6 +219,34 @@ export class SftpFsBackend implements FsBackend {
     return fsError(SshErrorCode.REMOTE_IO, this.node, request.call, path, {
       detail: `no answer from the SFTP server within ${this.#access.timeout} ms`,
     });
+  }
+
+  /**
+   * A request given up on (no answer in time, or its signal aborted) may have left the server
+   * stuck in it: OpenSSH's sftp-server answers one request at a time, and one that blocks (an open
+   * of a fifo no one writes to) blocks every later request of the session, for good. A session
+   * whose request got no answer in time is dropped, and one given up on by its caller is dropped
+   * unless it answers a cheap request in time: the next call opens a new session. (Dropped, not
+   * just closed: sshd confirms the close only once the stuck sftp-server exits.)
+   */
+  #afterGivingUp(session: SftpSession, request: FsRequest, caught: unknown): void {
+    const timedOut = caught instanceof SshError && /no answer from the SFTP server/.test(caught.message);
+    if (timedOut) {
+      this.#access.drop(session);
+      return;
+    }
+    if (request.signal?.aborted !== true) return;
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<'stuck'>((resolve) => {
+      timer = setTimeout(() => resolve('stuck'), this.#access.timeout);
+      // the check keeps no process alive
+      timer.unref();
+    });
+    void Promise.race([session.realpath('.').catch(() => 'closed'), stuck])
+      .then((answer) => {
+        if (answer === 'stuck') this.#access.drop(session);
+      })
+      .finally(() => clearTimeout(timer));
   }
 
   /** The precise code behind SFTP's generic "failure", from a look at the paths (best effort). */

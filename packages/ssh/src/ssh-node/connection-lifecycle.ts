@@ -199,8 +199,10 @@ export class ConnectionLifecycle {
    * opens a new one. Also what a user stopping to use the connection does, so that its slot is
    * given back.
    */
-  closeSftp(user: SftpUser): void {
-    this.#sftp.get(user)?.close();
+  closeSftp(user: SftpUser, only?: SftpSession): void {
+    const session = this.#sftp.get(user);
+    if (only !== undefined && !session?.is(only)) return;
+    session?.close();
     this.#sftp.delete(user);
   }
 

@@ -270,9 +270,12 @@ export class ConnectionUse {
     return this.join().sftp(this, signal);
   }
 
-  /** Closes this node's SFTP session, if it has one (not other nodes'); the next file command opens another. */
-  resetSftp(): void {
-    if (this.attached) this.#entry?.lifecycle.closeSftp(this);
+  /**
+   * Closes this node's SFTP session, if it has one (not other nodes'); the next file command opens
+   * another. With `only`, just when that is the session it has (not a newer one).
+   */
+  resetSftp(only?: SftpSession): void {
+    if (this.attached) this.#entry?.lifecycle.closeSftp(this, only);
   }
 
   /** Holds the connection until the returned function (idempotent) is called; `command`: a command holds it. */

@@ -39,6 +39,11 @@ export class UserSftpSession {
     this.#openTimeout = openTimeout;
   }
 
+  /** Whether `session` is the one open now. */
+  is(session: SftpSession): boolean {
+    return this.#opening?.session === session;
+  }
+
   /** Whether the session is open or opening, holding (or waiting for) a channel slot. */
   get active(): boolean {
     return this.#opening !== undefined;
