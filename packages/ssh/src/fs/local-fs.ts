@@ -11,8 +11,41 @@ import type { FsBackend, FsRequest } from './backend.js';
 import { fromErrno, fsError, tooLarge } from './fs-errors.js';
 import type { FsDirEntry, FsFileType, FsStat } from './remote-fs.js';
 
-/** Bytes written per write(2): the signal is looked at between them. */
+/** Bytes written per write(2), and read per read(2): the signal is looked at between them. */
 const WRITE_CHUNK = 1024 * 1024;
+const READ_CHUNK = 1024 * 1024;
+
+/**
+ * `work`, or the signal's reason as soon as it aborts; what `work` gives after that goes to
+ * `late` (a file handle to close).
+ */
+function unlessAborted<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  late: (value: T) => unknown = () => undefined,
+): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      settled = true;
+      reject(signal.reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (settled) void Promise.resolve(late(value)).catch(() => undefined);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!settled) reject(error);
+      },
+    );
+  });
+}
 
 function typeOfStats(stats: Stats | Dirent): FsFileType {
   if (stats.isFile()) return 'file';
@@ -38,6 +71,8 @@ export class LocalFsBackend implements FsBackend {
     try {
       return await work();
     } catch (error) {
+      // given up on: the signal's reason, as an SshNode's fs rejects
+      if (request.signal?.aborted) throw request.signal.reason;
       throw fromErrno(error, this.node, request.call, path);
     }
   }
@@ -63,15 +98,27 @@ export class LocalFsBackend implements FsBackend {
 
   readFile(request: FsRequest, path: string, maxBytes: number): Promise<Buffer> {
     return this.#call(request, path, async () => {
-      const handle = await open(path, constants.O_RDONLY);
+      // the open of a fifo waits for a writer: the signal ends the wait (the late handle is closed)
+      const handle = await unlessAborted(open(path, constants.O_RDONLY), request.signal, (late) =>
+        late.close(),
+      );
       try {
         const stats = await handle.stat();
         if (stats.isDirectory())
           throw fsError(SshErrorCode.REMOTE_IS_DIRECTORY, this.node, request.call, path);
         if (stats.size > maxBytes) throw tooLarge(this.node, request.call, path, maxBytes);
-        const data = await handle.readFile(request.signal === undefined ? {} : { signal: request.signal });
-        if (data.length > maxBytes) throw tooLarge(this.node, request.call, path, maxBytes);
-        return data;
+        // read in pieces up to the bound: a size of 0 may be a device that never ends (/dev/zero)
+        const chunks: Buffer[] = [];
+        let total = 0;
+        for (;;) {
+          request.signal?.throwIfAborted();
+          const chunk = Buffer.allocUnsafe(READ_CHUNK);
+          const { bytesRead } = await unlessAborted(handle.read(chunk, 0, READ_CHUNK, null), request.signal);
+          if (bytesRead === 0) return Buffer.concat(chunks, total);
+          total += bytesRead;
+          if (total > maxBytes) throw tooLarge(this.node, request.call, path, maxBytes);
+          chunks.push(chunk.subarray(0, bytesRead));
+        }
       } finally {
         await handle.close();
       }
