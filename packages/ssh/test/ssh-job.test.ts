@@ -232,6 +232,34 @@ describe('RunScript and RunString', () => {
     );
   });
 
+  it('jobs running at once with the same include each source it whole: it is replaced, never rewritten in place', async () => {
+    const name = `race-${REMOTE}.sh`;
+    const include = join(local, name);
+    // large enough that copying it takes a while: a copy written in place was sourced half-written
+    await writeFile(include, `${'# padding\n'.repeat(300_000)}libfunc() { echo LIBOK; }\n`);
+    const body = `#!/bin/sh\n. "$(dirname "$0")/${name}"\nlibfunc\n`;
+    try {
+      for (const node of [track(loopbackNode()), new LocalNode()]) {
+        const jobs = Array.from(
+          { length: 10 },
+          (_, i) =>
+            new SshJob({
+              node,
+              critical: false,
+              commands: [
+                new Run(`sleep 0.0${i}`),
+                installs(new RunString(body, [], { includes: [include] })),
+              ],
+            }),
+        );
+        await new Scheduler({ jobs, critical: false }).run();
+        expect(jobs.map((job) => job.result())).toEqual(jobs.map(() => 0));
+      }
+    } finally {
+      await rm(join(process.env.HOME ?? '/root', '.jobgraph-remote', name), { force: true });
+    }
+  });
+
   it('a mixed list: RunScript, Run, RunScript', async () => {
     const node = track(loopbackNode());
     const includes = [fixture('inclusion.sh')];

@@ -5,7 +5,7 @@
  * commands never rewrite a file that the other is executing ("Text file busy").
  */
 import { randomBytes } from 'node:crypto';
-import { access, chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
@@ -21,6 +21,7 @@ import {
   renderArg,
   showArg,
 } from './command.js';
+import { pushTemporary } from './transfer-file.js';
 
 /** The directory, under the home of the node's user, where scripts are copied. */
 export const REMOTE_DIR = '.jobgraph-remote';
@@ -120,7 +121,21 @@ async function installRemote(
     if ('file' in source) await sftp.put(source.file, target, { mode: 0o700 });
     else await sftp.writeFile(target, source.text, 0o700);
     await sftp.chmod(target, 0o700);
-    await Promise.all(includes.map((include) => sftp.put(include, `${REMOTE_DIR}/${basename(include)}`, {})));
+    // each include through a temporary, renamed over the last copy: scripts running now may be
+    // sourcing it (rewritten in place, they read it half-written: 'libfunc: not found')
+    await Promise.all(
+      includes.map(async (include) => {
+        const final = `${REMOTE_DIR}/${basename(include)}`;
+        const temporary = pushTemporary(final);
+        try {
+          await sftp.put(include, temporary, {});
+          await sftp.rename(temporary, final);
+        } catch (error) {
+          await sftp.unlink(temporary).catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
   } catch (error) {
     throw new SshError(SshErrorCode.SFTP, `Cannot copy the script to ${where}: ${messageOf(error)}`, {
       cause: error,
@@ -146,6 +161,19 @@ async function installLocal(
   if ('file' in source) await copyFile(source.file, target);
   else await writeFile(target, source.text);
   await chmod(target, 0o700);
-  await Promise.all(includes.map((include) => copyFile(include, join(dir, basename(include)))));
+  // through a temporary, as on a remote node: scripts running now may be sourcing the last copy
+  await Promise.all(
+    includes.map(async (include) => {
+      const final = join(dir, basename(include));
+      const temporary = join(dir, `.${basename(include)}.jobgraph-${randomBytes(6).toString('hex')}`);
+      try {
+        await copyFile(include, temporary);
+        await rename(temporary, final);
+      } catch (error) {
+        await unlink(temporary).catch(() => undefined);
+        throw error;
+      }
+    }),
+  );
   return `"$HOME"/${REMOTE_DIR}/${name}`;
 }
