@@ -13,9 +13,11 @@ import { createReadStream, readFileSync } from 'node:fs';
 import {
   chmod,
   lstat,
+  mkdir,
   mkdtemp,
   readdir,
   readFile,
+  readlink,
   rm,
   stat,
   symlink,
@@ -440,5 +442,71 @@ describe('files whose size reads as 0 (/proc, /sys)', () => {
     expect(await new Scheduler({ jobs: [empty] }).run()).toBe(true);
     expect(await readFile(join(dir, 'empty-pulled'), 'utf8')).toBe('');
     expect(await readFile(join(dir, 'empty-pushed'), 'utf8')).toBe('');
+  });
+});
+
+describe('symbolic links inside a copied tree', () => {
+  it('are copied as links by Push -r and Pull -r (a dangling one, a loop), as the LocalNode copies them', async () => {
+    const tree = join(dir, 'tree-with-links');
+    await mkdir(join(tree, 'd'), { recursive: true });
+    await writeFile(join(tree, 'd', 'z.txt'), 'z\n');
+    await symlink('z.txt', join(tree, 'd', 'to-z'));
+    await symlink('nowhere', join(tree, 'd', 'dangling'));
+    await symlink('.', join(tree, 'd', 'loop'));
+    const pushed = join(dir, 'tree-pushed');
+    const pulled = join(dir, 'tree-pulled');
+    const job = new SshJob({
+      node: node(),
+      commands: [new Push(tree, pushed, { recurse: true }), new Pull(tree, pulled, { recurse: true })],
+    });
+    expect(await new Scheduler({ jobs: [job] }).run()).toBe(true);
+    for (const copy of [pushed, pulled]) {
+      expect(await readFile(join(copy, 'd', 'z.txt'), 'utf8')).toBe('z\n');
+      for (const [name, target] of [
+        ['to-z', 'z.txt'],
+        ['dangling', 'nowhere'],
+        ['loop', '.'],
+      ]) {
+        expect((await lstat(join(copy, 'd', name as string))).isSymbolicLink()).toBe(true);
+        expect(await readlink(join(copy, 'd', name as string))).toBe(target);
+      }
+      expect((await readdir(join(copy, 'd'))).sort()).toEqual(['dangling', 'loop', 'to-z', 'z.txt']);
+    }
+    // again over the copies: the links are replaced, not refused
+    expect(
+      await new Scheduler({
+        jobs: [new SshJob({ node: node(), commands: [new Pull(tree, pulled, { recurse: true })] })],
+      }).run(),
+    ).toBe(true);
+  });
+
+  it('a file that cannot be read deep in a tree is named in the error (the message named the top of the copy)', async () => {
+    // as an unprivileged user of the bed's loopback sshd, in a tree others may walk
+    const tree = await mkdtemp('/tmp/jobgraph-unreadable-');
+    try {
+      await mkdir(join(tree, 'sub'));
+      await writeFile(join(tree, 'a'), 'a\n');
+      await writeFile(join(tree, 'sub', 'b'), 'b\n');
+      await chmod(join(tree, 'sub', 'b'), 0o600);
+      for (const path of [tree, join(tree, 'sub')]) await chmod(path, 0o755);
+      const runas = track(
+        new SshNode({
+          hostname: '127.0.0.1',
+          port: bed.loopback.port,
+          ...common({ username: bed.sudo.runAsNobody.username }),
+        }),
+      );
+      const job = new SshJob({
+        node: runas,
+        critical: false,
+        commands: [new Pull(tree, join(dir, 'unreadable-pulled'), { recurse: true })],
+      });
+      await new Scheduler({ jobs: [job], critical: false }).run();
+      expect((job.raisedException() as Error).message).toMatch(
+        new RegExp(`^Pull of ${tree} into .* failed: ${join(tree, 'sub', 'b')}: permission denied$`),
+      );
+    } finally {
+      await rm(tree, { recursive: true, force: true });
+    }
   });
 });

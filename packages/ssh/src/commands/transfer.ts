@@ -2,8 +2,21 @@
  * What Push and Pull share: walking trees, creating directories before their files,
  * copying several files at once (bounded), preserving modes and times on request.
  */
-import { chmod, cp, mkdir, readdir, stat, utimes } from 'node:fs/promises';
-import { basename, join, posix } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  chmod,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readlink,
+  rename,
+  stat,
+  symlink,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import type { SshNode } from '../ssh-node.js';
 import type { SftpSession } from '../transport/transport.js';
@@ -81,19 +94,50 @@ export function sftpError(what: string, node: string, error: unknown): SshError 
           : code === 4
             ? // SSH_FX_FAILURE, OpenSSH's answer for most refusals: say what it usually means
               'refused by the server (a missing directory, a file where a directory is expected, a full disk?)'
-            : messageOf(error);
-  return new SshError(SshErrorCode.SFTP, `${what} on ${node} failed: ${why}`, { cause: error, node });
+            : undefined;
+  // the file deep in a tree it was about, when it is not the top of the copy (at() records it)
+  const path = (error as { path?: unknown }).path;
+  const where =
+    typeof path === 'string' && why !== undefined && !what.includes(` ${path} `) && !what.endsWith(` ${path}`)
+      ? `${path}: `
+      : '';
+  return new SshError(SshErrorCode.SFTP, `${what} on ${node} failed: ${where}${why ?? messageOf(error)}`, {
+    cause: error,
+    node,
+  });
 }
 
-/** Local → remote. `remote` is the destination path (not its parent). */
+/**
+ * `work`, its failure naming `path` (a file deep in a tree, where the message would name only
+ * the top of the copy).
+ */
+async function at<T>(path: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error !== null && typeof error === 'object' && !('path' in error)) Object.assign(error, { path });
+    throw error;
+  }
+}
+
+/**
+ * Local → remote. `remote` is the destination path (not its parent). What is copied is followed
+ * when it is a symbolic link; inside a directory, symbolic links are copied as links (as
+ * `rsync -a` and the LocalNode do): a dangling one is no failure, and a loop is not walked.
+ */
 export async function pushPath(
   sftp: SftpSession,
   local: string,
   remote: string,
   options: TransferOptions,
   jobs: Array<() => Promise<void>>,
+  inTree = false,
 ): Promise<void> {
-  const info = await stat(local);
+  const info = await at(local, inTree ? lstat(local) : stat(local));
+  if (info.isSymbolicLink()) {
+    jobs.push(() => at(local, pushLink(sftp, local, remote)));
+    return;
+  }
   if (info.isDirectory()) {
     if (!options.recurse) {
       throw new SshError(
@@ -101,19 +145,23 @@ export async function pushPath(
         `${local} is a directory: it is copied only with recurse: true (jobgraph push -r)`,
       );
     }
-    await sftp.mkdir(remote, info.mode & 0o7777);
-    for (const entry of await readdir(local)) {
-      await pushPath(sftp, join(local, entry), posix.join(remote, entry), options, jobs);
+    await at(remote, sftp.mkdir(remote, info.mode & 0o7777));
+    for (const entry of await at(local, readdir(local))) {
+      await pushPath(sftp, join(local, entry), posix.join(remote, entry), options, jobs, true);
     }
     if (options.preserve) {
       jobs.push(whenContentDone(() => sftp.setTimes(remote, info.atimeMs / 1000, info.mtimeMs / 1000)));
     }
     return;
   }
-  jobs.push(() => pushFile(sftp, local, remote, info, options.preserve === true, jobs));
+  // (an SFTP failure names no path: the remote one; a local failure names its own)
+  jobs.push(() => at(remote, pushFile(sftp, local, remote, info, options.preserve === true, jobs)));
 }
 
-/** Remote → local. `local` is the destination path (not its parent). */
+/**
+ * Remote → local. `local` is the destination path (not its parent). As {@link pushPath}: what is
+ * copied is followed, symbolic links inside a directory are copied as links.
+ */
 export async function pullPath(
   sftp: SftpSession,
   remote: string,
@@ -122,7 +170,7 @@ export async function pullPath(
   jobs: Array<() => Promise<void>>,
   extra: Pick<PullFileOptions, 'signal' | 'onResume'> = {},
 ): Promise<void> {
-  const entry = await sftp.stat(remote);
+  const entry = await at(remote, sftp.stat(remote));
   if (entry === undefined) throw Object.assign(new Error(`no such file: ${remote}`), { code: 2 });
   if (entry.isDirectory) {
     if (!options.recurse) {
@@ -132,8 +180,8 @@ export async function pullPath(
       );
     }
     // as scp: the remote mode, less the umask, kept writable by us while the copy fills it
-    await mkdir(local, { recursive: true, mode: (entry.mode & 0o777) | 0o700 });
-    for (const child of await sftp.list(remote)) {
+    await at(local, mkdir(local, { recursive: true, mode: (entry.mode & 0o777) | 0o700 }));
+    for (const child of await at(remote, sftp.list(remote))) {
       if (child.name === '.' || child.name === '..') continue;
       // names come from the server: one with a slash would write outside the destination
       if (child.name === '' || child.name.includes('/') || child.name.includes('\\')) {
@@ -142,7 +190,9 @@ export async function pullPath(
           `Refusing the remote file name ${JSON.stringify(child.name)} in ${remote}`,
         );
       }
-      await pullPath(sftp, posix.join(remote, child.name), join(local, child.name), options, jobs, extra);
+      const [from, to] = [posix.join(remote, child.name), join(local, child.name)];
+      if (child.isSymlink) jobs.push(() => at(from, pullLink(sftp, from, to)));
+      else await pullPath(sftp, from, to, options, jobs, extra);
     }
     if (options.preserve) {
       jobs.push(
@@ -155,19 +205,53 @@ export async function pullPath(
     return;
   }
   jobs.push(() =>
-    pullFile(
-      sftp,
+    at(
       remote,
-      local,
-      {
-        preserve: options.preserve === true,
-        umask: localUmask(),
-        signal: extra.signal,
-        onResume: extra.onResume,
-      },
-      jobs,
+      pullFile(
+        sftp,
+        remote,
+        local,
+        {
+          preserve: options.preserve === true,
+          umask: localUmask(),
+          signal: extra.signal,
+          onResume: extra.onResume,
+        },
+        jobs,
+      ),
     ),
   );
+}
+
+/** A name in `dir` beside `name`, for a link being made, renamed over `name` once it is there. */
+function linkTemporary(name: string): string {
+  return `.${name}.jobgraph-link-${randomBytes(6).toString('hex')}`;
+}
+
+/** The local symbolic link `local` made again at `remote`, replacing what is there. */
+async function pushLink(sftp: SftpSession, local: string, remote: string): Promise<void> {
+  const target = await readlink(local);
+  const temporary = posix.join(posix.dirname(remote), linkTemporary(posix.basename(remote)));
+  await sftp.symlink(target, temporary);
+  try {
+    await sftp.rename(temporary, remote);
+  } catch (error) {
+    await sftp.unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The remote symbolic link `remote` made again at `local`, replacing what is there. */
+async function pullLink(sftp: SftpSession, remote: string, local: string): Promise<void> {
+  const target = await sftp.readlink(remote);
+  const temporary = join(dirname(local), linkTemporary(basename(local)));
+  await symlink(target, temporary);
+  try {
+    await rename(temporary, local);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
 }
 
 let umask: number | undefined;

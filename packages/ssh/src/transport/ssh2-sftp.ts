@@ -37,6 +37,7 @@ function entryOf(name: string, attrs: ssh2.Stats | ssh2.Attributes): RemoteEntry
     name,
     // S_IFMT / S_IFDIR of the POSIX file mode
     isDirectory: (mode & 0o170000) === 0o040000,
+    isSymlink: (mode & 0o170000) === 0o120000,
     mode: mode & 0o7777,
     mtime: attrs.mtime,
     atime: attrs.atime,
@@ -179,6 +180,15 @@ export class Ssh2Sftp implements SftpSession {
 
   unlink(remote: string): Promise<void> {
     return statusCall<void>(remote, (callback) => this.#sftp.unlink(remote, (error) => callback(error)));
+  }
+
+  readlink(remote: string): Promise<string> {
+    return statusCall<string>(remote, (callback) => this.#sftp.readlink(remote, callback));
+  }
+
+  /** (ssh2 swaps the two paths for OpenSSH's server, which reads them in the reverse order.) */
+  symlink(target: string, link: string): Promise<void> {
+    return statusCall<void>(link, (callback) => this.#sftp.symlink(target, link, (error) => callback(error)));
   }
 
   rmdir(remote: string): Promise<void> {

@@ -66,6 +66,8 @@ export interface ExecChannel {
 export interface RemoteEntry {
   readonly name: string;
   readonly isDirectory: boolean;
+  /** A symbolic link (only in a directory's listing, which does not follow links). */
+  readonly isSymlink: boolean;
   readonly mode: number;
   readonly mtime: number;
   readonly atime: number;
@@ -158,6 +160,10 @@ export interface SftpSession {
   rename(from: string, to: string): Promise<void>;
   /** Removes a file or a symlink. */
   unlink(remote: string): Promise<void>;
+  /** What a symbolic link points to, as written in it. */
+  readlink(remote: string): Promise<string>;
+  /** Creates the symbolic link `link` pointing to `target` (written as it is). */
+  symlink(target: string, link: string): Promise<void>;
   /** Removes an empty directory. */
   rmdir(remote: string): Promise<void>;
   close(): void;
