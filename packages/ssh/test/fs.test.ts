@@ -163,6 +163,21 @@ describe('node.fs: the same answers on an SshNode and the LocalNode', () => {
 });
 
 describe('node.fs: atomic writeFile', () => {
+  it('a name of 250 bytes (the limit is 255): its temporary fits too, on both', async () => {
+    const target = mkdtempSync(join(bed.workDir, 'fs-long-'));
+    try {
+      for (const node of [remote, local]) {
+        const name = 'n'.repeat(250);
+        await node.fs.writeFile(`${target}/${name}`, 'long');
+        expect(await node.fs.readText(`${target}/${name}`)).toBe('long');
+        rmSync(join(target, name));
+      }
+      expect(readdirSync(target)).toEqual([]);
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
+  });
+
   it('a directory where writing is not permitted: ERR_REMOTE_PERMISSION on both, nothing left', async () => {
     const locked = mkdtempSync(join(bed.workDir, 'fs-locked-'));
     writeFileSync(join(locked, 'keep.txt'), 'old');

@@ -9,6 +9,7 @@ import { access, chmod, copyFile, mkdir, rename, unlink, writeFile } from 'node:
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
+import { temporaryName } from '../fs/temporary-name.js';
 import { LocalNode } from '../local-node.js';
 import type { CommandResult } from '../node.js';
 import { type CommandIoOptions, commandIo } from '../run-options.js';
@@ -165,7 +166,7 @@ async function installLocal(
   await Promise.all(
     includes.map(async (include) => {
       const final = join(dir, basename(include));
-      const temporary = join(dir, `.${basename(include)}.jobgraph-${randomBytes(6).toString('hex')}`);
+      const temporary = join(dir, temporaryName(basename(include), 'jobgraph'));
       try {
         await copyFile(include, temporary);
         await rename(temporary, final);

@@ -10,12 +10,12 @@
  * - Pull: `<dir>/.<name>.jobgraph-pull-<size>-<mtime>` locally; other `.<name>.jobgraph-pull-*`
  *   files there (partials of a remote file since changed) are removed when a Pull of `<name>` starts.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { readBounded } from '@jobgraph/core';
 import { SshError, SshErrorCode } from '../errors.js';
+import { nameStem, temporaryName } from '../fs/temporary-name.js';
 import type { SshNode } from '../ssh-node.js';
 import { type SftpSession, SftpStatusError } from '../transport/transport.js';
 
@@ -28,21 +28,14 @@ const IN_FLIGHT = 16;
 /** Bound on removing a Push's temporary after a failure (a dead link must not hold the job). */
 const CLEANUP_MS = 5_000;
 
-function stemOf(name: string): string {
-  return Buffer.byteLength(name) > 180 ? createHash('sha256').update(name).digest('hex').slice(0, 32) : name;
-}
-
 /** The remote temporary of a Push to `remote`. */
 export function pushTemporary(remote: string): string {
-  return posix.join(
-    posix.dirname(remote),
-    `.${stemOf(posix.basename(remote))}.jobgraph-${randomBytes(6).toString('hex')}`,
-  );
+  return posix.join(posix.dirname(remote), temporaryName(posix.basename(remote), 'jobgraph'));
 }
 
 /** The prefix of every partial of a Pull into `local`. */
 function pullPrefix(local: string): string {
-  return `.${stemOf(basename(local))}.jobgraph-pull-`;
+  return `.${nameStem(basename(local))}.jobgraph-pull-`;
 }
 
 /** The local partial of a Pull into `local` of a remote file of `size` bytes modified at `mtime`. */

@@ -2,7 +2,6 @@
  * What Push and Pull share: walking trees, creating directories before their files,
  * copying several files at once (bounded), preserving modes and times on request.
  */
-import { randomBytes } from 'node:crypto';
 import {
   chmod,
   cp,
@@ -18,6 +17,7 @@ import {
 } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
+import { temporaryName } from '../fs/temporary-name.js';
 import type { SshNode } from '../ssh-node.js';
 import type { SftpSession } from '../transport/transport.js';
 import type { CommandOptions } from './command.js';
@@ -223,15 +223,10 @@ export async function pullPath(
   );
 }
 
-/** A name in `dir` beside `name`, for a link being made, renamed over `name` once it is there. */
-function linkTemporary(name: string): string {
-  return `.${name}.jobgraph-link-${randomBytes(6).toString('hex')}`;
-}
-
 /** The local symbolic link `local` made again at `remote`, replacing what is there. */
 async function pushLink(sftp: SftpSession, local: string, remote: string): Promise<void> {
   const target = await readlink(local);
-  const temporary = posix.join(posix.dirname(remote), linkTemporary(posix.basename(remote)));
+  const temporary = posix.join(posix.dirname(remote), temporaryName(posix.basename(remote), 'jobgraph-link'));
   await sftp.symlink(target, temporary);
   try {
     await sftp.rename(temporary, remote);
@@ -244,7 +239,7 @@ async function pushLink(sftp: SftpSession, local: string, remote: string): Promi
 /** The remote symbolic link `remote` made again at `local`, replacing what is there. */
 async function pullLink(sftp: SftpSession, remote: string, local: string): Promise<void> {
   const target = await sftp.readlink(remote);
-  const temporary = join(dirname(local), linkTemporary(basename(local)));
+  const temporary = join(dirname(local), temporaryName(basename(local), 'jobgraph-link'));
   await symlink(target, temporary);
   try {
     await rename(temporary, local);

@@ -3,7 +3,6 @@
  * backend's primitives — the same code for an SshNode and a LocalNode, hence the same results
  * and errors on both.
  */
-import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { SshError, SshErrorCode } from '../errors.js';
 import { checkData, checkMode, checkPath, checkPositive, checkRemovable, decoderFor } from './arguments.js';
@@ -23,6 +22,7 @@ import {
   type FsWriteOptions,
   type RemoteFs,
 } from './remote-fs.js';
+import { temporaryName } from './temporary-name.js';
 
 /** Mode of a new file written without `mode`: fixed, not the umask, so every node agrees. */
 const NEW_FILE_MODE = 0o644;
@@ -81,7 +81,7 @@ export class NodeFs implements RemoteFs {
     // same directory, so the rename is atomic (one file system); a dot name, hidden from globs
     const temporary = posix.join(
       posix.dirname(target),
-      `.${posix.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+      `${temporaryName(posix.basename(target), 'jobgraph')}.tmp`,
     );
     try {
       await this.#backend.writeNew(request, temporary, bytes);
