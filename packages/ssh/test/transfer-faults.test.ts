@@ -510,3 +510,18 @@ describe('symbolic links inside a copied tree', () => {
     }
   });
 });
+
+describe('two Pulls into one local path at once', () => {
+  it('both succeed, one after the other (they shared a partial file: one failed with ENOENT)', async () => {
+    const remoteFile = join(dir, 'shared-source');
+    await writeFile(remoteFile, randomBytes(8 << 20));
+    const target = join(dir, 'shared-target');
+    const jobs = [0, 1].map(
+      () => new SshJob({ node: node(), critical: false, commands: [new Pull(remoteFile, target)] }),
+    );
+    expect(await new Scheduler({ jobs }).run()).toBe(true);
+    expect(jobs.map((job) => job.result())).toEqual([0, 0]);
+    expect(await sha256(target)).toBe(await sha256(remoteFile));
+    expect(await temporaries(target)).toEqual([]);
+  });
+});

@@ -12,7 +12,7 @@
  */
 import type { Stats } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { readBounded } from '@jobgraph/core';
 import { SshError, SshErrorCode } from '../errors.js';
 import { nameStem, temporaryName } from '../fs/temporary-name.js';
@@ -286,8 +286,37 @@ export interface PullFileOptions {
   onResume?: ((remote: string, offset: number, size: number) => void) | undefined;
 }
 
-/** Pulls one remote file into `local`, through a partial file that a later Pull can resume. */
+/** The Pulls of this process running now, by local path: the last one's end. */
+const pulling = new Map<string, Promise<void>>();
+
+/**
+ * Pulls one remote file into `local`, through a partial file that a later Pull can resume. Two
+ * Pulls of this process into one local path run one after the other: they would share the
+ * partial file, and the first to finish renamed it away from under the other (ENOENT).
+ */
 export async function pullFile(
+  sftp: SftpSession,
+  remote: string,
+  local: string,
+  options: PullFileOptions,
+  jobs: object,
+): Promise<void> {
+  const key = resolve(local);
+  const before = pulling.get(key);
+  const mine = (async () => {
+    await before?.catch(() => undefined);
+    await pullFileNow(sftp, remote, local, options, jobs);
+  })();
+  const settled = mine.catch(() => undefined);
+  pulling.set(key, settled);
+  try {
+    await mine;
+  } finally {
+    if (pulling.get(key) === settled) pulling.delete(key);
+  }
+}
+
+async function pullFileNow(
   sftp: SftpSession,
   remote: string,
   local: string,
