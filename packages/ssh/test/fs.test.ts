@@ -403,6 +403,32 @@ describe('node.fs through a gateway', () => {
   });
 });
 
+describe('node.fs.glob: parentheses, !, + and @ are plain characters', () => {
+  it('dir(1)/*.txt finds dir(1)/f.txt, not dir1/g.txt, on both', async () => {
+    const base = mkdtempSync(join(bed.workDir, 'fs-parens-'));
+    try {
+      for (const [path, text] of [
+        ['dir(1)/f.txt', 'f'],
+        ['dir1/g.txt', 'g'],
+        ['!x', 'x'],
+        ['a+b@c', 'y'],
+      ]) {
+        mkdirSync(join(base, path as string, '..'), { recursive: true });
+        writeFileSync(join(base, path as string), text as string);
+      }
+      for (const node of [remote, local]) {
+        expect(await node.fs.glob('dir(1)/*.txt', { cwd: base })).toEqual(['dir(1)/f.txt']);
+        expect(await node.fs.glob('dir(1)', { cwd: base })).toEqual(['dir(1)']);
+        expect(await node.fs.glob('!x', { cwd: base })).toEqual(['!x']);
+        expect(await node.fs.glob('a+b@*', { cwd: base })).toEqual(['a+b@c']);
+        expect(await node.fs.glob('dir[(]1[)]/*', { cwd: base })).toEqual(['dir(1)/f.txt']);
+      }
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('node.fs.glob: directories that cannot be listed', () => {
   it('an unreadable subdirectory is skipped (as a non-root user); an unreadable cwd is an error', async () => {
     const user = bed.sudo.noPassword.username;

@@ -20,7 +20,7 @@ export interface CompiledGlob {
   readonly mayHold: (path: string) => boolean;
 }
 
-const MAGIC = /[*?[\]{}()!+@]/;
+const MAGIC = /[*?[\]{}]/;
 
 /**
  * Compiles `pattern`, relative to `base` (absolute). A pattern with a `..` segment, or absolute
@@ -47,9 +47,12 @@ export function compileGlob(pattern: unknown, base: string, dot: boolean): Compi
       pattern,
     );
   }
-  const options = { dot };
-  const whole = picomatch(segments.join('/'), options);
-  const parts = segments.map((segment) => (segment === '**' ? 'globstar' : picomatch(segment, options)));
+  // what the README lists is special, no more: no extglobs, no leading `!`, parentheses literal
+  const options = { dot, noextglob: true, nonegate: true };
+  const whole = picomatch(literalParentheses(segments.join('/')), options);
+  const parts = segments.map((segment) =>
+    segment === '**' ? 'globstar' : picomatch(literalParentheses(segment), options),
+  );
   // the literal leading directories: no need to list what is above them
   const literal: string[] = [];
   for (const segment of segments.slice(0, -1)) {
@@ -70,6 +73,29 @@ export function compileGlob(pattern: unknown, base: string, dot: boolean): Compi
     return names.length < segments.length || parts[parts.length - 1] === 'globstar';
   };
   return { start: literal.join('/'), matches: (path) => whole(path), mayHold };
+}
+
+/**
+ * `pattern` with its parentheses escaped outside `[...]`: picomatch reads `dir(1)` as a regular
+ * expression's group, matching `dir1` and not the directory `dir(1)`.
+ */
+function literalParentheses(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i] as string;
+    if (char === '\\') {
+      out += char + (pattern[i + 1] ?? '');
+      i++;
+    } else if (inClass) {
+      if (char === ']') inClass = false;
+      out += char;
+    } else if (char === '[') {
+      inClass = true;
+      out += char;
+    } else out += char === '(' || char === ')' ? `\\${char}` : char;
+  }
+  return out;
 }
 
 /**
