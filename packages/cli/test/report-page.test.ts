@@ -146,6 +146,28 @@ describe('the report model and page', () => {
     expect(reportHtml(cancelled, { graph: '', topology: '' })).toContain('stopped: interrupted (Ctrl-C)');
   });
 
+  it('the time axis has distinct ticks for a run of 0 ms, 26 ms or 10 hours; a long emoji name is cut between characters', () => {
+    const ticks = (ms: number, node = 'n') => {
+      const model = runModel([
+        { time: at(0), type: 'run:start', scheduler: 'scheduler', jobs: 1 },
+        { time: at(0), type: 'job:start', job: job('x'), node, attempt: 1 },
+        { time: at(ms), type: 'job:done', job: job('x'), result: 0 },
+        { time: at(ms), type: 'run:done', scheduler: 'scheduler', ok: true, why: 'FINE' },
+      ] as LogRecord[]);
+      const svg = timelineSvg(model);
+      return { labels: [...svg.matchAll(/>([\d.]+) s<\/text>/g)].map((m) => m[1]), svg };
+    };
+    for (const ms of [0, 26, 36_000_000]) {
+      const { labels } = ticks(ms);
+      expect(labels.length, `${ms} ms`).toBeGreaterThanOrEqual(4);
+      expect(new Set(labels).size, `${ms} ms: ${labels.join(' ')}`).toBe(labels.length);
+    }
+    expect(ticks(26).labels.slice(0, 3)).toEqual(['0.000', '0.005', '0.010']);
+    const { svg } = ticks(10, `xx${'🚀'.repeat(30)}`);
+    expect(svg).not.toContain('\ufffd');
+    expect(svg).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
   it('a log cut before the run ended: the model says so, the timeline ends at the last event', () => {
     const cut = records().slice(0, 10);
     const model = runModel(cut);

@@ -142,15 +142,20 @@ function connectionMarkSvg(mark: ConnectionMark, at: number, top: number, height
 
 /** The time axis: seconds since the start, at a round step. */
 function axis(span: number): string {
-  const seconds = span / 1000;
+  // a run of 0 ms still gets an axis (of 1 ms)
+  const seconds = Math.max(span, 1) / 1000;
   const step = niceStep(seconds / 8);
+  // as many decimals as the step needs: 0.005 s steps are not all "0.01 s"
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   const parts = [
     `<g class="axis"><line x1="${LABELS}" y1="${AXIS - 6}" x2="${LABELS + PLOT}" y2="${AXIS - 6}"/>`,
   ];
-  for (let t = 0; t <= seconds + step / 1000; t += step) {
+  // ticks counted, not summed: 0.1 added ten times is not 1
+  for (let tick = 0; tick * step <= seconds * (1 + 1e-9); tick += 1) {
+    const t = tick * step;
     const at = LABELS + (t / seconds) * PLOT;
     if (at > LABELS + PLOT + 1) break;
-    const label = step < 1 ? t.toFixed(step < 0.1 ? 2 : 1) : t.toFixed(0);
+    const label = t.toFixed(decimals);
     parts.push(
       `<line x1="${at.toFixed(1)}" y1="${AXIS - 10}" x2="${at.toFixed(1)}" y2="${AXIS - 6}"/><text x="${at.toFixed(1)}" y="${AXIS - 13}">${label} s</text>`,
     );
@@ -167,7 +172,9 @@ function niceStep(raw: number): number {
   return 10 * power;
 }
 
+/** `text` in at most `max` characters, by code points: an emoji is never cut in half (a U+FFFD). */
 function shorten(text: string, max: number): string {
   if (max <= 1) return '';
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  const characters = Array.from(text);
+  return characters.length <= max ? text : `${characters.slice(0, max - 1).join('')}…`;
 }
