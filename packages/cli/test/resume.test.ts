@@ -165,4 +165,16 @@ describe('jobgraph run --resume', () => {
     expect(page.code, page.stderr).toBe(0);
     expect(page.stderr).toContain('the last line is cut');
   });
+
+  it('a log an editor saved with a byte order mark reads as it did', async () => {
+    const { dir, file } = await setUp();
+    const log = join(dir, 'run.jsonl');
+    await jobgraph(['run', file, '--log', log]);
+    const bom = join(dir, 'bom.jsonl');
+    await writeFile(bom, `\ufeff${await readFile(log, 'utf8')}`);
+    const plan = await jobgraph(['run', file, '--resume', bom, '--dry-run']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('2 job(s) done there left out: first, fourth');
+    expect((await jobgraph(['report', bom, '-o', join(dir, 'bom.html')])).code).toBe(0);
+  });
 });

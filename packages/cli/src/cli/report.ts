@@ -386,8 +386,18 @@ function resultText(job: JobReport): string {
 }
 
 /** Text safe inside a Markdown table cell. */
+/**
+ * A text of the run in report.md: one line, `|` escaped for tables, and `&`, `<`, `>` as entities
+ * (a Markdown viewer renders HTML: a label `<img onerror=…>` would be markup; the entities show as
+ * the characters).
+ */
 function cell(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|');
 }
 
 function seconds(ms: number): string {

@@ -45,7 +45,8 @@ export async function readLog(path: string): Promise<LogFile> {
   } catch (error) {
     throw new LogError(`cannot read the log ${path}: ${messageOf(error)}`, { cause: error });
   }
-  const lines = text.split('\n');
+  // a BOM that an editor saved with the file is no part of the first line
+  const lines = (text.startsWith('\ufeff') ? text.slice(1) : text).split('\n');
   // the file ends with a newline: the last piece is empty; anything else there is a cut line,
   // which a run stopped while writing leaves (it writes in batches): left out, and said
   let cut: string | undefined;
