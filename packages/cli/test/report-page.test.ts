@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { recordRun, writeReport } from '../src/index.js';
 import { reportHtml } from '../src/report/html.js';
 import type { LogRecord } from '../src/report/log-file.js';
+import { MAX_GRAPH_JOBS, reportPictures } from '../src/report/pictures.js';
 import { runModel } from '../src/report/run-model.js';
 import { escapeXml } from '../src/report/text.js';
 import { timelineSvg } from '../src/report/timeline.js';
@@ -166,6 +167,26 @@ describe('the report model and page', () => {
     const { svg } = ticks(10, `xx${'🚀'.repeat(30)}`);
     expect(svg).not.toContain('\ufffd');
     expect(svg).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
+  it('past 2,000 jobs the graph is left out, and the page says why (its layout took most of a minute)', async () => {
+    const plan = (count: number) =>
+      runModel([
+        {
+          time: at(0),
+          type: 'run:plan',
+          jobs: Array.from({ length: count }, (_, i) => ({ id: `j${i}`, label: `j${i}`, required: [] })),
+        },
+        { time: at(0), type: 'run:start', scheduler: 'scheduler', jobs: count },
+        { time: at(5), type: 'run:done', scheduler: 'scheduler', ok: true, why: 'FINE' },
+      ] as LogRecord[]);
+    const big = plan(MAX_GRAPH_JOBS + 1);
+    const pictures = await reportPictures(big);
+    expect(pictures.graph).toBe('');
+    expect(reportHtml(big, pictures)).toContain(
+      `No job graph: ${MAX_GRAPH_JOBS + 1} jobs, it is drawn for at most ${MAX_GRAPH_JOBS}.`,
+    );
+    expect((await reportPictures(plan(3))).graph).toContain('<svg');
   });
 
   it('a log cut before the run ended: the model says so, the timeline ends at the last event', () => {

@@ -5,6 +5,7 @@
  * exit codes, durations, last lines of output, error — shown when a job is clicked (in the
  * timeline, the graph or the table).
  */
+import { MAX_GRAPH_JOBS } from './pictures.js';
 import type { CommandModel, JobModel, RunModel } from './run-model.js';
 import { escapeXml as esc, scriptJson } from './text.js';
 import { timelineSvg } from './timeline.js';
@@ -40,7 +41,7 @@ ${model.resumed.length > 0 ? `<p class="note">A resumed run: ${model.resumed.len
 ${timeline === '' ? '<p class="empty">No job ran.</p>' : `<div class="scroll">${timeline}</div>${LEGEND}`}
 </section>
 <section id="graph"><h2>Job graph</h2>
-${pictures.graph === '' ? '<p class="empty">No job graph.</p>' : `<div class="scroll picture">${pictures.graph}</div>`}
+${pictures.graph === '' ? `<p class="empty">${model.jobs.length > MAX_GRAPH_JOBS ? `No job graph: ${model.jobs.length} jobs, it is drawn for at most ${MAX_GRAPH_JOBS}.` : 'No job graph.'}</p>` : `<div class="scroll picture">${pictures.graph}</div>`}
 </section>
 <section id="jobs"><h2>Jobs</h2>
 ${jobTable(model)}
