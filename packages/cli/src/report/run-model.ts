@@ -81,22 +81,29 @@ export interface RunModel {
 /** Lines of output kept per job. */
 export const LAST_LINES = 20;
 
-/** Builds the model of the first top-level run in `records` (a log holds one run). */
-export function runModel(records: readonly LogRecord[]): RunModel {
-  const jobs = new Map<string, JobModel>();
-  const connections: ConnectionMark[] = [];
-  let label = 'scheduler';
-  let title: string | undefined;
-  let start: number | undefined;
-  let end: number | undefined;
-  let ok: boolean | undefined;
-  let why = '';
-  let last = 0;
-  let resumed: string[] = [];
-  const jobOf = (record: LogRecord): JobModel | undefined => {
+/**
+ * Builds the model of the first top-level run of a log (a log holds one run), one record at a
+ * time: a log of millions of lines need not be held whole, nor a long run's events (the model
+ * keeps the last {@link LAST_LINES} lines of output of each job).
+ */
+export class RunModelBuilder {
+  readonly #jobs = new Map<string, JobModel>();
+  readonly #connections: ConnectionMark[] = [];
+  #label = 'scheduler';
+  #title: string | undefined;
+  #start: number | undefined;
+  #end: number | undefined;
+  #ok: boolean | undefined;
+  #why = '';
+  /** The time of the first record: the start when no run:start came. */
+  #first: number | undefined;
+  #last = 0;
+  #resumed: string[] = [];
+
+  #jobOf(record: LogRecord): JobModel | undefined {
     const ref = record.job as { id?: unknown; label?: unknown } | undefined;
     if (typeof ref?.id !== 'string') return undefined;
-    let job = jobs.get(ref.id);
+    let job = this.#jobs.get(ref.id);
     if (job === undefined) {
       job = newJob({
         id: ref.id,
@@ -106,64 +113,78 @@ export function runModel(records: readonly LogRecord[]): RunModel {
         critical: true,
         forever: false,
       });
-      jobs.set(ref.id, job);
+      this.#jobs.set(ref.id, job);
     }
     return job;
-  };
-  for (const record of records) {
+  }
+
+  /** Takes the next record of the log into the model. */
+  add(record: LogRecord): void {
     const time = Date.parse(record.time);
-    if (!Number.isFinite(time)) continue;
-    last = Math.max(last, time);
+    this.#first ??= time;
+    if (!Number.isFinite(time)) return;
+    this.#last = Math.max(this.#last, time);
     // the scheduler's own events only: a nested scheduler's are inside one of its jobs
-    if (record.path !== undefined) continue;
+    if (record.path !== undefined) return;
     switch (record.type) {
       case 'run:plan':
-        if (typeof record.title === 'string') title = record.title;
+        if (typeof record.title === 'string') this.#title = record.title;
         for (const planned of Array.isArray(record.jobs) ? record.jobs : []) {
           const job = plannedJob(planned);
-          if (job !== undefined && !jobs.has(job.id)) jobs.set(job.id, newJob(job));
+          if (job !== undefined && !this.#jobs.has(job.id)) this.#jobs.set(job.id, newJob(job));
         }
         break;
       case 'run:resume':
-        resumed = Array.isArray(record.done) ? record.done.filter((id) => typeof id === 'string') : [];
+        this.#resumed = Array.isArray(record.done) ? record.done.filter((id) => typeof id === 'string') : [];
         break;
       case 'run:start':
-        if (start === undefined) {
-          start = time;
-          if (typeof record.scheduler === 'string') label = record.scheduler;
+        if (this.#start === undefined) {
+          this.#start = time;
+          if (typeof record.scheduler === 'string') this.#label = record.scheduler;
         }
         break;
       case 'run:done':
-        end = time;
-        ok = record.ok === true;
-        why = typeof record.why === 'string' ? record.why : '';
+        this.#end = time;
+        this.#ok = record.ok === true;
+        this.#why = typeof record.why === 'string' ? record.why : '';
         break;
       case 'run:abort': {
-        const job = jobOf(record);
+        const job = this.#jobOf(record);
         if (job !== undefined) job.endedRun = true;
         break;
       }
       case 'ssh:connect':
       case 'ssh:close':
       case 'ssh:connect-failed':
-        connections.push(connectionMark(record, time));
+        this.#connections.push(connectionMark(record, time));
         break;
       default:
-        jobEvent(jobOf(record), record, time);
+        jobEvent(this.#jobOf(record), record, time);
     }
   }
-  const from = start ?? (records.length > 0 ? Date.parse(records[0]?.time ?? '') : 0);
-  const to = end ?? last;
-  return {
-    title: title ?? label,
-    start: from,
-    end: Math.max(to, from),
-    ok,
-    why,
-    jobs: [...jobs.values()],
-    connections,
-    resumed,
-  };
+
+  /** The model of what was added so far. */
+  model(): RunModel {
+    const from = this.#start ?? this.#first ?? 0;
+    const to = this.#end ?? this.#last;
+    return {
+      title: this.#title ?? this.#label,
+      start: from,
+      end: Math.max(to, from),
+      ok: this.#ok,
+      why: this.#why,
+      jobs: [...this.#jobs.values()],
+      connections: this.#connections,
+      resumed: this.#resumed,
+    };
+  }
+}
+
+/** The model of the first top-level run in `records`. */
+export function runModel(records: Iterable<LogRecord>): RunModel {
+  const builder = new RunModelBuilder();
+  for (const record of records) builder.add(record);
+  return builder.model();
 }
 
 /** A job of a `run:plan` line, its fields checked (a log from elsewhere, or edited); undefined without an id. */
