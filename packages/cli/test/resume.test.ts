@@ -129,6 +129,8 @@ describe('jobgraph run --resume', () => {
       [foreign, `jobgraph: ${foreign}:2: job "elsewhere" is not in the scenario`],
       [empty, `jobgraph: ${empty}: not a jobgraph event log (no run:start line`],
       [join(dir, 'missing.jsonl'), `jobgraph: cannot read the log ${join(dir, 'missing.jsonl')}: `],
+      // read line by line, each line bounded: a device that never ends is no log (it was read whole)
+      ['/dev/zero', 'jobgraph: /dev/zero:1: a line longer than 64 MiB: not a jobgraph event log'],
     ];
     for (const [path, message] of cases) {
       const result = await jobgraph(['run', file, '--resume', path]);

@@ -4,8 +4,9 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readLog } from '../report/log-file.js';
-import { reportPage } from '../report/write-report.js';
+import { eachLogRecord } from '../report/log-file.js';
+import { RunModelBuilder } from '../report/run-model.js';
+import { modelPage } from '../report/write-report.js';
 import { EXIT, messageOf, UsageError } from './errors.js';
 import type { Io } from './run.js';
 
@@ -20,9 +21,10 @@ export async function reportCommand(log: string, output: string | undefined, io:
     throw new UsageError('-o/--output expects a file name (FILE.html)');
   if (output !== undefined && resolve(output) === resolve(log))
     throw new UsageError(`-o ${output}: that is the log itself: the page would replace it`);
-  const { records, cut } = await readLog(log);
+  const model = new RunModelBuilder();
+  const { cut } = await eachLogRecord(log, (record) => model.add(record));
   if (cut !== undefined) io.stderr.write(`jobgraph: ${cut}\n`);
-  const page = await reportPage(records);
+  const page = await modelPage(model.model());
   const path = output ?? defaultPagePath(log);
   try {
     await writeFile(path, page);

@@ -7,7 +7,7 @@
  * job the scenario does not have, is an error naming the line.
  */
 
-import { readLog } from '../report/log-file.js';
+import { eachLogRecord } from '../report/log-file.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { UsageError } from './errors.js';
 
@@ -52,21 +52,21 @@ async function doneIn(
   scenario: LoadedScenario,
   warn: (line: string) => void,
 ): Promise<Set<string>> {
-  const { records, where, cut } = await readLog(log);
-  if (cut !== undefined) warn(cut);
   const done = new Set<string>();
-  for (const [index, event] of records.entries()) {
+  const { cut } = await eachLogRecord(log, (event, line) => {
+    const where = `${log}:${line}`;
     if (event.type === 'run:resume') {
-      for (const id of stringList(event.done, where(index))) done.add(knownId(id, scenario, where(index)));
-      continue;
+      for (const id of stringList(event.done, where)) done.add(knownId(id, scenario, where));
+      return;
     }
     // the scenario's own jobs: not those of a nested scheduler (none in a scenario, today)
-    if (event.path !== undefined || !event.type.startsWith('job:')) continue;
-    const id = knownId(jobId(event.job, where(index)), scenario, where(index));
+    if (event.path !== undefined || !event.type.startsWith('job:')) return;
+    const id = knownId(jobId(event.job, where), scenario, where);
     if (event.type === 'job:done') done.add(id);
     else if (event.type === 'job:start' || event.type === 'job:failed' || event.type === 'job:cancelled')
       done.delete(id);
-  }
+  });
+  if (cut !== undefined) warn(cut);
   return done;
 }
 

@@ -3,7 +3,7 @@
  * an event — a JSON object with a string `type` and `time` —, or the error names the line. Used
  * by `--resume` and `jobgraph report`.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 
 /** A log that cannot be read, or a line of it that is not an event: the command line's mistake (exit code 2). */
 export class LogError extends Error {
@@ -21,10 +21,11 @@ export interface LogRecord {
   readonly [field: string]: unknown;
 }
 
-/** A log read whole: its records, and `where(i)` naming the line of record `i` (`run.jsonl:12`). */
-export interface LogFile {
-  readonly records: readonly LogRecord[];
-  where(index: number): string;
+/** The longest line read: an event is far shorter (an output line is cut at 1 MiB, ~6 MiB as JSON). */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** What reading a log found besides its records. */
+export interface LogReading {
   /**
    * The last line was cut (the run was stopped while writing it: a kill, a full disk), and left
    * out: `FILE:N: …` to tell the user.
@@ -33,33 +34,75 @@ export interface LogFile {
 }
 
 /**
- * Reads and parses the log at `path`.
+ * Reads the log at `path` line by line, giving each record to `visit` with its line number (from
+ * 1): the file is never held whole, so a log of gigabytes reads in the memory `visit` keeps.
  * @throws LogError `cannot read the log FILE: why`; `FILE:LINE: not a JSON line (…)` or
- * `FILE:LINE: expected an event …` for a line that is not one; `FILE: not a jobgraph event log
- * (no run:start line …)`
+ * `FILE:LINE: expected an event …` for a line that is not one; `FILE:LINE: a line longer than
+ * 64 MiB…`; `FILE: not a jobgraph event log (no run:start line …)`
  */
-export async function readLog(path: string): Promise<LogFile> {
-  let text: string;
+export async function eachLogRecord(
+  path: string,
+  visit: (record: LogRecord, line: number) => void,
+): Promise<LogReading> {
+  let line = 0;
+  let sawRun = false;
+  /** What `visit` threw: the caller's own error, passed on as it is. */
+  let refused: { error: unknown } | undefined;
+  const take = (text: string) => {
+    line += 1;
+    // a BOM that an editor saved with the file is no part of the first line
+    const record = parseLine(
+      line === 1 && text.startsWith('\ufeff') ? text.slice(1) : text,
+      `${path}:${line}`,
+    );
+    if (record.type === 'run:start' && record.path === undefined) sawRun = true;
+    try {
+      visit(record, line);
+    } catch (error) {
+      refused = { error };
+      throw error;
+    }
+  };
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   try {
-    text = await readFile(path, 'utf8');
+    for await (const chunk of createReadStream(path, {
+      highWaterMark: 1024 * 1024,
+    }) as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, from)) {
+        const piece = chunk.subarray(from, newline);
+        take((pendingBytes === 0 ? piece : Buffer.concat([...pending, piece])).toString('utf8'));
+        pending = [];
+        pendingBytes = 0;
+        from = newline + 1;
+      }
+      if (from < chunk.length) {
+        pending.push(chunk.subarray(from));
+        pendingBytes += chunk.length - from;
+        if (pendingBytes > MAX_LINE_BYTES) {
+          throw new LogError(
+            `${path}:${line + 1}: a line longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB: not a jobgraph event log`,
+          );
+        }
+      }
+    }
   } catch (error) {
+    if (error instanceof LogError || refused?.error === error) throw error;
     throw new LogError(`cannot read the log ${path}: ${messageOf(error)}`, { cause: error });
   }
-  // a BOM that an editor saved with the file is no part of the first line
-  const lines = (text.startsWith('\ufeff') ? text.slice(1) : text).split('\n');
-  // the file ends with a newline: the last piece is empty; anything else there is a cut line,
-  // which a run stopped while writing leaves (it writes in batches): left out, and said
+  // the file ends with a newline: nothing is pending; anything else there is a cut line, which a
+  // run stopped while writing leaves (it writes in batches): left out, and said
   let cut: string | undefined;
-  if (lines.at(-1) === '') lines.pop();
-  else if (lines.length > 0 && !parses(lines.at(-1) ?? '')) {
-    cut = `${path}:${lines.length}: the last line is cut (the run was stopped while writing it): left out`;
-    lines.pop();
+  if (pendingBytes > 0) {
+    const last = Buffer.concat(pending).toString('utf8');
+    if (parses(last)) take(last);
+    else cut = `${path}:${line + 1}: the last line is cut (the run was stopped while writing it): left out`;
   }
-  const records = lines.map((line, offset) => parseLine(line, `${path}:${offset + 1}`));
-  if (!records.some((record) => record.type === 'run:start' && record.path === undefined)) {
+  if (!sawRun) {
     throw new LogError(`${path}: not a jobgraph event log (no run:start line: expected the file of --log)`);
   }
-  return { records, where: (index) => `${path}:${index + 1}`, ...(cut === undefined ? {} : { cut }) };
+  return cut === undefined ? {} : { cut };
 }
 
 function parses(line: string): boolean {

@@ -10,11 +10,15 @@ import { reportHtml } from './html.js';
 import type { LogRecord } from './log-file.js';
 import { reportPictures } from './pictures.js';
 import { planOf } from './plan.js';
-import { runModel } from './run-model.js';
+import { type RunModel, type RunModelBuilder, runModel } from './run-model.js';
 
 /** The page of the run that `records` (a log's lines, parsed) tell. */
-export async function reportPage(records: readonly LogRecord[]): Promise<string> {
-  const model = runModel(records);
+export function reportPage(records: readonly LogRecord[]): Promise<string> {
+  return modelPage(runModel(records));
+}
+
+/** The page of a run's model (built as the events came: {@link RunModelBuilder}). */
+export async function modelPage(model: RunModel): Promise<string> {
   return reportHtml(model, await reportPictures(model));
 }
 
