@@ -332,6 +332,42 @@ jobs:
     }
   }, 60_000);
 
+  it('events.jsonl is written as the run goes: a process killed outright keeps what happened so far', async () => {
+    const marker = `jobgraph-report-kill9-${process.pid}-${Date.now()}`;
+    const file = await scenario(`nodes:
+  - id: local
+    localnode: true
+jobs:
+  - id: speak
+    node: local
+    commands:
+      - type: Run
+        command: echo said-before-the-kill; sleep 300; echo ${marker}
+`);
+    const dir = await tempDir();
+    const { child, done } = start(['run', file, '--report', dir]);
+    try {
+      const said = async () =>
+        (await readFile(join(dir, 'events.jsonl'), 'utf8').catch(() => '')).includes('said-before-the-kill');
+      expect(await eventually(said)).toBe(true);
+      // the command line's own process (the launcher's child), killed with no chance to write more
+      const [launched] = (await pgrep(`@jobgraph/source.*main.ts run ${file}`)).filter(
+        (pid) => pid !== child.pid,
+      );
+      expect(launched).toBeDefined();
+      process.kill(launched as number, 'SIGKILL');
+      await done;
+      const events = await readEvents(dir);
+      expect(events[0]).toMatchObject({ type: 'run:plan' });
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'cmd:line', line: 'said-before-the-kill\n' }),
+      );
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await killMatching(marker);
+    }
+  }, 60_000);
+
   it('a report that cannot be written after the run: one line on stderr; exit 1 after a success, the run’s code otherwise', async () => {
     // the directory can be written (checked before the run), but report.json is a directory
     const dir = await tempDir();

@@ -13,13 +13,15 @@
  * DIR/report.html    one self-contained page: outcome, timeline, job graph, topology, each job's details
  * ```
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type AbstractJob, eventRecord, labelOf, plainCopy, type SchedulerEvent } from '@jobgraph/core';
 import type { SshJob } from '@jobgraph/ssh';
 import { type JobStatus, outcomeOf } from '../report/job-status.js';
 import type { LogRecord } from '../report/log-file.js';
-import { reportPage } from '../report/write-report.js';
+import { RunModelBuilder } from '../report/run-model.js';
+import { modelPage } from '../report/write-report.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { messageOf } from './errors.js';
 import { interruptedBy, type StopSignal } from './interrupt.js';
@@ -98,36 +100,67 @@ interface Timing {
 /** The prefix of a stderr line in the output logs (stdout lines have none). */
 const STDERR_PREFIX = '[stderr] ';
 
+/** A batch of lines is written once it holds this many characters (or at the next turn of the loop). */
+const BATCH_CHARS = 256 * 1024;
+
+/** A job's output log, written as the job prints: its lines since the last write, and that write. */
+interface OutputLog {
+  readonly path: string;
+  pending: string;
+  /** The writes so far, in order: the first one empties the file (a report of an earlier run). */
+  written: Promise<void>;
+  started: boolean;
+}
+
 /**
- * Records a run for its report: subscribe with {@link RunRecorder.attach} before `run()`, call
+ * Records a run for its report: attach with {@link RunRecorder.attach} before `run()`, call
  * {@link RunRecorder.stop} when it returns, then {@link RunRecorder.write}.
  *
- * Events are copied as they come, as the plain records of their log lines (an event holds live jobs
- * and errors, whose labels may change later), and kept in memory until the run ends: the report directory is only touched once the run
- * is over, so that it cannot disturb the run.
+ * The events are written as they come: `events.jsonl` (the plain records of their log lines: an
+ * event holds live jobs and errors, whose labels may change later) and each job's output log, in
+ * batches, so that a run that prints for hours holds no more than a batch and the report page's
+ * model (the last lines of each job) in memory, and a run that dies keeps what it wrote. The rest
+ * is written once the run is over. A write that fails is reported by {@link RunRecorder.write},
+ * never during the run.
  */
 export class RunRecorder {
   readonly #scenario: LoadedScenario;
   readonly #file: string;
+  readonly #dir: string;
   readonly #ids = new Map<AbstractJob, string>();
-  readonly #events: LogRecord[] = [];
-  readonly #output = new Map<AbstractJob, string[]>();
+  readonly #model = new RunModelBuilder();
+  readonly #events: WriteStream;
+  #batch = '';
+  #batchScheduled = false;
+  /** Each job's output log, by job, once it printed. */
+  readonly #outputs = new Map<AbstractJob, OutputLog>();
+  /** The file names of the jobs' output logs, made for every job before the run. */
+  readonly #outputNames: Map<AbstractJob, string>;
+  #outputDir: Promise<void> | undefined;
   readonly #timings = new Map<AbstractJob, Timing>();
   readonly #start = Date.now();
   #end: number | undefined;
   #detach: (() => void) | undefined;
+  /** The first write that failed during the run. */
+  #failure: { error: unknown } | undefined;
   /** Jobs by their scenario ids in the events; output lines kept (the report has them anyway). */
   readonly #logOptions = { idOf: (job: AbstractJob) => this.#ids.get(job), output: true };
 
-  private constructor(scenario: LoadedScenario, file: string) {
+  private constructor(scenario: LoadedScenario, file: string, dir: string) {
     this.#scenario = scenario;
     this.#file = file;
+    this.#dir = dir;
     for (const [id, job] of scenario.jobs) this.#ids.set(job, id);
+    this.#outputNames = outputNames(scenario.jobs);
+    this.#events = createWriteStream(join(dir, 'events.jsonl'));
+    this.#events.on('error', (error) => {
+      this.#failure ??= { error };
+    });
   }
 
-  /** Starts recording the events of `scenario`'s scheduler (loaded from `file`). */
-  static attach(scenario: LoadedScenario, file: string): RunRecorder {
-    const recorder = new RunRecorder(scenario, file);
+  /** Starts recording the events of `scenario`'s scheduler (loaded from `file`) into the report directory `dir`. */
+  static attach(scenario: LoadedScenario, file: string, dir: string): RunRecorder {
+    const recorder = new RunRecorder(scenario, file, dir);
     recorder.#detach = scenario.scheduler.onAny((event) => recorder.#record(event));
     return recorder;
   }
@@ -140,7 +173,9 @@ export class RunRecorder {
   }
 
   #record(event: SchedulerEvent): void {
-    this.#events.push(eventRecord(event, this.#logOptions) as LogRecord);
+    const record = eventRecord(event, this.#logOptions) as LogRecord;
+    this.#model.add(record);
+    this.#append(`${JSON.stringify(record)}\n`);
     // Nested schedulers' jobs are not jobs of the scenario: their timings would not be reported.
     if (event.path.length > 0) return;
     switch (event.type) {
@@ -158,19 +193,77 @@ export class RunRecorder {
         break;
       }
       case 'cmd:line': {
-        let lines = this.#output.get(event.job);
-        if (lines === undefined) {
-          lines = [];
-          this.#output.set(event.job, lines);
-        }
         // A last line without its newline gets one: the log stays one line per line.
         const text = event.line.endsWith('\n') ? event.line : `${event.line}\n`;
-        lines.push(event.stream === 'stderr' ? `${STDERR_PREFIX}${text}` : text);
+        this.#print(event.job, event.stream === 'stderr' ? `${STDERR_PREFIX}${text}` : text);
         break;
       }
       default:
         break;
     }
+  }
+
+  /** A line of events.jsonl, written with others at the next turn of the event loop (or once 256 KiB wait). */
+  #append(line: string): void {
+    this.#batch += line;
+    if (this.#batch.length >= BATCH_CHARS) this.#flushEvents();
+    else if (!this.#batchScheduled) {
+      this.#batchScheduled = true;
+      setImmediate(() => {
+        this.#batchScheduled = false;
+        this.#flushEvents();
+      });
+    }
+  }
+
+  #flushEvents(): void {
+    if (this.#batch === '' || this.#failure !== undefined) return;
+    this.#events.write(this.#batch);
+    this.#batch = '';
+  }
+
+  /** A line of `job`'s output log, written in batches of 256 KiB (and at the end). */
+  #print(job: AbstractJob, text: string): void {
+    const name = this.#outputNames.get(job);
+    if (name === undefined) return;
+    let log = this.#outputs.get(job);
+    if (log === undefined) {
+      log = { path: join(this.#dir, name), pending: '', written: Promise.resolve(), started: false };
+      this.#outputs.set(job, log);
+    }
+    log.pending += text;
+    if (log.pending.length >= BATCH_CHARS) this.#flushOutput(log);
+  }
+
+  #flushOutput(log: OutputLog): void {
+    const text = log.pending;
+    log.pending = '';
+    const first = !log.started;
+    log.started = true;
+    // not `recursive`: `dir` exists (checked before the run), and Node's recursive mkdir loops for
+    // good where mkdir answers ENOENT for a directory that is there (/proc)
+    this.#outputDir ??= mkdir(join(this.#dir, 'output')).catch((error: unknown) => {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    });
+    const outputDir = this.#outputDir;
+    log.written = log.written
+      .then(() => outputDir)
+      .then(() => (first ? writeFile(log.path, text) : appendFile(log.path, text)))
+      .catch((error: unknown) => {
+        this.#failure ??= { error };
+      });
+  }
+
+  /** Everything recorded written out: the events' last batch and end, the output logs' last lines. */
+  async #finishRecording(): Promise<void> {
+    this.#flushEvents();
+    await new Promise<void>((resolve) => {
+      if (this.#events.closed) resolve();
+      else this.#events.end(() => resolve());
+      this.#events.once('error', () => resolve());
+    });
+    for (const log of this.#outputs.values()) if (log.pending !== '') this.#flushOutput(log);
+    await Promise.all([...this.#outputs.values()].map((log) => log.written));
   }
 
   #timing(job: AbstractJob): Timing {
@@ -249,37 +342,24 @@ export class RunRecorder {
         return undefined;
       }
     };
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (error) {
-      throw reportError(dir, error);
-    }
-    const outputs = outputNames(this.#scenario.jobs, this.#output);
-    // not `recursive`: `dir` exists by now, and Node's recursive mkdir loops for good where mkdir
-    // answers ENOENT for a directory that is there (/proc)
-    if (outputs.size > 0)
-      await attempt('output', () =>
-        mkdir(join(dir, 'output')).catch((error: unknown) => {
-          if ((error as { code?: string }).code !== 'EEXIST') throw error;
-        }),
-      );
+    await this.#finishRecording();
+    if (this.#failure !== undefined) failures.push(this.#failure.error);
+    const outputs = new Map<AbstractJob, string>();
+    for (const job of this.#outputs.keys()) outputs.set(job, this.#outputNames.get(job) as string);
     const report = this.#report(end, outputs);
     const written: string[] = [];
     const keep = (name: string | undefined) => {
       if (name !== undefined) written.push(name);
     };
     keep(await attempt('report.json', () => writeFile(join(dir, 'report.json'), jsonText(report))));
-    keep(await attempt('events.jsonl', () => writeFile(join(dir, 'events.jsonl'), jsonLines(this.#events))));
-    for (const [job, name] of outputs) {
-      await attempt(name, () => writeFile(join(dir, name), inBatches(this.#output.get(job) ?? [])));
-    }
+    if (this.#failure === undefined) keep('events.jsonl');
     const { scheduler } = this.#scenario;
     keep(await attempt('debrief.txt', () => writeFile(join(dir, 'debrief.txt'), `${scheduler.debrief()}\n`)));
     keep(await attempt('jobs.svg', () => writeJobGraph(scheduler, join(dir, 'jobs.svg'), { states: true })));
     keep(await attempt('topology.svg', () => writeTopology(scheduler, join(dir, 'topology.svg'))));
     keep(
       await attempt('report.html', async () =>
-        writeFile(join(dir, 'report.html'), await reportPage(this.#events)),
+        writeFile(join(dir, 'report.html'), await modelPage(this.#model.model())),
       ),
     );
     await attempt('report.md', () => writeFile(join(dir, 'report.md'), markdown(report, written)));
@@ -292,18 +372,15 @@ function reportError(dir: string, cause: unknown): Error {
 }
 
 /**
- * `output/<id>.log` for each job that printed, in scenario order. An id is any string in a scenario:
+ * `output/<id>.log` for each job, in scenario order (written only for those that print). An id is
+ * any string in a scenario:
  * characters a file name cannot safely hold become `_`, and clashes (also by case, for
  * case-insensitive file systems) get `-2`, `-3`…
  */
-function outputNames(
-  jobs: ReadonlyMap<string, SshJob>,
-  printed: ReadonlyMap<AbstractJob, readonly string[]>,
-): Map<AbstractJob, string> {
+function outputNames(jobs: ReadonlyMap<string, SshJob>): Map<AbstractJob, string> {
   const names = new Map<AbstractJob, string>();
   const taken = new Set<string>();
   for (const [id, job] of jobs) {
-    if (!printed.has(job)) continue;
     let base = id.replace(/[^A-Za-z0-9._-]/g, '_');
     if (base.startsWith('.')) base = `_${base}`;
     let name = base;
@@ -316,33 +393,6 @@ function outputNames(
 
 function jsonText(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-/** The lines, in batches: writeFile takes an iterable, so the whole log is never one string. */
-function jsonLines(records: readonly LogRecord[]): Generator<string> {
-  function* each() {
-    for (const record of records) yield `${JSON.stringify(record)}\n`;
-  }
-  return inBatches(each());
-}
-
-/** What a batch of lines holds before it is written. */
-const BATCH_CHARS = 256 * 1024;
-
-/**
- * `texts` joined into pieces of about 256 KiB: writeFile awaits one write per piece of an
- * iterable, and one write per output line made a report of 200,000 lines take 15 s.
- */
-function* inBatches(texts: Iterable<string>): Generator<string> {
-  let batch = '';
-  for (const text of texts) {
-    batch += text;
-    if (batch.length >= BATCH_CHARS) {
-      yield batch;
-      batch = '';
-    }
-  }
-  if (batch !== '') yield batch;
 }
 
 /** `report.md`: the outcome, a table of the jobs, links to the files written. */

@@ -129,7 +129,8 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     throw error;
   }
   const { scheduler } = scenario;
-  const recorder = options.report === undefined ? undefined : RunRecorder.attach(scenario, file);
+  const recorder =
+    options.report === undefined ? undefined : RunRecorder.attach(scenario, file, options.report);
   // before run:start: a resume of this run's log knows what it left out
   if (resumed !== undefined && options.resume !== undefined) {
     scheduler.announce({ type: 'run:resume', from: options.resume, done: resumed });
