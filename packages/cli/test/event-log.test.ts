@@ -3,12 +3,14 @@
  * JSON Lines that fit docs/events.schema.json, jobs by their scenario ids, output lines only with
  * --log-output, an environment value never; a path that cannot be written fails before the run.
  */
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { jobgraph, root, tempDir } from './binary.js';
+import { eventually, jobgraph, root, start, tempDir } from './binary.js';
 
 const schema = JSON.parse(await readFile(resolve(root, 'docs/events.schema.json'), 'utf8')) as object;
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -163,6 +165,44 @@ describe('jobgraph run --log', () => {
     expect(result.stderr).toMatch(/^jobgraph: cannot write the log \/dev\/full: .*ENOSPC|no space/im);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('two runs with one --log (or one --report) at once: the second is refused before it runs; a lock left by a dead run is taken over', async () => {
+    const { dir } = await setUp();
+    const file = join(dir, 'slow.yaml');
+    await writeFile(
+      file,
+      `nodes: [{ id: local, localnode: true }]\njobs: [{ id: only, node: local, commands: [{ type: Run, command: sleep 3 }] }]\n`,
+    );
+    const log = join(dir, 'shared.jsonl');
+    const report = join(dir, 'shared-report');
+    const first = start(['run', file, '--log', log, '--report', report]);
+    try {
+      expect(
+        await eventually(async () => existsSync(`${log}.lock`) && existsSync(join(report, '.jobgraph.lock'))),
+      ).toBe(true);
+      const second = await jobgraph(['run', file, '--log', log]);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toMatch(
+        new RegExp(
+          `^jobgraph: cannot write the log ${log}: another jobgraph run \\(pid \\d+\\) is writing it \\(${log}\\.lock\\); if that run is gone, remove ${log}\\.lock\\n$`,
+        ),
+      );
+      const third = await jobgraph(['run', file, '--report', report]);
+      expect(third.code).toBe(2);
+      expect(third.stderr).toContain(`cannot write the report in ${report}: another jobgraph run`);
+      expect((await first.done).code).toBe(0);
+      // released at the end; the log is the first run's alone
+      expect(existsSync(`${log}.lock`)).toBe(false);
+      expect(existsSync(join(report, '.jobgraph.lock'))).toBe(false);
+      expect((await readLog(log)).filter((line) => line.type === 'run:start')).toHaveLength(1);
+      // a lock whose process is gone (killed): taken over
+      await writeFile(`${log}.lock`, `999999999@${hostname()}\n`);
+      expect((await jobgraph(['run', file, '--log', log])).code).toBe(0);
+      expect(existsSync(`${log}.lock`)).toBe(false);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('--log-output without --log, --log with --dry-run, an empty --log: usage errors', async () => {
     const { file } = await setUp();

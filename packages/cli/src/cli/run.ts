@@ -3,7 +3,8 @@
  * writes the graphs and the report asked for. Ctrl-C aborts the run: jobs cancelled, remote
  * processes killed, connections closed, exit code 130 (SIGTERM and SIGHUP alike: 143, 129).
  */
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { type AbstractJob, attachVerboseRenderer, labelOf } from '@jobgraph/core';
 import { type AbstractCommand, attachSshEvents, Pull, Push, Run, RunScript, RunString } from '@jobgraph/ssh';
 import { planOf } from '../report/plan.js';
@@ -13,6 +14,7 @@ import { EventLog } from './event-log.js';
 import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
 import { attachLiveView, liveViewWanted } from './live-view.js';
 import type { RunOptions } from './options.js';
+import { lockOutput } from './output-lock.js';
 import { checkOutputFile, checkOutputsApart, checkReportDir } from './output-paths.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
 import { type RunEnd, RunRecorder } from './report.js';
@@ -117,14 +119,26 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
 
   // the outputs asked for are checked before anything runs: a bad path fails now, not in an hour
   let log: EventLog | undefined;
+  // two runs writing the same log or report at once would interleave them
+  const locks: Array<() => void> = [];
+  const unlock = () => {
+    for (const release of locks.splice(0)) release();
+  };
   try {
     checkOutputsApart(options.log, options.report);
     if (options.graph !== undefined) await checkOutputFile('--graph', options.graph);
     if (options.topology !== undefined) await checkOutputFile('--topology', options.topology);
-    if (options.report !== undefined) await checkReportDir(options.report);
-    if (options.log !== undefined)
+    if (options.report !== undefined) {
+      await checkReportDir(options.report);
+      locks.push(lockOutput(join(options.report, '.jobgraph.lock'), `the report in ${options.report}`));
+    }
+    if (options.log !== undefined) {
+      // a regular file (or one to make): a device or a pipe (/dev/stdout, a fifo) is no file to share
+      if (fileOrNone(options.log)) locks.push(lockOutput(`${options.log}.lock`, `the log ${options.log}`));
       log = await EventLog.open(options.log, scenario, { output: options.logOutput });
+    }
   } catch (error) {
+    unlock();
     await closeAll(scenario);
     throw error;
   }
@@ -201,11 +215,21 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
         };
         reported = await writeReport(recorder, options.report, end, io, options.debug);
       }
+      unlock();
       interrupt.dispose();
     }
   }
   // A report or log that could not be written fails a run that succeeded, and never hides why another failed.
   return exitCode() === EXIT.ok && !(reported && logged) ? EXIT.failure : exitCode();
+}
+
+/** Whether `path` is a regular file or nothing yet (a path that cannot be looked at: no; opening it will say why). */
+function fileOrNone(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? true;
+  } catch {
+    return false;
+  }
 }
 
 /** `resuming from LOG: 2 job(s) done there left out: a, b` */
