@@ -430,6 +430,20 @@ describe('files whose size reads as 0 (/proc, /sys)', () => {
     expect(await readFile(pulled, 'utf8')).toBe(expected);
     expect(await readFile(pushed, 'utf8')).toBe(expected);
     expect(bytes).toEqual([expected.length, expected.length]);
+    // through a link that is there (written in place): to its end too
+    const real = [join(dir, 'version-real-pulled'), join(dir, 'version-real-pushed')];
+    for (const path of real) await writeFile(path, '');
+    await symlink(real[0] as string, join(dir, 'version-link-pulled'));
+    await symlink(real[1] as string, join(dir, 'version-link-pushed'));
+    const through = new SshJob({
+      node: node(),
+      commands: [
+        new Pull('/proc/version', join(dir, 'version-link-pulled')),
+        new Push('/proc/version', join(dir, 'version-link-pushed')),
+      ],
+    });
+    expect(await new Scheduler({ jobs: [through] }).run()).toBe(true);
+    for (const path of real) expect(await readFile(path, 'utf8')).toBe(expected);
     // an empty file stays one
     await writeFile(join(dir, 'empty'), '');
     const empty = new SshJob({
@@ -478,6 +492,44 @@ describe('symbolic links inside a copied tree', () => {
         jobs: [new SshJob({ node: node(), commands: [new Pull(tree, pulled, { recurse: true })] })],
       }).run(),
     ).toBe(true);
+  });
+
+  it('a link an earlier copy made is replaced, never followed: a second copy cannot write outside its destination', async () => {
+    const victim = join(dir, 'victim');
+    await mkdir(victim);
+    for (const direction of ['pull', 'push'] as const) {
+      const tree = join(dir, `escape-${direction}`, 'tree');
+      // an existing directory: each copy lands in it, as copy/tree
+      const into = join(dir, `escape-${direction}-copy`);
+      const copy = join(into, 'tree');
+      await mkdir(tree, { recursive: true });
+      await mkdir(into);
+      await symlink(victim, join(tree, 'd'));
+      await symlink(victim, join(tree, 'f'));
+      const run = async () => {
+        const transfer =
+          direction === 'pull'
+            ? new Pull(tree, into, { recurse: true })
+            : new Push(tree, into, { recurse: true });
+        const job = new SshJob({ node: node(), critical: false, commands: [transfer] });
+        await new Scheduler({ jobs: [job], critical: false }).run();
+        expect(job.raisedException(), direction).toBeUndefined();
+      };
+      await run();
+      expect(await readlink(join(copy, 'd'))).toBe(victim);
+      // the source's links become a directory and a file: the copy's links must not lead them to the victim
+      await rm(join(tree, 'd'));
+      await mkdir(join(tree, 'd'));
+      await writeFile(join(tree, 'd', 'planted'), 'owned\n');
+      await rm(join(tree, 'f'));
+      await writeFile(join(tree, 'f'), 'a file now\n');
+      await run();
+      expect(await readdir(victim), direction).toEqual([]);
+      expect((await lstat(join(copy, 'd'))).isDirectory()).toBe(true);
+      expect(await readFile(join(copy, 'd', 'planted'), 'utf8')).toBe('owned\n');
+      expect((await lstat(join(copy, 'f'))).isFile()).toBe(true);
+      expect(await readFile(join(copy, 'f'), 'utf8')).toBe('a file now\n');
+    }
   });
 
   it('a file that cannot be read deep in a tree is named in the error (the message named the top of the copy)', async () => {

@@ -155,6 +155,7 @@ export async function pushFile(
   info: Stats,
   preserve: boolean,
   jobs: object,
+  inTree = false,
 ): Promise<void> {
   const mode = info.mode & 0o7777;
   const existing = await sftp.attributes(remote, false).catch((error: unknown) => {
@@ -167,11 +168,12 @@ export async function pushFile(
       await sftp.setTimes(path, info.atimeMs / 1000, info.mtimeMs / 1000);
     }
   };
-  if (existing !== undefined && existing.type !== 'file') {
+  // (inside a copied tree, a link is replaced by the rename below, not written through: transfer.ts)
+  if (existing !== undefined && existing.type !== 'file' && !(inTree && existing.type === 'symlink')) {
     // a symlink, a device, a fifo: written through, in place, as before (never replaced)
-    await whileOpen(sftp, sftp.put(local, remote, { mode }));
+    const bytes = await putFile(sftp, local, remote, info, true);
     await finish(remote);
-    stateOf(jobs).bytes += info.size;
+    stateOf(jobs).bytes += bytes;
     return;
   }
   const state = stateOf(jobs);
@@ -205,12 +207,23 @@ const MAX_SIZELESS_BYTES = 64 * 1024 * 1024;
  * reads as 0 (/proc, /sys) is read to its end first: ssh2's fastPut trusts the size, and sent
  * nothing (an empty copy, and a success).
  */
-async function putFile(sftp: SftpSession, local: string, remote: string, info: Stats): Promise<number> {
+async function putFile(
+  sftp: SftpSession,
+  local: string,
+  remote: string,
+  info: Stats,
+  inPlace = false,
+): Promise<number> {
   const mode = info.mode & 0o7777;
   const content = info.size === 0 && info.isFile() ? await readBounded(local, MAX_SIZELESS_BYTES) : undefined;
   if (content === undefined || content.length === 0) {
     await whileOpen(sftp, sftp.put(local, remote, { mode }));
     return info.size;
+  }
+  if (inPlace) {
+    // written through what is there (a link, a device): opened for writing, not made anew
+    await whileOpen(sftp, sftp.writeFile(remote, content, mode));
+    return content.length;
   }
   const file = await whileOpen(sftp, sftp.open(remote, 'wx', mode));
   try {
@@ -304,7 +317,8 @@ export async function pullFile(
   const key = resolve(local);
   const before = pulling.get(key);
   const mine = (async () => {
-    await before?.catch(() => undefined);
+    if (before !== undefined) await untilSettledOrAborted(before, options.signal);
+    options.signal?.throwIfAborted();
     await pullFileNow(sftp, remote, local, options, jobs);
   })();
   const settled = mine.catch(() => undefined);
@@ -314,6 +328,19 @@ export async function pullFile(
   } finally {
     if (pulling.get(key) === settled) pulling.delete(key);
   }
+}
+
+/** Waits for `promise` to settle, or for `signal` to abort (a cancelled Pull does not wait its turn). */
+function untilSettledOrAborted(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    if (signal?.aborted) done();
+    signal?.addEventListener('abort', done, { once: true });
+    promise.then(done, done);
+  });
 }
 
 async function pullFileNow(
@@ -326,11 +353,7 @@ async function pullFileNow(
   const target = await lstat(local).catch(() => undefined);
   if (target !== undefined && !target.isFile()) {
     // a symlink, a device, a fifo (or a directory, which fails as before): written in place
-    await whileOpen(sftp, sftp.get(remote, local, {}));
-    stateOf(jobs).bytes += await stat(local).then(
-      (info) => info.size,
-      () => 0,
-    );
+    stateOf(jobs).bytes += await getInPlace(sftp, remote, local);
     return;
   }
   const file = await whileOpen(sftp, sftp.open(remote, 'r'));
@@ -380,6 +403,33 @@ async function pullFileNow(
   } finally {
     await within(whileOpen(sftp, file.close()), CLEANUP_MS);
   }
+}
+
+/**
+ * Copies `remote` through what is at `local` (a link, a device: opened for writing, not made
+ * anew). @returns the bytes copied. A file whose size reads as 0 (/proc) is read to its end:
+ * ssh2's fastGet trusts the size.
+ */
+async function getInPlace(sftp: SftpSession, remote: string, local: string): Promise<number> {
+  const attrs = await whileOpen(sftp, sftp.attributes(remote, true));
+  if (attrs.size === 0 && attrs.type === 'file') {
+    const file = await whileOpen(sftp, sftp.open(remote, 'r'));
+    try {
+      const out = await open(local, 'w');
+      try {
+        return await readToEnd(sftp, file, out, remote);
+      } finally {
+        await out.close();
+      }
+    } finally {
+      await within(whileOpen(sftp, file.close()), CLEANUP_MS);
+    }
+  }
+  await whileOpen(sftp, sftp.get(remote, local, {}));
+  return stat(local).then(
+    (info) => info.size,
+    () => 0,
+  );
 }
 
 /** Copies `file` into `out` one read after the other until end of file. @returns the bytes copied */

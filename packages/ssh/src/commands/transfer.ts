@@ -145,6 +145,7 @@ export async function pushPath(
         `${local} is a directory: it is copied only with recurse: true (jobgraph push -r)`,
       );
     }
+    if (inTree) await at(remote, replaceRemoteLink(sftp, remote));
     await at(remote, sftp.mkdir(remote, info.mode & 0o7777));
     for (const entry of await at(local, readdir(local))) {
       await pushPath(sftp, join(local, entry), posix.join(remote, entry), options, jobs, true);
@@ -155,7 +156,23 @@ export async function pushPath(
     return;
   }
   // (an SFTP failure names no path: the remote one; a local failure names its own)
-  jobs.push(() => at(remote, pushFile(sftp, local, remote, info, options.preserve === true, jobs)));
+  jobs.push(() => at(remote, pushFile(sftp, local, remote, info, options.preserve === true, jobs, inTree)));
+}
+
+/**
+ * Inside a copied tree, a symbolic link where a directory or a file goes is replaced, never
+ * followed: one that an earlier copy made (links are copied as links) would lead this copy
+ * outside its destination.
+ */
+async function replaceRemoteLink(sftp: SftpSession, remote: string): Promise<void> {
+  const existing = await sftp.attributes(remote, false).catch(() => undefined);
+  if (existing?.type === 'symlink') await sftp.unlink(remote);
+}
+
+/** The same on this machine. */
+async function replaceLocalLink(local: string): Promise<void> {
+  const existing = await lstat(local).catch(() => undefined);
+  if (existing?.isSymbolicLink()) await unlink(local);
 }
 
 /**
@@ -169,8 +186,10 @@ export async function pullPath(
   options: TransferOptions,
   jobs: Array<() => Promise<void>>,
   extra: Pick<PullFileOptions, 'signal' | 'onResume'> = {},
+  inTree = false,
 ): Promise<void> {
   const entry = await at(remote, sftp.stat(remote));
+  if (inTree) await at(local, replaceLocalLink(local));
   if (entry === undefined) throw Object.assign(new Error(`no such file: ${remote}`), { code: 2 });
   if (entry.isDirectory) {
     if (!options.recurse) {
@@ -192,7 +211,7 @@ export async function pullPath(
       }
       const [from, to] = [posix.join(remote, child.name), join(local, child.name)];
       if (child.isSymlink) jobs.push(() => at(from, pullLink(sftp, from, to)));
-      else await pullPath(sftp, from, to, options, jobs, extra);
+      else await pullPath(sftp, from, to, options, jobs, extra, true);
     }
     if (options.preserve) {
       jobs.push(
