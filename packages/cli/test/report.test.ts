@@ -368,6 +368,34 @@ jobs:
     }
   }, 60_000);
 
+  it('an output log that cannot be written: events.jsonl is whole all the same, one line says what failed, exit 1', async () => {
+    const dir = await tempDir();
+    // a file where the output directory goes: every output log fails, from the first batch on
+    await writeFile(join(dir, 'output'), 'in the way\n');
+    const file = await scenario(`nodes:
+  - id: local
+    localnode: true
+jobs:
+  - id: chatty
+    node: local
+    commands:
+      - type: Run
+        command: seq 1 100000
+  - id: later
+    node: local
+    required: chatty
+    commands:
+      - type: Run
+        command: echo later
+`);
+    const result = await jobgraph('run', file, '--report', dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^jobgraph: cannot write the report in .*: .*\n$/);
+    const events = await readEvents(dir);
+    expect(events.filter((event) => event.type === 'cmd:line')).toHaveLength(100_001);
+    expect(events.at(-1)).toMatchObject({ type: 'run:done', ok: true });
+  }, 60_000);
+
   it('a report that cannot be written after the run: one line on stderr; exit 1 after a success, the run’s code otherwise', async () => {
     // the directory can be written (checked before the run), but report.json is a directory
     const dir = await tempDir();

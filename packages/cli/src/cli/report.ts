@@ -141,8 +141,10 @@ export class RunRecorder {
   readonly #start = Date.now();
   #end: number | undefined;
   #detach: (() => void) | undefined;
-  /** The first write that failed during the run. */
-  #failure: { error: unknown } | undefined;
+  /** The first write of events.jsonl that failed: the next ones are not tried (the batch is dropped). */
+  #eventsFailure: { error: unknown } | undefined;
+  /** The first write of an output log that failed (the others and events.jsonl go on). */
+  #outputFailure: { error: unknown } | undefined;
   /** Jobs by their scenario ids in the events; output lines kept (the report has them anyway). */
   readonly #logOptions = { idOf: (job: AbstractJob) => this.#ids.get(job), output: true };
 
@@ -154,7 +156,7 @@ export class RunRecorder {
     this.#outputNames = outputNames(scenario.jobs);
     this.#events = createWriteStream(join(dir, 'events.jsonl'));
     this.#events.on('error', (error) => {
-      this.#failure ??= { error };
+      this.#eventsFailure ??= { error };
     });
   }
 
@@ -217,9 +219,11 @@ export class RunRecorder {
   }
 
   #flushEvents(): void {
-    if (this.#batch === '' || this.#failure !== undefined) return;
-    this.#events.write(this.#batch);
+    const batch = this.#batch;
     this.#batch = '';
+    // after a failure, dropped: kept, the batch would grow with every event of the run
+    if (batch === '' || this.#eventsFailure !== undefined) return;
+    this.#events.write(batch);
   }
 
   /** A line of `job`'s output log, written in batches of 256 KiB (and at the end). */
@@ -250,7 +254,7 @@ export class RunRecorder {
       .then(() => outputDir)
       .then(() => (first ? writeFile(log.path, text) : appendFile(log.path, text)))
       .catch((error: unknown) => {
-        this.#failure ??= { error };
+        this.#outputFailure ??= { error };
       });
   }
 
@@ -343,7 +347,15 @@ export class RunRecorder {
       }
     };
     await this.#finishRecording();
-    if (this.#failure !== undefined) failures.push(this.#failure.error);
+    // made before the run (checked there); made again if it was removed meanwhile
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw reportError(dir, error);
+    }
+    for (const failure of [this.#eventsFailure, this.#outputFailure]) {
+      if (failure !== undefined) failures.push(failure.error);
+    }
     const outputs = new Map<AbstractJob, string>();
     for (const job of this.#outputs.keys()) outputs.set(job, this.#outputNames.get(job) as string);
     const report = this.#report(end, outputs);
@@ -352,7 +364,7 @@ export class RunRecorder {
       if (name !== undefined) written.push(name);
     };
     keep(await attempt('report.json', () => writeFile(join(dir, 'report.json'), jsonText(report))));
-    if (this.#failure === undefined) keep('events.jsonl');
+    if (this.#eventsFailure === undefined) keep('events.jsonl');
     const { scheduler } = this.#scenario;
     keep(await attempt('debrief.txt', () => writeFile(join(dir, 'debrief.txt'), `${scheduler.debrief()}\n`)));
     keep(await attempt('jobs.svg', () => writeJobGraph(scheduler, join(dir, 'jobs.svg'), { states: true })));
