@@ -15,15 +15,8 @@ import type { FsDirEntry, FsFileType, FsStat } from './remote-fs.js';
 const WRITE_CHUNK = 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
-/**
- * `work`, or the signal's reason as soon as it aborts; what `work` gives after that goes to
- * `late` (a file handle to close).
- */
-function unlessAborted<T>(
-  work: Promise<T>,
-  signal: AbortSignal | undefined,
-  late: (value: T) => unknown = () => undefined,
-): Promise<T> {
+/** `work`, or the signal's reason as soon as it aborts (a read of a device that waits for input). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return work;
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -36,8 +29,7 @@ function unlessAborted<T>(
     work.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);
-        if (settled) void Promise.resolve(late(value)).catch(() => undefined);
-        else resolve(value);
+        if (!settled) resolve(value);
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
@@ -98,10 +90,7 @@ export class LocalFsBackend implements FsBackend {
 
   readFile(request: FsRequest, path: string, maxBytes: number): Promise<Buffer> {
     return this.#call(request, path, async () => {
-      // the open of a fifo waits for a writer: the signal ends the wait (the late handle is closed)
-      const handle = await unlessAborted(open(path, constants.O_RDONLY), request.signal, (late) =>
-        late.close(),
-      );
+      const handle = await this.#openToRead(request, path);
       try {
         const stats = await handle.stat();
         if (stats.isDirectory())
@@ -123,6 +112,28 @@ export class LocalFsBackend implements FsBackend {
         await handle.close();
       }
     });
+  }
+
+  /**
+   * `path` opened to be read. The open of a fifo waits for a writer, in a thread of libuv's pool
+   * that no signal can get back (and a process with such an open pending cannot exit): it is
+   * opened without waiting first, and a fifo is refused.
+   */
+  async #openToRead(request: FsRequest, path: string) {
+    const probe = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = await probe.stat().catch(async (error: unknown) => {
+      await probe.close();
+      throw error;
+    });
+    if (stats.isFile() || stats.isDirectory()) return probe;
+    await probe.close();
+    if (stats.isFIFO()) {
+      throw fsError(SshErrorCode.REMOTE_IO, this.node, request.call, path, {
+        detail: 'a fifo: not read (it would wait for a writer)',
+      });
+    }
+    // a device: read as it reads (its reads honour the signal)
+    return open(path, constants.O_RDONLY);
   }
 
   writeNew(request: FsRequest, path: string, data: Buffer): Promise<void> {
