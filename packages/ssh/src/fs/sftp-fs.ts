@@ -226,25 +226,30 @@ export class SftpFsBackend implements FsBackend {
    * stuck in it: OpenSSH's sftp-server answers one request at a time, and one that blocks (an open
    * of a fifo no one writes to) blocks every later request of the session, for good. A session
    * whose request got no answer in time is dropped, and one given up on by its caller is dropped
-   * unless it answers a cheap request in time: the next call opens a new session. (Dropped, not
-   * just closed: sshd confirms the close only once the stuck sftp-server exits.)
+   * unless it answers a cheap request in time: the next call opens a new session — unless the
+   * server answered anything else meanwhile. (Dropped, not just closed: sshd confirms the close only
+   * once the stuck sftp-server exits.)
    */
   #afterGivingUp(session: SftpSession, request: FsRequest, caught: unknown): void {
+    const { timeout } = this.#access;
+    // a server that answered anything meanwhile (a large Push's writes, queued before this
+    // request) is busy, not stuck: dropping it would fail the transfers sharing the session
+    const silent = () => session.lastAnswer === undefined || Date.now() - session.lastAnswer >= timeout;
     const timedOut = caught instanceof SshError && /no answer from the SFTP server/.test(caught.message);
     if (timedOut) {
-      this.#access.drop(session);
+      if (silent()) this.#access.drop(session);
       return;
     }
     if (request.signal?.aborted !== true) return;
     let timer: NodeJS.Timeout | undefined;
     const stuck = new Promise<'stuck'>((resolve) => {
-      timer = setTimeout(() => resolve('stuck'), this.#access.timeout);
+      timer = setTimeout(() => resolve('stuck'), timeout);
       // the check keeps no process alive
       timer.unref();
     });
     void Promise.race([session.realpath('.').catch(() => 'closed'), stuck])
       .then((answer) => {
-        if (answer === 'stuck') this.#access.drop(session);
+        if (answer === 'stuck' && silent()) this.#access.drop(session);
       })
       .finally(() => clearTimeout(timer));
   }

@@ -54,9 +54,21 @@ const SFTP_PIPELINE = { concurrency: 8, chunkSize: 254 * 1024 } as const;
 
 export class Ssh2Sftp implements SftpSession {
   readonly #sftp: SFTPWrapper;
+  #lastAnswer = Date.now();
 
   constructor(sftp: SFTPWrapper) {
     this.#sftp = sftp;
+    // every packet of the server comes through push(), for every request (fastPut's included)
+    const handler = sftp as unknown as { push(data: Buffer | null): unknown };
+    const push = handler.push.bind(sftp);
+    handler.push = (data) => {
+      this.#lastAnswer = Date.now();
+      return push(data);
+    };
+  }
+
+  get lastAnswer(): number {
+    return this.#lastAnswer;
   }
 
   put(

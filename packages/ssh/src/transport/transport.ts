@@ -127,6 +127,11 @@ export class SftpStatusError extends Error {
 
 /** The SFTP operations the file commands use. */
 export interface SftpSession {
+  /**
+   * When the server last sent anything on this session (ms since the epoch), for any request: a
+   * server busy with a large transfer still answers; one stuck in a request answers nothing.
+   */
+  readonly lastAnswer?: number;
   put(
     local: string,
     remote: string,
