@@ -144,6 +144,24 @@ describe('the report model and page', () => {
     ] as LogRecord[]);
     const [command] = cancelled.jobs[0]?.commands ?? [];
     expect(command).toMatchObject({ end: cancelled.start + 7, ok: false, error: 'interrupted (Ctrl-C)' });
+    // a command that ended well just as its job was cancelled: its own end is what shows
+    const late = runModel([
+      { time: at(0), type: 'job:start', job: job('y'), attempt: 1 },
+      { time: at(2), type: 'cmd:start', job: job('y'), command: 'true', index: 1 },
+      { time: at(5), type: 'job:cancelled', job: job('y'), reason: 'interrupted (Ctrl-C)' },
+      {
+        time: at(6),
+        type: 'cmd:done',
+        job: job('y'),
+        command: 'true',
+        index: 1,
+        exitCode: 0,
+        signal: null,
+        ok: true,
+      },
+    ] as LogRecord[]);
+    expect(late.jobs[0]?.commands[0]).toMatchObject({ ok: true, exitCode: 0 });
+    expect(late.jobs[0]?.commands[0]?.error).toBeUndefined();
     expect(reportHtml(cancelled, { graph: '', topology: '' })).toContain('stopped: interrupted (Ctrl-C)');
   });
 

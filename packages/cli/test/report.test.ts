@@ -139,7 +139,7 @@ jobs:
     required: ok
     commands:
       - type: Run
-        command: 'echo about to fail; exit 3 # <b>bold</b> & co'
+        command: 'echo about to fail; exit 3 # <b>bold</b> & co [x](y) *z*'
   - id: after
     node: local
     required: bad
@@ -205,7 +205,7 @@ describe('jobgraph run --report, offline (a LocalNode)', () => {
     const bad = jobOf(report, 'bad');
     expect(bad).toMatchObject({ status: 'failed', required: ['ok'], output: 'output/bad.log' });
     expect(bad.error).toMatch(
-      /^Command failed with exit code 3 on \S+@LOCALNODE: echo about to fail; exit 3 # <b>bold<\/b> & co$/,
+      /^Command failed with exit code 3 on \S+@LOCALNODE: echo about to fail; exit 3 # <b>bold<\/b> & co \[x\]\(y\) \*z\*$/,
     );
     expect(bad).not.toHaveProperty('result');
 
@@ -250,7 +250,7 @@ describe('jobgraph run --report, offline (a LocalNode)', () => {
       /^\| bad \| \S+@LOCALNODE \| failed \| [\d.]+ s \| Command failed with exit code 3/m,
     );
     // what the run says is text in a Markdown viewer, not markup
-    expect(markdown).toContain('exit 3 # &lt;b&gt;bold&lt;/b&gt; &amp; co');
+    expect(markdown).toContain('exit 3 # &lt;b&gt;bold&lt;/b&gt; &amp; co \\[x\\](y) \\*z\\*');
     expect(markdown).not.toContain('<b>');
     expect(markdown).toMatch(/^\| after \| \S+@LOCALNODE \| idle \| {2}\| {2}\|$/m);
     for (const name of [

@@ -409,6 +409,7 @@ describe('node.fs.glob: parentheses, !, + and @ are plain characters', () => {
         ['dir1/g.txt', 'g'],
         ['!x', 'x'],
         ['a+b@c', 'y'],
+        ['a[(b)', 'z'],
       ]) {
         mkdirSync(join(base, path as string, '..'), { recursive: true });
         writeFileSync(join(base, path as string), text as string);
@@ -419,6 +420,8 @@ describe('node.fs.glob: parentheses, !, + and @ are plain characters', () => {
         expect(await node.fs.glob('!x', { cwd: base })).toEqual(['!x']);
         expect(await node.fs.glob('a+b@*', { cwd: base })).toEqual(['a+b@c']);
         expect(await node.fs.glob('dir[(]1[)]/*', { cwd: base })).toEqual(['dir(1)/f.txt']);
+        // a `[` that no `]` closes is a plain character, and so are the parentheses after it
+        expect(await node.fs.glob('a[(b)', { cwd: base })).toEqual(['a[(b)']);
       }
     } finally {
       rmSync(base, { recursive: true, force: true });

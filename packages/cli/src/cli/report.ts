@@ -454,12 +454,16 @@ function resultText(job: JobReport): string {
  * the characters).
  */
 function cell(text: string): string {
-  return text
-    .replace(/\s*\n\s*/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|');
+  return (
+    text
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      // Markdown's own marks (links, emphasis, code) as text: a cell never starts a line, and
+      // without its brackets no link or image is made
+      .replace(/[\\`*_[\]~|]/g, '\\$&')
+  );
 }
 
 function seconds(ms: number): string {

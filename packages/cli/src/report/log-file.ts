@@ -96,7 +96,7 @@ export async function eachLogRecord(
   let cut: string | undefined;
   if (pendingBytes > 0) {
     const last = Buffer.concat(pending).toString('utf8');
-    if (parses(last)) take(last);
+    if (parses(line === 0 && last.startsWith('\ufeff') ? last.slice(1) : last)) take(last);
     else cut = `${path}:${line + 1}: the last line is cut (the run was stopped while writing it): left out`;
   }
   if (!sawRun) {

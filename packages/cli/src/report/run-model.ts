@@ -284,7 +284,9 @@ function jobEvent(job: JobModel | undefined, record: LogRecord, time: number): v
       command.signal = typeof record.signal === 'string' ? record.signal : null;
       command.ok = record.ok === true;
       if (typeof record.bytes === 'number') command.bytes = record.bytes;
+      // its own end says what happened, not its job's (it may have ended well after all)
       if (record.error !== undefined) command.error = text(record.error);
+      else if (endedWithJob.has(command)) delete command.error;
       endedWithJob.delete(command);
       break;
     }

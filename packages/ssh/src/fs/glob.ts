@@ -90,7 +90,8 @@ function literalParentheses(pattern: string): string {
     } else if (inClass) {
       if (char === ']') inClass = false;
       out += char;
-    } else if (char === '[') {
+    } else if (char === '[' && pattern.indexOf(']', i + 2) > 0) {
+      // (a `[` that no `]` closes is a plain character to picomatch: what follows is no class)
       inClass = true;
       out += char;
     } else out += char === '(' || char === ')' ? `\\${char}` : char;
