@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Scheduler } from '@jobgraph/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pullPartial } from '../src/commands/transfer-file.js';
+import { pullPartial } from '../src/commands/pull-file.js';
 import { Pull, Push, SshJob, SshNode } from '../src/index.js';
 import { bed, closeAfterEach, common, RecordingFormatter } from './bed.js';
 import { until } from './probes.js';

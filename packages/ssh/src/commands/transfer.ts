@@ -21,7 +21,8 @@ import { temporaryName } from '../fs/temporary-name.js';
 import type { SshNode } from '../ssh-node.js';
 import type { SftpSession } from '../transport/transport.js';
 import type { CommandOptions } from './command.js';
-import { type PullFileOptions, pullFile, pushFile, stateOf } from './transfer-file.js';
+import { type PullFileOptions, pullFile } from './pull-file.js';
+import { pushFile, stateOf } from './transfer-file.js';
 
 export { removeTemporaries } from './transfer-file.js';
 
