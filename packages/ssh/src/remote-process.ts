@@ -35,8 +35,9 @@ export function withPidReport(command: string): string {
  * input ends when sshd closes the session: the connection dropped, sshd was killed, or the
  * client closed the channel; after a normal exit the command's shell is gone first (sshd
  * reaps it before it reports the exit), so the guard just ends. The command itself reads
- * /dev/null, as it would without the guard; `nohup` keeps a process alive on purpose.
- * It costs one fork of the shell per command, and no CPU while it waits.
+ * /dev/null, as it would without the guard; `nohup` keeps a process alive on purpose. The
+ * guard is no job of the command's shell (`wait`, `jobs` and `%1` see only the command's own).
+ * It costs two forks of the shell per command, and no CPU while it waits.
  *
  * Only for a command whose input jobgraph does not use (no `stdin`, no pty: a pty session
  * gets its hang-up from sshd). `tag` ({@link runTag}) goes in the guard's command line, for
@@ -47,8 +48,10 @@ export function withHangUpGuard(command: string, tag: string): string {
   return [
     // the channel's input kept on fd 3 for the guard, the command's own is /dev/null
     'exec 3<&0 </dev/null',
-    // stdout and stderr closed in the guard: sshd waits for their end before closing the channel
-    '{ while read -r _; do :; done; kill -s 0 $$ 2>/dev/null && kill -s HUP 0; } <&3 3<&- >/dev/null 2>&1 &',
+    // stdout and stderr closed in the guard: sshd waits for their end before closing the channel;
+    // started from a subshell that leaves at once, so that it is no job of the command's shell
+    // (a bare `wait` in the command waited for it, for good; `%1` named it)
+    '( { while read -r _; do :; done; kill -s 0 $$ 2>/dev/null && kill -s HUP 0; } <&3 3<&- >/dev/null 2>&1 & )',
     `exec 3<&- # ${tag}`,
     command,
   ].join('\n');
