@@ -175,6 +175,7 @@ export class LocalNode implements CommandNode {
         else if (sudo !== undefined && verdict !== undefined && verdict !== 'ok') {
           reject(sudoError(verdict, this.toString(), label, sudo));
         } else if (input?.error !== undefined) reject(stdinError(this.toString(), label, input.error));
+        else if (output.callbackFailure !== undefined) reject(output.callbackFailure.error);
         else resolve({ exitCode: code, signal: signalName === null ? null : signalName.replace(/^SIG/, '') });
       });
     });

@@ -95,6 +95,11 @@ export interface CommandOutput {
   readonly stdout: LineSplitter;
   readonly stderr: LineSplitter;
   /**
+   * What `request.onLine` threw, the first time it did (it is not called again): the command
+   * runs to its end all the same, then rejects with it.
+   */
+  readonly callbackFailure: { readonly error: unknown } | undefined;
+  /**
    * Reads `stream`, each chunk handed to `onChunk` (which pushes it into a splitter). When the
    * formatter's sink is full after a chunk ({@link Formatter.whenDrained}), the stream is paused
    * until it has drained: the transport stops reading (SSH: the channel's window is not
@@ -116,13 +121,17 @@ export interface CommandOutput {
 /**
  * The two line splitters of a command: each line goes to the node's formatter (unless
  * the request hides that stream) and to `request.onLine`. A failing formatter must not
- * lose the command's status, so its errors are dropped here.
+ * lose the command's status, so its errors are dropped here; a failing `onLine` is the
+ * caller's own code: its error is kept ({@link CommandOutput.callbackFailure}), and thrown
+ * to the caller once the command has ended. Neither may reach the stream that read the line
+ * (an 'error' there closed the whole connection, or crashed the process).
  */
 export function outputSplitters(
   node: NodeIdentity & { readonly formatter: Formatter },
   request: RunRequest,
   label: string,
 ): CommandOutput {
+  let callbackFailure: { error: unknown } | undefined;
   const deliver = (stream: 'stdout' | 'stderr') => (linenl: string, bytes: Buffer) => {
     const line: OutputLine = { node, stream, linenl, bytes, time: new Date(), command: label };
     if (stream === 'stderr' ? request.printStderr !== false : request.printStdout !== false) {
@@ -132,7 +141,12 @@ export function outputSplitters(
         // dropped: see above
       }
     }
-    request.onLine?.(line);
+    if (callbackFailure !== undefined || request.onLine === undefined) return;
+    try {
+      request.onLine(line);
+    } catch (error) {
+      callbackFailure = { error };
+    }
   };
   const printing = request.printStdout !== false || request.printStderr !== false;
   const pressure = (): Promise<void> | undefined => {
@@ -149,6 +163,9 @@ export function outputSplitters(
   return {
     stdout: new LineSplitter(deliver('stdout'), request.encoding),
     stderr: new LineSplitter(deliver('stderr'), request.encoding),
+    get callbackFailure() {
+      return callbackFailure;
+    },
     follow(stream, onChunk) {
       streams.push(stream);
       const resume = () => {

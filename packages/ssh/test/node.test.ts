@@ -201,6 +201,31 @@ describe('gateways: targets reachable only through the gateway', () => {
   });
 });
 
+describe('an onLine callback that throws', () => {
+  it('the command runs to its end, then rejects with the error; the connection and other commands are untouched (SSH and local)', async () => {
+    const ssh = track(loopbackNode());
+    const other = track(loopbackNode()); // shares the connection
+    for (const node of [ssh, new LocalNode({ formatter: new RecordingFormatter() })]) {
+      let calls = 0;
+      const bystander = other.run('sleep 0.5; echo still here');
+      const thrown = await node
+        .run('echo one; echo two; echo three', {
+          onLine: () => {
+            calls += 1;
+            throw new Error('a bug in the callback');
+          },
+        })
+        .catch((error: unknown) => error);
+      expect(thrown).toMatchObject({ message: 'a bug in the callback' });
+      expect(calls).toBe(1);
+      // the formatter saw every line all the same
+      expect(recorder(node).stdout()).toContain('one\ntwo\nthree\n');
+      expect(await bystander).toEqual({ exitCode: 0, signal: null });
+      expect(await node.run('true')).toEqual({ exitCode: 0, signal: null });
+    }
+  });
+});
+
 describe('LocalNode', () => {
   it('runs commands with the same output handling', async () => {
     const formatter = new RecordingFormatter();

@@ -30,7 +30,11 @@ describe('hang-up guard and orphan kill scripts', () => {
   it("the guard is no job of the command's shell: a bare `wait` waits for the command's own jobs only", async () => {
     // (it waited for the guard too, which ends with the input: for good, as the client keeps it open)
     const script = withHangUpGuard('sleep 0.2 & wait; echo "waited $1"', runTag());
-    expect(await runGuarded(script, { endInputAfter: undefined })).toEqual({ code: 0, signal: null, out: 'waited x\n' });
+    expect(await runGuarded(script, { endInputAfter: undefined })).toEqual({
+      code: 0,
+      signal: null,
+      out: 'waited x\n',
+    });
   });
 
   it('the input ending while the command runs (the session gone) hangs the command up', async () => {

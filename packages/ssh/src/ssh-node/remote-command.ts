@@ -223,6 +223,7 @@ async function follow(
     throw sudoError(verdict, node.toString(), label, sudo);
   }
   if (input?.error !== undefined) throw stdinError(node.toString(), label, input.error);
+  if (output.callbackFailure !== undefined) throw output.callbackFailure.error;
   if (lost) {
     throw new SshError(
       SshErrorCode.CHANNEL,
