@@ -11,7 +11,14 @@ import { NodeFs } from './fs/node-fs.js';
 import type { RemoteFs } from './fs/remote-fs.js';
 import { type CommandNode, type CommandResult, outputSplitters, type RunRequest } from './node.js';
 import { killScript, LeadingFrames } from './remote-process.js';
-import { checkRunOptions, feedInput, idleTimeoutError, idleWatch, stdinError } from './run-options.js';
+import {
+  checkCommandLine,
+  checkRunOptions,
+  feedInput,
+  idleTimeoutError,
+  idleWatch,
+  stdinError,
+} from './run-options.js';
 import { localUsername } from './ssh-node/local-user.js';
 import { withEnv } from './ssh-node/shell.js';
 import {
@@ -88,6 +95,7 @@ export class LocalNode implements CommandNode {
   run(command: string, request: RunRequest = {}): Promise<CommandResult> {
     const signal = request.signal;
     try {
+      checkCommandLine(command);
       checkRunOptions(request);
       // a rejection, as SshNode's: callers chain .catch() on the promise
       signal?.throwIfAborted();

@@ -55,10 +55,13 @@ function invalid(option: string, expected: string, value: unknown): SshError {
  * @throws SshError `ERR_INVALID_OPTION`, one line naming the option, what it must be and the value.
  */
 export function checkRunOptions(
-  request: Pick<RunRequest, 'stdin' | 'encoding' | 'idleTimeout' | 'sudo' | 'pty'>,
+  request: Pick<RunRequest, 'stdin' | 'encoding' | 'idleTimeout' | 'sudo' | 'pty'> & {
+    readonly env?: RunRequest['env'];
+  },
 ): void {
   const { stdin, encoding, idleTimeout } = request;
   checkSudo(request.sudo, request.pty);
+  checkEnv(request.env);
   if (
     stdin !== undefined &&
     typeof stdin !== 'string' &&
@@ -82,6 +85,54 @@ export function checkRunOptions(
       idleTimeout > MAX_DURATION)
   ) {
     throw invalid('idleTimeout', `a positive number of milliseconds, at most ${MAX_DURATION}`, idleTimeout);
+  }
+}
+
+/** What an environment variable's name may be (POSIX): letters, digits and `_`, not first a digit. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * `env`: names a shell takes, values strings without NUL (a NUL ends a command line where it
+ * is). A value is never shown in the message: it may be a secret.
+ */
+function checkEnv(env: unknown): void {
+  if (env === undefined) return;
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw invalid('env', 'an object of names to string values', env);
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(name)) {
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Invalid run option env: ${JSON.stringify(name)} is not a variable name (letters, digits and _, not first a digit)`,
+      );
+    }
+    if (typeof value !== 'string' || value.includes('\0')) {
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Invalid run option env.${name}: expected a string without NUL characters, got ${typeof value === 'string' ? 'one with a NUL' : value === null ? 'null' : typeof value}`,
+      );
+    }
+  }
+}
+
+/**
+ * A command line: a string, without NUL (the system cuts a command line at its first NUL: the
+ * rest would not run). The command is not shown in the message (it may hold a secret).
+ * @throws SshError `ERR_INVALID_OPTION`
+ */
+export function checkCommandLine(command: unknown): void {
+  if (typeof command !== 'string') {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `Invalid command: expected a string, got ${typeof command}`,
+    );
+  }
+  if (command.includes('\0')) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      'Invalid command: it holds a NUL character (a command line ends at the first NUL)',
+    );
   }
 }
 

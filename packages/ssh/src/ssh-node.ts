@@ -22,7 +22,7 @@ import { SftpFsBackend } from './fs/sftp-fs.js';
 import type { KeySpec, loadPrivateKeys } from './keys.js';
 import type { HostKeyPolicy } from './known-hosts.js';
 import type { CommandNode, CommandResult, RunRequest } from './node.js';
-import { checkRunOptions } from './run-options.js';
+import { checkCommandLine, checkRunOptions } from './run-options.js';
 import { configNodeOptions, resolveSshConfig } from './ssh-config.js';
 import type { ConnectionPool } from './ssh-node/connection-pool.js';
 import { Credentials } from './ssh-node/credentials.js';
@@ -436,6 +436,7 @@ export class SshNode implements CommandNode {
    * `ERR_INVALID_OPTION` (before connecting), `ERR_IDLE_TIMEOUT`, `ERR_STDIN`.
    */
   async run(command: string, request: RunRequest = {}): Promise<CommandResult> {
+    checkCommandLine(command);
     checkRunOptions(request);
     request.signal?.throwIfAborted();
     return this.#pool.command(request.signal, async ({ connection, budget }) => {

@@ -121,6 +121,39 @@ describe('run options: checks before anything runs', () => {
     expect(() => new Run('true', { encoding: 'klingon' })).toThrow('Invalid run option encoding');
   });
 
+  it('refuses an env value that is no string or holds a NUL, and a command with a NUL, before connecting, never showing the value', async () => {
+    const bad = [
+      [{ PORT: 8080 }, 'Invalid run option env.PORT: expected a string without NUL characters, got number'],
+      [{ X: undefined }, 'Invalid run option env.X: expected a string without NUL characters, got undefined'],
+      [
+        { TOKEN: 'secret\0x' },
+        'Invalid run option env.TOKEN: expected a string without NUL characters, got one with a NUL',
+      ],
+      [
+        { 'A-B': 'x' },
+        'Invalid run option env: "A-B" is not a variable name (letters, digits and _, not first a digit)',
+      ],
+      [null, 'Invalid run option env: expected an object of names to string values, got object'],
+    ] as const;
+    const node = loopbackNode();
+    for (const [env, message] of bad) {
+      const options = { env: env as unknown as Record<string, string> };
+      for (const site of [node, new LocalNode()]) {
+        const error = await site.run('true', options).catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', message });
+        expect((error as Error).message).not.toContain('secret');
+      }
+      expect(() => new Run('true', options)).toThrow(message);
+    }
+    for (const site of [node, new LocalNode()]) {
+      await expect(site.run('echo secret\0; true')).rejects.toMatchObject({
+        code: 'ERR_INVALID_OPTION',
+        message: 'Invalid command: it holds a NUL character (a command line ends at the first NUL)',
+      });
+    }
+    expect(node.connectionCount).toBe(0);
+  });
+
   it('the idle watch fires once after idleTimeout without output, later with output (fake timers)', () => {
     vi.useFakeTimers();
     try {
