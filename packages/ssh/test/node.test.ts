@@ -201,6 +201,23 @@ describe('gateways: targets reachable only through the gateway', () => {
   });
 });
 
+describe('cancelled while sshd refuses the channel (its MaxSessions, 10, below ours)', () => {
+  it("rejects with the cancel's reason, as at every other moment (it was an ERR_SSH_CHANNEL)", async () => {
+    const node = track(loopbackNode({ shareConnection: false, maxSessions: 20, maxConnections: 1 }));
+    await node.run('true');
+    const busy = Array.from({ length: 12 }, () => node.run('sleep 2').catch(() => undefined));
+    // all twelve hold a slot of ours: two of them are being refused by sshd, and retried
+    for (let i = 0; i < 200 && node.sessionsInUse < 12; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(node.sessionsInUse).toBe(12);
+    const controller = new AbortController();
+    const pending = node.run('echo never', { signal: controller.signal }).catch((error: unknown) => error);
+    setTimeout(() => controller.abort(new Error('my cancel reason')), 200);
+    expect(await pending).toBe(controller.signal.reason);
+    await Promise.all(busy);
+  });
+});
+
 describe('an onLine callback that throws', () => {
   it('the command runs to its end, then rejects with the error; the connection and other commands are untouched (SSH and local)', async () => {
     const ssh = track(loopbackNode());

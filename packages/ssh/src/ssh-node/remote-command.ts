@@ -76,6 +76,8 @@ export async function runRemoteCommand(
     );
   } catch (error) {
     release();
+    // cancelled while the channel was being opened (or retried): the cancel's reason, as at every other moment
+    if (request.signal?.aborted === true && error === request.signal.reason) throw error;
     throw error instanceof SshError
       ? error
       : new SshError(
