@@ -90,7 +90,9 @@ export class CommandFailedError extends SshError {
         : exitCode !== null
           ? `with exit code ${exitCode}`
           : 'without an exit status';
-    super(SshErrorCode.COMMAND_FAILED, `Command failed ${how} on ${node}: ${command}`, { node });
+    super(SshErrorCode.COMMAND_FAILED, `Command failed ${how} on ${node}: ${commandInMessage(command)}`, {
+      node,
+    });
     this.exitCode = exitCode;
     this.signal = signal;
     this.command = command;
@@ -98,6 +100,23 @@ export class CommandFailedError extends SshError {
 }
 
 /** The message of any thrown value. */
+/** The most characters of a command a message shows. */
+const COMMAND_SHOWN = 200;
+
+/**
+ * A command as an error message shows it: on one line (a script's lines joined by ` ⏎ `), cut
+ * past 200 characters. The error's own fields keep it whole.
+ * @example `commandInMessage('set -e\nmake')   // 'set -e ⏎ make'`
+ */
+export function commandInMessage(command: string): string {
+  const line = command.trim().replace(/\s*\n\s*/g, ' ⏎ ');
+  return line.length <= COMMAND_SHOWN
+    ? line
+    : `${Array.from(line)
+        .slice(0, COMMAND_SHOWN - 1)
+        .join('')}…`;
+}
+
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

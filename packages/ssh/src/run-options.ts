@@ -5,7 +5,7 @@
 
 import { Readable, type Writable } from 'node:stream';
 import { MAX_DURATION } from '@jobgraph/core';
-import { SshError, SshErrorCode } from './errors.js';
+import { commandInMessage, SshError, SshErrorCode } from './errors.js';
 import type { RunRequest } from './node.js';
 import { encodingName } from './output.js';
 import { checkSudo, type SudoRequest } from './sudo.js';
@@ -176,7 +176,7 @@ export function feedInput(input: string | Buffer | Readable, sink: Writable): In
 export function stdinError(node: string, label: string, cause: Error): SshError {
   return new SshError(
     SshErrorCode.STDIN,
-    `The stdin stream of a command failed on ${node}: ${cause.message} (${label})`,
+    `The stdin stream of a command failed on ${node}: ${cause.message} (${commandInMessage(label)})`,
     {
       cause,
       node,
@@ -188,7 +188,7 @@ export function stdinError(node: string, label: string, cause: Error): SshError 
 export function idleTimeoutError(node: string, label: string, idleTimeout: number): SshError {
   return new SshError(
     SshErrorCode.IDLE_TIMEOUT,
-    `Command stopped after ${idleTimeout} ms without output (idleTimeout) on ${node}: ${label}`,
+    `Command stopped after ${idleTimeout} ms without output (idleTimeout) on ${node}: ${commandInMessage(label)}`,
     { node },
   );
 }

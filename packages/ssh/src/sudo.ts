@@ -22,7 +22,7 @@
  * fit, and is reported as `password` (not allowed without a password).
  */
 import { Readable } from 'node:stream';
-import { SshError, SshErrorCode } from './errors.js';
+import { commandInMessage, SshError, SshErrorCode } from './errors.js';
 import { shellQuote } from './ssh-node/shell.js';
 
 /** `sudo` of a command: `true` for root without a password, or who to run as and the password. */
@@ -174,7 +174,7 @@ export function sudoError(value: SudoVerdict, node: string, label: string, sudo:
   };
   return new SshError(
     SshErrorCode.SUDO,
-    `Cannot run under sudo on ${node}: ${why[value as Exclude<SudoVerdict, 'ok'>]}: ${label}`,
+    `Cannot run under sudo on ${node}: ${why[value as Exclude<SudoVerdict, 'ok'>]}: ${commandInMessage(label)}`,
     { node },
   );
 }

@@ -5,7 +5,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { type CommandNode, LocalNode, type OutputLine, Run, RunString } from '../src/index.js';
+import {
+  CommandFailedError,
+  type CommandNode,
+  LocalNode,
+  type OutputLine,
+  Run,
+  RunString,
+} from '../src/index.js';
 import { LineSplitter } from '../src/output.js';
 import { checkRunOptions, idleWatch } from '../src/run-options.js';
 import {
@@ -152,6 +159,15 @@ describe('run options: checks before anything runs', () => {
       });
     }
     expect(node.connectionCount).toBe(0);
+  });
+
+  it('a multi-line command is one line in an error message (cut past 200 characters), whole in the error', () => {
+    const error = new CommandFailedError('false\n  # more', 'root@h', 1, null);
+    expect(error.message).toBe('Command failed with exit code 1 on root@h: false ⏎ # more');
+    expect(error.command).toBe('false\n  # more');
+    const long = new CommandFailedError(`echo ${'x'.repeat(500)}`, 'root@h', 2, null);
+    expect(long.message).toMatch(/: echo x+…$/);
+    expect(long.message.length).toBeLessThan(260);
   });
 
   it('the idle watch fires once after idleTimeout without output, later with output (fake timers)', () => {
