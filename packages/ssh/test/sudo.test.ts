@@ -4,8 +4,17 @@
  * result or error; a missing or wrong one fails at once; a cancelled sudo command leaves no process.
  */
 import { execFileSync } from 'node:child_process';
+import { Scheduler } from '@jobgraph/core';
 import { describe, expect, it } from 'vitest';
-import { Fleet, LocalNode, type RunRequest, SshError, type SshNode } from '../src/index.js';
+import {
+  Fleet,
+  LocalNode,
+  type RunRequest,
+  RunString,
+  SshError,
+  SshJob,
+  type SshNode,
+} from '../src/index.js';
 import { LeadingFrames } from '../src/remote-process.js';
 import { shellQuote } from '../src/ssh-node/shell.js';
 import { checkSudo, sudoCommandLine } from '../src/sudo.js';
@@ -113,6 +122,18 @@ describe('sudo on an SshNode (non-root users of the bed)', () => {
       await capture(node, 'echo "$JG_X"; cat', { sudo: true, env: { JG_X: 'a b' }, stdin: 'in\n' }),
     ).toMatchObject({ exitCode: 0, stdout: 'a b\nin\n' });
     expect(await capture(node, 'exit 3', { sudo: true })).toMatchObject({ exitCode: 3 });
+  });
+
+  it("RunString and RunScript under sudo run the script the login's home holds (under sudo, $HOME is root's)", async () => {
+    for (const node of [nopw(), withPw()]) {
+      const sudo = node.username === noPassword.username ? true : { password };
+      const job = new SshJob({
+        node,
+        command: new RunString('id -un; echo "args: $*"', ['a', 'b'], { sudo }),
+      });
+      expect(await new Scheduler({ jobs: [job] }).run()).toBe(true);
+      expect(recorder(node).stdout()).toContain('root\nargs: a b\n');
+    }
   });
 
   it("with a password: runs as root; the rest of stdin is the command's; the password is shown nowhere", async () => {

@@ -7,12 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { access, chmod, copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
 import { temporaryName } from '../fs/temporary-name.js';
 import { LocalNode } from '../local-node.js';
 import type { CommandResult } from '../node.js';
 import { type CommandIoOptions, commandIo } from '../run-options.js';
+import { shellQuote } from '../ssh-node/shell.js';
 import { SshNode } from '../ssh-node.js';
 import {
   AbstractCommand,
@@ -115,7 +116,10 @@ async function installRemote(
   for (const include of includes) await checkLocalFile(include, 'Include file');
   const sftp = await node.sftp(signal);
   const where = `${node.toString()}:~/${REMOTE_DIR}`;
+  let home: string;
   try {
+    // the login's home, absolute: under sudo, "$HOME" is the other user's
+    home = await sftp.realpath('.');
     await sftp.mkdir(REMOTE_DIR, 0o700);
     await sftp.chmod(REMOTE_DIR, 0o700);
     const target = `${REMOTE_DIR}/${name}`;
@@ -143,8 +147,7 @@ async function installRemote(
       node: node.toString(),
     });
   }
-  // sshd starts commands in the home directory; the name is safe as a shell word.
-  return `"$HOME"/${REMOTE_DIR}/${name}`;
+  return shellQuote(posix.join(home, REMOTE_DIR, name));
 }
 
 /** The same on this machine, under the local user's home. */
@@ -176,5 +179,5 @@ async function installLocal(
       }
     }),
   );
-  return `"$HOME"/${REMOTE_DIR}/${name}`;
+  return shellQuote(join(dir, name));
 }
