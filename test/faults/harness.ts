@@ -120,18 +120,22 @@ export async function pgrep(pattern: string): Promise<number[]> {
 
 /**
  * The remote commands running with `marker` in their command line, one pid each: the marked
- * processes whose parent is not marked (a command's shell, not the hang-up guard it forked,
- * remote-process.ts). For "is it gone", `pgrep` is stricter: no marked process at all.
+ * processes whose parent is not marked and that lead their session (a command's login shell,
+ * which sshd made a session of; not what it runs, nor the hang-up guard it started, which its
+ * subshell left to be adopted: remote-process.ts). For "is it gone", `pgrep` is stricter: no
+ * marked process at all.
  */
 export async function commandsRunning(marker: string): Promise<number[]> {
   const marked = await pgrep(markerPattern(marker));
-  const parents = await Promise.all(
+  const stats = await Promise.all(
     marked.map(async (pid) => {
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-      return Number(/^\d+ \(.*\) \S+ (\d+)/.exec(stat)?.[1] ?? 0);
+      // pid (comm) state ppid pgrp session …
+      const fields = /^\d+ \(.*\) \S+ (\d+) (\d+) (\d+)/.exec(stat);
+      return { parent: Number(fields?.[1] ?? 0), session: Number(fields?.[3] ?? 0) };
     }),
   );
-  return marked.filter((_, i) => !marked.includes(parents[i] ?? 0));
+  return marked.filter((pid, i) => !marked.includes(stats[i]?.parent ?? 0) && stats[i]?.session === pid);
 }
 
 /** A pgrep pattern for `marker` that does not match the pgrep (or a shell) that carries it. */
