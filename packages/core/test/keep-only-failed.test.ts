@@ -7,6 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { Job, PureScheduler, Scheduler } from '../src/index.js';
 
 describe('keepOnlyFailed', () => {
+  it('keeps a job that failed with undefined (it has no exception to show, and failed all the same)', async () => {
+    const silent = new Job(() => Promise.reject(undefined), { label: 'silent', critical: false });
+    const fine = new Job(() => 1, { label: 'fine' });
+    const scheduler = new PureScheduler({ jobs: [silent, fine] });
+    await scheduler.run();
+    scheduler.keepOnlyFailed();
+    expect([...scheduler.jobs]).toEqual([silent]);
+  });
+
   it('keeps the failed job and what never ran after it; a second run does only those', async () => {
     let broken = true;
     const runs: string[] = [];

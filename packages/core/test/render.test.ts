@@ -17,6 +17,7 @@ import {
   Scheduler,
   Sequence,
   svgToPng,
+  toDot,
   withExtension,
 } from '../src/index.js';
 
@@ -152,6 +153,26 @@ describe('rendering errors', () => {
     await rejection(dotToSvg('not a graph at all ->'));
     const svg = await dotToSvg('digraph { a -> b }');
     expect(svg).toContain('</svg>');
+  });
+
+  it('svgToPng refuses a scale that is no number above 0 and at most 20 (a million aborted the process)', async () => {
+    const svg = await dotToSvg('digraph { a -> b }');
+    for (const scale of [1e6, 0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const error = await rejection(svgToPng(svg, { scale }));
+      expect(error.code, String(scale)).toBe('ERR_INVALID_OPTION');
+    }
+    expect((await svgToPng(svg, { scale: 2 })).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('a label with control characters makes a valid SVG (they are shown as their pictures)', async () => {
+    const s = new PureScheduler({
+      jobs: [new Job(() => 1, { label: 'bell\u0007 nul\u0000 esc\u001b[31m' })],
+    });
+    const svg = await dotToSvg(toDot(s));
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: their absence is the point
+    expect(svg).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
+    expect(svg).toContain('bell\u2407 nul\u2400 esc\u241b[31m');
+    expect((await svgToPng(svg)).length).toBeGreaterThan(0);
   });
 
   it('svgToPng rejects something that is not SVG with ERR_GRAPH_RENDER', async () => {

@@ -167,6 +167,23 @@ describe('forever jobs that end on their own', () => {
   });
 });
 
+describe('retries of a job that fails at once', () => {
+  it('leave the event loop a turn every 1,000 attempts: the scheduler timeout still fires', async () => {
+    vi.useRealTimers();
+    // 10 million attempts in a row held the loop for tens of seconds, and the timeout never fired
+    const job = new Job(
+      () => {
+        throw new Error('at once');
+      },
+      { retries: 10_000_000, critical: false },
+    );
+    const scheduler = new PureScheduler({ jobs: [job], timeout: 100 });
+    expect(await scheduler.run()).toBe(false);
+    expect(scheduler.why()).toBe('TIMED OUT after 100 ms');
+    expect(job.attempts).toBeLessThan(10_000_001);
+  });
+});
+
 describe('global timeout', () => {
   it('resolves false when a chain outlasts the timeout, at the timeout and not before', async () => {
     const a1 = new SleepJob(500);

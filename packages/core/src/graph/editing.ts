@@ -154,7 +154,8 @@ export function keepOnly(graph: EditableGraph, jobs: Iterable<AbstractJob>): voi
  * jobs, the same way.
  */
 export function keepOnlyFailed(graph: EditableGraph): void {
-  const succeeded = (job: AbstractJob) => job.isDone() && job.raisedException() === undefined;
+  // by the job's state: a job that failed with `undefined` has no exception to show, and failed all the same
+  const succeeded = (job: AbstractJob) => job.isDone() && !job[kState].failed;
   const keep = [...graph.jobs].filter((job) => !succeeded(job));
   for (const job of keep) {
     const nested = job as Partial<{ keepOnlyFailed(): void }>;

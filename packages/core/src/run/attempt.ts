@@ -2,6 +2,7 @@
  * Running one job: its attempts (`retries`) and the per-attempt `timeout`.
  */
 
+import { setImmediate as nextTurn } from 'node:timers';
 import { hasBrand, SCHEDULER_BRAND } from '../base/brand.js';
 import { JobTimeoutError } from '../base/errors.js';
 import { settleWithin } from '../base/settle.js';
@@ -23,6 +24,9 @@ export function runJob(job: AbstractJob, ctx: RunContext): Promise<unknown> {
   return runAttempts(job, ctx, timeout);
 }
 
+/** Attempts between two turns of the event loop. */
+const TURN_EVERY = 1000;
+
 async function runAttempts(job: AbstractJob, ctx: RunContext, timeout: number | undefined): Promise<unknown> {
   const attempts = 1 + job.retries;
   for (;;) {
@@ -32,6 +36,14 @@ async function runAttempts(job: AbstractJob, ctx: RunContext, timeout: number | 
     } catch (error) {
       if (ctx.cancelled || ctx.attempt >= attempts) throw error;
       ctx.retrying(ctx.attempt + 1, error);
+      // a turn of the event loop every so many attempts: a job that fails at once, retried
+      // millions of times, held the loop, and no timeout (the scheduler's) could fire. Not every
+      // attempt: a few retries stay as quick as they were. Node's own setImmediate: a test's fake
+      // timers (which replace the global one) must not stop the retries
+      if (ctx.attempt % TURN_EVERY === 0) {
+        await new Promise((resolve) => nextTurn(resolve));
+        if (ctx.cancelled) throw error;
+      }
     }
   }
 }

@@ -13,7 +13,13 @@ import { numberForDisplay } from './listing.js';
 export type DotOptions = Record<string, never>;
 
 function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  // control characters (a NUL, a bell, escape sequences) as their pictures: no XML may hold them,
+  // and Graphviz would write them raw into the SVG; newlines and tabs are the label's own
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
+  const visible = value.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) =>
+    c === '\u007f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0)),
+  );
+  return `"${visible.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 function attributes(job: AbstractJob, cluster: boolean): string {

@@ -4,7 +4,7 @@
  * that SVG through resvg (@resvg/resvg-js, prebuilt). Both are loaded on first use,
  * so importing @jobgraph/core stays cheap.
  */
-import { GraphRenderError } from '../base/errors.js';
+import { GraphRenderError, InvalidOptionError } from '../base/errors.js';
 
 type GraphvizInstance = { dot(source: string, format?: 'svg'): string };
 let graphviz: Promise<GraphvizInstance> | undefined;
@@ -44,9 +44,12 @@ export async function dotToSvg(dot: string): Promise<string> {
   }
 }
 
+/** The largest scale of {@link svgToPng}. */
+const MAX_SCALE = 20;
+
 /** Options of {@link svgToPng}. */
 export interface PngOptions {
-  /** Scale factor from SVG points to pixels. @default 1.5 */
+  /** Scale factor from SVG points to pixels, above 0 and at most 20. @default 1.5 */
   scale?: number;
 }
 
@@ -55,6 +58,14 @@ export interface PngOptions {
  * @throws JobGraphError `ERR_GRAPH_RENDER` when the SVG cannot be rendered.
  */
 export async function svgToPng(svg: string, options: PngOptions = {}): Promise<Buffer> {
+  const scale = options.scale ?? 1.5;
+  // the pixels are allocated at once: a scale of a million asked for petabytes, and the native
+  // renderer aborted the process (no exception to catch)
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0 || scale > MAX_SCALE) {
+    throw new InvalidOptionError(
+      `Expected svgToPng's scale to be a number above 0 and at most ${MAX_SCALE}, got ${String(scale)}`,
+    );
+  }
   let Resvg: typeof import('@resvg/resvg-js').Resvg;
   try {
     ({ Resvg } = await import('@resvg/resvg-js'));
@@ -64,7 +75,7 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<B
   try {
     const resvg = new Resvg(svg, {
       background: 'white',
-      fitTo: { mode: 'zoom', value: options.scale ?? 1.5 },
+      fitTo: { mode: 'zoom', value: scale },
       // Courier is rarely installed: its generic fallback, monospace, is what gets drawn.
       font: {
         loadSystemFonts: true,
