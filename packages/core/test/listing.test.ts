@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   AbstractJob,
   badge,
+  eventRecord,
   Job,
   type JobContext,
   type JobOptions,
@@ -13,6 +14,7 @@ import {
   PureScheduler,
   Scheduler,
   Sequence,
+  sleep,
 } from '../src/index.js';
 import { deferred } from './helpers.js';
 
@@ -515,6 +517,48 @@ describe('listSafe()', () => {
     const stranger = new Job(() => 0, { label: 'stranger' });
     const s = new PureScheduler({ jobs: [new Job(() => 0, { label: 'a', required: stranger })] });
     expect(s.listSafe()).toBe(text('⚠   ⚐   .1 <Job `a`> requires={??}'));
+  });
+});
+
+describe('views of values that cannot be made text', () => {
+  it('list(), debrief(), why() and the JSON lines never throw on what a job threw or a run was aborted with', async () => {
+    const odd = [
+      Object.create(null),
+      {
+        toString() {
+          throw new Error('no text');
+        },
+      },
+      Object.assign(new Error('x'), {}),
+    ];
+    Object.defineProperty(odd[2], 'message', {
+      get() {
+        throw new Error('no message');
+      },
+    });
+    const scheduler = new PureScheduler();
+    for (const [i, value] of odd.entries()) {
+      scheduler.add(
+        new Job(
+          () => {
+            throw value;
+          },
+          { label: `odd ${i}`, critical: i === 2 },
+        ),
+      );
+    }
+    const lines: Record<string, unknown>[] = [];
+    scheduler.onAny((event) => lines.push(eventRecord(event)));
+    await scheduler.run();
+    expect(scheduler.list()).toContain('odd 0');
+    expect(scheduler.debrief()).toContain('non-critical: odd 1: exception [object Object]');
+    const aborted = new PureScheduler({ jobs: [new Job(({ signal }) => sleep(10_000, signal))] });
+    const controller = new AbortController();
+    const reason = Object.create(null);
+    setTimeout(() => controller.abort(reason), 10);
+    await expect(aborted.run({ signal: controller.signal })).rejects.toBe(reason);
+    expect(aborted.why()).toBe('ABORTED: [object Object]');
+    expect(lines.filter((line) => line.type === 'job:failed')).toHaveLength(3);
   });
 });
 

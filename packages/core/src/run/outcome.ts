@@ -2,6 +2,7 @@
  * How a run ended, and how `why()` says it (asynciojobs' wording).
  */
 import type { RunTimeoutError } from '../base/errors.js';
+import { safely, safeText } from '../base/safe-text.js';
 import type { AbstractJob } from '../model/abstract-job.js';
 
 /** How a run ended. */
@@ -20,7 +21,7 @@ export function describeOutcome(outcome: RunOutcome | undefined): string {
   if (outcome.kind === 'timeout') return `TIMED OUT after ${outcome.error.timeout} ms`;
   if (outcome.kind === 'critical') return 'a CRITICAL job has raised an exception';
   const reason = outcome.reason;
-  return `ABORTED: ${reason instanceof Error ? reason.message : String(reason)}`;
+  return `ABORTED: ${reason instanceof Error ? safely(() => safeText(reason.message), '') : safeText(reason)}`;
 }
 
 /** `3D + 1R + 2I = 6`: jobs done, running (or cancelled), idle (or waiting for a slot). */

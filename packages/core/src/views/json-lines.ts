@@ -8,6 +8,7 @@
  * (`cmd:line`) are left out unless asked for: a command may print what must not be kept.
  */
 import { hasBrand, JOB_BRAND } from '../base/brand.js';
+import { safely, safeText } from '../base/safe-text.js';
 import { type AbstractJob, labelOf, type SchedulerEvent } from '../model/abstract-job.js';
 
 /** Options of {@link jsonLinesSink} and {@link eventRecord}. */
@@ -252,7 +253,7 @@ function codeOf(value: unknown): string | undefined {
 
 /** An error, or any reason, as one line of text. */
 export function oneLine(value: unknown): string {
-  const text = value instanceof Error ? value.message : String(value);
+  const text = value instanceof Error ? safely(() => safeText(value.message), '') : safeText(value);
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 

@@ -3,6 +3,7 @@
  * asynciojobs (see the package README for examples).
  */
 import { inspect } from 'node:util';
+import { safely, safeText } from '../base/safe-text.js';
 import { buildIndex, findCycle, orderIndices } from '../graph/algorithms.js';
 import { isNestedGraph, type JobGraph } from '../graph/nesting.js';
 import { type AbstractJob, labelOf } from '../model/abstract-job.js';
@@ -40,8 +41,10 @@ function describeResult(value: unknown): string {
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}:${error.message}`;
-  return `${typeof error}:${String(error)}`;
+  if (error instanceof Error) {
+    return `${safely(() => safeText(error.name), 'Error')}:${safely(() => safeText(error.message), '')}`;
+  }
+  return `${typeof error}:${safeText(error)}`;
 }
 
 /** `[not done]`, `[[ -> result]]`, or the exception in asynciojobs' wording. */
@@ -167,9 +170,14 @@ export function debrief(scheduler: JobGraph, options: DebriefOptions = {}): stri
   for (const job of critical) {
     const head = `${job[kState].id} ${badge(job, options.ascii)} ${mainText(job)}`;
     const error = job[kState].error;
-    const full = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+    const full =
+      error instanceof Error
+        ? safely(() => error.stack ?? safeText(error), safeText(error))
+        : safeText(error);
     const stack =
-      options.stacks === false ? (error instanceof Error ? `${error.name}: ${error.message}` : full) : full;
+      options.stacks === false && error instanceof Error
+        ? `${safely(() => safeText(error.name), 'Error')}: ${safely(() => safeText(error.message), '')}`
+        : full;
     text += `${stars}\n${stars} BEG stack for CRITICAL JOB ${head}\n${stars}\n`;
     text += `${stack
       .split('\n')
@@ -179,7 +187,8 @@ export function debrief(scheduler: JobGraph, options: DebriefOptions = {}): stri
   }
   for (const job of failed.filter((job) => !job.critical)) {
     const error = job[kState].error;
-    text += `non-critical: ${labelOf(job)}: exception ${error instanceof Error ? error.message : String(error)}\n`;
+    const shown = error instanceof Error ? safely(() => safeText(error.message), '') : safeText(error);
+    text += `non-critical: ${labelOf(job)}: exception ${shown}\n`;
   }
   return text;
 }

@@ -5,6 +5,7 @@
  * events are declared, by `attachVerboseRenderer` (scheduler/pure-scheduler.ts), which writes
  * them through {@link VerboseLines.schedulerLine}.
  */
+import { safely, safeText } from '../base/safe-text.js';
 import type { JobGraph } from '../graph/nesting.js';
 import type { AbstractJob, EventBase, SchedulerEvent } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
@@ -96,5 +97,5 @@ export function verboseLines(root: VerboseSource, options: VerboseRendererOption
 
 /** A reason as one line: an error's message, or the value as text. */
 export function describeReason(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
+  return reason instanceof Error ? safely(() => safeText(reason.message), '') : safeText(reason);
 }
