@@ -55,6 +55,18 @@ function describeEvent(event: SchedulerEvent): string {
   return `${path}${event.type}:${subject}`;
 }
 
+describe('a job refused by its constructor', () => {
+  it('is in no scheduler (it was added, half-built, and list() then crashed)', () => {
+    const scheduler = new PureScheduler();
+    expect(() => new Job(() => 1, { scheduler, shutdown: 5 as unknown as () => void })).toThrow(
+      'Expected shutdown to be a function, got 5',
+    );
+    expect(() => new PrintJob('x', { scheduler, sleep: -1 })).toThrow(/Expected sleep to be a number/);
+    expect(scheduler.jobs.size).toBe(0);
+    expect(scheduler.list()).toBe('');
+  });
+});
+
 describe('per-job timeout', () => {
   it('fails the job with ERR_JOB_TIMEOUT and aborts its signal', async () => {
     let seen: AbortSignal | undefined;

@@ -105,9 +105,11 @@ export class SshJob extends AbstractJob<number> {
     if (command !== undefined && commands !== undefined) {
       throw invalid('SshJob: give `command` or `commands`, not both');
     }
+    // before super(), which adds the job to its scheduler: a job refused is in none
+    const normalized = normalizeCommands(command ?? commands);
     super(jobOptions);
     this.node = node;
-    this.commands = normalizeCommands(command ?? commands);
+    this.commands = normalized;
     this.keepConnection = keepConnection ?? false;
     if (verbose !== undefined) for (const item of this.commands) item.verbose = verbose;
     if (this.keepConnection && node instanceof SshNode) node.keep();

@@ -38,12 +38,13 @@ export class Job<T = unknown> extends AbstractJob<T> {
     }
     checkOptionsObject('the job options', options);
     checkKnownKeys('a Job', options, JOB_KEYS);
-    super(options);
+    // checked before super(), which adds the job to its scheduler: a job refused is in none
     if (options.shutdown !== undefined && typeof options.shutdown !== 'function') {
       throw new InvalidOptionError(
         `Expected shutdown to be a function, got ${describeValue(options.shutdown)}`,
       );
     }
+    super(options);
     this.fn = fn;
     this.#shutdown = options.shutdown;
   }

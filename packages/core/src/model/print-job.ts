@@ -44,10 +44,13 @@ export class PrintJob extends AbstractJob<void> {
   constructor(...args: unknown[]) {
     const last = args[args.length - 1];
     const options: PrintJobOptions = isPrintOptions(last) ? (args.pop() as PrintJobOptions) : {};
+    // checked before super(), which adds the job to its scheduler: a job refused is in none
+    const pause = checkDuration('sleep', options.sleep);
+    const banner = checkString('banner', options.banner);
     super(options);
     this.messages = args;
-    this.sleep = checkDuration('sleep', options.sleep);
-    this.banner = checkString('banner', options.banner);
+    this.sleep = pause;
+    this.banner = banner;
     this.#write = options.write ?? ((text) => process.stdout.write(text));
   }
 
