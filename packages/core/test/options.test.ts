@@ -67,6 +67,27 @@ describe('a job refused by its constructor', () => {
   });
 });
 
+describe('options written after construction', () => {
+  it('are checked again when a run starts, naming the option and the job (Infinity retries ran for good)', async () => {
+    const cases: Array<[(s: PureScheduler, j: Job<number>) => void, string]> = [
+      [(s) => (s.timeout = Number.NaN), 'Expected timeout to be a number of milliseconds'],
+      [(s) => (s.jobsWindow = -1), 'Expected jobsWindow to be a non-negative integer, got -1'],
+      [(_s, j) => (j.retries = Number.POSITIVE_INFINITY), 'Expected retries to be a non-negative integer'],
+      [(_s, j) => (j.retries = 1.5), '(job "j")'],
+      [(_s, j) => (j.timeout = -5), 'Expected timeout to be a number of milliseconds'],
+    ];
+    for (const [spoil, message] of cases) {
+      const job = new Job(() => 1, { label: 'j' });
+      const scheduler = new PureScheduler({ jobs: [job] });
+      spoil(scheduler, job);
+      const error = await scheduler.run().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as Error).message).toContain(message);
+      expect(job.state).toBe('idle');
+    }
+  });
+});
+
 describe('per-job timeout', () => {
   it('fails the job with ERR_JOB_TIMEOUT and aborts its signal', async () => {
     let seen: AbortSignal | undefined;

@@ -2,8 +2,14 @@
  * The options of a scheduler and of its `run()`, and their checks.
  */
 import { hasBrand, NESTABLE_BRAND } from '../base/brand.js';
-import { checkKnownKeys, checkOptionsObject } from '../base/validate.js';
-import { type AbstractJob, jobOptionKeys } from '../model/abstract-job.js';
+import { InvalidOptionError } from '../base/errors.js';
+import {
+  checkDuration,
+  checkKnownKeys,
+  checkNonNegativeInteger,
+  checkOptionsObject,
+} from '../base/validate.js';
+import { type AbstractJob, jobOptionKeys, labelOf } from '../model/abstract-job.js';
 import type { SequenceItem } from '../model/sequence.js';
 
 export const RUN_KEYS = new Set(['signal']);
@@ -61,4 +67,27 @@ export function checkSchedulerOptionKeys(
     options,
     hasBrand(target.prototype, NESTABLE_BRAND) ? NESTED_SCHEDULER_KEYS : SCHEDULER_KEYS,
   );
+}
+
+/**
+ * The options that stay writable after construction (`scheduler.timeout = …`, `job.retries = …`),
+ * checked again when a run starts: a `retries` of Infinity ran for good, a `timeout` of NaN said
+ * "TIMED OUT after NaN ms", a `jobsWindow` of -1 meant no limit.
+ * @throws InvalidOptionError naming the option (and the job)
+ */
+export function checkWritableOptions(
+  scheduler: { readonly jobsWindow: unknown; readonly timeout: unknown; readonly shutdownTimeout: unknown },
+  jobs: readonly AbstractJob[],
+): void {
+  checkNonNegativeInteger('jobsWindow', scheduler.jobsWindow);
+  checkDuration('timeout', scheduler.timeout);
+  checkDuration('shutdownTimeout', scheduler.shutdownTimeout);
+  for (const job of jobs) {
+    try {
+      checkNonNegativeInteger('retries', job.retries);
+      checkDuration('timeout', job.timeout);
+    } catch (error) {
+      throw new InvalidOptionError(`${(error as Error).message} (job ${JSON.stringify(labelOf(job))})`);
+    }
+  }
 }

@@ -36,7 +36,13 @@ import { shutdownJobs } from '../run/shutdown.js';
 import { type DotOptions, toDot } from '../views/dot.js';
 import { exportGraph } from '../views/export.js';
 import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from '../views/listing.js';
-import { checkSchedulerOptionKeys, RUN_KEYS, type RunOptions, type SchedulerOptions } from './options.js';
+import {
+  checkSchedulerOptionKeys,
+  checkWritableOptions,
+  RUN_KEYS,
+  type RunOptions,
+  type SchedulerOptions,
+} from './options.js';
 import { attachVerboseRenderer } from './verbose-renderer.js';
 
 // The run events: declared here, where the scheduler that they carry is defined (the job
@@ -236,6 +242,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     }
     signal?.throwIfAborted();
     const jobs = [...this.#jobs];
+    checkWritableOptions(this, jobs);
     const { index, order } = orderedGraph(this, jobs);
     // The outermost run checks the nested graphs too, so that a cycle anywhere stops
     // the run before any job starts (nested runs then check their own again: O(V + E)).
