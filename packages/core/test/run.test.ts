@@ -167,6 +167,35 @@ describe('forever jobs that end on their own', () => {
   });
 });
 
+describe("a job's own events", () => {
+  it('one sent after its run ended is dropped (it reached the next run); run events cannot be forged; a non-event is refused', async () => {
+    vi.useRealTimers();
+    let late: ((event: never) => void) | undefined;
+    const lingering = new Job(
+      async ({ emit }) => {
+        late = emit as never;
+        await new Promise((resolve) => setTimeout(resolve, 50)); // ignores its signal
+      },
+      { forever: true },
+    );
+    const quick = new Job(() => 1);
+    const scheduler = new PureScheduler({ jobs: [lingering, quick], shutdownTimeout: 10 });
+    expect(await scheduler.run()).toBe(true);
+    const second: string[] = [];
+    scheduler.onAny((event) => second.push(event.type));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    late?.({ type: 'job:message', message: 'late' } as never);
+    expect(second).toEqual([]);
+    const forger = new Job(({ emit }) => emit({ type: 'run:done', ok: true } as never), { critical: false });
+    const empty = new Job(({ emit }) => emit(null as never), { critical: false });
+    await new PureScheduler({ jobs: [forger, empty] }).run();
+    expect(String(forger.raisedException())).toContain('ctx.emit() cannot send "run:done"');
+    expect(String(empty.raisedException())).toContain(
+      'Expected ctx.emit() to be given an event object with a type, got null',
+    );
+  });
+});
+
 describe('retries of a job that fails at once', () => {
   it('leave the event loop a turn every 1,000 attempts: the scheduler timeout still fires', async () => {
     vi.useRealTimers();

@@ -5,8 +5,9 @@
  * on all pending tasks at each step, which is quadratic on large graphs.)
  */
 
-import { JobCancelledError, RunTimeoutError } from '../base/errors.js';
+import { InvalidOptionError, JobCancelledError, RunTimeoutError } from '../base/errors.js';
 import { settleWithin } from '../base/settle.js';
+import { describeValue } from '../base/validate.js';
 import type { GraphIndex } from '../graph/algorithms.js';
 import { type AbstractJob, type JobEvent, labelOf, type SchedulerEvent } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
@@ -41,6 +42,35 @@ export interface RunAnnouncer {
 
 const NO_PATH: readonly AbstractJob[] = Object.freeze([]);
 
+/**
+ * The types of events about a whole run: a job's `ctx.emit()` may not forge them (a `run:done`
+ * from a job ended the run in every reader of the log). Job types stay open to jobs, as before.
+ */
+const RUN_OWN_TYPES: ReadonlySet<string> = new Set([
+  'run:start',
+  'run:done',
+  'run:timeout',
+  'run:abort',
+  'run:plan',
+  'run:resume',
+  'listener:error',
+]);
+
+/** What a job passes to `ctx.emit()`: an object with a `type` of its own. @throws InvalidOptionError */
+function checkJobEvent(event: unknown): void {
+  const type = (event as { type?: unknown } | null)?.type;
+  if (typeof event !== 'object' || event === null || typeof type !== 'string' || type === '') {
+    throw new InvalidOptionError(
+      `Expected ctx.emit() to be given an event object with a type, got ${describeValue(event)}`,
+    );
+  }
+  if (RUN_OWN_TYPES.has(type)) {
+    throw new InvalidOptionError(
+      `ctx.emit() cannot send ${JSON.stringify(type)}: the scheduler sends those itself`,
+    );
+  }
+}
+
 export class RunLoop implements ContextOwner {
   readonly #settings: RunSettings;
   readonly #jobs: readonly AbstractJob[];
@@ -55,6 +85,8 @@ export class RunLoop implements ContextOwner {
   #outcome: RunOutcome | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #resolve!: (outcome: RunOutcome) => void;
+  /** The run has ended: events its jobs emit now are dropped. */
+  #over = false;
   readonly #onAbort = () => this.#finish({ kind: 'aborted', reason: this.#settings.signal?.reason });
 
   constructor(settings: RunSettings) {
@@ -113,6 +145,10 @@ export class RunLoop implements ContextOwner {
   }
 
   jobEvent(index: number, event: JobEvent): void {
+    checkJobEvent(event);
+    // once the run is over (a job that ignored its cancel emits later), its events are no
+    // part of it, nor of the next run of the scheduler
+    if (this.#over) return;
     if (this.#settings.publishing()) this.#jobEvent(this.#jobs[index] as AbstractJob, event);
   }
 
@@ -223,7 +259,10 @@ export class RunLoop implements ContextOwner {
       if (settled !== undefined) pending.push(settled);
     }
     this.#running = 0;
-    void settleWithin(pending, this.#settings.shutdownTimeout).then(() => this.#resolve(outcome));
+    void settleWithin(pending, this.#settings.shutdownTimeout).then(() => {
+      this.#over = true;
+      this.#resolve(outcome);
+    });
   }
 
   #cancelReason(outcome: RunOutcome): unknown {
