@@ -167,6 +167,22 @@ describe('forever jobs that end on their own', () => {
   });
 });
 
+describe('remove() while the scheduler runs', () => {
+  it('is refused (a job moved to another scheduler mid-run left the first run pending for good); remove(42) says what it expects', async () => {
+    vi.useRealTimers();
+    const job = new Job(({ signal }) => sleep(50, signal));
+    const scheduler = new PureScheduler({ jobs: [job] });
+    const running = scheduler.run();
+    expect(() => scheduler.remove(job)).toThrow(
+      /Cannot remove job ".*" while .* runs: remove it before or after the run/,
+    );
+    expect(await running).toBe(true);
+    scheduler.remove(job);
+    expect(scheduler.jobs.size).toBe(0);
+    expect(() => scheduler.remove(42 as never)).toThrow('Expected remove() to be given a job, got 42');
+  });
+});
+
 describe("a job's own events", () => {
   it('one sent after its run ended is dropped (it reached the next run); run events cannot be forged; a non-event is refused', async () => {
     vi.useRealTimers();

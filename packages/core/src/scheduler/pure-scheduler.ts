@@ -171,6 +171,15 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
    * @throws InvalidOptionError if the job is not in this scheduler.
    */
   remove(job: AbstractJob): this {
+    if (!hasBrand(job, JOB_BRAND)) {
+      throw new InvalidOptionError(`Expected remove() to be given a job, got ${describeValue(job)}`);
+    }
+    // its run counts on it: a job moved elsewhere mid-run left that run waiting for good
+    if (this.#inFlight !== undefined && this.#jobs.has(job)) {
+      throw new InvalidStateError(
+        `Cannot remove job "${labelOf(job)}" while ${schedulerName(this)} runs: remove it before or after the run`,
+      );
+    }
     if (!this.#jobs.delete(job)) {
       throw new InvalidOptionError(
         `Cannot remove job "${labelOf(job)}": it is not in ${schedulerName(this)}`,
