@@ -5,8 +5,8 @@
  */
 
 /**
- * `String(value)`, or, when that throws, its type.
- * @example `safeText(Object.create(null))   // '[object]'`
+ * `String(value)`, or, when that throws, `Object.prototype.toString`'s text (else its type).
+ * @example `safeText(Object.create(null))   // '[object Object]'`
  */
 export function safeText(value: unknown): string {
   try {
