@@ -8,6 +8,7 @@ import { MAX_DURATION } from '@jobgraph/core';
 import { commandInMessage, SshError, SshErrorCode } from './errors.js';
 import type { RunRequest } from './node.js';
 import { encodingName } from './output.js';
+import { isEnvName } from './ssh-node/shell.js';
 import { checkSudo, type SudoRequest } from './sudo.js';
 
 /** The input and output options a command object (`Run`, `RunScript`, `RunString`) passes to `node.run`. */
@@ -88,9 +89,6 @@ export function checkRunOptions(
   }
 }
 
-/** What an environment variable's name may be (POSIX): letters, digits and `_`, not first a digit. */
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /**
  * `env`: names a shell takes, values strings without NUL (a NUL ends a command line where it
  * is). A value is never shown in the message: it may be a secret.
@@ -101,7 +99,7 @@ function checkEnv(env: unknown): void {
     throw invalid('env', 'an object of names to string values', env);
   }
   for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(name)) {
+    if (!isEnvName(name)) {
       throw new SshError(
         SshErrorCode.INVALID_OPTION,
         `Invalid run option env: ${JSON.stringify(name)} is not a variable name (letters, digits and _, not first a digit)`,

@@ -31,6 +31,9 @@ export interface SftpNodeAccess {
   using<T>(work: () => Promise<T>): Promise<T>;
 }
 
+/** The errors of requests that got no answer in time (made by `#timedOut`). */
+const unanswered = new WeakSet<object>();
+
 /** What a generic SFTP failure turns out to be, by operation. */
 type Operation = 'stat' | 'entries' | 'open' | 'mkdir' | 'rename' | 'unlink' | 'rmdir' | 'chmod';
 
@@ -216,9 +219,11 @@ export class SftpFsBackend implements FsBackend {
   }
 
   #timedOut(request: FsRequest, path: string) {
-    return fsError(SshErrorCode.REMOTE_IO, this.node, request.call, path, {
+    const error = fsError(SshErrorCode.REMOTE_IO, this.node, request.call, path, {
       detail: `no answer from the SFTP server within ${this.#access.timeout} ms`,
     });
+    unanswered.add(error);
+    return error;
   }
 
   /**
@@ -235,8 +240,7 @@ export class SftpFsBackend implements FsBackend {
     // a server that answered anything meanwhile (a large Push's writes, queued before this
     // request) is busy, not stuck: dropping it would fail the transfers sharing the session
     const silent = () => session.lastAnswer === undefined || Date.now() - session.lastAnswer >= timeout;
-    const timedOut = caught instanceof SshError && /no answer from the SFTP server/.test(caught.message);
-    if (timedOut) {
+    if (typeof caught === 'object' && caught !== null && unanswered.has(caught)) {
       if (silent()) this.#access.drop(session);
       return;
     }

@@ -51,20 +51,24 @@ export function makeNodePool(
   inputs: PoolInputs,
 ): ConnectionPool {
   const { credentials, transport } = inputs;
-  const identity = {
+  // where and how: what decides the sharing of a connection, and what opening one takes
+  const destination = {
     host: node.hostname,
     port: node.port,
     username: node.username,
-    gateway: gateway?.pool.firstKey,
-    keys: inputs.keys,
-    agent: credentials.agent,
-    password: credentials.password,
     hostKeyPolicy: node.hostKeyPolicy,
     knownHosts: node.knownHosts,
     connectTimeout: node.connectTimeout,
     keepaliveInterval: node.keepaliveInterval,
     maxSessions: node.maxSessions,
     transport,
+  };
+  const identity = {
+    ...destination,
+    gateway: gateway?.pool.firstKey,
+    keys: inputs.keys,
+    agent: credentials.agent,
+    password: credentials.password,
   };
   const keys = node.shareConnection
     ? Array.from({ length: node.maxConnections }, (_, lane) => sharedConnectionKey(identity, lane))
@@ -87,18 +91,10 @@ export function makeNodePool(
     spread: node.connections,
     idleClose: node.idleClose,
     open: () => ({
+      ...destination,
       name: node,
       depth: node.distance(),
-      host: node.hostname,
-      port: node.port,
-      username: node.username,
       credentials,
-      hostKeyPolicy: node.hostKeyPolicy,
-      knownHosts: node.knownHosts,
-      connectTimeout: node.connectTimeout,
-      keepaliveInterval: node.keepaliveInterval,
-      maxSessions: node.maxSessions,
-      transport,
       dial,
       via: gateway?.pool.firstKey,
       maxHandshakes: inputs.maxHandshakes,

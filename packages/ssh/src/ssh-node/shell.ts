@@ -11,6 +11,11 @@ export function shellQuote(value: string): string {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Whether `name` is an environment variable's name a shell takes (POSIX): letters, digits and `_`, not first a digit. */
+export function isEnvName(name: string): boolean {
+  return ENV_NAME.test(name);
+}
+
 /**
  * Prefixes `export NAME='value';` for each variable: sshd accepts `env` requests only
  * for names listed in AcceptEnv, so they go through the command line, quoted.
@@ -18,7 +23,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function withEnv(command: string, env: Readonly<Record<string, string>> | undefined): string {
   if (env === undefined) return command;
   const exports = Object.entries(env).map(([name, value]) => {
-    if (!ENV_NAME.test(name)) {
+    if (!isEnvName(name)) {
       throw new SshError(
         SshErrorCode.INVALID_OPTION,
         `Invalid environment variable name: ${JSON.stringify(name)}`,
