@@ -205,11 +205,14 @@ describe('cancelled while sshd refuses the channel (its MaxSessions, 10, below o
   it("rejects with the cancel's reason, as at every other moment (it was an ERR_SSH_CHANNEL)", async () => {
     const node = track(loopbackNode({ shareConnection: false, maxSessions: 20, maxConnections: 1 }));
     await node.run('true');
-    const busy = Array.from({ length: 12 }, () => node.run('sleep 2').catch(() => undefined));
-    // all twelve hold a slot of ours: two of them are being refused by sshd, and retried
-    for (let i = 0; i < 200 && node.sessionsInUse < 12; i++)
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(node.sessionsInUse).toBe(12);
+    // ten run on sshd (each says so once its channel is open: a slot of ours is taken before
+    // that), two more are refused and retried
+    let up = 0;
+    const busy = Array.from({ length: 12 }, () =>
+      node.run('echo up; sleep 3', { onLine: () => (up += 1) }).catch(() => undefined),
+    );
+    for (let i = 0; i < 500 && up < 10; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(up).toBe(10);
     const controller = new AbortController();
     const pending = node.run('echo never', { signal: controller.signal }).catch((error: unknown) => error);
     setTimeout(() => controller.abort(new Error('my cancel reason')), 200);
