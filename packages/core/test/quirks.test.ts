@@ -160,6 +160,24 @@ describe('fixed quirks', () => {
     expect(scheduler.why()).toBe('FINE');
   });
 
+  it('a timeout of 0 expires at once, even for synchronous jobs: none of them runs', async () => {
+    let calls = 0;
+    const count = () => ++calls;
+    const scheduler = new PureScheduler({ jobs: [new Job(count), new Job(async () => count())], timeout: 0 });
+    expect(await drive(scheduler.run())).toBe(false);
+    expect(scheduler.why()).toBe('TIMED OUT after 0 ms');
+    expect(calls).toBe(0);
+  });
+
+  it("a job's timeout of 0 expires at once: the attempt fails with ERR_JOB_TIMEOUT without running", async () => {
+    let calls = 0;
+    const job = new Job(() => ++calls, { timeout: 0, critical: false, retries: 1 });
+    const scheduler = new PureScheduler({ jobs: [job] });
+    expect(await drive(scheduler.run())).toBe(true);
+    expect(calls).toBe(0);
+    expect(job.raisedException()).toMatchObject({ code: 'ERR_JOB_TIMEOUT', timeout: 0 });
+  });
+
   it('a second shutdown() is a no-op that returns the first result', async () => {
     let shutdowns = 0;
     const job = new Job(() => 1, {

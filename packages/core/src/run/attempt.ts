@@ -79,13 +79,17 @@ function runWithTimeout(job: AbstractJob, ctx: RunContext, timeout: number): Pro
       if (running === undefined) reject(reason);
       else void settleWithin([running], ctx.shutdownTimeout).then(() => reject(reason));
     };
-    const timer = setTimeout(() => controller.abort(new JobTimeoutError(labelOf(job), timeout)), timeout);
+    const expire = () => controller.abort(new JobTimeoutError(labelOf(job), timeout));
+    // A limit of 0 ms expires before the attempt starts (as Python's wait_for(timeout=0)): a timer
+    // of 0 would fire only after a synchronous job had already succeeded.
+    const timer = timeout > 0 ? setTimeout(expire, timeout) : undefined;
     const cleanup = () => {
       clearTimeout(timer);
       parentSignal.removeEventListener('abort', onParentAbort);
       controller.signal.removeEventListener('abort', onAbort);
     };
     if (parentSignal.aborted) controller.abort(parentSignal.reason);
+    else if (timer === undefined) expire();
     else parentSignal.addEventListener('abort', onParentAbort, { once: true });
     if (controller.signal.aborted) {
       cleanup();

@@ -111,11 +111,18 @@ export class RunLoop implements ContextOwner {
       return done;
     }
     if (timeout !== undefined) {
-      this.#timer = setTimeout(() => {
+      const expire = () => {
         const error = new RunTimeoutError(this.#settings.name, timeout);
         if (this.#settings.publishing()) this.#settings.announce.timeout(timeout);
         this.#finish({ kind: 'timeout', error });
-      }, timeout);
+      };
+      // A limit of 0 ms expires before any job starts (asynciojobs' timeout=0 gives False too): a
+      // timer of 0 would fire only after synchronous jobs had all succeeded.
+      if (timeout <= 0) {
+        expire();
+        return done;
+      }
+      this.#timer = setTimeout(expire, timeout);
     }
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     for (let i = 0; i < jobs.length && this.#outcome === undefined; i++) {
