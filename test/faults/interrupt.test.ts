@@ -1,9 +1,11 @@
 /**
  * Fault matrix, Ctrl-C: SIGINT to a running `jobgraph run` of a scenario file whose jobs run on a
  * direct node and on a target behind the gateway: every remote process is killed, the debrief is
- * printed, the exit status is 130, and the binary ends within its bound.
+ * printed, the exit status is 130, and the binary ends within its bound. A second Ctrl-C, while
+ * the kills wait on a host that froze, leaves at once, the log and report files written first.
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { start, tempDir } from '../../packages/cli/test/binary.js';
@@ -15,6 +17,8 @@ import {
   marker,
   markerPattern,
   pgrep,
+  portFor,
+  startSshd,
   trapUnhandledRejections,
   until,
   within,
@@ -129,6 +133,69 @@ describe('fault matrix: Ctrl-C', () => {
       );
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('a second Ctrl-C while the kill waits on a frozen host: exit 130 at once, the log and report files complete', async () => {
+    const dir = await tempDir('jgfault-leave-');
+    const tag = marker('leave');
+    markers.push(tag);
+    const own = await startSshd({ like: 'loopback', port: portFor(4) });
+    const lines = 2000;
+    const file = join(dir, 'scenario.yaml');
+    await writeFile(
+      file,
+      `nodes:
+  - id: frozen
+    hostname: ${own.host}
+    port: ${own.port}
+${access().replace(bed.knownHosts, own.knownHosts)}
+jobs:
+  - id: talk
+    node: frozen
+    commands:
+      - type: Run
+        command: for i in $(seq 1 ${lines}); do echo line-$i; done; sleep 300; echo ${tag}
+`,
+    );
+    const log = join(dir, 'run.jsonl');
+    const report = join(dir, 'report');
+    const { child, done } = start(['run', file, '--log', log, '--log-output', '--report', report], {
+      limitMs: 40_000,
+    });
+    try {
+      await until('the remote command running', async () => (await commandsRunning(tag)).length === 1);
+      // the host freezes: its sshd answers nothing more, so the kill of the first Ctrl-C waits
+      for (const { pid, comm } of await own.served()) if (comm === 'sshd') process.kill(pid, 'SIGSTOP');
+      child.kill('SIGINT');
+      // more than half a second later: a second press, not the same one arriving twice
+      await new Promise((wake) => setTimeout(wake, 1_500));
+      const leftAt = Date.now();
+      child.kill('SIGINT');
+      const out = await within('jobgraph after the second SIGINT', 10_000, done);
+      expect(out.code, out.stderr).toBe(130);
+      expect(out.stderr).toContain('interrupted again, leaving now');
+      expect(out.stderr).toContain(`jobgraph report ${join(report, 'events.jsonl')}`);
+      // at once: not after the kill's bound, nor the scheduler's shutdown timeout (15 s)
+      expect(Date.now() - leftAt).toBeLessThan(8_000);
+      // what the run had printed is all there: the report's output log (held in 256 KiB batches)
+      // and the lines of both event logs
+      const printed = Array.from({ length: lines }, (_, i) => `line-${i + 1}`);
+      const outputLog = await readFile(join(report, 'output/talk.log'), 'utf8');
+      expect(outputLog.split('\n').slice(0, -1)).toEqual(printed);
+      for (const path of [log, join(report, 'events.jsonl')]) {
+        const records = (await readFile(path, 'utf8'))
+          .split('\n')
+          .slice(0, -1)
+          .map((line) => JSON.parse(line) as { type: string; line?: string });
+        expect(records.filter((r) => r.type === 'cmd:line').map((r) => r.line?.trimEnd())).toEqual(printed);
+      }
+      // the locks are released: the next run may write the same log and report
+      expect(existsSync(`${log}.lock`)).toBe(false);
+      expect(existsSync(join(report, '.jobgraph.lock'))).toBe(false);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await own.stop();
     }
   });
 });

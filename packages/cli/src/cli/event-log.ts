@@ -18,6 +18,7 @@ export class EventLog {
   #detach: (() => void) | undefined;
   #flush: () => void = () => undefined;
   #error: unknown;
+  #closed: Promise<Error | undefined> | undefined;
 
   private constructor(path: string, stream: WriteStream) {
     this.#path = path;
@@ -50,10 +51,16 @@ export class EventLog {
   }
 
   /**
-   * Stops logging and closes the file once every line is written.
+   * Stops logging and closes the file once every line is written. Called again (a second Ctrl-C
+   * closes it early), it gives the first call's answer.
    * @returns the error of a write that failed (`cannot write the log PATH: why`), if one did
    */
-  async close(): Promise<Error | undefined> {
+  close(): Promise<Error | undefined> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<Error | undefined> {
     this.#detach?.();
     this.#detach = undefined;
     // the sink writes in batches: what it still holds goes out before the end

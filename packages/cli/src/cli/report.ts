@@ -145,6 +145,7 @@ export class RunRecorder {
   #eventsFailure: { error: unknown } | undefined;
   /** The first write of an output log that failed (the others and events.jsonl go on). */
   #outputFailure: { error: unknown } | undefined;
+  #finished: Promise<void> | undefined;
   /** Jobs by their scenario ids in the events; output lines kept (the report has them anyway). */
   readonly #logOptions = { idOf: (job: AbstractJob) => this.#ids.get(job), output: true };
 
@@ -258,8 +259,23 @@ export class RunRecorder {
       });
   }
 
-  /** Everything recorded written out: the events' last batch and end, the output logs' last lines. */
-  async #finishRecording(): Promise<void> {
+  /**
+   * Stops recording and writes out what is still held in memory (events.jsonl's last batch, the
+   * output logs' last lines), without the report page: for a process leaving at once (a second
+   * Ctrl-C), whose report can be made afterwards from events.jsonl (`jobgraph report`).
+   */
+  abandon(): Promise<void> {
+    this.stop();
+    return this.#finishRecording();
+  }
+
+  /** Everything recorded written out: the events' last batch and end, the output logs' last lines. Once. */
+  #finishRecording(): Promise<void> {
+    this.#finished ??= this.#finish();
+    return this.#finished;
+  }
+
+  async #finish(): Promise<void> {
     this.#flushEvents();
     await new Promise<void>((resolve) => {
       if (this.#events.closed) resolve();

@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type AbstractJob, attachVerboseRenderer, labelOf } from '@jobgraph/core';
 import { type AbstractCommand, attachSshEvents, Pull, Push, Run, RunScript, RunString } from '@jobgraph/ssh';
 import { planOf } from '../report/plan.js';
@@ -23,6 +24,9 @@ import { closeAll, load } from './scenario.js';
 import { colours } from './terminal.js';
 
 /** Where a command writes, and the process it may listen to for Ctrl-C. */
+/** How long a process leaving at once (a second Ctrl-C) may spend writing out its log and report files. */
+const LEAVE_WRITE_MS = 3_000;
+
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
@@ -171,7 +175,24 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     ? attachVerboseRenderer(scheduler, { write: (text) => io.stderr.write(text) })
     : view;
   // a message of Ctrl-C shows above the live view's frame, not erased with it
-  const interrupt = onInterrupt(controller, { ...io, stderr: view?.above(io.stderr) ?? io.stderr });
+  // A second signal leaves at once, but not before what the log and the report's files still hold
+  // in memory is written (for a bounded time): the last moments of a run are those that say why.
+  let leaving = false;
+  const leave = (code: number) => {
+    if (leaving) return;
+    leaving = true;
+    stopRenderer?.();
+    const written = Promise.allSettled([log?.close(), recorder?.abandon()]);
+    void Promise.race([written, delay(LEAVE_WRITE_MS)]).then(() => {
+      unlock();
+      if (options.report !== undefined) {
+        const events = join(options.report, 'events.jsonl');
+        io.stderr.write(`jobgraph: no report page was made; make it with: jobgraph report ${events}\n`);
+      }
+      process.exit(code);
+    });
+  };
+  const interrupt = onInterrupt(controller, { ...io, stderr: view?.above(io.stderr) ?? io.stderr }, leave);
   // the connections join the run's events (for the log and the report), until they are closed
   const detachSsh = attachSshEvents(scheduler);
   let ok = false;
