@@ -356,6 +356,26 @@ jobs:
     expect(merged).toHaveLength(2);
   }, 90_000);
 
+  it("--report's events.jsonl holds the same events as the --log, the connections' closing included", async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'one.yaml');
+    await writeFile(
+      file,
+      `nodes:\n${loopbackNode()}\njobs:\n  - id: one\n    node: loopback\n    commands: [{ type: Run, command: echo hello }]\n`,
+    );
+    const log = join(dir, 'run.jsonl');
+    const result = await jobgraph('run', file, '--log', log, '--log-output', '--report', join(dir, 'report'));
+    expect(result.code, result.stderr).toBe(0);
+    const types = async (path: string) =>
+      (await readFile(path, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { type: string }).type);
+    const logged = await types(log);
+    expect(logged).toContain('ssh:close');
+    expect(await types(join(dir, 'report', 'events.jsonl'))).toEqual(logged);
+  }, 60_000);
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],

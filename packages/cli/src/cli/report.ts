@@ -168,7 +168,12 @@ export class RunRecorder {
     return recorder;
   }
 
-  /** Stops recording and notes the end of the run. Idempotent. */
+  /** Notes the end of the run (the jobs are done); the connections' closing is still recorded. Idempotent. */
+  jobsDone(): void {
+    this.#end ??= Date.now();
+  }
+
+  /** Stops recording (once the connections are closed: their events are the run's last) and notes the end of the run if not yet. Idempotent. */
   stop(): void {
     this.#detach?.();
     this.#detach = undefined;

@@ -211,7 +211,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     } finally {
       interrupt.jobsDone();
       stopRenderer?.();
-      recorder?.stop();
+      recorder?.jobsDone();
     }
     // stacks only with -D, as for every other error of the command line
     io.stdout.write(`${scheduler.debrief({ stacks: options.debug })}\n`);
@@ -223,6 +223,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     } finally {
       // after the connections are closed: their events are the last of the run
       detachSsh();
+      recorder?.stop();
       logged = await closeLog(log, io, options.debug);
       // Written whatever happened above (a failed run is when a report matters most), once the
       // connections are closed; still under the SIGINT handler, so a Ctrl-C now is not fatal.
