@@ -1,6 +1,7 @@
 /**
  * Capture: where a command's output goes once it has run (apssh's `Capture`).
  */
+import { DeferredError, DeferredErrorCode } from './errors.js';
 import type { Variables } from './variables.js';
 
 /**
@@ -18,8 +19,16 @@ export class Capture {
 
   constructor(varname: string, variables: Variables) {
     if (typeof varname !== 'string' || varname === '') {
-      throw new TypeError(
+      throw new DeferredError(
+        DeferredErrorCode.INVALID_OPTION,
         `Expected the Capture variable name to be a non-empty string, got ${String(varname)}`,
+      );
+    }
+    // checked now: found wrong once the command has run, its output would be lost
+    if (typeof variables !== 'object' || variables === null || typeof variables.set !== 'function') {
+      throw new DeferredError(
+        DeferredErrorCode.INVALID_OPTION,
+        `Expected the second argument of Capture("${varname}") to be a Variables store, got ${variables === null ? 'null' : typeof variables}`,
       );
     }
     this.varname = varname;
@@ -27,7 +36,14 @@ export class Capture {
   }
 
   /** Stores `output` without its last newline (if any; `\r\n` from a pty counts as one). */
-  store(output: string): void {
+  store(output: string | Uint8Array): void {
+    if (output instanceof Uint8Array) output = Buffer.from(output).toString('utf8');
+    if (typeof output !== 'string') {
+      throw new DeferredError(
+        DeferredErrorCode.INVALID_OPTION,
+        `Expected the output stored by Capture("${this.varname}") to be a string or bytes, got ${typeof output}`,
+      );
+    }
     const end = output.endsWith('\r\n') ? 2 : output.endsWith('\n') ? 1 : 0;
     this.variables.set(this.varname, output.slice(0, output.length - end));
   }

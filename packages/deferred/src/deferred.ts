@@ -3,8 +3,11 @@
  * `Deferred`).
  */
 import { DeferredError, DeferredErrorCode } from './errors.js';
-import { renderLenient, renderStrict } from './render.js';
+import { renderLenient, renderStrict, usedNames } from './render.js';
 import type { Variables } from './variables.js';
+
+/** The Deferreds being rendered now (renders are synchronous): one that needs itself is an error, not a stack overflow. */
+const rendering = new Set<Deferred>();
 
 /**
  * A Jinja template (nunjucks) bound to a {@link Variables} store. Commands render it right
@@ -45,9 +48,29 @@ export class Deferred {
     this.variables = variables;
   }
 
-  /** The text with the current values. @throws DeferredError `ERR_UNDEFINED_VARIABLE`, `ERR_TEMPLATE` */
+  /**
+   * The text with the current values; a value that is itself a Deferred is rendered the same
+   * way, strictly (its missing variables are errors too, not shown as `{{ name }}`).
+   * @throws DeferredError `ERR_UNDEFINED_VARIABLE`, `ERR_TEMPLATE` (also for a Deferred that needs its own text)
+   */
   render(): string {
-    return renderStrict(this.template, this.variables.toObject());
+    if (rendering.has(this)) {
+      throw new DeferredError(
+        DeferredErrorCode.TEMPLATE,
+        `Cannot render template ${JSON.stringify(this.template.slice(0, 80))}: its value needs itself (a variable holds a Deferred that uses it)`,
+      );
+    }
+    rendering.add(this);
+    try {
+      const values = this.variables.toObject();
+      for (const name of usedNames(this.template)) {
+        const value = values[name];
+        if (value instanceof Deferred) values[name] = value.render();
+      }
+      return renderStrict(this.template, values);
+    } finally {
+      rendering.delete(this);
+    }
   }
 
   /** The text with the current values, missing ones shown as `{{ name }}`; never throws. */

@@ -78,7 +78,11 @@ function nunjucksEngine(): Engine {
   patchNunjucks(internals);
   const lookup = internals.runtime.contextOrFrameLookup;
   internals.runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, name) {
-    const value = lookup.call(this, context, frame, name);
+    // The context and frames are plain objects: a bare `constructor` or `toString` would find
+    // Object's, and `constructor` leads to Function, i.e. any JavaScript. What Object.prototype
+    // holds is no variable.
+    const found = lookup.call(this, context, frame, name);
+    const value = inheritedFromObject(name, found) ? undefined : found;
     if (lookups !== undefined) {
       lookups.last = value === undefined ? name : undefined;
       if (value === undefined) lookups.missing.add(name);
@@ -88,6 +92,13 @@ function nunjucksEngine(): Engine {
   limitIncludeDepth(nunjucks);
   engine = { nunjucks, parser: internals.parser, environments: new Map() };
   return engine;
+}
+
+/** Whether `value`, found under `name`, is only what every object inherits (`constructor`, `toString`, `__proto__`). */
+function inheritedFromObject(name: string, value: unknown): boolean {
+  // `__proto__` is an accessor: what it gives is the object's prototype, not Object.prototype's own value
+  if (name === '__proto__') return true;
+  return name in Object.prototype && value === (Object.prototype as unknown as Record<string, unknown>)[name];
 }
 
 /** The deepest `{% include %}`s may nest: deeper, a file includes itself, directly or not. */

@@ -20,9 +20,10 @@ function attributeOf(value: unknown, path: unknown): unknown {
   let current = value;
   for (const part of String(path).split('.')) {
     if (current === null || current === undefined) return undefined;
-    current = (current as Record<string, unknown>)[
-      /^\d+$/.test(part) && Array.isArray(current) ? Number(part) : part
-    ];
+    const key = /^\d+$/.test(part) && Array.isArray(current) ? Number(part) : part;
+    // its own keys only: `attribute='constructor'` would reach Function, i.e. any JavaScript
+    if (!Object.hasOwn(Object(current), key)) return undefined;
+    current = (current as Record<string | number, unknown>)[key];
   }
   return current;
 }

@@ -5,7 +5,8 @@
  * `replace` replaces only the first). These follow Python's semantics.
  */
 
-import { isPlaceholder } from './placeholder.js';
+import { isPlaceholder, PLACEHOLDER, placeholderTruth } from './placeholder.js';
+import { definedOperands, pending } from './python-operators.js';
 
 /** nunjucks' keyword arguments (`f(x, sep=',')`): a last argument marked `__keywords`. */
 export function splitKeywords(args: readonly unknown[]): {
@@ -196,12 +197,6 @@ export function stringMethod(text: string, name: unknown): ((...args: unknown[])
   };
 }
 
-/** Throws when an operand is undefined (a missing variable or attribute): never printed as "undefined". */
-function defined(operator: string, ...operands: unknown[]): void {
-  if (operands.some((operand) => operand === undefined))
-    throw new Error(`an undefined value used with ${operator}`);
-}
-
 /** A dict as templates see one: a plain object, not a lenient render's placeholder. */
 function isDict(value: unknown): value is Record<string, unknown> {
   return (
@@ -214,14 +209,64 @@ function isDict(value: unknown): value is Record<string, unknown> {
 
 /** Python's truth: empty strings, lists and dicts, 0, None and False are false. */
 export function pythonTruth(value: unknown): boolean {
+  // a lenient render's missing value is false, as Jinja's Undefined (`x != 1` of it is true);
+  // `count > 3` of it only the run can tell
+  if (isPlaceholder(value)) return placeholderTruth(value) ?? undecidable(value[PLACEHOLDER]);
   if (Array.isArray(value)) return value.length > 0;
   if (isDict(value)) return Object.keys(value).length > 0;
   return Boolean(value);
 }
 
+/** A condition on a value not known yet (`{% if count > 3 %}` in a lenient render). */
+export class UndecidableCondition extends Error {
+  readonly expression: string;
+  constructor(expression: string) {
+    super(`the condition ${expression} uses a value that is not known yet`);
+    this.expression = expression;
+  }
+}
+
+/**
+ * What a lenient render does with a condition only the run can decide: `'false'` takes it as
+ * false (labels, dry runs: something is shown), `'error'` throws (a scenario's pre-render, whose
+ * choice would be baked into the scenario).
+ */
+let undecided: 'false' | 'error' = 'false';
+
+/** Runs `render` with conditions on values not known yet doing `policy`. */
+export function withUndecidedConditions<T>(policy: 'false' | 'error', render: () => T): T {
+  const outer = undecided;
+  undecided = policy;
+  try {
+    return render();
+  } finally {
+    undecided = outer;
+  }
+}
+
+/** The last {@link UndecidableCondition} thrown (renders are synchronous; nunjucks wraps errors in its own). */
+let lastThrown: UndecidableCondition | undefined;
+
+/** Takes the undecidable condition the render that just failed threw, if any. */
+export function lastUndecided(): UndecidableCondition | undefined {
+  const thrown = lastThrown;
+  lastThrown = undefined;
+  return thrown;
+}
+
+function undecidable(expression: string): boolean {
+  if (undecided === 'error') {
+    lastThrown = new UndecidableCondition(expression);
+    throw lastThrown;
+  }
+  return false;
+}
+
 /** `~`: each side as Python's `str()` shows it. */
-export function pythonConcat(left: unknown, right: unknown): string {
-  defined('~', left, right);
+export function pythonConcat(left: unknown, right: unknown): unknown {
+  const later = pending('~', left, right);
+  if (later !== undefined) return later;
+  definedOperands('~', left, right);
   return pythonStr(left) + pythonStr(right);
 }
 
@@ -296,7 +341,9 @@ export function printf(template: string, args: unknown[] | Record<string, unknow
 
 /** Python's `*`: a string or a list repeated, else the product. */
 export function pythonMultiply(left: unknown, right: unknown): unknown {
-  defined('*', left, right);
+  const later = pending('*', left, right);
+  if (later !== undefined) return later;
+  definedOperands('*', left, right);
   const times = (count: number) => Math.max(0, Math.trunc(count));
   if (typeof left === 'string' && typeof right === 'number') return left.repeat(times(right));
   if (typeof right === 'string' && typeof left === 'number') return right.repeat(times(left));
@@ -307,7 +354,9 @@ export function pythonMultiply(left: unknown, right: unknown): unknown {
 
 /** Python's `%`: string formatting for a string on the left, else the modulo with the divisor's sign. */
 export function pythonModulo(left: unknown, right: unknown): unknown {
-  defined('%', left, right);
+  const later = pending('%', left, right);
+  if (later !== undefined) return later;
+  definedOperands('%', left, right);
   if (typeof left === 'string') {
     const args = Array.isArray(right)
       ? right

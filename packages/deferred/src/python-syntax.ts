@@ -12,7 +12,7 @@
  * - `{% for a, b %}` loop variables seen by an `{% include %}` (a nunjucks bug);
  * - `__proto__`, `constructor` and `prototype` cannot be reached from a template.
  */
-import { isPlaceholder } from './placeholder.js';
+import { isPlaceholder, placeholderMember } from './placeholder.js';
 import {
   pythonConcat,
   pythonModulo,
@@ -22,6 +22,7 @@ import {
   pythonTruth,
   stringMethod,
 } from './python-methods.js';
+import { pythonAdd, pythonArithmetic, pythonCompare, pythonUnary } from './python-operators.js';
 
 /** nunjucks' parts that are patched: public in the package, absent from its type definitions. */
 export interface NunjucksInternals {
@@ -72,6 +73,9 @@ export function takeLoopFailure(): LoopOverUndefined | undefined {
   lastLoopFailure = undefined;
   return failure;
 }
+
+/** nunjucks' comparison operators as Python's (`===` is nunjucks' own spelling of `==`). */
+const COMPARISONS: Record<string, string> = { '==': '==', '===': '==', '!=': '!=', '!==': '!=' };
 
 /** Names a template may not reach: they lead to Object's prototype and constructors. */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
@@ -133,12 +137,23 @@ export function patchNunjucks(nunjucks: NunjucksInternals): void {
   const member = runtime.memberLookup;
   runtime.memberLookup = function memberLookup(obj, name, ...rest) {
     if (typeof name === 'string' && FORBIDDEN.has(name)) return undefined;
+    // what every object inherits (`__defineGetter__`, `toString`) is no attribute of a value
+    if (
+      typeof name === 'string' &&
+      name in Object.prototype &&
+      obj !== null &&
+      obj !== undefined &&
+      !Object.hasOwn(Object(obj), name) &&
+      (obj as Record<string, unknown>)[name] ===
+        (Object.prototype as unknown as Record<string, unknown>)[name]
+    )
+      return undefined;
     // nothing to look into: undefined (nunjucks' compat would look into {} instead, and
     // `missing.items()` would be an empty list rather than an error)
     if (obj === undefined || obj === null) return undefined;
-    // a placeholder's attribute or method is a placeholder (nunjucks' compat would take it for a dict)
-    if (isPlaceholder(obj) && rest.length < 2)
-      return (obj as unknown as Record<string, unknown>)[String(name)];
+    // a placeholder's attribute, item, slice or method is a placeholder (nunjucks' compat would
+    // take it for a dict, and its slice loop never ended on a placeholder's length)
+    if (isPlaceholder(obj)) return placeholderMember(obj, name, rest);
     if (typeof obj === 'string' && rest.length < 2) {
       const method = stringMethod(obj, name);
       if (method !== undefined) return method;
@@ -161,7 +176,16 @@ export function patchNunjucks(nunjucks: NunjucksInternals): void {
     return member.call(this, obj, name, ...rest);
   };
 
-  Object.assign(runtime, { pythonModulo, pythonMultiply, pythonConcat, pythonTruth });
+  Object.assign(runtime, {
+    pythonModulo,
+    pythonMultiply,
+    pythonConcat,
+    pythonTruth,
+    pythonAdd,
+    pythonArithmetic,
+    pythonUnary,
+    pythonCompare,
+  });
   const asCall = (helper: string) =>
     function compileOperator(this: CompilerThis, node: { left: unknown; right: unknown }, frame: unknown) {
       this._emit(`runtime.${helper}(`);
@@ -173,6 +197,40 @@ export function patchNunjucks(nunjucks: NunjucksInternals): void {
   compiler.compileMod = asCall('pythonModulo');
   compiler.compileMul = asCall('pythonMultiply');
   compiler.compileConcat = asCall('pythonConcat');
+  compiler.compileAdd = asCall('pythonAdd');
+  const arithmetic = (operator: string) =>
+    function compileArithmetic(this: CompilerThis, node: { left: unknown; right: unknown }, frame: unknown) {
+      this._emit(`runtime.pythonArithmetic(${JSON.stringify(operator)},`);
+      this.compile(node.left, frame);
+      this._emit(',');
+      this.compile(node.right, frame);
+      this._emit(')');
+    };
+  compiler.compileSub = arithmetic('-');
+  compiler.compileDiv = arithmetic('/');
+  compiler.compileFloorDiv = arithmetic('//');
+  compiler.compilePow = arithmetic('**');
+  const unary = (operator: string) =>
+    function compileUnary(this: CompilerThis, node: { target: unknown }, frame: unknown) {
+      this._emit(`runtime.pythonUnary(${JSON.stringify(operator)},`);
+      this.compile(node.target, frame);
+      this._emit(')');
+    };
+  compiler.compileNeg = unary('-');
+  compiler.compilePos = unary('+');
+  compiler.compileCompare = function compileCompare(
+    this: CompilerThis,
+    node: { expr: unknown; ops: Array<{ type: string; expr: unknown }> },
+    frame: unknown,
+  ) {
+    this._emit('runtime.pythonCompare(');
+    this.compile(node.expr, frame);
+    for (const op of node.ops) {
+      this._emit(`,${JSON.stringify(COMPARISONS[op.type] ?? op.type)},`);
+      this.compile(op.expr, frame);
+    }
+    this._emit(')');
+  };
 
   // Python's truth: `or` gives its left operand when true, `and` when false; else the right one
   const shortCircuit = (keepLeftWhenTrue: boolean) =>

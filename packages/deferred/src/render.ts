@@ -9,10 +9,11 @@
  * - a `shquote` filter quotes a value for a POSIX shell;
  * - `{% include %}` reads files from the search path a caller gives (a scenario's directory).
  */
-import { environments, FOR_MISSING, noteLookups, parse } from './engine.js';
+import { environments, FOR_MISSING, type Lookups, noteLookups, parse } from './engine.js';
 import { DeferredError, DeferredErrorCode } from './errors.js';
 import { withInOperator } from './in-operator.js';
 import { isPlaceholder, placeholder } from './placeholder.js';
+import { lastUndecided, UndecidableCondition, withUndecidedConditions } from './python-methods.js';
 import { type LoopOverUndefined, takeLoopFailure, withMissingLoopList } from './python-syntax.js';
 import { explainTemplateError, includedTemplate, templateErrorPosition } from './template-errors.js';
 
@@ -70,6 +71,11 @@ function contextNames(template: string): string[] {
   return [...new Set(names)];
 }
 
+/** The names a template reads from its values (not its loop variables and `set` targets); none if it does not parse. */
+export function usedNames(template: string): string[] {
+  return contextNames(withInOperator(template));
+}
+
 function collectLocal(node: unknown, into: Set<string>): void {
   if (node === null || typeof node !== 'object') return;
   if (Array.isArray(node)) {
@@ -94,13 +100,14 @@ export function renderStrict(source: string, values: Record<string, unknown>, se
       environments(searchPath).strict.renderString(template, copyOf(values)),
     );
   } catch (error) {
-    throw strictError(template, seen.last, error);
+    throw strictError(template, culpritOf(template, seen), error);
   } finally {
     end();
   }
-  // Operators are plain JavaScript in nunjucks: `{{ missing + 1 }}` prints NaN, `missing ~ 'x'`
-  // prints undefinedx. A missing name used as an operand, with such output, is that mistake;
-  // a name that is only tested or given a default is not (whatever the values print).
+  // The operators fail on a missing operand (python-operators.ts), but a missing name can still
+  // reach the output through what computes on it inside (`[missing, 1] | sum` prints NaN): a
+  // missing name with such output is that mistake; one that is only tested (`if`, `==`, `is`)
+  // or given a default is not (whatever the values print).
   if (seen.missing.size > 0 && /NaN|undefined/.test(output) && !/NaN|undefined/.test(template)) {
     const { operands, guarded } = namesByUse(template);
     const missing = [...seen.missing];
@@ -165,6 +172,8 @@ function namesByUse(template: string): { operands: Set<string>; guarded: Set<str
       }
     }
     if (typed.typename === 'If' || typed.typename === 'InlineIf') tested(typed.cond);
+    // `zz == 1` of a missing zz is false, as Jinja's Undefined compares, wherever it is
+    if (typed.typename === 'Compare') tested(typed);
     if (typed.typename === 'Is') tested(typed.left);
     if (typed.typename === 'Filter' && FOR_MISSING.has(String(typed.name?.value))) {
       const name = root(typed.args?.children?.[0]);
@@ -178,6 +187,18 @@ function namesByUse(template: string): { operands: Set<string>; guarded: Set<str
     // a template that does not parse has already failed to render
   }
   return { operands, guarded };
+}
+
+/**
+ * The missing name to blame: the last one looked up in vain, unless that is a name the template
+ * set itself (`{% set q = zz %}{{ q }}`): then the missing one it was set from, as Jinja names it.
+ */
+function culpritOf(template: string, seen: Lookups): string | undefined {
+  const last = seen.last;
+  if (last === undefined) return undefined;
+  const fromValues = new Set(contextNames(template));
+  if (fromValues.has(last)) return last;
+  return [...seen.missing].find((name) => name !== last && fromValues.has(name)) ?? last;
 }
 
 function strictError(template: string, name: string | undefined, error: unknown): DeferredError {
@@ -244,16 +265,35 @@ export function renderLenient(
   const source = withInOperator(template);
   const context: Record<string, unknown> = {};
   for (const name of contextNames(source)) if (values[name] === undefined) context[name] = placeholder(name);
+  let undecided: UndecidableCondition | undefined;
   try {
-    return withMissingLoopList(missingLoops, () =>
-      environments(searchPath).lenient.renderString(source, { ...context, ...copyOf(values) }),
+    return withUndecidedConditions(missingLoops === 'error' ? 'error' : 'false', () =>
+      withMissingLoopList(missingLoops, () =>
+        environments(searchPath).lenient.renderString(source, { ...context, ...copyOf(values) }),
+      ),
     );
   } catch (error) {
     const loop = takeLoopFailure();
     // a loop cannot be shown as a placeholder: with 'error', the caller wants to know
     if (loop !== undefined) throw loopError(template, loop, error);
-    return template;
+    // nor a branch taken on a value not known yet (nunjucks wraps the error: found by its message)
+    if (missingLoops === 'error') undecided = undecidedIn(error);
+    if (undecided === undefined) return template;
   }
+  const missing = Object.keys(context);
+  const variable = missing.find((name) => new RegExp(`(^|[^\\w.])${name}\\b`).test(undecided.expression));
+  throw new DeferredError(
+    DeferredErrorCode.UNDEFINED_VARIABLE,
+    `Cannot decide the condition ${undecided.expression} of template ${oneLine(template)}: ${variable === undefined ? 'it uses a value' : `"${variable}" has`} no value yet (a value known only when the run gets there cannot choose what the scenario holds)`,
+    { cause: undecided, ...(variable === undefined ? {} : { variable }) },
+  );
+}
+
+/** The condition that could not be decided, if that is why the render failed. */
+function undecidedIn(error: unknown): UndecidableCondition | undefined {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause)
+    if (cause instanceof UndecidableCondition) return cause;
+  return lastUndecided();
 }
 
 /** The error of a `for` loop over an undefined value: the variable, and where the loop is. */
@@ -327,6 +367,21 @@ export function renderTemplate(
   mode: 'strict' | 'lenient' = 'strict',
   options: RenderOptions = {},
 ): string {
+  if (typeof template !== 'string')
+    throw new DeferredError(
+      DeferredErrorCode.INVALID_OPTION,
+      `Expected a template to be a string, got ${typeof template}`,
+    );
+  if (mode !== 'strict' && mode !== 'lenient')
+    throw new DeferredError(
+      DeferredErrorCode.INVALID_OPTION,
+      `Expected the mode of renderTemplate to be 'strict' or 'lenient', got ${JSON.stringify(mode)}`,
+    );
+  if (typeof values !== 'object' || values === null)
+    throw new DeferredError(
+      DeferredErrorCode.INVALID_OPTION,
+      `Expected the values of renderTemplate to be an object of names and values, got ${values === null ? 'null' : typeof values}`,
+    );
   const searchPath = options.searchPath ?? '';
   return mode === 'strict'
     ? renderStrict(template, values, searchPath)

@@ -2,7 +2,25 @@
  * Variables: the store of values computed during a run (apssh's `Variables`).
  */
 
+import { DeferredError, DeferredErrorCode } from './errors.js';
+
 const RESERVED = new Set(['get', 'set', 'has', 'delete', 'toObject', 'keys', 'constructor']);
+
+/** Throws unless `name` can name a variable: a non-empty string that is not a method's name. */
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '') {
+    throw new DeferredError(
+      DeferredErrorCode.INVALID_OPTION,
+      `Expected a variable name to be a non-empty string, got ${typeof name === 'string' ? 'an empty string' : String(name)}`,
+    );
+  }
+  if (RESERVED.has(name)) {
+    throw new DeferredError(
+      DeferredErrorCode.INVALID_OPTION,
+      `"${name}" cannot name a variable: it is a method of Variables (${[...RESERVED].join(', ')})`,
+    );
+  }
+}
 
 /**
  * A store of named values, readable and writable as properties too.
@@ -22,7 +40,16 @@ export class Variables {
   [name: string]: unknown;
 
   constructor(initial: Record<string, unknown> = {}) {
-    for (const [name, value] of Object.entries(initial)) this.#values.set(name, value);
+    if (typeof initial !== 'object' || initial === null || Array.isArray(initial)) {
+      throw new DeferredError(
+        DeferredErrorCode.INVALID_OPTION,
+        `Expected the initial values of Variables to be an object of names and values, got ${initial === null ? 'null' : Array.isArray(initial) ? 'an array' : typeof initial}`,
+      );
+    }
+    for (const [name, value] of Object.entries(initial)) {
+      checkName(name);
+      this.#values.set(name, value);
+    }
     // A Proxy so that `vars.name` reads and writes the store, as Python attributes do.
     const proxy = new Proxy(this, {
       get(target, property, receiver) {
@@ -34,7 +61,8 @@ export class Variables {
         return typeof value === 'function' ? value.bind(target) : value;
       },
       set(target, property, value) {
-        if (typeof property !== 'string' || RESERVED.has(property)) return false;
+        if (typeof property !== 'string') return false;
+        checkName(property);
         target.#values.set(property, value);
         return true;
       },
@@ -63,8 +91,9 @@ export class Variables {
   get(name: string): unknown {
     return this.#values.get(name);
   }
-  /** Sets `name` to `value`. @returns this store */
+  /** Sets `name` to `value`. @returns this store @throws DeferredError `ERR_INVALID_OPTION` for a name that is no string, or a method's */
   set(name: string, value: unknown): this {
+    checkName(name);
     this.#values.set(name, value);
     return this.#self as this;
   }

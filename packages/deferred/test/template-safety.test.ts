@@ -3,7 +3,7 @@
  * process, let a template reach JavaScript's prototypes, change the caller's values, or print a
  * missing value as "undefined" through the Python helpers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,30 @@ describe('the Jinja2 layer is contained', () => {
     expect(
       renderTemplate("{{ x.get('constructor', 'none') }}[{{ x.constructor }}]", { x: {} }, 'lenient'),
     ).toBe('none[]');
+  });
+
+  it("reaches no JavaScript through a bare name or an attribute filter (the template's context is an object: `constructor` was Object's, and led to Function)", () => {
+    const marker = join(tmpdir(), `jobgraph-template-escape-${process.pid}`);
+    const escape = [
+      "{% set F = constructor.getOwnPropertyDescriptor(constructor.getPrototypeOf(constructor), 'constructor').value %}",
+      `{% set _ = F("process.getBuiltinModule('node:fs').writeFileSync('${marker}', 'x')")() %}`,
+    ].join('');
+    for (const mode of ['strict', 'lenient'] as const) {
+      try {
+        renderTemplate(escape, {}, mode);
+      } catch {
+        // refused is fine: what matters is that nothing ran
+      }
+    }
+    expect(() => readFileSync(marker)).toThrow();
+    for (const name of ['constructor', 'toString', 'valueOf', '__proto__', 'hasOwnProperty'])
+      expect(() => renderTemplate(`{{ ${name} }}`, {})).toThrow(`Undefined variable "${name}"`);
+    // a value of that name is a value like any other
+    expect(renderTemplate('{{ toString }}', { toString: 'mine' })).toBe('mine');
+    expect(renderTemplate("{{ ['a'] | map(attribute='constructor') | select | list }}", {})).toBe('[]');
+    expect(() => renderTemplate('{% set x = {} %}{{ x.__defineGetter__ }}', {})).toThrow(
+      /undefined value is printed/,
+    );
   });
 
   it("changes neither the caller's values nor the next render's", () => {

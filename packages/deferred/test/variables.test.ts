@@ -21,8 +21,24 @@ describe('Variables', () => {
     const vars = new Variables();
     expect(() => {
       (vars as unknown as Record<string, unknown>).get = 1;
-    }).toThrow(TypeError);
+    }).toThrow('"get" cannot name a variable: it is a method of Variables');
     expect(typeof vars.get).toBe('function');
+    // the same through set() and the initial values, where it was accepted (and `{{ keys }}` rendered it)
+    expect(() => vars.set('keys', 'K')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    expect(() => new Variables({ set: 1 })).toThrow('"set" cannot name a variable');
+    expect(vars.keys()).toEqual([]);
+  });
+
+  it('refuses what is no store of names from plain JavaScript, in one line', () => {
+    const bad = (make: () => unknown, message: string) =>
+      expect(make).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining(message) }),
+      );
+    bad(() => new Variables(null as never), 'got null');
+    bad(() => new Variables('abc' as never), 'got string');
+    bad(() => new Variables(['a'] as never), 'got an array');
+    bad(() => new Variables().set(5 as never, 'x'), 'got 5');
+    bad(() => new Variables().set('', 'x'), 'got an empty string');
   });
 });
 
@@ -40,5 +56,14 @@ describe('Capture', () => {
 
   it('refuses an empty variable name', () => {
     expect(() => new Capture('', new Variables())).toThrow(/non-empty string/);
+    // found before the command runs, not after (its output lost)
+    expect(() => new Capture('x', {} as never)).toThrow(
+      'Expected the second argument of Capture("x") to be a Variables store, got object',
+    );
+    expect(() => new Capture('x', undefined as never)).toThrow('got undefined');
+    const vars = new Variables();
+    new Capture('bytes', vars).store(Buffer.from('fit01\n'));
+    expect(vars.bytes).toBe('fit01');
+    expect(() => new Capture('n', vars).store(5 as never)).toThrow('to be a string or bytes, got number');
   });
 });

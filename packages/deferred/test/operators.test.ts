@@ -1,0 +1,128 @@
+/**
+ * Jinja2's operators (python-operators.ts): strict renders fail on a missing operand wherever it
+ * is, lenient renders keep the whole expression for the run-time render, and the values are
+ * Python's. Each case here gave a wrong value, silently, before.
+ */
+import { describe, expect, it } from 'vitest';
+import { Deferred, renderTemplate, Variables } from '../src/index.js';
+
+describe('a missing operand in a strict render', () => {
+  it.each([
+    ['{{ (zz + 1) | int }}', {}],
+    ['{{ (a + zz) | length }}', { a: 'x' }],
+    ["{{ (zz + 'abc') | upper }}", {}],
+    ['{{ zz + 1 > 3 }}', {}],
+    ['{% if zz + 1 > 3 %}a{% else %}b{% endif %}', {}],
+    ['echo undefined {{ zz + 1 }}', {}],
+    ['{{ zz - 1 }}{{ zz / 2 }}', {}],
+    ['{{ -zz }}', {}],
+    ['{{ zz < 3 }}', {}],
+    ['{% set q = zz %}{{ q }}', {}],
+  ])('%s: ERR_UNDEFINED_VARIABLE naming zz (was 0, 10, UNDEFINEDABC, False, NaN…)', (template, values) => {
+    expect(() => renderTemplate(template, values)).toThrow(
+      expect.objectContaining({ code: 'ERR_UNDEFINED_VARIABLE', variable: 'zz' }),
+    );
+  });
+
+  it('a comparison for equality is a test, as with Jinja: no error, whatever another value prints', () => {
+    expect(renderTemplate('{{ a }} {{ zz == 1 }} {{ zz != 1 }}', { a: 'undefined' })).toBe(
+      'undefined False True',
+    );
+  });
+
+  it("a Deferred among the values renders strictly too: its missing name is an error, not a literal '{{ zz }}'", () => {
+    const vars = new Variables();
+    vars.set('m', new Deferred('{{ zz }}', vars));
+    expect(() => new Deferred('run {{ m }}', vars).render()).toThrow(
+      expect.objectContaining({ code: 'ERR_UNDEFINED_VARIABLE', variable: 'zz' }),
+    );
+    vars.set('zz', 'Z');
+    expect(new Deferred('run {{ m }}', vars).render()).toBe('run Z');
+    vars.set('loop', new Deferred('{{ loop }}', vars));
+    expect(() => new Deferred('{{ loop }}', vars).render()).toThrow('its value needs itself');
+  });
+});
+
+describe('values as Python computes them', () => {
+  it.each([
+    ['{{ [1] + [2] }}', '[1, 2]'],
+    ["{{ 1 == '1' }}", 'False'],
+    ['{{ [1, 2] == [1, 2] }}', 'True'],
+    ["{{ {'a': [1]} == {'a': [1]} }}", 'True'],
+    ['{{ 7 // 2 }} {{ -7 // 2 }}', '3 -4'],
+    ['{{ 2 ** 10 }}', '1024'],
+    ['{{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }}', 'True False'],
+    ["{{ 'a' + 'b' }}", 'ab'],
+  ])('%s is %s', (template, expected) => {
+    expect(renderTemplate(template, {})).toBe(expected);
+  });
+
+  it("text and a number do not add up (Jinja: TypeError), rather than gluing '22' and '1'", () => {
+    expect(() => renderTemplate("{{ '22' + 1 }}", {})).toThrow(
+      /cannot add '22' and 1 with \+: use ~ to join text/,
+    );
+  });
+});
+
+describe("a lenient render keeps an expression of a missing name whole (a scenario's pre-render leaves it to run time)", () => {
+  it.each([
+    '{{ count * 2 }}',
+    '{{ count | int + 1 }}',
+    '{{ (a + b) * 2 }}',
+    '{{ -count }}',
+    '{{ count > 3 }}',
+    '{{ hosts[0] }}',
+    '{{ hosts.split()[0] }}',
+    '{{ hosts[-1] }}',
+    '{{ host[1:] }}',
+    '{{ host[:2] }}',
+    '{{ host[::2] }}',
+    "{{ d['a-b'] }}",
+    '{{ xs | sort(reverse=true) }}',
+    '{{ n | int(base=16) }}',
+    "{{ xs | join(d='-') }}",
+    "{{ (x ~ 'a') | upper }}",
+    "{{ q | replace('f', 'a\\\\b') }}",
+  ])('%s', (template) => {
+    const kept = renderTemplate(template, {}, 'lenient');
+    expect(kept).toBe(template.replace(/"/g, "'"));
+    // and the kept text renders as the original would, once the values are known
+    const values = {
+      count: 5,
+      a: 1,
+      b: 2,
+      hosts: 'h1 h2',
+      host: 'fit01',
+      d: { 'a-b': 'ok' },
+      xs: ['b', 'a'],
+      n: 'ff',
+      x: 'y',
+      q: 'f',
+    };
+    expect(renderTemplate(kept, values)).toBe(renderTemplate(template, values));
+  });
+
+  it('the slice of a missing name is a placeholder (it looped until the heap ran out)', () => {
+    expect(String(new Deferred('echo {{ host[2:] }}', new Variables()))).toBe('echo {{ host[2:] }}');
+  });
+
+  it("a condition only the run can decide: false for a label, an error naming the variable for a scenario's pre-render", () => {
+    const template = '{% if count > 3 %}big{% else %}small{% endif %}';
+    expect(renderTemplate(template, {}, 'lenient')).toBe('small');
+    expect(() => renderTemplate(template, {}, 'lenient', { missingLoops: 'error' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_UNDEFINED_VARIABLE',
+        variable: 'count',
+        message: expect.stringContaining('Cannot decide the condition count > 3 of template'),
+      }),
+    );
+    // a bare name is Jinja's Undefined, false, in both
+    expect(renderTemplate('{% if lease %}L{% endif %}', {}, 'lenient', { missingLoops: 'error' })).toBe('');
+  });
+
+  it('a condition on a missing name is false, as Jinja counts its Undefined (`!=` of it: true)', () => {
+    expect(
+      renderTemplate('{% if x %}yes{% else %}no{% endif %} {% if x != 1 %}ne{% endif %}', {}, 'lenient'),
+    ).toBe('no ne');
+  });
+});
