@@ -371,6 +371,10 @@ const MALFORMED: Record<string, string[]> = {
     'jobs[1].node: unknown node "n9" (known: gw, n1)',
   ],
   'gateway-cycle.yaml': ['nodes[0].gateway: gateway cycle: n1 -> n2 -> n1'],
+  'go-template-in-command.yaml': [
+    `jobs[0].commands[0].command: is rendered as a Jinja2 template at run time, and "docker ps --format '{{.Names}}'" is not one (line 1, column 23: unexpected token: .); a literal {{ (a Go template) is written {% raw %}{{.Names}}{% endraw %}`,
+    'jobs[0].commands[1].argv[1]: is rendered as a Jinja2 template at run time, and "{{ pod }" is not one (line 1, column 8: expected variable end); a literal {{ (a Go template) is written {% raw %}{{.Names}}{% endraw %}',
+  ],
   'gateway-localnode.yaml': ['nodes[1].gateway: node "local" is a localnode: a gateway must be an SSH node'],
   'gateway-self.yaml': ['nodes[0].gateway: gateway cycle: n1 -> n1'],
   'job-missing-commands.yaml': ['jobs[0].commands: missing (expected a list)'],

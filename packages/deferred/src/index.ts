@@ -6,6 +6,6 @@
 export { Capture } from './capture.js';
 export { Deferred } from './deferred.js';
 export { DeferredError, DeferredErrorCode, type TemplatePosition } from './errors.js';
-export { type RenderOptions, renderTemplate, shquote } from './render.js';
+export { type RenderOptions, renderTemplate, shquote, templateSyntaxError } from './render.js';
 export { explainTemplateError, includedTemplate, templateErrorPosition } from './template-errors.js';
 export { Variables } from './variables.js';

@@ -235,6 +235,26 @@ function isOutputOfUndefined(error: unknown): boolean {
   return error instanceof Error && /attempted to output null or undefined value/.test(error.message);
 }
 
+/**
+ * Why `template` does not parse (one line, with its line and column), or undefined when it does:
+ * a check before run time of what will be rendered then (a scenario's commands).
+ * @example `templateSyntaxError("echo '{{.Names}}'")   // 'line 1, column 9: unexpected token: .'`
+ */
+export function templateSyntaxError(template: string): string | undefined {
+  const source = withInOperator(template);
+  try {
+    parse(source);
+    return undefined;
+  } catch (error) {
+    // the parser's own error holds its position (1-based), not in its message
+    const { lineno, colno } = error as { lineno?: unknown; colno?: unknown };
+    const reason = explainTemplateError(why(error), source);
+    return typeof lineno === 'number' && typeof colno === 'number'
+      ? `line ${lineno}, column ${colno}: ${reason}`
+      : reason;
+  }
+}
+
 /** Whether the template does not even parse. */
 function isMalformed(template: string): boolean {
   try {

@@ -2,6 +2,7 @@
  * Checks beyond the shape of a scenario: references between nodes and jobs, duplicates, cycles, and
  * the keys that go together. They run on the raw data, so they report even when the shape is wrong.
  */
+import { templateSyntaxError } from '@jobgraph/deferred';
 import { formatPath, type PathItem } from './issues.js';
 import { quoted } from './quoted.js';
 
@@ -287,6 +288,38 @@ export function checkRunTimeTemplates(data: unknown): Problem[] {
           path: formatPath([...at, 'command']),
           message: `starts with {{ ${start[1]} }}, but a RunScript's script path is not rendered (its arguments are): name the local script itself`,
         });
+      }
+    }
+  }
+  return problems;
+}
+
+/** The keys of a command whose text is rendered at run time when it holds `{{` or `{%`. */
+const TEMPLATED_KEYS = ['command', 'argv', 'args', 'script_body'] as const;
+
+/**
+ * Command templates that do not parse: found as the scenario loads, not when the job's turn
+ * comes (after earlier jobs ran). A literal `{{` (a docker or kubectl Go template) is written
+ * `{% raw %}…{% endraw %}`.
+ */
+export function checkCommandTemplates(data: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const check = (text: unknown, path: PathItem[]) => {
+    if (typeof text !== 'string' || !/\{\{|\{%/.test(text)) return;
+    const why = templateSyntaxError(text);
+    if (why === undefined) return;
+    problems.push({
+      path: formatPath(path),
+      message: `is rendered as a Jinja2 template at run time, and ${quoted(text)} is not one (${why}); a literal {{ (a Go template) is written {% raw %}{{.Names}}{% endraw %}`,
+    });
+  };
+  for (const { index, entry } of entries(data, 'jobs')) {
+    for (const { index: position, entry: command } of entries(entry, 'commands')) {
+      for (const key of TEMPLATED_KEYS) {
+        const value = command[key];
+        const at: PathItem[] = ['jobs', index, 'commands', position, key];
+        if (Array.isArray(value)) for (const [item, text] of value.entries()) check(text, [...at, item]);
+        else check(value, at);
       }
     }
   }

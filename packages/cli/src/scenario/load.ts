@@ -9,7 +9,7 @@ import { Variables } from '@jobgraph/deferred';
 import type { CommandNode, SshJob } from '@jobgraph/ssh';
 import { LineCounter, parseDocument } from 'yaml';
 import { buildJobs, buildNodes, localPath } from './build.js';
-import { checkReferences, checkRunTimeTemplates } from './checks.js';
+import { checkCommandTemplates, checkReferences, checkRunTimeTemplates } from './checks.js';
 import { ScenarioError, type ScenarioProblem } from './errors.js';
 import { comparePaths, describeIssue } from './issues.js';
 import { renderOrThrow, TEMPLATE_SYNTAX } from './pre-render.js';
@@ -127,6 +127,7 @@ export async function parseScenario(
   }
   for (const problem of checkReferences(data)) problems.push({ file, ...problem });
   for (const problem of checkRunTimeTemplates(data)) problems.push({ file, ...problem });
+  for (const problem of checkCommandTemplates(data)) problems.push({ file, ...problem });
   for (const problem of missingLocalFiles(data, file)) problems.push({ file, ...problem });
   problems.sort((a, b) => comparePaths(a.path, b.path));
   if (problems.length > 0 || !parsed.success) throw new ScenarioError(file, problems);
