@@ -37,6 +37,8 @@ export const SshErrorCode = {
   COMMAND_TIMEOUT: 'ERR_COMMAND_TIMEOUT',
   /** A Fleet command was stopped by `stop()` of its run: it was killed (its process group). */
   COMMAND_STOPPED: 'ERR_COMMAND_STOPPED',
+  /** A command's captured output (`capture`) grew past {@link MAX_CAPTURE_CHARS}: nothing was stored. */
+  CAPTURE_TOO_LARGE: 'ERR_CAPTURE_TOO_LARGE',
   /** The stream given as a command's `stdin` failed: the command got end-of-file there. */
   STDIN: 'ERR_STDIN',
   /** A command run with `sudo` could not start: no sudo on the host, a password needed or refused, not allowed. */

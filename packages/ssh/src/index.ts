@@ -8,6 +8,7 @@ export {
   type Arg,
   type CommandContext,
   type CommandOptions,
+  MAX_CAPTURE_CHARS,
   type Renderable,
 } from './commands/command.js';
 export { Pull } from './commands/pull.js';

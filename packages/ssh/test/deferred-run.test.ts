@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { Scheduler, Sequence } from '@jobgraph/core';
 import { Capture, Deferred, Variables } from '@jobgraph/deferred';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureFormatter, Run, RunScript, RunString, Service, SshJob, type SshNode } from '../src/index.js';
+import {
+  CaptureFormatter,
+  MAX_CAPTURE_CHARS,
+  Run,
+  RunScript,
+  RunString,
+  Service,
+  SshJob,
+  type SshNode,
+} from '../src/index.js';
 import { loopbackNode } from './bed.js';
 
 const nodes: SshNode[] = [];
@@ -152,4 +161,26 @@ describe('Deferred in commands (apssh test_deferred)', () => {
     expect(await scheduler.run()).toBe(false);
     expect(job.raisedException()).toMatchObject({ code: 'ERR_UNDEFINED_VARIABLE', variable: 'nowhere' });
   });
+
+  it('a capture past its bound fails its command, naming the variable, and stores nothing (it was a RangeError past ~512 MiB)', async () => {
+    const vars = new Variables({ big: 'before' });
+    const over = MAX_CAPTURE_CHARS + 1024;
+    const job = new SshJob({
+      node: node(),
+      commands: [
+        new Run(`head -c ${over} /dev/zero | tr '\\0' x; echo`, { capture: new Capture('big', vars) }),
+        new Run('echo never'),
+      ],
+    });
+    const scheduler = new Scheduler({ critical: false, jobs: [job] });
+    expect(await scheduler.run()).toBe(false);
+    expect(job.raisedException()).toMatchObject({
+      code: 'ERR_CAPTURE_TOO_LARGE',
+      message: expect.stringContaining(`captured into "big" on root@`),
+    });
+    expect(String((job.raisedException() as Error).message)).toContain(
+      `is ${over + 1} characters, over the ${MAX_CAPTURE_CHARS}`,
+    );
+    expect(vars.big).toBe('before');
+  }, 60_000);
 });

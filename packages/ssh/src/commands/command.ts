@@ -6,6 +6,12 @@ import { SshError, SshErrorCode } from '../errors.js';
 import type { OutputLine } from '../formatters/formatter.js';
 import type { CommandNode, CommandResult, RunRequest } from '../node.js';
 
+/**
+ * The most characters a `capture` holds (64 Mi): a capture is a value for later commands (a pod
+ * name, a JSON document), and a string past ~512 Mi characters cannot be made at all.
+ */
+export const MAX_CAPTURE_CHARS = 64 * 1024 * 1024;
+
 /** A template rendered right before the command runs (a `Deferred`): anything with `render()`. */
 export interface Renderable {
   /** The final text; throws if a value it needs is missing. */
@@ -117,6 +123,7 @@ export abstract class AbstractCommand {
   ): Promise<CommandResult> {
     const { quiet = false, ...rest } = request;
     const captured: string[] = [];
+    let capturedChars = 0;
     const capturing = this.capture !== undefined;
     const result = await ctx.node.run(line, {
       ...rest,
@@ -125,10 +132,21 @@ export abstract class AbstractCommand {
       printStdout: !capturing && !quiet,
       printStderr: !quiet,
       onLine: (output) => {
-        if (capturing && output.stream === 'stdout') captured.push(output.linenl);
+        if (capturing && output.stream === 'stdout') {
+          // past the bound, counted and dropped: the command ends as it would, then fails
+          capturedChars += output.linenl.length;
+          if (capturedChars <= MAX_CAPTURE_CHARS) captured.push(output.linenl);
+        }
         if (!quiet) ctx.onLine?.(output);
       },
     });
+    if (capturedChars > MAX_CAPTURE_CHARS) {
+      throw new SshError(
+        SshErrorCode.CAPTURE_TOO_LARGE,
+        `The output captured into "${this.capture?.varname}" on ${ctx.node.toString()} is ${capturedChars} characters, over the ${MAX_CAPTURE_CHARS} a capture holds: nothing was stored (a capture is for a value; write a large output to a file, and Pull it)`,
+        { node: ctx.node.toString() },
+      );
+    }
     this.capture?.store(captured.join(''));
     return result;
   }
