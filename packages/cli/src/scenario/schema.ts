@@ -176,7 +176,7 @@ export const nodeSchema = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('Login name, default: root, as apssh'"'"'s SshNode (an sshConfig node: its User, else root)'),
+    .describe("Login name, default: root, as apssh's SshNode (an sshConfig node: its User, else root)"),
   gateway: z.string().min(1).optional().describe('The id of the node to go through'),
   localnode: z.boolean().optional().describe('true: this node is the local machine'),
   formatter: z.enum(FORMATTER_NAMES).optional().describe('How the output is shown, default HostFormatter'),
