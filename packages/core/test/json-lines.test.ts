@@ -109,7 +109,16 @@ describe('jsonLinesSink', () => {
     ).toMatchObject({
       path: ['nested'],
       result: 'inner result',
+      // job 1 of the scheduler that is job 3: not "1", which is flaky's id
+      job: { id: '3.1', label: 'inside' },
     });
+    const ids = new Map<string, string>();
+    for (const line of log) {
+      const job = line.job as { id: string; label: string } | undefined;
+      if (job === undefined) continue;
+      expect(ids.get(job.id) ?? job.label, `${job.id} names two jobs`).toBe(job.label);
+      ids.set(job.id, job.label);
+    }
     for (const line of log) expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 

@@ -86,6 +86,22 @@ export function jsonLinesSink(out: LineWriter, options: JsonLinesOptions = {}): 
   return Object.assign(sink, { flush });
 }
 
+const NO_NESTING: readonly AbstractJob[] = [];
+
+/**
+ * The id of an event's job: `idOf`'s, else its id in its scheduler, prefixed inside nested
+ * schedulers by theirs (`2.1`: job 1 of the scheduler that is job 2), so that no two jobs of a
+ * log share one (each scheduler numbers its own jobs from 1).
+ */
+function eventJobId(job: AbstractJob, path: readonly AbstractJob[], options: JsonLinesOptions): string {
+  const own = options.idOf?.(job);
+  if (own !== undefined) return own;
+  if (path.length === 0) return job.displayId;
+  return [...path.map((scheduler) => options.idOf?.(scheduler) ?? scheduler.displayId), job.displayId].join(
+    '.',
+  );
+}
+
 /** An event as the plain object of its JSON line (see the module's comment). */
 export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {}): Record<string, unknown> {
   const { type, time, path, ...payload } = event;
@@ -97,13 +113,13 @@ export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {
   // The job and its node first, for a reader's eye: the event's own fields come after them.
   // (the event's own node when it has one, as a command's events do; else its job's)
   if ('job' in payload) {
-    record.job = plain(payload.job, idOf);
+    record.job = { id: eventJobId(payload.job, path, options), label: labelOf(payload.job) };
     const own = (payload as { node?: unknown }).node;
     const node = own === undefined ? nodeOf(payload.job) : plain(own, idOf);
     if (node !== undefined) record.node = node;
   }
   for (const [key, value] of Object.entries(payload)) {
-    if (key === 'scheduler' || (key === 'node' && 'job' in payload)) continue;
+    if (key === 'scheduler' || key === 'job' || (key === 'node' && 'job' in payload)) continue;
     const copy = plain(value, idOf);
     if (copy !== undefined) record[key] = copy;
     if (key === 'error' || key === 'reason') {
@@ -128,7 +144,10 @@ class LineFormatter {
   readonly #types = new Map<string, string>();
   readonly #keys = new Map<string, string>();
 
+  readonly #options: JsonLinesOptions;
+
   constructor(options: JsonLinesOptions) {
+    this.#options = options;
     this.#idOf = (job) => options.idOf?.(job) ?? job.displayId;
   }
 
@@ -147,7 +166,7 @@ class LineFormatter {
     // its place and given the event's value), else the job's
     let nodeWritten = false;
     if ('job' in event) {
-      line += this.#job(event.job);
+      line += this.#job(event.job, event.path);
       const own = fields.node;
       const node = own === undefined ? nodeOf(event.job) : own;
       const text = typeof node === 'string' ? JSON.stringify(node) : jsonOf(plain(node, this.#idOf));
@@ -214,8 +233,9 @@ class LineFormatter {
    * `,"job":{"id":…,"label":…}`, made anew for each line: a cache by job (a WeakMap) cost more
    * than it saved, its entries kept alive for the run and walked by every garbage collection.
    */
-  #job(job: AbstractJob): string {
-    return `,"job":{"id":${JSON.stringify(this.#idOf(job))},"label":${JSON.stringify(labelOf(job))}}`;
+  #job(job: AbstractJob, path: readonly AbstractJob[] = NO_NESTING): string {
+    const id = path.length === 0 ? this.#idOf(job) : eventJobId(job, path, this.#options);
+    return `,"job":{"id":${JSON.stringify(id)},"label":${JSON.stringify(labelOf(job))}}`;
   }
 }
 
