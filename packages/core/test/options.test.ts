@@ -264,11 +264,12 @@ describe('run({ signal })', () => {
       ran = true;
     });
     const reason = new Error('not today');
-    await expect(new PureScheduler({ jobs: [job] }).run({ signal: AbortSignal.abort(reason) })).rejects.toBe(
-      reason,
-    );
+    const scheduler = new PureScheduler({ jobs: [job] });
+    await expect(scheduler.run({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
     expect(ran).toBe(false);
     expect(job.isIdle()).toBe(true);
+    // why() says so (it said FINE)
+    expect(scheduler.why()).toBe('ABORTED: not today');
   });
 
   it('rejects mid-run with the reason, aborts the running jobs and still shuts down', async () => {

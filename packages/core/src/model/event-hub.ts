@@ -49,6 +49,25 @@ export class EventHub {
   }
 
   dispatch(event: SchedulerEvent): void {
+    this.#depth++;
+    try {
+      this.#deliver(event);
+    } finally {
+      this.#depth--;
+    }
+    // A listener's failure is told once every listener has had the event that caused it: told at
+    // once, a log listening after the one that failed wrote the error before its cause.
+    if (this.#depth === 0 && this.#failures.length > 0) {
+      const failures = this.#failures.splice(0);
+      for (const failure of failures) this.dispatch(failure);
+    }
+  }
+
+  /** How deep in dispatches the hub is (a listener may cause events); failures wait for 0. */
+  #depth = 0;
+  readonly #failures: SchedulerEvent[] = [];
+
+  #deliver(event: SchedulerEvent): void {
     if (this.#byType.size > 0) {
       const typed = this.#byType.get(event.type);
       if (typed !== undefined)
@@ -73,7 +92,7 @@ export class EventHub {
     } catch (error) {
       // A failure while reporting a failure is dropped: no loop, no crash.
       if (event.type === 'listener:error') return;
-      this.dispatch({
+      this.#failures.push({
         type: 'listener:error',
         error,
         failedType: event.type,

@@ -249,7 +249,11 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new InvalidOptionError(`Expected signal to be an AbortSignal, got ${describeValue(signal)}`);
     }
-    signal?.throwIfAborted();
+    if (signal?.aborted) {
+      // why() says so, not the last run's outcome (or FINE)
+      this.#outcome = { kind: 'aborted', reason: signal.reason };
+      throw signal.reason;
+    }
     const jobs = [...this.#jobs];
     checkWritableOptions(this, jobs);
     const { index, order } = orderedGraph(this, jobs);
