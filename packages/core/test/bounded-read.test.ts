@@ -19,6 +19,11 @@ describe('readBounded', () => {
     expect((await readBounded(path, bytes.length)).equals(bytes)).toBe(true);
     expect(readBoundedSync(path, bytes.length).equals(bytes)).toBe(true);
     await expect(readBounded(path, bytes.length - 1)).rejects.toBeInstanceOf(FileTooLargeError);
+    // a JobGraphError with its code, as every error of the library
+    await expect(readBounded(path, bytes.length - 1)).rejects.toMatchObject({
+      code: 'ERR_FILE_TOO_LARGE',
+      name: 'FileTooLargeError',
+    });
     expect(() => readBoundedSync(path, bytes.length - 1)).toThrow(FileTooLargeError);
   });
 

@@ -5,15 +5,20 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { CoreErrorCode, JobGraphError } from './errors.js';
 
 /** How much is read at a time. */
 const CHUNK = 64 * 1024;
 
-/** The file holds more than the bound: `larger than 1 MiB (a device or a pipe?)`. */
-export class FileTooLargeError extends Error {
+/**
+ * The file holds more than the bound: `larger than 1 MiB (a device or a pipe?)` (a part of a
+ * message: callers say which file). Code `ERR_FILE_TOO_LARGE`.
+ */
+export class FileTooLargeError extends JobGraphError {
+  override name = 'FileTooLargeError';
   readonly maxBytes: number;
   constructor(maxBytes: number) {
-    super(`larger than ${mebibytes(maxBytes)} (a device or a pipe?)`);
+    super(CoreErrorCode.FILE_TOO_LARGE, `larger than ${mebibytes(maxBytes)} (a device or a pipe?)`);
     this.maxBytes = maxBytes;
   }
 }

@@ -28,6 +28,8 @@ export const CoreErrorCode = {
   INVALID_STATE: 'ERR_INVALID_STATE',
   /** A graph picture could not be rendered or written. */
   GRAPH_RENDER: 'ERR_GRAPH_RENDER',
+  /** A small input file (`readBounded`) holds more than its bound: a device or a pipe? */
+  FILE_TOO_LARGE: 'ERR_FILE_TOO_LARGE',
 } as const;
 
 /** The union of the core error codes; other packages add their own `ERR_*` strings. */
