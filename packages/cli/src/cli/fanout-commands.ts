@@ -165,7 +165,7 @@ Examples:
         'after',
         `
 Remote paths start with @: (@: alone is the remote home). In every path, {host} is the short host
-name, {fqdn} the full one, {user} the login of each target.
+name, {fqdn} the full one, {user} the login, {port} the port of each target.
 ${TARGET_HELP}${EXIT_HELP}
 
 Examples:
