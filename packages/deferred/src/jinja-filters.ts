@@ -45,6 +45,9 @@ function comparer(caseSensitive: boolean): (a: unknown, b: unknown) => number {
 }
 
 /** Python's `json.dumps(sort_keys=True)` (Jinja's `tojson`): `", "` and `": "`, ASCII only, then made safe for HTML. */
+/** How deep `tojson` goes: deeper is a value inside itself (Python: "Circular reference detected"). */
+const MAX_JSON_DEPTH = 1000;
+
 function pythonJson(value: unknown, indent: number | undefined, depth = 0): string {
   if (value === undefined) throw new Error('tojson: an undefined value');
   if (value === null || typeof value === 'boolean' || typeof value === 'number') return JSON.stringify(value);
@@ -53,6 +56,9 @@ function pythonJson(value: unknown, indent: number | undefined, depth = 0): stri
       /[\u007f-\uffff]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
     );
+  // as Python's json: a list or dict inside itself has no JSON (it overflowed the stack)
+  if (depth > MAX_JSON_DEPTH)
+    throw new Error('tojson: a value nested too deep, or inside itself (circular reference)');
   const inner = indent === undefined ? '' : `\n${' '.repeat(indent * (depth + 1))}`;
   const outer = indent === undefined ? '' : `\n${' '.repeat(indent * depth)}`;
   const comma = indent === undefined ? ', ' : ',';

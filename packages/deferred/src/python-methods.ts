@@ -270,20 +270,28 @@ export function pythonConcat(left: unknown, right: unknown): unknown {
   return pythonStr(left) + pythonStr(right);
 }
 
-/** How Python's `repr()` shows a value inside a list or dict. */
-function innerRepr(value: unknown): string {
+/** How Python's `repr()` shows a value inside a list or dict (`inside`: the lists and dicts around it). */
+function innerRepr(value: unknown, inside: Set<unknown>): string {
   if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  return pythonRepr(value);
+  return pythonRepr(value, inside);
 }
 
-/** How Python prints a value: lists `[1, 'a']`, dicts `{'k': 1}`, True, None. */
-export function pythonRepr(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(innerRepr).join(', ')}]`;
-  if (isDict(value))
+/**
+ * How Python prints a value: lists `[1, 'a']`, dicts `{'k': 1}`, True, None; a list or dict
+ * inside itself as `[...]` or `{...}`, as Python does (it overflowed the stack).
+ */
+export function pythonRepr(value: unknown, inside = new Set<unknown>()): string {
+  if (!Array.isArray(value) && !isDict(value)) return pythonStr(value);
+  if (inside.has(value)) return Array.isArray(value) ? '[...]' : '{...}';
+  inside.add(value);
+  try {
+    if (Array.isArray(value)) return `[${value.map((item) => innerRepr(item, inside)).join(', ')}]`;
     return `{${Object.entries(value)
-      .map(([key, item]) => `${innerRepr(key)}: ${innerRepr(item)}`)
+      .map(([key, item]) => `${innerRepr(key, inside)}: ${innerRepr(item, inside)}`)
       .join(', ')}}`;
-  return pythonStr(value);
+  } finally {
+    inside.delete(value);
+  }
 }
 
 /**

@@ -335,8 +335,16 @@ function loopError(template: string, loop: LoopOverUndefined, cause: unknown): D
  * The values a render is given: lists and plain objects copied (as deep as they go), so that a
  * template calling `hosts.append(…)` changes neither the caller's values nor the next render's.
  */
-function copyOf<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(copyOf) as T;
+function copyOf<T>(value: T, copies = new Map<unknown, unknown>()): T {
+  // a list or dict inside itself is copied as one inside itself (it overflowed the stack)
+  const made = copies.get(value);
+  if (made !== undefined) return made as T;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    copies.set(value, copy);
+    for (const item of value) copy.push(copyOf(item, copies));
+    return copy as T;
+  }
   if (
     value !== null &&
     typeof value === 'object' &&
@@ -344,7 +352,8 @@ function copyOf<T>(value: T): T {
     Object.getPrototypeOf(value) === Object.prototype
   ) {
     const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = copyOf(item);
+    copies.set(value, copy);
+    for (const [key, item] of Object.entries(value)) copy[key] = copyOf(item, copies);
     return copy as T;
   }
   return value;

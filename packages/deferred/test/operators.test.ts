@@ -126,3 +126,25 @@ describe("a lenient render keeps an expression of a missing name whole (a scenar
     ).toBe('no ne');
   });
 });
+
+describe("Jinja2's `is in` test", () => {
+  it('is read as `in` in tags, and left as written inside {% raw %} (it was rewritten there too)', () => {
+    expect(renderTemplate('{{ 1 is in [1, 2] }}', {})).toBe('True');
+    expect(renderTemplate('{% raw %}{{ a is in b }}{% endraw %} {{ 3 is not in [1] }}', {})).toBe(
+      '{{ a is in b }} True',
+    );
+  });
+});
+
+describe('a list or dict inside itself', () => {
+  it('prints as Python prints it, [1, [...]], where every render overflowed the stack ("a macro that calls itself")', () => {
+    const list: unknown[] = [1];
+    list.push(list);
+    const dict: Record<string, unknown> = { a: 1 };
+    dict.self = dict;
+    expect(renderTemplate('{{ l }} {{ d }} {{ l | length }}', { l: list, d: dict })).toBe(
+      "[1, [...]] {'a': 1, 'self': {...}} 2",
+    );
+    expect(() => renderTemplate('{{ l | tojson }}', { l: list })).toThrow('circular reference');
+  });
+});
