@@ -270,7 +270,11 @@ describe('transfers cut by a dying sshd', () => {
     expect(await new Scheduler({ jobs: [again] }).run()).toBe(true);
     expect(await sha256(target)).toBe(sourceSha);
     expect(await temporaries(target)).toEqual([]);
-    expect(await bytesRead(source)).toEqual([SIZE - kept]);
+    // the server read only the rest (the killed server's sftp-server may log its own partial read
+    // late, once it notices its end: that entry is the first Pull's, never the whole file)
+    const reads = await bytesRead(source);
+    expect(reads).toContain(SIZE - kept);
+    expect(reads).not.toContain(SIZE);
     expect(formatter.events.map((event) => ('detail' in event ? event.detail : ''))).toContain(
       `Pull: resuming ${source} at byte ${kept} of ${SIZE}`,
     );
