@@ -635,4 +635,26 @@ describe('against the test bed', () => {
     expect(out.stderr).toContain('2 cancelled (interrupted)');
     expect(await pgrep(remote)).toEqual([]);
   });
+
+  it('the reader of the output goes away (| head -2): the run stops as ssh does, exit 141, the remote processes killed', async () => {
+    const marker = `yes jgpipe-${process.pid}`;
+    const remote = `^${marker}`;
+    // the shell's pipeline: head leaves after two lines, and jobgraph's next writes get EPIPE
+    const script = `"$0" "$@" | head -2 >/dev/null; echo "status=\${PIPESTATUS[0]}" >&2`;
+    const args = ['ssh', ...auth, '-t', lo, '-t', `${gw}->${t1.hostname}`, marker];
+    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        'bash',
+        ['-c', script, process.execPath, bin, ...args],
+        { timeout: 60_000 },
+        (error, _stdout, stderr) =>
+          resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? null), stderr }),
+      );
+    });
+    // it went on reading and dropping the output, at full CPU, until the timeout
+    expect(out.stderr).toContain('status=141');
+    expect(out.stderr).toContain('the output was closed');
+    expect(out.stderr).toContain('2 cancelled (interrupted)');
+    expect(await eventually(async () => (await pgrep(remote)).length === 0, 10_000)).toBe(true);
+  }, 90_000);
 });

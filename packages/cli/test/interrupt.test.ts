@@ -3,7 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { onInterrupt } from '../src/cli/interrupt.js';
+import { OUTPUT_CLOSED, onInterrupt } from '../src/cli/interrupt.js';
 
 describe('onInterrupt', () => {
   beforeEach(() => {
@@ -41,6 +41,20 @@ describe('onInterrupt', () => {
     process.emit('SIGINT');
     expect(left).toEqual([130]);
     expect(written[1]).toContain('leaving now');
+  });
+
+  it('the output closed by its reader stops the run once, with 141; its repeats never leave at once', () => {
+    const { process, written, left, controller, interrupt } = setup();
+    process.emit(OUTPUT_CLOSED);
+    expect(controller.signal.aborted).toBe(true);
+    expect(interrupt).toMatchObject({ interrupted: true, signal: 'SIGPIPE', exitCode: 141 });
+    expect(written).toEqual(['jobgraph: the output was closed (its reader went away), stopping the jobs…\n']);
+    vi.advanceTimersByTime(2_000);
+    process.emit(OUTPUT_CLOSED);
+    expect(left).toEqual([]);
+    // a Ctrl-C after it is a second stop: leave at once
+    process.emit('SIGINT');
+    expect(left).toEqual([141]);
   });
 
   it('SIGTERM and SIGHUP stop the run as Ctrl-C does, with 143 and 129', () => {

@@ -22,7 +22,18 @@ export const CLI_SHUTDOWN_TIMEOUT_MS = 15_000;
 
 /** The signals that stop a run cleanly. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-export type StopSignal = (typeof STOP_SIGNALS)[number];
+/**
+ * What stops a run: one of {@link STOP_SIGNALS}, or `SIGPIPE` when the reader of standard output
+ * went away (`jobgraph ssh -t … 'yes' | head -2`), as `ssh … | head` stops.
+ */
+export type StopSignal = (typeof STOP_SIGNALS)[number] | 'SIGPIPE';
+
+/**
+ * The event `io.process` emits (once) when standard output is closed by its reader (EPIPE):
+ * not Node's SIGPIPE itself, which comes once per write, and whose repeats would read as a
+ * second Ctrl-C (leave at once, remote processes left running).
+ */
+export const OUTPUT_CLOSED = 'jobgraph:output-closed';
 
 /** What an interrupt handler needs of the process. */
 export interface InterruptIo {
@@ -45,6 +56,7 @@ export interface Interrupt {
 
 /** How a run stopped by `signal` is told: in messages, and as the reason jobs were cancelled. */
 export function interruptedBy(signal: StopSignal): string {
+  if (signal === 'SIGPIPE') return 'interrupted (SIGPIPE: the reader of the output went away)';
   return signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `interrupted (${signal})`;
 }
 
@@ -79,6 +91,15 @@ export function onInterrupt(
     io.process.on(signal, handler);
     return { signal, handler };
   });
+  // the output closed: a first stop, never a second one (the process may still print meanwhile)
+  const onOutputClosed = () => {
+    if (first !== undefined) return;
+    first = { signal: 'SIGPIPE', at: Date.now(), late: done };
+    if (done) return;
+    io.stderr.write('jobgraph: the output was closed (its reader went away), stopping the jobs…\n');
+    controller.abort(new Error(interruptedBy('SIGPIPE')));
+  };
+  io.process.on(OUTPUT_CLOSED, onOutputClosed);
   const duringJobs = () => (first === undefined || first.late ? undefined : first.signal);
   return {
     get interrupted() {
@@ -96,6 +117,7 @@ export function onInterrupt(
     },
     dispose: () => {
       for (const { signal, handler } of handlers) io.process.off(signal, handler);
+      io.process.off(OUTPUT_CLOSED, onOutputClosed);
     },
   };
 }

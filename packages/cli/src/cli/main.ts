@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { rewriteApsshOptions } from './apssh-aliases.js';
 import { EXIT } from './exit-codes.js';
 import { addFanoutCommands } from './fanout-commands.js';
+import { OUTPUT_CLOSED } from './interrupt.js';
 import type { Io } from './run.js';
 
 /** The version of @jobgraph/cli (the same path from src/cli and dist/cli). */
@@ -196,9 +197,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
 const LEFTOVER_GRACE_MS = 1_000;
 
 function defaultIo(): Io {
-  // `jobgraph ssh -L … | head -1`: a reader that goes away must not crash the command with an
-  // unhandled EPIPE; what is left to print is dropped, the run goes on and ends as usual.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  // `jobgraph ssh -t … 'yes' | head -2`: a reader that goes away must not crash the command with
+  // an unhandled EPIPE; what is left to print is dropped, and the run stops as `ssh … | head`
+  // does (jobs cancelled, remote processes killed, exit 141): it went on at full CPU, for good.
+  let closed = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' || closed) return;
+    closed = true;
+    process.emit(OUTPUT_CLOSED as 'SIGPIPE');
+  });
+  process.stderr.on('error', () => {});
   return { stdout: process.stdout, stderr: process.stderr, process };
 }
 
