@@ -4,6 +4,7 @@
  * loopback, a gateway and two hosts reachable only through it).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -465,6 +466,28 @@ describe('against the test bed', () => {
       'jobgraph: -o taken: cannot make the output directory: a file of that name exists\n',
     );
     expect(await readFile(join(dir, 'taken'), 'utf8')).toBe('keep me\n');
+  });
+
+  it("-o into an earlier run's directory: an unreachable target's old files go; a mark that cannot be written costs no summary", async () => {
+    const dir = await tempDir();
+    const out = join(dir, 'out');
+    const down = '127.0.0.1:1';
+    await mkdir(join(out, '0ok', lo), { recursive: true });
+    await writeFile(join(out, down), 'pass 1 output\n');
+    await writeFile(join(out, `${down}.err`), 'pass 1 errors\n');
+    const run = await jobgraph(['ssh', ...auth, '-o', out, '--mark', '-t', `${lo},${down}`, 'echo now']);
+    // the old files read as this run's (an unreachable target prints nothing to replace them)
+    expect(existsSync(join(out, down))).toBe(false);
+    expect(existsSync(join(out, `${down}.err`))).toBe(false);
+    expect(await readFile(join(out, lo), 'utf8')).toBe('now\n');
+    // the mark of ${lo} cannot be written (a directory holds its place): the others are, and the
+    // summary and the errors are printed before it is said
+    expect(await readFile(join(out, '1failed', down), 'utf8')).toMatch(/^unreachable: /);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('jobgraph ssh: 2 target(s): 1 succeeded, 0 failed, 1 unreachable');
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^jobgraph: cannot write every --mark in .*: EISDIR/,
+    );
   });
 
   it('-d writes into a directory named after the minute it started; -v shows the connections', async () => {

@@ -72,3 +72,15 @@ describe('writeMarks', () => {
     expect(await marks(out)).toEqual({ ok: ['root@fit01'], failed: ['root@gw->root@fit01'] });
   });
 });
+
+describe('the file names of targets', () => {
+  it("keep clear of the other targets' stderr files and of the mark directories", async () => {
+    const { selected } = await resolveTargets(parseTargets('a,a.err,0ok,1failed,b'), [], { login: 'root' });
+    const byTarget = targetNames(selected);
+    const names = selected.map((target) => byTarget.get(target));
+    // `a.err` was a's stderr file (the two streams mixed, or lost), `0ok` a mark directory (EEXIST)
+    expect(names).toEqual(['a', 'root@a.err', 'root@0ok', 'root@1failed', 'b']);
+    const files = names.flatMap((name) => [name, `${name}.err`]);
+    expect(new Set(files).size).toBe(files.length);
+  });
+});

@@ -7,6 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { targetNameForms } from '../targets/names.js';
 import type { Target } from '../targets/resolve.js';
+import { messageOf } from './errors.js';
 import { NO_EXIT_CODE, type Outcome } from './fanout.js';
 
 /** What a mark file holds: the exit code, or why there is none. */
@@ -36,7 +37,20 @@ export async function writeMarks(
   const ok = join(directory, '0ok');
   const failed = join(directory, '1failed');
   const current = new Set([...names.values()].map(asFileName));
+  // every target is marked that can be: one mark that cannot be written stops none of the others
+  let first: unknown;
   for (const outcome of outcomes) {
+    try {
+      await markOne(outcome);
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  if (first !== undefined) {
+    throw new Error(`cannot write every --mark in ${directory}: ${messageOf(first)}`, { cause: first });
+  }
+
+  async function markOne(outcome: Outcome): Promise<void> {
     const name = asFileName(names.get(outcome.target) ?? outcome.target.host.alias);
     const succeeded = outcome.status === 'succeeded';
     const [into, other] = succeeded ? [ok, failed] : [failed, ok];

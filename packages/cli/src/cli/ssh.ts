@@ -5,7 +5,7 @@
  * of one Fleet, which runs the command on all of them (ssh-fleet.ts).
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import {
   type Formatter,
   type HostArg,
@@ -20,7 +20,7 @@ import {
 import { targetNames } from '../targets/names.js';
 import { type Target, targetText } from '../targets/resolve.js';
 import { DecodedOutput } from './decoded-output.js';
-import { UsageError } from './errors.js';
+import { messageOf, UsageError } from './errors.js';
 import {
   chooseKeys,
   dryRunText,
@@ -256,7 +256,12 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
   const command = await commandSettings(parsed, password, io);
   const chosen = formatterOf(parsed, options.verbose, started);
   const subdir = chosen instanceof SubdirFormatter ? chosen : undefined;
-  if (subdir !== undefined) await makeOutputDirectory(subdir.runName, parsed.dateTime ? '-d' : '-o');
+  if (subdir !== undefined) {
+    await makeOutputDirectory(subdir.runName, parsed.dateTime ? '-d' : '-o');
+    // an earlier run's files of these targets go: one that this run does not reach would keep
+    // them, and they would read as this run's
+    await clearEarlierOutput(subdir, names.values());
+  }
   const named = subdir === undefined ? chosen : new NamedOutput(subdir, byNodeText(names));
   const formatter = parsed.encoding === undefined ? named : new DecodedOutput(named);
   if (options.verbose) io.stderr.write(`jobgraph ssh: working on ${selection.selected.length} target(s)\n`);
@@ -269,13 +274,30 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
     io,
   );
   let code = exitCodeOfFanout(result);
+  let marksFailed: unknown;
   if (subdir !== undefined) {
     io.stdout.write(`${subdir.runName}\n`);
-    if (parsed.mark) await writeMarks(subdir.runName, result.outcomes, names);
+    // a mark that cannot be written (a full disk) must not cost the summary
+    if (parsed.mark)
+      marksFailed = await writeMarks(subdir.runName, result.outcomes, names).catch((error) => error);
     // the formatter has said why on stderr; output that did not reach its files is not a success
     if (subdir.error !== undefined && code === 0) code = 1;
   }
   io.stderr.write(errorLines('ssh', result));
   io.stderr.write(summaryLine('ssh', result));
+  if (marksFailed !== undefined) {
+    io.stderr.write(`jobgraph: ${messageOf(marksFailed)}\n`);
+    if (code === 0) code = 1;
+  }
   return code;
+}
+
+/** Removes the output files an earlier run into the same directory left for these targets. */
+async function clearEarlierOutput(subdir: SubdirFormatter, names: Iterable<string>): Promise<void> {
+  await Promise.all(
+    [...names].flatMap((name) => [
+      rm(subdir.outFile(name), { force: true }),
+      rm(subdir.errFile(name), { force: true }),
+    ]),
+  );
 }

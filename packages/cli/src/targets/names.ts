@@ -30,8 +30,13 @@ export function targetNameForms(target: Target): string[] {
   return [...new Set(levels.map((level) => level(target)))];
 }
 
+/** The directories `--mark` makes beside the output files: no target's file may take their name. */
+const MARK_DIRECTORIES = new Set(['0ok', '1failed']);
+
 /**
- * The file name of each target, unique among `targets`.
+ * The file name of each target, unique among `targets`, and apart from the other targets' files:
+ * a target named `a.err` beside one named `a` would write `a`'s stderr file (the two streams were
+ * mixed, or lost), one named `0ok` a mark directory: those take a longer form.
  * @example
  * targetNames([fit01, bobOnFit01, fit02])   // fit01 → "root@fit01", bob's → "bob@fit01", fit02 → "fit02"
  */
@@ -41,10 +46,14 @@ export function targetNames(targets: readonly Target[]): Map<Target, string> {
   for (const level of levels) {
     const counts = new Map<string, number>();
     for (const target of pending) counts.set(level(target), (counts.get(level(target)) ?? 0) + 1);
+    const others = new Set([...names.values(), ...counts.keys()]);
+    const stderrOfAnother = (name: string) =>
+      name.endsWith('.err') && others.has(name.slice(0, -'.err'.length));
     const clashing: Target[] = [];
     for (const target of pending) {
       const name = level(target);
-      if (counts.get(name) === 1) names.set(target, name);
+      if (counts.get(name) === 1 && !MARK_DIRECTORIES.has(name) && !stderrOfAnother(name))
+        names.set(target, name);
       else clashing.push(target);
     }
     pending = clashing;

@@ -8,6 +8,7 @@ import {
   checkKnownKeys,
   checkNonNegativeInteger,
   checkOptionsObject,
+  describeValue,
 } from '../base/validate.js';
 import { type AbstractJob, jobOptionKeys, labelOf } from '../model/abstract-job.js';
 import type { SequenceItem } from '../model/sequence.js';
@@ -90,4 +91,12 @@ export function checkWritableOptions(
       throw new InvalidOptionError(`${(error as Error).message} (job ${JSON.stringify(labelOf(job))})`);
     }
   }
+}
+
+/** The `signal` of `run()`'s options. @throws InvalidOptionError when it is no AbortSignal */
+export function checkRunSignal(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidOptionError(`Expected signal to be an AbortSignal, got ${describeValue(signal)}`);
+  }
+  return signal;
 }

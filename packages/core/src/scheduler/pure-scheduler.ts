@@ -37,6 +37,7 @@ import { type DotOptions, toDot } from '../views/dot.js';
 import { exportGraph } from '../views/export.js';
 import { type DebriefOptions, debrief, type ListOptions, list, listSafe } from '../views/listing.js';
 import {
+  checkRunSignal,
   checkSchedulerOptionKeys,
   checkWritableOptions,
   RUN_KEYS,
@@ -245,13 +246,9 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
       }
       await this.#inFlight.done;
     }
-    const signal = options.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidOptionError(`Expected signal to be an AbortSignal, got ${describeValue(signal)}`);
-    }
+    const signal = checkRunSignal(options.signal);
     if (signal?.aborted) {
-      // why() says so, not the last run's outcome (or FINE)
-      this.#outcome = { kind: 'aborted', reason: signal.reason };
+      this.#outcome = { kind: 'aborted', reason: signal.reason }; // why() says so (it said FINE)
       throw signal.reason;
     }
     const jobs = [...this.#jobs];
@@ -415,9 +412,8 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   }
 
   /**
-   * Removes `job` and reconnects around it: each job that required it now requires
-   * the job's own requirements.
-   * @throws InvalidOptionError if the job is not in this scheduler.
+   * Removes `job` and reconnects around it: each job that required it now requires the job's own
+   * requirements. @throws InvalidOptionError if the job is not in this scheduler.
    */
   bypassAndRemove(job: AbstractJob): void {
     editing.bypassAndRemove(this, job);
