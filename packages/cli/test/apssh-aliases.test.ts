@@ -1,8 +1,11 @@
 /**
  * apssh's `-tc` among the options of `jobgraph ssh`.
  */
+
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { rewriteApsshOptions } from '../src/cli/apssh-aliases.js';
+import { rewriteApsshOptions, TAKES_VALUE } from '../src/cli/apssh-aliases.js';
+import { addFanoutCommands } from '../src/cli/fanout-commands.js';
 
 describe('rewriteApsshOptions', () => {
   it('turns -tc into --time among the options of ssh', () => {
@@ -37,5 +40,24 @@ describe('rewriteApsshOptions', () => {
     ]);
     expect(rewriteApsshOptions(['ssh', '-t', 'h', '--', '-tc'])).toEqual(['ssh', '-t', 'h', '--', '-tc']);
     expect(rewriteApsshOptions(['push', '-tc'])).toEqual(['push', '-tc']);
+  });
+});
+
+describe('the options that take a value', () => {
+  it("are those of jobgraph ssh, so that -tc after any of them is apssh's -tc, not a target", () => {
+    // (not main.js's buildProgram: importing main.js runs the command line)
+    const program = new Command().enablePositionalOptions();
+    addFanoutCommands(
+      program,
+      { stdout: process.stdout, stderr: process.stderr, process } as never,
+      () => undefined,
+    );
+    const ssh = program.commands.find((command) => command.name() === 'ssh');
+    const taking = (ssh?.options ?? [])
+      .filter((option) => option.required || option.optional)
+      .flatMap((option) => [option.short, option.long])
+      .filter((flag): flag is string => flag !== undefined);
+    expect([...TAKES_VALUE].sort()).toEqual(taking.sort());
+    expect(rewriteApsshOptions(['ssh', '--idle-timeout', '5', '-tc', '-t', 'h', 'wc'])).toContain('--time');
   });
 });

@@ -4,8 +4,12 @@
  * `jobgraph ssh` (before the command's first word), `-tc` is rewritten to `--time`.
  */
 
-/** The options of `jobgraph ssh` that take a value (the next word, unless written `--opt=value`). */
-const TAKES_VALUE = new Set([
+/**
+ * The options of `jobgraph ssh` that take a value (the next word, unless written `--opt=value`);
+ * a test holds it to the command's own options (a missing one read its value as the command's
+ * first word, and a `-tc` after it as a target "c").
+ */
+export const TAKES_VALUE = new Set([
   '-t',
   '--target',
   '-x',
@@ -33,6 +37,11 @@ const TAKES_VALUE = new Set([
   '--format',
   '-o',
   '--out-dir',
+  '--stdin',
+  '--encoding',
+  '--idle-timeout',
+  '--host-args',
+  '--sudo-password-file',
 ]);
 
 /** `argv` (after `jobgraph`) with apssh's `-tc` turned into `--time` among the options of `ssh`. */
