@@ -322,6 +322,20 @@ describe('--host-args', () => {
     expect(await readFile(join(out, t1.hostname), 'utf8')).toBe('{literal} db\n');
   });
 
+  it('a map written for a first pass serves a second one on fewer targets, named more briefly', async () => {
+    // pass 1 had root@ and another account of the loopback side by side: their names were long
+    await writeFile(join(dir, 'passes.yaml'), `root@${lo}: first\nnobody@${lo}: other\n`);
+    const run = await jobgraph(
+      ['ssh', ...auth, '--host-args', 'passes.yaml', '-r', '-t', `root@${lo}`, 'echo {0}'],
+      {
+        cwd: dir,
+      },
+    );
+    // (it said: no entry for the target 127.0.0.1:…)
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('first\n');
+  });
+
   it("with -s, the script's arguments take the placeholders, each staying one word", async () => {
     await writeFile(join(dir, 'roles.yaml'), `${lo}: web server\n${t1.hostname}: db\n`);
     const run = await jobgraph(

@@ -7,6 +7,7 @@
 import { readBounded } from '@jobgraph/core';
 import type { HostArg } from '@jobgraph/ssh';
 import { parseDocument } from 'yaml';
+import { targetNameForms } from '../targets/names.js';
 import type { Target } from '../targets/resolve.js';
 import { UsageError } from './errors.js';
 
@@ -191,7 +192,11 @@ export async function readHostArgs(
   } else if (typeof data === 'object' && data !== null) {
     const map = data as Record<string, unknown>;
     args = targets.map((target) => {
-      const name = nameOf(target);
+      // the name of this run, else any name the target had in another (a first pass on more
+      // targets named it longer: `root@fit01` beside `bob@fit01`), so one file serves both passes
+      const name =
+        [nameOf(target), ...targetNameForms(target)].find((form) => Object.hasOwn(map, form)) ??
+        nameOf(target);
       if (!Object.hasOwn(map, name)) {
         throw new UsageError(
           `--host-args ${file}: no entry for the target ${name}: expected a key for each target, named as -o names files (${shortList(targets.map(nameOf))})`,
