@@ -146,14 +146,23 @@ describe('--encoding and --idle-timeout', () => {
 });
 
 describe('-s and --timeout', () => {
-  it("--timeout bounds the script's copy too: that target fails, saying so", async () => {
-    // 10 ms: less than an SSH handshake takes, so the copy cannot be done in time
+  it('--timeout bounds the connection, the script copy and the command: one that expires before the connection counts the target unreachable, not a command killed', async () => {
+    // 10 ms: less than an SSH handshake takes (the copy's bound once connected: fleet-concurrency.test.ts)
     const out = await jobgraph(['ssh', ...auth, '--timeout', '10ms', '-t', lo, '-s', 'echo never']);
     expect(out.code).toBe(1);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toContain('ran past its timeout of 10 ms on root@');
-    expect(out.stderr).toContain('while its script was copied');
-    expect(out.stderr).toContain('1 target(s): 0 succeeded, 1 failed, 0 unreachable');
+    expect(out.stderr).toContain('Cannot connect to root@127.0.0.1:');
+    expect(out.stderr).toContain("no connection within the command's timeout of 10 ms");
+    expect(out.stderr).toContain('1 target(s): 0 succeeded, 0 failed, 1 unreachable');
+    // a silent host, as the prober met it: it said "Command ran past its timeout …, killed: hostname"
+    const silent = await silentHost();
+    try {
+      const stuck = await jobgraph(['ssh', ...auth, '--timeout', '1s', '-t', silent.target, 'hostname']);
+      expect(stuck.stderr).toContain("no connection within the command's timeout of 1000 ms");
+      expect(stuck.stderr).toContain('0 failed, 1 unreachable');
+    } finally {
+      silent.close();
+    }
   });
 });
 

@@ -164,10 +164,23 @@ class HostRun {
   async #run(options: FleetCommandOptions): Promise<FleetResult> {
     const { node } = this.host;
     this.#start = performance.now();
+    // A timeout while connecting is no command killed: nothing ran (the host is unreachable).
+    let connecting = false;
     const timer =
       options.timeout === undefined
         ? undefined
         : setTimeout(() => {
+            if (connecting) {
+              const message = `Cannot connect to ${node.toString()}: no connection within the command's timeout of ${options.timeout} ms`;
+              // said where every other failed connection is said: the node's formatter
+              try {
+                node.formatter.event({ kind: 'connect-failed', node, time: new Date(), detail: message });
+              } catch {
+                // formatters must not break commands
+              }
+              this.abort(new SshError(SshErrorCode.CONNECT, message, { node: node.toString() }));
+              return;
+            }
             this.abort(
               new SshError(
                 SshErrorCode.COMMAND_TIMEOUT,
@@ -179,6 +192,11 @@ class HostRun {
     let status: { exitCode: number | null; signal: string | null } | undefined;
     let error: Error | undefined;
     try {
+      if ('connect' in node && typeof node.connect === 'function') {
+        connecting = true;
+        await this.#untilAborted(node.connect());
+        connecting = false;
+      }
       if (options.prepare !== undefined) await this.#prepare(options.prepare);
       // a throwing stdin function is this host's error, not the whole run's
       const stdin = typeof options.stdin === 'function' ? options.stdin(this.host) : options.stdin;
@@ -211,17 +229,28 @@ class HostRun {
    * the timeout end the wait for it even if `prepare` does not heed its signal.
    */
   async #prepare(prepare: NonNullable<FleetCommandOptions['prepare']>): Promise<void> {
+    this.#controller.signal.throwIfAborted();
+    await this.#untilAborted(prepare(this.host, this.#controller.signal));
+  }
+
+  /** `work`, or the host's abort reason as soon as it aborts (a step that does not heed a signal). */
+  async #untilAborted<T>(work: Promise<T>): Promise<T> {
     const signal = this.#controller.signal;
-    signal.throwIfAborted();
+    if (signal.aborted) {
+      work.catch(() => undefined);
+      throw signal.reason;
+    }
     let onAbort = (): void => undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      await Promise.race([prepare(this.host, signal), aborted]);
+      return await Promise.race([work, aborted]);
     } finally {
       signal.removeEventListener('abort', onAbort);
+      // the abandoned step's failure is no unhandled rejection
+      work.catch(() => undefined);
     }
   }
 
