@@ -186,6 +186,10 @@ describe('Fleet.fromHosts', () => {
     await expect(Fleet.fromHosts(['alice@web', 'bob@web:22'], { sshConfig })).rejects.toThrow(
       '"web" is given twice',
     );
+    // a file given by name that is not there (a typo): each alias was taken for a host name
+    await expect(Fleet.fromHosts(['web'], { sshConfig: '/no/such/ssh_config' })).rejects.toThrow(
+      'Invalid Fleet option sshConfig: no such ssh_config file: /no/such/ssh_config',
+    );
   });
 
   it('an alias listed twice is one member with 2 connections', async () => {

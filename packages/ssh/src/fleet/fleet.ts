@@ -2,6 +2,7 @@
  * Fleet: many hosts from one script (issue 11): one command on all at once, per-host
  * results, per-host settings and arguments, SshJobs for a Scheduler.
  */
+import { existsSync } from 'node:fs';
 import type { JobOptions } from '@jobgraph/core';
 import { SshJob } from '../ssh-job.js';
 import type { SshNode } from '../ssh-node.js';
@@ -145,6 +146,10 @@ export class Fleet implements Iterable<FleetHost> {
       throw invalid(
         `Invalid Fleet option sshConfig: expected the path of an ssh_config file, got ${String(file)}`,
       );
+    }
+    // a file given by name must be there (ssh -F says so too); only the default may be missing
+    if (file !== undefined && !existsSync(file)) {
+      throw invalid(`Invalid Fleet option sshConfig: no such ssh_config file: ${file}`);
     }
     const gateways = new Map<string, SshNode>();
     const built = await Promise.all(
