@@ -317,6 +317,39 @@ describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
       expect((error as Error).message).not.toContain('\n');
     }
   });
+
+  it('bad options from plain JavaScript: one error before any host is touched, naming what was wrong', async () => {
+    const fleet = new Fleet(['127.0.0.1:1']);
+    const refused = (message: string) =>
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining(message) });
+    // (they were TypeErrors of the internals, one error per host, or accepted in silence)
+    await expect(fleet.run('true', { signal: {} } as never)).rejects.toThrow(
+      refused('option signal: expected an AbortSignal'),
+    );
+    await expect(fleet.run('true', null as never)).rejects.toThrow(
+      refused('Invalid Fleet options: expected an object, got null'),
+    );
+    await expect(fleet.run('true', { stdin: 5 } as never)).rejects.toThrow(
+      refused('option stdin: expected a string'),
+    );
+    await expect(fleet.run('true', { env: { 'A B': 'x' } })).rejects.toThrow(
+      refused('"A B" is not a variable name'),
+    );
+    await expect(fleet.each(() => 1, { bogus: 1 } as never)).rejects.toThrow(refused('each option "bogus"'));
+    await expect(fleet.start('true', { timeout: 60_000 }).join({ timeout: 'abc' as never })).rejects.toThrow(
+      refused('join option timeout'),
+    );
+    expect(() => Fleet.fromJSON('{bad')).toThrow(refused('Fleet.fromJSON: not JSON'));
+    expect(() => Fleet.fromJSON({ version: 1, hosts: [{ hostname: 'a' }] }, { bogus: 1 } as never)).toThrow(
+      refused('Invalid Fleet.fromJSON settings: unknown option "bogus"'),
+    );
+    let chain: Record<string, unknown> = { hostname: 'g' };
+    for (let i = 0; i < 5000; i++) chain = { hostname: `g${i}`, gateway: chain };
+    expect(() => Fleet.fromJSON({ version: 1, hosts: [chain] } as never)).toThrow(
+      refused('gateways nested more than 64 deep'),
+    );
+    await fleet.close();
+  });
 });
 
 describe('Fleet: host names, credentials in JSON, secrets', () => {

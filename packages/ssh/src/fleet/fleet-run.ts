@@ -103,6 +103,12 @@ const OPTION_NAMES = [
 
 /** @throws SshError `ERR_INVALID_OPTION` on an unknown option, a stream as stdin, a bad timeout */
 export function checkCommandOptions(options: object, extra: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `Invalid Fleet options: expected an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+    );
+  }
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.includes(key) && !extra.includes(key)) {
       throw new SshError(
@@ -111,9 +117,28 @@ export function checkCommandOptions(options: object, extra: readonly string[]): 
       );
     }
   }
-  const { stdin, timeout, encoding, idleTimeout, sudo, pty, concurrency } = options as FleetCommandOptions;
+  const { stdin, timeout, encoding, idleTimeout, sudo, pty, concurrency, env, signal } =
+    options as FleetCommandOptions;
   // checked once here, so that a bad value is one error rather than one per host
-  checkRunOptions({ encoding, idleTimeout, sudo, pty });
+  checkRunOptions({ encoding, idleTimeout, sudo, pty, env });
+  if (
+    stdin !== undefined &&
+    typeof stdin !== 'string' &&
+    typeof stdin !== 'function' &&
+    !Buffer.isBuffer(stdin)
+  ) {
+    if (typeof stdin !== 'object' || stdin === null)
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Invalid Fleet option stdin: expected a string, a Buffer, or a function of the host, got ${stdin === null ? 'null' : typeof stdin}`,
+      );
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `Invalid Fleet option signal: expected an AbortSignal, got ${signal === null ? 'null' : typeof signal}`,
+    );
+  }
   checkConcurrency(concurrency);
   const { prepare } = options as FleetCommandOptions;
   if (prepare !== undefined && typeof prepare !== 'function') {
@@ -323,6 +348,13 @@ export class FleetRun {
    * @default timeout: none (waits for all)
    */
   async join(options: { timeout?: number } = {}): Promise<FleetJoin> {
+    const { timeout } = options ?? {};
+    if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0 && timeout <= 2_147_483_647)) {
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Invalid FleetRun join option timeout: expected a number of milliseconds from 0 to 2147483647, got ${String(timeout)}`,
+      );
+    }
     const all = this.results();
     if (options.timeout !== undefined) {
       let timer: NodeJS.Timeout | undefined;

@@ -288,6 +288,7 @@ export class Fleet implements Iterable<FleetHost> {
     options: { throwOnError?: boolean; concurrency?: number } = {},
   ): Promise<FleetValue<T>[]> {
     if (typeof work !== 'function') throw invalid('Invalid Fleet each: expected a function of the host');
+    checkKnownOptions('each', options, ['throwOnError', 'concurrency']);
     checkConcurrency(options.concurrency);
     return checkOutcomes(
       await eachHost(this.#hosts, work, options.concurrency),
@@ -382,8 +383,22 @@ export class Fleet implements Iterable<FleetHost> {
 
   /** A fleet from `toJSON()`; `extra` gives what JSON does not hold (password, formatter, transport…), under each host's settings. */
   static fromJSON(json: FleetJSON | string, extra: HostSettings = {}): Fleet {
-    const parsed = typeof json === 'string' ? (JSON.parse(json) as FleetJSON) : json;
-    return new Fleet(hostsFromJSON(parsed, extra), { defaults: extra });
+    let parsed: FleetJSON;
+    try {
+      parsed = typeof json === 'string' ? (JSON.parse(json) as FleetJSON) : json;
+    } catch (error) {
+      throw invalid(`Fleet.fromJSON: not JSON: ${(error as Error).message}`);
+    }
+    try {
+      return new Fleet(hostsFromJSON(parsed, extra), { defaults: extra });
+    } catch (error) {
+      // the settings are fromJSON's second argument: say so, not the name Fleet gives them inside
+      if (error instanceof Error && error.message.startsWith('Invalid Fleet option defaults:'))
+        throw invalid(
+          error.message.replace('Invalid Fleet option defaults:', 'Invalid Fleet.fromJSON settings:'),
+        );
+      throw error;
+    }
   }
 
   /** Closes every host's connection, then those of the gateways the fleet built from strings. */
@@ -391,4 +406,17 @@ export class Fleet implements Iterable<FleetHost> {
     await Promise.all(this.#hosts.map((host) => host.node.close()));
     await Promise.all([...this.#gateways.values()].map((gateway) => gateway.close()));
   }
+}
+
+/** Refuses an options value that is no object, or holds a key `method` does not know. */
+function checkKnownOptions(method: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw invalid(
+      `Invalid Fleet ${method} options: expected an object, got ${options === null ? 'null' : typeof options}`,
+    );
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      throw invalid(
+        `Invalid Fleet ${method} option ${JSON.stringify(key)}: expected one of ${known.join(', ')}`,
+      );
 }

@@ -169,6 +169,13 @@ export function hostsFromJSON(json: FleetJSON, extra: HostSettings): HostLike[] 
   }
   const gateways = new Map<string, SshNode>();
   const build = (host: FleetHostJSON): HostLike => {
+    if (typeof host !== 'object' || host === null) throw invalid('Fleet.fromJSON: a host is not an object');
+    // a chain no network has (a file made by hand): an error, not a stack overflow (counted
+    // without recursion, before anything walks it)
+    let depth = 0;
+    for (let hop = host.gateway; hop !== undefined && hop !== null; hop = hop.gateway)
+      if (++depth > MAX_GATEWAY_CHAIN)
+        throw invalid(`Fleet.fromJSON: gateways nested more than ${MAX_GATEWAY_CHAIN} deep`);
     if (host.local === true) {
       const node =
         extra.formatter === undefined ? new LocalNode() : new LocalNode({ formatter: extra.formatter });
@@ -189,3 +196,6 @@ export function hostsFromJSON(json: FleetJSON, extra: HostSettings): HostLike[] 
   };
   return json.hosts.map(build);
 }
+
+/** The longest chain of gateways fromJSON rebuilds. */
+const MAX_GATEWAY_CHAIN = 64;
