@@ -457,6 +457,22 @@ describe('against the test bed', () => {
     expect(second).toMatchObject({ code: 0, stdout: `${t1.nodename}\n` });
   });
 
+  it('a command killed by a signal says which, in the error line and in its mark; -o in the way of a file says so', async () => {
+    const dir = await tempDir();
+    const out = join(dir, 'out');
+    const run = await jobgraph(['ssh', ...auth, '-o', out, '--mark', '-t', lo, 'kill -9 $$']);
+    expect(run.code).toBe(1);
+    // (it said: ended by a signal, or lost its connection)
+    expect(run.stderr).toContain(`jobgraph ssh: root@${lo}: killed by signal KILL`);
+    expect(await readFile(join(out, '1failed', lo), 'utf8')).toBe('failed: killed by signal KILL\n');
+    await writeFile(join(dir, 'afile'), '');
+    const blocked = await jobgraph(['ssh', ...auth, '-o', join(dir, 'afile', 'sub'), '-t', lo, 'true']);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toContain(
+      'cannot make the output directory: a file is in its way, where a directory should be',
+    );
+  });
+
   it('-o at an existing file is refused before anything runs', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'taken'), 'keep me\n');

@@ -122,10 +122,17 @@ export interface Outcome {
   readonly result: number | undefined;
   /** The error, when there is no exit code. */
   readonly error: unknown;
+  /** The signal that ended the command (`KILL`), when it is known. */
+  readonly signal?: string | undefined;
 }
 
 /** Why a command that ran has no exit code (an SshJob's result -1, as apssh's). */
 export const NO_EXIT_CODE = 'ended by a signal, or lost its connection';
+
+/** Why `outcome`'s command has no exit code: the signal when it is known, else {@link NO_EXIT_CODE}. */
+export function noExitCode(outcome: Pick<Outcome, 'signal'>): string {
+  return outcome.signal === undefined ? NO_EXIT_CODE : `killed by signal ${outcome.signal}`;
+}
 
 const UNREACHABLE = new Set<string>([SshErrorCode.CONNECT, SshErrorCode.AUTH, SshErrorCode.HOST_KEY]);
 
@@ -277,7 +284,7 @@ export function errorLines(command: string, result: FanoutResult): string {
       const error = outcome.error;
       const why =
         outcome.result === -1
-          ? NO_EXIT_CODE
+          ? noExitCode(outcome)
           : outcome.result !== undefined
             ? `exit code ${outcome.result}`
             : (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { targetNameForms } from '../targets/names.js';
 import type { Target } from '../targets/resolve.js';
 import { messageOf } from './errors.js';
-import { NO_EXIT_CODE, type Outcome } from './fanout.js';
+import { noExitCode, type Outcome } from './fanout.js';
 
 /** What a mark file holds: the exit code, or why there is none. */
 function markText(outcome: Outcome): string {
-  if (outcome.result === -1) return `${outcome.status}: ${NO_EXIT_CODE}\n`;
+  if (outcome.result === -1) return `${outcome.status}: ${noExitCode(outcome)}\n`;
   if (outcome.result !== undefined) return `${outcome.result}\n`;
   const why = outcome.error instanceof Error ? outcome.error.message : String(outcome.error ?? '');
   return `${outcome.status}${why === '' ? '' : `: ${why.replace(/\s*\n\s*/g, ' ')}`}\n`;

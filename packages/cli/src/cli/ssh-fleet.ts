@@ -34,7 +34,7 @@ import {
 } from '@jobgraph/ssh';
 import { NodeFactory } from '../targets/nodes.js';
 import { type Target, targetText } from '../targets/resolve.js';
-import { type FanoutResult, isUnreachable, NO_EXIT_CODE, type Outcome } from './fanout.js';
+import { type FanoutResult, isUnreachable, noExitCode, type Outcome } from './fanout.js';
 import { onInterrupt } from './interrupt.js';
 import type { Io } from './run.js';
 import type { TargetOptions } from './target-options.js';
@@ -96,7 +96,15 @@ function outcomeOf(member: Member, stop: unknown): Outcome {
   if (result?.finished === true) {
     // as an SshJob's result: -1 for a command ended by a signal (apssh's)
     const code = result.exitCode ?? -1;
-    return { target, node, status: code === 0 ? 'succeeded' : 'failed', result: code, error: undefined };
+    const signal = result.signal ?? undefined;
+    return {
+      target,
+      node,
+      status: code === 0 ? 'succeeded' : 'failed',
+      result: code,
+      error: undefined,
+      signal,
+    };
   }
   const error = result?.error;
   if (error === undefined || (stop !== undefined && causedBy(error, stop))) {
@@ -131,7 +139,8 @@ function inCliWords(error: Error, member: Member): Error {
  */
 function progressLine(outcome: Outcome, member: Member): string {
   const { status, result } = outcome;
-  const code = result === undefined ? '' : result === -1 ? ` (${NO_EXIT_CODE})` : ` (exit code ${result})`;
+  const code =
+    result === undefined ? '' : result === -1 ? ` (${noExitCode(outcome)})` : ` (exit code ${result})`;
   // a cancelled target may never have had its turn: no duration
   const took =
     member.result === undefined || status === 'cancelled'

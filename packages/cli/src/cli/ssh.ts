@@ -129,10 +129,15 @@ async function makeOutputDirectory(directory: string, option: string): Promise<v
   try {
     await mkdir(directory, { recursive: true });
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     const why =
-      (error as NodeJS.ErrnoException).code === 'EEXIST'
+      code === 'EEXIST'
         ? 'a file of that name exists'
-        : (error as Error).message;
+        : code === 'ENOTDIR'
+          ? 'a file is in its way, where a directory should be'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : (error as Error).message;
     throw new UsageError(`${option} ${directory}: cannot make the output directory: ${why}`);
   }
 }
