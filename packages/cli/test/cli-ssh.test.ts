@@ -249,6 +249,22 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
     [['ssh', '-t', ',', '-L'], 'no target: -t "," names none'],
     [['ssh', '-t', 'h', '-l', 'x;rm', 'id'], '-l expects a user name'],
     [['ssh', '-t', 'h', '-f', '{hots}: {line}', 'id'], '-f {hots}: {line}: unknown placeholder {hots}'],
+    // two includes of one name raced for one remote file, one silently winning
+    [
+      [
+        'ssh',
+        '-t',
+        'h',
+        '-K',
+        '-i',
+        'packages/cli/test/fixtures/scripts/hello.sh',
+        '-i',
+        'packages/cli/test/fixtures/scripts/other/hello.sh',
+        '-s',
+        'x',
+      ],
+      'has the same name, and both would be copied to ~/.jobgraph-remote/hello.sh: rename one',
+    ],
   ])('%j', async (args, message) => {
     const out = await offline(...args);
     expect(out.code, out.stderr).toBe(2);

@@ -232,6 +232,21 @@ describe('RunScript and RunString', () => {
     );
   });
 
+  it('two includes of one name are refused when the command is made (both raced for one remote file)', () => {
+    const other = join(tmpdir(), 'another-dir', 'inclusion.sh');
+    expect(
+      () => new RunScript(fixture('needsinclude.sh'), [], { includes: [fixture('inclusion.sh'), other] }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringContaining(
+          'have the same name: both would be copied to ~/.jobgraph-remote/inclusion.sh',
+        ),
+      }),
+    );
+    expect(() => new RunString('x', [], { includes: [other, other] })).not.toThrow();
+  });
+
   it('jobs running at once with the same include each source it whole: it is replaced, never rewritten in place', async () => {
     const name = `race-${REMOTE}.sh`;
     const include = join(local, name);

@@ -11,6 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { REMOTE_DIR, type SshNode, shellQuote } from '@jobgraph/ssh';
+import { UsageError } from './errors.js';
 import { isUnreachable } from './fanout.js';
 import type { FleetCommandPlan } from './ssh-fleet.js';
 import { quotedTemplateWord, readOptionFile } from './ssh-inputs.js';
@@ -41,6 +42,16 @@ function safeName(name: string): string {
 
 /** Reads the script (or takes the word as its text) and the includes, once for every target. */
 export async function readScript(first: string, includes: readonly string[]): Promise<Script> {
+  // each include is copied under its own name: two of one name would race for one remote file
+  const seen = new Map<string, string>();
+  for (const path of includes) {
+    const other = seen.get(basename(path));
+    if (other !== undefined && other !== path)
+      throw new UsageError(
+        `-i ${path}: ${other} has the same name, and both would be copied to ~/${REMOTE_DIR}/${basename(path)}: rename one`,
+      );
+    seen.set(basename(path), path);
+  }
   const file = isScriptFile(first);
   const script: ScriptFile = {
     name: file ? safeName(basename(first)) : 'string',

@@ -64,6 +64,17 @@ export abstract class ScriptCommand extends AbstractCommand {
     super(options);
     this.args = [...args];
     this.includes = [...(options.includes ?? [])];
+    // each include is copied under its own name: two of one name would race for one remote file
+    const names = new Map<string, string>();
+    for (const include of this.includes) {
+      const other = names.get(basename(include));
+      if (other !== undefined && other !== include)
+        throw new SshError(
+          SshErrorCode.INVALID_OPTION,
+          `Include files ${other} and ${include} have the same name: both would be copied to ~/${REMOTE_DIR}/${basename(include)}`,
+        );
+      names.set(basename(include), include);
+    }
     this.x11 = options.x11 ?? false;
     this.io = commandIo(options);
     this.remoteName = `${safeName(baseName)}-${randomSuffix()}`;
