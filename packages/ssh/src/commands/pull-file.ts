@@ -40,7 +40,8 @@ export function pullPartial(local: string, size: number, mtime: number): string 
 
 /** A failure after which a Pull's partial file is kept for the next attempt. */
 function resumable(error: unknown, signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true || statusOf(error) === 'connection-lost';
+  const status = statusOf(error);
+  return signal?.aborted === true || status === 'connection-lost' || status === 'no-answer';
 }
 
 /** Removes partials of earlier Pulls into `local` other than `keep` (listing each directory once per transfer). */

@@ -88,14 +88,16 @@ export function sftpError(what: string, node: string, error: unknown): SshError 
   const why =
     status === 'connection-lost'
       ? `the connection was lost (sshd gone, or the network cut?): ${messageOf(error)}`
-      : code === 2
-        ? 'no such file or directory'
-        : code === 3
-          ? 'permission denied'
-          : code === 4
-            ? // SSH_FX_FAILURE, OpenSSH's answer for most refusals: say what it usually means
-              'refused by the server (a missing directory, a file where a directory is expected, a full disk?)'
-            : undefined;
+      : status === 'no-answer'
+        ? `${messageOf(error)} (a hung file system on the host, or a stopped server?): the session was given up`
+        : code === 2
+          ? 'no such file or directory'
+          : code === 3
+            ? 'permission denied'
+            : code === 4
+              ? // SSH_FX_FAILURE, OpenSSH's answer for most refusals: say what it usually means
+                'refused by the server (a missing directory, a file where a directory is expected, a full disk?)'
+              : undefined;
   // the file deep in a tree it was about, when it is not the top of the copy (at() records it)
   const path = (error as { path?: unknown }).path;
   const where =

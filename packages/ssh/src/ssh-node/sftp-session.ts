@@ -129,6 +129,12 @@ export class UserSftpSession {
       this.#opening = undefined;
       this.#giveBackSlot();
     });
+    // A server that answers nothing while requests wait (stuck in a hung file system) would hold
+    // a Push or Pull for good: given up after the connection's bound, and dropped (the next file
+    // command opens another).
+    session.watchStalls?.(this.#openTimeout, () => {
+      if (this.#opening === opening) this.close();
+    });
     return session;
   }
 

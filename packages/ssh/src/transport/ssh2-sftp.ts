@@ -17,14 +17,39 @@ import { SftpStatusError } from './transport.js';
 
 type SFTPWrapper = ssh2.SFTPWrapper;
 
+/** The rejections of a session's requests in progress: a session given up on fails them all at once. */
+type Pending = Set<(error: Error) => void>;
+
 function sftpCall<T>(
+  pending: Pending,
   run: (callback: (error: Error | null | undefined, value?: T) => void) => void,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
+  return tracked(pending, (resolve, reject) => {
     run((error, value) => {
       if (error) reject(error);
       else resolve(value as T);
     });
+  });
+}
+
+/** A promise of `executor` that {@link Ssh2Sftp.abandon} can reject while it is pending. */
+function tracked<T>(
+  pending: Pending,
+  executor: (resolve: (value: T) => void, reject: (error: Error) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const fail = (error: Error) => reject(error);
+    pending.add(fail);
+    executor(
+      (value) => {
+        pending.delete(fail);
+        resolve(value);
+      },
+      (error) => {
+        pending.delete(fail);
+        reject(error);
+      },
+    );
   });
 }
 
@@ -55,6 +80,9 @@ const SFTP_PIPELINE = { concurrency: 8, chunkSize: 254 * 1024 } as const;
 export class Ssh2Sftp implements SftpSession {
   readonly #sftp: SFTPWrapper;
   #lastAnswer = Date.now();
+  /** Our requests in progress, failed at once when the session is given up on ({@link Ssh2Sftp.watchStalls}). */
+  readonly #pending: Pending = new Set();
+  #watch: NodeJS.Timeout | undefined;
 
   constructor(sftp: SFTPWrapper) {
     this.#sftp = sftp;
@@ -71,13 +99,55 @@ export class Ssh2Sftp implements SftpSession {
     return this.#lastAnswer;
   }
 
+  /**
+   * Gives the session up when the server answers nothing for `ms` while requests wait for it (an
+   * sftp-server stuck in a hung file system, or stopped): every request in progress fails with
+   * `no-answer`, then `onStall` drops the session. A slow server is not stalled: any answer, to
+   * any request, restarts the count; an idle one neither (nothing waits). Checked 4 times per `ms`.
+   */
+  watchStalls(ms: number, onStall: (error: SftpStatusError) => void): void {
+    clearInterval(this.#watch);
+    let since: number | undefined;
+    let answer = this.#lastAnswer;
+    this.#watch = setInterval(
+      () => {
+        if (!this.#waitingForServer()) {
+          since = undefined;
+          return;
+        }
+        const now = Date.now();
+        if (since === undefined || this.#lastAnswer !== answer) {
+          since = now;
+          answer = this.#lastAnswer;
+          return;
+        }
+        if (now - since < ms) return;
+        clearInterval(this.#watch);
+        const error = new SftpStatusError('no-answer', `the SFTP server answered nothing for ${ms} ms`);
+        for (const fail of [...this.#pending]) fail(error);
+        this.#pending.clear();
+        onStall(error);
+      },
+      Math.max(50, Math.floor(ms / 4)),
+    );
+    // the watch keeps no process alive
+    this.#watch.unref();
+    this.#sftp.once('close', () => clearInterval(this.#watch));
+  }
+
+  /** Whether requests of this session wait for the server (ssh2's table of requests sent and not answered). */
+  #waitingForServer(): boolean {
+    const requests = (this.#sftp as unknown as { _requests?: Record<string, unknown> })._requests;
+    return requests === undefined ? this.#pending.size > 0 : Object.keys(requests).length > 0;
+  }
+
   put(
     local: string,
     remote: string,
     options: { mode?: number; onProgress?: (done: number, total: number) => void },
   ) {
     const transfer = transferOptions(options);
-    return sftpCall<void>((callback) =>
+    return sftpCall<void>(this.#pending, (callback) =>
       this.#sftp.fastPut(local, remote, transfer, (error) => callback(error)),
     );
   }
@@ -88,20 +158,22 @@ export class Ssh2Sftp implements SftpSession {
     options: { mode?: number; onProgress?: (done: number, total: number) => void },
   ) {
     const transfer = transferOptions(options);
-    return sftpCall<void>((callback) =>
+    return sftpCall<void>(this.#pending, (callback) =>
       this.#sftp.fastGet(remote, local, transfer, (error) => callback(error)),
     );
   }
 
   writeFile(remote: string, content: string | Buffer, mode: number) {
-    return sftpCall<void>((callback) =>
+    return sftpCall<void>(this.#pending, (callback) =>
       this.#sftp.writeFile(remote, content, { mode }, (error) => callback(error)),
     );
   }
 
   async mkdir(remote: string, mode: number): Promise<void> {
     try {
-      await sftpCall<void>((callback) => this.#sftp.mkdir(remote, { mode }, (error) => callback(error)));
+      await sftpCall<void>(this.#pending, (callback) =>
+        this.#sftp.mkdir(remote, { mode }, (error) => callback(error)),
+      );
     } catch (error) {
       // SFTP has no "exists" status: check what is there before reporting the failure
       const entry = await this.stat(remote);
@@ -111,12 +183,16 @@ export class Ssh2Sftp implements SftpSession {
   }
 
   chmod(remote: string, mode: number) {
-    return sftpCall<void>((callback) => this.#sftp.chmod(remote, mode, (error) => callback(error)));
+    return sftpCall<void>(this.#pending, (callback) =>
+      this.#sftp.chmod(remote, mode, (error) => callback(error)),
+    );
   }
 
   async stat(remote: string): Promise<RemoteEntry | undefined> {
     try {
-      const stats = await sftpCall<ssh2.Stats>((callback) => this.#sftp.stat(remote, callback));
+      const stats = await sftpCall<ssh2.Stats>(this.#pending, (callback) =>
+        this.#sftp.stat(remote, callback),
+      );
       return entryOf(remote, stats);
     } catch (error) {
       if ((error as { code?: unknown }).code === NO_SUCH_FILE) return undefined;
@@ -125,28 +201,30 @@ export class Ssh2Sftp implements SftpSession {
   }
 
   async list(remote: string): Promise<RemoteEntry[]> {
-    const entries = await sftpCall<ssh2.FileEntryWithStats[]>((callback) =>
+    const entries = await sftpCall<ssh2.FileEntryWithStats[]>(this.#pending, (callback) =>
       this.#sftp.readdir(remote, callback),
     );
     return entries.map((entry) => entryOf(entry.filename, entry.attrs));
   }
 
   setTimes(remote: string, atime: number, mtime: number) {
-    return sftpCall<void>((callback) => this.#sftp.utimes(remote, atime, mtime, (error) => callback(error)));
+    return sftpCall<void>(this.#pending, (callback) =>
+      this.#sftp.utimes(remote, atime, mtime, (error) => callback(error)),
+    );
   }
 
   realpath(remote: string) {
-    return sftpCall<string>((callback) => this.#sftp.realpath(remote, callback));
+    return sftpCall<string>(this.#pending, (callback) => this.#sftp.realpath(remote, callback));
   }
 
   attributes(remote: string, follow: boolean): Promise<RemoteAttributes> {
-    return statusCall<ssh2.Stats>(remote, (callback) =>
+    return statusCall<ssh2.Stats>(this.#pending, remote, (callback) =>
       follow ? this.#sftp.stat(remote, callback) : this.#sftp.lstat(remote, callback),
     ).then(attributesOf);
   }
 
   async entries(remote: string): Promise<RemoteDirEntry[]> {
-    const entries = await statusCall<ssh2.FileEntryWithStats[]>(remote, (callback) =>
+    const entries = await statusCall<ssh2.FileEntryWithStats[]>(this.#pending, remote, (callback) =>
       this.#sftp.readdir(remote, callback),
     );
     return entries.map((entry) => ({ name: entry.filename, type: typeOf(entry.attrs.mode) }));
@@ -154,30 +232,33 @@ export class Ssh2Sftp implements SftpSession {
 
   async open(remote: string, flags: 'r' | 'wx', mode?: number): Promise<SftpFile> {
     const attrs: ssh2.InputAttributes = mode === undefined ? {} : { mode };
-    const handle = await statusCall<Buffer>(remote, (callback) =>
+    const handle = await statusCall<Buffer>(this.#pending, remote, (callback) =>
       this.#sftp.open(remote, flags, attrs, callback),
     );
     const sftp = this.#sftp;
     return {
       read: (length, position) =>
-        statusCall<Buffer>(remote, (callback) => {
+        statusCall<Buffer>(this.#pending, remote, (callback) => {
           const buffer = Buffer.allocUnsafe(length);
           sftp.read(handle, buffer, 0, length, position, (error, bytes) =>
             callback(error, buffer.subarray(0, bytes ?? 0)),
           );
         }),
       write: (data, position) =>
-        statusCall<void>(remote, (callback) =>
+        statusCall<void>(this.#pending, remote, (callback) =>
           sftp.write(handle, data, 0, data.length, position, (error) => callback(error)),
         ),
       attributes: () =>
-        statusCall<ssh2.Stats>(remote, (callback) => sftp.fstat(handle, callback)).then(attributesOf),
-      close: () => statusCall<void>(remote, (callback) => sftp.close(handle, (error) => callback(error))),
+        statusCall<ssh2.Stats>(this.#pending, remote, (callback) => sftp.fstat(handle, callback)).then(
+          attributesOf,
+        ),
+      close: () =>
+        statusCall<void>(this.#pending, remote, (callback) => sftp.close(handle, (error) => callback(error))),
     };
   }
 
   createDirectory(remote: string, mode: number): Promise<void> {
-    return statusCall<void>(remote, (callback) =>
+    return statusCall<void>(this.#pending, remote, (callback) =>
       this.#sftp.mkdir(remote, { mode }, (error) => callback(error)),
     );
   }
@@ -185,29 +266,36 @@ export class Ssh2Sftp implements SftpSession {
   rename(from: string, to: string): Promise<void> {
     // plain SFTP rename refuses an existing target (OpenSSH links then unlinks): the
     // posix-rename extension replaces it in one step, which an atomic writeFile needs
-    return statusCall<void>(from, (callback) =>
+    return statusCall<void>(this.#pending, from, (callback) =>
       this.#sftp.ext_openssh_rename(from, to, (error) => callback(error)),
     );
   }
 
   unlink(remote: string): Promise<void> {
-    return statusCall<void>(remote, (callback) => this.#sftp.unlink(remote, (error) => callback(error)));
+    return statusCall<void>(this.#pending, remote, (callback) =>
+      this.#sftp.unlink(remote, (error) => callback(error)),
+    );
   }
 
   readlink(remote: string): Promise<string> {
-    return statusCall<string>(remote, (callback) => this.#sftp.readlink(remote, callback));
+    return statusCall<string>(this.#pending, remote, (callback) => this.#sftp.readlink(remote, callback));
   }
 
   /** (ssh2 swaps the two paths for OpenSSH's server, which reads them in the reverse order.) */
   symlink(target: string, link: string): Promise<void> {
-    return statusCall<void>(link, (callback) => this.#sftp.symlink(target, link, (error) => callback(error)));
+    return statusCall<void>(this.#pending, link, (callback) =>
+      this.#sftp.symlink(target, link, (error) => callback(error)),
+    );
   }
 
   rmdir(remote: string): Promise<void> {
-    return statusCall<void>(remote, (callback) => this.#sftp.rmdir(remote, (error) => callback(error)));
+    return statusCall<void>(this.#pending, remote, (callback) =>
+      this.#sftp.rmdir(remote, (error) => callback(error)),
+    );
   }
 
   close(): void {
+    clearInterval(this.#watch);
     this.#sftp.end();
   }
 
@@ -233,10 +321,11 @@ const STATUS: Record<number, SftpStatusError['status']> = {
  * was lost. A call that throws at once (an extension the server lacks) is `unsupported`.
  */
 function statusCall<T>(
+  pending: Pending,
   path: string,
   run: (callback: (error: Error | null | undefined, value?: T) => void) => void,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+  return tracked<T>(pending, (resolve, reject) => {
     const fail = (error: Error) => {
       const code = (error as { code?: unknown }).code;
       const status =

@@ -105,7 +105,8 @@ export interface SftpFile {
 /**
  * The SFTP status of a failed request, without ssh2's numbers. OpenSSH's sftp-server (protocol
  * 3) reports only ENOENT and EACCES/EPERM precisely: EEXIST, ENOTDIR, EISDIR… are all `failure`.
- * `connection-lost`: the channel closed with the request pending.
+ * `connection-lost`: the channel closed with the request pending; `no-answer`: the server
+ * answered nothing for the session's bound while requests waited (the session was given up).
  */
 export type SftpStatus =
   | 'no-such-file'
@@ -113,7 +114,8 @@ export type SftpStatus =
   | 'failure'
   | 'bad-message'
   | 'unsupported'
-  | 'connection-lost';
+  | 'connection-lost'
+  | 'no-answer';
 
 /** A failed SFTP request (the primitives of {@link SftpSession} reject with it). */
 export class SftpStatusError extends Error {
@@ -132,6 +134,11 @@ export interface SftpSession {
    * server busy with a large transfer still answers; one stuck in a request answers nothing.
    */
   readonly lastAnswer?: number;
+  /**
+   * Gives the session up when the server answers nothing for `ms` while requests wait: they fail
+   * (`no-answer`), then `onStall` runs. Optional: a transport without it has no such bound.
+   */
+  watchStalls?(ms: number, onStall: (error: SftpStatusError) => void): void;
   put(
     local: string,
     remote: string,
