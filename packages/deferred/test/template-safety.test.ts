@@ -121,13 +121,13 @@ describe('the Jinja2 layer is contained', () => {
 
   it("reaches no JavaScript through a bare name or an attribute filter (the template's context is an object: `constructor` was Object's, and led to Function)", () => {
     const marker = join(tmpdir(), `jobgraph-template-escape-${process.pid}`);
-    const escape = [
+    const template = [
       "{% set F = constructor.getOwnPropertyDescriptor(constructor.getPrototypeOf(constructor), 'constructor').value %}",
       `{% set _ = F("process.getBuiltinModule('node:fs').writeFileSync('${marker}', 'x')")() %}`,
     ].join('');
     for (const mode of ['strict', 'lenient'] as const) {
       try {
-        renderTemplate(escape, {}, mode);
+        renderTemplate(template, {}, mode);
       } catch {
         // refused is fine: what matters is that nothing ran
       }
