@@ -275,6 +275,20 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
     expect(out.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a bare word that names a directory here is read as its targets, and said (a pull into {host}/ made it)', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'fit01'));
+    await writeFile(join(dir, 'fit01', 'hostname'), '');
+    const out = await jobgraph(['ssh', '-L', '-t', 'fit01'], { cwd: dir });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe(`${me}@hostname\n`);
+    expect(out.stderr).toBe(
+      `jobgraph: fit01: read as the targets named by the files of the directory ${join(dir, 'fit01')} (write user@fit01 to mean the host)\n`,
+    );
+    // a path with a slash is meant as a directory: nothing said
+    expect((await jobgraph(['ssh', '-L', '-t', './fit01'], { cwd: dir })).stderr).toBe('');
+  });
+
   it('a malformed targets file names its file and line', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'nodes.txt'), 'fit01 fit02\n# a comment\nfit03 root@@fit04\n');

@@ -225,7 +225,7 @@ export async function copyCommand(
 ): Promise<number> {
   const parsed = readCopyOptions(raw);
   const options = targetOptions(parsed);
-  const selection = await selectTargets(options);
+  const selection = await selectTargets(options, io);
   if (options.listTargets) {
     io.stdout.write(listText(selection));
     return 0;

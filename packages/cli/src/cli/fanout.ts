@@ -27,11 +27,19 @@ import type { Io } from './run.js';
 import type { TargetOptions } from './target-options.js';
 
 /** Reads the -t and -x arguments and resolves them. */
-export async function selectTargets(options: TargetOptions): Promise<ResolvedTargets> {
+export async function selectTargets(
+  options: TargetOptions,
+  io?: Pick<Io, 'stderr'>,
+): Promise<ResolvedTargets> {
   if (options.targets.length === 0) {
     throw new UsageError('no target: give at least one with -t (a host, a list, a file or a directory)');
   }
-  const read = async (argument: string) => readTargetArgument(argument);
+  // a word that is a host name and a directory here: read as the directory (as apssh does), said
+  const onShadow = (argument: string, directory: string) =>
+    io?.stderr.write(
+      `jobgraph: ${argument}: read as the targets named by the files of the directory ${directory} (write user@${argument} to mean the host)\n`,
+    );
+  const read = async (argument: string) => readTargetArgument(argument, { onShadow });
   const targets = (await Promise.all(options.targets.map(read))).flat();
   const exclusions = (await Promise.all(options.excludes.map(read))).flat();
   if (targets.length === 0) {

@@ -230,7 +230,7 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
   }
   checkFormat(parsed.format);
   checkEncoding(parsed.encoding);
-  const selection = await selectTargets(options);
+  const selection = await selectTargets(options, io);
   if (options.listTargets) {
     io.stdout.write(listText(selection));
     return 0;

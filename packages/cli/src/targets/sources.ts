@@ -17,6 +17,11 @@ export interface TargetLookup {
   readonly cwd?: string;
   /** Then from `<home>/.jobgraph/`. @default os.homedir() */
   readonly home?: string;
+  /**
+   * Told when a bare word (no `/`) is read as a directory of targets: it is a host name too, and
+   * a directory of that name is often an earlier `pull … '{host}/'`'s, not a list meant here.
+   */
+  readonly onShadow?: (argument: string, directory: string) => void;
 }
 
 async function kindOf(path: string): Promise<'file' | 'directory' | undefined> {
@@ -97,5 +102,6 @@ export async function readTargetArgument(argument: string, lookup: TargetLookup 
   }
   const found = await locate(argument, lookup);
   if (found === undefined) return parseTargets(argument);
+  if (found.kind === 'directory' && !/[/\\]/.test(argument)) lookup.onShadow?.(argument, found.path);
   return found.kind === 'file' ? readTargetsFile(found.path) : readTargetsDirectory(found.path);
 }
