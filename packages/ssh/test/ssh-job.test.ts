@@ -799,6 +799,20 @@ describe('Push and Pull', () => {
     expect(existsSync(join(local, 'never'))).toBe(false);
   });
 
+  it("a missing directory on either side is named: the node's for a Push, the local one (before connecting) for a Pull", async () => {
+    const node = track(loopbackNode());
+    const push = await runFailing(new SshJob({ node, command: new Push(oneMiB, `${REMOTE}/no-dir/f`) }));
+    expect((push as Error).message).toBe(
+      `Push of ${oneMiB} to ${REMOTE}/no-dir/f on ${LOOPBACK} failed: no such file or directory (is there a directory ${REMOTE}/no-dir on the node?)`,
+    );
+    // (a rename's raw ENOTDIR, or "cannot write …: ENOENT")
+    for (const into of [join(local, 'no-dir') + '/', join(local, 'no-dir', 'f')]) {
+      const pull = await runFailing(new SshJob({ node, command: new Pull(`${REMOTE}/f`, into) }));
+      expect(pull).toMatchObject({ code: 'ERR_LOCAL_FILE' });
+      expect((pull as Error).message).toMatch(/: no local directory .*no-dir\/? \(make it first\)$/);
+    }
+  });
+
   it('Push to a remote path that is not writable: ERR_SFTP', async () => {
     const node = track(loopbackNode());
     const error = await runFailing(new SshJob({ node, command: new Push(oneMiB, '/proc/jobgraph-test') }));

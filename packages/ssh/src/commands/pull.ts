@@ -2,7 +2,7 @@
  * Pull: files of the node to this machine, over SFTP (apssh's `Pull`).
  */
 import { stat } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { SshError, SshErrorCode } from '../errors.js';
 import { LocalNode } from '../local-node.js';
 import type { CommandResult } from '../node.js';
@@ -52,10 +52,15 @@ export class Pull extends AbstractCommand {
   async execute(ctx: CommandContext): Promise<CommandResult> {
     this.say(ctx, `Pull: remotepaths=${this.remotePaths.join(', ')}, localpath=${this.localPath}`);
     const { node } = ctx;
-    const intoDirectory = await stat(this.localPath).then(
-      (info) => info.isDirectory(),
-      () => false,
-    );
+    const intoDirectory = await isDirectory(this.localPath);
+    // the local side checked before anything is read: a missing directory was a rename's ENOTDIR
+    const where = this.localPath.endsWith('/') ? this.localPath : dirname(this.localPath);
+    if (!intoDirectory && !(await isDirectory(where))) {
+      throw new SshError(
+        SshErrorCode.LOCAL_FILE,
+        `Pull of ${firstOf(this.remotePaths)} into ${this.localPath}: no local directory ${where} (make it first)`,
+      );
+    }
     if (this.remotePaths.length > 1 && !intoDirectory) {
       throw new SshError(
         SshErrorCode.LOCAL_FILE,
@@ -101,4 +106,12 @@ export class Pull extends AbstractCommand {
     this.say(ctx, 'Pull done');
     return { exitCode: 0, signal: null, bytes };
   }
+}
+
+/** Whether `path` is a directory (following links). */
+function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
 }

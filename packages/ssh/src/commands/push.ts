@@ -87,7 +87,22 @@ export class Push extends AbstractCommand {
           bytes = transferredBytes(jobs);
         } catch (error) {
           await removeTemporaries(node, jobs);
-          throw sftpError(what, node.toString(), error);
+          const failure = sftpError(what, node.toString(), error);
+          // the local files were checked: a missing file is on the node's side, its directory
+          if (failure.message.endsWith(': no such file or directory')) {
+            const directory = this.remotePath.endsWith('/')
+              ? this.remotePath
+              : posix.dirname(this.remotePath);
+            throw new SshError(
+              SshErrorCode.SFTP,
+              `${failure.message} (is there a directory ${directory} on the node?)`,
+              {
+                cause: error,
+                node: node.toString(),
+              },
+            );
+          }
+          throw failure;
         }
       }),
     );
