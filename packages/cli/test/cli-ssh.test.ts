@@ -204,6 +204,11 @@ describe('bad command lines: one line on stderr, exit code 2', () => {
       ['ssh', '-t', 'h', '-F', '/nonexistent/config', 'id'],
       '-F /nonexistent/config: no such ssh config file',
     ],
+    // a ~/.ssh/config made for ssh left no way out
+    [
+      ['ssh', '-t', 'root@10.0.0.1', '-F', 'packages/cli/test/fixtures/ssh-config-match-exec', '-L'],
+      'jobgraph never runs commands from an ssh config (supported: all, host, originalhost, user, localuser, canonical, final) (-F none reads no ssh config)',
+    ],
     [
       ['ssh', '-t', 'h', '-k', '/nonexistent/key', 'id'],
       '-k: Cannot load the private key /nonexistent/key: no such file',

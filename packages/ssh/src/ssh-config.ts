@@ -25,6 +25,7 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_DURATION } from '@jobgraph/core';
 import { SshError, SshErrorCode } from './errors.js';
 import { importPrivateKey } from './keys.js';
 import { ConfigProblem, show } from './ssh-config/problem.js';
@@ -42,6 +43,13 @@ export interface ResolveSshConfigOptions {
   file?: string;
   /** The local login, for `%u`, `%r` (when no User is set), `~user` and `Match user`/`localuser`. @default the current user */
   user?: string;
+  /**
+   * The remote user given outside the config (`ssh -l bob`, `bob@host`): it wins over User, and
+   * `Match user`, `%r` (in IdentityFile, ProxyJump…) see it, as ssh's do. @default the config's User
+   */
+  login?: string;
+  /** The port given outside the config (`ssh -p`, `host:port`): it wins over Port, and `%p` sees it. @default the config's Port */
+  port?: number;
   /**
    * The host is reached through a gateway given outside the config (`ssh -J`, the `jobgraph`
    * command's `-g` or `gw->host`, `SshNode.fromSshConfig`'s `gateway`). As with `ssh -J`, the
@@ -117,7 +125,11 @@ export async function resolveSshConfig(
   };
   try {
     // a route given outside the config: the same marker as a hop reached with ssh -J
-    const seed = options.proxied === true ? { route: [] } : {};
+    const seed = {
+      ...(options.proxied === true ? { route: [] } : {}),
+      ...(options.login === undefined ? {} : { user: options.login }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+    };
     return await resolveHost(alias, seed, session, [
       { key: pendingKey(alias, undefined, undefined), label: alias },
     ]);
@@ -192,6 +204,7 @@ export async function configNodeOptions(
   if (host.identitiesOnly && unusable === 0) options.agent = false;
   if (host.userKnownHostsFile !== undefined) options.knownHosts = host.userKnownHostsFile;
   if (host.strictHostKeyChecking !== undefined) options.hostKeyPolicy = host.strictHostKeyChecking;
-  if (host.connectTimeout !== undefined) options.connectTimeout = host.connectTimeout;
+  // ssh takes any ConnectTimeout (`4w`); Node's timers hold at most ~24.8 days: as good as none
+  if (host.connectTimeout !== undefined) options.connectTimeout = Math.min(host.connectTimeout, MAX_DURATION);
   return options;
 }

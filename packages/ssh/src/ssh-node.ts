@@ -260,6 +260,9 @@ export class SshNode implements CommandNode {
     const target = await resolveSshConfig(alias, {
       ...(file === undefined ? {} : { file }),
       proxied: explicit.gateway !== undefined,
+      // given here, they are ssh's -l and -p: Match user, %r and %p of the config see them
+      ...(explicit.username === undefined ? {} : { login: explicit.username }),
+      ...(explicit.port === undefined ? {} : { port: explicit.port }),
     });
     // the hops (ProxyJump) take how nodes show, and whether a jump host may run the one command
     // that turns Nagle off (tunnelNoDelay); the rest of the options is the target's

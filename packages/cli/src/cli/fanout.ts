@@ -56,7 +56,8 @@ export async function selectTargets(
   } catch (error) {
     // a broken ssh config is a bad command line (-F), like a bad target
     if (error instanceof SshError && error.code === SshErrorCode.SSH_CONFIG) {
-      throw new UsageError(error.message, { cause: error });
+      // a ~/.ssh/config made for ssh (a Match exec of gpg-agent) must not leave the user stuck
+      throw new UsageError(`${error.message} (-F none reads no ssh config)`, { cause: error });
     }
     throw error;
   }

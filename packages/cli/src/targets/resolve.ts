@@ -67,13 +67,24 @@ class Resolver {
    * What the config says of a host; `proxied` when the command line puts a gateway in front of
    * it (as ssh -J: its ProxyJump and ProxyCommand ignored, its name not canonicalized).
    */
-  #config(alias: string, proxied: boolean): Promise<ResolvedHost | undefined> {
+  #config(
+    alias: string,
+    proxied: boolean,
+    login: string | undefined,
+    port: number | undefined,
+  ): Promise<ResolvedHost | undefined> {
     const file = this.#options.sshConfig;
     if (file === undefined) return Promise.resolve(undefined);
-    const key = `${proxied ? 'proxied' : 'direct'} ${alias}`;
+    const key = `${proxied ? 'proxied' : 'direct'} ${login ?? ''}@${alias}:${port ?? ''}`;
     let config = this.#configs.get(key);
     if (config === undefined) {
-      config = resolveSshConfig(alias, { file, proxied });
+      // the user and port of the command line are ssh's -l and -p: Match user, %r and %p see them
+      config = resolveSshConfig(alias, {
+        file,
+        proxied,
+        ...(login === undefined ? {} : { login }),
+        ...(port === undefined ? {} : { port }),
+      });
       this.#configs.set(key, config);
     }
     return config;
@@ -81,7 +92,8 @@ class Resolver {
 
   /** A host or a written gateway (`proxied` when a written gateway comes before it): -l applies. */
   async #hop(spec: EndpointSpec, port: number | undefined, proxied: boolean): Promise<Hop> {
-    const config = await this.#config(spec.host, proxied);
+    const login = spec.user ?? this.#options.login;
+    const config = await this.#config(spec.host, proxied, login, spec.port ?? port);
     return {
       alias: spec.host,
       hostname: config?.hostname ?? spec.host,

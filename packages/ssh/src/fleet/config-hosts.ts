@@ -97,7 +97,15 @@ export async function configHost(
   if (typeof text !== 'string') return undefined;
   const written = writtenOf(text, count);
   const name = hostName(text);
-  const config = await resolveSshConfig(written.hostname, file === undefined ? {} : { file });
+  const own = { ...withUsername(written), ...withUsername(perHost[name] ?? {}) };
+  // the user, port and gateway given outside the config are ssh's -l, -p and -J: Match user, %r
+  // and %p see them; a gateway given for the host replaces the config's route (its ProxyCommand ignored)
+  const config = await resolveSshConfig(written.hostname, {
+    ...(file === undefined ? {} : { file }),
+    ...(own.username === undefined ? {} : { login: own.username }),
+    ...(own.port === undefined ? {} : { port: own.port }),
+    proxied: own.gateway !== undefined,
+  });
   if (!configGives(config, written.hostname)) return undefined;
   const { hostname: _hostname, ...given } = written;
   const merged = { ...defaultsUnder(config, defaults), ...given, ...withUsername(perHost[name] ?? {}) };

@@ -78,6 +78,13 @@ function splitArgs(rest: string, where: Where): string[] {
  * @throws ConfigProblem for an unterminated quote or a keyword without argument
  */
 export function parseConfig(text: string, file: string): ConfigLine[] {
+  // read as a keyword, the mark made the first block's lines apply to every host (ssh refuses it)
+  if (text.startsWith('\ufeff')) {
+    throw new ConfigProblem(
+      'the file starts with a byte order mark (U+FEFF), which ssh refuses too: save it without one',
+      { file, line: 1 },
+    );
+  }
   const lines: ConfigLine[] = [];
   text.split('\n').forEach((raw, index) => {
     const split = splitKeyword(raw);

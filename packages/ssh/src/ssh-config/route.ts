@@ -10,6 +10,9 @@ import { expandHostName, expandPath, expandTokens, jumpTokens, pathTokens } from
 import type { ResolvedHost } from './types.js';
 import { collectSettings, type Seed } from './walk.js';
 
+/** The deepest a ProxyJump chain may go, hops of hops included (ssh has no bound: it recurses until it fails). */
+export const MAX_JUMP_DEPTH = 16;
+
 /** A host being resolved through its own ProxyJump, for loop detection. */
 export interface Pending {
   readonly key: string;
@@ -33,6 +36,11 @@ async function resolveRoute(
   pending: readonly Pending[],
 ): Promise<ResolvedHost[]> {
   const [first, ...others] = items as [JumpItem, ...JumpItem[]];
+  // a chain that makes a new name at each hop (`ProxyJump %h-x`) is no loop of names: bounded
+  if (pending.length >= MAX_JUMP_DEPTH) {
+    const chain = [...pending.map((p) => p.label), first.text].slice(0, 6).join(' -> ');
+    throw new ConfigProblem(`ProxyJump chain deeper than ${MAX_JUMP_DEPTH} hops: ${chain} -> …`, where);
+  }
   const key = pendingKey(first.host, first.user, first.port);
   if (pending.some((p) => p.key === key)) {
     const chain = [...pending.map((p) => p.label), first.text].join(' -> ');

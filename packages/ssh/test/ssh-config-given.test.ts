@@ -1,0 +1,84 @@
+/**
+ * What is given outside an ssh config (a user, a port, a gateway) as ssh's -l, -p and -J: the
+ * config's Match user, %r and %p see them (checked against what `ssh -G` prints); and the inputs
+ * that made the resolver hang or misread a file.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Fleet } from '../src/fleet/fleet.js';
+import { configNodeOptions, resolveSshConfig } from '../src/ssh-config.js';
+import { SshNode } from '../src/ssh-node.js';
+import { configFiles } from './config-files.js';
+
+const files = configFiles('jobgraph-ssh-config-given-');
+
+/** `ssh -G -F mu bob@web`: port 2222, identityfile /keys/bob_bob and /keys/id_bob_2222, proxyjump bob@gw. */
+const MATCH_USER = [
+  'Match user bob',
+  '  Port 2222',
+  '  IdentityFile /keys/bob_%r',
+  'Host web',
+  '  HostName web.example',
+  '  IdentityFile /keys/id_%r_%p',
+  '  ProxyJump %r@gw',
+];
+
+describe('a user or a port given outside the config', () => {
+  it('are seen by Match user, %r and %p, as ssh -l and -p are (they were read as root and 22)', async () => {
+    const file = await files.config(...MATCH_USER);
+    const host = await resolveSshConfig('web', { file, login: 'bob' });
+    expect(host).toMatchObject({
+      user: 'bob',
+      port: 2222,
+      identityFiles: ['/keys/bob_bob', '/keys/id_bob_2222'],
+    });
+    expect(host.jump.map((hop) => `${hop.user}@${hop.hostname}`)).toEqual(['bob@gw']);
+    // a port given wins over the config's, and %p sees it
+    const ported = await resolveSshConfig('web', { file, login: 'alice', port: 2200 });
+    expect(ported).toMatchObject({ user: 'alice', port: 2200, identityFiles: ['/keys/id_alice_2200'] });
+  });
+
+  it('SshNode.fromSshConfig and Fleet.fromHosts pass them in', async () => {
+    const file = await files.config(...MATCH_USER);
+    const node = await SshNode.fromSshConfig('web', { file, username: 'bob', verbose: false });
+    expect(node.toString()).toBe('bob@gw:2222->bob@web.example:2222');
+    await node.close();
+    const fleet = await Fleet.fromHosts(['bob@web'], { sshConfig: file });
+    expect([...fleet][0]?.node.toString()).toBe('bob@gw:2222->bob@web.example:2222');
+    await fleet.close();
+  });
+
+  it("a gateway given to Fleet for a host replaces the config's route: its ProxyCommand is not refused (as with fromSshConfig)", async () => {
+    const file = await files.config('Host web', '  HostName 10.1.1.1', '  ProxyCommand nc %h %p');
+    const fleet = await Fleet.fromHosts(['web'], { sshConfig: file, hosts: { web: { gateway: 'root@gw' } } });
+    expect([...fleet][0]?.node.toString()).toBe('root@gw->root@10.1.1.1');
+    await fleet.close();
+  });
+});
+
+describe('inputs that made the resolver hang or misread a file', () => {
+  it('a ProxyJump that makes a new name at each hop is refused past 16 hops (it recursed until memory ran out)', async () => {
+    const file = await files.config('Host h*', '  ProxyJump %h-x');
+    await expect(resolveSshConfig('h1', { file })).rejects.toThrow(
+      expect.objectContaining({
+        code: 'ERR_SSH_CONFIG',
+        message: expect.stringContaining('ProxyJump chain deeper than 16 hops'),
+      }),
+    );
+  });
+
+  it('a file that starts with a byte order mark is refused, as ssh refuses it (its first block applied to every host)', async () => {
+    const file = join(files.dir, 'bom');
+    await writeFile(file, '\ufeffHost a\n  User bob\n');
+    await expect(resolveSshConfig('zzz', { file })).rejects.toThrow(
+      `${file} line 1: the file starts with a byte order mark (U+FEFF), which ssh refuses too: save it without one`,
+    );
+  });
+
+  it('a ConnectTimeout longer than a timer holds is the longest one (ssh takes 4w; the node refused it)', async () => {
+    const file = await files.config('Host vm', '  ConnectTimeout 4w');
+    const host = await resolveSshConfig('vm', { file });
+    expect((await configNodeOptions(host, undefined)).connectTimeout).toBe(2_147_483_647);
+  });
+});
