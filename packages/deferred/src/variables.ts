@@ -6,7 +6,7 @@ import { DeferredError, DeferredErrorCode } from './errors.js';
 
 const RESERVED = new Set(['get', 'set', 'has', 'delete', 'toObject', 'keys', 'constructor']);
 
-/** Throws unless `name` can name a variable: a non-empty string that is not a method's name. */
+/** Throws unless `name` can name a variable: a non-empty string. */
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name === '') {
     throw new DeferredError(
@@ -14,10 +14,14 @@ function checkName(name: unknown): asserts name is string {
       `Expected a variable name to be a non-empty string, got ${typeof name === 'string' ? 'an empty string' : String(name)}`,
     );
   }
+}
+
+/** Throws for a property write of a method's name (`vars.keys = …`): such a variable is set with set(). */
+function checkPropertyName(name: string): void {
   if (RESERVED.has(name)) {
     throw new DeferredError(
       DeferredErrorCode.INVALID_OPTION,
-      `"${name}" cannot name a variable: it is a method of Variables (${[...RESERVED].join(', ')})`,
+      `"${name}" is a method of Variables: set that variable with vars.set(${JSON.stringify(name)}, value), read it with vars.get(${JSON.stringify(name)})`,
     );
   }
 }
@@ -63,6 +67,7 @@ export class Variables {
       set(target, property, value) {
         if (typeof property !== 'string') return false;
         checkName(property);
+        checkPropertyName(property);
         target.#values.set(property, value);
         return true;
       },
@@ -91,7 +96,7 @@ export class Variables {
   get(name: string): unknown {
     return this.#values.get(name);
   }
-  /** Sets `name` to `value`. @returns this store @throws DeferredError `ERR_INVALID_OPTION` for a name that is no string, or a method's */
+  /** Sets `name` to `value` (any name, a method's too: `set('keys', …)`). @returns this store @throws DeferredError `ERR_INVALID_OPTION` for a name that is no non-empty string */
   set(name: string, value: unknown): this {
     checkName(name);
     this.#values.set(name, value);

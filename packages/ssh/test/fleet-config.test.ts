@@ -2,6 +2,7 @@
  * Fleet.fromHosts: host names that are ssh_config aliases, resolved through a config file the
  * test writes (pointing at the bed), mixed with names the config does not mention.
  */
+import { basename, dirname } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Fleet, type FleetHost, type HostSettings, LocalNode, type SshNode } from '../src/index.js';
@@ -190,6 +191,16 @@ describe('Fleet.fromHosts', () => {
     await expect(Fleet.fromHosts(['web'], { sshConfig: '/no/such/ssh_config' })).rejects.toThrow(
       'Invalid Fleet option sshConfig: no such ssh_config file: /no/such/ssh_config',
     );
+    // ~/ is the home, as for the resolver (checked before it was expanded)
+    const home = process.env.HOME;
+    try {
+      process.env.HOME = dirname(sshConfig);
+      await expect(
+        Fleet.fromHosts(['web'], { sshConfig: `~/${basename(sshConfig)}` }),
+      ).resolves.toBeDefined();
+    } finally {
+      process.env.HOME = home;
+    }
   });
 
   it('an alias listed twice is one member with 2 connections', async () => {

@@ -3,6 +3,8 @@
  * results, per-host settings and arguments, SshJobs for a Scheduler.
  */
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { JobOptions } from '@jobgraph/core';
 import { SshJob } from '../ssh-job.js';
 import type { SshNode } from '../ssh-node.js';
@@ -148,7 +150,7 @@ export class Fleet implements Iterable<FleetHost> {
       );
     }
     // a file given by name must be there (ssh -F says so too); only the default may be missing
-    if (file !== undefined && !existsSync(file)) {
+    if (file !== undefined && !existsSync(file.startsWith('~/') ? join(homedir(), file.slice(2)) : file)) {
       throw invalid(`Invalid Fleet option sshConfig: no such ssh_config file: ${file}`);
     }
     const gateways = new Map<string, SshNode>();
