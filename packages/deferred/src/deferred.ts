@@ -62,20 +62,41 @@ export class Deferred {
     }
     rendering.add(this);
     try {
-      const values = this.variables.toObject();
-      for (const name of usedNames(this.template)) {
-        const value = values[name];
-        if (value instanceof Deferred) values[name] = value.render();
-      }
-      return renderStrict(this.template, values);
+      return renderStrict(
+        this.template,
+        this.#values((value) => value.render()),
+      );
     } finally {
       rendering.delete(this);
     }
   }
 
-  /** The text with the current values, missing ones shown as `{{ name }}`; never throws. */
+  /**
+   * The text with the current values, missing ones shown as `{{ name }}` (a Deferred value shown
+   * as its own `toString()`, as `render()` renders it: the two agree); never throws.
+   */
   toString(): string {
-    return renderLenient(this.template, this.variables.toObject());
+    // a Deferred that needs itself is shown as written
+    if (rendering.has(this)) return this.template;
+    rendering.add(this);
+    try {
+      return renderLenient(
+        this.template,
+        this.#values((value) => value.toString()),
+      );
+    } finally {
+      rendering.delete(this);
+    }
+  }
+
+  /** The variables' values, those this template uses that are Deferreds turned into their text by `text`. */
+  #values(text: (value: Deferred) => string): Record<string, unknown> {
+    const values = this.variables.toObject();
+    for (const name of usedNames(this.template)) {
+      const value = values[name];
+      if (value instanceof Deferred) values[name] = text(value);
+    }
+    return values;
   }
 
   /** A Deferred of another template on the same variables. */

@@ -40,6 +40,12 @@ describe('a missing operand in a strict render', () => {
     expect(new Deferred('run {{ m }}', vars).render()).toBe('run Z');
     vars.set('loop', new Deferred('{{ loop }}', vars));
     expect(() => new Deferred('{{ loop }}', vars).render()).toThrow('its value needs itself');
+    // toString() (labels, dry runs) agrees with render(): the Deferred value is its text
+    vars.set('target', new Deferred('user@{{ zz }}', vars));
+    const choice = new Deferred('{{ "a" if target == "user@Z" else "b" }} {{ target | upper }}', vars);
+    expect(choice.render()).toBe('a USER@Z');
+    expect(String(choice)).toBe('a USER@Z');
+    expect(String(new Deferred('{{ loop }}', vars))).toBe('{{ loop }}');
   });
 });
 
