@@ -52,9 +52,17 @@ describe('onInterrupt', () => {
     vi.advanceTimersByTime(2_000);
     process.emit(OUTPUT_CLOSED);
     expect(left).toEqual([]);
-    // a Ctrl-C after it is a second stop: leave at once
+    // a Ctrl-C after it is the first signal: the jobs are stopping already, nothing left behind
     process.emit('SIGINT');
-    expect(left).toEqual([141]);
+    expect(left).toEqual([]);
+    expect(written[1]).toBe(
+      'jobgraph: interrupted, the jobs are already stopping… (Ctrl-C again to leave at once)\n',
+    );
+    expect(interrupt).toMatchObject({ signal: 'SIGINT', exitCode: 130 });
+    // a second one leaves
+    vi.advanceTimersByTime(1_000);
+    process.emit('SIGINT');
+    expect(left).toEqual([130]);
   });
 
   it('SIGTERM and SIGHUP stop the run as Ctrl-C does, with 143 and 129', () => {

@@ -85,6 +85,15 @@ export function onInterrupt(
         return;
       }
       if (now - first.at < SAME_PRESS_MS) return;
+      // the run is stopping because its output's reader left: this is the first signal, not a second
+      if (first.signal === 'SIGPIPE') {
+        first = { signal, at: now, late: first.late };
+        const again = signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal';
+        io.stderr.write(
+          `jobgraph: ${signal === 'SIGINT' ? 'interrupted' : `${signal} received`}, the jobs are already stopping… (${again} to leave at once)\n`,
+        );
+        return;
+      }
       io.stderr.write('jobgraph: interrupted again, leaving now: remote processes may still run\n');
       leave(exitCodeOf(first.signal));
     };
