@@ -526,10 +526,13 @@ describe('against the test bed', () => {
     await mkdir(join(out, '0ok', lo), { recursive: true });
     await writeFile(join(out, down), 'pass 1 output\n');
     await writeFile(join(out, `${down}.err`), 'pass 1 errors\n');
+    // the output of ${lo} in a pass 1 that named it longer (another account of it beside it)
+    await writeFile(join(out, `root@${lo}`), 'pass 1, under its longer name\n');
     const run = await jobgraph(['ssh', ...auth, '-o', out, '--mark', '-t', `${lo},${down}`, 'echo now']);
     // the old files read as this run's (an unreachable target prints nothing to replace them)
     expect(existsSync(join(out, down))).toBe(false);
     expect(existsSync(join(out, `${down}.err`))).toBe(false);
+    expect(existsSync(join(out, `root@${lo}`))).toBe(false);
     expect(await readFile(join(out, lo), 'utf8')).toBe('now\n');
     // the mark of ${lo} cannot be written (a directory holds its place): the others are, and the
     // summary and the errors are printed before it is said

@@ -5,7 +5,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { targetNameForms } from '../targets/names.js';
+import { earlierNameForms } from '../targets/names.js';
 import type { Target } from '../targets/resolve.js';
 import { messageOf } from './errors.js';
 import { noExitCode, type Outcome } from './fanout.js';
@@ -54,9 +54,7 @@ export async function writeMarks(
     const name = asFileName(names.get(outcome.target) ?? outcome.target.host.alias);
     const succeeded = outcome.status === 'succeeded';
     const [into, other] = succeeded ? [ok, failed] : [failed, ok];
-    const earlier = targetNameForms(outcome.target)
-      .map(asFileName)
-      .filter((form) => !current.has(form));
+    const earlier = earlierNameForms(outcome.target, current).map(asFileName);
     await mkdir(into, { recursive: true });
     await Promise.all([
       rm(join(other, name), { force: true }),

@@ -17,7 +17,7 @@ import {
   TerminalFormatter,
   TimeHostFormatter,
 } from '@jobgraph/ssh';
-import { targetNames } from '../targets/names.js';
+import { earlierNameForms, targetNames } from '../targets/names.js';
 import { type Target, targetText } from '../targets/resolve.js';
 import { DecodedOutput } from './decoded-output.js';
 import { messageOf, UsageError } from './errors.js';
@@ -265,7 +265,7 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
     await makeOutputDirectory(subdir.runName, parsed.dateTime ? '-d' : '-o');
     // an earlier run's files of these targets go: one that this run does not reach would keep
     // them, and they would read as this run's
-    await clearEarlierOutput(subdir, names.values());
+    await clearEarlierOutput(subdir, names);
   }
   const named = subdir === undefined ? chosen : new NamedOutput(subdir, byNodeText(names));
   const formatter = parsed.encoding === undefined ? named : new DecodedOutput(named);
@@ -297,10 +297,19 @@ export async function sshCommand(words: readonly string[], raw: unknown, io: Io)
   return code;
 }
 
-/** Removes the output files an earlier run into the same directory left for these targets. */
-async function clearEarlierOutput(subdir: SubdirFormatter, names: Iterable<string>): Promise<void> {
+/**
+ * Removes the output files an earlier run into the same directory left for these targets: under
+ * their names now, and under the names they had then (`root@fit01` beside `bob@fit01`) that no
+ * target of this run holds.
+ */
+async function clearEarlierOutput(
+  subdir: SubdirFormatter,
+  names: ReadonlyMap<Target, string>,
+): Promise<void> {
+  const current = new Set(names.values());
+  const stale = [...names].flatMap(([target, name]) => [name, ...earlierNameForms(target, current)]);
   await Promise.all(
-    [...names].flatMap((name) => [
+    stale.flatMap((name) => [
       rm(subdir.outFile(name), { force: true }),
       rm(subdir.errFile(name), { force: true }),
     ]),

@@ -30,6 +30,14 @@ export function targetNameForms(target: Target): string[] {
   return [...new Set(levels.map((level) => level(target)))];
 }
 
+/**
+ * The names `target` may have had in an earlier run that no target of this one holds (`current`:
+ * this run's names): its files under them are stale (its output, its marks).
+ */
+export function earlierNameForms(target: Target, current: ReadonlySet<string>): string[] {
+  return targetNameForms(target).filter((form) => !current.has(form));
+}
+
 /** The directories `--mark` makes beside the output files: no target's file may take their name. */
 const MARK_DIRECTORIES = new Set(['0ok', '1failed']);
 

@@ -102,6 +102,10 @@ export async function readTargetArgument(argument: string, lookup: TargetLookup 
   }
   const found = await locate(argument, lookup);
   if (found === undefined) return parseTargets(argument);
-  if (found.kind === 'directory' && !/[/\\]/.test(argument)) lookup.onShadow?.(argument, found.path);
+  // a word that could be a host, found here (not a ~/.jobgraph/ group, nor `.`): a pull into
+  // `{host}/` leaves such directories, and the word then no longer means the host
+  const here = resolve(lookup.cwd ?? process.cwd(), argument);
+  if (found.kind === 'directory' && found.path === here && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(argument))
+    lookup.onShadow?.(argument, found.path);
   return found.kind === 'file' ? readTargetsFile(found.path) : readTargetsDirectory(found.path);
 }
