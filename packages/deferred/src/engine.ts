@@ -203,6 +203,15 @@ export function parse(template: string): unknown {
   return nunjucksEngine().parser.parse(template, [], {});
 }
 
+/** Whether a filter's argument is a placeholder, or a list or dict that holds one (`[x, 1] | max`). */
+function holdsPlaceholder(value: unknown): boolean {
+  if (isPlaceholder(value)) return true;
+  if (Array.isArray(value)) return value.some(isPlaceholder);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.values(value).some(isPlaceholder);
+  return false;
+}
+
 /** Filters that are meant for missing values. */
 export const FOR_MISSING = new Set(['default', 'd']);
 
@@ -224,6 +233,13 @@ type FilterMap = Record<string, Filter>;
  * StrictUndefined does; `default` is the exception.
  */
 function strictFilters(env: Environment): void {
+  // `range(count)` of a missing count went over nothing, silently
+  const globals = (env as unknown as { globals: Record<string, unknown> }).globals;
+  const range = globals.range as (...args: unknown[]) => unknown;
+  env.addGlobal('range', (...args: unknown[]) => {
+    if (args.some((arg) => arg === undefined)) throw new UndefinedInFilter('range');
+    return range(...args);
+  });
   const filters = (env as unknown as { filters: FilterMap }).filters;
   for (const [name, filter] of Object.entries(filters)) {
     if (FOR_MISSING.has(name)) continue;
@@ -245,11 +261,20 @@ function lenientFilters(env: Environment): void {
     filters[name] = function lenient(this: unknown, ...args: unknown[]) {
       const [value, ...rest] = args;
       if (FOR_MISSING.has(name) && isPlaceholder(value)) return filter.apply(this, [undefined, ...rest]);
-      if (!args.some(isPlaceholder)) return filter.apply(this, args);
+      if (!args.some(holdsPlaceholder)) return filter.apply(this, args);
       const shown = rest.length === 0 ? name : `${name}(${rest.map(expressionText).join(', ')})`;
       return placeholder(`${expressionText(value)} | ${shown}`, false);
     };
   }
+  // `range(count)` of a missing count: the placeholder of the call, so that a loop over it does
+  // what a loop over a missing list does (an error in a scenario's pre-render), not go over nothing
+  const globals = (env as unknown as { globals: Record<string, unknown> }).globals;
+  const range = globals.range as (...args: unknown[]) => unknown;
+  env.addGlobal('range', (...args: unknown[]) =>
+    args.some(isPlaceholder)
+      ? placeholder(`range(${args.map(expressionText).join(', ')})`, false)
+      : range(...args),
+  );
   const tests = (env as unknown as { tests: FilterMap }).tests;
   const defined = tests.defined;
   tests.defined = (value: unknown) => !isPlaceholder(value) && defined?.(value) === true;

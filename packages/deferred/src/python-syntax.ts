@@ -154,6 +154,12 @@ export function patchNunjucks(nunjucks: NunjucksInternals): void {
     // a placeholder's attribute, item, slice or method is a placeholder (nunjucks' compat would
     // take it for a dict, and its slice loop never ended on a placeholder's length)
     if (isPlaceholder(obj)) return placeholderMember(obj, name, rest);
+    // a placeholder held in a list or dict (`[ip, 'b'][0]`, `{'ip': ip}.ip`) is itself: nunjucks
+    // wraps a function it finds there in a closure of its own, printed as JavaScript source
+    if (rest.length < 2 && obj !== null && typeof obj === 'object') {
+      const found = (obj as Record<string | number, unknown>)[name as string | number];
+      if (isPlaceholder(found)) return found;
+    }
     if (typeof obj === 'string' && rest.length < 2) {
       const method = stringMethod(obj, name);
       if (method !== undefined) return method;
@@ -346,7 +352,13 @@ function rootNode(node: Record<string, unknown> | undefined): Record<string, unk
   if (node === undefined) return undefined;
   if (node.typename === 'Symbol') return node;
   if (node.typename === 'LookupVal') return rootNode(node.target as Record<string, unknown>);
-  if (node.typename === 'FunCall') return rootNode(node.name as Record<string, unknown>);
+  if (node.typename === 'FunCall') {
+    // `range(count)`: the name to blame is the argument's (range is always there)
+    const callee = node.name as Record<string, unknown> | undefined;
+    if (callee?.typename === 'Symbol' && callee.value === 'range')
+      return rootNode((node.args as { children?: Record<string, unknown>[] })?.children?.[0]) ?? callee;
+    return rootNode(callee);
+  }
   if (node.typename === 'Filter')
     return rootNode((node.args as { children?: Record<string, unknown>[] })?.children?.[0]);
   return undefined;

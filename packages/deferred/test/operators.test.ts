@@ -108,6 +108,23 @@ describe("a lenient render keeps an expression of a missing name whole (a scenar
     expect(renderTemplate(kept, values)).toBe(renderTemplate(template, values));
   });
 
+  it('a missing name held in a list or dict stays a placeholder (JavaScript source was printed); range() of one loops as a missing list does', () => {
+    expect(
+      renderTemplate(
+        '{% set n = {"ip": ip} %}ssh {{ n.ip }} {{ [ip, "b"][0] }} {{ [x, 1] | max }}',
+        {},
+        'lenient',
+      ),
+    ).toBe('ssh {{ ip }} {{ ip }} {{ [x, 1] | max }}');
+    const loop = '{% for i in range(count) %}x{% endfor %}';
+    // went over nothing, in strict and lenient renders alike
+    expect(() => renderTemplate(loop, {})).toThrow(expect.objectContaining({ variable: 'count' }));
+    expect(() => renderTemplate(loop, {}, 'lenient', { missingLoops: 'error' })).toThrow(
+      'Undefined variable "count" in a for loop at line 1, column 19',
+    );
+    expect(renderTemplate(loop, { count: 2 })).toBe('xx');
+  });
+
   it('the slice of a missing name is a placeholder (it looped until the heap ran out)', () => {
     expect(String(new Deferred('echo {{ host[2:] }}', new Variables()))).toBe('echo {{ host[2:] }}');
   });
