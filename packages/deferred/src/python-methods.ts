@@ -6,7 +6,7 @@
  */
 
 import { isPlaceholder, PLACEHOLDER, placeholderTruth } from './placeholder.js';
-import { definedOperands, pending } from './python-operators.js';
+import { definedOperands, isNumeric, pending, unsupported } from './python-operators.js';
 
 /** nunjucks' keyword arguments (`f(x, sep=',')`): a last argument marked `__keywords`. */
 export function splitKeywords(args: readonly unknown[]): {
@@ -357,6 +357,7 @@ export function pythonMultiply(left: unknown, right: unknown): unknown {
   if (typeof right === 'string' && typeof left === 'number') return right.repeat(times(left));
   if (Array.isArray(left) && typeof right === 'number')
     return Array.from({ length: times(right) }, () => left).flat();
+  if (!isNumeric(left) || !isNumeric(right)) throw unsupported('*', left, right);
   return Number(left) * Number(right);
 }
 
@@ -374,5 +375,7 @@ export function pythonModulo(left: unknown, right: unknown): unknown {
     return printf(left, args);
   }
   const [a, b] = [Number(left), Number(right)];
+  if (!isNumeric(left) || !isNumeric(right)) throw unsupported('%', left, right);
+  if (b === 0) throw new RangeError(`division by zero: ${a} % 0`);
   return a - b * Math.floor(a / b);
 }

@@ -31,28 +31,48 @@ export function pending(operator: string, left: unknown, right: unknown): unknow
   return operatorPlaceholder(`${expressionText(left)} ${operator} ${expressionText(right)}`);
 }
 
+/** Python's name of a value's type, for messages. */
+function typeName(value: unknown): string {
+  if (value === null) return 'none';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return typeof value === 'object' ? 'dict' : typeof value;
+}
+
+/** A number, or a bool (Python's bool is an int). */
+export const isNumeric = (value: unknown): value is number | boolean =>
+  typeof value === 'number' || typeof value === 'boolean';
+
+/** Python's TypeError: JavaScript would give NaN, a glued string or a number of a list. */
+export function unsupported(operator: string, left: unknown, right: unknown): TypeError {
+  const text = operator === '+' && (typeof left === 'string' || typeof right === 'string');
+  return new TypeError(
+    `unsupported operand types for ${operator}: ${typeName(left)} and ${typeName(right)}${text ? ': use ~ to join text' : ''}`,
+  );
+}
+
 /** `+`: numbers added, strings and lists joined (JavaScript would make "12" of two lists). */
 export function pythonAdd(left: unknown, right: unknown): unknown {
   const later = pending('+', left, right);
   if (later !== undefined) return later;
   definedOperands('+', left, right);
   if (Array.isArray(left) && Array.isArray(right)) return [...left, ...right];
-  if (typeof left === 'string' || typeof right === 'string') {
-    if (typeof left !== typeof right)
-      throw new TypeError(
-        `cannot add ${expressionText(left)} and ${expressionText(right)} with +: use ~ to join text`,
-      );
-    return `${left as string}${right as string}`;
-  }
-  return Number(left) + Number(right);
+  if (typeof left === 'string' && typeof right === 'string') return left + right;
+  if (isNumeric(left) && isNumeric(right)) return Number(left) + Number(right);
+  throw unsupported('+', left, right);
 }
 
-/** `-`, `/`, `//` and `**` on numbers. */
+/** `-`, `/`, `//` and `**` on numbers; a division by zero is an error, as Python's. */
 export function pythonArithmetic(operator: '-' | '/' | '//' | '**', left: unknown, right: unknown): unknown {
   const later = pending(operator, left, right);
   if (later !== undefined) return later;
   definedOperands(operator, left, right);
+  if (!isNumeric(left) || !isNumeric(right)) throw unsupported(operator, left, right);
   const [a, b] = [Number(left), Number(right)];
+  if ((operator === '/' || operator === '//') && b === 0)
+    throw new RangeError(`division by zero: ${a} ${operator} 0`);
   switch (operator) {
     case '-':
       return a - b;
@@ -86,7 +106,8 @@ export function pythonCompare(first: unknown, ...chain: unknown[]): unknown {
     const right = chain[i + 1];
     text += ` ${operator} ${expressionText(right)}`;
     if (isPlaceholder(left) || isPlaceholder(right)) pendingResult = true;
-    else if (!compare(operator, left, right)) result = false;
+    // as Python's `a < b < c`: the chain stops at the first false
+    else if (result === true && !compare(operator, left, right)) result = false;
     left = right;
   }
   if (!pendingResult) return result;
@@ -107,6 +128,13 @@ function compare(operator: string, left: unknown, right: unknown): boolean {
       return !equal(left, right);
     default:
       definedOperands(operator, left, right);
+      // numbers with numbers, text with text, lists with lists: anything else has no order in Python
+      if (
+        !(isNumeric(left) && isNumeric(right)) &&
+        !(typeof left === 'string' && typeof right === 'string') &&
+        !(Array.isArray(left) && Array.isArray(right))
+      )
+        throw new TypeError(`'${operator}' not supported between ${typeName(left)} and ${typeName(right)}`);
       switch (operator) {
         case '<':
           return (left as number) < (right as number);

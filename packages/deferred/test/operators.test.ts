@@ -65,8 +65,23 @@ describe('values as Python computes them', () => {
 
   it("text and a number do not add up (Jinja: TypeError), rather than gluing '22' and '1'", () => {
     expect(() => renderTemplate("{{ '22' + 1 }}", {})).toThrow(
-      /cannot add '22' and 1 with \+: use ~ to join text/,
+      'unsupported operand types for +: str and int: use ~ to join text',
     );
+  });
+
+  it.each([
+    ['{{ none + 1 }}', 'unsupported operand types for +: none and int'],
+    ['{{ [1] + 2 }}', 'unsupported operand types for +: list and int'],
+    ["{{ 'x' - 1 }}", 'unsupported operand types for -: str and int'],
+    ['{{ 7 // 0 }}', 'division by zero: 7 // 0'],
+    ['{{ 7 % 0 }}', 'division by zero: 7 % 0'],
+    ["{{ 'a' < 1 }}", "'<' not supported between str and int"],
+  ])('%s is an error, as in Python (it was 1, 3, NaN, Infinity, NaN, False)', (template, message) => {
+    expect(() => renderTemplate(template, {})).toThrow(message);
+  });
+
+  it('a comparison chain stops at its first false, as Python does (1 > 2 > x never looks at x)', () => {
+    expect(renderTemplate('{{ 1 > 2 > x }}', {})).toBe('False');
   });
 });
 
