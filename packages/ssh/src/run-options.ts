@@ -58,9 +58,25 @@ function invalid(option: string, expected: string, value: unknown): SshError {
 export function checkRunOptions(
   request: Pick<RunRequest, 'stdin' | 'encoding' | 'idleTimeout' | 'sudo' | 'pty'> & {
     readonly env?: RunRequest['env'];
-  },
+  } & Partial<Pick<RunRequest, 'onLine' | 'signal' | 'printStdout' | 'printStderr' | 'x11'>>,
 ): void {
   const { stdin, encoding, idleTimeout } = request;
+  // checked before anything runs: an onLine that is no function failed once the command had run
+  for (const key of ['pty', 'printStdout', 'printStderr', 'x11'] as const) {
+    const value = request[key];
+    if (value !== undefined && typeof value !== 'boolean') throw invalid(key, 'true or false', value);
+  }
+  if (request.onLine !== undefined && typeof request.onLine !== 'function')
+    throw invalid('onLine', 'a function of each output line', request.onLine);
+  if (request.signal !== undefined && !(request.signal instanceof AbortSignal))
+    throw invalid('signal', 'an AbortSignal', request.signal);
+  // a terminal has no end of input (it needs ^D), and echoes what it is given before the shell
+  // starts: the command never saw its end, and could not be cancelled
+  if (request.pty === true && stdin !== undefined)
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      'Invalid run options: stdin with pty is not supported (a terminal gives no end of input): give one or the other',
+    );
   checkSudo(request.sudo, request.pty);
   checkEnv(request.env);
   if (

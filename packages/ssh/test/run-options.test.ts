@@ -161,6 +161,31 @@ describe('run options: checks before anything runs', () => {
     expect(node.connectionCount).toBe(0);
   });
 
+  it('refuses options of the wrong type, and stdin with pty, before anything runs (they ran, then failed, or hung)', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        { onLine: 'notfn' },
+        'Invalid run option onLine: expected a function of each output line, got "notfn"',
+      ],
+      [{ signal: 'nope' }, 'Invalid run option signal: expected an AbortSignal, got "nope"'],
+      [{ pty: 'yes' }, 'Invalid run option pty: expected true or false, got "yes"'],
+      [{ printStdout: 0 }, 'Invalid run option printStdout: expected true or false, got 0'],
+      // the terminal echoed the input before the PID frame, gave no end of input: cat never
+      // ended, and a cancel left it running
+      [{ pty: true, stdin: 'abc\n' }, 'Invalid run options: stdin with pty is not supported'],
+    ];
+    const node = loopbackNode();
+    for (const [options, message] of cases) {
+      for (const site of [node, new LocalNode()]) {
+        await expect(site.run('echo ran > /dev/null; cat', options as never)).rejects.toMatchObject({
+          code: 'ERR_INVALID_OPTION',
+          message: expect.stringContaining(message),
+        });
+      }
+    }
+    expect(node.connectionCount).toBe(0);
+  });
+
   it('a multi-line command is one line in an error message (cut past 200 characters), whole in the error', () => {
     const error = new CommandFailedError('false\n  # more', 'root@h', 1, null);
     expect(error.message).toBe('Command failed with exit code 1 on root@h: false ⏎ # more');

@@ -93,6 +93,17 @@ describe('checkSudo: bad values are refused before anything runs', () => {
       expect(String(error)).not.toContain('secret');
     }
   });
+  it('a script under sudo as another user than root is refused when made (its 0700 copy gave Permission denied, exit 126)', () => {
+    expect(() => new RunString('#!/bin/sh\nid -un', [], { sudo: { user: 'nobody' } })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringContaining('RunString under sudo as nobody'),
+      }),
+    );
+    expect(() => new RunString('id -un', [], { sudo: { user: 'root' } })).not.toThrow();
+    expect(() => new RunString('id -un', [], { sudo: true })).not.toThrow();
+  });
+
   it('the frames after the PID frame come off the output, in any chunking', () => {
     const whole = Buffer.from('\u001eJGPID123\u001e\u001eJGSUDOok\u001ehello\n');
     for (let cut = 0; cut <= whole.length; cut++) {

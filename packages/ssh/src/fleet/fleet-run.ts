@@ -121,6 +121,11 @@ export function checkCommandOptions(options: object, extra: readonly string[]): 
     options as FleetCommandOptions;
   // checked once here, so that a bad value is one error rather than one per host
   checkRunOptions({ encoding, idleTimeout, sudo, pty, env });
+  if (pty === true && stdin !== undefined)
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      'Invalid Fleet options: stdin with pty is not supported (a terminal gives no end of input): give one or the other',
+    );
   if (
     stdin !== undefined &&
     typeof stdin !== 'string' &&
