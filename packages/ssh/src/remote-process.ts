@@ -101,11 +101,16 @@ export function killScript(pid: number): string {
  * stream, and passes the rest through. `onFrame` is called once per frame found. Output that
  * does not begin with the expected frame is passed through whole.
  */
+/** The most text the login may print before the first frame: past it, the frames are given up. */
+const MAX_PRELUDE = 64 * 1024;
+
 export class LeadingFrames {
   readonly #tags: Buffer[];
   readonly #onFrame: (tag: string, payload: string) => void;
   readonly #pass: (chunk: Buffer) => void;
   #buffer: Buffer | undefined = Buffer.alloc(0);
+  /** Whether a frame came: text before the first one is the login's, after it the command's. */
+  #framed = false;
 
   constructor(
     tags: readonly string[],
@@ -128,6 +133,21 @@ export class LeadingFrames {
       if (tag === undefined || data.length === 0) break;
       const prefix = data.subarray(0, Math.min(data.length, tag.length));
       if (!tag.subarray(0, prefix.length).equals(prefix)) {
+        // Before the first frame, the login may print (sshd's xauth, a .bashrc, "Could not chdir
+        // to home directory"): that text is passed on, and the frame looked for after it. Given up
+        // at once, the frame was shown as text and the PID never learned (no cancel could kill).
+        if (!this.#framed) {
+          const at = data.indexOf(tag);
+          if (at > 0) {
+            this.#pass(data.subarray(0, at));
+            data = data.subarray(at);
+            continue;
+          }
+          if (data.length <= MAX_PRELUDE) {
+            this.#buffer = data;
+            return;
+          }
+        }
         this.#giveUp(data);
         return;
       }
@@ -138,6 +158,7 @@ export class LeadingFrames {
         return;
       }
       this.#tags.shift();
+      this.#framed = true;
       this.#onFrame(tag.subarray(1).toString('latin1'), data.subarray(tag.length, end).toString('latin1'));
       data = data.subarray(end + 1);
     }

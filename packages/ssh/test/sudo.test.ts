@@ -121,6 +121,35 @@ describe('checkSudo: bad values are refused before anything runs', () => {
       expect(Buffer.concat(passed).toString()).toBe('hello\n');
     }
   });
+
+  it("what the login prints before the PID frame passes on, and the frame is still read, in any chunking (sshd's xauth, a .bashrc)", () => {
+    const prelude = '/usr/bin/xauth: file /root/.Xauthority does not exist\n';
+    const whole = Buffer.from(`${prelude}\u001eJGPID123\u001ehello\n`);
+    for (let cut = 0; cut <= whole.length; cut++) {
+      const frames: string[] = [];
+      const passed: Buffer[] = [];
+      const reader = new LeadingFrames(
+        ['JGPID'],
+        (tag, payload) => frames.push(`${tag}=${payload}`),
+        (chunk) => passed.push(chunk),
+      );
+      reader.push(whole.subarray(0, cut));
+      reader.push(whole.subarray(cut));
+      reader.end();
+      // (the frame was shown as text, and the PID never learned: no cancel could kill the command)
+      expect(frames).toEqual(['JGPID=123']);
+      expect(Buffer.concat(passed).toString()).toBe(`${prelude}hello\n`);
+    }
+    // no frame at all within 64 KiB: given up, everything shown
+    const passed: Buffer[] = [];
+    const reader = new LeadingFrames(
+      ['JGPID'],
+      () => undefined,
+      (chunk) => passed.push(chunk),
+    );
+    reader.push(Buffer.alloc(70 * 1024, 'x'));
+    expect(Buffer.concat(passed).length).toBe(70 * 1024);
+  });
 });
 
 describe('sudo on an SshNode (non-root users of the bed)', () => {
