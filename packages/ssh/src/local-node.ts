@@ -43,6 +43,8 @@ export interface LocalNodeOptions {
 
 /** How long a cancelled local command gets between SIGTERM and SIGKILL. */
 const KILL_GRACE = 2_000;
+/** How long after the SIGKILL the output may stay open (held by a process of another session). */
+const CLOSE_GRACE = 1_000;
 
 /**
  * The local machine as a node: `hostname` is `LOCALNODE`.
@@ -153,11 +155,18 @@ export class LocalNode implements CommandNode {
           // already gone
         }
       };
+      let closeTimer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => {
         output.release(); // a cancelled command ends whatever the consumer's pace
         if (sudo !== undefined && child.pid !== undefined) killUnderSudo(child.pid, sudo);
         killGroup('SIGTERM');
         killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE);
+        // A process of another session (`setsid daemon &`) may hold the output open for good,
+        // and 'close' waits for every holder: the pipes are let go once the group is killed.
+        closeTimer = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, KILL_GRACE + CLOSE_GRACE);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       child.on('error', (error) => {
@@ -166,6 +175,7 @@ export class LocalNode implements CommandNode {
         input?.stop();
         signal?.removeEventListener('abort', onAbort);
         clearTimeout(killTimer);
+        clearTimeout(closeTimer);
         this.#event('session-stop', label);
         reject(error);
       });
@@ -174,6 +184,7 @@ export class LocalNode implements CommandNode {
         input?.stop();
         signal?.removeEventListener('abort', onAbort);
         clearTimeout(killTimer);
+        clearTimeout(closeTimer);
         errFrames.end();
         outLines.end();
         errLines.end();

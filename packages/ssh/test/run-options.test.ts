@@ -2,6 +2,7 @@
  * The per-command options of node.run: stdin, encoding and idleTimeout, in-process and
  * against the real test bed (SshNode on loopback and through the gateway, LocalNode).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
@@ -224,6 +225,27 @@ const sites: Array<[string, () => CommandNode]> = [
 ];
 
 describe.each(sites)('%s', (_name, make) => {
+  it('a cancel ends the run within a bound, even when a process of another session holds the output open', async () => {
+    const node = make();
+    const marker = `sleep 61.${process.pid % 1000}`;
+    const controller = new AbortController();
+    const started = Date.now();
+    const run = node.run(`setsid ${marker} & echo started; sleep 100`, {
+      signal: controller.signal,
+      onLine: (line) => {
+        if (line.linenl.startsWith('started')) controller.abort(new Error('stop'));
+      },
+    });
+    try {
+      await expect(run).rejects.toThrow('stop');
+      // (a LocalNode waited for the other session's process: 61 s)
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      // (the pattern does not match this pkill's own shell)
+      execFileSync('sh', ['-c', `pkill -f '[s]${marker.slice(1)}' || true`]);
+    }
+  }, 60_000);
+
   it('stdin: 10 MiB of random bytes through cat come back byte-identical', async () => {
     const node = make();
     const data = randomBytes(10 * 1024 * 1024);
