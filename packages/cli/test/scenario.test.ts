@@ -374,6 +374,8 @@ const MALFORMED: Record<string, string[]> = {
   'go-template-in-command.yaml': [
     `jobs[0].commands[0].command: is rendered as a Jinja2 template at run time, and "docker ps --format '{{.Names}}'" is not one (line 1, column 23: unexpected token: .); a literal {{ (a Go template) is written {% raw %}{{.Names}}{% endraw %}`,
     'jobs[0].commands[1].argv[1]: is rendered as a Jinja2 template at run time, and "{{ pod }" is not one (line 1, column 8: expected variable end); a literal {{ (a Go template) is written {% raw %}{{.Names}}{% endraw %}',
+    // a filter that does not exist, found before any job runs
+    'jobs[0].commands[3].command: is rendered as a Jinja2 template at run time, and "echo {{ pod | nofilter }}" is not one (line 1, column 15: filter not found: nofilter)',
   ],
   'gateway-localnode.yaml': ['nodes[1].gateway: node "local" is a localnode: a gateway must be an SSH node'],
   'gateway-self.yaml': ['nodes[0].gateway: gateway cycle: n1 -> n1'],

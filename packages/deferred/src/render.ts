@@ -243,8 +243,24 @@ function isOutputOfUndefined(error: unknown): boolean {
 export function templateSyntaxError(template: string): string | undefined {
   const source = withInOperator(template);
   try {
-    parse(source);
-    return undefined;
+    const tree = parse(source);
+    // a filter that does not exist fails only when rendered: found now too
+    const filters = (environments().strict as unknown as { filters: Record<string, unknown> }).filters;
+    let unknown: { name: string; line: number; column: number } | undefined;
+    eachNode(tree, (node) => {
+      const name = (node.name as { value?: unknown } | undefined)?.value;
+      if (
+        unknown === undefined &&
+        (node.typename === 'Filter' || node.typename === 'FilterAsync') &&
+        typeof name === 'string' &&
+        !Object.hasOwn(filters, name)
+      )
+        unknown = { name, line: Number(node.lineno) + 1, column: Number(node.colno) + 1 };
+      return undefined;
+    });
+    return unknown === undefined
+      ? undefined
+      : `line ${unknown.line}, column ${unknown.column}: filter not found: ${unknown.name}`;
   } catch (error) {
     // the parser's own error holds its position (1-based), not in its message
     const { lineno, colno } = error as { lineno?: unknown; colno?: unknown };

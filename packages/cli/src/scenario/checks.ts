@@ -308,9 +308,12 @@ export function checkCommandTemplates(data: unknown): Problem[] {
     if (typeof text !== 'string' || !/\{\{|\{%/.test(text)) return;
     const why = templateSyntaxError(text);
     if (why === undefined) return;
+    const hint = why.includes('filter not found')
+      ? ''
+      : '; a literal {{ (a Go template) is written {% raw %}{{.Names}}{% endraw %}';
     problems.push({
       path: formatPath(path),
-      message: `is rendered as a Jinja2 template at run time, and ${quoted(text)} is not one (${why}); a literal {{ (a Go template) is written {% raw %}{{.Names}}{% endraw %}`,
+      message: `is rendered as a Jinja2 template at run time, and ${quoted(text)} is not one (${why})${hint}`,
     });
   };
   for (const { index, entry } of entries(data, 'jobs')) {
