@@ -318,11 +318,26 @@ export function renderLenient(
   }
   const missing = Object.keys(context);
   const variable = missing.find((name) => new RegExp(`(^|[^\\w.])${name}\\b`).test(undecided.expression));
+  const position = variable === undefined ? undefined : conditionPosition(template, variable);
   throw new DeferredError(
     DeferredErrorCode.UNDEFINED_VARIABLE,
-    `Cannot decide the condition ${undecided.expression} of template ${oneLine(template)}: ${variable === undefined ? 'it uses a value' : `"${variable}" has`} no value yet (a value known only when the run gets there cannot choose what the scenario holds)`,
-    { cause: undecided, ...(variable === undefined ? {} : { variable }) },
+    `Cannot decide the condition ${undecided.expression} of template ${oneLine(template)}${position === undefined ? '' : ` at line ${position.line}, column ${position.column}`}: ${variable === undefined ? 'it uses a value' : `"${variable}" has`} no value yet (a value known only when the run gets there cannot choose what the scenario holds)`,
+    {
+      cause: undecided,
+      ...(variable === undefined ? {} : { variable }),
+      ...(position === undefined ? {} : { position }),
+    },
   );
+}
+
+/** Where the first `{% if %}` or `{% elif %}` tag that names `variable` is, 1-based; undefined if none. */
+function conditionPosition(template: string, variable: string): { line: number; column: number } | undefined {
+  const tag = new RegExp(`\\{%-?\\s*(?:el)?if\\b[^%]*?(?<![\\w.])${variable}\\b`, 'g');
+  const found = tag.exec(template);
+  if (found === null) return undefined;
+  const before = template.slice(0, found.index);
+  const line = before.split('\n').length;
+  return { line, column: found.index - before.lastIndexOf('\n') };
 }
 
 /** The condition that could not be decided, if that is why the render failed. */

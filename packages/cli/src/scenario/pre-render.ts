@@ -30,6 +30,19 @@ export function renderOrThrow(file: string, text: string, values: Record<string,
       position?: TemplatePosition;
       variable?: string;
     };
+    // a condition cannot wait for run time either: it chooses what the scenario holds
+    if (
+      code === 'ERR_UNDEFINED_VARIABLE' &&
+      position !== undefined &&
+      (error as Error).message.startsWith('Cannot decide')
+    ) {
+      const expression =
+        /^Cannot decide the condition (.*?) of template /.exec((error as Error).message)?.[1] ?? '';
+      fail(
+        `template error at ${position.file ?? file}:${position.line}:${position.column}: the condition ${expression} uses "${variable}", which has no value yet (give it a value: --var ${variable}=…; a value captured during the run cannot choose what the scenario holds)`,
+        error,
+      );
+    }
     // a for loop cannot wait for run time: its list must have a value now
     if (code === 'ERR_UNDEFINED_VARIABLE' && position !== undefined) {
       fail(
