@@ -65,6 +65,17 @@ describe('onInterrupt', () => {
     expect(left).toEqual([130]);
   });
 
+  it('a Ctrl-C right after the output closed is no repeat of it; after the jobs ended, it says the log and report are being finished', () => {
+    const { process, written, left, interrupt } = setup();
+    interrupt.jobsDone();
+    process.emit(OUTPUT_CLOSED);
+    process.emit('SIGINT');
+    expect(left).toEqual([]);
+    expect(written.at(-1)).toBe(
+      'jobgraph: interrupted, finishing the log and report… (Ctrl-C again to leave at once)\n',
+    );
+  });
+
   it('SIGTERM and SIGHUP stop the run as Ctrl-C does, with 143 and 129', () => {
     for (const [signal, code] of [
       ['SIGTERM', 143],

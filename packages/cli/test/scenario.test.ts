@@ -298,7 +298,7 @@ const MALFORMED: Record<string, string[]> = {
   'template-filter-after-pipe.yaml.j2': ['(root): template error at <file>:11:33: filter not found: head'],
   'template-unclosed.yaml.j2': ['(root): template error at <file>:9:23: expected variable end'],
   'template-condition-undecided.yaml.j2': [
-    '(root): template error at <file>:9:1: the condition count > 3 uses "count", which has no value yet (give it a value: --var count=…; a value captured during the run cannot choose what the scenario holds)',
+    '(root): template error at <file>:9:4: the condition count > 3 uses "count", which has no value yet (give it a value: --var count=…; a value captured during the run cannot choose what the scenario holds)',
   ],
   // nunjucks says only "unexpected end of file"
   'template-unclosed-for.yaml.j2': [

@@ -352,11 +352,12 @@ export function pythonMultiply(left: unknown, right: unknown): unknown {
   const later = pending('*', left, right);
   if (later !== undefined) return later;
   definedOperands('*', left, right);
-  const times = (count: number) => Math.max(0, Math.trunc(count));
-  if (typeof left === 'string' && typeof right === 'number') return left.repeat(times(right));
-  if (typeof right === 'string' && typeof left === 'number') return right.repeat(times(left));
-  if (Array.isArray(left) && typeof right === 'number')
-    return Array.from({ length: times(right) }, () => left).flat();
+  const times = (count: number | boolean) => Math.max(0, Math.trunc(Number(count)));
+  // a count may be a bool (Python's bool is an int), on either side of a string or a list
+  if (typeof left === 'string' && isNumeric(right)) return left.repeat(times(right));
+  if (typeof right === 'string' && isNumeric(left)) return right.repeat(times(left));
+  if (Array.isArray(left) && isNumeric(right)) return Array.from({ length: times(right) }, () => left).flat();
+  if (Array.isArray(right) && isNumeric(left)) return Array.from({ length: times(left) }, () => right).flat();
   if (!isNumeric(left) || !isNumeric(right)) throw unsupported('*', left, right);
   return Number(left) * Number(right);
 }

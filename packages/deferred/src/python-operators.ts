@@ -73,6 +73,7 @@ export function pythonArithmetic(operator: '-' | '/' | '//' | '**', left: unknow
   const [a, b] = [Number(left), Number(right)];
   if ((operator === '/' || operator === '//') && b === 0)
     throw new RangeError(`division by zero: ${a} ${operator} 0`);
+  if (operator === '**' && a === 0 && b < 0) throw new RangeError(`division by zero: 0 ** ${b}`);
   switch (operator) {
     case '-':
       return a - b;
@@ -89,6 +90,7 @@ export function pythonArithmetic(operator: '-' | '/' | '//' | '**', left: unknow
 export function pythonUnary(operator: '-' | '+', value: unknown): unknown {
   if (isPlaceholder(value)) return operatorPlaceholder(`${operator}${expressionText(value)}`);
   definedOperands(operator, value);
+  if (!isNumeric(value)) throw new TypeError(`bad operand type for unary ${operator}: ${typeName(value)}`);
   return operator === '-' ? -Number(value) : Number(value);
 }
 
@@ -135,16 +137,10 @@ function compare(operator: string, left: unknown, right: unknown): boolean {
         !(Array.isArray(left) && Array.isArray(right))
       )
         throw new TypeError(`'${operator}' not supported between ${typeName(left)} and ${typeName(right)}`);
-      switch (operator) {
-        case '<':
-          return (left as number) < (right as number);
-        case '>':
-          return (left as number) > (right as number);
-        case '<=':
-          return (left as number) <= (right as number);
-        default:
-          return (left as number) >= (right as number);
-      }
+      return ordered(
+        operator,
+        Array.isArray(left) ? listOrder(left, right as unknown[]) : order(left, right),
+      );
   }
 }
 
@@ -172,4 +168,27 @@ function isDict(value: unknown): value is Record<string, unknown> {
     !isPlaceholder(value) &&
     Object.getPrototypeOf(value) === Object.prototype
   );
+}
+
+/** -1, 0 or 1: numbers and strings as JavaScript orders them (as Python does for these). */
+function order(left: unknown, right: unknown): number {
+  const [a, b] = typeof left === 'string' ? [left, right as string] : [Number(left), Number(right)];
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Python's order of two lists: item by item, then the shorter first (-1, 0, 1). */
+function listOrder(left: unknown[], right: unknown[]): number {
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    if (equal(left[i], right[i])) continue;
+    return compare('<', left[i], right[i]) ? -1 : 1;
+  }
+  return Math.sign(left.length - right.length);
+}
+
+/** Whether `order` (-1, 0, 1) satisfies `operator`. */
+function ordered(operator: string, order: number): boolean {
+  if (operator === '<') return order < 0;
+  if (operator === '>') return order > 0;
+  if (operator === '<=') return order <= 0;
+  return order >= 0;
 }

@@ -355,8 +355,14 @@ function rootNode(node: Record<string, unknown> | undefined): Record<string, unk
   if (node.typename === 'FunCall') {
     // `range(count)`: the name to blame is the argument's (range is always there)
     const callee = node.name as Record<string, unknown> | undefined;
-    if (callee?.typename === 'Symbol' && callee.value === 'range')
-      return rootNode((node.args as { children?: Record<string, unknown>[] })?.children?.[0]) ?? callee;
+    if (callee?.typename === 'Symbol' && callee.value === 'range') {
+      const args = (node.args as { children?: Record<string, unknown>[] })?.children ?? [];
+      for (const arg of args) {
+        const root = rootNode(arg);
+        if (root !== undefined) return root;
+      }
+      return callee;
+    }
     return rootNode(callee);
   }
   if (node.typename === 'Filter')

@@ -330,14 +330,42 @@ export function renderLenient(
   );
 }
 
-/** Where the first `{% if %}` or `{% elif %}` tag that names `variable` is, 1-based; undefined if none. */
+/**
+ * Where the condition that names `variable` is, 1-based (its `if`): of the `{% if %}`/`{% elif %}`
+ * conditions that name it, the first that orders or computes with it (what cannot be decided),
+ * else the first; from the syntax tree, so that comments and raw blocks are not read.
+ */
 function conditionPosition(template: string, variable: string): { line: number; column: number } | undefined {
-  const tag = new RegExp(`\\{%-?\\s*(?:el)?if\\b[^%]*?(?<![\\w.])${variable}\\b`, 'g');
-  const found = tag.exec(template);
-  if (found === null) return undefined;
-  const before = template.slice(0, found.index);
-  const line = before.split('\n').length;
-  return { line, column: found.index - before.lastIndexOf('\n') };
+  type Node = Record<string, unknown> & { typename?: string; lineno?: number; colno?: number };
+  const conditions: Array<{ node: Node; decisive: boolean }> = [];
+  const uses = (node: unknown, test: (n: Node) => boolean): boolean => {
+    let found = false;
+    eachNode(node, (n) => {
+      if (test(n as Node)) found = true;
+      return !found;
+    });
+    return found;
+  };
+  const names = (n: Node) => n.typename === 'Symbol' && n.value === variable;
+  const computes = (n: Node) =>
+    (n.typename !== undefined && ARITHMETIC.has(n.typename)) ||
+    (n.typename === 'Compare' &&
+      ((n.ops as Array<{ type?: string }> | undefined) ?? []).some(
+        (op) => !['==', '!=', '===', '!=='].includes(String(op.type)),
+      ));
+  try {
+    eachNode(parse(withInOperator(template)), (node) => {
+      const typed = node as Node;
+      if ((typed.typename === 'If' || typed.typename === 'IfAsync') && uses(typed.cond, names))
+        conditions.push({ node: typed, decisive: uses(typed.cond, computes) });
+      return undefined;
+    });
+  } catch {
+    return undefined;
+  }
+  const chosen = conditions.find((c) => c.decisive) ?? conditions[0];
+  if (chosen === undefined) return undefined;
+  return { line: Number(chosen.node.lineno) + 1, column: Number(chosen.node.colno) + 1 };
 }
 
 /** The condition that could not be decided, if that is why the render failed. */

@@ -59,6 +59,8 @@ describe('values as Python computes them', () => {
     ['{{ 2 ** 10 }}', '1024'],
     ['{{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }}', 'True False'],
     ["{{ 'a' + 'b' }}", 'ab'],
+    ['{{ [10] < [9] }} {{ [1, 2] < [1, 2, 0] }}', 'False True'],
+    ["{{ 2 * [1] }} {{ 'ab' * true }} {{ [1] * true }}", '[1, 1] ab [1]'],
   ])('%s is %s', (template, expected) => {
     expect(renderTemplate(template, {})).toBe(expected);
   });
@@ -76,6 +78,10 @@ describe('values as Python computes them', () => {
     ['{{ 7 // 0 }}', 'division by zero: 7 // 0'],
     ['{{ 7 % 0 }}', 'division by zero: 7 % 0'],
     ["{{ 'a' < 1 }}", "'<' not supported between str and int"],
+    ['{{ -"x" }}', 'bad operand type for unary -: str'],
+    ['{{ -none }}', 'bad operand type for unary -: none'],
+    ['{{ 0 ** -1 }}', 'division by zero: 0 ** -1'],
+    ["{{ [1] < ['a'] }}", "'<' not supported between int and str"],
   ])('%s is an error, as in Python (it was 1, 3, NaN, Infinity, NaN, False)', (template, message) => {
     expect(() => renderTemplate(template, {})).toThrow(message);
   });
@@ -138,6 +144,10 @@ describe("a lenient render keeps an expression of a missing name whole (a scenar
       'Undefined variable "count" in a for loop at line 1, column 19',
     );
     expect(renderTemplate(loop, { count: 2 })).toBe('xx');
+    // the name to blame is the first argument that is a name
+    expect(() =>
+      renderTemplate('{% for i in range(1, n) %}x{% endfor %}', {}, 'lenient', { missingLoops: 'error' }),
+    ).toThrow('Undefined variable "n" in a for loop');
   });
 
   it('the slice of a missing name is a placeholder (it looped until the heap ran out)', () => {

@@ -111,6 +111,8 @@ export class LeadingFrames {
   #buffer: Buffer | undefined = Buffer.alloc(0);
   /** Whether a frame came: text before the first one is the login's, after it the command's. */
   #framed = false;
+  /** The login's text passed on before the first frame: past {@link MAX_PRELUDE}, no frame is looked for. */
+  #prelude = 0;
 
   constructor(
     tags: readonly string[],
@@ -143,8 +145,14 @@ export class LeadingFrames {
             data = data.subarray(at);
             continue;
           }
-          if (data.length <= MAX_PRELUDE) {
-            this.#buffer = data;
+          // not there (yet): what cannot be the frame's start goes on at once (a shell that never
+          // prints the frame, a fish, must not have its output held), a partial tag waits
+          this.#prelude += data.length;
+          if (this.#prelude <= MAX_PRELUDE) {
+            const keep = partialTagAtEnd(data, tag);
+            if (data.length > keep) this.#pass(data.subarray(0, data.length - keep));
+            this.#prelude -= keep;
+            this.#buffer = data.subarray(data.length - keep);
             return;
           }
         }
@@ -181,6 +189,14 @@ export class LeadingFrames {
     this.#tags.length = 0;
     this.#pass(data);
   }
+}
+
+/** How many bytes at the end of `data` are the start of `tag` (a tag cut between two chunks). */
+function partialTagAtEnd(data: Buffer, tag: Buffer): number {
+  for (let length = Math.min(tag.length - 1, data.length); length > 0; length--) {
+    if (data.subarray(data.length - length).equals(tag.subarray(0, length))) return length;
+  }
+  return 0;
 }
 
 /** The PID in a PID frame's payload, or undefined. */

@@ -115,6 +115,24 @@ export async function resolveSshConfig(
       `Cannot resolve the ssh config host ${show(alias)}: option proxied must be true or false, not ${show(String(options.proxied))}`,
     );
   }
+  if (
+    options.login !== undefined &&
+    (typeof options.login !== 'string' || !/^[^\s@]+$/.test(options.login))
+  ) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `Cannot resolve the ssh config host ${show(alias)}: option login must be a user name, not ${show(String(options.login))}`,
+    );
+  }
+  if (
+    options.port !== undefined &&
+    !(Number.isInteger(options.port) && options.port >= 1 && options.port <= 65535)
+  ) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `Cannot resolve the ssh config host ${show(alias)}: option port must be an integer from 1 to 65535, not ${show(String(options.port))}`,
+    );
+  }
   const home = homedir();
   const file = options.file ?? join(home, '.ssh', 'config');
   const session: Session = {

@@ -49,6 +49,35 @@ describe('a user or a port given outside the config', () => {
     await fleet.close();
   });
 
+  it("a gateway of null (no gateway) keeps the config's route; the defaults' user is what Match user sees where the config gives none", async () => {
+    const file = await files.config(
+      'Match user alice',
+      '  Port 2200',
+      'Host fit*',
+      '  ProxyJump gwuser@gw.example',
+    );
+    const fleet = await Fleet.fromHosts(['fit01'], {
+      sshConfig: file,
+      hosts: { fit01: { gateway: null } },
+      defaults: { username: 'alice' },
+    });
+    expect([...fleet][0]?.node.toString()).toBe('gwuser@gw.example->alice@fit01:2200');
+    await fleet.close();
+  });
+
+  it('login and port of the wrong kind are refused', async () => {
+    const file = await files.config('Host web');
+    await expect(resolveSshConfig('web', { file, port: 'x' as never })).rejects.toThrow(
+      'option port must be an integer from 1 to 65535',
+    );
+    await expect(resolveSshConfig('web', { file, port: -3 })).rejects.toThrow(
+      'option port must be an integer from 1 to 65535',
+    );
+    await expect(resolveSshConfig('web', { file, login: 5 as never })).rejects.toThrow(
+      'option login must be a user name',
+    );
+  });
+
   it("a gateway given to Fleet for a host replaces the config's route: its ProxyCommand is not refused (as with fromSshConfig)", async () => {
     const file = await files.config('Host web', '  HostName 10.1.1.1', '  ProxyCommand nc %h %p');
     const fleet = await Fleet.fromHosts(['web'], { sshConfig: file, hosts: { web: { gateway: 'root@gw' } } });
@@ -58,6 +87,16 @@ describe('a user or a port given outside the config', () => {
 });
 
 describe('inputs that made the resolver hang or misread a file', () => {
+  it('a chain of 16 hops resolves; 17 are refused', async () => {
+    const hops = (n: number) =>
+      Array.from({ length: n }, (_, i) => [`Host h${i}`, `  ProxyJump h${i + 1}`]).flat();
+    const sixteen = await resolveSshConfig('h0', { file: await files.config(...hops(16)) });
+    expect(sixteen.jump).toHaveLength(16);
+    await expect(resolveSshConfig('h0', { file: await files.config(...hops(17)) })).rejects.toThrow(
+      'ProxyJump chain deeper than 16 hops',
+    );
+  });
+
   it('a ProxyJump that makes a new name at each hop is refused past 16 hops (it recursed until memory ran out)', async () => {
     const file = await files.config('Host h*', '  ProxyJump %h-x');
     await expect(resolveSshConfig('h1', { file })).rejects.toThrow(

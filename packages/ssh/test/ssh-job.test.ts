@@ -811,6 +811,12 @@ describe('Push and Pull', () => {
       expect(pull).toMatchObject({ code: 'ERR_LOCAL_FILE' });
       expect((pull as Error).message).toMatch(/: no local directory .*no-dir\/? \(make it first\)$/);
     }
+    // a recursive Pull makes its destination itself, the directories above it too
+    for (const into of [join(local, 'made', 'deep'), `${join(local, 'made2')}/`]) {
+      const job = new SshJob({ node, command: new Pull(REMOTE, into, { recurse: true }) });
+      expect(await new Scheduler({ jobs: [job] }).run()).toBe(true);
+      expect(existsSync(into)).toBe(true);
+    }
   });
 
   it('Push to a remote path that is not writable: ERR_SFTP', async () => {

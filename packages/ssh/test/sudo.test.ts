@@ -93,15 +93,32 @@ describe('checkSudo: bad values are refused before anything runs', () => {
       expect(String(error)).not.toContain('secret');
     }
   });
-  it('a script under sudo as another user than root is refused when made (its 0700 copy gave Permission denied, exit 126)', () => {
-    expect(() => new RunString('#!/bin/sh\nid -un', [], { sudo: { user: 'nobody' } })).toThrow(
-      expect.objectContaining({
-        code: 'ERR_INVALID_OPTION',
-        message: expect.stringContaining('RunString under sudo as nobody'),
-      }),
-    );
-    expect(() => new RunString('id -un', [], { sudo: { user: 'root' } })).not.toThrow();
-    expect(() => new RunString('id -un', [], { sudo: true })).not.toThrow();
+  it('a script under sudo as a user other than root or the login is refused before it is copied (its 0700 copy gave Permission denied, exit 126)', async () => {
+    const local = new LocalNode();
+    const job = new SshJob({
+      node: local,
+      command: new RunString('#!/bin/sh\nid -un', [], { sudo: { user: 'nobody' } }),
+      critical: false,
+    });
+    await new Scheduler({ critical: false, jobs: [job] }).run();
+    expect(job.raisedException()).toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: expect.stringContaining(
+        'RunString under sudo as nobody: the script is installed readable by the login only',
+      ),
+    });
+    // root (by name or uid) and the login itself may run it
+    for (const user of ['root', '#0', local.username]) {
+      const allowed = new SshJob({
+        node: local,
+        command: new RunString('#!/bin/sh\nid -u', [], { sudo: { user } }),
+        critical: false,
+      });
+      await new Scheduler({ critical: false, jobs: [allowed] }).run();
+      expect((allowed.raisedException() as Error | undefined)?.message ?? '').not.toContain(
+        'readable by the login only',
+      );
+    }
   });
 
   it('the frames after the PID frame come off the output, in any chunking', () => {
@@ -140,6 +157,18 @@ describe('checkSudo: bad values are refused before anything runs', () => {
       expect(frames).toEqual(['JGPID=123']);
       expect(Buffer.concat(passed).toString()).toBe(`${prelude}hello\n`);
     }
+    // no frame yet: the text goes on at once (a shell that never prints it must not have its
+    // output held), only a possible start of the tag waits
+    const early: Buffer[] = [];
+    const waiting = new LeadingFrames(
+      ['JGPID'],
+      () => undefined,
+      (chunk) => early.push(chunk),
+    );
+    waiting.push(Buffer.from('login says hi\n\u001eJG'));
+    expect(Buffer.concat(early).toString()).toBe('login says hi\n');
+    waiting.push(Buffer.from('PID7\u001eout\n'));
+    expect(Buffer.concat(early).toString()).toBe('login says hi\nout\n');
     // no frame at all within 64 KiB: given up, everything shown
     const passed: Buffer[] = [];
     const reader = new LeadingFrames(

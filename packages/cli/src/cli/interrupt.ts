@@ -84,16 +84,18 @@ export function onInterrupt(
         if (!done) controller.abort(new Error(interruptedBy(signal)));
         return;
       }
-      if (now - first.at < SAME_PRESS_MS) return;
-      // the run is stopping because its output's reader left: this is the first signal, not a second
+      // the run is stopping because its output's reader left: this is the first signal, not a
+      // second one (nor the repeat of a first one, however soon)
       if (first.signal === 'SIGPIPE') {
-        first = { signal, at: now, late: first.late };
+        const late = first.late;
+        first = { signal, at: now, late };
         const again = signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal';
-        io.stderr.write(
-          `jobgraph: ${signal === 'SIGINT' ? 'interrupted' : `${signal} received`}, the jobs are already stopping… (${again} to leave at once)\n`,
-        );
+        const what = signal === 'SIGINT' ? 'interrupted' : `${signal} received`;
+        const doing = late ? 'finishing the log and report' : 'the jobs are already stopping';
+        io.stderr.write(`jobgraph: ${what}, ${doing}… (${again} to leave at once)\n`);
         return;
       }
+      if (now - first.at < SAME_PRESS_MS) return;
       io.stderr.write('jobgraph: interrupted again, leaving now: remote processes may still run\n');
       leave(exitCodeOf(first.signal));
     };

@@ -55,7 +55,8 @@ export class Pull extends AbstractCommand {
     const intoDirectory = await isDirectory(this.localPath);
     // the local side checked before anything is read: a missing directory was a rename's ENOTDIR
     const where = this.localPath.endsWith('/') ? this.localPath : dirname(this.localPath);
-    if (!intoDirectory && !(await isDirectory(where))) {
+    // (a recursive Pull makes its destination, and the directories above it, itself)
+    if (!intoDirectory && this.options.recurse !== true && !(await isDirectory(where))) {
       throw new SshError(
         SshErrorCode.LOCAL_FILE,
         `Pull of ${firstOf(this.remotePaths)} into ${this.localPath}: no local directory ${where} (make it first)`,

@@ -77,14 +77,6 @@ export abstract class ScriptCommand extends AbstractCommand {
     }
     this.x11 = options.x11 ?? false;
     this.io = commandIo(options);
-    // the script is installed readable by the login only (0700: it may hold secrets): another
-    // user than root could not run it ('Permission denied', exit 126, after the copy)
-    const sudo = this.io.sudo;
-    if (sudo !== undefined && sudo !== true && sudo.user !== undefined && sudo.user !== 'root')
-      throw new SshError(
-        SshErrorCode.INVALID_OPTION,
-        `${this.constructor.name} under sudo as ${sudo.user}: a script is installed readable by the login only (mode 0700), so only root can run it; run it as root, or use Run with sudo: { user: ${JSON.stringify(sudo.user)} }`,
-      );
     this.remoteName = `${safeName(baseName)}-${randomSuffix()}`;
   }
 
@@ -102,6 +94,20 @@ export abstract class ScriptCommand extends AbstractCommand {
   async execute(ctx: CommandContext): Promise<CommandResult> {
     const source = this.source();
     const { node } = ctx;
+    // the script is installed readable by the login only (0700: it may hold secrets): a user other
+    // than root or the login could not run it ('Permission denied', exit 126, after the copy)
+    const sudo = this.io.sudo;
+    const login = node instanceof SshNode || node instanceof LocalNode ? node.username : undefined;
+    if (
+      sudo !== undefined &&
+      sudo !== true &&
+      sudo.user !== undefined &&
+      !['root', '#0', login].includes(sudo.user)
+    )
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `${this.constructor.name} under sudo as ${sudo.user}: the script is installed readable by the login only (mode 0700), so only root or ${login ?? 'the login'} can run it; use Run with sudo: { user: ${JSON.stringify(sudo.user)} }`,
+      );
     let path: string;
     if (node instanceof SshNode)
       path = await installRemote(node, this.remoteName, source, this.includes, ctx.signal);

@@ -100,12 +100,20 @@ export async function configHost(
   const own = { ...withUsername(written), ...withUsername(perHost[name] ?? {}) };
   // the user, port and gateway given outside the config are ssh's -l, -p and -J: Match user, %r
   // and %p see them; a gateway given for the host replaces the config's route (its ProxyCommand ignored)
-  const config = await resolveSshConfig(written.hostname, {
-    ...(file === undefined ? {} : { file }),
-    ...(own.username === undefined ? {} : { login: own.username }),
-    ...(own.port === undefined ? {} : { port: own.port }),
-    proxied: own.gateway !== undefined,
-  });
+  const resolve = (login: string | undefined, port: number | undefined) =>
+    resolveSshConfig(written.hostname, {
+      ...(file === undefined ? {} : { file }),
+      ...(login === undefined ? {} : { login }),
+      ...(port === undefined ? {} : { port }),
+      // null is "no gateway" (over the defaults'), not a gateway
+      proxied: own.gateway !== undefined && own.gateway !== null,
+    });
+  let config = await resolve(own.username, own.port);
+  // the defaults' user and port apply where the config gives none, and are then what its Match
+  // user and %r, %p see (as fromSshConfig sees them, below)
+  const login = own.username ?? (config.user === undefined ? withUsername(defaults).username : undefined);
+  const port = own.port ?? (config.port === undefined ? defaults.port : undefined);
+  if (login !== own.username || port !== own.port) config = await resolve(login, port);
   if (!configGives(config, written.hostname)) return undefined;
   const { hostname: _hostname, ...given } = written;
   const merged = { ...defaultsUnder(config, defaults), ...given, ...withUsername(perHost[name] ?? {}) };
@@ -115,6 +123,10 @@ export async function configHost(
     const options: { file?: string } & Omit<SshNodeOptions, 'hostname'> = { ...rest };
     if (file !== undefined) options.file = file;
     if (via !== undefined) options.gateway = via;
+    // the user and port the config was resolved with (the defaults', where it gives none): so
+    // that fromSshConfig resolves it the same way
+    if (login !== undefined) options.username = login;
+    if (port !== undefined) options.port = port;
     const node = await SshNode.fromSshConfig(written.hostname, options);
     const keys = rest.keys ?? (await existingFiles(config.identityFiles));
     // what toJSON writes: the host as resolved, so that fromJSON needs no config

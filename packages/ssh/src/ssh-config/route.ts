@@ -37,7 +37,8 @@ async function resolveRoute(
 ): Promise<ResolvedHost[]> {
   const [first, ...others] = items as [JumpItem, ...JumpItem[]];
   // a chain that makes a new name at each hop (`ProxyJump %h-x`) is no loop of names: bounded
-  if (pending.length >= MAX_JUMP_DEPTH) {
+  // (pending holds the host itself, then each hop on the way)
+  if (pending.length > MAX_JUMP_DEPTH) {
     const chain = [...pending.map((p) => p.label), first.text].slice(0, 6).join(' -> ');
     throw new ConfigProblem(`ProxyJump chain deeper than ${MAX_JUMP_DEPTH} hops: ${chain} -> …`, where);
   }
