@@ -72,7 +72,7 @@ export interface ResolveSshConfigOptions {
  * default the alias), User, Port (or a service name, read from /etc/services),
  * IdentityFile (accumulating; `~`, `${VAR}`, `%C %d %h %i %k %L %l %n %p %r %u %%`),
  * IdentitiesOnly, UserKnownHostsFile (same expansions), StrictHostKeyChecking,
- * ConnectTimeout, HostKeyAlias (for `%k`), ProxyJump (chains, `user@host:port`, `ssh://`,
+ * ConnectTimeout, HostKeyAlias (the host key's name in known_hosts, and `%k`), ProxyJump (chains, `user@host:port`, `ssh://`,
  * `none`, `%h %k %n %p %r`; each hop through its own Host blocks). Other keywords are
  * ignored. A missing config file is an empty one.
  *
@@ -175,6 +175,7 @@ export interface ConfigNodeOptions {
   agent?: false;
   knownHosts?: string;
   hostKeyPolicy?: 'strict' | 'accept-new' | 'off';
+  hostKeyAlias?: string;
   connectTimeout?: number;
 }
 
@@ -222,6 +223,7 @@ export async function configNodeOptions(
   if (host.identitiesOnly && unusable === 0) options.agent = false;
   if (host.userKnownHostsFile !== undefined) options.knownHosts = host.userKnownHostsFile;
   if (host.strictHostKeyChecking !== undefined) options.hostKeyPolicy = host.strictHostKeyChecking;
+  if (host.hostKeyAlias !== undefined) options.hostKeyAlias = host.hostKeyAlias;
   // ssh takes any ConnectTimeout (`4w`); Node's timers hold at most ~24.8 days: as good as none
   if (host.connectTimeout !== undefined) options.connectTimeout = Math.min(host.connectTimeout, MAX_DURATION);
   return options;

@@ -67,6 +67,12 @@ export interface SshNodeOptions {
    * @default 'accept-new'
    */
   hostKeyPolicy?: HostKeyPolicy;
+  /**
+   * The name under which the host's key is looked up in (and recorded into) `knownHosts`, instead
+   * of `[host]:port` (ssh_config's HostKeyAlias): for hosts reached by several names or ports, or
+   * an address that changes. @default none: the host and port
+   */
+  hostKeyAlias?: string;
   /** Limit for connecting (TCP + handshake + authentication) and for opening a channel, in ms. @default 30_000 */
   connectTimeout?: number;
   /** Keepalive period in ms; 3 missed answers end the connection; 0 turns it off. @default 15_000 */
@@ -163,6 +169,8 @@ export class SshNode implements CommandNode {
   readonly formatter: Formatter;
   readonly verbose: boolean;
   readonly hostKeyPolicy: HostKeyPolicy;
+  /** The name of the host's key in `knownHosts`, when it is not the host and port. */
+  readonly hostKeyAlias: string | undefined;
   readonly knownHosts: string;
   readonly connectTimeout: number;
   readonly keepaliveInterval: number;
@@ -197,6 +205,7 @@ export class SshNode implements CommandNode {
     this.gateway = options.gateway;
     this.verbose = options.verbose ?? false;
     this.hostKeyPolicy = options.hostKeyPolicy ?? 'accept-new';
+    this.hostKeyAlias = options.hostKeyAlias;
     this.knownHosts = options.knownHosts ?? join(homedir(), '.ssh', 'known_hosts');
     this.connectTimeout = options.connectTimeout ?? 30_000;
     this.keepaliveInterval = options.keepaliveInterval ?? 15_000;

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Fleet } from '../src/fleet/fleet.js';
 import { configNodeOptions, resolveSshConfig } from '../src/ssh-config.js';
 import { SshNode } from '../src/ssh-node.js';
+import { bed } from './bed.js';
 import { configFiles } from './config-files.js';
 
 const files = configFiles('jobgraph-ssh-config-given-');
@@ -119,5 +120,48 @@ describe('inputs that made the resolver hang or misread a file', () => {
     const file = await files.config('Host vm', '  ConnectTimeout 4w');
     const host = await resolveSshConfig('vm', { file });
     expect((await configNodeOptions(host, undefined)).connectTimeout).toBe(2_147_483_647);
+  });
+});
+
+describe('HostKeyAlias', () => {
+  it("is the host key's name in known_hosts, as ssh reads it (it was used only for %k: a strict check refused the host)", async () => {
+    const knownHosts = join(files.dir, 'known_alias');
+    // the loopback host's key under the alias alone, nothing under its address and port
+    const [type, key] = bed.loopback.hostKey.split(' ');
+    await writeFile(knownHosts, `myvm ${type} ${key}\n`);
+    const file = await files.config(
+      'Host vm',
+      `  HostName ${bed.loopback.hostname}`,
+      `  Port ${bed.loopback.port}`,
+      '  User root',
+      `  IdentityFile ${bed.keys.ed25519}`,
+      '  HostKeyAlias myvm',
+      `  UserKnownHostsFile ${knownHosts}`,
+      '  StrictHostKeyChecking yes',
+    );
+    const node = await SshNode.fromSshConfig('vm', { file });
+    try {
+      expect(node.hostKeyAlias).toBe('myvm');
+      expect(await node.run('true', { printStdout: false })).toMatchObject({ exitCode: 0 });
+    } finally {
+      await node.close();
+    }
+    // without the alias, the same known_hosts has no key for the host
+    const plain = await SshNode.fromSshConfig('vm', {
+      file: await files.config(
+        'Host vm',
+        `  HostName ${bed.loopback.hostname}`,
+        `  Port ${bed.loopback.port}`,
+        '  User root',
+        `  IdentityFile ${bed.keys.ed25519}`,
+        `  UserKnownHostsFile ${knownHosts}`,
+        '  StrictHostKeyChecking yes',
+      ),
+    });
+    try {
+      await expect(plain.run('true')).rejects.toMatchObject({ code: 'ERR_HOST_KEY' });
+    } finally {
+      await plain.close();
+    }
   });
 });

@@ -138,6 +138,7 @@ export async function configHost(
       port: node.port,
       knownHosts: node.knownHosts,
       hostKeyPolicy: node.hostKeyPolicy,
+      ...(node.hostKeyAlias === undefined ? {} : { hostKeyAlias: node.hostKeyAlias }),
       connectTimeout: node.connectTimeout,
       ...(keys.length === 0 ? {} : { keys }),
       ...(rest.agent === undefined && config.identitiesOnly ? { agent: false } : {}),

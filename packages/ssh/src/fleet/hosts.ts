@@ -267,6 +267,7 @@ const SETTINGS = new Set([
   'gateway',
   'knownHosts',
   'hostKeyPolicy',
+  'hostKeyAlias',
   'connectTimeout',
   'keepaliveInterval',
   'maxSessions',

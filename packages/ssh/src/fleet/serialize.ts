@@ -32,6 +32,7 @@ export interface FleetHostJSON {
   agent?: string | false;
   knownHosts?: string;
   hostKeyPolicy?: HostKeyPolicy;
+  hostKeyAlias?: string;
   connectTimeout?: number;
   keepaliveInterval?: number;
   maxSessions?: number;
@@ -94,6 +95,7 @@ function fromNode(node: SshNode, host: string, gateway = false): FleetHostJSON {
     ...(node.agent === undefined ? {} : { agent: node.agent }),
     knownHosts: node.knownHosts,
     hostKeyPolicy: node.hostKeyPolicy,
+    ...(node.hostKeyAlias === undefined ? {} : { hostKeyAlias: node.hostKeyAlias }),
     connectTimeout: node.connectTimeout,
     keepaliveInterval: node.keepaliveInterval,
     maxSessions: node.maxSessions,
@@ -120,6 +122,7 @@ function fromSettings(settings: HostOptions, defaults: HostSettings, name: strin
     'agent',
     'knownHosts',
     'hostKeyPolicy',
+    'hostKeyAlias',
     'connectTimeout',
     'keepaliveInterval',
     'maxSessions',

@@ -153,6 +153,7 @@ export async function resolveHost(
     userKnownHostsFile,
     strictHostKeyChecking: settings.strictHostKeyChecking,
     connectTimeout: settings.connectTimeout ? settings.connectTimeout * 1000 : undefined,
+    ...(settings.hostKeyAlias === undefined ? {} : { hostKeyAlias: settings.hostKeyAlias }),
     jump,
   };
 }

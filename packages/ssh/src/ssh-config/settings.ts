@@ -24,7 +24,7 @@ export interface Settings {
   knownHosts?: Placed<string>;
   strictHostKeyChecking?: ResolvedHost['strictHostKeyChecking'];
   connectTimeout?: number;
-  /** `HostKeyAlias`, for the `%k` token. */
+  /** `HostKeyAlias`: the `%k` token, and the host key's name in known_hosts. */
   hostKeyAlias?: string;
   /** `CanonicalizeHostName`: other than no, ssh canonicalizes the host name, then makes a final pass. */
   canonicalize?: 'no' | 'yes' | 'always';

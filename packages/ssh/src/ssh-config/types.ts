@@ -23,6 +23,8 @@ export interface ResolvedHost {
   strictHostKeyChecking: 'strict' | 'accept-new' | 'off' | undefined;
   /** `ConnectTimeout`, converted to ms (0 in the config gives undefined: ssh's "no limit" is not ours). */
   connectTimeout: number | undefined;
+  /** `HostKeyAlias`: the host key's name in known_hosts, instead of the host and port. */
+  hostKeyAlias?: string | undefined;
   /**
    * The ProxyJump route, outermost (first) hop first, each hop resolved through its own
    * Host blocks, as ssh does with `-J`. Each hop's own `jump` is the route to that hop

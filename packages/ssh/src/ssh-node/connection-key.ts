@@ -23,6 +23,7 @@ export interface ConnectionIdentity {
   readonly agent: string | undefined;
   readonly password: string | undefined;
   readonly hostKeyPolicy: HostKeyPolicy;
+  readonly hostKeyAlias: string | undefined;
   readonly knownHosts: string;
   readonly connectTimeout: number;
   readonly keepaliveInterval: number;
@@ -65,6 +66,7 @@ export function sharedConnectionKey(identity: ConnectionIdentity, lane: number):
     identity.agent ?? null,
     identity.password ?? null,
     identity.hostKeyPolicy,
+    identity.hostKeyAlias ?? null,
     identity.knownHosts,
     identity.connectTimeout,
     identity.keepaliveInterval,

@@ -39,6 +39,8 @@ export interface ConnectionSettings {
   readonly username: string;
   readonly credentials: Credentials;
   readonly hostKeyPolicy: HostKeyPolicy;
+  /** The host key's name in known_hosts, when it is not the host and port (ssh's HostKeyAlias). */
+  readonly hostKeyAlias: string | undefined;
   readonly knownHosts: string;
   /** Bounds connecting, opening a channel, and closing, in ms. */
   readonly connectTimeout: number;
@@ -244,8 +246,9 @@ export class ConnectionLifecycle {
           verifyHostKey(
             this.#settings.hostKeyPolicy,
             this.#settings.knownHosts,
-            this.#settings.host,
-            this.#settings.port,
+            // as ssh: the alias alone, without the port
+            this.#settings.hostKeyAlias ?? this.#settings.host,
+            this.#settings.hostKeyAlias === undefined ? this.#settings.port : 22,
             key,
           ),
         signal: abandon,

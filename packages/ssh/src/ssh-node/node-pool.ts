@@ -19,6 +19,7 @@ export type PoolNode = EventSource & {
   readonly username: string;
   readonly port: number;
   readonly hostKeyPolicy: HostKeyPolicy;
+  readonly hostKeyAlias: string | undefined;
   readonly knownHosts: string;
   readonly connectTimeout: number;
   readonly keepaliveInterval: number;
@@ -57,6 +58,7 @@ export function makeNodePool(
     port: node.port,
     username: node.username,
     hostKeyPolicy: node.hostKeyPolicy,
+    hostKeyAlias: node.hostKeyAlias,
     knownHosts: node.knownHosts,
     connectTimeout: node.connectTimeout,
     keepaliveInterval: node.keepaliveInterval,

@@ -49,6 +49,7 @@ export const SSH_NODE_OPTION_RULES = {
   agent: [(value) => value === false || nonEmpty(value), 'a non-empty string or false'],
   password: [(value) => typeof value === 'string', 'a string'],
   knownHosts: [nonEmpty, 'a non-empty string'],
+  hostKeyAlias: [(value) => typeof value === 'string' && /^\S+$/.test(value), 'a name without spaces'],
   hostKeyPolicy: [
     (value) => value === 'strict' || value === 'accept-new' || value === 'off',
     "'strict', 'accept-new' or 'off'",
