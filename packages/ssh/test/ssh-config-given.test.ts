@@ -3,7 +3,7 @@
  * config's Match user, %r and %p see them (checked against what `ssh -G` prints); and the inputs
  * that made the resolver hang or misread a file.
  */
-import { writeFile } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Fleet } from '../src/fleet/fleet.js';
@@ -163,5 +163,20 @@ describe('HostKeyAlias', () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe('parsed config files are kept between resolutions', () => {
+  it('while they are unchanged: a file rewritten (another size, or the same size later) is read again', async () => {
+    const file = join(files.dir, 'edited');
+    await writeFile(file, 'Host web\n  User alice\n');
+    expect((await resolveSshConfig('web', { file })).user).toBe('alice');
+    await writeFile(file, 'Host web\n  User bobby\n  Port 2222\n');
+    expect(await resolveSshConfig('web', { file })).toMatchObject({ user: 'bobby', port: 2222 });
+    // the same size, written later
+    await writeFile(file, 'Host web\n  User carol\n  Port 2222\n');
+    const later = new Date(Date.now() + 5_000);
+    await utimes(file, later, later);
+    expect((await resolveSshConfig('web', { file })).user).toBe('carol');
   });
 });

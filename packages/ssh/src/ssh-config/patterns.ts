@@ -6,13 +6,27 @@
  */
 import { ConfigProblem, type Where } from './problem.js';
 
+/** Patterns compiled once (a config of thousands of hosts is matched against every name). */
+const compiled = new Map<string, RegExp | string>();
+
 /** Whether text matches one pattern, where `*` is any run of characters and `?` any one. */
 function matchPattern(text: string, pattern: string): boolean {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 's').test(text);
+  let matcher = compiled.get(pattern);
+  if (matcher === undefined) {
+    // a pattern without wildcards is compared as text
+    matcher = /[*?]/.test(pattern)
+      ? new RegExp(
+          `^${pattern
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+          's',
+        )
+      : pattern;
+    if (compiled.size >= 10_000) compiled.clear();
+    compiled.set(pattern, matcher);
+  }
+  return typeof matcher === 'string' ? matcher === text : matcher.test(text);
 }
 
 /**
