@@ -12,7 +12,7 @@
  * - `{% for a, b %}` loop variables seen by an `{% include %}` (a nunjucks bug);
  * - `__proto__`, `constructor` and `prototype` cannot be reached from a template.
  */
-import { isPlaceholder, placeholderMember } from './placeholder.js';
+import { expressionText, isPlaceholder, operatorPlaceholder, placeholderMember } from './placeholder.js';
 import {
   pythonConcat,
   pythonModulo,
@@ -182,6 +182,13 @@ export function patchNunjucks(nunjucks: NunjucksInternals): void {
     return member.call(this, obj, name, ...rest);
   };
 
+  // `x in hosts` of a missing name: a placeholder of the test (in a condition, what only the run
+  // can decide), not nunjucks' error, which left a whole scenario file unrendered
+  const inOperator = runtime.inOperator as (key: unknown, value: unknown) => unknown;
+  runtime.inOperator = (key: unknown, value: unknown) =>
+    isPlaceholder(key) || isPlaceholder(value)
+      ? operatorPlaceholder(`${expressionText(key)} in ${expressionText(value)}`)
+      : inOperator(key, value);
   Object.assign(runtime, {
     pythonModulo,
     pythonMultiply,

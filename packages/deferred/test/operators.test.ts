@@ -164,6 +164,16 @@ describe("a lenient render keeps an expression of a missing name whole (a scenar
         message: expect.stringContaining('Cannot decide the condition count > 3 of template'),
       }),
     );
+    // `in` too (it left the whole file unrendered: YAML errors on every tag)
+    expect(() =>
+      renderTemplate('{% if "x" in hosts %}y{% endif %}', {}, 'lenient', { missingLoops: 'error' }),
+    ).toThrow(
+      expect.objectContaining({
+        variable: 'hosts',
+        message: expect.stringContaining("Cannot decide the condition 'x' in hosts"),
+      }),
+    );
+    expect(renderTemplate('{{ "x" in hosts }}', {}, 'lenient')).toBe("{{ 'x' in hosts }}");
     // a bare name is Jinja's Undefined, false, in both
     expect(renderTemplate('{% if lease %}L{% endif %}', {}, 'lenient', { missingLoops: 'error' })).toBe('');
   });
