@@ -318,6 +318,20 @@ describe('Fleet: mixed nodes, membership, JSON, jobs', () => {
     }
   });
 
+  it('a FleetError of many failed hosts names the first 10, each why on one line and cut (every one is in .failed)', () => {
+    const results = Array.from({ length: 500 }, (_, i) => ({
+      host: `h${i}`,
+      ok: false,
+      error: new Error(`line one\nline two ${'x'.repeat(300)}`),
+    }));
+    const error = new FleetError(results, results, 'command');
+    expect(error.message).toMatch(/^Fleet command failed on 500 of 500 hosts: h0 \(line one line two x+…\);/);
+    expect(error.message).toContain('; and 490 more (see .failed)');
+    expect(error.message).not.toContain('\n');
+    expect(error.message.length).toBeLessThan(3_000);
+    expect(error.failed).toHaveLength(500);
+  });
+
   it('bad options from plain JavaScript: one error before any host is touched, naming what was wrong', async () => {
     const fleet = new Fleet(['127.0.0.1:1']);
     const refused = (message: string) =>

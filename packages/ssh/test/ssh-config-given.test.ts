@@ -166,6 +166,13 @@ describe('HostKeyAlias', () => {
   });
 });
 
+describe('as ssh reads them', () => {
+  it('an Include of a directory reads nothing there; a Port with blanks before it is that port', async () => {
+    const file = await files.config(`Include ${files.dir}`, 'Host web', '  Port " 2222"');
+    expect((await resolveSshConfig('web', { file })).port).toBe(2222);
+  });
+});
+
 describe('parsed config files are kept between resolutions', () => {
   it('while they are unchanged: a file rewritten (another size, or the same size later) is read again', async () => {
     const file = join(files.dir, 'edited');

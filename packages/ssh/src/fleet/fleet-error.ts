@@ -17,6 +17,15 @@ export interface FleetOutcome {
   readonly signal?: string | null;
 }
 
+/** How many failed hosts the message names (a fleet of 500 made a message of every one). */
+const MESSAGE_HOSTS = 10;
+
+/** A reason in the message: one line, at most 200 characters. */
+function cut(text: string): string {
+  const line = text.replace(/\s*\n\s*/g, ' ');
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
 /** Why one host failed, for the message: its error, else its exit status. */
 function why(result: FleetOutcome): string {
   if (result.error !== undefined) return result.error.message;
@@ -27,7 +36,7 @@ function why(result: FleetOutcome): string {
 
 /**
  * The error of a fleet call with `throwOnError: true` (`run`, `copyTo`, `copyFrom`, `each`):
- * `ERR_COMMAND_FAILED`, one line naming each failed host and why; `results` holds every host's
+ * `ERR_COMMAND_FAILED`, one line naming the failed hosts (the first 10) and why; `results` holds every host's
  * result, `failed` the failed ones'.
  * @example
  * ```ts
@@ -45,10 +54,13 @@ export class FleetError<R extends FleetOutcome = FleetOutcome> extends SshError 
    * @param what - what failed, for the message: `command` (run), `copyTo`, `copyFrom`, `call`
    */
   constructor(results: R[], failed: R[], what = 'command') {
-    const list = failed.map((r) => `${r.host} (${why(r)})`);
+    // a line a person reads: the first hosts, each why cut short; every one is in `failed`
+    const list = failed.slice(0, MESSAGE_HOSTS).map((r) => `${r.host} (${cut(why(r))})`);
+    const more =
+      failed.length > MESSAGE_HOSTS ? `; and ${failed.length - MESSAGE_HOSTS} more (see .failed)` : '';
     super(
       SshErrorCode.COMMAND_FAILED,
-      `Fleet ${what} failed on ${failed.length} of ${results.length} hosts: ${list.join('; ')}`,
+      `Fleet ${what} failed on ${failed.length} of ${results.length} hosts: ${list.join('; ')}${more}`,
     );
     this.results = results;
     this.failed = failed;

@@ -69,6 +69,8 @@ async function readConfigFile(file: string, includedFrom?: Where): Promise<Confi
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    // an Include naming a directory (or a glob matching one) reads nothing there, as ssh does
+    if ((error as { code?: string }).code === 'EISDIR' && includedFrom !== undefined) return undefined;
     const why = (error as { code?: string }).code === 'EISDIR' ? 'it is a directory' : messageOf(error);
     throw new ConfigProblem(`cannot read ${file}: ${why}`, includedFrom);
   }

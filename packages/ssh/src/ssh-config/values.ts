@@ -33,8 +33,8 @@ export function parseFlag(line: ConfigLine): boolean {
  * a2port reads one.
  */
 export function parsePort(text: string, where: Where, what: string): number {
-  // strtonum's digits, a leading + allowed; then getservbyname
-  const port = /^\+?\d+$/.test(text) ? Number(text) : (servicePort(text) ?? Number.NaN);
+  // strtonum's digits (strtoll skips leading blanks), a leading + allowed; then getservbyname
+  const port = /^\s*\+?\d+$/.test(text) ? Number(text) : (servicePort(text) ?? Number.NaN);
   if (!(port >= 1 && port <= 65535)) {
     throw new ConfigProblem(
       `bad port ${show(text)} in ${what}: expected 1 to 65535 or a service name`,
