@@ -1107,4 +1107,55 @@ describe('X11 forwarding', () => {
     await runOne(new SshJob({ node, command: 'echo DISPLAY=$DISPLAY.' }));
     expect(recorder(node).stdout().endsWith('DISPLAY=.\n')).toBe(true);
   });
+
+  it('an X server that checks its cookie accepts the client: the server gets a fake cookie, the display its real one (as ssh -X)', async (context) => {
+    if (unavailable !== '') {
+      console.warn(`X11 test skipped: ${unavailable}`);
+      context.skip(unavailable);
+      return;
+    }
+    // a second server, with authorization, and its cookie in an Xauthority file of our own
+    let number = Number(display.slice(1)) + 1;
+    while (existsSync(`/tmp/.X${number}-lock`) && number < 140) number++;
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-xauth-'));
+    const authority = join(dir, 'Xauthority');
+    const cookie = randomBytes(16).toString('hex');
+    await new Promise<void>((resolve, reject) =>
+      execFile('xauth', ['-f', authority, 'add', `:${number}`, 'MIT-MAGIC-COOKIE-1', cookie], (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    const server = spawn('Xvfb', [`:${number}`, '-nolisten', 'tcp', '-auth', authority], { stdio: 'ignore' });
+    server.on('error', () => undefined);
+    const savedAuthority = process.env.XAUTHORITY;
+    try {
+      for (let i = 0; i < 200 && !existsSync(`/tmp/.X11-unix/X${number}`) && server.exitCode === null; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      process.env.DISPLAY = `:${number}`;
+      process.env.XAUTHORITY = authority;
+      const node = track(loopbackNode());
+      await runOne(
+        new SshJob({ node, command: new Run('xdpyinfo | head -3; echo $DISPLAY', { x11: true }) }),
+      );
+      const out = recorder(node).stdout();
+      // (the random cookie of ssh2 went through as it was: "Invalid MIT-MAGIC-COOKIE-1 key")
+      expect(out).toMatch(/version number: +11\.0\n/);
+      // the remote side holds the fake cookie only
+      const remoteDisplay = out.trim().split('\n').at(-1) ?? '';
+      const remoteNumber = remoteDisplay.replace(/^localhost:(\d+)\.0$/, '$1');
+      await runOne(
+        new SshJob({
+          node,
+          command: `xauth list "$(hostname)/unix:${remoteNumber}"; xauth remove "$(hostname)/unix:${remoteNumber}"`,
+        }),
+      );
+      expect(recorder(node).stdout()).not.toContain(cookie);
+    } finally {
+      if (savedAuthority === undefined) delete process.env.XAUTHORITY;
+      else process.env.XAUTHORITY = savedAuthority;
+      server.kill('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -4,6 +4,7 @@
  * and keys reach it through `lazy-ssh2.ts`, which imports it at first use); unit tests
  * can substitute a fake.
  */
+import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable, Writable } from 'node:stream';
 
 /** A private key already parsed (or a public-key signer from an agent). */
@@ -228,3 +229,10 @@ export interface Transport {
 export class ChannelRefusedError extends Error {
   override name = 'ChannelRefusedError';
 }
+
+/**
+ * The X11 cookie the server is given for a command run with `x11` (hex, MIT-MAGIC-COOKIE-1):
+ * random, made once per process, never the display's real one, which the X connections coming
+ * back get instead (ssh-node/x11-forwarding.ts), as OpenSSH does.
+ */
+export const X11_FAKE_COOKIE = randomBytes(16).toString('hex');
