@@ -6,7 +6,7 @@
  */
 
 import { isPlaceholder, PLACEHOLDER, placeholderTruth } from './placeholder.js';
-import { definedOperands, isNumeric, pending, unsupported } from './python-operators.js';
+import { definedOperands, isDict, isNumeric, pending, unsupported } from './python-operators.js';
 
 /** nunjucks' keyword arguments (`f(x, sep=',')`): a last argument marked `__keywords`. */
 export function splitKeywords(args: readonly unknown[]): {
@@ -195,16 +195,6 @@ export function stringMethod(text: string, name: unknown): ((...args: unknown[])
     if (args.some((arg) => arg === undefined)) throw new Error(`an undefined value given to ${name}()`);
     return method.apply(text, args);
   };
-}
-
-/** A dict as templates see one: a plain object, not a lenient render's placeholder. */
-function isDict(value: unknown): value is Record<string, unknown> {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    !isPlaceholder(value) &&
-    Object.getPrototypeOf(value) === Object.prototype
-  );
 }
 
 /** Python's truth: empty strings, lists and dicts, 0, None and False are false. */

@@ -161,7 +161,8 @@ function equal(left: unknown, right: unknown): boolean {
   return false;
 }
 
-function isDict(value: unknown): value is Record<string, unknown> {
+/** A dict as templates see one: a plain object, not a lenient render's placeholder. */
+export function isDict(value: unknown): value is Record<string, unknown> {
   return (
     value !== null &&
     typeof value === 'object' &&
