@@ -10,10 +10,7 @@
 import { execFile } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { X11_FAKE_COOKIE } from '../transport/transport.js';
-
-/** The authorization protocol of the cookies. */
-export const X11_PROTOCOL = 'MIT-MAGIC-COOKIE-1';
+import { X11_FAKE_COOKIE, X11_PROTOCOL } from '../transport/transport.js';
 
 /** The most an X connection's setup (its first bytes) may take before it is refused as garbage. */
 const MAX_SETUP = 64 * 1024;

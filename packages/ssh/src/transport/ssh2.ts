@@ -23,7 +23,7 @@ import type {
   SftpSession,
   Transport,
 } from './transport.js';
-import { ChannelRefusedError, X11_FAKE_COOKIE } from './transport.js';
+import { ChannelRefusedError, X11_FAKE_COOKIE, X11_PROTOCOL } from './transport.js';
 
 type Client = InstanceType<typeof ssh2.Client>;
 type ClientChannel = ssh2.ClientChannel;
@@ -109,7 +109,7 @@ class Ssh2Connection implements Connection {
       if (options.pty) execOptions.pty = true;
       if (options.env) execOptions.env = { ...options.env };
       // the fake cookie, replaced by the real one on the way back (x11-forwarding.ts)
-      if (options.x11) execOptions.x11 = { protocol: 'MIT-MAGIC-COOKIE-1', cookie: X11_FAKE_COOKIE };
+      if (options.x11) execOptions.x11 = { protocol: X11_PROTOCOL, cookie: X11_FAKE_COOKIE };
       this.#client.exec(command, execOptions, (error: Error | undefined, channel: ClientChannel) => {
         if (error) {
           reject(isChannelRefusal(error) ? new ChannelRefusedError(error.message) : error);

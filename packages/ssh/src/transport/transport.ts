@@ -236,3 +236,6 @@ export class ChannelRefusedError extends Error {
  * back get instead (ssh-node/x11-forwarding.ts), as OpenSSH does.
  */
 export const X11_FAKE_COOKIE = randomBytes(16).toString('hex');
+
+/** The authorization protocol of the X11 cookies. */
+export const X11_PROTOCOL = 'MIT-MAGIC-COOKIE-1';
