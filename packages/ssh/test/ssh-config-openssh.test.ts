@@ -350,4 +350,29 @@ describe.skipIf(!hasSsh)('differences found with ssh -G, fixed', () => {
     const error = await bothRefuse('h', 'Host h', '  HostName ""');
     expect(error.message).toMatch(/line 2: empty argument after keyword "hostname"/);
   });
+
+  it('an unknown keyword is refused, anywhere, unless IgnoreUnknown lists it', async () => {
+    // skipped, the misspelt Host line put `User bob` on every host of the block above
+    const error = await bothRefuse('web', 'Host x', '  Port 2', 'Hots web', '  User bob');
+    expect(error.message).toMatch(/line 3: unknown keyword "hots" \(did you mean Host\?\)/);
+    await bothRefuse('h', 'Host other', '  Usr u');
+    expect(
+      (
+        await agree(
+          'h',
+          'IgnoreUnknown usekeychain,fo*',
+          'Host h',
+          '  UseKeychain yes',
+          '  Foo 1',
+          '  User u',
+        )
+      ).user,
+    ).toBe('u');
+    // an IgnoreUnknown of a block that does not apply is no IgnoreUnknown
+    await bothRefuse('h', 'Host other', '  IgnoreUnknown foo', 'Host h', '  Foo 1');
+    // the deprecated keywords ssh still reads
+    expect((await agree('h', 'Host h', '  RSAAuthentication no', '  UseRoaming no', '  User u')).user).toBe(
+      'u',
+    );
+  });
 });

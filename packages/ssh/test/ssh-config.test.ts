@@ -98,9 +98,36 @@ describe('resolveSshConfig: syntax and precedence', () => {
     expect(host.connectTimeout).toBe(90_000);
   });
 
-  it('ignores unknown keywords', async () => {
-    const host = await resolve('h', 'Host h', '  ForwardAgent yes', '  NoSuchKeyword whatever', '  User u');
+  it('refuses a keyword ssh does not know, as ssh does, unless IgnoreUnknown lists it', async () => {
+    // known keywords that mean nothing to a node are read and ignored
+    const host = await resolve('h', 'Host h', '  ForwardAgent yes', '  RSAAuthentication no', '  User u');
     expect(host.user).toBe('u');
+    // skipped, a misspelt Host line would have put `User bob` into the block above
+    let error = await failure('web', 'Host x', '  Port 2', 'Hots web', '  User bob');
+    expect(error.message).toMatch(/line 3: unknown keyword "hots" \(did you mean Host\?\).*IgnoreUnknown/);
+    expect(error.message).not.toContain('\n');
+    error = await failure('h', 'Host h', '  NoSuchKeyword whatever');
+    expect(error.message).toMatch(/line 2: unknown keyword "nosuchkeyword": ssh refuses it too/);
+    // checked in blocks that do not apply too, as ssh does
+    error = await failure('h', 'Host other', '  Usr u');
+    expect(error.message).toMatch(/line 2: unknown keyword "usr" \(did you mean User\?\)/);
+    // IgnoreUnknown: patterns, case-insensitive, the first one that applies, only for the lines after it
+    const ignored = await resolve(
+      'h',
+      'IgnoreUnknown usekey*,Foo',
+      'IgnoreUnknown bar',
+      'Host h',
+      '  UseKeychainX yes',
+      '  foo 1',
+      '  User u',
+    );
+    expect(ignored.user).toBe('u');
+    error = await failure('h', 'IgnoreUnknown usekey*,Foo', 'IgnoreUnknown bar', 'Host h', '  Bar 1');
+    expect(error.message).toMatch(/line 4: unknown keyword "bar"/);
+    error = await failure('h', '  Foo 1', 'IgnoreUnknown foo');
+    expect(error.message).toMatch(/line 1: unknown keyword "foo"/);
+    error = await failure('h', 'Host other', '  IgnoreUnknown foo', 'Host h', '  Foo 1');
+    expect(error.message).toMatch(/line 4: unknown keyword "foo"/);
   });
 
   it('rejects syntax errors with the file and line', async () => {

@@ -2,6 +2,7 @@
  * Settings: what the lines that apply say about one host, the first value of each keyword
  * winning (ssh_config(5)), every value checked even where it does not apply (as ssh does).
  */
+import { checkKeyword } from './keywords.js';
 import type { ConfigLine } from './lexer.js';
 import { ConfigProblem, show, type Where } from './problem.js';
 import { type JumpItem, parseProxyJump } from './proxy-jump.js';
@@ -38,13 +39,16 @@ export interface Settings {
   proxyJump?: Placed<readonly JumpItem[] | 'none' | 'given'>;
   /** ProxyCommand's slot; ProxyJump fills it with 'none' (the two compete: the first one written wins). */
   proxyCommand?: Placed<string>;
+  /** `IgnoreUnknown`: the pattern list of unknown keywords to skip rather than refuse (the first one set). */
+  ignoreUnknown?: string;
 }
 
 /**
  * Applies one setting line. Its value is checked even when the line does not apply or
  * comes too late (ssh rejects a bad value anywhere), and kept only if the line applies
- * and nothing set it before. Keywords that mean nothing to a node are ignored.
- * @throws ConfigProblem for a bad value
+ * and nothing set it before. Keywords that mean nothing to a node are ignored; a keyword
+ * ssh does not know is refused unless `IgnoreUnknown` lists it.
+ * @throws ConfigProblem for a bad value or an unknown keyword
  */
 export function applySetting(line: ConfigLine, settings: Settings, active: boolean): void {
   switch (line.keyword) {
@@ -145,8 +149,14 @@ export function applySetting(line: ConfigLine, settings: Settings, active: boole
       if (active) settings.proxyCommand ??= { value: line.rest, where: line };
       return;
     }
+    case 'ignoreunknown': {
+      const value = single(line);
+      if (active) settings.ignoreUnknown ??= value;
+      return;
+    }
     default:
-      // every other keyword means nothing to a node: ignored, as asked
+      // every other keyword ssh knows means nothing to a node: ignored; one it does not know is refused, as ssh does
+      checkKeyword(line.keyword, settings.ignoreUnknown, line);
       return;
   }
 }
