@@ -60,4 +60,32 @@ describe('EventHub', () => {
     // in the order they happened: the event, then the failure it caused (a log had them reversed)
     expect(heard).toEqual(['job:message', 'listener:error']);
   });
+
+  it('an async listener that rejects: a listener:error once it has, no unhandled rejection', async () => {
+    const hub = new EventHub();
+    const heard: string[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      hub.on('job:message', async () => {
+        await Promise.resolve();
+        throw new Error('async listener failed');
+      });
+      hub.onAny((event) => {
+        heard.push(event.type);
+        // a failing async listener of listener:error itself is dropped, no loop
+        if (event.type === 'listener:error') return Promise.reject(new Error('again'));
+        return undefined;
+      });
+      hub.dispatch(message('x'));
+      expect(heard).toEqual(['job:message']);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(heard).toEqual(['job:message', 'listener:error']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

@@ -68,6 +68,36 @@ describe('keepOnlyFailed', () => {
     expect([...inner.jobs]).toEqual([bad]);
   });
 
+  it('a nested scheduler that is not critical and ended false keeps its unfinished jobs, as one whose non-critical job failed', async () => {
+    const failing = (label: string) =>
+      new Job(
+        () => {
+          throw new Error(label);
+        },
+        { label },
+      );
+    const i1 = new Job(() => 'i1', { label: 'i1' });
+    const i2 = failing('i2');
+    i2.requires(i1);
+    const i3 = new Job(() => 'i3', { label: 'i3', required: i2 });
+    const inner = new Scheduler({ critical: false, label: 'inner', jobs: [i1, i2, i3] });
+    const loose = failing('loose');
+    loose.critical = false;
+    const lenient = new Scheduler({ label: 'lenient', jobs: [new Job(() => 1, { label: 'fine' }), loose] });
+    const done = new Scheduler({ label: 'done', jobs: [new Job(() => 2, { label: 'two' })] });
+    const top = new Scheduler({
+      critical: false,
+      jobs: [new Job(() => 'a', { label: 'a' }), inner, lenient, done],
+    });
+    expect(await top.run()).toBe(true);
+    expect(inner.result()).toBe(false);
+    expect(lenient.result()).toBe(true);
+    top.keepOnlyFailed();
+    expect([...top.jobs]).toEqual([inner, lenient]);
+    expect([...inner.jobs].map((job) => job.label)).toEqual(['i2', 'i3']);
+    expect([...lenient.jobs]).toEqual([loose]);
+  });
+
   it('after a run that succeeded, nothing is left', async () => {
     const scheduler = new PureScheduler({ jobs: [new Job(() => 1), new Job(() => 2)] });
     expect(await scheduler.run()).toBe(true);

@@ -210,3 +210,43 @@ describe('critical failures travel up only through critical schedulers', () => {
     expect(outerSibling.isCancelled()).toBe(true);
   });
 });
+
+describe("a nested scheduler's events in the parent's stream", () => {
+  it('a listener failing on a nested event: its listener:error reaches the parent listeners too', async () => {
+    const inner = new Scheduler({ label: 'inner', jobs: [sl(10, 'x')] });
+    inner.on('job:done', () => {
+      throw new Error('inner listener broke');
+    });
+    const outer = new PureScheduler({ jobs: [inner] });
+    const heard: string[] = [];
+    outer.onAny((event) => heard.push(`${event.type} ${event.path.map((job) => job.label).join('/')}`));
+    const { ok } = await timedRun(outer);
+    expect(ok).toBe(true);
+    expect(heard).toContain('listener:error inner');
+    expect(heard.indexOf('listener:error inner')).toBe(heard.indexOf('job:done inner') + 1);
+  });
+
+  it("a nested run that outlives its parent's end (a job ignoring its cancel) is no part of the parent's next run", async () => {
+    const stubborn = new Job(() => new Promise((resolve) => setTimeout(resolve, 800)), { label: 'stubborn' }); // ignores its signal
+    const inner = new Scheduler({ label: 'inner', critical: false, jobs: [stubborn] });
+    const outer = new PureScheduler({ label: 'outer', jobs: [inner], timeout: 50, shutdownTimeout: 100 });
+    const runs: string[][] = [[], []];
+    let run = 0;
+    outer.onAny((event) => {
+      const where = event.path.map((job) => job.label).join('/');
+      runs[run]?.push(`${event.type}${where === '' ? '' : ` ${where}`}`);
+    });
+    const first = outer.run();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await first).toBe(false);
+    run = 1;
+    outer.timeout = undefined;
+    const second = outer.run();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(await second).toBe(true);
+    // the second run has one start and one end of inner, its own
+    expect(runs[1]?.filter((line) => line === 'run:done inner')).toHaveLength(1);
+    expect(runs[1]?.filter((line) => line === 'run:start inner')).toHaveLength(1);
+    expect(runs[1]?.indexOf('run:start inner')).toBeLessThan(runs[1]?.indexOf('run:done inner') ?? -1);
+  });
+});

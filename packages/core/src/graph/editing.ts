@@ -150,12 +150,18 @@ export function keepOnly(graph: EditableGraph, jobs: Iterable<AbstractJob>): voi
 /**
  * Keeps what the last run did not achieve: the jobs that failed, were cancelled or never ran
  * (what requires a failed job never ran); drops the ones that succeeded, and the requirements
- * on them (done already). A nested scheduler that did not succeed keeps only its own unfinished
- * jobs, the same way.
+ * on them (done already). A nested scheduler with a finite job that did not succeed (failed,
+ * critical or not, cancelled, never ran) is kept with only its own unfinished jobs, the same way;
+ * whether it ended `true` or `false` does not matter.
  */
 export function keepOnlyFailed(graph: EditableGraph): void {
-  // by the job's state: a job that failed with `undefined` has no exception to show, and failed all the same
-  const succeeded = (job: AbstractJob) => job.isDone() && !job[kState].failed;
+  // by the job's state: a job that failed with `undefined` has no exception to show, and failed all the same;
+  // a nested scheduler succeeded when every finite job of it did (one that is not critical ends
+  // done with `false`, and one that is true may hold non-critical jobs that failed: kept as here)
+  const succeeded = (job: AbstractJob): boolean =>
+    job.isDone() &&
+    !job[kState].failed &&
+    !(isNestedGraph(job) && [...job.jobs].some((inner) => !inner.forever && !succeeded(inner)));
   const keep = [...graph.jobs].filter((job) => !succeeded(job));
   for (const job of keep) {
     const nested = job as Partial<{ keepOnlyFailed(): void }>;

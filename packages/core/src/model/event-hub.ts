@@ -9,8 +9,8 @@ const NONE: readonly AnyListener[] = [];
 
 /**
  * A minimal typed emitter. Unlike Node's EventEmitter there is no special `'error'`
- * event that could crash the process: a listener that throws is reported to the other
- * listeners as a `listener:error` event, and the run goes on.
+ * event that could crash the process: a listener that throws, or an async one that rejects, is
+ * reported to the other listeners as a `listener:error` event, and the run goes on.
  *
  * Listeners are held in arrays replaced on each change (copy on write): an event goes to the
  * listeners there were when it was dispatched, even if one of them subscribes or unsubscribes,
@@ -21,6 +21,15 @@ export class EventHub {
   readonly #byType = new Map<string, readonly AnyListener[]>();
   #any = NONE;
   #count = 0;
+  readonly #onFailure: ((failure: SchedulerEvent) => void) | undefined;
+
+  /**
+   * @param onFailure - told each `listener:error` once this hub's listeners have had it (a nested
+   *   scheduler's hub passes it to the parent's listeners, as its other events)
+   */
+  constructor(onFailure?: (failure: SchedulerEvent) => void) {
+    this.#onFailure = onFailure;
+  }
 
   /** True when at least one listener is subscribed: lets the run loop skip building events. */
   get active(): boolean {
@@ -48,18 +57,29 @@ export class EventHub {
     };
   }
 
-  dispatch(event: SchedulerEvent): void {
+  /**
+   * Gives `event` to the listeners, then to `forward` (a nested scheduler's parent), then tells
+   * the failures of listeners it caused: in that order everywhere, each failure after its cause.
+   */
+  dispatch(event: SchedulerEvent, forward?: (event: SchedulerEvent) => void): void {
     this.#depth++;
     try {
       this.#deliver(event);
     } finally {
       this.#depth--;
     }
+    forward?.(event);
     // A listener's failure is told once every listener has had the event that caused it: told at
     // once, a log listening after the one that failed wrote the error before its cause.
-    if (this.#depth === 0 && this.#failures.length > 0) {
-      const failures = this.#failures.splice(0);
-      for (const failure of failures) this.dispatch(failure);
+    this.#tellFailures();
+  }
+
+  #tellFailures(): void {
+    if (this.#depth > 0 || this.#failures.length === 0) return;
+    const failures = this.#failures.splice(0);
+    for (const failure of failures) {
+      this.dispatch(failure);
+      this.#onFailure?.(failure);
     }
   }
 
@@ -87,18 +107,36 @@ export class EventHub {
   }
 
   #call(listener: AnyListener, event: SchedulerEvent): void {
+    let result: unknown;
     try {
-      listener(event);
+      result = listener(event);
     } catch (error) {
-      // A failure while reporting a failure is dropped: no loop, no crash.
-      if (event.type === 'listener:error') return;
-      this.#failures.push({
-        type: 'listener:error',
-        error,
-        failedType: event.type,
-        time: Date.now(),
-        path: event.path,
-      });
+      this.#failed(error, event);
+      return;
     }
+    // An async listener (the type says void, which an async function satisfies) fails later: its
+    // rejection is told the same way, where left alone it crashed the process (unhandled rejection).
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      try {
+        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => {
+          this.#failed(error, event);
+          this.#tellFailures();
+        });
+      } catch (error) {
+        this.#failed(error, event);
+      }
+    }
+  }
+
+  #failed(error: unknown, event: SchedulerEvent): void {
+    // A failure while reporting a failure is dropped: no loop, no crash.
+    if (event.type === 'listener:error') return;
+    this.#failures.push({
+      type: 'listener:error',
+      error,
+      failedType: event.type,
+      time: Date.now(),
+      path: event.path,
+    });
   }
 }

@@ -160,6 +160,8 @@ export class RunLoop implements ContextOwner {
   }
 
   forwardEvent(index: number, event: SchedulerEvent): void {
+    // a nested run that outlived this one's end (its jobs ignored the cancel) is no part of the next run
+    if (this.#over) return;
     this.#publish({ ...event, path: [this.#jobs[index] as AbstractJob, ...event.path] });
   }
 

@@ -93,7 +93,10 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   /** Whether the verbose renderer prints the run on standard output. */
   verbose: boolean;
   readonly #jobs = new Set<AbstractJob>();
-  readonly #hub = new EventHub();
+  /** An event of this scheduler's runs, passed on to the parent's listeners while it runs nested. */
+  readonly #forward = (event: SchedulerEvent): void => this.#parent?.[kForward](event);
+  // a listener's failure inside a nested run reaches the parent's listeners too, as the run's other events
+  readonly #hub = new EventHub(this.#forward);
   #outcome: RunOutcome | undefined;
   /** The run in progress: its signal, and a promise settled when it has wound down. */
   #inFlight: { readonly signal: AbortSignal | undefined; readonly done: Promise<void> } | undefined;
@@ -216,8 +219,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   announce(event: AnnouncedEvent): void {
     if (!this.#hub.active && this.#parent === undefined) return;
     const whole = { ...event, time: Date.now(), path: [] } as unknown as SchedulerEvent;
-    this.#hub.dispatch(whole);
-    this.#parent?.[kForward](whole);
+    this.#hub.dispatch(whole, this.#forward);
   }
 
   // --------------------------------------------------------------------- run
@@ -267,10 +269,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     const detach = this.verbose ? attachVerboseRenderer(this) : undefined;
     try {
       const publishing = () => this.#hub.active || this.#parent !== undefined;
-      const publish = (event: SchedulerEvent) => {
-        this.#hub.dispatch(event);
-        this.#parent?.[kForward](event);
-      };
+      const publish = (event: SchedulerEvent) => this.#hub.dispatch(event, this.#forward);
       if (publishing())
         publish({ type: 'run:start', scheduler: this, jobs: jobs.length, time: Date.now(), path: [] });
       const loop = new RunLoop({
@@ -330,10 +329,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
 
   async #shutdownJobs(): Promise<boolean> {
     const publishing = this.#hub.active || this.#parent !== undefined;
-    const publish = (event: SchedulerEvent) => {
-      this.#hub.dispatch(event);
-      this.#parent?.[kForward](event);
-    };
+    const publish = (event: SchedulerEvent) => this.#hub.dispatch(event, this.#forward);
     if (publishing) publish({ type: 'shutdown:start', scheduler: this, time: Date.now(), path: [] });
     const pending = await shutdownJobs(this.#jobs, this.shutdownTimeout);
     if (publishing) publish({ type: 'shutdown:done', scheduler: this, pending, time: Date.now(), path: [] });
