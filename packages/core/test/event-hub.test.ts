@@ -68,10 +68,12 @@ describe('EventHub', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
+      // biome-ignore lint/nursery/noMisusedPromises: a user's async listener (no lint there) is what is tested
       hub.on('job:message', async () => {
         await Promise.resolve();
         throw new Error('async listener failed');
       });
+      // biome-ignore lint/nursery/noMisusedPromises: as above
       hub.onAny((event) => {
         heard.push(event.type);
         // a failing async listener of listener:error itself is dropped, no loop
