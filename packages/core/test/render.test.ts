@@ -64,6 +64,9 @@ describe('withExtension()', () => {
     expect(withExtension('/x/graph.SVG', 'svg')).toBe('/x/graph.SVG');
     expect(withExtension('/x/graph.dot', 'png')).toBe('/x/graph.dot.png');
     expect(withExtension('/x.d/graph', 'dot')).toBe('/x.d/graph.dot');
+    // a name that is only the extension has none for Node's extname (it made '.svg.svg')
+    expect(withExtension('.svg', 'svg')).toBe('.svg');
+    expect(withExtension('/x/.PNG', 'png')).toBe('/x/.PNG');
   });
 });
 
@@ -147,6 +150,12 @@ describe('rendering errors', () => {
     const error = await rejection(dotToSvg('digraph {{{ this is not dot'));
     expect(error.code).toBe(CoreErrorCode.GRAPH_RENDER);
     expect(error.message).toMatch(/Graphviz/);
+    // the line of the caller's text (the font defaults inserted made it line 5), on one line
+    const oneLine = await rejection(dotToSvg('digraph { a -> }'));
+    expect(oneLine.message).toMatch(/syntax error in line 1 near '}'$/);
+    const third = await rejection(dotToSvg('digraph {\n  a -> b\n  c -> }\n'));
+    expect(third.message).toMatch(/syntax error in line 3 near/);
+    expect(third.message).not.toContain('\n');
   });
 
   it('dotToSvg still works after a failure', async () => {

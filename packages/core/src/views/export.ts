@@ -2,7 +2,7 @@
  * Writing a graph to a file as DOT, SVG or PNG.
  */
 import { writeFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { GraphRenderError, InvalidOptionError } from '../base/errors.js';
 import { describeValue } from '../base/validate.js';
 import { dotToSvg, svgToPng } from './render.js';
@@ -17,7 +17,8 @@ export function withExtension(path: string, format: GraphFormat): string {
       `Expected a file path to write the graph to (a directory is not enough), got ${describeValue(path)}`,
     );
   }
-  return extname(path).toLowerCase() === `.${format}` ? path : `${path}.${format}`;
+  // by the name's end, not extname(): a name that is only the extension ('.svg') has none for Node
+  return basename(path).toLowerCase().endsWith(`.${format}`) ? path : `${path}.${format}`;
 }
 
 /**

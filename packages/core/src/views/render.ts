@@ -15,12 +15,15 @@ let graphviz: Promise<GraphvizInstance> | undefined;
  * viewer has, overflow their boxes. Courier's metrics (0.6 em per character) match
  * every common monospace font (DejaVu Sans Mono, Liberation Mono), so the text fits.
  */
-const FONT_DEFAULTS = 'graph [fontname="Courier"];\nnode [fontname="Courier"];\nedge [fontname="Courier"];\n';
+const FONT_DEFAULTS = ' graph [fontname="Courier"]; node [fontname="Courier"]; edge [fontname="Courier"]; ';
 
-/** Inserts the font defaults right after the opening brace of the graph. */
+/**
+ * Inserts the font defaults right after the opening brace of the graph, on its line: the line
+ * numbers of Graphviz's errors stay those of the caller's text.
+ */
 function withFontDefaults(dot: string): string {
   const brace = dot.indexOf('{');
-  return brace < 0 ? dot : `${dot.slice(0, brace + 1)}\n${FONT_DEFAULTS}${dot.slice(brace + 1)}`;
+  return brace < 0 ? dot : `${dot.slice(0, brace + 1)}${FONT_DEFAULTS}${dot.slice(brace + 1)}`;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<B
 }
 
 function renderError(what: string, cause: unknown): GraphRenderError {
-  const why = cause instanceof Error ? cause.message : String(cause);
+  // one line: Graphviz ends its messages with a newline, and may say more on the next lines
+  const why = (cause instanceof Error ? cause.message : String(cause)).trim().replace(/\s*\n\s*/g, '; ');
   return new GraphRenderError(`${what}: ${why}`, { cause });
 }
