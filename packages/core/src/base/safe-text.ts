@@ -20,6 +20,16 @@ export function safeText(value: unknown): string {
   }
 }
 
+/**
+ * A name (a job's label) quoted for a one-line message: newlines and other control characters
+ * escaped as JSON escapes them, cut after `max` characters.
+ * @example `quoted('a\nb')   // '"a\\nb"'`
+ */
+export function quoted(text: string, max = 100): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return JSON.stringify(cut);
+}
+
 /** `read()`, or `fallback` when it throws (a getter of a thrown value). */
 export function safely<T>(read: () => T, fallback: T): T {
   try {

@@ -6,7 +6,7 @@
  */
 
 import { CycleError, ForeignRequirementError } from '../base/errors.js';
-import { type AbstractJob, labelOf } from '../model/abstract-job.js';
+import { type AbstractJob, labelOf, quotedLabel } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
 
 /** The jobs of a scheduler as arrays of indices: what a run and the numbering work on. */
@@ -74,7 +74,7 @@ export function buildIndex(
 
 export function foreignRequirementError(foreign: ForeignRequirement, where: string): ForeignRequirementError {
   return new ForeignRequirementError(
-    `Job "${labelOf(foreign.job)}" in ${where} requires "${labelOf(foreign.requirement)}", which is not in that scheduler (call sanitize() to drop such requirements)`,
+    `Job ${quotedLabel(foreign.job)} in ${where} requires ${quotedLabel(foreign.requirement)}, which is not in that scheduler (call sanitize() to drop such requirements)`,
   );
 }
 

@@ -9,7 +9,7 @@
 import { hasBrand, JOB_BRAND, SCHEDULER_BRAND } from '../base/brand.js';
 import { InvalidOptionError } from '../base/errors.js';
 import { checkKnownKeys, checkOptionsObject, describeValue } from '../base/validate.js';
-import { type AbstractJob, labelOf } from '../model/abstract-job.js';
+import { type AbstractJob, quotedLabel } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
 import { buildIndex, closure, findForeignRequirement, orderIndices, successorMap } from './algorithms.js';
 import { isNestedGraph, type JobGraph, schedulerName } from './nesting.js';
@@ -131,7 +131,9 @@ export function sanitize(graph: JobGraph): boolean {
  */
 export function bypassAndRemove(graph: EditableGraph, job: AbstractJob): void {
   if (!graph.jobs.has(job)) {
-    throw new InvalidOptionError(`Cannot bypass job "${labelOf(job)}": it is not in ${schedulerName(graph)}`);
+    throw new InvalidOptionError(
+      `Cannot bypass job ${quotedLabel(job)}: it is not in ${schedulerName(graph)}`,
+    );
   }
   for (const successor of graph.successors(job)) {
     successor.unrequires(job);

@@ -5,6 +5,7 @@
  * by their brand.
  */
 import { hasBrand, NESTABLE_BRAND } from '../base/brand.js';
+import { quoted } from '../base/safe-text.js';
 import type { AbstractJob } from '../model/abstract-job.js';
 
 /**
@@ -39,6 +40,6 @@ export function isNestedGraph(job: AbstractJob): job is JobGraph {
 /** How messages name a scheduler: `scheduler "main"`, or `the scheduler` when it has no label. */
 export function schedulerName(scheduler: AbstractJob, capitalized = false): string {
   const label = scheduler.label ?? scheduler.textLabel();
-  const name = label === undefined ? 'the scheduler' : `scheduler "${label}"`;
+  const name = label === undefined ? 'the scheduler' : `scheduler ${quoted(label)}`;
   return capitalized ? name.charAt(0).toUpperCase() + name.slice(1) : name;
 }

@@ -10,6 +10,7 @@
  */
 import { JOB_BRAND } from '../base/brand.js';
 import { JobNotDoneError } from '../base/errors.js';
+import { quoted } from '../base/safe-text.js';
 import {
   checkBoolean,
   checkContainer,
@@ -218,7 +219,7 @@ export abstract class AbstractJob<T = unknown> {
     const state = this[kState];
     if (state.lifecycle !== 'done') {
       throw new JobNotDoneError(
-        `Cannot read the result of job "${labelOf(this)}": it is ${state.lifecycle}, not done`,
+        `Cannot read the result of job ${quotedLabel(this)}: it is ${state.lifecycle}, not done`,
       );
     }
     if (state.failed) throw state.error;
@@ -264,6 +265,11 @@ const NO_REQUIREMENTS: ReadonlySet<AbstractJob> = new Set();
 /** The text label of a job: its `label`, else its `textLabel()`, else `NOLABEL`. */
 export function labelOf(job: AbstractJob): string {
   return job.label ?? job.textLabel() ?? 'NOLABEL';
+}
+
+/** A job's label quoted for a one-line message: `"fetch"`, its newlines escaped, cut after 100 characters. */
+export function quotedLabel(job: AbstractJob): string {
+  return quoted(labelOf(job));
 }
 
 /** The option names every job constructor accepts. */

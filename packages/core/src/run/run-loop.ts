@@ -9,7 +9,7 @@ import { InvalidOptionError, JobCancelledError, RunTimeoutError } from '../base/
 import { settleWithin } from '../base/settle.js';
 import { describeValue } from '../base/validate.js';
 import type { GraphIndex } from '../graph/algorithms.js';
-import { type AbstractJob, type JobEvent, labelOf, type SchedulerEvent } from '../model/abstract-job.js';
+import { type AbstractJob, type JobEvent, quotedLabel, type SchedulerEvent } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
 import { runJob } from './attempt.js';
 import type { RunOutcome } from './outcome.js';
@@ -281,7 +281,7 @@ export class RunLoop implements ContextOwner {
         return new JobCancelledError(`Forever job stopped: every finite job of ${name} is done`);
       case 'critical':
         return new JobCancelledError(
-          `Job cancelled: critical job "${labelOf(outcome.job)}" of ${name} failed`,
+          `Job cancelled: critical job ${quotedLabel(outcome.job)} of ${name} failed`,
           { cause: outcome.error },
         );
       case 'timeout':

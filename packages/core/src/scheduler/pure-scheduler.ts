@@ -23,7 +23,7 @@ import {
   type JobContext,
   type JobOptions,
   type Listener,
-  labelOf,
+  quotedLabel,
   type SchedulerEvent,
 } from '../model/abstract-job.js';
 import { EventHub } from '../model/event-hub.js';
@@ -145,13 +145,17 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     // A scheduler nested in itself, directly or not, would make every traversal endless.
     for (let owner: PureScheduler | undefined = this; owner !== undefined; owner = enclosing(owner)) {
       if (owner === (job as AbstractJob)) {
-        throw new InvalidOptionError(`Scheduler "${labelOf(job)}" cannot be added inside itself`);
+        throw new InvalidOptionError(
+          owner === this
+            ? `Scheduler ${quotedLabel(job)} cannot be added inside itself`
+            : `Scheduler ${quotedLabel(job)} cannot be added inside ${schedulerName(this)}, which is inside it`,
+        );
       }
     }
     const state = job[kState];
     if (state.owner !== undefined && state.owner !== this) {
       throw new JobInTwoSchedulersError(
-        `Job "${labelOf(job)}" already belongs to ${schedulerName(state.owner as PureScheduler)}; remove it there first`,
+        `Job ${quotedLabel(job)} already belongs to ${schedulerName(state.owner as PureScheduler)}; remove it there first`,
       );
     }
     state.owner = this;
@@ -181,12 +185,12 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
     // its run counts on it: a job moved elsewhere mid-run left that run waiting for good
     if (this.#inFlight !== undefined && this.#jobs.has(job)) {
       throw new InvalidStateError(
-        `Cannot remove job "${labelOf(job)}" while ${schedulerName(this)} runs: remove it before or after the run`,
+        `Cannot remove job ${quotedLabel(job)} while ${schedulerName(this)} runs: remove it before or after the run`,
       );
     }
     if (!this.#jobs.delete(job)) {
       throw new InvalidOptionError(
-        `Cannot remove job "${labelOf(job)}": it is not in ${schedulerName(this)}`,
+        `Cannot remove job ${quotedLabel(job)}: it is not in ${schedulerName(this)}`,
       );
     }
     job[kState].owner = undefined;
@@ -483,7 +487,7 @@ export class PureScheduler extends AbstractJob<boolean> implements Iterable<Abst
   }
 
   override toString(): string {
-    return `${this.constructor.name} "${labelOf(this)}" with ${this.stats()} job(s)`;
+    return `${this.constructor.name} ${quotedLabel(this)} with ${this.stats()} job(s)`;
   }
 }
 Object.defineProperty(PureScheduler.prototype, SCHEDULER_BRAND, { value: true, writable: false });
