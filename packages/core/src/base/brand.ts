@@ -8,6 +8,12 @@ export const SEQUENCE_BRAND: unique symbol = Symbol.for('@jobgraph/core.sequence
 export const SCHEDULER_BRAND: unique symbol = Symbol.for('@jobgraph/core.scheduler');
 export const NESTABLE_BRAND: unique symbol = Symbol.for('@jobgraph/core.nestable');
 
+/** Whether `value` carries `brand`; false for anything whose reading throws (a revoked Proxy a job threw). */
 export function hasBrand(value: unknown, brand: symbol): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return (value as Record<symbol, unknown>)[brand] === true;
+  } catch {
+    return false;
+  }
 }

@@ -30,6 +30,25 @@ export function quoted(text: string, max = 100): string {
   return JSON.stringify(cut);
 }
 
+/** Whether `value` is an Error, false where asking throws (a revoked Proxy). */
+export function isError(value: unknown): value is Error {
+  return safely(() => value instanceof Error, false);
+}
+
+/** An error's message, or any other value as text: never throwing (a `message` getter may). */
+export function messageText(value: unknown): string {
+  return isError(value) ? safely(() => safeText(value.message), '') : safeText(value);
+}
+
+/**
+ * `text`, or its first `max` characters and how many more there were: a job that throws a
+ * 1 MB message must not make every view of the run a megabyte.
+ * @example `cutText('x'.repeat(12), 10)   // 'xxxxxxxxxx… (2 more characters)'`
+ */
+export function cutText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+}
+
 /** `read()`, or `fallback` when it throws (a getter of a thrown value). */
 export function safely<T>(read: () => T, fallback: T): T {
   try {

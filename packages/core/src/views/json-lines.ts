@@ -8,7 +8,7 @@
  * (`cmd:line`) are left out unless asked for: a command may print what must not be kept.
  */
 import { hasBrand, JOB_BRAND } from '../base/brand.js';
-import { safely, safeText } from '../base/safe-text.js';
+import { cutText, isError, messageText, safely, safeText } from '../base/safe-text.js';
 import { type AbstractJob, labelOf, type SchedulerEvent } from '../model/abstract-job.js';
 
 /** Options of {@link jsonLinesSink} and {@link eventRecord}. */
@@ -120,7 +120,10 @@ export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {
   }
   for (const [key, value] of Object.entries(payload)) {
     if (key === 'scheduler' || key === 'job' || (key === 'node' && 'job' in payload)) continue;
-    const copy = plain(value, idOf);
+    const copy =
+      (key === 'error' || key === 'reason') && typeof value === 'string'
+        ? oneLine(value)
+        : plain(value, idOf);
     if (copy !== undefined) record[key] = copy;
     if (key === 'error' || key === 'reason') {
       const code = codeOf(value);
@@ -179,7 +182,9 @@ class LineFormatter {
       if (key === 'type' || key === 'time' || key === 'path' || key === 'job' || key === 'scheduler')
         continue;
       if (key === 'node' && nodeWritten) continue;
-      const value = fields[key];
+      const raw = fields[key];
+      // an error or reason is one line of text, cut, whatever was thrown (a string of a megabyte)
+      const value = (key === 'error' || key === 'reason') && typeof raw === 'string' ? oneLine(raw) : raw;
       // numbers, booleans and strings as they are; the rest through plain()
       const text =
         typeof value === 'string' ||
@@ -189,7 +194,7 @@ class LineFormatter {
           : jsonOf(plain(value, this.#idOf));
       if (text !== undefined) line += `${fragment(this.#keys, key, [',', ':'])}${text}`;
       if (key === 'error' || key === 'reason') {
-        const code = codeOf(value);
+        const code = codeOf(raw);
         if (code !== undefined) line += `,"${key}Code":${JSON.stringify(code)}`;
       }
     }
@@ -267,15 +272,22 @@ function nodeOf(job: AbstractJob): string | undefined {
 /** The `code` of an error (`ERR_SSH_CONNECT`…), when it has a string one. */
 function codeOf(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const code = (value as { code?: unknown }).code;
+  const code = safely(() => (value as { code?: unknown }).code, undefined);
   return typeof code === 'string' ? code : undefined;
 }
 
 /** An error, or any reason, as one line of text. */
 export function oneLine(value: unknown): string {
-  const text = value instanceof Error ? safely(() => safeText(value.message), '') : safeText(value);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return cutText(
+    messageText(value)
+      .replace(/\s*\n\s*/g, ' ')
+      .trim(),
+    MAX_TEXT_LENGTH,
+  );
 }
+
+/** The most of one error, or of one string of a result, a log line holds (a job may throw a megabyte). */
+const MAX_TEXT_LENGTH = 10_000;
 
 /**
  * A JSON-safe copy of a value as a log line holds it (jobs as `{ id, label }`, errors as one
@@ -287,7 +299,8 @@ export function plainCopy(value: unknown, options: JsonLinesOptions = {}): unkno
 
 /** A JSON-safe copy of an event's field. */
 function plain(value: unknown, idOf: (job: AbstractJob) => string, depth = 0): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return cutText(value, MAX_TEXT_LENGTH);
+  if (value === null || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (typeof value !== 'object') return String(value);
@@ -296,11 +309,17 @@ function plain(value: unknown, idOf: (job: AbstractJob) => string, depth = 0): u
     const job = value as AbstractJob;
     return { id: idOf(job), label: labelOf(job) };
   }
-  if (value instanceof Error) return oneLine(value);
-  // results are the only free-form fields: a bounded copy, no cycles, no class internals
+  if (isError(value)) return oneLine(value);
+  // results are the only free-form fields: a bounded copy, no cycles, no class internals; a value
+  // whose reading throws (a getter, a revoked Proxy, an invalid Date) is its text: the event is
+  // written all the same (it was lost, the sink throwing)
+  return safely(() => plainObject(value, idOf, depth), safeText(value));
+}
+
+function plainObject(value: object, idOf: (job: AbstractJob) => string, depth: number): unknown {
   if (depth >= MAX_DEPTH) return String(value);
   if (Array.isArray(value)) return value.map((item) => plain(item, idOf, depth + 1) ?? null);
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     const inner = plain(item, idOf, depth + 1);

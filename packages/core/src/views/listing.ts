@@ -3,7 +3,7 @@
  * asynciojobs (see the package README for examples).
  */
 import { inspect } from 'node:util';
-import { safely, safeText } from '../base/safe-text.js';
+import { cutText, isError, messageText, safely, safeText } from '../base/safe-text.js';
 import { buildIndex, findCycle, orderIndices } from '../graph/algorithms.js';
 import { isNestedGraph, type JobGraph } from '../graph/nesting.js';
 import { type AbstractJob, labelOf } from '../model/abstract-job.js';
@@ -28,6 +28,8 @@ export interface DebriefOptions extends ListOptions {
 }
 
 const MAX_RESULT_LENGTH = 200;
+/** The most of one error a debrief shows (its stack, or its text). */
+const MAX_ERROR_LENGTH = 10_000;
 
 /** `<ClassName `label`>` */
 export function mainText(job: AbstractJob): string {
@@ -35,16 +37,19 @@ export function mainText(job: AbstractJob): string {
 }
 
 function describeResult(value: unknown): string {
+  // inspect() reads getters of errors (and throws on a revoked Proxy): a view never throws
   const text =
-    typeof value === 'string' ? value : inspect(value, { depth: 2, breakLength: Number.POSITIVE_INFINITY });
+    typeof value === 'string'
+      ? value
+      : safely(() => inspect(value, { depth: 2, breakLength: Number.POSITIVE_INFINITY }), safeText(value));
   return text.length > MAX_RESULT_LENGTH ? `${text.slice(0, MAX_RESULT_LENGTH - 1)}…` : text;
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    return `${safely(() => safeText(error.name), 'Error')}:${safely(() => safeText(error.message), '')}`;
-  }
-  return `${typeof error}:${safeText(error)}`;
+  const text = isError(error)
+    ? `${safely(() => safeText(error.name), 'Error')}:${messageText(error)}`
+    : `${typeof error}:${safeText(error)}`;
+  return text.length > MAX_RESULT_LENGTH ? `${text.slice(0, MAX_RESULT_LENGTH - 1)}…` : text;
 }
 
 /** `[not done]`, `[[ -> result]]`, or the exception in asynciojobs' wording. */
@@ -170,14 +175,15 @@ export function debrief(scheduler: JobGraph, options: DebriefOptions = {}): stri
   for (const job of critical) {
     const head = `${job[kState].id} ${badge(job, options.ascii)} ${mainText(job)}`;
     const error = job[kState].error;
-    const full =
-      error instanceof Error
-        ? safely(() => error.stack ?? safeText(error), safeText(error))
-        : safeText(error);
-    const stack =
-      options.stacks === false && error instanceof Error
-        ? `${safely(() => safeText(error.name), 'Error')}: ${safely(() => safeText(error.message), '')}`
-        : full;
+    const full = isError(error)
+      ? safely(() => error.stack ?? safeText(error), safeText(error))
+      : safeText(error);
+    const stack = cutText(
+      options.stacks === false && isError(error)
+        ? `${safely(() => safeText(error.name), 'Error')}: ${messageText(error)}`
+        : full,
+      MAX_ERROR_LENGTH,
+    );
     text += `${stars}\n${stars} BEG stack for CRITICAL JOB ${head}\n${stars}\n`;
     text += `${stack
       .split('\n')
@@ -187,7 +193,7 @@ export function debrief(scheduler: JobGraph, options: DebriefOptions = {}): stri
   }
   for (const job of failed.filter((job) => !job.critical)) {
     const error = job[kState].error;
-    const shown = error instanceof Error ? safely(() => safeText(error.message), '') : safeText(error);
+    const shown = cutText(messageText(error), MAX_ERROR_LENGTH);
     text += `non-critical: ${labelOf(job)}: exception ${shown}\n`;
   }
   return text;

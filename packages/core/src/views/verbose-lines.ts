@@ -5,7 +5,11 @@
  * events are declared, by `attachVerboseRenderer` (scheduler/pure-scheduler.ts), which writes
  * them through {@link VerboseLines.schedulerLine}.
  */
-import { safely, safeText } from '../base/safe-text.js';
+import { cutText, messageText } from '../base/safe-text.js';
+
+/** The most of a reason a verbose line shows. */
+const MAX_REASON_LENGTH = 2_000;
+
 import type { JobGraph } from '../graph/nesting.js';
 import type { AbstractJob, EventBase, SchedulerEvent } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
@@ -97,5 +101,5 @@ export function verboseLines(root: VerboseSource, options: VerboseRendererOption
 
 /** A reason as one line: an error's message, or the value as text. */
 export function describeReason(reason: unknown): string {
-  return reason instanceof Error ? safely(() => safeText(reason.message), '') : safeText(reason);
+  return cutText(messageText(reason), MAX_REASON_LENGTH);
 }
