@@ -325,7 +325,7 @@ describe('CycleError', () => {
     );
     const ring = new Scheduler();
     const jobs = Array.from({ length: 2000 }, (_, i) => ring.add(job(`j${i}`)));
-    jobs.forEach((each, i) => each.requires(jobs[(i + 1) % jobs.length] as Job));
+    for (const [i, each] of jobs.entries()) each.requires(jobs[(i + 1) % jobs.length] as Job);
     let error: CycleError | undefined;
     try {
       ring.topologicalOrder();

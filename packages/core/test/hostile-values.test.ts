@@ -55,7 +55,13 @@ describe('views of hostile results and exceptions', () => {
           );
           const scheduler = new Scheduler({ critical: false, jobs: [job] });
           let log = '';
-          scheduler.onAny(jsonLinesSink({ write: (text: string) => void (log += text) }));
+          scheduler.onAny(
+            jsonLinesSink({
+              write: (text: string) => {
+                log += text;
+              },
+            }),
+          );
           const failures: unknown[] = [];
           scheduler.on('listener:error', (event) => failures.push(event.error));
           await scheduler.run();
