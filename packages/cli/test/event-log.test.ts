@@ -4,7 +4,7 @@
  * --log-output, an environment value never; a path that cannot be written fails before the run.
  */
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -187,6 +187,19 @@ describe('jobgraph run --log', () => {
           `^jobgraph: cannot write the log ${log}: another jobgraph run \\(pid \\d+\\) is writing it \\(${log}\\.lock\\); if that run is gone, remove ${log}\\.lock\\n$`,
         ),
       );
+      // a resume of the log being written would run its jobs in flight a second time, at once
+      const resumed = await jobgraph(['run', file, '--resume', log]);
+      expect({ code: resumed.code, stderr: resumed.stderr }).toEqual({
+        code: 2,
+        stderr: expect.stringMatching(
+          new RegExp(
+            `^jobgraph: --resume ${log}: another jobgraph run \\(pid \\d+\\) is still writing it; resume once it has ended\\n$`,
+          ),
+        ),
+      });
+      // another name of the log (a link) takes the same lock
+      await symlink(log, join(dir, 'alias.jsonl'));
+      expect((await jobgraph(['run', file, '--log', join(dir, 'alias.jsonl')])).code).toBe(2);
       const third = await jobgraph(['run', file, '--report', report]);
       expect(third.code).toBe(2);
       expect(third.stderr).toContain(`cannot write the report in ${report}: another jobgraph run`);
@@ -230,6 +243,23 @@ describe('jobgraph run --log', () => {
       const result = await jobgraph(['run', file, ...args]);
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 2, stderr: message });
     }
+  });
+
+  it('a --log that is the scenario, or the events.jsonl of the report by another name (a link): refused, the files kept', async () => {
+    const { dir, file } = await setUp();
+    const before = await readFile(file, 'utf8');
+    let result = await jobgraph(['run', file, '--log', file]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: `jobgraph: --log ${file} is the scenario being run: the log would replace it\n`,
+    });
+    expect(await readFile(file, 'utf8')).toBe(before);
+    const report = join(dir, 'report');
+    await mkdir(report);
+    await symlink(report, join(dir, 'link'));
+    result = await jobgraph(['run', file, '--report', report, '--log', join(dir, 'link', 'events.jsonl')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/writes a file of that name: put the log elsewhere\n$/);
   });
 
   it('jobgraph report LOG -o LOG: refused, the log kept', async () => {

@@ -25,6 +25,19 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The lock's holder, `pid N` (or `pid N on HOST`), while a live process of it holds it; undefined when free or stale. */
+export function lockHolder(lock: string): string | undefined {
+  let holder: string;
+  try {
+    holder = readFileSync(lock, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const [pid, host] = holder.split('@');
+  if (holder === '' || (host === hostname() && !(Number(pid) > 0 && alive(Number(pid))))) return undefined;
+  return host === hostname() ? `pid ${pid}` : `pid ${pid} on ${host}`;
+}
+
 /**
  * Takes the lock at `lock` for `what` (`the log run.jsonl`).
  * @returns its release (idempotent; also done when the process exits)
@@ -45,17 +58,8 @@ export function lockOutput(lock: string, what: string): () => void {
           },
         );
       }
-      const holder = (() => {
-        try {
-          return readFileSync(lock, 'utf8').trim();
-        } catch {
-          return '';
-        }
-      })();
-      const [pid, host] = holder.split('@');
-      const stale = host === hostname() && Number(pid) > 0 && !alive(Number(pid));
-      if (!stale && holder !== '') {
-        const who = host === hostname() ? `pid ${pid}` : `pid ${pid} on ${host}`;
+      const who = lockHolder(lock);
+      if (who !== undefined) {
         throw new UsageError(
           `cannot write ${what}: another jobgraph run (${who}) is writing it (${lock}); if that run is gone, remove ${lock}`,
         );

@@ -3,6 +3,7 @@
  * before anything runs: a path that cannot be written fails at once, with exit code 2, rather
  * than after an hour of experiment.
  */
+import { realpathSync } from 'node:fs';
 import { access, constants, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { messageOf, UsageError } from './errors.js';
@@ -19,13 +20,43 @@ const REPORT_FILES = [
 ];
 
 /**
- * `--log` and `--report` that would write the same file (the report's own events.jsonl replacing
- * the log, or the log where the report's directory goes) are a usage error, before the run.
+ * The path a file is or would be at, symbolic links followed (those of its directories when it
+ * does not exist yet): two names of one file compare equal.
  */
-export function checkOutputsApart(log: string | undefined, report: string | undefined): void {
+export function realTarget(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    const parent = dirname(absolute);
+    return parent === absolute ? absolute : join(realTarget(parent), basename(absolute));
+  }
+}
+
+/**
+ * `--log` and `--report` that would write the same file (the report's own events.jsonl replacing
+ * the log, or the log where the report's directory goes), or the scenario being run, are a usage
+ * error, before the run. Paths are compared once links are followed: a link to the report's
+ * directory is that directory.
+ */
+export function checkOutputsApart(
+  log: string | undefined,
+  report: string | undefined,
+  scenario: string,
+): void {
+  const source = realTarget(scenario);
+  if (log !== undefined && realTarget(log) === source)
+    throw new UsageError(`--log ${log} is the scenario being run: the log would replace it`);
+  if (report !== undefined && source.startsWith(`${realTarget(report)}${sep}`)) {
+    const name = basename(source);
+    if (REPORT_FILES.includes(name) || dirname(source) === join(realTarget(report), 'output'))
+      throw new UsageError(
+        `--report ${report} writes ${name} there: the scenario being run would be replaced`,
+      );
+  }
   if (log === undefined || report === undefined) return;
-  const logPath = resolve(log);
-  const dir = resolve(report);
+  const logPath = realTarget(log);
+  const dir = realTarget(report);
   if (logPath === dir || dir.startsWith(`${logPath}${sep}`))
     throw new UsageError(
       `--log ${log} and --report ${report}: the report's directory would be the log's file`,

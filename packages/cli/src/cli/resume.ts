@@ -10,6 +10,8 @@
 import { eachLogRecord } from '../report/log-file.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { UsageError } from './errors.js';
+import { lockHolder } from './output-lock.js';
+import { realTarget } from './output-paths.js';
 
 declare module '@jobgraph/core' {
   interface EventMap {
@@ -36,6 +38,14 @@ export async function resumeFrom(
   log: string,
   warn: (line: string) => void = () => undefined,
 ): Promise<Resumed> {
+  // a run still writing the log has jobs in flight that the log shows neither done nor ended:
+  // resumed now, they would run twice at once
+  const writer = lockHolder(`${realTarget(log)}.lock`);
+  if (writer !== undefined) {
+    throw new UsageError(
+      `--resume ${log}: another jobgraph run (${writer}) is still writing it; resume once it has ended`,
+    );
+  }
   const done = await doneIn(log, scenario, warn);
   const kept = new Map([...scenario.jobs].filter(([id]) => !done.has(id)));
   // keepOnly drops the requirements on the jobs left out: done already

@@ -16,7 +16,7 @@ import { CLI_SHUTDOWN_TIMEOUT_MS, onInterrupt } from './interrupt.js';
 import { attachLiveView, liveViewWanted } from './live-view.js';
 import type { RunOptions } from './options.js';
 import { lockOutput } from './output-lock.js';
-import { checkOutputFile, checkOutputsApart, checkReportDir } from './output-paths.js';
+import { checkOutputFile, checkOutputsApart, checkReportDir, realTarget } from './output-paths.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
 import { type RunEnd, RunRecorder } from './report.js';
 import { resumeFrom } from './resume.js';
@@ -129,7 +129,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     for (const release of locks.splice(0)) release();
   };
   try {
-    checkOutputsApart(options.log, options.report);
+    checkOutputsApart(options.log, options.report, file);
     if (options.graph !== undefined) await checkOutputFile('--graph', options.graph);
     if (options.topology !== undefined) await checkOutputFile('--topology', options.topology);
     if (options.report !== undefined) {
@@ -138,7 +138,9 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     }
     if (options.log !== undefined) {
       // a regular file (or one to make): a device or a pipe (/dev/stdout, a fifo) is no file to share
-      if (fileOrNone(options.log)) locks.push(lockOutput(`${options.log}.lock`, `the log ${options.log}`));
+      // locked by its real name: two names of one file (a link) take one lock
+      if (fileOrNone(options.log))
+        locks.push(lockOutput(`${realTarget(options.log)}.lock`, `the log ${options.log}`));
       log = await EventLog.open(options.log, scenario, { output: options.logOutput });
     }
   } catch (error) {
