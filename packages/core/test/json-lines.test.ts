@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -237,5 +238,56 @@ describe('jsonLinesSink', () => {
     sink({ type: 'job:message', job, message: 'c', time: 0, path: [] });
     await new Promise((resolve) => setImmediate(resolve));
     expect(written).toHaveLength(2);
+  });
+
+  it("a stream that fails (its 'error' event, a write that throws): the run goes on, sink.error says why, later lines dropped", async () => {
+    const stream = new PassThrough();
+    const sink = jsonLinesSink(stream);
+    const scheduler = new Scheduler({ jobs: [new Job(() => 1, { label: 'one' })] });
+    scheduler.onAny(sink);
+    stream.destroy(new Error('ENOSPC: no space left on device'));
+    // with no listener of its own, the stream's 'error' crashed the process
+    expect(await scheduler.run()).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(String(sink.error)).toContain('ENOSPC');
+    let calls = 0;
+    const throwing = jsonLinesSink({
+      write: () => {
+        calls++;
+        throw new Error('disk gone');
+      },
+    });
+    const job = new Job(() => 1, { label: 'one' });
+    throwing({ type: 'job:message', job, message: 'a', time: 0, path: [] });
+    // written at the next turn of the event loop, where a throw would crash the process
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(String(throwing.error)).toBe('Error: disk gone');
+    throwing({ type: 'job:message', job, message: 'b', time: 0, path: [] });
+    throwing.flush();
+    expect(calls).toBe(1);
+  });
+
+  it('what a job throws is one line of text, whatever it is (undefined, null, an object), as the schema says', async () => {
+    const thrown = [undefined, null, { code: 'ERR_X', message: 'plain object' }, 42];
+    const scheduler = new Scheduler({
+      critical: false,
+      jobs: thrown.map(
+        (value, i) =>
+          new Job(
+            () => {
+              throw value;
+            },
+            { label: `j${i}`, critical: false },
+          ),
+      ),
+    });
+    // logOf checks every line against the schema, and the quick text against eventRecord's
+    const failed = (await logOf(scheduler)).filter((record) => record.type === 'job:failed');
+    expect(failed.map((record) => [record.error, record.errorCode])).toEqual([
+      ['undefined', undefined],
+      ['null', undefined],
+      ['plain object', 'ERR_X'],
+      ['42', undefined],
+    ]);
   });
 });

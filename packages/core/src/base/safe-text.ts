@@ -35,9 +35,17 @@ export function isError(value: unknown): value is Error {
   return safely(() => value instanceof Error, false);
 }
 
-/** An error's message, or any other value as text: never throwing (a `message` getter may). */
+/**
+ * An error's message, or any other value as text: never throwing (a `message` getter may). A plain
+ * object thrown with a string `message` (`throw { code, message }`) is its message too.
+ */
 export function messageText(value: unknown): string {
-  return isError(value) ? safely(() => safeText(value.message), '') : safeText(value);
+  if (isError(value)) return safely(() => safeText(value.message), '');
+  if (typeof value === 'object' && value !== null) {
+    const message = safely(() => (value as { message?: unknown }).message, undefined);
+    if (typeof message === 'string') return message;
+  }
+  return safeText(value);
 }
 
 /**

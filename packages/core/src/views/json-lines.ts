@@ -25,9 +25,13 @@ export interface JsonLinesOptions {
   readonly idOf?: (job: AbstractJob) => string | undefined;
 }
 
-/** What a sink writes to: a Node.js stream, or anything with a `write(text)`. */
+/**
+ * What a sink writes to: a Node.js stream, or anything with a `write(text)`. A stream's `'error'`
+ * event is listened to by the sink (see {@link JsonLinesSink.error}).
+ */
 export interface LineWriter {
   write(text: string): unknown;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The deepest a result is copied; below that, a value is its `String()`. */
@@ -38,6 +42,12 @@ export interface JsonLinesSink {
   (event: SchedulerEvent): void;
   /** Writes out the lines still held (the sink writes in batches); call it before ending the stream. */
   flush(): void;
+  /**
+   * The first failure to write (a `write()` that threw, or the stream's `'error'` event: a full
+   * disk, say), or undefined. From then on lines are dropped; the run goes on. Check it after the
+   * run: the log is incomplete.
+   */
+  readonly error: unknown;
 }
 
 /** A batch is written once it holds this many characters, or at the next turn of the event loop. */
@@ -63,11 +73,23 @@ export function jsonLinesSink(out: LineWriter, options: JsonLinesOptions = {}): 
   const lines = new LineFormatter(options);
   let batch = '';
   let scheduled = false;
+  let failure: unknown;
+  // a stream's 'error' with no listener crashed the process mid-run (the example above on a full disk)
+  out.on?.('error', (error) => {
+    failure ??= error;
+  });
   const flush = () => {
     if (batch === '') return;
     const text = batch;
     batch = '';
-    out.write(text);
+    // after a failure, dropped: kept, the batch would grow with every event of the run
+    if (failure !== undefined) return;
+    try {
+      out.write(text);
+    } catch (error) {
+      // thrown from the next turn of the event loop, it would crash the process
+      failure = error;
+    }
   };
   const later = () => {
     scheduled = false;
@@ -83,7 +105,10 @@ export function jsonLinesSink(out: LineWriter, options: JsonLinesOptions = {}): 
       setImmediate(later);
     }
   };
-  return Object.assign(sink, { flush });
+  return Object.defineProperties(sink, {
+    flush: { value: flush },
+    error: { get: () => failure },
+  }) as JsonLinesSink;
 }
 
 const NO_NESTING: readonly AbstractJob[] = [];
@@ -120,10 +145,7 @@ export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {
   }
   for (const [key, value] of Object.entries(payload)) {
     if (key === 'scheduler' || key === 'job' || (key === 'node' && 'job' in payload)) continue;
-    const copy =
-      (key === 'error' || key === 'reason') && typeof value === 'string'
-        ? oneLine(value)
-        : plain(value, idOf);
+    const copy = key === 'error' || key === 'reason' ? oneLine(value) : plain(value, idOf);
     if (copy !== undefined) record[key] = copy;
     if (key === 'error' || key === 'reason') {
       const code = codeOf(value);
@@ -183,8 +205,9 @@ class LineFormatter {
         continue;
       if (key === 'node' && nodeWritten) continue;
       const raw = fields[key];
-      // an error or reason is one line of text, cut, whatever was thrown (a string of a megabyte)
-      const value = (key === 'error' || key === 'reason') && typeof raw === 'string' ? oneLine(raw) : raw;
+      // an error or reason is one line of text, cut, whatever was thrown (a string of a megabyte,
+      // undefined, null, an object: the schema's string)
+      const value = key === 'error' || key === 'reason' ? oneLine(raw) : raw;
       // numbers, booleans and strings as they are; the rest through plain()
       const text =
         typeof value === 'string' ||
