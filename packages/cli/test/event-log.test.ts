@@ -171,7 +171,8 @@ describe('jobgraph run --log', () => {
     const file = join(dir, 'slow.yaml');
     await writeFile(
       file,
-      `nodes: [{ id: local, localnode: true }]\njobs: [{ id: only, node: local, commands: [{ type: Run, command: sleep 3 }] }]\n`,
+      // runs until the test has made its checks (FLAG), at most 30 s: a fixed sleep ran out on a busy machine
+      `nodes: [{ id: local, localnode: true }]\njobs: [{ id: only, node: local, commands: [{ type: Run, command: 'for i in $(seq 300); do test -e ${join(dir, 'FLAG')} && break; sleep 0.1; done' }] }]\n`,
     );
     const log = join(dir, 'shared.jsonl');
     const report = join(dir, 'shared-report');
@@ -203,6 +204,7 @@ describe('jobgraph run --log', () => {
       const third = await jobgraph(['run', file, '--report', report]);
       expect(third.code).toBe(2);
       expect(third.stderr).toContain(`cannot write the report in ${report}: another jobgraph run`);
+      await writeFile(join(dir, 'FLAG'), '');
       expect((await first.done).code).toBe(0);
       // released at the end; the log is the first run's alone
       expect(existsSync(`${log}.lock`)).toBe(false);
