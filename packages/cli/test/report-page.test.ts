@@ -12,7 +12,7 @@ import { recordRun, writeReport } from '../src/index.js';
 import { reportHtml } from '../src/report/html.js';
 import type { LogRecord } from '../src/report/log-file.js';
 import { MAX_GRAPH_JOBS, reportPictures } from '../src/report/pictures.js';
-import { runModel } from '../src/report/run-model.js';
+import { LAST_LINES, MAX_LINE_CHARS, runModel } from '../src/report/run-model.js';
 import { escapeXml } from '../src/report/text.js';
 import { timelineSvg } from '../src/report/timeline.js';
 
@@ -205,6 +205,35 @@ describe('the report model and page', () => {
       `No job graph: ${MAX_GRAPH_JOBS + 1} jobs, it is drawn for at most ${MAX_GRAPH_JOBS}.`,
     );
     expect((await reportPictures(plan(3))).graph).toContain('<svg');
+  });
+
+  it('a job printing lines of megabytes: the page keeps 2,000 characters of each, saying how many more (a page of 168 MB before)', () => {
+    const piece = 'x'.repeat(1024 * 1024);
+    const log: LogRecord[] = [
+      { time: at(0), type: 'run:start', scheduler: 'scheduler', jobs: 1 },
+      { time: at(10), type: 'job:start', job: job('a'), attempt: 1 },
+      ...Array.from(
+        { length: 25 },
+        (_, i): LogRecord => ({
+          time: at(20 + i),
+          type: 'cmd:line',
+          job: job('a'),
+          stream: 'stdout',
+          line: piece,
+        }),
+      ),
+      { time: at(90), type: 'job:done', job: job('a'), result: 0 },
+    ];
+    const model = runModel(log);
+    const lines = model.jobs.find((j) => j.id === 'a')?.lines ?? [];
+    expect(lines).toHaveLength(LAST_LINES);
+    for (const kept of lines)
+      expect(kept.line).toBe(
+        `${'x'.repeat(MAX_LINE_CHARS)}… (${piece.length - MAX_LINE_CHARS} more characters)`,
+      );
+    expect(reportHtml(model, { graph: '', topology: '' }).length).toBeLessThan(
+      LAST_LINES * MAX_LINE_CHARS + 200_000,
+    );
   });
 
   it('a log cut before the run ended: the model says so, the timeline ends at the last event', () => {

@@ -117,6 +117,10 @@ describe('jobgraph run --resume', () => {
       `${start}\n${JSON.stringify({ time: '2026-01-01T00:00:00.000Z', type: 'job:done', job: { id: 'elsewhere', label: 'x' } })}\n`,
     );
     const empty = await variant('empty.jsonl', '');
+    // two logs joined: their runs were read as one (8 jobs of two scenarios, the done of both)
+    const joined = await variant('joined.jsonl', `${text}${text}`);
+    const onlyCut = await variant('only-cut.jsonl', start.slice(0, 30));
+    const binary = await variant('binary.jsonl', '\u0000\u0001\u001b[2J\u0007garbage\n');
     // a time the report could not place on its timeline ("Invalid time value", no line, before)
     const badTime = await variant('bad-time.jsonl', `${start.replace(/"time":"[^"]*"/, '"time":"x"')}\n`);
     const cases: [string, string][] = [
@@ -128,6 +132,15 @@ describe('jobgraph run --resume', () => {
       [array, `jobgraph: ${array}:2: expected an event (a JSON object with "type" and "time"), got "[1, 2]"`],
       [foreign, `jobgraph: ${foreign}:2: job "elsewhere" is not in the scenario`],
       [empty, `jobgraph: ${empty}: not a jobgraph event log (no run:start line`],
+      [
+        joined,
+        `jobgraph: ${joined}:${lines.length + lines.indexOf(start) + 1}: a second run starts here (two logs joined into one?): a jobgraph event log holds one run`,
+      ],
+      [
+        onlyCut,
+        `jobgraph: ${onlyCut}:1: the last line is cut (the run was stopped while writing it), and no run:start line`,
+      ],
+      [binary, `jobgraph: ${binary}:1: not a JSON line (`],
       [join(dir, 'missing.jsonl'), `jobgraph: cannot read the log ${join(dir, 'missing.jsonl')}: `],
       // read line by line, each line bounded: a device that never ends is no log (it was read whole)
       ['/dev/zero', 'jobgraph: /dev/zero:1: a line longer than 64 MiB: not a jobgraph event log'],
@@ -137,6 +150,9 @@ describe('jobgraph run --resume', () => {
       expect(result.code, path).toBe(2);
       expect(result.stderr.startsWith(message), result.stderr).toBe(true);
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      // nothing of the file's bytes reaches the terminal as they are
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+      expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
     }
     // jobgraph report reads logs the same way (a job of another scenario is no error there)
     for (const [path, message] of cases.filter(([path]) => path !== foreign)) {

@@ -55,7 +55,15 @@ export async function eachLogRecord(
       line === 1 && text.startsWith('\ufeff') ? text.slice(1) : text,
       `${path}:${line}`,
     );
-    if (record.type === 'run:start' && record.path === undefined) sawRun = true;
+    if (record.type === 'run:start' && record.path === undefined) {
+      // --log writes one run a file: a second is two logs joined, whose runs would be read as one
+      if (sawRun) {
+        throw new LogError(
+          `${path}:${line}: a second run starts here (two logs joined into one?): a jobgraph event log holds one run`,
+        );
+      }
+      sawRun = true;
+    }
     try {
       visit(record, line);
     } catch (error) {
@@ -99,6 +107,11 @@ export async function eachLogRecord(
     if (parses(line === 0 && last.startsWith('\ufeff') ? last.slice(1) : last)) take(last);
     else cut = `${path}:${line + 1}: the last line is cut (the run was stopped while writing it): left out`;
   }
+  if (!sawRun && cut !== undefined) {
+    throw new LogError(
+      `${path}:${line + 1}: the last line is cut (the run was stopped while writing it), and no run:start line came before it: nothing to read`,
+    );
+  }
   if (!sawRun) {
     throw new LogError(`${path}: not a jobgraph event log (no run:start line: expected the file of --log)`);
   }
@@ -114,12 +127,21 @@ function parses(line: string): boolean {
   }
 }
 
+/** C0 and C1 controls and DEL. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
 function parseLine(line: string, where: string): LogRecord {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (error) {
-    throw new LogError(`${where}: not a JSON line (${messageOf(error)}): a cut or edited log?`, {
+    // JSON.parse quotes the line: a binary file's bytes would reach the terminal
+    const why = messageOf(error).replace(
+      CONTROL,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    throw new LogError(`${where}: not a JSON line (${why}): a cut or edited log?`, {
       cause: error,
     });
   }

@@ -82,6 +82,19 @@ export interface RunModel {
 export const LAST_LINES = 20;
 
 /**
+ * The most of one line of output the page shows: a line of 22 MB (no newline in it: it comes as
+ * 1 MiB pieces) made a page of 168 MB. The whole output is in the output logs (--report) or the log.
+ */
+export const MAX_LINE_CHARS = 2_000;
+
+/** A line of output as the page keeps it: cut after {@link MAX_LINE_CHARS}, saying how much more there was. */
+function keptLine(line: string): string {
+  return line.length > MAX_LINE_CHARS
+    ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length - MAX_LINE_CHARS} more characters)`
+    : line;
+}
+
+/**
  * Builds the model of the first top-level run of a log (a log holds one run), one record at a
  * time: a log of millions of lines need not be held whole, nor a long run's events (the model
  * keeps the last {@link LAST_LINES} lines of output of each job).
@@ -291,7 +304,7 @@ function jobEvent(job: JobModel | undefined, record: LogRecord, time: number): v
       break;
     }
     case 'cmd:line':
-      job.lines.push({ stream: text(record.stream), line: text(record.line).replace(/\n$/, '') });
+      job.lines.push({ stream: text(record.stream), line: keptLine(text(record.line).replace(/\n$/, '')) });
       if (job.lines.length > LAST_LINES) job.lines.shift();
       break;
     default:
