@@ -9,7 +9,7 @@ import { Job, PureScheduler, Scheduler, type SchedulerEvent } from '@jobgraph/co
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { LiveState, MAX_SHOWN, printable } from '../src/cli/live-state.js';
-import { liveFrame, wrappedRows } from '../src/cli/live-view.js';
+import { liveFrame, windowSize, wrappedRows } from '../src/cli/live-view.js';
 
 const plain = {
   red: (t: string) => t,
@@ -118,6 +118,64 @@ describe('the live frame', () => {
   it('printable(): control sequences and characters out, tabs as spaces', () => {
     expect(printable('\u001b[1;32mok\u001b[0m\tdone\u0007\r')).toBe('ok done');
     expect(printable('\u001b]0;title\u0007text')).toBe('text');
+    // a DCS string (a sixel image) or an APC one: their text was shown without its ESC
+    expect(printable('a\u001bPq#0;2;0;0;0#1~~\u001b\\b\u001b_Gf=32;AAAA\u001b\\c')).toBe('abc');
+  });
+
+  it('the summary keeps its counts and time on 80 columns, the bar giving way; cancelled jobs are no progress; a forever job that failed counts', () => {
+    const jobs = Array.from({ length: 120 }, (_, i) => new Job(() => 1, { label: `j${i}` }));
+    const capture = new Job(() => 1, { label: 'capture', forever: true });
+    const top = new PureScheduler({ jobs: [...jobs, capture] });
+    const state = new LiveState();
+    state.apply(event('run:start', { scheduler: top, jobs: 121 }));
+    state.apply(event('job:start', { job: capture, attempt: 1 }));
+    state.apply(event('job:failed', { job: capture, error: new Error('capture died'), critical: false }));
+    for (const job of jobs.slice(0, 78)) {
+      state.apply(event('job:start', { job, attempt: 1 }));
+      state.apply(event('job:done', { job, result: 0 }));
+    }
+    for (const job of jobs.slice(78, 88)) state.apply(event('job:start', { job, attempt: 1 }));
+    for (const job of jobs.slice(88)) {
+      state.apply(event('job:start', { job, attempt: 1 }));
+      state.apply(event('job:failed', { job, error: new Error('x'), critical: false }));
+    }
+    const summary = (columns: number) =>
+      liveFrame(state, T0 + 754_000, { columns, rows: 30 }, plain).split('\n')[0];
+    expect(summary(80)).toMatch(
+      /^jobgraph ▕[█░]{5,20}▏ 78\/120 done · 10 running · 0 waiting · 33 failed · 12:34$/,
+    );
+    expect(summary(60)).toBe('jobgraph 78/120 done · 10 running · 0 waiting · 33 failed ·…');
+    expect(summary(200)).toMatch(/^jobgraph ▕[█░]{20}▏ /);
+    // a stopped run: the bar shows what ended of itself, not the cancelled jobs
+    for (const job of jobs.slice(78, 88)) state.apply(event('job:cancelled', { job, reason: 'Ctrl-C' }));
+    const bar = (summary(120) ?? '').match(/▕([█░]+)▏/)?.[1] ?? '';
+    expect(bar).toContain('░');
+  });
+
+  it('a terminal that says 0 × 0 gets a frame all the same; ids are printable; a gateway chain keeps its target', () => {
+    const through = Object.assign(new Job(() => 1, { label: 'measure' }), {
+      node: 'root@10.231.1.2->root@10.231.2.2',
+    });
+    const top = new PureScheduler({ jobs: [through] });
+    const state = new LiveState(1, () => 'red\u001b[31mRED\u001b[0m\u001b[3A\ntwo');
+    state.apply(event('run:start', { scheduler: top, jobs: 1 }));
+    state.apply(event('job:start', { job: through, attempt: 1 }));
+    const frame = liveFrame(state, T0, { columns: 90, rows: 10 }, plain);
+    expect(frame).not.toContain('\u001b');
+    expect(frame.split('\n')).toHaveLength(2);
+    expect(frame.split('\n')[1]).toContain('…->root@10.231.2.2');
+    // with lines under the row (--live-lines 3), the row shows the command, not the last line twice
+    const lines = new LiveState(3);
+    lines.apply(event('run:start', { scheduler: top, jobs: 1 }));
+    lines.apply(event('job:start', { job: through, attempt: 1 }));
+    lines.apply(event('cmd:start', { job: through, node: 'n', command: 'make', index: 1 }));
+    for (const text of ['one', 'two', 'three'])
+      lines.apply(event('cmd:line', { job: through, node: 'n', stream: 'stdout', line: text }));
+    const shown = liveFrame(lines, T0, { columns: 90, rows: 10 }, plain, 3);
+    expect(shown.match(/three/g)).toHaveLength(1);
+    expect(shown.split('\n')[1]).toMatch(/\$ make$/);
+    const zero = { columns: 0, rows: 0, getWindowSize: () => [0, 0] } as unknown as NodeJS.WriteStream;
+    expect(windowSize(zero)).toEqual([80, 24]);
   });
 
   it('printable(): a progress bar drawn with \\r shows its latest state; a huge line is kept short, no character cut in half', () => {

@@ -294,6 +294,14 @@ describe('RunScript and RunString', () => {
     expect(out).toContain('included_function called with 2 args: another run\n');
   });
 
+  it('a RunString label of 15 characters cuts whole ones (an emoji cut in two showed as �)', () => {
+    const label = new RunString("printf '👨‍👩‍👧‍👦🚀🚀🚀🚀🚀🚀🚀🚀🚀'").labelLine();
+    expect(label).toBe("RunString: printf '👨‍👩‍👧‍👦🚀🚀🚀🚀🚀🚀...");
+    expect(label).not.toContain('\ufffd');
+    // no half of a character (a lone surrogate)
+    expect(label).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  });
+
   it('RunString from the contents of script-with-args.sh, with arguments', async () => {
     const node = track(loopbackNode());
     const body = await readFile(fixture('script-with-args.sh'), 'utf8');

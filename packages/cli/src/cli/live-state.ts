@@ -4,7 +4,7 @@
  * schedulers' jobs under theirs), and the failures with their error. A plain model: the view
  * (live-view.ts) draws it; tests feed it events.
  */
-import { type AbstractJob, labelOf, type SchedulerEvent } from '@jobgraph/core';
+import { type AbstractJob, labelOf, oneLine, type SchedulerEvent } from '@jobgraph/core';
 
 /** A job running now. */
 export interface RunningJob {
@@ -44,6 +44,8 @@ export class LiveState {
   finite = 0;
   done = 0;
   failed = 0;
+  /** Forever jobs of the run that failed: failures to show, no progress. */
+  foreverFailed = 0;
   cancelled = 0;
   started: number | undefined;
   ended: number | undefined;
@@ -85,7 +87,7 @@ export class LiveState {
         }
         this.running.set(event.job, {
           job: event.job,
-          id: this.#idOf(event.job),
+          id: printable(this.#idOf(event.job)),
           label: printable(labelOf(event.job)),
           node: printable(nodeOf(event.job)),
           since: event.time,
@@ -106,10 +108,10 @@ export class LiveState {
       case 'job:failed':
         this.#end(event.job, depth, 'failed');
         this.failures.push({
-          id: this.#idOf(event.job),
+          id: printable(this.#idOf(event.job)),
           label: printable(labelOf(event.job)),
           node: printable(nodeOf(event.job)),
-          error: oneLine(event.error),
+          error: printable(oneLine(event.error)),
           depth,
         });
         break;
@@ -137,7 +139,12 @@ export class LiveState {
     const row = this.running.get(job);
     this.running.delete(job);
     // the progress counts the run's own finite jobs; a nested scheduler's are inside one of them
-    if (depth > 0 || (row?.forever ?? job.forever)) return;
+    if (depth > 0) return;
+    if (row?.forever ?? job.forever) {
+      // a forever job that fails (a capture that died) is a failure all the same, if no progress
+      if (how === 'failed') this.foreverFailed += 1;
+      return;
+    }
     if (how === 'done') this.done += 1;
     else if (how === 'failed') this.failed += 1;
     else this.cancelled += 1;
@@ -148,10 +155,6 @@ export class LiveState {
 function nodeOf(job: AbstractJob): string {
   const node = (job as { node?: unknown }).node;
   return node === undefined || node === null ? '' : String(node);
-}
-
-function oneLine(error: unknown): string {
-  return printable((error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' '));
 }
 
 /**
@@ -175,6 +178,9 @@ export function printable(text: string): string {
       // CSI and OSC sequences, then any other control character
       // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
       .replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
+      // DCS, SOS, PM and APC strings (a sixel image): their text is no output to show
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+      .replace(/\u001b[PX^_][^\u001b]*(?:\u001b\\)?/g, '')
       .replace(/\t/g, ' ')
       // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
       .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')

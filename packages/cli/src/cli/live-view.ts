@@ -88,7 +88,8 @@ export function liveFrame(
       cut = true;
       break;
     }
-    shown.push(fit(runningLine(row, now, spinner, paint, columns)));
+    // with lines under it, the row's own last line would be the first of them again
+    shown.push(fit(runningLine(row, now, spinner, paint, columns, linesUnder <= 1)));
     if (linesUnder > 1) {
       const indent = ' '.repeat(6 + row.depth * 2);
       for (const line of row.lines.slice(-linesUnder)) shown.push(fit(paint.dim(`${indent}│ ${line}`)));
@@ -98,7 +99,7 @@ export function liveFrame(
     shown.length = Math.max(0, room - 1);
     if (room > 0) shown.push(fit(paint.dim(`  … and more: ${state.running.size} running in all`)));
   }
-  return [fit(summaryLine(state, now, paint)), ...shown, ...failures].join('\n');
+  return [fit(summaryLine(state, now, paint, width)), ...shown, ...failures].join('\n');
 }
 
 /**
@@ -164,20 +165,29 @@ function ordered(state: LiveState): RunningJob[] {
   return result;
 }
 
-function summaryLine(state: LiveState, now: number, paint: Paint): string {
-  const ended = state.done + state.failed + state.cancelled;
-  const ratio = state.finite === 0 ? 1 : Math.min(1, ended / state.finite);
-  const filled = Math.round(ratio * BAR_WIDTH);
-  const bar = `▕${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}▏`;
+/**
+ * `jobgraph ▕███░░▏ 3/12 done · 2 running · 0 waiting · 1 failed · 0:12`. The counts and the time
+ * are what matters: the bar gives them its room on a narrow terminal (at 80 columns, cut at the
+ * end, the line lost the time, then the failures), and goes under 5 cells.
+ */
+function summaryLine(state: LiveState, now: number, paint: Paint, width: number): string {
+  // the bar fills with the jobs that ended of themselves: cancelled ones (a Ctrl-C) are no progress
+  const ratio = state.finite === 0 ? 1 : Math.min(1, (state.done + state.failed) / state.finite);
+  const failed = state.failed + state.foreverFailed;
   const parts = [
     `${state.done}/${state.finite} done`,
     `${state.running.size} running`,
     `${state.waiting} waiting`,
-    state.failed > 0 ? paint.red(`${state.failed} failed`) : '0 failed',
+    failed > 0 ? paint.red(`${failed} failed`) : '0 failed',
     ...(state.cancelled > 0 ? [`${state.cancelled} cancelled`] : []),
     clock((state.ended ?? now) - (state.started ?? now)),
-  ];
-  return `${paint.bold('jobgraph')} ${bar} ${parts.join(' · ')}`;
+  ].join(' · ');
+  const title = paint.bold('jobgraph');
+  // the room left once the title, the counts, the bar's two edges and the spaces are there
+  const room = Math.min(BAR_WIDTH, width - textWidth('jobgraph') - textWidth(parts) - 4);
+  if (room < 5) return `${title} ${parts}`;
+  const filled = Math.round(ratio * room);
+  return `${title} ▕${'█'.repeat(filled)}${'░'.repeat(room - filled)}▏ ${parts}`;
 }
 
 function runningLine(
@@ -186,15 +196,30 @@ function runningLine(
   spinner: string,
   paint: Paint,
   columns: { label: number; node: number; id: number },
+  withLastLine = true,
 ): string {
   const indent = '  '.repeat(row.depth);
   const mark = row.forever ? '∞' : spinner;
   const attempt = row.attempt > 1 ? ` (attempt ${row.attempt})` : '';
   const label = fitTo(`${row.label}${attempt}`, columns.label - row.depth * 2, 'end');
-  const node = paint.dim(fitTo(row.node, columns.node, 'middle'));
-  const last = row.lines.at(-1) ?? (row.command === undefined ? '' : paint.dim(`$ ${row.command}`));
+  const node = paint.dim(fitNode(row.node, columns.node));
+  const command = row.command === undefined ? '' : paint.dim(`$ ${row.command}`);
+  const last = withLastLine ? (row.lines.at(-1) ?? command) : command;
   const id = fitTo(row.id, columns.id, 'end');
   return `${indent}${mark} ${id} ${label}  ${node}  ${clock(now - row.since).padStart(5)}  ${last}`;
+}
+
+/**
+ * A node in `width` columns: a gateway chain too wide keeps its target (`…->root@t1`), which is
+ * where the job runs (cut in the middle, the arrow went and two hosts read as one).
+ */
+function fitNode(node: string, width: number): string {
+  const hop = node.lastIndexOf('->');
+  if (hop < 0 || textWidth(node) <= width) return fitTo(node, width, 'middle');
+  const target = node.slice(hop + 2);
+  return textWidth(target) + 3 <= width
+    ? fitTo(`…->${target}`, width, 'end')
+    : fitTo(target, width, 'middle');
 }
 
 /** `text` cut or padded to `width` columns (wide characters count two). */
@@ -206,14 +231,16 @@ function fitTo(text: string, width: number, position: 'end' | 'middle'): string 
 }
 
 /** The terminal's size now: asked of it when it is a TTY, else what the stream says. */
-function windowSize(stream: NodeJS.WriteStream): [number, number] {
+export function windowSize(stream: NodeJS.WriteStream): [number, number] {
   try {
     const [columns, rows] = stream.getWindowSize();
     if (columns > 0 && rows > 0) return [columns, rows];
   } catch {
     // not a TTY (a test's stream): what it says
   }
-  return [stream.columns ?? 80, stream.rows ?? 24];
+  // a terminal that says 0 × 0 (a container's before its size is set, a serial console) is taken
+  // as 80 × 24: at 0 the frame was one '…' and the whole run hidden
+  return [stream.columns || 80, stream.rows || 24];
 }
 
 /** How many rows `frame` takes on a terminal `columns` wide that re-wraps long lines. */

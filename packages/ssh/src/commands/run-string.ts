@@ -38,9 +38,14 @@ export class RunString extends ScriptCommand {
       .split('\n')
       .map((line) => line.trim())
       .find((line) => line !== '' && !line.startsWith('#'));
-    const shown =
-      first === undefined ? '??? empty body ???' : first.length > 15 ? `${first.slice(0, 15)}...` : first;
+    const shown = first === undefined ? '??? empty body ???' : firstCharacters(first, 15);
     const args = this.argsLabel();
     return `RunString: ${shown}${args === '' ? '' : ` ${args}`}`;
   }
+}
+
+/** The first `count` characters of `text` and `...` if there were more: whole characters (an emoji cut in two showed as �). */
+function firstCharacters(text: string, count: number): string {
+  const characters = [...new Intl.Segmenter().segment(text)].map((piece) => piece.segment);
+  return characters.length > count ? `${characters.slice(0, count).join('')}...` : text;
 }
