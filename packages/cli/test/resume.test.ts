@@ -80,6 +80,30 @@ describe('jobgraph run --resume', () => {
     expect(await runs()).toEqual([]);
   });
 
+  it('a non-critical job whose command failed (done, its exit code the result) runs again', async () => {
+    const { dir, runs, clearRuns } = await setUp();
+    const file = join(dir, 'loose.yaml');
+    await writeFile(
+      file,
+      `nodes: [{ id: local, localnode: true }]
+jobs:
+  - { id: fine, node: local, commands: [{ type: Run, command: 'echo fine >> ${join(dir, 'runs')}' }] }
+  - id: loose
+    node: local
+    critical: false
+    commands: [{ type: Run, command: 'echo loose >> ${join(dir, 'runs')}; test -e ${join(dir, 'FLAG')}' }]
+`,
+    );
+    const log = join(dir, 'loose.jsonl');
+    expect((await jobgraph(['run', file, '--log', log])).code).toBe(0);
+    expect(await runs()).toEqual(['fine', 'loose']);
+    await clearRuns();
+    await writeFile(join(dir, 'FLAG'), '');
+    const resumed = await jobgraph(['run', file, '--resume', log]);
+    expect(resumed.stdout).toContain(`resuming from ${log}: 1 job(s) done there left out: fine\n`);
+    expect(await runs()).toEqual(['loose']);
+  });
+
   it('with --dry-run: the plan of what would run', async () => {
     const { dir, file } = await setUp();
     const log = join(dir, 'run.jsonl');

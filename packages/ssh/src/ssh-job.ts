@@ -75,7 +75,9 @@ export function normalizeCommands(spec: CommandSpec | undefined): AbstractComman
  * A job that runs commands in order on a node. A critical job (the default) stops at the
  * first failing command and throws {@link CommandFailedError}; a non-critical job runs
  * them all, and its result is the last failing exit code (0 if none; -1 for a command
- * that ended on a signal or lost its connection).
+ * that ended on a signal); with `retries` it is run again while attempts remain, and it is
+ * not {@link SshJob.isAchieved | achieved} (`keepOnlyFailed()` keeps it). A command that could
+ * not run at all (a lost connection) throws, critical or not.
  *
  * @example
  * ```ts
@@ -118,6 +120,7 @@ export class SshJob extends AbstractJob<number> {
   override async run(ctx: JobContext): Promise<number> {
     this.#failures = [];
     let overall = 0;
+    let lastFailure: CommandFailedError | undefined;
     const node = this.node;
     const where = node.toString();
     for (const [offset, item] of this.commands.entries()) {
@@ -148,8 +151,17 @@ export class SshJob extends AbstractJob<number> {
       }
       this.#failures.push(`Ignr[${index}]:${label}->${describeResult(result)}`);
       overall = result.exitCode ?? -1;
+      lastFailure = new CommandFailedError(label, where, result.exitCode, result.signal);
     }
+    // a non-critical job goes on after a failed command, and is retried once through while
+    // attempts remain (`retries` did nothing for it); the last attempt returns the exit code
+    if (lastFailure !== undefined && ctx.attempt < 1 + this.retries) throw lastFailure;
     return overall;
+  }
+
+  /** Done, and none of its commands failed: a non-critical job whose command failed is done, not achieved (`keepOnlyFailed` keeps it). */
+  override isAchieved(): boolean {
+    return super.isAchieved() && this.#failures.length === 0;
   }
 
   /** Closes the node's connection at the end of the run, unless `keepConnection`. */

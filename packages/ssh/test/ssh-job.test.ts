@@ -472,6 +472,31 @@ describe('critical and non-critical jobs (test_logic)', () => {
     expect(scheduler.list()).toBe('1   ☉ ☓   <SshJob `false.. + 1`> Ignr[1]:false->1 \n');
   });
 
+  it('a non-critical job whose command failed: retried while attempts remain, not achieved (keepOnlyFailed keeps it)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-retry-'));
+    const count = join(dir, 'count');
+    const node = new LocalNode({ formatter: new RecordingFormatter() });
+    // fails twice, then succeeds: the third attempt achieves it
+    const flaky = new SshJob({
+      node,
+      critical: false,
+      retries: 2,
+      label: 'flaky',
+      command: `echo x >> ${count}; test $(wc -l < ${count}) -ge 3`,
+    });
+    // fails every time: its attempts used up, it returns the exit code and is not achieved
+    const broken = new SshJob({ node, critical: false, retries: 1, label: 'broken', command: 'exit 3' });
+    const fine = new SshJob({ node, critical: false, label: 'fine', command: 'true' });
+    const scheduler = new Scheduler({ jobs: [flaky, broken, fine] });
+    expect(await scheduler.run()).toBe(true);
+    expect([flaky.attempts, flaky.result(), flaky.isAchieved()]).toEqual([3, 0, true]);
+    expect([broken.attempts, broken.result(), broken.isAchieved()]).toEqual([2, 3, false]);
+    expect(fine.isAchieved()).toBe(true);
+    scheduler.keepOnlyFailed();
+    expect([...scheduler.jobs]).toEqual([broken]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('a critical job stops at the first failure with a CommandFailedError', async () => {
     const node = track(loopbackNode());
     const job = new SshJob({ node, commands: [new Run('true'), new Run('false'), new Run('echo never')] });

@@ -1,6 +1,7 @@
 /**
  * `jobgraph run SCENARIO --resume run.jsonl`: runs again what a logged run (`--log`) did not
- * achieve. The jobs the log shows done — `job:done` of a scenario job, or carried over by a
+ * achieve. The jobs the log shows done — `job:done` of a scenario job none of whose commands
+ * failed in its last attempt (a non-critical job goes on past one), or carried over by a
  * `run:resume` line of a run that was itself a resume — are left out, with the requirements on
  * them (done already); the jobs that failed, were cancelled or never ran are run, with what
  * requires them. The log is read whole before anything runs: a line that is not an event, or a
@@ -63,6 +64,8 @@ async function doneIn(
   warn: (line: string) => void,
 ): Promise<Set<string>> {
   const done = new Set<string>();
+  // jobs whose attempt ran a command that failed: a non-critical job goes on to job:done, not achieved
+  const fellShort = new Set<string>();
   const { cut } = await eachLogRecord(log, (event, line) => {
     const where = `${log}:${line}`;
     if (event.type === 'run:resume') {
@@ -70,11 +73,18 @@ async function doneIn(
       return;
     }
     // the scenario's own jobs: not those of a nested scheduler (none in a scenario, today)
-    if (event.path !== undefined || !event.type.startsWith('job:')) return;
+    if (event.path !== undefined) return;
+    if (event.type === 'cmd:done' && event.ok === false) {
+      fellShort.add(knownId(jobId(event.job, where), scenario, where));
+      return;
+    }
+    if (!event.type.startsWith('job:')) return;
     const id = knownId(jobId(event.job, where), scenario, where);
-    if (event.type === 'job:done') done.add(id);
-    else if (event.type === 'job:start' || event.type === 'job:failed' || event.type === 'job:cancelled')
+    if (event.type === 'job:done' && !fellShort.has(id)) done.add(id);
+    else if (event.type === 'job:start') {
       done.delete(id);
+      fellShort.delete(id);
+    } else if (event.type === 'job:failed' || event.type === 'job:cancelled') done.delete(id);
   });
   if (cut !== undefined) warn(cut);
   return done;

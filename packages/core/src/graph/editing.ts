@@ -161,8 +161,7 @@ export function keepOnlyFailed(graph: EditableGraph): void {
   // a nested scheduler succeeded when every finite job of it did (one that is not critical ends
   // done with `false`, and one that is true may hold non-critical jobs that failed: kept as here)
   const succeeded = (job: AbstractJob): boolean =>
-    job.isDone() &&
-    !job[kState].failed &&
+    job.isAchieved() &&
     !(isNestedGraph(job) && [...job.jobs].some((inner) => !inner.forever && !succeeded(inner)));
   const keep = [...graph.jobs].filter((job) => !succeeded(job));
   for (const job of keep) {

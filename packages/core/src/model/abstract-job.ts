@@ -202,6 +202,14 @@ export abstract class AbstractJob<T = unknown> {
   isCancelled(): boolean {
     return this[kState].lifecycle === 'cancelled';
   }
+  /**
+   * Hook: whether the last run achieved what the job is for; what {@link PureScheduler.keepOnlyFailed}
+   * keeps is the jobs that did not. Default: done without an exception. A job that completes
+   * normally yet short of its purpose says so here (an SshJob whose non-critical command failed).
+   */
+  isAchieved(): boolean {
+    return this[kState].lifecycle === 'done' && !this[kState].failed;
+  }
   /** The exception the job completed with, or undefined. */
   raisedException(): unknown {
     return this[kState].failed ? this[kState].error : undefined;
