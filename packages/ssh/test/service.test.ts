@@ -106,6 +106,35 @@ describe('Service command lines', () => {
     expect(service.journalCommand().commandLine()).toBe('journalctl --unit zz');
   });
 
+  it('a command with shell syntax runs whole in the unit, through /bin/sh -c; a plain one as it is', () => {
+    const line = (command: string) =>
+      new Service(command, { serviceId: 'zz', stopIfRunning: false }).startCommand().commandLine();
+    expect(line("tcpdump -i eth0 -w 'my capture.pcap'")).toBe(
+      "systemd-run --unit=zz --service-type=simple tcpdump -i eth0 -w 'my capture.pcap'",
+    );
+    // apssh's own way around it: the quotes keep the syntax from the login shell, as they did
+    expect(line(`sh -c "while true; do date; done" 'a|b' x\\;y`)).toBe(
+      `systemd-run --unit=zz --service-type=simple sh -c "while true; do date; done" 'a|b' x\\;y`,
+    );
+    expect(line('sh -c "echo $HOME"')).toBe(
+      `systemd-run --unit=zz --service-type=simple /bin/sh -c 'sh -c "echo $HOME"'`,
+    );
+    for (const command of [
+      'sleep 100; echo after',
+      'a && b',
+      'a | b',
+      'a > log',
+      'echo $HOME',
+      'echo `id`',
+      '(a)',
+      'a\nb',
+    ]) {
+      expect(line(command)).toBe(
+        `systemd-run --unit=zz --service-type=simple /bin/sh -c ${shellQuote(command)}`,
+      );
+    }
+  });
+
   it('defaults to stopping a running unit first', () => {
     const service = new Service('sleep 100', { serviceId: 'zz' });
     expect(service.startCommand().commandLine()).toBe(
@@ -435,6 +464,29 @@ describe('Service over SSH on the loopback test bed (recording systemd stand-ins
     const log = Buffer.from(await remote(`base64 < ${shellQuote(`${dir}/log`)}`), 'base64').toString('utf8');
     expect(parseLog(log)).toEqual([
       ['systemd-run', '--unit=later@1', '--service-type=simple', 'sleep', '42'],
+    ]);
+  });
+
+  it('a command with shell syntax is the unit whole (/bin/sh -c): nothing of it runs in the session', async () => {
+    const env = { PATH: `${bin}:/usr/bin:/bin` };
+    const marker = `${dir}/ran-in-session`;
+    const command = `sleep 100; echo after > ${shellQuote(marker)}`;
+    const later = new Later('command');
+    later.value = `tcpdump -w x.pcap > log 2>&1 && echo $GREETING`;
+    await remote(`: > ${shellQuote(`${dir}/log`)}`);
+    for (const service of [
+      new Service(command, { serviceId: 'whole', stopIfRunning: false }),
+      new Service(later, { serviceId: 'whole2', stopIfRunning: false }),
+    ]) {
+      const job = new SshJob({ node, keepConnection: true, command: service.startCommand({ env }) });
+      expect(await new Scheduler({ jobs: [job], timeout: 20_000 }).run()).toBe(true);
+    }
+    // the session ran systemd-run only: the recording stand-in starts nothing
+    expect(await remote(`test -e ${shellQuote(marker)} && echo yes || echo no`)).toBe('no\n');
+    const log = Buffer.from(await remote(`base64 < ${shellQuote(`${dir}/log`)}`), 'base64').toString('utf8');
+    expect(parseLog(log)).toEqual([
+      ['systemd-run', '--unit=whole', '--service-type=simple', '/bin/sh', '-c', command],
+      ['systemd-run', '--unit=whole2', '--service-type=simple', '/bin/sh', '-c', later.value],
     ]);
   });
 });

@@ -56,13 +56,59 @@ function checkText(what: string, value: unknown, options: { empty?: boolean } = 
 }
 
 /**
+ * Shell syntax: operators, redirections, expansions, a second line. In the `systemd-run` line such
+ * a command was read by the login shell, so that only its first simple command became the unit
+ * (`sleep 100; echo after` ran `echo after` in the session, `tcpdump … > log` redirected
+ * systemd-run, `$VAR` was the login's, not the unit's `environ`).
+ */
+const SHELL_SYNTAX = new Set([';', '&', '|', '<', '>', '(', ')', '$', '`', '\n']);
+
+/**
+ * Whether `text` holds shell syntax outside quotes (or an expansion inside double quotes): apssh's
+ * `sh -c "while true; do date; done"` is a plain command line, whose quotes the login shell removes.
+ */
+function hasShellSyntax(text: string): boolean {
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i] as string;
+    if (quote === "'") {
+      if (char === "'") quote = undefined;
+    } else if (char === '\\') {
+      i += 1;
+    } else if (quote === '"') {
+      if (char === '"') quote = undefined;
+      else if (char === '$' || char === '`') return true;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+    } else if (SHELL_SYNTAX.has(char)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The unit's command as the systemd-run line ends: as it is, or whole through `/bin/sh -c` when it is shell syntax. */
+function unitLine(text: string): string {
+  return hasShellSyntax(text) ? `/bin/sh -c ${shellQuote(text)}` : text;
+}
+
+/** {@link unitLine} of a command, a template's when it is rendered. */
+function unitCommand(command: string | Renderable): Arg {
+  if (!isRenderable(command)) return unitLine(command);
+  return { render: () => unitLine(command.render()), toString: () => command.toString() };
+}
+
+/**
  * A command to run as a transient systemd service on a node, through `systemd-run`:
  * the Run commands to start, stop, and inspect it, for an SshJob.
  *
  * The service id, the environment and the `since`/`output` options are quoted or
- * checked, so that no value given to them reaches the shell as code; the command
- * itself is shell text of the user, passed as the end of the `systemd-run` line, as
- * in apssh. The lines are POSIX `sh` (they work under a `dash` login shell).
+ * checked, so that no value given to them reaches the shell as code. The command is
+ * shell text of the user: a plain command line ends the `systemd-run` line as in apssh
+ * (the unit runs that program); one with shell syntax (`;`, `&&`, `|`, redirections,
+ * `$`, backquotes, parentheses, several lines) runs whole in the unit through
+ * `/bin/sh -c '…'` (apssh gave it to the login shell, where only its first simple
+ * command became the unit). The lines are POSIX `sh` (they work under a `dash` login shell).
  *
  * @example
  * ```ts
@@ -124,7 +170,8 @@ export class Service {
 
   /**
    * The Run that starts the service: stops it first when `stopIfRunning`, then
-   * `systemd-run [--pty] [--setenv=NAME='value' …] --unit=<id> --service-type=<type> <command>`.
+   * `systemd-run [--pty] [--setenv=NAME='value' …] --unit=<id> --service-type=<type> <command>`
+   * (`/bin/sh -c '<command>'` for a command with shell syntax).
    * A template command is rendered when the Run runs. Options go to the Run.
    */
   startCommand(options: RunOptions = {}): Run {
@@ -140,7 +187,7 @@ export class Service {
       words.push(`--setenv=${name}=${shellQuote(value)}`);
     words.push(`--unit=${id}`, `--service-type=${this.systemdType}`);
     pieces.push(words.join(' '));
-    const argv: Arg[] = [pieces.join('; '), this.command];
+    const argv: Arg[] = [pieces.join('; '), unitCommand(this.command)];
     return this.#run(argv, 'start', options);
   }
 
