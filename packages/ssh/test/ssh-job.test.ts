@@ -128,7 +128,9 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  const scripts = installed.map((name) => `~/.jobgraph-remote/${name}`).join(' ');
+  const scripts = installed
+    .map((name) => `~/.jobgraph-remote/${name} ~/.jobgraph-remote/${name}.d`)
+    .join(' ');
   await onLoopback(`rm -rf ~/${REMOTE} ${scripts}`);
   await rm(local, { recursive: true, force: true });
 });
@@ -240,11 +242,47 @@ describe('RunScript and RunString', () => {
       expect.objectContaining({
         code: 'ERR_INVALID_OPTION',
         message: expect.stringContaining(
-          'have the same name: both would be copied to ~/.jobgraph-remote/inclusion.sh',
+          'have the same name: both would be copied beside the script as inclusion.sh',
         ),
       }),
     );
     expect(() => new RunString('x', [], { includes: [other, other] })).not.toThrow();
+  });
+
+  it('scripts running at once with includes of one name and different contents each source their own', async () => {
+    const libs = ['A', 'B'].map((which) => {
+      const dir = join(local, `lib${which}`);
+      return { which, dir, file: join(dir, 'lib.sh') };
+    });
+    for (const lib of libs) {
+      await mkdir(lib.dir, { recursive: true });
+      await writeFile(lib.file, `LIB=${lib.which}\n`);
+    }
+    const body = '#!/bin/sh\nsleep 0.3\n. "$(dirname "$0")/lib.sh"\necho "$1 sees $LIB"\n';
+    for (const node of [track(loopbackNode()), new LocalNode()]) {
+      const jobs = libs.map(
+        (lib) =>
+          new SshJob({ node, command: installs(new RunString(body, [lib.which], { includes: [lib.file] })) }),
+      );
+      const seen: string[] = [];
+      const scheduler = new Scheduler({ jobs });
+      scheduler.on('cmd:line', (event) => seen.push(event.line.trim()));
+      expect(await scheduler.run()).toBe(true);
+      expect(seen.sort()).toEqual(['A sees A', 'B sees B']);
+    }
+  });
+
+  it('a script or an include that is a directory: said, naming it', async () => {
+    const node = new LocalNode();
+    const dir = join(local, 'a-directory');
+    await mkdir(dir, { recursive: true });
+    for (const command of [new RunScript(dir), new RunString('true', [], { includes: [dir] })]) {
+      const error = await runFailing(new SshJob({ node, command }));
+      expect(error).toMatchObject({ code: 'ERR_LOCAL_FILE' });
+      expect((error as Error).message).toMatch(
+        new RegExp(`^(Script|Include file) ${dir} is not a file \\(a directory\\?\\)$`),
+      );
+    }
   });
 
   it('jobs running at once with the same include each source it whole: it is replaced, never rewritten in place', async () => {
@@ -326,7 +364,13 @@ describe('RunScript and RunString', () => {
     await runOne(
       new SshJob({
         node,
-        commands: [command, new Run(`test -x ~/.jobgraph-remote/${command.remoteName} && echo installed`)],
+        // with includes, in a directory of its own, the includes beside it
+        commands: [
+          command,
+          new Run(
+            `test -x ~/.jobgraph-remote/${command.remoteName}.d/${command.remoteName} && test -f ~/.jobgraph-remote/${command.remoteName}.d/inclusion.sh && echo installed`,
+          ),
+        ],
       }),
     );
     expect(recorder(node).stdout()).toBe(

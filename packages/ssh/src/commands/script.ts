@@ -5,7 +5,7 @@
  * commands never rewrite a file that the other is executing ("Text file busy").
  */
 import { randomBytes } from 'node:crypto';
-import { access, chmod, copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, posix } from 'node:path';
 import { messageOf, SshError, SshErrorCode } from '../errors.js';
@@ -71,7 +71,7 @@ export abstract class ScriptCommand extends AbstractCommand {
       if (other !== undefined && other !== include)
         throw new SshError(
           SshErrorCode.INVALID_OPTION,
-          `Include files ${other} and ${include} have the same name: both would be copied to ~/${REMOTE_DIR}/${basename(include)}`,
+          `Include files ${other} and ${include} have the same name: both would be copied beside the script as ${basename(include)}`,
         );
       names.set(basename(include), include);
     }
@@ -122,11 +122,14 @@ export abstract class ScriptCommand extends AbstractCommand {
 }
 
 async function checkLocalFile(path: string, what: string): Promise<void> {
+  let isFile: boolean;
   try {
-    await access(path);
+    isFile = (await stat(path)).isFile();
   } catch {
     throw new SshError(SshErrorCode.LOCAL_FILE, `${what} ${path} not found`);
   }
+  // read later, a directory failed as "Cannot copy the script …: EISDIR", naming neither it nor what it was
+  if (!isFile) throw new SshError(SshErrorCode.LOCAL_FILE, `${what} ${path} is not a file (a directory?)`);
 }
 
 /** Copies the script and its includes over SFTP; returns the path to run (relative to the remote home). */
@@ -147,7 +150,9 @@ async function installRemote(
     home = await sftp.realpath('.');
     await sftp.mkdir(REMOTE_DIR, 0o700);
     await sftp.chmod(REMOTE_DIR, 0o700);
-    const target = `${REMOTE_DIR}/${name}`;
+    const dir = scriptDir(name, includes, posix.join);
+    if (dir !== REMOTE_DIR) await sftp.mkdir(dir, 0o700);
+    const target = `${dir}/${name}`;
     if ('file' in source) await sftp.put(source.file, target, { mode: 0o700 });
     else await sftp.writeFile(target, source.text, 0o700);
     await sftp.chmod(target, 0o700);
@@ -155,7 +160,7 @@ async function installRemote(
     // sourcing it (rewritten in place, they read it half-written: 'libfunc: not found')
     await Promise.all(
       includes.map(async (include) => {
-        const final = `${REMOTE_DIR}/${basename(include)}`;
+        const final = `${dir}/${basename(include)}`;
         const temporary = pushTemporary(final);
         try {
           await sftp.put(include, temporary, {});
@@ -172,7 +177,20 @@ async function installRemote(
       node: node.toString(),
     });
   }
-  return shellQuote(posix.join(home, REMOTE_DIR, name));
+  return shellQuote(posix.join(home, scriptDir(name, includes, posix.join), name));
+}
+
+/**
+ * Where a script is installed, relative to the home: `.jobgraph-remote`, or, with includes, a
+ * directory of its own there (`.jobgraph-remote/<name>.d`): the includes of two scripts running at
+ * once, of one name and different contents, were one file, and one script sourced the other's.
+ */
+function scriptDir(
+  name: string,
+  includes: readonly string[],
+  joinPath: (...parts: string[]) => string,
+): string {
+  return includes.length === 0 ? REMOTE_DIR : joinPath(REMOTE_DIR, `${name}.d`);
 }
 
 /** The same on this machine, under the local user's home. */
@@ -183,9 +201,11 @@ async function installLocal(
 ): Promise<string> {
   if ('file' in source) await checkLocalFile(source.file, 'Script');
   for (const include of includes) await checkLocalFile(include, 'Include file');
-  const dir = join(homedir(), REMOTE_DIR);
+  const top = join(homedir(), REMOTE_DIR);
+  await mkdir(top, { recursive: true, mode: 0o700 });
+  await chmod(top, 0o700);
+  const dir = join(homedir(), scriptDir(name, includes, join));
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
   const target = join(dir, name);
   if ('file' in source) await copyFile(source.file, target);
   else await writeFile(target, source.text);
