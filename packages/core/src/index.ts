@@ -34,6 +34,7 @@ export {
   type JobEvent,
   type JobEventType,
   type JobOptions,
+  jobOptionKeys,
   type Listener,
   labelOf,
   type Requirement,

@@ -1,8 +1,14 @@
 /**
  * SshJob: a job that runs a list of commands on one node (apssh's SshJob).
  */
-import { AbstractJob, type JobContext, type JobOptions } from '@jobgraph/core';
-import { AbstractCommand, type Arg, isRenderable, type Renderable } from './commands/command.js';
+import { AbstractJob, type JobContext, type JobOptions, jobOptionKeys } from '@jobgraph/core';
+import {
+  AbstractCommand,
+  type Arg,
+  checkCommandOptions,
+  isRenderable,
+  type Renderable,
+} from './commands/command.js';
 import { Run } from './commands/run.js';
 import { CommandFailedError, SshError, SshErrorCode } from './errors.js';
 import './events.js';
@@ -71,6 +77,9 @@ export function normalizeCommands(spec: CommandSpec | undefined): AbstractComman
   throw invalid(`SshJob commands: cannot make sense of ${typeof spec}`);
 }
 
+/** The options an SshJob takes: a job's, and its own. */
+const SSH_JOB_OPTION_KEYS = jobOptionKeys('node', 'command', 'commands', 'keepConnection', 'verbose');
+
 /**
  * A job that runs commands in order on a node. A critical job (the default) stops at the
  * first failing command and throws {@link CommandFailedError}; a non-critical job runs
@@ -98,6 +107,8 @@ export class SshJob extends AbstractJob<number> {
   constructor(options: SshJobOptions) {
     if (typeof options !== 'object' || options === null)
       throw invalid('Expected SshJob to be given an options object');
+    // a typo (`critcal: false`) left the job critical, without a word
+    checkCommandOptions('an SshJob', options, [...SSH_JOB_OPTION_KEYS]);
     const { node, command, commands, keepConnection, verbose, ...jobOptions } = options;
     if (!(node instanceof SshNode) && !(node instanceof LocalNode)) {
       if (typeof node !== 'object' || node === null || typeof (node as CommandNode).run !== 'function') {

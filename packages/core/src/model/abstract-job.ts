@@ -285,7 +285,11 @@ export function isJobOptionKey(key: string): boolean {
   return JOB_OPTION_KEYS.includes(key);
 }
 
-/** The job option names plus `extra`: what a job class checks its options against. */
+/**
+ * The job option names plus `extra`: what a job class checks its options against, so that a
+ * typo (`critcal`) is an error, not an option silently ignored.
+ * @example `jobOptionKeys('node', 'commands')   // critical, forever, label, …, node, commands`
+ */
 export function jobOptionKeys(...extra: string[]): ReadonlySet<string> {
   return new Set([...JOB_OPTION_KEYS, ...extra]);
 }

@@ -165,3 +165,30 @@ export abstract class AbstractCommand {
     return `<${this.constructor.name}: ${this.labelLine()}>`;
   }
 }
+
+/** The option names of every command (CommandOptions). */
+export const COMMAND_OPTION_KEYS = ['label', 'allowedExits', 'verbose', 'capture'] as const;
+/** The option names of a command's run (CommandIoOptions). */
+export const IO_OPTION_KEYS = ['stdin', 'encoding', 'idleTimeout', 'sudo'] as const;
+
+/**
+ * Refuses options that are no object, and names no command knows: a typo (`allowedExit`,
+ * `recursive` for `recurse`, `ptty`) was silently ignored, the command run without it.
+ * @throws SshError `ERR_INVALID_OPTION`: `Unknown option "recursive" for Push; expected one of: …`
+ */
+export function checkCommandOptions(where: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `Expected the options of ${where} to be an object, got ${Array.isArray(options) ? 'a list' : options === null ? 'null' : typeof options}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Unknown option ${JSON.stringify(key)} for ${where}; expected one of: ${known.join(', ')}`,
+      );
+    }
+  }
+}

@@ -7,14 +7,16 @@ import { SshError, SshErrorCode } from '../errors.js';
 import { LocalNode } from '../local-node.js';
 import type { CommandResult } from '../node.js';
 import { SshNode } from '../ssh-node.js';
-import { AbstractCommand, type CommandContext } from './command.js';
+import { AbstractCommand, type CommandContext, checkCommandOptions } from './command.js';
 import {
   bounded,
   cancellable,
+  checkPaths,
   copyLocal,
   firstOf,
   pullPath,
   sftpError,
+  TRANSFER_OPTION_KEYS,
   type TransferOptions,
   transferredBytes,
 } from './transfer.js';
@@ -35,8 +37,10 @@ export class Pull extends AbstractCommand {
   readonly options: TransferOptions;
 
   constructor(remotePaths: string | readonly string[], localPath: string, options: TransferOptions = {}) {
+    checkCommandOptions('Pull', options, TRANSFER_OPTION_KEYS);
     super(options);
     this.remotePaths = typeof remotePaths === 'string' ? [remotePaths] : [...remotePaths];
+    checkPaths('Pull', this.remotePaths, localPath);
     if (this.remotePaths.length === 0) {
       throw new SshError(SshErrorCode.INVALID_OPTION, 'Expected Pull to be given at least one remote path');
     }

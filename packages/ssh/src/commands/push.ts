@@ -7,15 +7,17 @@ import { SshError, SshErrorCode } from '../errors.js';
 import { LocalNode } from '../local-node.js';
 import type { CommandResult } from '../node.js';
 import { SshNode } from '../ssh-node.js';
-import { AbstractCommand, type CommandContext } from './command.js';
+import { AbstractCommand, type CommandContext, checkCommandOptions } from './command.js';
 import {
   bounded,
   cancellable,
+  checkPaths,
   copyLocal,
   firstOf,
   pushPath,
   removeTemporaries,
   sftpError,
+  TRANSFER_OPTION_KEYS,
   type TransferOptions,
   transferredBytes,
 } from './transfer.js';
@@ -36,8 +38,10 @@ export class Push extends AbstractCommand {
   readonly options: TransferOptions;
 
   constructor(localPaths: string | readonly string[], remotePath: string, options: TransferOptions = {}) {
+    checkCommandOptions('Push', options, TRANSFER_OPTION_KEYS);
     super(options);
     this.localPaths = typeof localPaths === 'string' ? [localPaths] : [...localPaths];
+    checkPaths('Push', this.localPaths, remotePath);
     if (this.localPaths.length === 0) {
       throw new SshError(SshErrorCode.INVALID_OPTION, 'Expected Push to be given at least one local path');
     }

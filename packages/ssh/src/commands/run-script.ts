@@ -17,7 +17,7 @@ import { ScriptCommand, type ScriptOptions, type ScriptSource } from './script.j
 export class RunScript extends ScriptCommand {
   readonly localScript: string;
 
-  constructor(localScript: string, args: readonly Arg[] = [], options: ScriptOptions = {}) {
+  constructor(localScript: string, args: readonly Arg[] | Arg = [], options: ScriptOptions = {}) {
     super(basename(localScript), args, options);
     this.localScript = localScript;
   }

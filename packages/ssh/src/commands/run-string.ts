@@ -23,8 +23,12 @@ export interface RunStringOptions extends ScriptOptions {
 export class RunString extends ScriptCommand {
   readonly body: string | Renderable;
 
-  constructor(scriptBody: string | Renderable, args: readonly Arg[] = [], options: RunStringOptions = {}) {
-    super(options.remoteName ?? 'string', args, options);
+  constructor(
+    scriptBody: string | Renderable,
+    args: readonly Arg[] | Arg = [],
+    options: RunStringOptions = {},
+  ) {
+    super(options?.remoteName ?? 'string', args, options, ['remoteName']);
     this.body = scriptBody;
   }
 

@@ -7,8 +7,12 @@ import { type CommandIoOptions, commandIo } from '../run-options.js';
 import {
   AbstractCommand,
   type Arg,
+  COMMAND_OPTION_KEYS,
   type CommandContext,
   type CommandOptions,
+  checkCommandOptions,
+  IO_OPTION_KEYS,
+  isRenderable,
   renderArg,
   showArg,
 } from './command.js';
@@ -24,6 +28,9 @@ export interface RunOptions extends CommandOptions, CommandIoOptions {
   /** Neither show nor keep the output. @default false */
   ignoreOutputs?: boolean;
 }
+
+/** The options {@link Run} takes. */
+const RUN_OPTION_KEYS = [...COMMAND_OPTION_KEYS, ...IO_OPTION_KEYS, 'pty', 'env', 'ignoreOutputs', 'x11'];
 
 /**
  * Runs a command line: its words are joined with spaces, unquoted, so the remote shell
@@ -49,6 +56,7 @@ export class Run extends AbstractCommand {
   readonly io: Readonly<CommandIoOptions>;
 
   constructor(command: Arg | readonly Arg[], options: RunOptions = {}) {
+    checkCommandOptions('Run', options, RUN_OPTION_KEYS);
     super(options);
     this.argv = Array.isArray(command) ? [...command] : [command as Arg];
     if (this.argv.length === 0) {
@@ -57,6 +65,19 @@ export class Run extends AbstractCommand {
         'Expected Run to be given a command, got an empty list',
       );
     }
+    // `new Run(null)` ran the command `null`, `new Run('')` nothing, and both said it went well
+    for (const word of this.argv) {
+      if (!(typeof word === 'string' || typeof word === 'number' || isRenderable(word)))
+        throw new SshError(
+          SshErrorCode.INVALID_OPTION,
+          `Expected Run to be given a command line (a string, a template, or a list of words), got ${word === null ? 'null' : typeof word} in it`,
+        );
+    }
+    if (this.argv.every((word) => typeof word === 'string' && word.trim() === ''))
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        'Expected Run to be given a command, got an empty command line',
+      );
     this.x11 = options.x11 ?? false;
     this.pty = options.pty ?? false;
     this.env = options.env;

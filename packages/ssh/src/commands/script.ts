@@ -18,8 +18,12 @@ import { SshNode } from '../ssh-node.js';
 import {
   AbstractCommand,
   type Arg,
+  COMMAND_OPTION_KEYS,
   type CommandContext,
   type CommandOptions,
+  checkCommandOptions,
+  IO_OPTION_KEYS,
+  isRenderable,
   renderArg,
   showArg,
 } from './command.js';
@@ -48,6 +52,25 @@ export function randomSuffix(): string {
   return Array.from(randomBytes(8), (byte) => alphabet[byte % alphabet.length]).join('');
 }
 
+/** The options every script command takes. */
+const SCRIPT_OPTION_KEYS = [...COMMAND_OPTION_KEYS, ...IO_OPTION_KEYS, 'includes', 'x11'];
+
+/**
+ * The arguments of a script: a list of words, or one word (apssh's `RunString(body, "hello")`,
+ * whose string was spread into one argument per character).
+ */
+function scriptArgs(where: string, args: unknown): Arg[] {
+  const words = Array.isArray(args) ? args : [args];
+  for (const word of words) {
+    if (!(typeof word === 'string' || typeof word === 'number' || isRenderable(word)))
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Expected the arguments of ${where} to be a list of words (strings, numbers or templates), got ${word === null ? 'null' : typeof word}${typeof word === 'object' && !Array.isArray(args) ? ' (options go third: new ' + where + '(script, [], options))' : ''}`,
+      );
+  }
+  return [...words] as Arg[];
+}
+
 /** The content of the script to install: a local file path, or the text itself. */
 export type ScriptSource = { readonly file: string } | { readonly text: string };
 
@@ -60,9 +83,15 @@ export abstract class ScriptCommand extends AbstractCommand {
   /** The file name on the node, chosen once. */
   readonly remoteName: string;
 
-  constructor(baseName: string, args: readonly Arg[], options: ScriptOptions) {
+  constructor(
+    baseName: string,
+    args: readonly Arg[] | Arg,
+    options: ScriptOptions,
+    extraKeys: readonly string[] = [],
+  ) {
+    checkCommandOptions(new.target.name, options, [...SCRIPT_OPTION_KEYS, ...extraKeys]);
     super(options);
-    this.args = [...args];
+    this.args = scriptArgs(new.target.name, args);
     this.includes = [...(options.includes ?? [])];
     // each include is copied under its own name: two of one name would race for one remote file
     const names = new Map<string, string>();

@@ -39,6 +39,24 @@ export interface TransferOptions extends Pick<CommandOptions, 'label' | 'verbose
   preserve?: boolean;
 }
 
+/** The options {@link Push} and {@link Pull} take. */
+export const TRANSFER_OPTION_KEYS = ['label', 'verbose', 'recurse', 'preserve'];
+
+/**
+ * The paths of a Push or Pull: non-empty strings (a Pull to `undefined` failed when it ran, with
+ * "Cannot read properties of undefined").
+ * @throws SshError `ERR_INVALID_OPTION`
+ */
+export function checkPaths(where: string, sources: readonly unknown[], destination: unknown): void {
+  for (const path of [...sources, destination]) {
+    if (typeof path !== 'string' || path === '')
+      throw new SshError(
+        SshErrorCode.INVALID_OPTION,
+        `Expected the paths of ${where} to be non-empty strings, got ${path === '' ? 'an empty one' : path === null ? 'null' : typeof path}`,
+      );
+  }
+}
+
 /** Files copied at the same time on one SFTP channel (each file itself keeps 8 requests of 254 KiB in flight). */
 const PARALLEL_FILES = 4;
 
