@@ -22,9 +22,13 @@ const SEPARATOR = 0x1e;
 /** The tag of the PID frame. */
 export const PID_TAG = 'JGPID';
 
-/** The command as sent: the PID frame first, then the user's command, unchanged. */
+/**
+ * The command as sent: the PID frame first, then the user's command, unchanged. What jobgraph
+ * puts in front shares the command's first line (`;`, not a newline): the shell's line numbers
+ * (`line 1: nosuchcmd: command not found`, `$LINENO`) are the command's own, as under plain ssh.
+ */
 export function withPidReport(command: string): string {
-  return `printf '\\036${PID_TAG}%s\\036' "$$" >&2\n${command}`;
+  return `printf '\\036${PID_TAG}%s\\036' "$$" >&2; ${command}`;
 }
 
 /**
@@ -45,6 +49,8 @@ export function withPidReport(command: string): string {
  */
 export function withHangUpGuard(command: string, tag: string): string {
   if (!/^jgrun-[0-9a-f]+$/.test(tag)) throw new Error(`not a run tag: ${tag}`);
+  // on the command's first line (see withPidReport): the tag is a word of `:`, no comment, which
+  // would hide the command
   return [
     // the channel's input kept on fd 3 for the guard, the command's own is /dev/null
     'exec 3<&0 </dev/null',
@@ -52,9 +58,10 @@ export function withHangUpGuard(command: string, tag: string): string {
     // started from a subshell that leaves at once, so that it is no job of the command's shell
     // (a bare `wait` in the command waited for it, for good; `%1` named it)
     '( { while read -r _; do :; done; kill -s 0 $$ 2>/dev/null && kill -s HUP 0; } <&3 3<&- >/dev/null 2>&1 & )',
-    `exec 3<&- # ${tag}`,
+    'exec 3<&-',
+    `: ${tag}`,
     command,
-  ].join('\n');
+  ].join('; ');
 }
 
 /** A tag of one command's run, unique enough to tell its processes from any other's. */

@@ -41,6 +41,37 @@ describe('SshNode on the loopback sshd', () => {
     expect(node.isConnected()).toBe(true);
   });
 
+  it("the shell's line numbers are the command's own, as under plain ssh (what jobgraph adds in front made them 5)", async () => {
+    for (const request of [{}, { env: { A: 'x' } }, { stdin: 'input' }, { pty: true }]) {
+      const node = track(loopbackNode());
+      await node.run('echo "line $LINENO"\nnosuchcmd', request);
+      const output = recorder(node).stdout() + recorder(node).stderr();
+      expect(output, JSON.stringify(request)).toContain('line 1');
+      expect(output, JSON.stringify(request)).toMatch(/line 2: nosuchcmd: command not found/);
+    }
+  });
+
+  it('x11 without a DISPLAY here, a command line longer than a shell takes: said, not a silent or bare failure', async () => {
+    const node = track(loopbackNode());
+    const display = process.env.DISPLAY;
+    delete process.env.DISPLAY;
+    try {
+      await expect(node.run('true', { x11: true })).rejects.toMatchObject({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringMatching(/^x11 on root@127\.0\.0\.1:\d+: DISPLAY is not set here/),
+      });
+    } finally {
+      if (display !== undefined) process.env.DISPLAY = display;
+    }
+    await expect(node.run(`echo ${'x'.repeat(300_000)}`)).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /the command line is \d+ bytes: a Linux shell takes at most 131072 in one argument/,
+      ),
+    });
+    // the connection is fine after both
+    expect(await node.run('true')).toEqual({ exitCode: 0, signal: null });
+  });
+
   it('replaces invalid UTF-8 instead of breaking, and keeps the connection usable', async () => {
     const node = track(loopbackNode());
     const result = await node.run("printf 'a\\377b\\n'; head -c 100000 /dev/urandom; echo; echo still here");

@@ -19,8 +19,10 @@ describe('hang-up guard and orphan kill scripts', () => {
   it('the guard keeps the command as it is, and its exit status, with the tag on the guard line', async () => {
     const tag = runTag();
     const script = withHangUpGuard('echo "$1-out"; exit 7', tag);
-    expect(script.split('\n').at(-1)).toBe('echo "$1-out"; exit 7');
-    expect(script).toContain(tag);
+    // on the command's first line: the shell's line numbers stay the command's own
+    expect(script.split('\n')).toHaveLength(1);
+    expect(script.endsWith('; echo "$1-out"; exit 7')).toBe(true);
+    expect(script).toContain(`: ${tag};`);
     // run locally with its input open and never written (as the client keeps it): the command runs
     // to its end (not hung up), reads /dev/null, and its exit status is the script's
     const ended = await runGuarded(script, { endInputAfter: undefined });

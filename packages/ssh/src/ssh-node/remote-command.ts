@@ -31,6 +31,7 @@ import {
 import type { Connection, ExecChannel, ExitStatus } from '../transport/transport.js';
 import { type EventSource, nodeEvent } from './node-events.js';
 import { withEnv } from './shell.js';
+import { hasDisplay } from './x11-forwarding.js';
 
 /** Where a command runs. */
 export interface CommandSite {
@@ -53,6 +54,17 @@ export interface Orphan {
   readonly sudo: SudoOptions | undefined;
 }
 
+/** Linux's MAX_ARG_STRLEN: the most one argument of exec may be; sshd gives the command to the shell as one. */
+const MAX_ARGUMENT_BYTES = 128 * 1024;
+
+/** Why sshd may have failed to exec a command line, when it is that long ("Unable to exec" said nothing). */
+function tooLong(line: string): string {
+  const bytes = Buffer.byteLength(line);
+  return bytes < MAX_ARGUMENT_BYTES
+    ? ''
+    : ` (the command line is ${bytes} bytes: a Linux shell takes at most ${MAX_ARGUMENT_BYTES} in one argument; give a long text as stdin, or run it as a RunString)`;
+}
+
 /**
  * Runs a command line and resolves with how it ended (SshNode.run says how, for the user).
  * @throws SshError `ERR_SSH_CHANNEL` when no channel opens, or the connection is lost meanwhile;
@@ -64,12 +76,21 @@ export async function runRemoteCommand(
   request: RunRequest,
 ): Promise<CommandResult> {
   const { node, connection, budget } = site;
+  // without a display here, every X client of the command was refused in silence ("cannot open display")
+  if (request.x11 === true && !hasDisplay()) {
+    throw new SshError(
+      SshErrorCode.INVALID_OPTION,
+      `x11 on ${node.toString()}: DISPLAY is not set here (expected an X display such as :0 to forward to)`,
+      { node: node.toString() },
+    );
+  }
   const release = await budget.acquire('command', request.signal);
   const tag = guarded(request) ? runTag() : undefined;
   let channel: ExecChannel;
+  const line = withPidReport(commandLine(command, request, tag));
   try {
     channel = await openWithRetry(
-      () => connection.exec(withPidReport(commandLine(command, request, tag)), execOptions(request)),
+      () => connection.exec(line, execOptions(request)),
       node.toString(),
       site.openTimeout,
       request.signal,
@@ -82,7 +103,7 @@ export async function runRemoteCommand(
       ? error
       : new SshError(
           SshErrorCode.CHANNEL,
-          `Cannot run a command on ${node.toString()}: ${messageOf(error)}`,
+          `Cannot run a command on ${node.toString()}: ${messageOf(error)}${tooLong(line)}`,
           {
             cause: error,
             node: node.toString(),

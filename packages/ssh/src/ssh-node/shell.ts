@@ -31,5 +31,6 @@ export function withEnv(command: string, env: Readonly<Record<string, string>> |
     }
     return `export ${name}=${shellQuote(value)}`;
   });
-  return exports.length === 0 ? command : `${exports.join('; ')}\n${command}`;
+  // on the command's first line: its line numbers stay its own (see withPidReport)
+  return exports.length === 0 ? command : `${exports.join('; ')}; ${command}`;
 }

@@ -104,6 +104,11 @@ function connectDisplay(display: string): Socket | undefined {
     : netConnect(6000 + number, host);
 }
 
+/** Whether `display` names an X display (`:0`, `localhost:10.0`, `/tmp/.X11-unix/X0`-style `…:0`). */
+export function hasDisplay(display: string | undefined = process.env.DISPLAY): boolean {
+  return display !== undefined && /:\d+(?:\.\d+)?$/.test(display);
+}
+
 /**
  * Pipes an X11 channel that the server opened (for a command run with `x11`) to the local X
  * server of `$DISPLAY`, once its setup request has shown the fake cookie (replaced then by the
@@ -112,7 +117,7 @@ function connectDisplay(display: string): Socket | undefined {
  */
 export function forwardX11(stream: Duplex): void {
   const display = process.env.DISPLAY ?? '';
-  if (!/:\d+(?:\.\d+)?$/.test(display)) {
+  if (!hasDisplay(display)) {
     stream.destroy();
     return;
   }
