@@ -189,6 +189,22 @@ describe('the report page in headless Chromium', () => {
       // output that looks like markup is shown as text
       expect(c?.text).toContain('checking <b>markup</b> stays text');
       expect(await page.$$eval('article[data-details="c"] b', (nodes) => nodes.length)).toBe(0);
+      // at a laptop's width, the jobs table stays in its card (it ran under the details panel); and
+      // narrower, with the panel below, nothing is wider than the window (the page scrolled sideways)
+      await page.setViewport({ width: 1300, height: 900 });
+      const right = (selector: string) =>
+        page.$eval(selector, (element) => element.getBoundingClientRect().right);
+      const edges = {
+        card: await right('section#jobs'),
+        panel: await page.$eval('aside#details', (element) => element.getBoundingClientRect().left),
+        table: await right('section#jobs .scroll'),
+      };
+      expect(edges.table).toBeLessThanOrEqual(edges.card);
+      expect(edges.card).toBeLessThanOrEqual(edges.panel);
+      for (const width of [1100, 800]) {
+        await page.setViewport({ width, height: 900 });
+        expect(await page.$eval('html', (element) => element.scrollWidth)).toBeLessThanOrEqual(width);
+      }
       expect(errors).toEqual([]);
     } finally {
       await page.close();

@@ -44,7 +44,7 @@ ${timeline === '' ? '<p class="empty">No job ran.</p>' : `<div class="scroll">${
 ${pictures.graph === '' ? `<p class="empty">${model.jobs.length > MAX_GRAPH_JOBS ? `No job graph: ${model.jobs.length} jobs, it is drawn for at most ${MAX_GRAPH_JOBS}.` : 'No job graph.'}</p>` : `<div class="scroll picture">${pictures.graph}</div>`}
 </section>
 <section id="jobs"><h2>Jobs</h2>
-${jobTable(model)}
+<div class="scroll">${jobTable(model)}</div>
 </section>
 <section id="topology"><h2>Topology</h2>
 ${pictures.topology === '' ? '<p class="empty">No SSH node.</p>' : `<div class="scroll picture">${pictures.topology}</div>`}
@@ -104,7 +104,7 @@ function jobTable(model: RunModel): string {
     const end = job.attempts.at(-1)?.end;
     const duration = start !== undefined && end !== undefined ? seconds(end - start) : '';
     const what = job.outcome === 'done' ? resultText(job.result) : (job.error ?? '');
-    return `<tr data-job="${esc(job.id)}" tabindex="0" class="outcome-${job.outcome}"><td>${esc(job.id)}</td><td>${esc(job.label)}</td><td>${esc(job.node ?? '')}</td><td><span class="badge outcome-${job.outcome}">${outcomeName(job)}</span></td><td>${job.attempts.length}</td><td>${duration}</td><td class="what">${esc(what)}</td></tr>`;
+    return `<tr data-job="${esc(job.id)}" tabindex="0" class="outcome-${job.outcome}"><td>${esc(job.id)}</td><td class="label"><div>${esc(job.label)}</div></td><td>${esc(job.node ?? '')}</td><td><span class="badge outcome-${job.outcome}">${outcomeName(job)}</span></td><td>${job.attempts.length}</td><td>${duration}</td><td class="what"><div>${esc(what)}</div></td></tr>`;
   });
   return `<table class="jobs"><thead><tr><th>id</th><th>label</th><th>node</th><th>outcome</th><th>attempts</th><th>duration</th><th>result or error</th></tr></thead><tbody>
 ${rows.join('\n')}
@@ -141,9 +141,9 @@ function jobDetails(job: JobModel, runStart: number): string {
   }
   if (job.commands.length > 0) {
     parts.push(
-      '<h4>Commands</h4><table class="commands"><thead><tr><th>#</th><th>command</th><th>exit</th><th>duration</th><th>bytes</th></tr></thead><tbody>',
+      '<h4>Commands</h4><div class="scroll"><table class="commands"><thead><tr><th>#</th><th>command</th><th>exit</th><th>duration</th><th>bytes</th></tr></thead><tbody>',
       ...job.commands.map(commandRow),
-      '</tbody></table>',
+      '</tbody></table></div>',
     );
   }
   if (job.messages.length > 0) {
@@ -237,14 +237,16 @@ main { display: flex; gap: 16px; padding: 16px 24px; align-items: flex-start; }
 section { background: #ffffff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin-bottom: 16px; }
 .scroll { overflow-x: auto; }
 .picture svg { max-width: 100%; height: auto; }
-aside#details { flex: 0 0 420px; position: sticky; top: 16px; max-height: calc(100vh - 32px); overflow: auto; background: #ffffff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
+aside#details { flex: 0 0 clamp(300px, 28vw, 420px); position: sticky; top: 16px; max-height: calc(100vh - 32px); overflow: auto; background: #ffffff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
 .hint, .empty { color: #6a7385; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 table.jobs tbody tr { cursor: pointer; }
 table.jobs tbody tr:hover, table.jobs tbody tr.selected { background: #eef4ff; }
-td.what { max-width: 360px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.badge { border-radius: 4px; padding: 1px 6px; font-size: 0.8rem; border: 1px solid #b9bfca; }
+/* a table cell's max-width does not bound an auto-layout column: its content's does */
+td.what > div { max-width: 360px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+td.label > div { min-width: 16ch; max-width: 260px; overflow-wrap: anywhere; }
+.badge { border-radius: 4px; padding: 1px 6px; font-size: 0.8rem; border: 1px solid #b9bfca; white-space: nowrap; }
 .badge.outcome-done { background: var(--done); } .badge.outcome-failed { background: var(--failed); }
 .badge.outcome-cancelled { background: var(--cancelled); } .badge.outcome-running { background: var(--running); }
 .badge.outcome-never-ran { background: var(--never); }
@@ -280,7 +282,7 @@ svg.timeline .conn-lost, svg.timeline .conn-failed { stroke: #c0183a; stroke-das
 .swatch.outcome-done { background: var(--done); } .swatch.outcome-failed { background: var(--failed); }
 .swatch.outcome-cancelled { background: var(--cancelled); } .swatch.outcome-running { background: var(--running); }
 .swatch.cmd-ok { background: #2e8b57; } .swatch.cmd-failed { background: #c0183a; }
-@media (max-width: 1100px) { main { flex-direction: column; } aside#details { position: static; flex: none; width: auto; max-height: none; } }
+@media (max-width: 1100px) { main { flex-direction: column; align-items: stretch; } aside#details { position: static; flex: none; width: auto; max-height: none; } }
 `;
 
 /** Showing a job's details: a click (or Enter) on anything carrying `data-job`, or on a job of the graph. */
