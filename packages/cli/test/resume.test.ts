@@ -92,6 +92,7 @@ jobs:
     node: local
     critical: false
     commands: [{ type: Run, command: 'echo loose >> ${join(dir, 'runs')}; test -e ${join(dir, 'FLAG')}' }]
+  - { id: capture, node: local, forever: true, commands: [{ type: Run, command: 'sleep 60' }] }
 `,
     );
     const log = join(dir, 'loose.jsonl');
@@ -99,9 +100,16 @@ jobs:
     expect(await runs()).toEqual(['fine', 'loose']);
     await clearRuns();
     await writeFile(join(dir, 'FLAG'), '');
-    const resumed = await jobgraph(['run', file, '--resume', log]);
+    const second = join(dir, 'loose2.jsonl');
+    const resumed = await jobgraph(['run', file, '--resume', log, '--log', second]);
     expect(resumed.stdout).toContain(`resuming from ${log}: 1 job(s) done there left out: fine\n`);
     expect(await runs()).toEqual(['loose']);
+    // the forever capture ran again beside it; once all is done, it alone is nothing to run
+    const plan =
+      (await readFile(second, 'utf8')).split('\n').find((line) => line.includes('"run:plan"')) ?? '';
+    expect(plan).toContain('"capture"');
+    const again = await jobgraph(['run', file, '--resume', second]);
+    expect(again.stdout).toContain(`nothing to run: every job of ${file} is done in ${second}\n`);
   });
 
   it('with --dry-run: the plan of what would run', async () => {

@@ -104,4 +104,27 @@ describe('keepOnlyFailed', () => {
     scheduler.keepOnlyFailed();
     expect(scheduler.size).toBe(0);
   });
+
+  it('a forever job (a capture) stays beside what runs again; alone it goes (it had started and stopped at once)', async () => {
+    const capture = () =>
+      new Job((ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)), {
+        label: 'capture',
+        forever: true,
+      });
+    const fine = new PureScheduler({ jobs: [capture(), new Job(() => 1)] });
+    expect(await fine.run()).toBe(true);
+    fine.keepOnlyFailed();
+    expect(fine.size).toBe(0);
+    const kept = capture();
+    const broken = new Job(
+      () => {
+        throw new Error('broken');
+      },
+      { label: 'broken', critical: false },
+    );
+    const failed = new PureScheduler({ jobs: [kept, new Job(() => 1), broken] });
+    await failed.run();
+    failed.keepOnlyFailed();
+    expect([...failed.jobs]).toEqual([kept, broken]);
+  });
 });

@@ -48,7 +48,10 @@ export async function resumeFrom(
     );
   }
   const done = await doneIn(log, scenario, warn);
-  const kept = new Map([...scenario.jobs].filter(([id]) => !done.has(id)));
+  const unfinished = [...scenario.jobs].filter(([id]) => !done.has(id));
+  // forever jobs (a capture, cancelled when the run ended) run again beside what runs again; alone,
+  // they would start and stop at once: nothing to run
+  const kept = new Map(unfinished.some(([, job]) => !job.forever) ? unfinished : []);
   // keepOnly drops the requirements on the jobs left out: done already
   scenario.scheduler.keepOnly(kept.values());
   return {

@@ -163,7 +163,9 @@ export function keepOnlyFailed(graph: EditableGraph): void {
   const succeeded = (job: AbstractJob): boolean =>
     job.isAchieved() &&
     !(isNestedGraph(job) && [...job.jobs].some((inner) => !inner.forever && !succeeded(inner)));
-  const keep = [...graph.jobs].filter((job) => !succeeded(job));
+  const unfinished = [...graph.jobs].filter((job) => !succeeded(job));
+  // forever jobs (a capture) run again beside what is run again; alone, they have nothing to wait for
+  const keep = unfinished.some((job) => !job.forever) ? unfinished : [];
   for (const job of keep) {
     const nested = job as Partial<{ keepOnlyFailed(): void }>;
     if (isNestedGraph(job) && typeof nested.keepOnlyFailed === 'function') nested.keepOnlyFailed();
