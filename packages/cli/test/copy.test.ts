@@ -42,9 +42,9 @@ describe('progressReporter', () => {
   it('rewrites one line on a terminal, counts failures, and erases it at the end', () => {
     const written: string[] = [];
     const report = progressReporter('push', { isTTY: true, write: (text: string) => written.push(text) });
-    report?.(outcome('succeeded'), 1, 3);
-    report?.(outcome('unreachable'), 2, 3);
-    report?.(outcome('succeeded'), 3, 3);
+    report.onSettled?.(outcome('succeeded'), 1, 3);
+    report.onSettled?.(outcome('unreachable'), 2, 3);
+    report.onSettled?.(outcome('succeeded'), 3, 3);
     expect(written).toEqual([
       '\r\u001b[Kpush: 1/3 done',
       '\r\u001b[Kpush: 2/3 done, 1 failed',
@@ -52,8 +52,23 @@ describe('progressReporter', () => {
     ]);
   });
 
+  it('another line on stderr erases the progress first, then draws it again (a Ctrl-C message was glued to it)', () => {
+    const written: string[] = [];
+    const report = progressReporter('push', { isTTY: true, write: (text: string) => written.push(text) });
+    report.onSettled?.(outcome('succeeded'), 1, 3);
+    report.stderr.write('jobgraph: interrupted, stopping the jobs…\n');
+    expect(written.join('')).toBe(
+      '\r\u001b[Kpush: 1/3 done\r\u001b[Kjobgraph: interrupted, stopping the jobs…\npush: 1/3 done',
+    );
+    report.onSettled?.(outcome('succeeded'), 3, 3);
+    written.length = 0;
+    report.stderr.write('summary\n');
+    expect(written).toEqual(['summary\n']);
+  });
+
   it('says nothing when stderr is not a terminal', () => {
-    expect(progressReporter('pull', { isTTY: false, write: () => undefined })).toBeUndefined();
-    expect(progressReporter('pull', { write: () => undefined })).toBeUndefined();
+    const stderr = { isTTY: false, write: () => undefined };
+    expect(progressReporter('pull', stderr)).toEqual({ onSettled: undefined, stderr });
+    expect(progressReporter('pull', { write: () => undefined }).onSettled).toBeUndefined();
   });
 });

@@ -197,23 +197,52 @@ function planOf(mode: 'push' | 'pull', paths: readonly string[]): CopyPlan {
   return { remotes: first.map(remotePath), locals: [last] };
 }
 
+/** What {@link progressReporter} gives: the progress callback, and stderr for every other line. */
+export interface ProgressLine<S> {
+  readonly onSettled: ((outcome: Outcome, settled: number, total: number) => void) | undefined;
+  /**
+   * stderr, erasing the progress line before anything else is written there and drawing it again
+   * after a whole line (written straight, a message was glued to it: `push: 1/3 done^Cjobgraph:
+   * interrupted…`, or a -v event line).
+   */
+  readonly stderr: S;
+}
+
 /**
  * A progress line on a terminal, `push: 12/40 done, 1 failed`, rewritten in place and erased at
  * the end (the summary line follows); nothing when stderr is not a terminal.
  */
-export function progressReporter(
-  mode: string,
-  stderr: { isTTY?: boolean; write(text: string): unknown },
-): ((outcome: Outcome, settled: number, total: number) => void) | undefined {
-  if (stderr.isTTY !== true) return undefined;
+export function progressReporter<
+  S extends { isTTY?: boolean; write(text: string, ...rest: never[]): unknown },
+>(mode: string, stderr: S): ProgressLine<S> {
+  if (stderr.isTTY !== true) return { onSettled: undefined, stderr };
   let failed = 0;
-  return (outcome, settled, total) => {
+  /** The progress text on the screen now, '' when none is. */
+  let shown = '';
+  const write = (text: string) => stderr.write(text);
+  const shared = new Proxy(stderr, {
+    get(target, property) {
+      if (property === 'write') {
+        return (chunk: string, ...rest: never[]) => {
+          const redraw = shown;
+          if (redraw !== '') write('\r\u001b[K');
+          const result = target.write(chunk, ...rest);
+          if (redraw !== '' && String(chunk).endsWith('\n')) write(redraw);
+          else shown = '';
+          return result;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const onSettled = (outcome: Outcome, settled: number, total: number) => {
     if (outcome.status !== 'succeeded') failed++;
-    const end = settled === total ? '\r\u001b[K' : '';
-    stderr.write(
-      `\r\u001b[K${mode}: ${settled}/${total} done${failed > 0 ? `, ${failed} failed` : ''}${end}`,
-    );
+    const text = `${mode}: ${settled}/${total} done${failed > 0 ? `, ${failed} failed` : ''}`;
+    shown = settled === total ? '' : text;
+    write(`\r\u001b[K${text}${settled === total ? '\r\u001b[K' : ''}`);
   };
+  return { onSettled, stderr: shared };
 }
 
 /** Runs `jobgraph push` or `jobgraph pull`. @returns the exit code */
@@ -273,13 +302,18 @@ export async function copyCommand(
     throw new UsageError(`no target left: all ${selection.excluded.length} are excluded by -x`);
   }
   const keys = await chooseKeys(options, selection.selected);
-  const formatter = new HostFormatter({ verbose: options.verbose });
+  const progress = progressReporter(mode, io.stderr);
+  const shared = { ...io, stderr: progress.stderr };
+  const formatter = new HostFormatter({
+    verbose: options.verbose,
+    stderr: (text) => progress.stderr.write(text),
+  });
   const result = await runFanout(
     selection.selected,
-    { command, options, keys, formatter, onSettled: progressReporter(mode, io.stderr) },
-    io,
+    { command, options, keys, formatter, onSettled: progress.onSettled },
+    shared,
   );
-  io.stderr.write(errorLines(mode, result));
-  io.stderr.write(summaryLine(mode, result));
+  shared.stderr.write(errorLines(mode, result));
+  shared.stderr.write(summaryLine(mode, result));
   return exitCodeOfFanout(result);
 }
