@@ -39,6 +39,21 @@ if (tsx === undefined) {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);
+  // Ctrl-Z reaches both: the child cleans its live view, then stops the whole job, this process
+  // with it (stopped at once, this process had the shell print "Stopped" before the child had
+  // cleaned the screen). A child still starting stops at once: then this process stops the job.
+  let fallback;
+  process.on('SIGTSTP', () => {
+    const at = Date.now();
+    clearTimeout(fallback);
+    fallback = setTimeout(() => {
+      // late by seconds: this process was stopped with the job, and has just been continued
+      if (Date.now() - at < 2_000) process.kill(0, 'SIGSTOP');
+    }, 500);
+    fallback.unref();
+  });
+  // continued (fg): the job was stopped, by the child or by the fallback
+  process.on('SIGCONT', () => clearTimeout(fallback));
   child.on('error', (error) => {
     process.stderr.write(`jobgraph: cannot start the TypeScript sources: ${error.message}\n`);
     process.exitCode = 1;

@@ -217,6 +217,47 @@ jobs:
     expect(all.filter((line) => SUMMARY.test(line))).toHaveLength(1);
   });
 
+  it('Ctrl-Z: the shell gets its cursor back and no frame; fg draws a fresh frame, one on the screen', async () => {
+    const dir = await tempDir('jobgraph-live-');
+    const file = join(dir, 'scenario.yaml');
+    await writeFile(
+      file,
+      `nodes: [{ id: local, localnode: true }]\njobs: [{ id: a, node: local, commands: [{ type: Run, command: 'for i in $(seq 6); do echo tick $i; sleep 0.5; done' }] }]\n`,
+    );
+    // a shell with job control, as a user has
+    const session = await tmux(
+      'env -u CI -u NO_COLOR TERM=xterm-256color PS1="PROMPT$ " bash --norc --noprofile -i',
+      100,
+      30,
+    );
+    await until(session, 'the prompt', (lines) => lines.some((line) => line.startsWith('PROMPT$')));
+    // (no `; echo $?` after it: the shell goes on to that when the job stops)
+    await run('tmux', ['send-keys', '-t', session, `${process.execPath} ${bin} run ${file}`, 'Enter']);
+    await until(session, 'a frame', (lines) => lines.some((line) => SUMMARY.test(line)));
+    const cursor = async () =>
+      (await run('tmux', ['display', '-p', '-t', session, '#{cursor_flag}'])).stdout.trim();
+    await run('tmux', ['send-keys', '-t', session, 'C-z']);
+    const stopped = await until(session, 'the job stopped', (lines) =>
+      lines.some((line) => /Stopped/.test(line)),
+    );
+    expect(
+      stopped.filter((line) => SUMMARY.test(line)),
+      stopped.join('\n'),
+    ).toEqual([]);
+    expect(await cursor()).toBe('1');
+    await run('tmux', ['send-keys', '-t', session, 'fg', 'Enter']);
+    await until(session, 'the end of the run', (lines) =>
+      lines.some((line) => line.startsWith('----- FINE')),
+    );
+    await run('tmux', ['send-keys', '-t', session, 'echo JGEXIT=$?', 'Enter']);
+    const end = await until(session, 'its exit code', (lines) =>
+      lines.some((line) => line.startsWith('JGEXIT=')),
+    );
+    expect(end).toContain('JGEXIT=0');
+    expect(end.filter((line) => SUMMARY.test(line))).toHaveLength(1);
+    expect(await cursor()).toBe('1');
+  });
+
   it('on the same terminal with CI=true: plain lines (the output printed, no frame)', async () => {
     const dir = await tempDir('jobgraph-live-');
     const file = join(dir, 'scenario.yaml');

@@ -18,6 +18,7 @@ import cliTruncate from 'cli-truncate';
 import stringWidth from 'string-width';
 import stripAnsi from 'strip-ansi';
 import { LiveState, type RunningJob } from './live-state.js';
+import { onSuspend } from './suspend.js';
 import { colours, type Paint } from './terminal.js';
 
 /** Whether `jobgraph run` draws the live view rather than printing plain lines. */
@@ -333,6 +334,18 @@ export function attachLiveView(scheduler: PureScheduler, options: LiveViewOption
     render(true);
   };
   stream.on('resize', onResize);
+  // Ctrl-Z: the shell's prompt gets the terminal as it was (cursor shown, no frame), and `fg` a
+  // fresh frame below what the shell printed meanwhile (the cursor stayed hidden at the prompt)
+  const stopSuspendHooks = onSuspend({
+    suspend: () => {
+      draw.clear();
+      draw.showCursor();
+    },
+    resume: () => {
+      draw.hideCursor();
+      render(true);
+    },
+  });
   render(true);
   let stopped = false;
   const stop = () => {
@@ -341,6 +354,7 @@ export function attachLiveView(scheduler: PureScheduler, options: LiveViewOption
     clearInterval(timer);
     stopEvents();
     stream.off('resize', onResize);
+    stopSuspendHooks();
     render(true);
     draw.done();
   };
@@ -380,6 +394,12 @@ function frameWriter(stream: NodeJS.WriteStream) {
         stream.write(ansiEscapes.eraseLines(actual));
         rows = 0;
         last = undefined;
+      },
+      showCursor(): void {
+        cliCursor.show(stream);
+      },
+      hideCursor(): void {
+        cliCursor.hide(stream);
       },
       /** Leaves the last frame on the screen, and the cursor shown. */
       done(): void {

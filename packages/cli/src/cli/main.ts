@@ -10,6 +10,7 @@ import { EXIT } from './exit-codes.js';
 import { addFanoutCommands } from './fanout-commands.js';
 import { OUTPUT_CLOSED } from './interrupt.js';
 import type { Io } from './run.js';
+import { handleSuspend } from './suspend.js';
 
 /** The version of @jobgraph/cli (the same path from src/cli and dist/cli). */
 export function version(): string {
@@ -197,6 +198,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
 const LEFTOVER_GRACE_MS = 1_000;
 
 function defaultIo(): Io {
+  // Ctrl-Z stops the whole job once the live view has cleaned the screen (suspend.ts)
+  handleSuspend();
   // `jobgraph ssh -t … 'yes' | head -2`: a reader that goes away must not crash the command with
   // an unhandled EPIPE; what is left to print is dropped, and the run stops as `ssh … | head`
   // does (jobs cancelled, remote processes killed, exit 141): it went on at full CPU, for good.
