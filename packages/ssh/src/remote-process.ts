@@ -24,8 +24,9 @@ export const PID_TAG = 'JGPID';
 
 /**
  * The command as sent: the PID frame first, then the user's command, unchanged. What jobgraph
- * puts in front shares the command's first line (`;`, not a newline): the shell's line numbers
- * (`line 1: nosuchcmd: command not found`, `$LINENO`) are the command's own, as under plain ssh.
+ * puts in front is one line (`;`, not newlines: the shell's line numbers were the command's plus
+ * 4); the command starts on the next (remote-command.ts), so that a syntax error there shows the
+ * user's line alone.
  */
 export function withPidReport(command: string): string {
   return `printf '\\036${PID_TAG}%s\\036' "$$" >&2; ${command}`;
@@ -49,8 +50,7 @@ export function withPidReport(command: string): string {
  */
 export function withHangUpGuard(command: string, tag: string): string {
   if (!/^jgrun-[0-9a-f]+$/.test(tag)) throw new Error(`not a run tag: ${tag}`);
-  // on the command's first line (see withPidReport): the tag is a word of `:`, no comment, which
-  // would hide the command
+  // one line (see withPidReport): the tag is a word of `:`, not a comment, which would hide what follows
   return [
     // the channel's input kept on fd 3 for the guard, the command's own is /dev/null
     'exec 3<&0 </dev/null',

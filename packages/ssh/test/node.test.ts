@@ -41,14 +41,21 @@ describe('SshNode on the loopback sshd', () => {
     expect(node.isConnected()).toBe(true);
   });
 
-  it("the shell's line numbers are the command's own, as under plain ssh (what jobgraph adds in front made them 5)", async () => {
+  it("the shell's line numbers are the command's own plus one (they were plus 4); a syntax error shows the user's line alone", async () => {
     for (const request of [{}, { env: { A: 'x' } }, { stdin: 'input' }, { pty: true }]) {
       const node = track(loopbackNode());
       await node.run('echo "line $LINENO"\nnosuchcmd', request);
       const output = recorder(node).stdout() + recorder(node).stderr();
-      expect(output, JSON.stringify(request)).toContain('line 1');
-      expect(output, JSON.stringify(request)).toMatch(/line 2: nosuchcmd: command not found/);
+      expect(output, JSON.stringify(request)).toContain('line 2');
+      expect(output, JSON.stringify(request)).toMatch(/line 3: nosuchcmd: command not found/);
     }
+    const node = track(loopbackNode());
+    await node.run('echo a; fi');
+    const error = recorder(node).stderr();
+    expect(error).toMatch(/syntax error near unexpected token `fi'/);
+    expect(error).toContain('`echo a; fi');
+    // nothing of what jobgraph put in front
+    expect(error).not.toMatch(/JGPID|jgrun|exec 3/);
   });
 
   it('x11 without a DISPLAY here, a command line longer than a shell takes: said, not a silent or bare failure', async () => {

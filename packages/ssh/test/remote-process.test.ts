@@ -19,7 +19,7 @@ describe('hang-up guard and orphan kill scripts', () => {
   it('the guard keeps the command as it is, and its exit status, with the tag on the guard line', async () => {
     const tag = runTag();
     const script = withHangUpGuard('echo "$1-out"; exit 7', tag);
-    // on the command's first line: the shell's line numbers stay the command's own
+    // jobgraph's part is one line: the shell's line numbers are not far from the command's own
     expect(script.split('\n')).toHaveLength(1);
     expect(script.endsWith('; echo "$1-out"; exit 7')).toBe(true);
     expect(script).toContain(`: ${tag};`);

@@ -8,10 +8,13 @@
  * test per difference found between the two, each fixed in ssh-config/ and kept fixed here.
  * Skipped, with the reason printed, on a machine without the ssh client.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SshError } from '../src/errors.js';
+import { KNOWN_KEYWORDS } from '../src/ssh-config/keywords.js';
 import { resolveSshConfig } from '../src/ssh-config.js';
 import { configFiles } from './config-files.js';
 import { hasSsh, login, normalize, one, openssh, ours, sameHome, sshG, type View } from './openssh.js';
@@ -349,6 +352,22 @@ describe.skipIf(!hasSsh)('differences found with ssh -G, fixed', () => {
   it('an empty argument is refused', async () => {
     const error = await bothRefuse('h', 'Host h', '  HostName ""');
     expect(error.message).toMatch(/line 2: empty argument after keyword "hostname"/);
+  });
+
+  it('every keyword the ssh here accepts is known (read off its binary: KeepAlive was missed)', () => {
+    const binary = readFileSync(
+      execFileSync('sh', ['-c', 'command -v ssh'], { encoding: 'utf8' }).trim(),
+    ).toString('latin1');
+    const words = new Set(binary.match(/(?<![a-z0-9])[a-z][a-z0-9]{3,39}(?![a-z0-9])/g) ?? []);
+    const accepted = [...words].filter((word) => {
+      const result = spawnSync('ssh', ['-G', '-F', '/dev/null', '-o', `${word}=x`, 'h'], {
+        encoding: 'utf8',
+      });
+      return !/Bad configuration option/.test(result.stderr);
+    });
+    expect(accepted.length).toBeGreaterThan(80);
+    const known = new Set(KNOWN_KEYWORDS.map((keyword) => keyword.toLowerCase()));
+    expect(accepted.filter((word) => !known.has(word))).toEqual([]);
   });
 
   it('an unknown keyword is refused, anywhere, unless IgnoreUnknown lists it', async () => {

@@ -56,28 +56,27 @@ function checkText(what: string, value: unknown, options: { empty?: boolean } = 
 }
 
 /**
- * Shell syntax: operators, redirections, expansions, a second line. In the `systemd-run` line such
- * a command was read by the login shell, so that only its first simple command became the unit
- * (`sleep 100; echo after` ran `echo after` in the session, `tcpdump … > log` redirected
- * systemd-run, `$VAR` was the login's, not the unit's `environ`).
+ * Shell syntax that made only part of a command the unit: operators, redirections, subshells, a
+ * second line. In the `systemd-run` line such a command was read by the login shell, so that only
+ * its first simple command became the unit (`sleep 100; echo after` ran `echo after` in the
+ * session; `tcpdump … > log` redirected systemd-run). Expansions (`$HOME`, backquotes) are not
+ * in it: the login shell expands them as it did in apssh (a system unit has no `$HOME`).
  */
-const SHELL_SYNTAX = new Set([';', '&', '|', '<', '>', '(', ')', '$', '`', '\n']);
+const SHELL_SYNTAX = new Set([';', '&', '|', '<', '>', '(', ')', '\n']);
 
 /**
- * Whether `text` holds shell syntax outside quotes (or an expansion inside double quotes): apssh's
- * `sh -c "while true; do date; done"` is a plain command line, whose quotes the login shell removes.
+ * Whether `text` holds shell syntax outside quotes: apssh's `sh -c "while true; do date; done"`
+ * is a plain command line, whose quotes the login shell removes.
  */
 function hasShellSyntax(text: string): boolean {
   let quote: "'" | '"' | undefined;
   for (let i = 0; i < text.length; i++) {
     const char = text[i] as string;
-    if (quote === "'") {
-      if (char === "'") quote = undefined;
+    if (quote !== undefined) {
+      if (char === quote) quote = undefined;
+      else if (quote === '"' && char === '\\') i += 1;
     } else if (char === '\\') {
       i += 1;
-    } else if (quote === '"') {
-      if (char === '"') quote = undefined;
-      else if (char === '$' || char === '`') return true;
     } else if (char === "'" || char === '"') {
       quote = char;
     } else if (SHELL_SYNTAX.has(char)) {
@@ -106,9 +105,9 @@ function unitCommand(command: string | Renderable): Arg {
  * checked, so that no value given to them reaches the shell as code. The command is
  * shell text of the user: a plain command line ends the `systemd-run` line as in apssh
  * (the unit runs that program); one with shell syntax (`;`, `&&`, `|`, redirections,
- * `$`, backquotes, parentheses, several lines) runs whole in the unit through
- * `/bin/sh -c '…'` (apssh gave it to the login shell, where only its first simple
- * command became the unit). The lines are POSIX `sh` (they work under a `dash` login shell).
+ * parentheses, several lines) runs whole in the unit through `/bin/sh -c '…'` (apssh gave it
+ * to the login shell, where only its first simple command became the unit): its variables are
+ * then the unit's (`environ`). The lines are POSIX `sh` (they work under a `dash` login shell).
  *
  * @example
  * ```ts

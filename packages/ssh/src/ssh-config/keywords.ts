@@ -147,6 +147,8 @@ const KEYWORDS = [
   'UseBlacklistedKeys',
   'UsePrivilegedPort',
   'UseRoaming',
+  // TCPKeepAlive's old name, still read
+  'KeepAlive',
   'UseRsh',
   // macOS's ssh
   'UseKeychain',
@@ -154,6 +156,9 @@ const KEYWORDS = [
 
 /** Each keyword by its lower-cased name, as the lexer gives it. */
 const BY_LOWER = new Map(KEYWORDS.map((keyword) => [keyword.toLowerCase(), keyword]));
+
+/** Every keyword, as ssh_config(5) spells it (a test holds the list to the ssh binary's). */
+export const KNOWN_KEYWORDS: readonly string[] = KEYWORDS;
 
 /** Whether ssh knows `keyword` (lower-cased). */
 export function isKnownKeyword(keyword: string): boolean {

@@ -30,7 +30,7 @@ import {
 } from '../sudo.js';
 import type { Connection, ExecChannel, ExitStatus } from '../transport/transport.js';
 import { type EventSource, nodeEvent } from './node-events.js';
-import { withEnv } from './shell.js';
+import { envExports } from './shell.js';
 import { hasDisplay } from './x11-forwarding.js';
 
 /** Where a command runs. */
@@ -122,10 +122,16 @@ function guarded(request: RunRequest): boolean {
   return request.pty !== true && request.stdin === undefined;
 }
 
-/** The line the login shell runs: the command with its environment, or the sudo script around them. */
+/**
+ * The line the login shell runs: the command with its environment, or the sudo script around them.
+ * Everything jobgraph puts in front (the PID frame, the guard, the `export`s) is one first line,
+ * the command from the second on: the shell's line numbers are the command's own plus one, and a
+ * syntax error in it shows its own line only (on the first line, it showed jobgraph's too).
+ */
 function commandLine(command: string, request: RunRequest, tag: string | undefined): string {
   const sudo = checkSudo(request.sudo, request.pty);
-  const withEnvironment = withEnv(command, request.env);
+  const exports = envExports(request.env);
+  const withEnvironment = `${exports === '' ? '' : `${exports}; `}\n${command}`;
   // under sudo the guard runs as the command's user, who may signal its processes
   const script = tag === undefined ? withEnvironment : withHangUpGuard(withEnvironment, tag);
   return sudo === undefined ? script : sudoCommandLine(script, sudo);

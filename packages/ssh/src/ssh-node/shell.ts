@@ -17,12 +17,11 @@ export function isEnvName(name: string): boolean {
 }
 
 /**
- * Prefixes `export NAME='value';` for each variable: sshd accepts `env` requests only
+ * `export NAME='value'; …` for each variable, or '' for none: sshd accepts `env` requests only
  * for names listed in AcceptEnv, so they go through the command line, quoted.
  */
-export function withEnv(command: string, env: Readonly<Record<string, string>> | undefined): string {
-  if (env === undefined) return command;
-  const exports = Object.entries(env).map(([name, value]) => {
+export function envExports(env: Readonly<Record<string, string>> | undefined): string {
+  const exports = Object.entries(env ?? {}).map(([name, value]) => {
     if (!isEnvName(name)) {
       throw new SshError(
         SshErrorCode.INVALID_OPTION,
@@ -31,6 +30,11 @@ export function withEnv(command: string, env: Readonly<Record<string, string>> |
     }
     return `export ${name}=${shellQuote(value)}`;
   });
-  // on the command's first line: its line numbers stay its own (see withPidReport)
-  return exports.length === 0 ? command : `${exports.join('; ')}; ${command}`;
+  return exports.join('; ');
+}
+
+/** The command after the `export`s of its environment, on a line of their own. */
+export function withEnv(command: string, env: Readonly<Record<string, string>> | undefined): string {
+  const exports = envExports(env);
+  return exports === '' ? command : `${exports}\n${command}`;
 }
