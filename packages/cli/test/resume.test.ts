@@ -149,8 +149,8 @@ jobs:
       `${start}\n${JSON.stringify({ time: '2026-01-01T00:00:00.000Z', type: 'job:done', job: { id: 'elsewhere', label: 'x' } })}\n`,
     );
     const empty = await variant('empty.jsonl', '');
-    // two logs joined: their runs were read as one (8 jobs of two scenarios, the done of both)
-    const joined = await variant('joined.jsonl', `${text}${text}`);
+    // two runs in one log (a sink given to two runs, or logs joined): the report's page was of both merged
+    const joined = await variant('joined.jsonl', `${text}${text.replace(/"fourth"/g, '"later-only"')}`);
     const onlyCut = await variant('only-cut.jsonl', start.slice(0, 30));
     const binary = await variant('binary.jsonl', '\u0000\u0001\u001b[2J\u0007garbage\n');
     // a time the report could not place on its timeline ("Invalid time value", no line, before)
@@ -164,10 +164,6 @@ jobs:
       [array, `jobgraph: ${array}:2: expected an event (a JSON object with "type" and "time"), got "[1, 2]"`],
       [foreign, `jobgraph: ${foreign}:2: job "elsewhere" is not in the scenario`],
       [empty, `jobgraph: ${empty}: not a jobgraph event log (no run:start line`],
-      [
-        joined,
-        `jobgraph: ${joined}:${lines.length + lines.indexOf(start) + 1}: a second run starts here (two logs joined into one?): a jobgraph event log holds one run`,
-      ],
       [
         onlyCut,
         `jobgraph: ${onlyCut}:1: the last line is cut (the run was stopped while writing it), and no run:start line`,
@@ -193,6 +189,15 @@ jobs:
       expect(result.stderr.startsWith(message), result.stderr).toBe(true);
     }
     await expect(readFile(join(dir, 'never.html'))).rejects.toThrow(/ENOENT/);
+    const page = join(dir, 'joined.html');
+    const both = await jobgraph(['report', joined, '-o', page]);
+    expect(both.code).toBe(0);
+    expect(both.stderr).toBe(
+      `jobgraph: ${joined} holds 2 runs (one sink given to several runs, or logs joined): the page shows the first\n`,
+    );
+    const html = await readFile(page, 'utf8');
+    expect(html).toContain('fourth');
+    expect(html).not.toContain('later-only');
     expect(await runs()).toEqual([]);
     await appendFile(log, ''); // the original log still reads
     expect((await jobgraph(['run', file, '--resume', log, '--dry-run'])).code).toBe(0);

@@ -24,6 +24,11 @@ export async function reportCommand(log: string, output: string | undefined, io:
   const model = new RunModelBuilder();
   const { cut } = await eachLogRecord(log, (record) => model.add(record));
   if (cut !== undefined) io.stderr.write(`jobgraph: ${cut}\n`);
+  if (model.laterRuns > 0) {
+    io.stderr.write(
+      `jobgraph: ${log} holds ${model.laterRuns + 1} runs (one sink given to several runs, or logs joined): the page shows the first\n`,
+    );
+  }
   const page = await modelPage(model.model());
   const path = output ?? defaultPagePath(log);
   try {

@@ -112,6 +112,14 @@ export class RunModelBuilder {
   #first: number | undefined;
   #last = 0;
   #resumed: string[] = [];
+  /** A later run began (a sink given to several runs, or two logs joined): its records are left out. */
+  #over = false;
+  #laterRuns = 0;
+
+  /** How many runs after the first the records held (left out of the model). */
+  get laterRuns(): number {
+    return this.#laterRuns;
+  }
 
   #jobOf(record: LogRecord): JobModel | undefined {
     const ref = record.job as { id?: unknown; label?: unknown } | undefined;
@@ -133,6 +141,16 @@ export class RunModelBuilder {
 
   /** Takes the next record of the log into the model. */
   add(record: LogRecord): void {
+    // the first run only: a later one's jobs (ids again from 1) were merged into it, its times too;
+    // the first run's connections close after its run:done, and are still its own
+    if (record.path === undefined) {
+      const laterRun =
+        (record.type === 'run:start' && this.#start !== undefined) ||
+        ((record.type === 'run:plan' || record.type === 'run:resume') && this.#end !== undefined);
+      if (laterRun) this.#over = true;
+      if (record.type === 'run:start' && this.#over) this.#laterRuns += 1;
+    }
+    if (this.#over) return;
     const time = Date.parse(record.time);
     this.#first ??= time;
     if (!Number.isFinite(time)) return;
