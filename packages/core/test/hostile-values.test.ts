@@ -5,6 +5,7 @@
  * the event, and stay bounded.
  */
 import { describe, expect, it } from 'vitest';
+import { cutText } from '../src/base/safe-text.js';
 import { Job, jsonLinesSink, Scheduler } from '../src/index.js';
 
 const hostile: [string, () => unknown][] = [
@@ -81,6 +82,16 @@ describe('views of hostile results and exceptions', () => {
       }
     }
   }
+
+  it('a text cut next to an emoji keeps it whole or leaves it out, never half of it', () => {
+    const text = `a${'😀'.repeat(10)}`;
+    for (const max of [1, 2, 3, 4, 5]) {
+      const cut = cutText(text, max);
+      expect(cut).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+      expect(cut).toMatch(/… \(\d+ more characters\)$/);
+    }
+    expect(cutText(text, 2)).toBe('a… (20 more characters)');
+  });
 
   it('a cut text says how much was left out', async () => {
     const job = new Job(

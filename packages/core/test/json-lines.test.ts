@@ -267,8 +267,39 @@ describe('jsonLinesSink', () => {
     expect(calls).toBe(1);
   });
 
+  it('a long output line is whole in the log, as eventRecord has it; a 12th sink on one stream adds no listener', async () => {
+    const long = `${'x'.repeat(20_000)}\n`;
+    const scheduler = new Scheduler({
+      jobs: [
+        new Job(
+          (ctx) => {
+            ctx.emit({ type: 'cmd:line', node: 'n', stream: 'stdout', line: long } as never);
+            return 'r'.repeat(20_000);
+          },
+          { label: 'talker' },
+        ),
+      ],
+    });
+    // logOf holds the sink's text to eventRecord's, line for line
+    const records = await logOf(scheduler, { output: true });
+    expect(records.find((record) => record.type === 'cmd:line')?.line).toBe(long);
+    // a result is a bounded copy, in both
+    expect(String(records.find((record) => record.type === 'job:done')?.result)).toMatch(
+      /^r{10000}… \(10000 more characters\)$/,
+    );
+    const stream = new PassThrough();
+    for (let i = 0; i < 12; i++) jsonLinesSink(stream);
+    expect(stream.listenerCount('error')).toBe(1);
+  });
+
   it('what a job throws is one line of text, whatever it is (undefined, null, an object), as the schema says', async () => {
-    const thrown = [undefined, null, { code: 'ERR_X', message: 'plain object' }, 42];
+    const thrown = [
+      undefined,
+      null,
+      { code: 'ERR_X', message: 'plain object' },
+      42,
+      { code: 'E_Y', details: { host: 'a' } },
+    ];
     const scheduler = new Scheduler({
       critical: false,
       jobs: thrown.map(
@@ -288,6 +319,8 @@ describe('jsonLinesSink', () => {
       ['null', undefined],
       ['plain object', 'ERR_X'],
       ['42', undefined],
+      // an object without a message as its JSON, not [object Object]
+      ['{"code":"E_Y","details":{"host":"a"}}', 'E_Y'],
     ]);
   });
 });

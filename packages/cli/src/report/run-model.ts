@@ -4,6 +4,7 @@
  * Only the scheduler's own jobs are modelled (a nested scheduler is one job, its inside is not
  * drawn).
  */
+import { cutText } from '@jobgraph/core';
 import type { LogRecord } from './log-file.js';
 import type { PlannedJob } from './plan.js';
 
@@ -89,9 +90,7 @@ export const MAX_LINE_CHARS = 2_000;
 
 /** A line of output as the page keeps it: cut after {@link MAX_LINE_CHARS}, saying how much more there was. */
 function keptLine(line: string): string {
-  return line.length > MAX_LINE_CHARS
-    ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length - MAX_LINE_CHARS} more characters)`
-    : line;
+  return cutText(line, MAX_LINE_CHARS);
 }
 
 /**

@@ -26,8 +26,18 @@ export function safeText(value: unknown): string {
  * @example `quoted('a\nb')   // '"a\\nb"'`
  */
 export function quoted(text: string, max = 100): string {
-  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  return JSON.stringify(cut);
+  return JSON.stringify(text.length > max ? `${firstUnits(text, max)}…` : text);
+}
+
+/** `text` in at most `max` characters, an ellipsis last when cut: a listing's column. */
+export function shortened(text: string, max: number): string {
+  return text.length > max ? `${firstUnits(text, max - 1)}…` : text;
+}
+
+/** The first `count` UTF-16 units of `text`, one fewer rather than half of a character (an emoji's surrogate pair). */
+function firstUnits(text: string, count: number): string {
+  const code = text.charCodeAt(count - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? count - 1 : count);
 }
 
 /** Whether `value` is an Error, false where asking throws (a revoked Proxy). */
@@ -54,7 +64,9 @@ export function messageText(value: unknown): string {
  * @example `cutText('x'.repeat(12), 10)   // 'xxxxxxxxxx… (2 more characters)'`
  */
 export function cutText(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+  if (text.length <= max) return text;
+  const kept = firstUnits(text, max);
+  return `${kept}… (${text.length - kept.length} more characters)`;
 }
 
 /** `read()`, or `fallback` when it throws (a getter of a thrown value). */

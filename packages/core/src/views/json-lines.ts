@@ -73,22 +73,21 @@ export function jsonLinesSink(out: LineWriter, options: JsonLinesOptions = {}): 
   const lines = new LineFormatter(options);
   let batch = '';
   let scheduled = false;
-  let failure: unknown;
+  let own: unknown;
   // a stream's 'error' with no listener crashed the process mid-run (the example above on a full disk)
-  out.on?.('error', (error) => {
-    failure ??= error;
-  });
+  const stream = listenForErrors(out);
+  const failure = () => own ?? stream?.error;
   const flush = () => {
     if (batch === '') return;
     const text = batch;
     batch = '';
     // after a failure, dropped: kept, the batch would grow with every event of the run
-    if (failure !== undefined) return;
+    if (failure() !== undefined) return;
     try {
       out.write(text);
     } catch (error) {
       // thrown from the next turn of the event loop, it would crash the process
-      failure = error;
+      own = error;
     }
   };
   const later = () => {
@@ -107,8 +106,25 @@ export function jsonLinesSink(out: LineWriter, options: JsonLinesOptions = {}): 
   };
   return Object.defineProperties(sink, {
     flush: { value: flush },
-    error: { get: () => failure },
+    error: { get: failure },
   }) as JsonLinesSink;
+}
+
+/** The first 'error' of each stream sinks were given: one listener a stream, however many sinks. */
+const streamErrors = new WeakMap<object, { error: unknown }>();
+
+function listenForErrors(out: LineWriter): { error: unknown } | undefined {
+  if (typeof out.on !== 'function') return undefined;
+  let seen = streamErrors.get(out);
+  if (seen === undefined) {
+    const state: { error: unknown } = { error: undefined };
+    seen = state;
+    streamErrors.set(out, state);
+    out.on('error', (error) => {
+      state.error ??= error;
+    });
+  }
+  return seen;
 }
 
 const NO_NESTING: readonly AbstractJob[] = [];
@@ -145,7 +161,13 @@ export function eventRecord(event: SchedulerEvent, options: JsonLinesOptions = {
   }
   for (const [key, value] of Object.entries(payload)) {
     if (key === 'scheduler' || key === 'job' || (key === 'node' && 'job' in payload)) continue;
-    const copy = key === 'error' || key === 'reason' ? oneLine(value) : plain(value, idOf);
+    // strings as they are (an output line whole), but a result's, copied like any result (bounded)
+    const copy =
+      key === 'error' || key === 'reason'
+        ? oneLine(value)
+        : typeof value === 'string' && key !== 'result'
+          ? value
+          : plain(value, idOf);
     if (copy !== undefined) record[key] = copy;
     if (key === 'error' || key === 'reason') {
       const code = codeOf(value);
@@ -208,9 +230,9 @@ class LineFormatter {
       // an error or reason is one line of text, cut, whatever was thrown (a string of a megabyte,
       // undefined, null, an object: the schema's string)
       const value = key === 'error' || key === 'reason' ? oneLine(raw) : raw;
-      // numbers, booleans and strings as they are; the rest through plain()
+      // numbers, booleans and strings as they are (a result's string bounded as eventRecord does); the rest through plain()
       const text =
-        typeof value === 'string' ||
+        (typeof value === 'string' && key !== 'result') ||
         typeof value === 'boolean' ||
         (typeof value === 'number' && Number.isFinite(value))
           ? JSON.stringify(value)
@@ -302,11 +324,23 @@ function codeOf(value: unknown): string | undefined {
 /** An error, or any reason, as one line of text. */
 export function oneLine(value: unknown): string {
   return cutText(
-    messageText(value)
+    reasonText(value)
       .replace(/\s*\n\s*/g, ' ')
       .trim(),
     MAX_TEXT_LENGTH,
   );
+}
+
+/** An error's message; a plain object thrown without one as its JSON (`{"code":"E_X","host":"a"}`, not `[object Object]`). */
+function reasonText(value: unknown): string {
+  if (typeof value === 'object' && value !== null && !isError(value)) {
+    const message = safely(() => (value as { message?: unknown }).message, undefined);
+    if (typeof message !== 'string') {
+      const json = safely(() => JSON.stringify(plain(value, (job) => job.displayId)), undefined);
+      if (json !== undefined && json !== '{}') return json;
+    }
+  }
+  return messageText(value);
 }
 
 /** The most of one error, or of one string of a result, a log line holds (a job may throw a megabyte). */

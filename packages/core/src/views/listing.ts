@@ -3,7 +3,7 @@
  * asynciojobs (see the package README for examples).
  */
 import { inspect } from 'node:util';
-import { cutText, isError, messageText, safely, safeText } from '../base/safe-text.js';
+import { cutText, isError, messageText, safely, safeText, shortened } from '../base/safe-text.js';
 import { buildIndex, findCycle, orderIndices } from '../graph/algorithms.js';
 import { isNestedGraph, type JobGraph } from '../graph/nesting.js';
 import { type AbstractJob, labelOf } from '../model/abstract-job.js';
@@ -42,14 +42,14 @@ function describeResult(value: unknown): string {
     typeof value === 'string'
       ? value
       : safely(() => inspect(value, { depth: 2, breakLength: Number.POSITIVE_INFINITY }), safeText(value));
-  return text.length > MAX_RESULT_LENGTH ? `${text.slice(0, MAX_RESULT_LENGTH - 1)}…` : text;
+  return shortened(text, MAX_RESULT_LENGTH);
 }
 
 function describeError(error: unknown): string {
   const text = isError(error)
     ? `${safely(() => safeText(error.name), 'Error')}:${messageText(error)}`
     : `${typeof error}:${safeText(error)}`;
-  return text.length > MAX_RESULT_LENGTH ? `${text.slice(0, MAX_RESULT_LENGTH - 1)}…` : text;
+  return shortened(text, MAX_RESULT_LENGTH);
 }
 
 /** `[not done]`, `[[ -> result]]`, or the exception in asynciojobs' wording. */

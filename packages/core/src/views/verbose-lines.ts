@@ -6,15 +6,14 @@
  * them through {@link VerboseLines.schedulerLine}.
  */
 import { cutText, messageText } from '../base/safe-text.js';
-
-/** The most of a reason a verbose line shows. */
-const MAX_REASON_LENGTH = 2_000;
-
 import type { JobGraph } from '../graph/nesting.js';
 import type { AbstractJob, EventBase, SchedulerEvent } from '../model/abstract-job.js';
 import { kState } from '../model/job-state.js';
 import { badge } from './badge.js';
 import { mainText, resultText } from './listing.js';
+
+/** The most of a reason a verbose line shows. */
+const MAX_REASON_LENGTH = 2_000;
 
 /** Options of `attachVerboseRenderer`. */
 export interface VerboseRendererOptions {
