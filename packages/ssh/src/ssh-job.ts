@@ -108,7 +108,7 @@ export class SshJob extends AbstractJob<number> {
     if (typeof options !== 'object' || options === null)
       throw invalid('Expected SshJob to be given an options object');
     // a typo (`critcal: false`) left the job critical, without a word
-    checkCommandOptions('an SshJob', options, [...SSH_JOB_OPTION_KEYS]);
+    checkCommandOptions('an SshJob', options, new.target === SshJob ? [...SSH_JOB_OPTION_KEYS] : undefined);
     const { node, command, commands, keepConnection, verbose, ...jobOptions } = options;
     if (!(node instanceof SshNode) && !(node instanceof LocalNode)) {
       if (typeof node !== 'object' || node === null || typeof (node as CommandNode).run !== 'function') {

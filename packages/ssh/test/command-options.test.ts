@@ -46,6 +46,23 @@ describe('options and arguments checked when a command is made', () => {
     ).not.toThrow();
   });
 
+  it("a subclass of the user's may take options of its own (only the exact classes check the names)", () => {
+    class Tagged extends SshJob {
+      constructor(options: ConstructorParameters<typeof SshJob>[0] & { tag: string }) {
+        super(options);
+      }
+    }
+    class Loose extends Run {}
+    expect(() => new Tagged({ node: new LocalNode(), command: 'true', tag: 'x' })).not.toThrow();
+    expect(() => new Loose('true', { mine: 1 } as never)).not.toThrow();
+    class MyScript extends RunString {}
+    expect(() => new MyScript('true', [], { extra: true } as never)).not.toThrow();
+    // the object itself is still checked
+    expect(refusal(() => new Loose('true', 'x' as never))).toBe(
+      'Expected the options of Run to be an object, got string',
+    );
+  });
+
   it('an SshJob option it does not know (critcal) is refused: the job stayed critical', () => {
     const node = new LocalNode();
     expect(refusal(() => new SshJob({ node, command: 'true', critcal: false } as never))).toMatch(

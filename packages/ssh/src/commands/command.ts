@@ -173,10 +173,15 @@ export const IO_OPTION_KEYS = ['stdin', 'encoding', 'idleTimeout', 'sudo'] as co
 
 /**
  * Refuses options that are no object, and names no command knows: a typo (`allowedExit`,
- * `recursive` for `recurse`, `ptty`) was silently ignored, the command run without it.
+ * `recursive` for `recurse`, `ptty`) was silently ignored, the command run without it. `known`
+ * undefined checks the object only: a subclass of the user's may take options of its own.
  * @throws SshError `ERR_INVALID_OPTION`: `Unknown option "recursive" for Push; expected one of: …`
  */
-export function checkCommandOptions(where: string, options: unknown, known: readonly string[]): void {
+export function checkCommandOptions(
+  where: string,
+  options: unknown,
+  known: readonly string[] | undefined,
+): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new SshError(
       SshErrorCode.INVALID_OPTION,
@@ -184,7 +189,7 @@ export function checkCommandOptions(where: string, options: unknown, known: read
     );
   }
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
+    if (known !== undefined && !known.includes(key)) {
       throw new SshError(
         SshErrorCode.INVALID_OPTION,
         `Unknown option ${JSON.stringify(key)} for ${where}; expected one of: ${known.join(', ')}`,

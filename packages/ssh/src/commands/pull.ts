@@ -37,7 +37,7 @@ export class Pull extends AbstractCommand {
   readonly options: TransferOptions;
 
   constructor(remotePaths: string | readonly string[], localPath: string, options: TransferOptions = {}) {
-    checkCommandOptions('Pull', options, TRANSFER_OPTION_KEYS);
+    checkCommandOptions('Pull', options, new.target === Pull ? TRANSFER_OPTION_KEYS : undefined);
     super(options);
     this.remotePaths = typeof remotePaths === 'string' ? [remotePaths] : [...remotePaths];
     checkPaths('Pull', this.remotePaths, localPath);

@@ -38,7 +38,7 @@ export class Push extends AbstractCommand {
   readonly options: TransferOptions;
 
   constructor(localPaths: string | readonly string[], remotePath: string, options: TransferOptions = {}) {
-    checkCommandOptions('Push', options, TRANSFER_OPTION_KEYS);
+    checkCommandOptions('Push', options, new.target === Push ? TRANSFER_OPTION_KEYS : undefined);
     super(options);
     this.localPaths = typeof localPaths === 'string' ? [localPaths] : [...localPaths];
     checkPaths('Push', this.localPaths, remotePath);

@@ -18,7 +18,7 @@ export class RunScript extends ScriptCommand {
   readonly localScript: string;
 
   constructor(localScript: string, args: readonly Arg[] | Arg = [], options: ScriptOptions = {}) {
-    super(basename(localScript), args, options);
+    super(basename(localScript), args, options, new.target === RunScript ? [] : undefined);
     this.localScript = localScript;
   }
 

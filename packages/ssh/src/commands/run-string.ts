@@ -28,7 +28,12 @@ export class RunString extends ScriptCommand {
     args: readonly Arg[] | Arg = [],
     options: RunStringOptions = {},
   ) {
-    super(options?.remoteName ?? 'string', args, options, ['remoteName']);
+    super(
+      options?.remoteName ?? 'string',
+      args,
+      options,
+      new.target === RunString ? ['remoteName'] : undefined,
+    );
     this.body = scriptBody;
   }
 

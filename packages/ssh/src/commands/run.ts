@@ -56,7 +56,7 @@ export class Run extends AbstractCommand {
   readonly io: Readonly<CommandIoOptions>;
 
   constructor(command: Arg | readonly Arg[], options: RunOptions = {}) {
-    checkCommandOptions('Run', options, RUN_OPTION_KEYS);
+    checkCommandOptions('Run', options, new.target === Run ? RUN_OPTION_KEYS : undefined);
     super(options);
     this.argv = Array.isArray(command) ? [...command] : [command as Arg];
     if (this.argv.length === 0) {

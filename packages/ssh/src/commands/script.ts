@@ -83,13 +83,21 @@ export abstract class ScriptCommand extends AbstractCommand {
   /** The file name on the node, chosen once. */
   readonly remoteName: string;
 
+  /**
+   * @param extraKeys - the options of the class beyond a script's; undefined for a subclass of
+   *   the user's, whose options are its own (only the object is checked then)
+   */
   constructor(
     baseName: string,
     args: readonly Arg[] | Arg,
     options: ScriptOptions,
-    extraKeys: readonly string[] = [],
+    extraKeys: readonly string[] | undefined,
   ) {
-    checkCommandOptions(new.target.name, options, [...SCRIPT_OPTION_KEYS, ...extraKeys]);
+    checkCommandOptions(
+      new.target.name,
+      options,
+      extraKeys === undefined ? undefined : [...SCRIPT_OPTION_KEYS, ...extraKeys],
+    );
     super(options);
     this.args = scriptArgs(new.target.name, args);
     this.includes = [...(options.includes ?? [])];
