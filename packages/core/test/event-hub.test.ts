@@ -61,6 +61,17 @@ describe('EventHub', () => {
     expect(heard).toEqual(['job:message', 'listener:error']);
   });
 
+  it('a listener returning something whose then cannot be read: a listener:error, the dispatch goes on', () => {
+    const hub = new EventHub();
+    const heard: string[] = [];
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    hub.on('job:message', () => proxy as never);
+    hub.onAny((event) => heard.push(event.type));
+    expect(() => hub.dispatch(message('x'))).not.toThrow();
+    expect(heard).toEqual(['job:message', 'listener:error']);
+  });
+
   it('an async listener that rejects: a listener:error once it has, no unhandled rejection', async () => {
     const hub = new EventHub();
     const heard: string[] = [];

@@ -116,15 +116,17 @@ export class EventHub {
     }
     // An async listener (the type says void, which an async function satisfies) fails later: its
     // rejection is told the same way, where left alone it crashed the process (unhandled rejection).
-    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-      try {
+    if (result === undefined || result === null) return;
+    try {
+      if (typeof (result as PromiseLike<unknown>).then === 'function') {
         (result as PromiseLike<unknown>).then(undefined, (error: unknown) => {
           this.#failed(error, event);
           this.#tellFailures();
         });
-      } catch (error) {
-        this.#failed(error, event);
       }
+    } catch (error) {
+      // a returned object whose `then` cannot be read (a revoked Proxy)
+      this.#failed(error, event);
     }
   }
 
