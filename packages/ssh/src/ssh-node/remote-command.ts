@@ -84,10 +84,11 @@ export async function runRemoteCommand(
       { node: node.toString() },
     );
   }
-  const release = await budget.acquire('command', request.signal);
   const tag = guarded(request) ? runTag() : undefined;
-  let channel: ExecChannel;
+  // made before a slot is taken: a bad env name or sudo option throws here, with no slot to give back
   const line = withPidReport(commandLine(command, request, tag));
+  const release = await budget.acquire('command', request.signal);
+  let channel: ExecChannel;
   try {
     channel = await openWithRetry(
       () => connection.exec(line, execOptions(request)),
