@@ -577,6 +577,18 @@ describe('SubdirFormatter', () => {
     );
   });
 
+  it('an event after output without its newline is on a line of its own (it was glued to it)', async () => {
+    const run = runDir();
+    const formatter = new SubdirFormatter(run, { verbose: true });
+    formatter.event(event(fit01, 'connected', { direct: true }));
+    formatter.line(out(fit01, 'noeol'));
+    formatter.event(event(fit01, 'session-stop', { detail: 'printf noeol' }));
+    await formatter.close();
+    expect(await read(join(run, 'fit01.inria.fr'))).toBe(
+      '========== Connected (direct) to root@fit01.inria.fr\nnoeol\n========== Session ended for printf noeol\n',
+    );
+  });
+
   it('writes no event into the file when not verbose', async () => {
     const run = runDir();
     const formatter = new SubdirFormatter(run);

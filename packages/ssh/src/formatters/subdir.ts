@@ -51,12 +51,24 @@ class FileSink {
     this.#onError = onError;
   }
 
+  /** Whether what was queued last ends a line (or nothing was): an event's line starts there. */
+  #atLineStart = true;
+
   /** Queues `text` (`''` just creates or truncates the file); bytes are written as they are. Never throws. */
   write(text: string | Buffer): void {
     if (this.#broken) return;
     this.#pending.push(text);
     this.#pendingBytes += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
+    if (text.length > 0) {
+      const last = typeof text === 'string' ? text.charCodeAt(text.length - 1) : text[text.length - 1];
+      this.#atLineStart = last === 0x0a;
+    }
     this.#draining ??= this.#drain();
+  }
+
+  /** Queues a line of its own: after output that did not end its line (`printf noeol`), on the next. */
+  writeLine(line: string): void {
+    this.write(this.#atLineStart ? `${line}\n` : `\n${line}\n`);
   }
 
   /** While the queue holds more than {@link QUEUE_LIMIT}: the drain loop, which ends with the queue written (or given up). */
@@ -202,7 +214,8 @@ export class SubdirFormatter implements Formatter {
     }
     // 'connecting' precedes any success: an unreachable host must not get a file.
     if (kind === 'connecting') return;
-    if (this.verbose) this.#hostSink(node.hostname).write(`${describeEvent(event)}\n`);
+    // on a line of its own: it was glued to a last line of output without its newline
+    if (this.verbose) this.#hostSink(node.hostname).writeLine(describeEvent(event));
     else if (kind === 'connected') this.#hostSink(node.hostname);
   }
 
