@@ -122,6 +122,17 @@ jobs:
     expect(plan.stdout).toContain('job second');
     expect(plan.stdout).toContain('job third');
     expect(plan.stdout).not.toContain('job first');
+    expect(plan.stderr).toBe('');
+    // the log of another scenario with the same ids: taken, and said
+    const other = join(dir, 'other.yaml');
+    await writeFile(other, await readFile(file, 'utf8'));
+    const elsewhere = await jobgraph(['run', other, '--resume', log, '--dry-run']);
+    expect(elsewhere.code).toBe(0);
+    expect(elsewhere.stderr).toMatch(
+      new RegExp(
+        `^jobgraph: ${log}:\\d+: the logged run was of "scenario.yaml", this is "other.yaml": jobs taken by their ids\\n$`,
+      ),
+    );
   });
 
   it('a cut, edited or foreign log: exit 2 naming the line, nothing runs', async () => {

@@ -38,6 +38,7 @@ export async function resumeFrom(
   scenario: LoadedScenario,
   log: string,
   warn: (line: string) => void = () => undefined,
+  title?: string,
 ): Promise<Resumed> {
   // a run still writing the log has jobs in flight that the log shows neither done nor ended:
   // resumed now, they would run twice at once
@@ -47,7 +48,7 @@ export async function resumeFrom(
       `--resume ${log}: another jobgraph run (${writer}) is still writing it; resume once it has ended`,
     );
   }
-  const done = await doneIn(log, scenario, warn);
+  const done = await doneIn(log, scenario, warn, title);
   const unfinished = [...scenario.jobs].filter(([id]) => !done.has(id));
   // forever jobs (a capture, cancelled when the run ended) run again beside what runs again; alone,
   // they would start and stop at once: nothing to run
@@ -65,8 +66,10 @@ async function doneIn(
   log: string,
   scenario: LoadedScenario,
   warn: (line: string) => void,
+  title: string | undefined,
 ): Promise<Set<string>> {
   const done = new Set<string>();
+  let planned: string | undefined;
   // jobs whose attempt ran a command that failed: a non-critical job goes on to job:done, not achieved
   const fellShort = new Set<string>();
   const { cut } = await eachLogRecord(log, (event, line) => {
@@ -77,6 +80,14 @@ async function doneIn(
     }
     // the scenario's own jobs: not those of a nested scheduler (none in a scenario, today)
     if (event.path !== undefined) return;
+    // a log of another scenario whose ids are the same would be taken without a word: said
+    if (event.type === 'run:plan' && planned === undefined && typeof event.title === 'string') {
+      planned = event.title;
+      if (title !== undefined && planned !== title)
+        warn(
+          `${log}:${line}: the logged run was of ${JSON.stringify(planned)}, this is ${JSON.stringify(title)}: jobs taken by their ids`,
+        );
+    }
     if (event.type === 'cmd:done' && event.ok === false) {
       fellShort.add(knownId(jobId(event.job, where), scenario, where));
       return;

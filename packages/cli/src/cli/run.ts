@@ -96,8 +96,11 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   let resumed: string[] | undefined;
   if (options.resume !== undefined) {
     try {
-      ({ scenario, done: resumed } = await resumeFrom(scenario, options.resume, (line) =>
-        io.stderr.write(`jobgraph: ${line}\n`),
+      ({ scenario, done: resumed } = await resumeFrom(
+        scenario,
+        options.resume,
+        (line) => io.stderr.write(`jobgraph: ${line}\n`),
+        scenario.scheduler.label ?? basename(file),
       ));
     } catch (error) {
       await closeAll(scenario);
