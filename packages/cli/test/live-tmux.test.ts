@@ -258,6 +258,26 @@ jobs:
     expect(await cursor()).toBe('1');
   });
 
+  it('--log to the terminal itself (/dev/stderr): plain lines, the log not drawn over by frames', async () => {
+    const dir = await tempDir('jobgraph-live-');
+    const file = join(dir, 'scenario.yaml');
+    await writeFile(
+      file,
+      `nodes: [{ id: local, localnode: true }]\njobs: [{ id: a, node: local, commands: [{ type: Run, command: 'echo one; sleep 0.5; echo two' }] }]\n`,
+    );
+    const session = await tmux(
+      `env -u CI -u NO_COLOR TERM=xterm-256color ${process.execPath} ${bin} run --log /dev/stderr ${file}; echo JGEXIT=$?; sleep 120`,
+      200,
+      40,
+    );
+    const end = await until(session, 'the end of the run', (lines) =>
+      lines.some((line) => line.startsWith('JGEXIT=')),
+    );
+    expect(end).toContain('JGEXIT=0');
+    expect(end.some((line) => SUMMARY.test(line))).toBe(false);
+    expect(end.some((line) => line.startsWith('{"time":') && line.includes('"type":"run:done"'))).toBe(true);
+  });
+
   it('on the same terminal with CI=true: plain lines (the output printed, no frame)', async () => {
     const dir = await tempDir('jobgraph-live-');
     const file = join(dir, 'scenario.yaml');

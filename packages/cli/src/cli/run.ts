@@ -3,7 +3,7 @@
  * writes the graphs and the report asked for. Ctrl-C aborts the run: jobs cancelled, remote
  * processes killed, connections closed, exit code 130 (SIGTERM and SIGHUP alike: 143, 129).
  */
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type AbstractJob, attachVerboseRenderer, labelOf } from '@jobgraph/core';
@@ -90,7 +90,9 @@ function idOf(scenario: LoadedScenario, job: unknown): string {
 
 /** Runs `file`. @returns the exit code */
 export async function runCommand(file: string, options: RunOptions, io: Io): Promise<number> {
-  const live = !options.dryRun && liveViewWanted(io.stdout, process.env, options);
+  // a log written to the terminal itself (--log /dev/stderr) would be drawn over by the frames
+  const live =
+    !options.dryRun && liveViewWanted(io.stdout, process.env, options) && !isTerminal(options.log, io);
   // with the live view, the nodes print nothing: it shows their output itself
   let scenario = await load(file, options.variables, { quiet: live });
   let resumed: string[] | undefined;
@@ -254,6 +256,23 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
 function fileOrNone(path: string): boolean {
   try {
     return statSync(path, { throwIfNoEntry: false })?.isFile() ?? true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` is the terminal the command writes on (`/dev/stderr`, `/dev/tty`, its `/dev/pts/N`). */
+function isTerminal(path: string | undefined, io: Io): boolean {
+  if (path === undefined) return false;
+  try {
+    const target = statSync(path);
+    if (!target.isCharacterDevice()) return false;
+    return [io.stdout, io.stderr].some((stream) => {
+      const fd = (stream as { fd?: unknown }).fd;
+      if (typeof fd !== 'number') return false;
+      const own = fstatSync(fd);
+      return own.isCharacterDevice() && own.rdev === target.rdev;
+    });
   } catch {
     return false;
   }
