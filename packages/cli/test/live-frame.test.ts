@@ -115,6 +115,21 @@ describe('the live frame', () => {
     }
   });
 
+  it("a progress bar's state shows on the job's row until its line ends", () => {
+    const job = new Job(() => 1, { label: 'download' });
+    const top = new PureScheduler({ jobs: [job] });
+    const state = new LiveState();
+    state.apply(event('run:start', { scheduler: top, jobs: 1 }));
+    state.apply(event('job:start', { job, attempt: 1 }));
+    state.apply(event('cmd:line', { job, node: 'n', stream: 'stdout', line: 'starting\n' }));
+    const row = () => liveFrame(state, T0, { columns: 100, rows: 10 }, plain).split('\n')[1] ?? '';
+    expect(row()).toMatch(/starting$/);
+    state.apply(event('cmd:progress', { job, node: 'n', stream: 'stderr', text: '56% [===>  ] 1.2MB/s' }));
+    expect(row()).toMatch(/56% \[===> {2}\] 1\.2MB\/s$/);
+    state.apply(event('cmd:line', { job, node: 'n', stream: 'stderr', line: '\r100% [======]\n' }));
+    expect(row()).toMatch(/100% \[======\]$/);
+  });
+
   it('printable(): control sequences and characters out, tabs as spaces', () => {
     expect(printable('\u001b[1;32mok\u001b[0m\tdone\u0007\r')).toBe('ok done');
     expect(printable('\u001b]0;title\u0007text')).toBe('text');

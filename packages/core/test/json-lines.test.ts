@@ -49,6 +49,7 @@ async function logOf(
   expect(text.endsWith('\n')).toBe(true);
   // the sink's fast text is the reference serialisation, line for line
   const reference = events
+    .filter((event) => (event.type as string) !== 'cmd:progress')
     .filter((event) => (event.type as string) !== 'cmd:line' || options.output === true)
     .map((event) => `${JSON.stringify(eventRecord(event, options))}\n`);
   expect(text).toBe(reference.join(''));
@@ -168,6 +169,22 @@ describe('jsonLinesSink', () => {
     const start = log.find((line) => line.type === 'cmd:start');
     expect(Object.keys(start ?? {}).filter((key) => key === 'node')).toHaveLength(1);
     expect(log.find((line) => line.type === 'cmd:done')).toMatchObject({ node: 'gw->root@fit01' });
+  });
+
+  it("a progress bar's passing states (cmd:progress) are never written: its line comes whole", async () => {
+    const scheduler = new Scheduler({
+      jobs: [
+        new Job(
+          (ctx) => {
+            ctx.emit({ type: 'cmd:progress', node: 'n', stream: 'stdout', text: '50%' } as never);
+            return 1;
+          },
+          { label: 'bar' },
+        ),
+      ],
+    });
+    const records = await logOf(scheduler, { output: true });
+    expect(records.map((record) => record.type)).not.toContain('cmd:progress');
   });
 
   it('cmd:line events are left out by default, written with output: true', async () => {

@@ -11,6 +11,12 @@ declare module '@jobgraph/core' {
     /** A line of a command's output (with its newline if it had one). */
     'cmd:line': { job: AbstractJob; node: string; stream: 'stdout' | 'stderr'; line: string };
     /**
+     * The state of a progress bar a command draws with carriage returns in a line not ended yet
+     * (`curl`, `pv`, `apt`), at most 10 times a second: for a live view. The line itself comes as
+     * a `cmd:line` once it ends; logs (`jsonLinesSink`, `--report`) leave these events out.
+     */
+    'cmd:progress': { job: AbstractJob; node: string; stream: 'stdout' | 'stderr'; text: string };
+    /**
      * A command ended; `ok` says whether it counts as success (0 or an allowed exit); `bytes`,
      * for a Push or Pull over SFTP, the file content it copied. A command that did not end on its
      * own (cancelled, timed out, its connection lost) ends too, with `ok: false`, no exit code and

@@ -74,7 +74,7 @@ export {
 } from './keys.js';
 export { fingerprint, type HostKeyPolicy, knownHostName } from './known-hosts.js';
 export { LocalNode, type LocalNodeOptions } from './local-node.js';
-export type { CommandNode, CommandResult, RunRequest } from './node.js';
+export type { CommandNode, CommandResult, OutputProgress, RunRequest } from './node.js';
 export type { CommandIoOptions } from './run-options.js';
 export { attachSshEvents } from './scheduler-events.js';
 export {

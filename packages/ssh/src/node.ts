@@ -20,6 +20,12 @@ export interface RunRequest {
   readonly x11?: boolean | undefined;
   /** Called with every output line, besides the node's formatter. */
   readonly onLine?: ((line: OutputLine) => void) | undefined;
+  /**
+   * Called, at most 10 times a second a stream, with the state of a progress bar the command draws
+   * with carriage returns in a line not ended yet (see `LineSplitter.progress`): the line itself
+   * comes to `onLine` once it ends. For a live view; nothing is printed or logged of it.
+   */
+  readonly onProgress?: ((progress: OutputProgress) => void) | undefined;
   /** Show stdout lines through the node's formatter. @default true (false while capturing) */
   readonly printStdout?: boolean | undefined;
   /** Show stderr lines through the node's formatter. @default true */
@@ -118,6 +124,16 @@ export interface CommandOutput {
   ended(): Promise<void>;
 }
 
+/** The state of a progress bar in a command's output (see `RunRequest.onProgress`). */
+export interface OutputProgress {
+  readonly stream: 'stdout' | 'stderr';
+  /** The bar's text now, trimmed, without control characters' interpretation. */
+  readonly text: string;
+}
+
+/** The least time between two progress reports of one stream, in ms. */
+const PROGRESS_EVERY = 100;
+
 /**
  * The two line splitters of a command: each line goes to the node's formatter (unless
  * the request hides that stream) and to `request.onLine`. A failing formatter must not
@@ -160,9 +176,34 @@ export function outputSplitters(
   const streams: Readable[] = [];
   const paused = new Set<Readable>();
   let released = false;
+  const splitter = (stream: 'stdout' | 'stderr') => {
+    const lines = new LineSplitter(deliver(stream), request.encoding);
+    const onProgress = request.onProgress;
+    if (onProgress === undefined) return lines;
+    let last = 0;
+    let shown: string | undefined;
+    const push = lines.push.bind(lines);
+    // after each chunk, the bar's state if it changed, at most every PROGRESS_EVERY ms
+    lines.push = (chunk: Buffer) => {
+      push(chunk);
+      if (callbackFailure !== undefined) return;
+      const now = Date.now();
+      if (now - last < PROGRESS_EVERY) return;
+      const text = lines.progress();
+      if (text === undefined || text === shown) return;
+      last = now;
+      shown = text;
+      try {
+        onProgress({ stream, text });
+      } catch (error) {
+        callbackFailure = { error };
+      }
+    };
+    return lines;
+  };
   return {
-    stdout: new LineSplitter(deliver('stdout'), request.encoding),
-    stderr: new LineSplitter(deliver('stderr'), request.encoding),
+    stdout: splitter('stdout'),
+    stderr: splitter('stderr'),
     get callbackFailure() {
       return callbackFailure;
     },

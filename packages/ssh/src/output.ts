@@ -66,6 +66,29 @@ export class LineSplitter {
     this.#max = Math.max(4, Math.floor(maxLine));
   }
 
+  /**
+   * The state a progress bar drawn with carriage returns is in (`curl`, `pv`, `apt`): the text after
+   * the last `\r` of the line in progress (or before it, when the bar just went back to its start),
+   * trimmed; undefined when that line has no `\r`, or the encoding is UTF-16. No line is complete
+   * until its newline: without this, a bar showed nothing until it ended.
+   */
+  progress(): string | undefined {
+    if (this.#wide || this.#partialLength === 0) return undefined;
+    const pending = this.#partial.length === 1 ? (this.#partial[0] as Buffer) : Buffer.concat(this.#partial);
+    const last = pending.lastIndexOf(13);
+    if (last < 0) return undefined;
+    const previous = pending.lastIndexOf(13, last - 1);
+    const after = pending.subarray(last + 1);
+    const piece = after.length > 0 ? after : pending.subarray(previous + 1, last);
+    // decoded apart (a streaming decoder's state belongs to the lines): a cut character shows as U+FFFD
+    const text = (
+      this.#decoder === undefined
+        ? piece.toString('utf8')
+        : new TextDecoder(this.#decoder.encoding).decode(piece)
+    ).trim();
+    return text === '' ? undefined : text;
+  }
+
   push(chunk: Buffer): void {
     if (this.#wide) {
       this.#pushWide(chunk);

@@ -146,6 +146,8 @@ export class SshJob extends AbstractJob<number> {
           signal: ctx.signal,
           onLine: (line) =>
             ctx.emit({ type: 'cmd:line', node: where, stream: line.stream, line: line.linenl }),
+          onProgress: (progress) =>
+            ctx.emit({ type: 'cmd:progress', node: where, stream: progress.stream, text: progress.text }),
         });
       } catch (error) {
         // its end is told too, so that the log and the report do not show it running for good

@@ -13,6 +13,27 @@ function split(chunks: readonly Buffer[]): Array<{ text: string; bytes: Buffer }
 }
 
 describe('LineSplitter', () => {
+  it("progress(): a bar drawn with \\r in the line not ended yet shows its state; a line's end clears it", () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((text) => lines.push(text));
+    expect(splitter.progress()).toBeUndefined();
+    splitter.push(Buffer.from('starting\n  3% [>     ]'));
+    // no carriage return yet: no bar
+    expect(splitter.progress()).toBeUndefined();
+    splitter.push(Buffer.from('\r 56% [===>  ]'));
+    expect(splitter.progress()).toBe('56% [===>  ]');
+    // back at its start, the bar's last state stands
+    splitter.push(Buffer.from('\r'));
+    expect(splitter.progress()).toBe('56% [===>  ]');
+    splitter.push(Buffer.from('100% [======]\ndone'));
+    expect(splitter.progress()).toBeUndefined();
+    expect(lines).toEqual(['starting\n', '  3% [>     ]\r 56% [===>  ]\r100% [======]\n']);
+    // another encoding, decoded apart
+    const latin = new LineSplitter(() => undefined, 'latin1');
+    latin.push(Buffer.from([0x0d, 0x65, 0x74, 0xe9]));
+    expect(latin.progress()).toBe('eté');
+  });
+
   it('splits on newlines across chunks and flushes the last partial line', () => {
     const lines = split([Buffer.from('a\nb'), Buffer.from('c\n\nd')]);
     expect(lines.map((line) => line.text)).toEqual(['a\n', 'bc\n', '\n', 'd']);

@@ -576,6 +576,28 @@ describe('critical and non-critical jobs (test_logic)', () => {
 
 // ---------------------------------------------------------------------------------------
 
+describe('a progress bar drawn with carriage returns', () => {
+  it("reaches the scheduler's listeners as cmd:progress while its line is not ended, then whole as a cmd:line", async () => {
+    const node = track(loopbackNode());
+    const job = new SshJob({
+      node,
+      command: `for i in 10 20 30 40; do printf '\\r%s%% [==>  ]' $i >&2; sleep 0.3; done; printf '\\n' >&2`,
+    });
+    const scheduler = new Scheduler({ jobs: [job] });
+    const progress: string[] = [];
+    const lines: string[] = [];
+    scheduler.on('cmd:progress', (event) => progress.push(event.text));
+    scheduler.on('cmd:line', (event) => lines.push(event.line));
+    expect(await scheduler.run()).toBe(true);
+    // states of the bar, trimmed, in order, each once (a busy machine may read two at once: the later shows)
+    const states = ['10% [==>  ]', '20% [==>  ]', '30% [==>  ]', '40% [==>  ]'];
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    const order = progress.map((text) => states.indexOf(text));
+    expect(order.every((index, i) => index >= 0 && (i === 0 || index > (order[i - 1] ?? -1)))).toBe(true);
+    expect(lines).toEqual(['\r10% [==>  ]\r20% [==>  ]\r30% [==>  ]\r40% [==>  ]\n']);
+  });
+});
+
 describe('allowed exits and signals (test_processes)', () => {
   // pkill matches our own sleep only (a unique duration): tests in other files run sleeps too.
   let serial = 0;

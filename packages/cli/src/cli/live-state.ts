@@ -23,6 +23,8 @@ export interface RunningJob {
   command?: string;
   /** Its last lines of output, newest last, without control characters. */
   readonly lines: string[];
+  /** The state of a progress bar in a line not ended yet (`curl`, `pv`), shown in place of the last line. */
+  progress?: string | undefined;
 }
 
 /** A job that failed, kept on screen with its error. */
@@ -123,10 +125,20 @@ export class LiveState {
       case 'cmd:line': {
         const row = this.running.get(event.job);
         if (row === undefined) break;
+        // the line a progress bar was in has ended: it shows as it ended
+        row.progress = undefined;
         const text = printable(event.line);
         if (text === '') return;
         row.lines.push(text);
         if (row.lines.length > this.#keepLines) row.lines.shift();
+        break;
+      }
+      case 'cmd:progress': {
+        const row = this.running.get(event.job);
+        if (row === undefined) break;
+        const text = printable(event.text);
+        if (text === '' || text === row.progress) return;
+        row.progress = text;
         break;
       }
       default:

@@ -205,7 +205,7 @@ function runningLine(
   const label = fitTo(`${row.label}${attempt}`, columns.label - row.depth * 2, 'end');
   const node = paint.dim(fitNode(row.node, columns.node));
   const command = row.command === undefined ? '' : paint.dim(`$ ${row.command}`);
-  const last = withLastLine ? (row.lines.at(-1) ?? command) : command;
+  const last = row.progress ?? (withLastLine ? (row.lines.at(-1) ?? command) : command);
   const id = fitTo(row.id, columns.id, 'end');
   return `${indent}${mark} ${id} ${label}  ${node}  ${clock(now - row.since).padStart(5)}  ${last}`;
 }

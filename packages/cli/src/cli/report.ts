@@ -181,6 +181,8 @@ export class RunRecorder {
   }
 
   #record(event: SchedulerEvent): void {
+    // a progress bar's passing states are no record of the run (its line comes whole)
+    if (event.type === 'cmd:progress') return;
     const record = eventRecord(event, this.#logOptions) as LogRecord;
     this.#model.add(record);
     this.#append(`${JSON.stringify(record)}\n`);

@@ -95,8 +95,10 @@ export function jsonLinesSink(out: LineWriter, options: JsonLinesOptions = {}): 
     flush();
   };
   const sink = (event: SchedulerEvent) => {
-    // `cmd:line` is declared by @jobgraph/ssh (events.ts), not known to core on its own
-    if ((event.type as string) === 'cmd:line' && options.output !== true) return;
+    // `cmd:line` and `cmd:progress` are declared by @jobgraph/ssh (events.ts), not known to core on
+    // its own; a progress bar's passing states are no record of the run (its line comes whole)
+    const type = event.type as string;
+    if ((type === 'cmd:line' && options.output !== true) || type === 'cmd:progress') return;
     batch += `${lines.line(event)}\n`;
     if (batch.length >= BATCH_CHARS || (event.type === 'run:done' && event.path.length === 0)) flush();
     else if (!scheduled) {

@@ -4,7 +4,7 @@
 import type { Capture } from '@jobgraph/deferred';
 import { SshError, SshErrorCode } from '../errors.js';
 import type { OutputLine } from '../formatters/formatter.js';
-import type { CommandNode, CommandResult, RunRequest } from '../node.js';
+import type { CommandNode, CommandResult, OutputProgress, RunRequest } from '../node.js';
 
 /**
  * The most characters a `capture` holds (64 Mi): a capture is a value for later commands (a pod
@@ -29,6 +29,8 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** Every output line, besides the node's formatter (the job turns them into events). */
   readonly onLine?: ((line: OutputLine) => void) | undefined;
+  /** The state of a progress bar drawn with carriage returns (see `RunRequest.onProgress`). */
+  readonly onProgress?: ((progress: OutputProgress) => void) | undefined;
 }
 
 /** Options every command takes. */
@@ -117,7 +119,10 @@ export abstract class AbstractCommand {
   protected async runLine(
     ctx: CommandContext,
     line: string,
-    request: Omit<RunRequest, 'signal' | 'label' | 'onLine' | 'printStdout' | 'printStderr'> & {
+    request: Omit<
+      RunRequest,
+      'signal' | 'label' | 'onLine' | 'onProgress' | 'printStdout' | 'printStderr'
+    > & {
       quiet?: boolean;
     } = {},
   ): Promise<CommandResult> {
@@ -139,6 +144,7 @@ export abstract class AbstractCommand {
         }
         if (!quiet) ctx.onLine?.(output);
       },
+      ...(quiet || ctx.onProgress === undefined ? {} : { onProgress: ctx.onProgress }),
     });
     if (capturedChars > MAX_CAPTURE_CHARS) {
       throw new SshError(
