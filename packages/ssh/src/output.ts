@@ -74,6 +74,8 @@ export class LineSplitter {
    */
   progress(): string | undefined {
     if (this.#wide || this.#partialLength === 0) return undefined;
+    // most output has no carriage return: found without copying the line in progress
+    if (!this.#partial.some((piece) => piece.includes(13))) return undefined;
     const pending = this.#partial.length === 1 ? (this.#partial[0] as Buffer) : Buffer.concat(this.#partial);
     const last = pending.lastIndexOf(13);
     if (last < 0) return undefined;
