@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { liveViewWanted } from '../src/cli/live-view.js';
 import { bin, tempDir } from './binary.js';
 
@@ -25,7 +25,15 @@ async function ensureTmux(): Promise<void> {
   await run('apt-get', ['install', '-y', '--no-install-recommends', 'tmux'], { env, timeout: 300_000 });
 }
 
-beforeAll(ensureTmux, 900_000);
+/** A session kept for the whole file: the tmux server exiting with a test's last session raced the next test's new-session ("server exited unexpectedly"). */
+const keeper = `jglive-keeper-${process.pid}`;
+beforeAll(async () => {
+  await ensureTmux();
+  await run('tmux', ['new-session', '-d', '-s', keeper, 'sleep 3600']);
+}, 900_000);
+afterAll(async () => {
+  await run('tmux', ['kill-session', '-t', keeper]).catch(() => undefined);
+});
 afterEach(async () => {
   for (const session of sessions.splice(0))
     await run('tmux', ['kill-session', '-t', session]).catch(() => undefined);

@@ -220,11 +220,13 @@ jobs:
     await jobgraph(['run', file, '--log', log]);
     const lines = (await readFile(log, 'utf8')).trimEnd().split('\n');
     const cut = join(dir, 'cut.jsonl');
-    await writeFile(cut, `${lines.slice(0, -1).join('\n')}\n${(lines.at(-1) ?? '').slice(0, 25)}`);
+    // a line begun after the whole log (cutting its own last line, which may be a job's end, made
+    // what the log shows done depend on the order the jobs ended in)
+    await writeFile(cut, `${lines.join('\n')}\n${(lines.at(-1) ?? '').slice(0, 25)}`);
     const plan = await jobgraph(['run', file, '--resume', cut, '--dry-run']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stderr).toBe(
-      `jobgraph: ${cut}:${lines.length}: the last line is cut (the run was stopped while writing it): left out\n`,
+      `jobgraph: ${cut}:${lines.length + 1}: the last line is cut (the run was stopped while writing it): left out\n`,
     );
     expect(plan.stdout).toContain('2 job(s) done there left out: first, fourth');
     const page = await jobgraph(['report', cut, '-o', join(dir, 'cut.html')]);
