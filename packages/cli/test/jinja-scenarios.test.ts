@@ -6,7 +6,7 @@
  * `jobgraph graph` and dry-run; and what stays unsupported fails in one line that names the file,
  * the line and column, and the construct.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SshNode } from '@jobgraph/ssh';
 import { describe, expect, it } from 'vitest';
@@ -160,6 +160,12 @@ describe('what stays unsupported, and mistakes, fail in one line', () => {
         `template error at ${join(dir, 'main.yaml.j2')}:4:1: template not found: nope.j2 (include and import read files from ${dir}, the scenario's directory)`,
       ],
     ];
+    // a link to a device, or a file too large: refused before it is read (it was read for good)
+    await symlink('/dev/zero', join(dir, 'zero.j2'));
+    cases.push([
+      '{% include "zero.j2" %}',
+      `template error at ${join(dir, 'main.yaml.j2')}:4:1: template "zero.j2" is not a regular file (expected a file of text)`,
+    ]);
     for (const [tag, expected] of cases) {
       const file = join(dir, 'main.yaml.j2');
       await writeFile(file, `${head}${tag}\njobs: []\n`);

@@ -3,7 +3,7 @@
  * name given no value stays `{{ name }}` for run time (a Deferred); `{% include %}` read from the
  * scenario's directory; and the errors said with the file, line and column, in Jinja2's terms.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   explainTemplateError,
@@ -115,7 +115,9 @@ function templateErrorText(file: string, text: string, error: unknown): string {
 /** The text of an included file, to place its error in; empty when it cannot be read (any more). */
 function textOf(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    // as the loader: no device, nothing past 16 MiB (a link to /dev/zero was read for good)
+    const entry = statSync(path);
+    return entry.isFile() && entry.size <= 16 * 1024 * 1024 ? readFileSync(path, 'utf8') : '';
   } catch {
     return '';
   }
@@ -166,7 +168,10 @@ function errorOffset(text: string, reason: string): number | undefined {
     }
     return undefined;
   }
-  const missing = /^template not found: (.+?) \(/.exec(reason)?.[1];
+  const missing = /^template (?:not found: (.+?) \(|"(.+?)" is )/
+    .exec(reason)
+    ?.slice(1)
+    .find((name) => name !== undefined);
   if (missing !== undefined) {
     const name = missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const use = new RegExp(`\\{%-?\\s*(?:include|import|from|extends)\\s+['"]${name}['"]`).exec(text);
