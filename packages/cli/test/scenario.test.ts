@@ -478,6 +478,37 @@ describe('malformed scenarios', () => {
     expect(scenarioError.message).toBe([`${file}: ${count}`, ...lines.map((line) => `  ${line}`)].join('\n'));
   });
 
+  it('a chain of 6,000 requirements loads (it overflowed the stack); a ring of 3,000 is one bounded line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-chain-'));
+    const scenario = (n: number, next: (i: number) => number | undefined) =>
+      [
+        'nodes: [{ id: local, localnode: true }]',
+        'jobs:',
+        ...Array.from({ length: n }, (_, i) => {
+          const required = next(i);
+          return `  - { id: j${i}, node: local, commands: [{ type: Run, command: 'true' }]${required === undefined ? '' : `, required: j${required}`} }`;
+        }),
+        '',
+      ].join('\n');
+    await writeFile(
+      join(dir, 'chain.yaml'),
+      scenario(6000, (i) => (i < 5999 ? i + 1 : undefined)),
+    );
+    const loaded = await loadScenario(join(dir, 'chain.yaml'));
+    expect(loaded.jobs.size).toBe(6000);
+    await writeFile(
+      join(dir, 'ring.yaml'),
+      scenario(3000, (i) => (i + 1) % 3000),
+    );
+    const error = (await loadScenario(join(dir, 'ring.yaml')).catch(
+      (caught: unknown) => caught,
+    )) as ScenarioError;
+    expect(error.problems.map((problem) => problem.message)).toEqual([
+      'requirement cycle: j0 -> j1 -> j2 -> j3 -> j4 -> j5 -> … (2990 more) -> j2996 -> j2997 -> j2998 -> j2999 -> j0',
+    ]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('a missing file is a ScenarioError too', async () => {
     await expect(loadScenario(fixture('no-such-file.yaml'))).rejects.toMatchObject({
       code: 'ERR_CONFIG',

@@ -62,21 +62,42 @@ function collectIds(kind: 'node' | 'job', list: Array<{ index: number; entry: En
 function findCycles(order: readonly string[], edges: Map<string, string[]>): string[][] {
   const cycles: string[][] = [];
   const state = new Map<string, 'active' | 'done'>();
+  // depth-first without recursion: a chain of 5,000 jobs overflowed the stack
   const stack: string[] = [];
-  const visit = (id: string): void => {
+  const positions: number[] = [];
+  const enter = (id: string) => {
     state.set(id, 'active');
     stack.push(id);
-    for (const next of edges.get(id) ?? []) {
+    positions.push(0);
+  };
+  for (const root of order) {
+    if (state.has(root)) continue;
+    enter(root);
+    while (stack.length > 0) {
+      const id = stack.at(-1) as string;
+      const successors = edges.get(id) ?? [];
+      const position = positions.at(-1) as number;
+      if (position >= successors.length) {
+        stack.pop();
+        positions.pop();
+        state.set(id, 'done');
+        continue;
+      }
+      positions[positions.length - 1] = position + 1;
+      const next = successors[position] as string;
       if (!edges.has(next)) continue;
       const seen = state.get(next);
       if (seen === 'active') cycles.push([...stack.slice(stack.indexOf(next)), next]);
-      else if (seen === undefined) visit(next);
+      else if (seen === undefined) enter(next);
     }
-    stack.pop();
-    state.set(id, 'done');
-  };
-  for (const id of order) if (!state.has(id)) visit(id);
+  }
   return cycles;
+}
+
+/** `a -> b -> a`, a long cycle by its first and last ids (a ring of 2,000 made a line of all). */
+function cycleText(cycle: readonly string[]): string {
+  if (cycle.length <= 12) return cycle.join(' -> ');
+  return `${cycle.slice(0, 6).join(' -> ')} -> … (${cycle.length - 11} more) -> ${cycle.slice(-5).join(' -> ')}`;
 }
 
 /** Every cross-reference problem of `data` (a parsed scenario, possibly malformed). */
@@ -146,7 +167,7 @@ export function checkReferences(data: unknown): Problem[] {
   }
   for (const cycle of findCycles([...nodeIds.keys()], gateways)) {
     const start = cycle[0] ?? '';
-    at(['nodes', nodeIds.get(start) ?? 0, 'gateway'], `gateway cycle: ${cycle.join(' -> ')}`);
+    at(['nodes', nodeIds.get(start) ?? 0, 'gateway'], `gateway cycle: ${cycleText(cycle)}`);
   }
 
   // jobs
@@ -176,7 +197,7 @@ export function checkReferences(data: unknown): Problem[] {
   }
   for (const cycle of findCycles([...jobIds.keys()], requirements)) {
     const start = cycle[0] ?? '';
-    at(['jobs', jobIds.get(start) ?? 0, 'required'], `requirement cycle: ${cycle.join(' -> ')}`);
+    at(['jobs', jobIds.get(start) ?? 0, 'required'], `requirement cycle: ${cycleText(cycle)}`);
   }
   return problems;
 }
