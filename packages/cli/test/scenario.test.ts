@@ -443,6 +443,10 @@ const MALFORMED: Record<string, string[]> = {
   ],
   'unknown-gateway.yaml': ['nodes[0].gateway: unknown node "faraday" (known: n1)'],
   'unknown-top-key.yaml': ['schedular: unknown key; did you mean "scheduler"?'],
+  // the second was dropped without a word (PyYAML's safe_load refuses it)
+  'yaml-two-documents.yaml': [
+    '(root): a second YAML document starts at <file>:3: a scenario is one document (expected no --- after the first)',
+  ],
   'yaml-duplicate-key.yaml': ['(root): YAML syntax error at <file>:4:5: Map keys must be unique'],
   'yaml-alias-bomb.yaml': [
     '(root): YAML error in <file>: Excessive alias count indicates a resource exhaustion attack',

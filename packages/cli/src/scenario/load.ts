@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { readBounded, type Scheduler } from '@jobgraph/core';
 import { Variables } from '@jobgraph/deferred';
 import type { CommandNode, SshJob } from '@jobgraph/ssh';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import { buildJobs, buildNodes, localPath } from './build.js';
 import { checkCommandTemplates, checkReferences, checkRunTimeTemplates } from './checks.js';
 import { ScenarioError, type ScenarioProblem } from './errors.js';
@@ -90,6 +90,21 @@ export async function parseScenario(
       : options.rendered === true
         ? ' (a line of the rendered template)'
         : '';
+  // a second document (`---`) was dropped without a word; PyYAML's safe_load, apssh's, refuses it
+  if (document.errors.length === 0 && /(^|\n)---/.test(text)) {
+    const documents = parseAllDocuments(text, { logLevel: 'silent' });
+    const second = Array.isArray(documents) ? documents[1] : undefined;
+    if (second !== undefined) {
+      const position = lineCounter.linePos(second.range[0]);
+      throw new ScenarioError(file, [
+        {
+          file,
+          path: '(root)',
+          message: `a second YAML document starts at ${at}:${position.line}${where}: a scenario is one document (expected no --- after the first)`,
+        },
+      ]);
+    }
+  }
   if (document.errors.length > 0) {
     throw new ScenarioError(
       file,
