@@ -513,6 +513,23 @@ describe('malformed scenarios', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("a node's ssh_config that cannot be resolved is a problem of the scenario at its place (it was a bare error, exit 1)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-sshcfg-'));
+    await writeFile(join(dir, 'sshcfg'), 'Host x\n  Port abc\n');
+    await writeFile(
+      join(dir, 's.yaml'),
+      'nodes:\n  - { id: a, localnode: true }\n  - { id: b, sshConfig: x, sshConfigFile: sshcfg }\njobs: []\n',
+    );
+    const error = (await loadScenario(join(dir, 's.yaml')).catch(
+      (caught: unknown) => caught,
+    )) as ScenarioError;
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect(error.problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
+      `nodes[1].sshConfig: Cannot resolve the ssh config host "x": ${join(dir, 'sshcfg')} line 2: bad port "abc" in Port: expected 1 to 65535 or a service name`,
+    ]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('a missing file is a ScenarioError too', async () => {
     await expect(loadScenario(fixture('no-such-file.yaml'))).rejects.toMatchObject({
       code: 'ERR_CONFIG',

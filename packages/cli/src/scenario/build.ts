@@ -28,6 +28,7 @@ import {
   TimeHostFormatter,
 } from '@jobgraph/ssh';
 import { parseDuration } from './durations.js';
+import { ScenarioError, type ScenarioProblem } from './errors.js';
 import type { CommandEntry, JobEntry, NodeEntry, ScenarioFile } from './schema.js';
 
 /** Drops the keys whose value is undefined (for exactOptionalPropertyTypes). */
@@ -125,7 +126,23 @@ export async function buildNodes(
     return node;
   };
   const nodes = new Map<string, CommandNode>();
-  for (const entry of entries) nodes.set(entry.id, await build(entry));
+  // a node's ssh_config that cannot be resolved (a bad Port, a ProxyJump loop) is a problem of the
+  // scenario, each at its place, exit 2 as the others: it was a bare error, exit 1, the first only
+  const problems: ScenarioProblem[] = [];
+  for (const [index, entry] of entries.entries()) {
+    try {
+      nodes.set(entry.id, await build(entry));
+    } catch (error) {
+      if (entry.sshConfig === undefined || (error as { code?: unknown }).code !== 'ERR_SSH_CONFIG')
+        throw error;
+      problems.push({
+        file: context.file,
+        path: `nodes[${index}].sshConfig`,
+        message: (error as Error).message,
+      });
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(context.file, problems);
   return nodes;
 }
 
