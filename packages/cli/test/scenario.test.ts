@@ -442,6 +442,10 @@ const MALFORMED: Record<string, string[]> = {
     'nodes[0].formatter: expected one of RawFormatter, HostFormatter, TimeHostFormatter, TerminalFormatter, CaptureFormatter, SubdirFormatter, JsonLinesFormatter, got "FancyFormatter"',
   ],
   'unknown-gateway.yaml': ['nodes[0].gateway: unknown node "faraday" (known: n1)'],
+  // a value is cut in a message (a 100,000-character one made a line of all)
+  'unknown-node-long.yaml': [
+    `jobs[0].node: unknown node "${'x'.repeat(60)}…" (200 characters) (known: local)`,
+  ],
   'unknown-top-key.yaml': ['schedular: unknown key; did you mean "scheduler"?'],
   // the second was dropped without a word (PyYAML's safe_load refuses it)
   'yaml-two-documents.yaml': [

@@ -27,7 +27,10 @@ function asIds(value: unknown): string[] {
 
 function known(ids: Iterable<string>): string {
   const list = [...ids];
-  return list.length === 0 ? 'none defined' : `known: ${list.join(', ')}`;
+  if (list.length === 0) return 'none defined';
+  // a message stays one short line: the first ten, each cut as any value of the file
+  const shown = list.slice(0, 10).map((id) => (id.length > 60 ? quoted(id) : id));
+  return `known: ${shown.join(', ')}${list.length > 10 ? `, … (${list.length - 10} more)` : ''}`;
 }
 
 /** Whether `data[key]` is a list whose entries all have a string id. */
@@ -153,7 +156,7 @@ export function checkReferences(data: unknown): Problem[] {
     if (typeof gateway !== 'string' || gateway === '') continue;
     if (!nodeIds.has(gateway)) {
       if (nodesComplete)
-        at(['nodes', index, 'gateway'], `unknown node "${gateway}" (${known(nodeIds.keys())})`);
+        at(['nodes', index, 'gateway'], `unknown node ${quoted(gateway)} (${known(nodeIds.keys())})`);
     } else if (localIds.has(gateway)) {
       at(['nodes', index, 'gateway'], `node "${gateway}" is a localnode: a gateway must be an SSH node`);
     } else if (typeof entry.id === 'string' && nodeIds.get(entry.id) === index) {
@@ -174,14 +177,14 @@ export function checkReferences(data: unknown): Problem[] {
   const requirements = new Map<string, string[]>();
   for (const { index, entry } of jobs) {
     if (nodesComplete && typeof entry.node === 'string' && entry.node !== '' && !nodeIds.has(entry.node)) {
-      at(['jobs', index, 'node'], `unknown node "${entry.node}" (${known(nodeIds.keys())})`);
+      at(['jobs', index, 'node'], `unknown node ${quoted(entry.node)} (${known(nodeIds.keys())})`);
     }
     const required = asIds(entry.required);
     required.forEach((id, position) => {
       const where: PathItem[] = Array.isArray(entry.required)
         ? ['jobs', index, 'required', position]
         : ['jobs', index, 'required'];
-      if (jobsComplete && !jobIds.has(id)) at(where, `unknown job "${id}" (${known(jobIds.keys())})`);
+      if (jobsComplete && !jobIds.has(id)) at(where, `unknown job ${quoted(id)} (${known(jobIds.keys())})`);
     });
     if (typeof entry.id === 'string' && jobIds.get(entry.id) === index) {
       requirements.set(
