@@ -330,7 +330,8 @@ const MALFORMED: Record<string, string[]> = {
   'bad-duration.yaml': [
     'jobs[0].timeout: expected a duration like "30s", "500ms", "2m" or "1h", got "30 sec"',
   ],
-  'bad-host-key-policy.yaml': ['nodes[0].hostKeyPolicy: expected one of strict, accept-new, off, got "yes"'],
+  // `yes` is a boolean, as PyYAML reads it (and `off` the policy off)
+  'bad-host-key-policy.yaml': ['nodes[0].hostKeyPolicy: expected one of strict, accept-new, off, got true'],
   'command-missing-type.yaml': [
     'jobs[0].commands[0].type: missing (expected one of Run, RunScript, RunString, Push, Pull)',
   ],
@@ -531,6 +532,24 @@ describe('malformed scenarios', () => {
     expect(error.problems.map((problem) => `${problem.path}: ${problem.message}`)).toEqual([
       `nodes[1].sshConfig: Cannot resolve the ssh config host "x": ${join(dir, 'sshcfg')} line 2: bad port "abc" in Port: expected 1 to 65535 or a service name`,
     ]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("yes, no, on, off are booleans as apssh's PyYAML reads them (localnode: yes was refused); y, n and quoted ones are text", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobgraph-yes-'));
+    await writeFile(
+      join(dir, 's.yaml'),
+      'nodes: [{ id: l, localnode: Yes }]\njobs:\n  - { id: a, node: l, critical: no, forever: OFF, label: y, commands: [{ type: Run, command: "true" }] }\n  - { id: b, node: l, critical: on, label: "yes", commands: [{ type: Run, command: "true" }] }\n',
+    );
+    const { jobs } = await loadScenario(join(dir, 's.yaml'));
+    expect([jobs.get('a')?.critical, jobs.get('a')?.forever, jobs.get('a')?.label]).toEqual([
+      false,
+      false,
+      'y',
+    ]);
+    expect([jobs.get('b')?.critical, jobs.get('b')?.label]).toEqual([true, 'yes']);
+    await writeFile(join(dir, 'off.yaml'), 'nodes: [{ id: n, hostname: h, hostKeyPolicy: off }]\njobs: []\n');
+    await expect(loadScenario(join(dir, 'off.yaml'))).resolves.toBeDefined();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -65,6 +65,33 @@ export function intermediatePath(file: string): string {
 }
 
 /**
+ * `yes`/`no`/`on`/`off` (plain, in any of YAML 1.1's cases) are booleans, as PyYAML's safe_load,
+ * apssh's, reads them: `localnode: yes` was refused ("expected a boolean, got \"yes\""). Not `y`
+ * and `n`, which PyYAML leaves strings too; quoted, they stay strings.
+ */
+const YAML11_BOOLEANS = {
+  identify: (value: unknown) => typeof value === 'boolean',
+  default: true,
+  tag: 'tag:yaml.org,2002:bool',
+  test: /^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$/,
+  resolve: (text: string) => /^(?:yes|on)$/i.test(text),
+};
+
+/** `hostKeyPolicy: off`, read as the boolean false with {@link YAML11_BOOLEANS}, is the policy `off`. */
+function offAsText(data: unknown): void {
+  const nodes = (data as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(nodes)) return;
+  for (const node of nodes) {
+    if (
+      typeof node === 'object' &&
+      node !== null &&
+      (node as { hostKeyPolicy?: unknown }).hostKeyPolicy === false
+    )
+      (node as { hostKeyPolicy: string }).hostKeyPolicy = 'off';
+  }
+}
+
+/**
  * The scenario's text once parsed and validated, or every problem found.
  * @throws ScenarioError (code `ERR_CONFIG`) listing every problem.
  */
@@ -81,6 +108,7 @@ export async function parseScenario(
     uniqueKeys: true,
     merge: true,
     logLevel: 'silent',
+    customTags: (tags) => [...tags, YAML11_BOOLEANS],
   });
   // a line of the rendered text: in the saved intermediate file when there is one (same lines)
   const at = options.savedAs ?? file;
@@ -134,6 +162,7 @@ export async function parseScenario(
     );
   }
   const problems: ScenarioProblem[] = [];
+  offAsText(data);
   const parsed = scenarioSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
