@@ -238,6 +238,17 @@ jobs:
     );
     expect(topo.code).toBe(0);
     expect(await readFile(topology, 'utf8')).toContain('root@localhost');
+    // a directory that is not there: one line, exit 2, as `run --graph` (a raw ENOENT, exit 1)
+    const nowhere = await jobgraph(
+      'graph',
+      'packages/cli/test/fixtures/loader3.yaml',
+      '-o',
+      '/nonexistent-dir/x.svg',
+    );
+    expect({ code: nowhere.code, stderr: nowhere.stderr }).toEqual({
+      code: 2,
+      stderr: 'jobgraph: cannot write -o /nonexistent-dir/x.svg: no such directory /nonexistent-dir\n',
+    });
   });
 
   it('a malformed scenario: exit 2, every problem on stderr, no stack trace (unless -D)', async () => {

@@ -4,12 +4,15 @@
  */
 import { EXIT } from './errors.js';
 import type { GraphOptions } from './options.js';
+import { checkOutputFile } from './output-paths.js';
 import { writeJobGraph, writeTopology } from './pictures.js';
 import type { Io } from './run.js';
 import { closeAll, load } from './scenario.js';
 
 /** Writes the graph of `file`. @returns the exit code */
 export async function graphCommand(file: string, options: GraphOptions, io: Io): Promise<number> {
+  // checked as `run --graph` checks it: exit 2, one line (it was a raw ENOENT, exit 1)
+  await checkOutputFile('-o', options.output);
   const scenario = await load(file, options.variables);
   try {
     const written = options.topology
