@@ -422,6 +422,8 @@ const MALFORMED: Record<string, string[]> = {
   'port-string.yaml': ['nodes[0].port: expected a number, got "ssh"'],
   'pull-remotepaths-number.yaml': ['jobs[0].commands[0].remotepaths: expected a string or a list, got 3'],
   'push-missing-remotepath.yaml': ['jobs[0].commands[0].remotepath: missing (expected a string)'],
+  // said "expected a string or a string, got a list"
+  'required-null-item.yaml': ['jobs[1].required[1]: expected a string, got null'],
   'required-cycle.yaml': ['jobs[0].required: requirement cycle: j1 -> j2 -> j1'],
   'run-command-and-argv.yaml': ['jobs[0].commands[0].argv: give command or argv, not both'],
   'run-empty-command.yaml': ['jobs[0].commands[0].command: empty command'],

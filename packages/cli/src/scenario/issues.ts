@@ -139,6 +139,14 @@ export function describeIssue(
         return at(`expected one of ${oneOf(options)}, got ${describeValue(input)}`);
       }
       const branches = issue.errors;
+      // a branch whose type the value has, wrong only inside (`[a, null]` for a list of strings):
+      // its own issues, at their place ("expected a string or a string, got a list" said nothing)
+      const inside = branches.find(
+        (issues) => issues.length > 0 && issues.every((one) => one.path.length > 0),
+      );
+      if (inside !== undefined) {
+        return inside.flatMap((inner) => describeIssue({ ...inner, path: [...path, ...inner.path] }, data));
+      }
       const typeOnly = branches.every((branch) => branch.length === 1 && branch[0]?.code === 'invalid_type');
       if (typeOnly) {
         const names = branches.map((branch) =>
