@@ -76,6 +76,16 @@ async function until(session: string, what: string, check: (lines: string[]) => 
 // the bar gives its room to the counts on a narrow terminal
 const SUMMARY = /^jobgraph (?:▕[█░]+▏ )?(\d+)\/(\d+) done · (\d+) running · (\d+) waiting · (\d+) failed/;
 
+/** A scenario of one job `a` on the local node running `command` (single quotes inside are not allowed). */
+async function oneJobScenario(command: string): Promise<string> {
+  const file = join(await tempDir('jobgraph-live-'), 'scenario.yaml');
+  await writeFile(
+    file,
+    `nodes: [{ id: local, localnode: true }]\njobs: [{ id: a, node: local, commands: [{ type: Run, command: '${command}' }] }]\n`,
+  );
+  return file;
+}
+
 /** `setup` first; a forever `capture`; `m1`, `m2` beside it; `collect` (critical) fails at the end. */
 function scenarioText(): string {
   return `nodes:
@@ -226,12 +236,7 @@ jobs:
   });
 
   it('Ctrl-Z: the shell gets its cursor back and no frame; fg draws a fresh frame, one on the screen', async () => {
-    const dir = await tempDir('jobgraph-live-');
-    const file = join(dir, 'scenario.yaml');
-    await writeFile(
-      file,
-      `nodes: [{ id: local, localnode: true }]\njobs: [{ id: a, node: local, commands: [{ type: Run, command: 'for i in $(seq 6); do echo tick $i; sleep 0.5; done' }] }]\n`,
-    );
+    const file = await oneJobScenario('for i in $(seq 6); do echo tick $i; sleep 0.5; done');
     // a shell with job control, as a user has
     const session = await tmux(
       'env -u CI -u NO_COLOR TERM=xterm-256color PS1="PROMPT$ " bash --norc --noprofile -i',
@@ -267,12 +272,7 @@ jobs:
   });
 
   it('--log to the terminal itself (/dev/stderr): plain lines, the log not drawn over by frames', async () => {
-    const dir = await tempDir('jobgraph-live-');
-    const file = join(dir, 'scenario.yaml');
-    await writeFile(
-      file,
-      `nodes: [{ id: local, localnode: true }]\njobs: [{ id: a, node: local, commands: [{ type: Run, command: 'echo one; sleep 0.5; echo two' }] }]\n`,
-    );
+    const file = await oneJobScenario('echo one; sleep 0.5; echo two');
     const session = await tmux(
       `env -u CI -u NO_COLOR TERM=xterm-256color ${process.execPath} ${bin} run --log /dev/stderr ${file}; echo JGEXIT=$?; sleep 120`,
       200,

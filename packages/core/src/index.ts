@@ -21,7 +21,7 @@ export {
   JobTimeoutError,
   RunTimeoutError,
 } from './base/errors.js';
-export { cutText } from './base/safe-text.js';
+export { cutText, elided } from './base/safe-text.js';
 export { sleep } from './base/sleep.js';
 export { MAX_DURATION } from './base/validate.js';
 export type { KeepOnlyBetweenOptions } from './graph/editing.js';

@@ -2,6 +2,7 @@
  * Checks beyond the shape of a scenario: references between nodes and jobs, duplicates, cycles, and
  * the keys that go together. They run on the raw data, so they report even when the shape is wrong.
  */
+import { elided } from '@jobgraph/core';
 import { templateSyntaxError } from '@jobgraph/deferred';
 import { formatPath, type PathItem } from './issues.js';
 import { quoted } from './quoted.js';
@@ -99,8 +100,7 @@ function findCycles(order: readonly string[], edges: Map<string, string[]>): str
 
 /** `a -> b -> a`, a long cycle by its first and last ids (a ring of 2,000 made a line of all). */
 function cycleText(cycle: readonly string[]): string {
-  if (cycle.length <= 12) return cycle.join(' -> ');
-  return `${cycle.slice(0, 6).join(' -> ')} -> … (${cycle.length - 11} more) -> ${cycle.slice(-5).join(' -> ')}`;
+  return elided(cycle).join(' -> ');
 }
 
 /** Every cross-reference problem of `data` (a parsed scenario, possibly malformed). */

@@ -5,7 +5,7 @@
  * branch on `error.code`, not on the message text (codes still match when two copies
  * of the package are installed, where `instanceof` would not).
  */
-import { quoted } from './safe-text.js';
+import { elided, quoted } from './safe-text.js';
 
 /** Every `code` that @jobgraph/core may put on a {@link JobGraphError}. */
 export const CoreErrorCode = {
@@ -76,16 +76,9 @@ export class CycleError extends JobGraphError {
   }
 }
 
-/** The longest cycle a message names whole; a longer one shows its first and last jobs. */
-const CYCLE_SHOWN = 12;
-
-/** `a → b → a`, each label on one line and cut; a cycle of 20,000 jobs made a message of 170,000 characters. */
+/** `a → b → a`, each label on one line and cut, a long cycle by its first and last jobs. */
 function cycleText(cycle: readonly string[]): string {
-  const label = (text: string) => quoted(text, 60).slice(1, -1);
-  if (cycle.length <= CYCLE_SHOWN) return cycle.map(label).join(' → ');
-  const head = cycle.slice(0, 6).map(label);
-  const tail = cycle.slice(-5).map(label);
-  return `${head.join(' → ')} → … (${cycle.length - 11} more) → ${tail.join(' → ')}`;
+  return elided(cycle.map((text) => quoted(text, 60).slice(1, -1))).join(' → ');
 }
 
 /** A job exceeded its own `timeout` option. Code `ERR_JOB_TIMEOUT`. */

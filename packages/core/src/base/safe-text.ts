@@ -29,6 +29,16 @@ export function quoted(text: string, max = 100): string {
   return JSON.stringify(text.length > max ? `${firstUnits(text, max)}…` : text);
 }
 
+/**
+ * The items of a long list as a message shows them: all of up to 12, else the first 6, `… (N more)`
+ * and the last 5 (a cycle of 20,000 jobs made a message of 170,000 characters).
+ * @example `elided(ids).join(' -> ')`
+ */
+export function elided(items: readonly string[]): string[] {
+  if (items.length <= 12) return [...items];
+  return [...items.slice(0, 6), `… (${items.length - 11} more)`, ...items.slice(-5)];
+}
+
 /** `text` in at most `max` characters, an ellipsis last when cut: a listing's column. */
 export function shortened(text: string, max: number): string {
   return text.length > max ? `${firstUnits(text, max - 1)}…` : text;
